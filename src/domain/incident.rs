@@ -1,0 +1,520 @@
+//! The incident record: everything paragraph 8 of the security schedule asks a
+//! responder to do and keep, as one plain data structure.
+//!
+//! Pure data and pure functions only: no clock reads, no I/O. Code that needs
+//! "now" takes it as an argument.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The record format version written into every incident file.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One Breach of Security (actual, potential or attempted) and its response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Incident {
+    /// Record format version ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// e.g. `INC-20261128-1432-7f3a9c`.
+    pub id: String,
+    /// Bumped by the store on every save; detects a record changed underneath you.
+    #[serde(default)]
+    pub revision: u64,
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    pub kind: BreachKind,
+    pub severity: Severity,
+    #[serde(default)]
+    pub status: IncidentStatus,
+    /// Personal data is involved (switches on the UK GDPR playbook).
+    #[serde(default)]
+    pub personal_data: bool,
+    /// Government Data (Annex 1) is involved.
+    #[serde(default)]
+    pub government_data: bool,
+    #[serde(default)]
+    pub affected_assets: Vec<String>,
+    pub logged_by: String,
+    #[serde(default)]
+    pub responders: Vec<String>,
+    /// When the breach was identified: the paragraph 8.1 one-hour clock starts here.
+    pub identified_at: DateTime<Utc>,
+    /// When the record was opened in breachdesk (may be later than `identified_at`).
+    pub logged_at: DateTime<Utc>,
+    /// Our side of the contract; decides who "the other party" is.
+    pub our_role: PartyRole,
+    /// Playbooks (name + version) this incident was opened under.
+    #[serde(default)]
+    pub playbooks: Vec<PlaybookRef>,
+    /// Paragraph 8.1 notification of the other party.
+    pub notification: Notification,
+    /// Paragraph 8.2.1 (c) mitigation.
+    #[serde(default)]
+    pub mitigation: Mitigation,
+    /// Paragraph 8.2.1 (d) and (f) root cause.
+    #[serde(default)]
+    pub root_cause: RootCause,
+    /// Paragraph 8.2.1 (e) data requests from the Client or GovCertUK.
+    #[serde(default)]
+    pub data_requests: Vec<DataRequest>,
+    /// Paragraph 8.2.1 (f) full-details report.
+    #[serde(default)]
+    pub report: Report,
+    /// Paragraph 8.3 change to the ISMS (at no cost to the Client).
+    #[serde(default)]
+    pub isms_change: IsmsChange,
+    /// Set when the incident is closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closure: Option<Closure>,
+    /// Links to earlier incidents with the same root cause (paragraph 6.5).
+    #[serde(default)]
+    pub repeat_of: Vec<RepeatLink>,
+    /// Playbook steps (paragraph 8.1, 8.2.1 (a)-(f), 8.3 and any others),
+    /// copied from the playbook when the incident was opened.
+    #[serde(default)]
+    pub steps: Vec<Step>,
+    /// Timestamped, attributed entries, appended as the responder works.
+    #[serde(default)]
+    pub timeline: Vec<TimelineEntry>,
+}
+
+macro_rules! kebab_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+        impl $name {
+            /// Every value, in order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The name used in files and on the command line.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                let wanted = s.trim().to_ascii_lowercase().replace(['_', ' '], "-");
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == wanted)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
+                        format!("'{}' is not one of: {}", s, names.join(", "))
+                    })
+            }
+        }
+    };
+}
+
+kebab_enum! {
+    /// Paragraph 8.1 covers actual, potential and attempted breaches alike.
+    BreachKind { Breach => "breach", Potential => "potential", Attempted => "attempted" }
+}
+kebab_enum! {
+    /// How bad it is, in the responder's judgement.
+    Severity { Low => "low", Medium => "medium", High => "high", Critical => "critical" }
+}
+kebab_enum! {
+    /// Open until closed out.
+    IncidentStatus { Open => "open", Closed => "closed" }
+}
+kebab_enum! {
+    /// Which side of the contract we are on.
+    PartyRole { ServiceProvider => "service-provider", Client => "client" }
+}
+kebab_enum! {
+    /// How a notice was given.
+    Channel { Email => "email", Phone => "phone", InPerson => "in-person" }
+}
+kebab_enum! {
+    /// Progress of one playbook step.
+    StepStatus { Todo => "todo", InProgress => "in-progress", Done => "done", NotApplicable => "not-applicable" }
+}
+kebab_enum! {
+    /// Who asked for data under paragraph 8.2.1 (e).
+    Requester { Client => "client", GovCertUk => "govcertuk", Other => "other" }
+}
+kebab_enum! {
+    /// Progress of one data request.
+    RequestStatus { Open => "open", Supplied => "supplied", Withdrawn => "withdrawn" }
+}
+kebab_enum! {
+    /// Root-cause categories; the repeat check (paragraph 6.5) matches on category + component.
+    RootCauseCategory {
+        UnpatchedVulnerability => "unpatched-vulnerability",
+        Misconfiguration => "misconfiguration",
+        WeakAuthentication => "weak-authentication",
+        ExcessivePrivilege => "excessive-privilege",
+        Phishing => "phishing",
+        Malware => "malware",
+        InsiderAction => "insider-action",
+        LostOrStolenDevice => "lost-or-stolen-device",
+        SupplierFailure => "supplier-failure",
+        ProcessFailure => "process-failure",
+        Other => "other",
+    }
+}
+kebab_enum! {
+    /// What kind of timeline entry it is.
+    EntryKind { Note => "note", Change => "change", Notice => "notice" }
+}
+
+impl Default for IncidentStatus {
+    fn default() -> Self {
+        IncidentStatus::Open
+    }
+}
+
+impl PartyRole {
+    /// The party that must be notified under paragraph 8.1.
+    pub fn other_party(self) -> PartyRole {
+        match self {
+            PartyRole::ServiceProvider => PartyRole::Client,
+            PartyRole::Client => PartyRole::ServiceProvider,
+        }
+    }
+    /// In words, for screens and notices.
+    pub fn label(self) -> &'static str {
+        match self {
+            PartyRole::ServiceProvider => "Service Provider",
+            PartyRole::Client => "Client",
+        }
+    }
+}
+
+/// The playbook (name + version) an incident was opened under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaybookRef {
+    pub name: String,
+    pub version: u32,
+}
+
+/// Paragraph 8.1: notify the other party within 1 hour of identification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notification {
+    /// `identified_at` + 1 hour.
+    pub due_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    /// e.g. the email Message-ID or a call reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// The server's reply line when sent by email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_reply: Option<String>,
+    /// Whether `made_at <= due_at`; set when the notification is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub met_deadline: Option<bool>,
+    /// Why it was late, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_reason: Option<String>,
+}
+
+/// A piece of evidence: a note, or a file fixed by size and SHA-256.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    pub added_at: DateTime<Utc>,
+    pub added_by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Absolute path of an evidence file, as it was when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Hex SHA-256 of the file's bytes when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+/// Paragraph 8.2.1 (c): a tested mitigation, and KPI relief if it hurts service levels.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mitigation {
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub tested: bool,
+    #[serde(default)]
+    pub tested_how: String,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_at: Option<DateTime<Utc>>,
+    /// The mitigation adversely affects the KPIs.
+    #[serde(default)]
+    pub affects_kpis: bool,
+    #[serde(default)]
+    pub kpi_relief: KpiRelief,
+}
+
+/// KPI relief under 8.2.1 (c): the Client specifies the period by written notice.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KpiRelief {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted: Option<bool>,
+    /// The period the Client specified, in its words (e.g. "2026-11-28 to 2026-12-05").
+    #[serde(default)]
+    pub period: String,
+}
+
+/// Paragraph 8.2.1 (d) and (f): the root cause, and how a repeat is prevented.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RootCause {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<RootCauseCategory>,
+    /// The asset or component that failed, e.g. "vpn-gateway".
+    #[serde(default)]
+    pub component: String,
+    #[serde(default)]
+    pub analysis: String,
+    #[serde(default)]
+    pub prevention_actions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_by: Option<String>,
+}
+
+impl RootCause {
+    /// A root cause counts as recorded once it has a category and a component.
+    pub fn is_recorded(&self) -> bool {
+        self.category.is_some() && !self.component.trim().is_empty()
+    }
+
+    /// The key the paragraph 6.5 repeat check compares: category + normalised component.
+    pub fn repeat_key(&self) -> Option<(RootCauseCategory, String)> {
+        let category = self.category?;
+        let component = normalise_component(&self.component);
+        (!component.is_empty()).then_some((category, component))
+    }
+}
+
+/// Lower-case, with runs of space, `_` and `-` folded to one `-`.
+pub fn normalise_component(text: &str) -> String {
+    let mut out = String::new();
+    for word in text
+        .split(|c: char| c.is_whitespace() || c == '_' || c == '-')
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(&word.to_lowercase());
+    }
+    out
+}
+
+/// Paragraph 8.2.1 (e): data the Client or GovCertUK asked for, due within 2 Working Days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataRequest {
+    /// `R1`, `R2`, ... within the incident.
+    pub id: String,
+    pub requester: Requester,
+    /// Who exactly asked (name or address), if known.
+    #[serde(default)]
+    pub requester_name: String,
+    pub received_at: DateTime<Utc>,
+    pub what: String,
+    pub due_at: DateTime<Utc>,
+    #[serde(default = "open_request")]
+    pub status: RequestStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplied_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplied_how: Option<String>,
+    /// 8.2.1 (e): supplied without charge. Always true; recorded so the report says so.
+    #[serde(default = "yes")]
+    pub no_charge: bool,
+    #[serde(default)]
+    pub attachments: Vec<Evidence>,
+}
+
+fn open_request() -> RequestStatus {
+    RequestStatus::Open
+}
+fn yes() -> bool {
+    true
+}
+
+/// Paragraph 8.2.1 (f): full details of the breach, with a root-cause analysis.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// Paragraph 8.3: the response showed the ISMS needs changing (at no cost to the Client).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IsmsChange {
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// How and why an incident was closed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Closure {
+    pub closed_at: DateTime<Utc>,
+    pub closed_by: String,
+    /// Required when a required step was still open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Required steps that were open at closing.
+    #[serde(default)]
+    pub open_steps: Vec<String>,
+}
+
+/// A link to an earlier incident with the same root cause (paragraph 6.5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatLink {
+    pub incident: String,
+    pub category: RootCauseCategory,
+    pub component: String,
+    pub linked_at: DateTime<Utc>,
+}
+
+/// One step of a playbook, as copied into the incident when it was opened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// e.g. `8.1`, `8.2.1c`.
+    pub id: String,
+    /// The playbook the step came from.
+    pub playbook: String,
+    pub title: String,
+    #[serde(default)]
+    pub guidance: String,
+    #[serde(default = "yes")]
+    pub required: bool,
+    #[serde(default = "todo")]
+    pub status: StepStatus,
+    /// Due time, when the step has a clock whose start is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<Utc>>,
+    /// The clock, in words, e.g. "1 hour from identified".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<String>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub who: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+fn todo() -> StepStatus {
+    StepStatus::Todo
+}
+
+impl Step {
+    /// Still needs doing.
+    pub fn is_open(&self) -> bool {
+        matches!(self.status, StepStatus::Todo | StepStatus::InProgress)
+    }
+}
+
+/// One timestamped, attributed line of the incident's story.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    #[serde(default = "note")]
+    pub kind: EntryKind,
+    pub text: String,
+}
+
+fn note() -> EntryKind {
+    EntryKind::Note
+}
+
+impl Incident {
+    /// Still being worked.
+    pub fn is_open(&self) -> bool {
+        self.status == IncidentStatus::Open
+    }
+
+    /// Appends a timeline entry.
+    pub fn log(&mut self, at: DateTime<Utc>, by: &str, kind: EntryKind, text: impl Into<String>) {
+        self.timeline.push(TimelineEntry {
+            at,
+            by: by.to_string(),
+            kind,
+            text: text.into(),
+        });
+    }
+
+    /// Looks up a step by id.
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// Looks up a step by id, for changing it.
+    pub fn step_mut(&mut self, id: &str) -> Option<&mut Step> {
+        self.steps.iter_mut().find(|s| s.id == id)
+    }
+
+    /// Required steps still open.
+    pub fn open_required_steps(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().filter(|s| s.required && s.is_open())
+    }
+
+    /// The id the next data request gets: `R<n>` one past the highest so far.
+    pub fn next_request_id(&self) -> String {
+        let highest = self
+            .data_requests
+            .iter()
+            .filter_map(|r| r.id.strip_prefix('R')?.parse::<u32>().ok())
+            .max()
+            .unwrap_or(0);
+        format!("R{}", highest + 1)
+    }
+
+    /// Looks up a data request by id (case-insensitive).
+    pub fn request_mut(&mut self, id: &str) -> Option<&mut DataRequest> {
+        self.data_requests
+            .iter_mut()
+            .find(|r| r.id.eq_ignore_ascii_case(id.trim()))
+    }
+}
