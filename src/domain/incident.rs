@@ -518,3 +518,115 @@ impl Incident {
             .find(|r| r.id.eq_ignore_ascii_case(id.trim()))
     }
 }
+
+/// What a responder gives to open an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewIncident {
+    pub title: String,
+    pub summary: String,
+    pub kind: BreachKind,
+    pub severity: Severity,
+    pub personal_data: bool,
+    pub government_data: bool,
+    pub affected_assets: Vec<String>,
+    pub identified_at: DateTime<Utc>,
+}
+
+/// Why a new incident was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NewIncidentError {
+    #[error("the title is empty: say in a few words what happened")]
+    EmptyTitle,
+    #[error("the title is {0} characters long; keep it under 200 and put the rest in the summary")]
+    TitleTooLong(usize),
+    #[error("identified at {identified} is after now ({now}): a breach cannot be identified in the future")]
+    IdentifiedInFuture {
+        identified: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
+}
+
+/// An incident id that needs no shared counter: the UTC minute it was logged
+/// plus 24 random bits, e.g. `INC-20261128-1432-7f3a9c`.
+pub fn incident_id(logged_at: DateTime<Utc>, random: u32) -> String {
+    format!(
+        "INC-{}-{:06x}",
+        logged_at.format("%Y%m%d-%H%M"),
+        random & 0x00ff_ffff
+    )
+}
+
+impl Incident {
+    /// A new open incident, at revision 0 (the store makes it 1), with its
+    /// paragraph 8.1 notification due one hour after `identified_at`.
+    pub fn new(
+        id: String,
+        fields: NewIncident,
+        logged_by: &str,
+        our_role: PartyRole,
+        now: DateTime<Utc>,
+    ) -> Result<Incident, NewIncidentError> {
+        let title = fields.title.trim().to_string();
+        if title.is_empty() {
+            return Err(NewIncidentError::EmptyTitle);
+        }
+        let length = title.chars().count();
+        if length > 200 {
+            return Err(NewIncidentError::TitleTooLong(length));
+        }
+        if fields.identified_at > now {
+            return Err(NewIncidentError::IdentifiedInFuture {
+                identified: fields.identified_at,
+                now,
+            });
+        }
+        let mut incident = Incident {
+            schema_version: SCHEMA_VERSION,
+            id,
+            revision: 0,
+            title,
+            summary: fields.summary,
+            kind: fields.kind,
+            severity: fields.severity,
+            status: IncidentStatus::Open,
+            personal_data: fields.personal_data,
+            government_data: fields.government_data,
+            affected_assets: fields.affected_assets,
+            logged_by: logged_by.to_string(),
+            responders: vec![logged_by.to_string()],
+            identified_at: fields.identified_at,
+            logged_at: now,
+            our_role,
+            playbooks: Vec::new(),
+            notification: Notification {
+                due_at: crate::domain::clock::notification_due(fields.identified_at),
+                made_at: None,
+                made_by: None,
+                channel: None,
+                recipient: None,
+                reference: None,
+                server_reply: None,
+                met_deadline: None,
+                delay_reason: None,
+            },
+            mitigation: Mitigation::default(),
+            root_cause: RootCause::default(),
+            data_requests: Vec::new(),
+            report: Report::default(),
+            isms_change: IsmsChange::default(),
+            closure: None,
+            repeat_of: Vec::new(),
+            steps: Vec::new(),
+            timeline: Vec::new(),
+        };
+        let text = format!(
+            "Incident opened ({} {}, severity {}); identified at {}",
+            incident.kind,
+            "breach of security",
+            incident.severity,
+            incident.identified_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        incident.log(now, logged_by, EntryKind::Change, text);
+        Ok(incident)
+    }
+}

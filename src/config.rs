@@ -1,0 +1,300 @@
+//! `config.toml`: who the responder is, who to notify, how to send mail, and
+//! which calendar decides Working Days.
+//!
+//! A missing file means defaults. A file that does not parse is an error that
+//! names the file, line and column. Secrets are never read from or written to
+//! this file: the SMTP password comes from `BREACHDESK_SMTP_PASSWORD` or from
+//! the output of `password_command`.
+
+use crate::domain::incident::PartyRole;
+use crate::text::line_col;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Annex 1, paragraph 8.3: audit records are kept for at least 6 months.
+pub const MIN_AUDIT_RETENTION_DAYS: u32 = 183;
+
+/// Everything `config.toml` can say.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub responder: Responder,
+    #[serde(default)]
+    pub contacts: Contacts,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<Smtp>,
+    #[serde(default)]
+    pub calendar: CalendarSettings,
+    #[serde(default)]
+    pub audit: AuditSettings,
+}
+
+/// The person at the keyboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Responder {
+    /// Shown in the timeline and the audit log; defaults to the OS user.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Our side of the contract: decides who "the other party" is.
+    #[serde(default = "default_role")]
+    pub role: PartyRole,
+}
+
+impl Default for Responder {
+    fn default() -> Self {
+        Responder {
+            name: None,
+            email: None,
+            role: default_role(),
+        }
+    }
+}
+
+fn default_role() -> PartyRole {
+    PartyRole::ServiceProvider
+}
+
+/// Addresses of the people breachdesk sends notices to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contacts {
+    /// The other party's security representative (paragraph 8.1 notification, 8.2.1 (f) report).
+    #[serde(default)]
+    pub other_party: Option<String>,
+    /// GovCertUK (now part of the NCSC) for 8.2.1 (e) data supply.
+    #[serde(default)]
+    pub govcertuk: Option<String>,
+}
+
+/// How mail leaves this machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    pub host: String,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// A command whose standard output is the password (e.g. `pass show smtp`).
+    #[serde(default)]
+    pub password_command: Option<String>,
+    /// An extra trusted CA (PEM) for organisations with their own CA.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_timeout() -> u64 {
+    20
+}
+
+/// Transport security for SMTP.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SmtpSecurity {
+    /// STARTTLS, required (never falls back to plain text).
+    #[default]
+    Starttls,
+    /// Implicit TLS (usually port 465).
+    Tls,
+    /// No TLS: refused unless the host is a loopback address.
+    None,
+}
+
+/// Which days are Working Days and where "end of day" is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSettings {
+    /// `england-and-wales` (default), `scotland` or `northern-ireland`.
+    #[serde(default = "default_division")]
+    pub division: String,
+    /// IANA zone for showing times and for Working Days (default Europe/London).
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// Local time at which a Working Day ends for deadlines (default 23:59:59).
+    #[serde(default = "default_end_of_day")]
+    pub end_of_day: String,
+    /// The organisation's own closure days (not Working Days).
+    #[serde(default)]
+    pub closures: Vec<NaiveDate>,
+}
+
+impl Default for CalendarSettings {
+    fn default() -> Self {
+        CalendarSettings {
+            division: default_division(),
+            timezone: default_timezone(),
+            end_of_day: default_end_of_day(),
+            closures: Vec::new(),
+        }
+    }
+}
+
+fn default_division() -> String {
+    "england-and-wales".into()
+}
+fn default_timezone() -> String {
+    "Europe/London".into()
+}
+fn default_end_of_day() -> String {
+    "23:59:59".into()
+}
+
+/// Audit-log retention (Annex 1, 8.3: at least 6 months).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    #[serde(default = "default_retention")]
+    pub retention_days: u32,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings {
+            retention_days: default_retention(),
+        }
+    }
+}
+
+fn default_retention() -> u32 {
+    // Seven years: a common records-retention policy; never below 183 days.
+    2557
+}
+
+/// A config file that cannot be used, with where and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {field}: {message}")]
+    Invalid {
+        path: PathBuf,
+        field: &'static str,
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads `path`; a missing file gives the defaults.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        Config::parse(&text, path)
+    }
+
+    /// Parses and validates config text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map(|span| line_col(text, span.start))
+                .unwrap_or((1, 1));
+            ConfigError::Parse {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |field, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            field,
+            message,
+        };
+        if self.audit.retention_days < MIN_AUDIT_RETENTION_DAYS {
+            return Err(invalid(
+                "audit.retention_days",
+                format!(
+                    "{} days is below the 6 months Annex 1 paragraph 8.3 requires (at least {})",
+                    self.audit.retention_days,
+                    MIN_AUDIT_RETENTION_DAYS
+                ),
+            ));
+        }
+        self.timezone()
+            .map_err(|m| invalid("calendar.timezone", m))?;
+        self.end_of_day()
+            .map_err(|m| invalid("calendar.end_of_day", m))?;
+        if let Some(smtp) = &self.smtp {
+            if smtp.host.trim().is_empty() {
+                return Err(invalid("smtp.host", "is empty".into()));
+            }
+            if smtp.timeout_secs == 0 || smtp.timeout_secs > 600 {
+                return Err(invalid(
+                    "smtp.timeout_secs",
+                    format!("{} is not between 1 and 600", smtp.timeout_secs),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The display and calendar time zone.
+    pub fn timezone(&self) -> Result<chrono_tz::Tz, String> {
+        self.calendar
+            .timezone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| {
+                format!(
+                    "'{}' is not an IANA time zone (e.g. Europe/London)",
+                    self.calendar.timezone
+                )
+            })
+    }
+
+    /// The local time a Working Day ends.
+    pub fn end_of_day(&self) -> Result<chrono::NaiveTime, String> {
+        let text = self.calendar.end_of_day.trim();
+        chrono::NaiveTime::parse_from_str(text, "%H:%M:%S")
+            .or_else(|_| chrono::NaiveTime::parse_from_str(text, "%H:%M"))
+            .map_err(|_| format!("'{text}' is not a time of day like 17:30 or 23:59:59"))
+    }
+
+    /// The responder's name: from config, else the OS user.
+    pub fn responder_name(&self) -> String {
+        self.responder
+            .name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(os_user)
+    }
+}
+
+/// The login name of the person running breachdesk.
+pub fn os_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "unknown".to_string())
+}
