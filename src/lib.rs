@@ -8,4 +8,5 @@
 pub mod config;
 pub mod domain;
 pub mod paths;
+pub mod playbooks;
 pub mod text;

@@ -4,6 +4,7 @@
 //! Pure data and pure functions only: no clock reads, no I/O. Code that needs
 //! "now" takes it as an argument.
 
+use crate::domain::playbook::{CloseCheck, Condition, RecordField, StepClock};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -426,11 +427,20 @@ pub struct Step {
     /// Due time, when the step has a clock whose start is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at: Option<DateTime<Utc>>,
-    /// The clock, in words, e.g. "1 hour from identified".
+    /// The step's clock, as the playbook gave it when the incident was opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clock: Option<String>,
+    pub clock: Option<StepClock>,
     #[serde(default)]
     pub depends_on: Vec<String>,
+    /// The parts of the record this step fills in.
+    #[serde(default)]
+    pub fills: Vec<RecordField>,
+    /// Conditions that switch the step on (all must hold).
+    #[serde(default)]
+    pub when: Vec<Condition>,
+    /// Checks that must pass before the step can be marked done.
+    #[serde(default)]
+    pub checks: Vec<CloseCheck>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub who: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -3,3 +3,5 @@
 pub mod incident;
 pub mod when;
 pub mod clock;
+pub mod calendar;
+pub mod playbook;
