@@ -12,6 +12,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// The commented example `breachdesk config init` writes.
+pub const EXAMPLE: &str = include_str!("../assets/config.example.toml");
+
 /// Annex 1, paragraph 8.3: audit records are kept for at least 6 months.
 pub const MIN_AUDIT_RETENTION_DAYS: u32 = 183;
 
@@ -297,4 +300,33 @@ pub fn os_user() -> String {
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
         .unwrap_or_else(|| "unknown".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses() {
+        let config = Config::parse(EXAMPLE, Path::new("config.example.toml")).expect("example parses");
+        assert_eq!(config.responder.name.as_deref(), Some("Sam Patel"));
+        assert_eq!(config.responder.role, PartyRole::ServiceProvider);
+        assert!(config.smtp.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_line_and_field() {
+        let err = Config::parse("[responder]\nname = \"x\"\nrole = \"vendor\"\n", Path::new("c.toml"))
+            .expect_err("bad role");
+        let text = err.to_string();
+        assert!(text.starts_with("c.toml:3:"), "{text}");
+        let err = Config::parse("[calendar]\ntimezone = \"Mars/Olympus\"\n", Path::new("c.toml"))
+            .expect_err("bad zone");
+        assert!(err.to_string().contains("calendar.timezone"), "{err}");
+        let err = Config::parse("[audit]\nretention_days = 30\n", Path::new("c.toml")).expect_err("short");
+        assert!(err.to_string().contains("6 months"), "{err}");
+        let err = Config::parse("[smtp]\nhost = \"x\"\npasword = \"oops\"\n", Path::new("c.toml"))
+            .expect_err("typo");
+        assert!(err.to_string().contains("c.toml:3:"), "{err}");
+    }
 }

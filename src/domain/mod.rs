@@ -5,3 +5,4 @@ pub mod when;
 pub mod clock;
 pub mod calendar;
 pub mod playbook;
+pub mod summary;
