@@ -66,7 +66,7 @@ impl Setup {
     /// The Working-Day calendar from config, with an optional other division.
     pub fn calendar(&self, division: Option<&str>) -> Result<WorkingCalendar> {
         let name = division.unwrap_or(&self.config.calendar.division);
-        let division: Division = name.parse().map_err(|e: String| anyhow!("--division: {e}"))?;
+        let division: Division = name.parse().map_err(|e| anyhow!("--division: {e}"))?;
         let end = self
             .config
             .end_of_day()

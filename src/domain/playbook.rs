@@ -204,17 +204,12 @@ impl StepClock {
     }
 
     fn check(&self) -> Result<(), String> {
-        match (self.hours, self.working_days) {
-            (Some(_), Some(_)) => Err("a clock has hours or working_days, not both".into()),
-            (None, None) => Err("a clock needs hours or working_days".into()),
-            (Some(0), _) | (_, Some(0)) => Err("a clock of zero time can never be met".into()),
-            (Some(h), _) if h > 8760 => {
-                Err(format!("{h} hours is more than a year; that is not a response clock"))
+        match self.spec() {
+            Some(spec) => spec.validate(),
+            None if self.hours.is_some() => {
+                Err("a clock has hours or working_days, not both".into())
             }
-            (_, Some(d)) if d > 260 => Err(format!(
-                "{d} Working Days is more than a year; that is not a response clock"
-            )),
-            _ => Ok(()),
+            None => Err("a clock needs hours or working_days".into()),
         }
     }
 }
