@@ -9,3 +9,5 @@ pub mod config;
 pub mod domain;
 pub mod paths;
 pub mod text;
+pub mod audit;
+pub mod store;
