@@ -10,3 +10,5 @@ pub mod domain;
 pub mod paths;
 pub mod playbooks;
 pub mod text;
+pub mod audit;
+pub mod store;

@@ -1,0 +1,806 @@
+//! The incident store: one TOML file per incident, the source of truth.
+//!
+//! Layout under the data directory (directories 0700, files 0600):
+//!
+//! ```text
+//! incidents/<ID>.toml                  one record per incident
+//! incidents/.<ID>.toml.tmp-<pid>-<rnd> a save in progress (ignored by loading)
+//! locks/<ID>.lock                      flock target, held across read-modify-write
+//! quarantine/<ID>.toml.<UTC stamp>     records that would not parse, moved aside
+//! ```
+//!
+//! * Saves are atomic and durable: the new text goes to a temp file in
+//!   `incidents/` that is written, `sync_all`ed, renamed over the record, and
+//!   then the directory is `sync_all`ed. A process killed at any instant
+//!   leaves either the old or the new record.
+//! * Every write happens with an exclusive `flock` on `locks/<ID>.lock` (not on
+//!   the record: a rename gives the record a new inode). Lock files are never
+//!   deleted, so two processes always lock the same inode.
+//! * Temp files are only ever created while holding the incident's lock, so any
+//!   temp file found by the lock holder is a leftover of a killed process and is
+//!   removed; [`Store::open`] also removes leftovers whose lock is free.
+//! * The store bumps `revision` on every write (create writes revision 1) and
+//!   only writes when something other than the revision changed.
+//! * Corrupt records: [`Store::load`] never moves files; it returns
+//!   [`StoreError::Corrupt`] naming file, line and column so the file can be
+//!   fixed by hand. [`Store::load_all`] (the listing every screen uses) moves
+//!   corrupt records to `quarantine/` under a timestamped name (never
+//!   overwriting) so one bad file never hides the others. Records written by
+//!   a newer breachdesk (`schema_version` > [`SCHEMA_VERSION`]) are reported by
+//!   both and left where they are.
+
+use crate::domain::incident::{Incident, SCHEMA_VERSION};
+use chrono::Utc;
+use serde::Deserialize;
+use std::fmt;
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+const INCIDENTS: &str = "incidents";
+const LOCKS: &str = "locks";
+const QUARANTINE: &str = "quarantine";
+const DIR_MODE: u32 = 0o700;
+const FILE_MODE: u32 = 0o600;
+
+/// Why a store operation failed. Every message is one line and names the file
+/// or directory involved.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{id} not found in {}", dir.display())]
+    NotFound { id: String, dir: PathBuf },
+    #[error("{id} already exists in {}", dir.display())]
+    AlreadyExists { id: String, dir: PathBuf },
+    #[error("'{id}' is not a valid incident id: use letters, digits, '-' and '_' (at most 100), not starting with '-' or '.'")]
+    InvalidId { id: String },
+    #[error("{}", location(file, *line, *column, message))]
+    Corrupt {
+        file: PathBuf,
+        line: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    },
+    #[error("{}: written by a newer breachdesk (schema version {found}; this one understands up to {supported}): upgrade breachdesk to use it", file.display())]
+    TooNew {
+        file: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("{id} was changed by someone else (revision {found} on disk, you had {expected}): reload and try again")]
+    Conflict { id: String, expected: u64, found: u64 },
+    #[error("the change tried to alter the id of {id} (to '{new_id}') in {}: ids never change", file.display())]
+    IdChanged {
+        id: String,
+        new_id: String,
+        file: PathBuf,
+    },
+    #[error("cannot write {}: {message}", file.display())]
+    Serialize { file: PathBuf, message: String },
+    #[error("no incident matches '{text}' in {}", dir.display())]
+    UnknownIncident { text: String, dir: PathBuf },
+    #[error("'{text}' matches {} incidents: {}; give more of the id", candidates.len(), candidates.join(", "))]
+    Ambiguous {
+        text: String,
+        candidates: Vec<String>,
+    },
+}
+
+/// The error from [`Store::update`]: the store failed, or the change refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError<E> {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Change(E),
+}
+
+fn location(file: &Path, line: Option<usize>, column: Option<usize>, message: &str) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}: {message}", file.display()),
+        (Some(l), None) => format!("{}:{l}: {message}", file.display()),
+        _ => format!("{}: {message}", file.display()),
+    }
+}
+
+/// Everything [`Store::load_all`] found.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    /// Every record that parsed, sorted by id.
+    pub incidents: Vec<Incident>,
+    /// Files that did not, in file-name order.
+    pub problems: Vec<LoadProblem>,
+}
+
+/// One file [`Store::load_all`] could not load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadProblem {
+    /// Full path of the file as it was found in `incidents/`.
+    pub file: PathBuf,
+    /// 1-based line of the problem, when known.
+    pub line: Option<usize>,
+    /// 1-based column (in characters) of the problem, when known.
+    pub column: Option<usize>,
+    /// One line saying what is wrong.
+    pub message: String,
+    /// Where the file was moved to (full path), if it was quarantined.
+    pub quarantined_to: Option<PathBuf>,
+}
+
+/// The last two components of a path (`incidents/INC-x.toml`), for messages.
+fn short(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match path.parent().and_then(Path::file_name) {
+        Some(dir) => format!("{}/{}", dir.to_string_lossy(), name),
+        None => name,
+    }
+}
+
+impl fmt::Display for LoadProblem {
+    /// `incidents/INC-x.toml:12:5: message (moved to quarantine/INC-x.toml.20261128T143000Z)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&location(
+            Path::new(&short(&self.file)),
+            self.line,
+            self.column,
+            &self.message,
+        ))?;
+        if let Some(to) = &self.quarantined_to {
+            write!(f, " (moved to {})", short(to))?;
+        }
+        Ok(())
+    }
+}
+
+/// The incident store. Cheap to keep around; holds no open files.
+#[derive(Debug, Clone)]
+pub struct Store {
+    data_dir: PathBuf,
+    incidents: PathBuf,
+    locks: PathBuf,
+    quarantine: PathBuf,
+    warnings: Vec<String>,
+}
+
+/// An exclusive flock on `locks/<ID>.lock`, released when dropped.
+struct LockGuard {
+    file: File,
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        // Closing the file releases the lock too; unlocking first is explicit.
+        let _ = self.file.unlock();
+    }
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+    move |source| StoreError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Creates `dir` (and missing parents) with mode 0700, or tightens an existing
+/// group/world-accessible one to 0700. Returns a warning when it tightened.
+pub(crate) fn ensure_private_dir(dir: &Path) -> io::Result<Option<String>> {
+    match DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir) {
+        Ok(()) => {}
+        Err(e) => return Err(e),
+    }
+    let meta = fs::metadata(dir)?;
+    if !meta.is_dir() {
+        return Err(io::Error::other("exists and is not a directory"));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))?;
+        return Ok(Some(format!(
+            "{} was accessible to other users (mode {:o}); tightened to 700",
+            dir.display(),
+            mode
+        )));
+    }
+    Ok(None)
+}
+
+/// `sync_all` on a directory, so a rename or new entry in it is durable.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Random hex for temp-file names.
+pub(crate) fn random_hex() -> String {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Uniqueness also comes from the pid and create_new; this is only a fallback.
+        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or(0);
+        bytes = nanos.to_le_bytes();
+    }
+    hex::encode(bytes)
+}
+
+/// Ids are file names: letters, digits, `-`, `_`; 1..=100 long; not starting with `-`.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 100
+        && !id.starts_with('-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn check_id(id: &str) -> Result<(), StoreError> {
+    if valid_id(id) {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidId { id: id.to_string() })
+    }
+}
+
+/// The id a temp file `.<ID>.toml.tmp-...` belongs to.
+fn temp_owner(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix('.')?;
+    let (id, _) = rest.split_once(".toml.tmp-")?;
+    valid_id(id).then_some(id)
+}
+
+/// Outcome of parsing one record's text.
+enum Parsed {
+    Ok(Box<Incident>),
+    TooNew(u32),
+    Bad {
+        line: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct VersionOnly {
+    schema_version: Option<u32>,
+}
+
+fn parse_record(text: &str, expected_id: &str) -> Parsed {
+    match toml::from_str::<Incident>(text) {
+        Ok(incident) => {
+            if incident.schema_version > SCHEMA_VERSION {
+                return Parsed::TooNew(incident.schema_version);
+            }
+            if incident.id != expected_id {
+                let (line, column) = find_key_position(text, "id");
+                return Parsed::Bad {
+                    line,
+                    column,
+                    message: format!(
+                        "the record's id '{}' does not match its file name ('{}.toml')",
+                        crate::text::one_line(&incident.id),
+                        expected_id
+                    ),
+                };
+            }
+            Parsed::Ok(Box::new(incident))
+        }
+        Err(err) => {
+            // A newer format may add fields or change types: don't call that corrupt.
+            if let Ok(VersionOnly {
+                schema_version: Some(v),
+            }) = toml::from_str::<VersionOnly>(text)
+                && v > SCHEMA_VERSION
+            {
+                return Parsed::TooNew(v);
+            }
+            let (line, column) = match err.span() {
+                Some(span) => {
+                    let (l, c) = crate::text::line_col(text, span.start);
+                    (Some(l), Some(c))
+                }
+                None => (None, None),
+            };
+            Parsed::Bad {
+                line,
+                column,
+                message: crate::text::one_line(err.message().trim()),
+            }
+        }
+    }
+}
+
+/// Line/column of a top-level `key = ` line, for messages about a field's value.
+fn find_key_position(text: &str, key: &str) -> (Option<usize>, Option<usize>) {
+    for (n, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            break;
+        }
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return (Some(n + 1), Some(line.len() - trimmed.len() + 1));
+        }
+    }
+    (None, None)
+}
+
+/// Equal apart from the revision.
+fn same_content(a: &Incident, b: &Incident) -> bool {
+    let mut b = b.clone();
+    b.revision = a.revision;
+    *a == b
+}
+
+impl Store {
+    /// Opens (creating as needed) the store under `data_dir`: `incidents/`,
+    /// `locks/` and `quarantine/`, all 0700. An existing data dir (or
+    /// subdirectory) that other users can read is tightened to 0700 and a
+    /// warning recorded (see [`Store::warnings`]). Leftover temp files of
+    /// killed processes are removed when their incident's lock is free.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        let mut warnings = Vec::new();
+        let data_dir = data_dir.to_path_buf();
+        let incidents = data_dir.join(INCIDENTS);
+        let locks = data_dir.join(LOCKS);
+        let quarantine = data_dir.join(QUARANTINE);
+        for dir in [&data_dir, &incidents, &locks, &quarantine] {
+            if let Some(w) = ensure_private_dir(dir).map_err(io_err("create directory", dir))? {
+                warnings.push(w);
+            }
+        }
+        let store = Store {
+            data_dir,
+            incidents,
+            locks,
+            quarantine,
+            warnings,
+        };
+        store.clean_stray_temps();
+        Ok(store)
+    }
+
+    /// Things [`Store::open`] fixed and the user should know about (e.g. a
+    /// data directory that was readable by others and has been tightened).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The data directory this store lives in.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// `incidents/<ID>.toml`.
+    pub fn record_path(&self, id: &str) -> PathBuf {
+        self.incidents.join(format!("{id}.toml"))
+    }
+
+    /// The `incidents/` directory.
+    pub fn incidents_dir(&self) -> &Path {
+        &self.incidents
+    }
+
+    /// The `quarantine/` directory.
+    pub fn quarantine_dir(&self) -> &Path {
+        &self.quarantine
+    }
+
+    fn lock_path(&self, id: &str) -> PathBuf {
+        self.locks.join(format!("{id}.lock"))
+    }
+
+    fn open_lock_file(&self, id: &str) -> Result<File, StoreError> {
+        let path = self.lock_path(id);
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(FILE_MODE)
+            .open(&path)
+            .map_err(io_err("open lock file", &path))
+    }
+
+    fn lock(&self, id: &str) -> Result<LockGuard, StoreError> {
+        let file = self.open_lock_file(id)?;
+        file.lock().map_err(io_err("lock", &self.lock_path(id)))?;
+        Ok(LockGuard { file })
+    }
+
+    fn try_lock(&self, id: &str) -> Option<LockGuard> {
+        let file = self.open_lock_file(id).ok()?;
+        file.try_lock().ok()?;
+        Some(LockGuard { file })
+    }
+
+    /// Removes temp files whose incident is not locked by anyone (so no save is
+    /// in progress and they are leftovers of a killed process). Best effort.
+    fn clean_stray_temps(&self) {
+        let Ok(entries) = fs::read_dir(&self.incidents) else {
+            return;
+        };
+        let mut owners: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| temp_owner(&e.file_name().to_string_lossy()).map(str::to_string))
+            .collect();
+        owners.sort();
+        owners.dedup();
+        for id in owners {
+            if let Some(_guard) = self.try_lock(&id) {
+                self.remove_temps(&id);
+            }
+        }
+    }
+
+    /// Removes every temp file of `id`. Only call while holding its lock.
+    fn remove_temps(&self, id: &str) {
+        let Ok(entries) = fs::read_dir(&self.incidents) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if temp_owner(&entry.file_name().to_string_lossy()) == Some(id) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+
+    /// Writes `incident` atomically and durably. Caller holds the lock.
+    fn write_record(&self, incident: &Incident) -> Result<(), StoreError> {
+        let path = self.record_path(&incident.id);
+        let text = toml::to_string(incident).map_err(|e| StoreError::Serialize {
+            file: path.clone(),
+            message: e.to_string(),
+        })?;
+        self.remove_temps(&incident.id);
+        let tmp = self.incidents.join(format!(
+            ".{}.toml.tmp-{}-{}",
+            incident.id,
+            std::process::id(),
+            random_hex()
+        ));
+        let result = (|| {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(FILE_MODE)
+                .open(&tmp)
+                .map_err(io_err("create", &tmp))?;
+            file.write_all(text.as_bytes())
+                .map_err(io_err("write", &tmp))?;
+            file.sync_all().map_err(io_err("sync", &tmp))?;
+            drop(file);
+            fs::rename(&tmp, &path).map_err(io_err("replace", &path))
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result?;
+        sync_dir(&self.incidents).map_err(io_err("sync directory", &self.incidents))
+    }
+
+    fn read_text(&self, id: &str) -> Result<String, StoreError> {
+        let path = self.record_path(id);
+        fs::read_to_string(&path).map_err(|source| {
+            if source.kind() == io::ErrorKind::NotFound {
+                StoreError::NotFound {
+                    id: id.to_string(),
+                    dir: self.incidents.clone(),
+                }
+            } else {
+                StoreError::Io {
+                    action: "read",
+                    path,
+                    source,
+                }
+            }
+        })
+    }
+
+    /// Creates a new record at revision 1. Fails if that id already exists.
+    pub fn create(&self, incident: &Incident) -> Result<Incident, StoreError> {
+        check_id(&incident.id)?;
+        let _guard = self.lock(&incident.id)?;
+        let path = self.record_path(&incident.id);
+        match fs::symlink_metadata(&path) {
+            Ok(_) => {
+                return Err(StoreError::AlreadyExists {
+                    id: incident.id.clone(),
+                    dir: self.incidents.clone(),
+                });
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err("inspect", &path)(e)),
+        }
+        let mut saved = incident.clone();
+        saved.revision = 1;
+        self.write_record(&saved)?;
+        Ok(saved)
+    }
+
+    /// Loads one record. Never moves files: a corrupt record is reported as
+    /// [`StoreError::Corrupt`] with file, line and column.
+    pub fn load(&self, id: &str) -> Result<Incident, StoreError> {
+        check_id(id)?;
+        let text = self.read_text(id)?;
+        let file = self.record_path(id);
+        match parse_record(&text, id) {
+            Parsed::Ok(incident) => Ok(*incident),
+            Parsed::TooNew(found) => Err(StoreError::TooNew {
+                file,
+                found,
+                supported: SCHEMA_VERSION,
+            }),
+            Parsed::Bad {
+                line,
+                column,
+                message,
+            } => Err(StoreError::Corrupt {
+                file,
+                line,
+                column,
+                message,
+            }),
+        }
+    }
+
+    /// Record file names (`<ID>.toml`) in `incidents/`, sorted.
+    fn record_files(&self) -> Result<Vec<(String, PathBuf)>, StoreError> {
+        let entries =
+            fs::read_dir(&self.incidents).map_err(io_err("list", &self.incidents))?;
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io_err("list", &self.incidents))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            if let Some(stem) = name.strip_suffix(".toml") {
+                out.push((stem.to_string(), entry.path()));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Every record that parses (sorted by id), and a problem for every file
+    /// that does not. Corrupt files are moved to `quarantine/`; records from a
+    /// newer breachdesk are reported and left in place.
+    pub fn load_all(&self) -> LoadReport {
+        let mut report = LoadReport::default();
+        let files = match self.record_files() {
+            Ok(files) => files,
+            Err(e) => {
+                report.problems.push(LoadProblem {
+                    file: self.incidents.clone(),
+                    line: None,
+                    column: None,
+                    message: e.to_string(),
+                    quarantined_to: None,
+                });
+                return report;
+            }
+        };
+        for (stem, path) in files {
+            let text = match fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    report.problems.push(LoadProblem {
+                        file: path,
+                        line: None,
+                        column: None,
+                        message: format!("cannot read: {e}"),
+                        quarantined_to: None,
+                    });
+                    continue;
+                }
+            };
+            match parse_record(&text, &stem) {
+                Parsed::Ok(incident) => report.incidents.push(*incident),
+                Parsed::TooNew(found) => report.problems.push(LoadProblem {
+                    file: path,
+                    line: None,
+                    column: None,
+                    message: format!(
+                        "written by a newer breachdesk (schema version {found}; this one understands up to {SCHEMA_VERSION}): left in place"
+                    ),
+                    quarantined_to: None,
+                }),
+                Parsed::Bad {
+                    line,
+                    column,
+                    message,
+                } => {
+                    let (quarantined_to, message) = match self.quarantine_file(&stem, &path, &text)
+                    {
+                        Ok(QuarantineOutcome::Moved(to)) => (Some(to), message),
+                        Ok(QuarantineOutcome::Changed) => {
+                            // Rewritten between our read and the lock: look again.
+                            match self.load(&stem) {
+                                Ok(incident) => {
+                                    report.incidents.push(incident);
+                                    continue;
+                                }
+                                Err(_) => (None, message),
+                            }
+                        }
+                        Ok(QuarantineOutcome::Gone) => continue,
+                        Err(e) => (None, format!("{message} (could not quarantine: {e})")),
+                    };
+                    report.problems.push(LoadProblem {
+                        file: path,
+                        line,
+                        column,
+                        message,
+                        quarantined_to,
+                    });
+                }
+            }
+        }
+        report.incidents.sort_by(|a, b| a.id.cmp(&b.id));
+        report
+    }
+
+    /// Moves a corrupt record to `quarantine/<name>.<UTC stamp>[-n]`, under the
+    /// incident's lock and only if the file still holds the text we judged.
+    fn quarantine_file(
+        &self,
+        stem: &str,
+        path: &Path,
+        judged: &str,
+    ) -> Result<QuarantineOutcome, StoreError> {
+        let _guard = if valid_id(stem) {
+            Some(self.lock(stem)?)
+        } else {
+            None
+        };
+        match fs::read_to_string(path) {
+            Ok(now) if now == judged => {}
+            Ok(_) => return Ok(QuarantineOutcome::Changed),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(QuarantineOutcome::Gone),
+            Err(e) => return Err(io_err("read", path)(e)),
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
+        for n in 0..1000u32 {
+            let target = if n == 0 {
+                self.quarantine.join(format!("{name}.{stamp}"))
+            } else {
+                self.quarantine.join(format!("{name}.{stamp}-{n}"))
+            };
+            // hard_link never overwrites: it fails if the target exists.
+            match fs::hard_link(path, &target) {
+                Ok(()) => {
+                    sync_dir(&self.quarantine)
+                        .map_err(io_err("sync directory", &self.quarantine))?;
+                    fs::remove_file(path).map_err(io_err("remove", path))?;
+                    sync_dir(&self.incidents)
+                        .map_err(io_err("sync directory", &self.incidents))?;
+                    return Ok(QuarantineOutcome::Moved(target));
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(io_err("move to quarantine", &target)(e)),
+            }
+        }
+        Err(StoreError::Io {
+            action: "find a free quarantine name in",
+            path: self.quarantine.clone(),
+            source: io::Error::other("too many quarantined copies with this timestamp"),
+        })
+    }
+
+    /// Ids of the records in `incidents/` (by file name), sorted.
+    pub fn ids(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .record_files()?
+            .into_iter()
+            .map(|(stem, _)| stem)
+            .filter(|stem| valid_id(stem))
+            .collect())
+    }
+
+    /// The id `text` means: an exact id (case-insensitive), or the one id it is
+    /// a prefix or suffix of (case-insensitive), e.g. `7f3a9c`.
+    pub fn resolve_id(&self, text: &str) -> Result<String, StoreError> {
+        let wanted = text.trim().to_ascii_lowercase();
+        let unknown = || StoreError::UnknownIncident {
+            text: text.to_string(),
+            dir: self.incidents.clone(),
+        };
+        if wanted.is_empty() {
+            return Err(unknown());
+        }
+        let ids = self.ids()?;
+        if let Some(id) = ids.iter().find(|id| id.to_ascii_lowercase() == wanted) {
+            return Ok(id.clone());
+        }
+        let candidates: Vec<String> = ids
+            .into_iter()
+            .filter(|id| {
+                let lower = id.to_ascii_lowercase();
+                lower.starts_with(&wanted) || lower.ends_with(&wanted)
+            })
+            .collect();
+        match candidates.len() {
+            0 => Err(unknown()),
+            1 => Ok(candidates.into_iter().next().unwrap_or_default()),
+            _ => Err(StoreError::Ambiguous {
+                text: text.to_string(),
+                candidates,
+            }),
+        }
+    }
+
+    /// Locks the incident, re-reads the latest record, applies `change` and
+    /// writes (revision + 1) only if anything but the revision changed.
+    /// Returns the record as saved (or as it is, unchanged) and whether it was
+    /// written. `change` must not alter the id.
+    pub fn update<E>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut Incident) -> Result<(), E>,
+    ) -> Result<(Incident, bool), UpdateError<E>> {
+        check_id(id)?;
+        let _guard = self.lock(id)?;
+        let before = self.load(id)?;
+        let mut after = before.clone();
+        change(&mut after).map_err(UpdateError::Change)?;
+        if after.id != before.id {
+            return Err(StoreError::IdChanged {
+                id: before.id,
+                new_id: after.id,
+                file: self.record_path(id),
+            }
+            .into());
+        }
+        after.revision = before.revision;
+        if after == before {
+            return Ok((before, false));
+        }
+        after.revision = before.revision + 1;
+        self.write_record(&after)?;
+        Ok((after, true))
+    }
+
+    /// Optimistic save of a record the caller loaded and edited: fails with
+    /// [`StoreError::Conflict`] (writing nothing) if the record on disk is no
+    /// longer at `incident.revision`; writes nothing if nothing changed;
+    /// otherwise writes it at revision + 1 and returns it as saved.
+    pub fn save(&self, incident: &Incident) -> Result<Incident, StoreError> {
+        check_id(&incident.id)?;
+        let _guard = self.lock(&incident.id)?;
+        let current = self.load(&incident.id)?;
+        if current.revision != incident.revision {
+            return Err(StoreError::Conflict {
+                id: incident.id.clone(),
+                expected: incident.revision,
+                found: current.revision,
+            });
+        }
+        if same_content(&current, incident) {
+            return Ok(current);
+        }
+        let mut saved = incident.clone();
+        saved.revision = current.revision + 1;
+        self.write_record(&saved)?;
+        Ok(saved)
+    }
+}
+
+enum QuarantineOutcome {
+    Moved(PathBuf),
+    Changed,
+    Gone,
+}
