@@ -114,7 +114,7 @@ pub enum Command {
     /// Print a deadline as RFC 3339 with the local offset.
     Due {
         /// Start: RFC 3339, local HH:MM, local "YYYY-MM-DD HH:MM", or -20m.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         from: String,
         #[arg(long, conflicts_with = "hours", required_unless_present = "hours")]
         working_days: Option<i64>,
@@ -144,7 +144,7 @@ pub struct NewArgs {
     #[arg(long, default_value = "")]
     pub summary: String,
     /// When the breach was identified (default now): RFC 3339, HH:MM, -20m.
-    #[arg(long, default_value = "now")]
+    #[arg(long, default_value = "now", allow_hyphen_values = true)]
     pub identified_at: String,
     /// breach, potential or attempted.
     #[arg(long, default_value = "breach")]
@@ -181,7 +181,7 @@ pub struct EditArgs {
     #[arg(long = "responder")]
     pub responders: Vec<String>,
     /// Moves the start of the 1-hour clock; needs --reason.
-    #[arg(long, requires = "reason")]
+    #[arg(long, requires = "reason", allow_hyphen_values = true)]
     pub identified_at: Option<String>,
     #[arg(long)]
     pub reason: Option<String>,
@@ -197,7 +197,7 @@ pub struct NotifyArgs {
     #[arg(long)]
     pub to: Option<String>,
     /// When (default now).
-    #[arg(long, default_value = "now")]
+    #[arg(long, default_value = "now", allow_hyphen_values = true)]
     pub at: String,
     #[arg(long)]
     pub reference: Option<String>,
@@ -224,7 +224,7 @@ pub enum RequestCommand {
         #[arg(long)]
         what: String,
         /// When it was received (default now).
-        #[arg(long, default_value = "now")]
+        #[arg(long, default_value = "now", allow_hyphen_values = true)]
         received: String,
     },
     /// Mark a data request supplied (free of charge).
@@ -234,7 +234,7 @@ pub enum RequestCommand {
         /// How it was supplied.
         #[arg(long)]
         how: String,
-        #[arg(long, default_value = "now")]
+        #[arg(long, default_value = "now", allow_hyphen_values = true)]
         at: String,
         /// A file supplied (hashed for the record; may be repeated).
         #[arg(long = "file")]
@@ -270,7 +270,7 @@ pub struct MitigationArgs {
     #[arg(long, action = clap::ArgAction::Set)]
     pub affects_kpis: Option<bool>,
     /// When KPI relief was requested from the Client.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub relief_requested: Option<String>,
     #[arg(long, action = clap::ArgAction::Set)]
     pub relief_granted: Option<bool>,

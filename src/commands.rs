@@ -2,9 +2,8 @@
 //! result. Errors come back as one line for `main` to print.
 
 use crate::cli::{
-    AuditCommand, Cli, Command, ConfigCommand, EditArgs, ExportFormat, ListFormat,
-    MitigationArgs, NewArgs, NotifyArgs, PlaybookCommand, RequestCommand, RootCauseArgs,
-    ShowFormat, StepArgs,
+    AuditCommand, Cli, Command, ConfigCommand, EditArgs, ExportFormat, ListFormat, MitigationArgs,
+    NewArgs, NotifyArgs, PlaybookCommand, RequestCommand, RootCauseArgs, ShowFormat, StepArgs,
 };
 use crate::config::{Config, MIN_AUDIT_RETENTION_DAYS};
 use crate::desk::{Changed, Desk, Edit, EvidenceCheck, MitigationInput, NotificationInput};
@@ -36,8 +35,9 @@ impl Setup {
     pub fn from_cli(cli: &Cli) -> Result<Setup> {
         let data_dir = match &cli.data_dir {
             Some(dir) => dir.clone(),
-            None => crate::paths::default_data_dir()
-                .ok_or_else(|| anyhow!("no home directory: give --data-dir or BREACHDESK_DATA_DIR"))?,
+            None => crate::paths::default_data_dir().ok_or_else(|| {
+                anyhow!("no home directory: give --data-dir or BREACHDESK_DATA_DIR")
+            })?,
         };
         let config_path = match &cli.config {
             Some(file) => file.clone(),
@@ -60,7 +60,9 @@ impl Setup {
 
     /// The time zone for showing times and for Working Days.
     pub fn tz(&self) -> Result<Tz> {
-        self.config.timezone().map_err(|m| anyhow!("{}: {m}", self.config_path.display()))
+        self.config
+            .timezone()
+            .map_err(|m| anyhow!("{}: {m}", self.config_path.display()))
     }
 
     /// The Working-Day calendar from config, with an optional other division.
@@ -111,7 +113,11 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
             writeln!(out, "{}: logged", changed.incident.id)?;
             Ok(())
         }
-        Command::List { format, all, closed } => list(&setup, format, all, closed, now, out),
+        Command::List {
+            format,
+            all,
+            closed,
+        } => list(&setup, format, all, closed, now, out),
         Command::Show { id, format } => show(&setup, &id, format, now, out),
         Command::Edit(args) => edit(&setup, args, now, out),
         Command::Notify(args) => notify(&setup, args, now, out),
@@ -123,7 +129,9 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
             required,
             description,
         } => {
-            let changed = setup.desk()?.set_isms_change(&id, required, &description, now)?;
+            let changed = setup
+                .desk()?
+                .set_isms_change(&id, required, &description, now)?;
             report_change(out, &changed, "ISMS change flag saved")
         }
         Command::Step(args) => step(&setup, args, now, out),
@@ -145,7 +153,12 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
             }
             let calendar = setup.calendar(division.as_deref())?;
             for holiday in calendar.holidays(year) {
-                writeln!(out, "{}\t{}", holiday.date.format("%Y-%m-%d"), holiday.title)?;
+                writeln!(
+                    out,
+                    "{}\t{}",
+                    holiday.date.format("%Y-%m-%d"),
+                    holiday.title
+                )?;
             }
             Ok(())
         }
@@ -247,7 +260,13 @@ fn list(
     let mut summaries: Vec<IncidentSummary> = report
         .incidents
         .iter()
-        .filter(|i| if closed { !i.is_open() } else { all || i.is_open() })
+        .filter(|i| {
+            if closed {
+                !i.is_open()
+            } else {
+                all || i.is_open()
+            }
+        })
         .map(IncidentSummary::of)
         .collect();
     sort_by_urgency(&mut summaries);
@@ -259,7 +278,10 @@ fn list(
         }
         ListFormat::Table => {
             if summaries.is_empty() {
-                writeln!(out, "No incidents. Open one with: breachdesk new --title \"...\"")?;
+                writeln!(
+                    out,
+                    "No incidents. Open one with: breachdesk new --title \"...\""
+                )?;
                 return Ok(());
             }
             writeln!(
@@ -356,7 +378,10 @@ fn edit(setup: &Setup, args: EditArgs, now: DateTime<Utc>, out: &mut impl Write)
         title: args.title,
         summary: args.summary,
         kind: args.kind.map(|k| parse_enum(&k, "--kind")).transpose()?,
-        severity: args.severity.map(|s| parse_enum(&s, "--severity")).transpose()?,
+        severity: args
+            .severity
+            .map(|s| parse_enum(&s, "--severity"))
+            .transpose()?,
         personal_data: args.personal_data,
         government_data: args.government_data,
         add_assets: args.assets,
@@ -398,7 +423,12 @@ fn notify(setup: &Setup, args: NotifyArgs, now: DateTime<Utc>, out: &mut impl Wr
     }
 }
 
-fn request(setup: &Setup, cmd: RequestCommand, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
+fn request(
+    setup: &Setup,
+    cmd: RequestCommand,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
     let tz = setup.tz()?;
     let desk = setup.desk()?;
     match cmd {
@@ -442,7 +472,12 @@ fn request(setup: &Setup, cmd: RequestCommand, now: DateTime<Utc>, out: &mut imp
     }
 }
 
-fn root_cause(setup: &Setup, args: RootCauseArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
+fn root_cause(
+    setup: &Setup,
+    args: RootCauseArgs,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
     let category: RootCauseCategory = parse_enum(&args.category, "--category")?;
     let changed = setup.desk()?.record_root_cause(
         &args.id,
@@ -455,7 +490,12 @@ fn root_cause(setup: &Setup, args: RootCauseArgs, now: DateTime<Utc>, out: &mut 
     report_change(out, &changed, "root cause recorded")
 }
 
-fn mitigation(setup: &Setup, args: MitigationArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
+fn mitigation(
+    setup: &Setup,
+    args: MitigationArgs,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
     let tz = setup.tz()?;
     let relief_requested_at = args
         .relief_requested
@@ -509,7 +549,10 @@ fn evidence(setup: &Setup, id: &str, out: &mut impl Write) -> Result<()> {
             EvidenceCheck::Unchanged => writeln!(out, "ok       {place}: {path}")?,
             EvidenceCheck::Changed { size, sha256 } => {
                 bad += 1;
-                writeln!(out, "CHANGED  {place}: {path} (now {size} bytes, sha256 {sha256})")?
+                writeln!(
+                    out,
+                    "CHANGED  {place}: {path} (now {size} bytes, sha256 {sha256})"
+                )?
             }
             EvidenceCheck::Unreadable(e) => {
                 bad += 1;
@@ -564,11 +607,27 @@ fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Wr
     match cmd {
         AuditCommand::Verify => {
             let report = desk.audit.verify()?;
-            writeln!(out, "{report}")?;
-            if !report.is_intact() {
-                bail!("the audit log's hash chain is broken (see above)");
+            match &report.first_break {
+                None => {
+                    writeln!(
+                        out,
+                        "{}: ok, {} entries, hash chain intact{}",
+                        desk.audit.path().display(),
+                        report.entries,
+                        if report.pruned > 0 {
+                            format!(" ({} older entries pruned)", report.pruned)
+                        } else {
+                            String::new()
+                        }
+                    )?;
+                    Ok(())
+                }
+                Some(first) => bail!(
+                    "{}: hash chain broken at {first} ({} entries before it verified)",
+                    desk.audit.path().display(),
+                    report.entries
+                ),
             }
-            Ok(())
         }
         AuditCommand::List { id } => {
             let entries = match id {
@@ -597,7 +656,15 @@ fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Wr
                 );
             }
             let report = desk.audit.prune(now, days, &desk.actor)?;
-            writeln!(out, "{report}")?;
+            writeln!(
+                out,
+                "pruned {} entries older than {}; kept {}",
+                report.pruned,
+                report
+                    .cutoff
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                report.kept
+            )?;
             Ok(())
         }
     }
@@ -678,7 +745,10 @@ fn config(setup: &Setup, cmd: ConfigCommand, out: &mut impl Write) -> Result<()>
         ConfigCommand::Init => {
             let path = &setup.config_path;
             if path.exists() {
-                bail!("{} already exists; edit it or remove it first", path.display());
+                bail!(
+                    "{} already exists; edit it or remove it first",
+                    path.display()
+                );
             }
             if let Some(dir) = path.parent() {
                 use std::os::unix::fs::DirBuilderExt;
@@ -701,7 +771,11 @@ fn config(setup: &Setup, cmd: ConfigCommand, out: &mut impl Write) -> Result<()>
                 out,
                 "{}: {}",
                 setup.config_path.display(),
-                if exists { "ok" } else { "not found; using defaults" }
+                if exists {
+                    "ok"
+                } else {
+                    "not found; using defaults"
+                }
             )?;
             crate::mailcli::check_connection(setup, out)
         }

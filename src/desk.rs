@@ -155,13 +155,7 @@ impl Desk {
         getrandom::fill(&mut random)
             .map_err(|e| refused(format!("no randomness for a new id: {e}")))?;
         let id = incident_id(now, u32::from_le_bytes(random));
-        let mut incident = Incident::new(
-            id,
-            fields,
-            &self.actor,
-            self.config.responder.role,
-            now,
-        )?;
+        let mut incident = Incident::new(id, fields, &self.actor, self.config.responder.role, now)?;
         apply_playbooks(&mut incident, &self.playbooks.playbooks, &self.calendar);
         let saved = self.store.create(&incident)?;
         let playbooks: Vec<String> = saved
@@ -465,11 +459,9 @@ impl Desk {
                 stamp(due_at)
             );
             incident.data_requests.push(request);
-            if let Some(step) = incident
-                .steps
-                .iter_mut()
-                .find(|s| s.fills.contains(&RecordField::DataRequests) && s.status == StepStatus::Todo)
-            {
+            if let Some(step) = incident.steps.iter_mut().find(|s| {
+                s.fills.contains(&RecordField::DataRequests) && s.status == StepStatus::Todo
+            }) {
                 step.status = StepStatus::InProgress;
                 step.updated_at = Some(now);
                 step.who = Some(actor.clone());
@@ -491,7 +483,9 @@ impl Desk {
         now: DateTime<Utc>,
     ) -> Result<Changed, DeskError> {
         if how.trim().is_empty() {
-            return Err(refused("say how the data was supplied (e.g. 'email to csr@client')"));
+            return Err(refused(
+                "say how the data was supplied (e.g. 'email to csr@client')",
+            ));
         }
         let attachments = files
             .iter()
@@ -500,9 +494,9 @@ impl Desk {
         let actor = self.actor.clone();
         self.change(id, now, "request.supplied", |incident| {
             let incident_id = incident.id.clone();
-            let r = incident.request_mut(request).ok_or_else(|| {
-                refused(format!("{incident_id} has no data request '{request}'"))
-            })?;
+            let r = incident
+                .request_mut(request)
+                .ok_or_else(|| refused(format!("{incident_id} has no data request '{request}'")))?;
             if r.status != RequestStatus::Open {
                 return Err(refused(format!("request {} is already {}", r.id, r.status)));
             }
@@ -517,7 +511,11 @@ impl Desk {
                 r.id,
                 stamp(supplied_at),
                 how.trim(),
-                if late { " (after its 2 Working Day deadline)" } else { "" }
+                if late {
+                    " (after its 2 Working Day deadline)"
+                } else {
+                    ""
+                }
             );
             incident.log(now, &actor, EntryKind::Change, text.clone());
             Ok(text)
@@ -553,7 +551,9 @@ impl Desk {
             .incidents
             .into_iter()
             .filter(|other| other.id != id && other.identified_at <= this.identified_at)
-            .filter(|other| other.root_cause.repeat_key().is_some() && other.root_cause.repeat_key() == key)
+            .filter(|other| {
+                other.root_cause.repeat_key().is_some() && other.root_cause.repeat_key() == key
+            })
             .map(|other| (other.id, other.identified_at))
             .collect();
         let actor = self.actor.clone();
@@ -604,7 +604,11 @@ impl Desk {
                 "root-cause.repeat",
                 &format!(
                     "same root cause as {}",
-                    earlier.iter().map(|(i, _)| i.as_str()).collect::<Vec<_>>().join(", ")
+                    earlier
+                        .iter()
+                        .map(|(i, _)| i.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )?;
         }
@@ -693,8 +697,16 @@ impl Desk {
             incident.isms_change.description = description.trim().to_string();
             let text = format!(
                 "ISMS change (8.3) {}{}",
-                if required { "required, at no cost to the Client" } else { "not required" },
-                if description.trim().is_empty() { String::new() } else { format!(": {}", description.trim()) }
+                if required {
+                    "required, at no cost to the Client"
+                } else {
+                    "not required"
+                },
+                if description.trim().is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", description.trim())
+                }
             );
             incident.log(now, &actor, EntryKind::Change, text.clone());
             Ok(text)
@@ -800,7 +812,9 @@ impl Desk {
                 .filter(|s| s.applies(incident))
                 .map(|s| s.id.clone())
                 .collect();
-            let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+            let reason = reason
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty());
             if !open.is_empty() && reason.is_none() {
                 return Err(refused(format!(
                     "required steps are still open ({}): give a reason to close anyway (--reason)",
@@ -809,7 +823,10 @@ impl Desk {
             }
             let text = match &reason {
                 Some(r) if !open.is_empty() => {
-                    format!("Incident closed with steps {} open; reason: {r}", open.join(", "))
+                    format!(
+                        "Incident closed with steps {} open; reason: {r}",
+                        open.join(", ")
+                    )
                 }
                 Some(r) => format!("Incident closed: {r}"),
                 None => "Incident closed".to_string(),
@@ -848,7 +865,11 @@ impl Desk {
 /// Marks open steps that fill `field` done (e.g. recording the notification
 /// completes step 8.1).
 fn mark_filled_steps(incident: &mut Incident, field: RecordField, actor: &str, at: DateTime<Utc>) {
-    for step in incident.steps.iter_mut().filter(|s| s.fills.contains(&field) && s.is_open()) {
+    for step in incident
+        .steps
+        .iter_mut()
+        .filter(|s| s.fills.contains(&field) && s.is_open())
+    {
         step.status = StepStatus::Done;
         step.completed_at = Some(at);
         step.updated_at = Some(at);
@@ -904,11 +925,25 @@ pub enum EvidenceCheck {
 pub fn check_evidence(incident: &Incident) -> Vec<(String, String, EvidenceCheck)> {
     let mut places: Vec<(String, &Evidence)> = Vec::new();
     for step in &incident.steps {
-        places.extend(step.evidence.iter().map(|e| (format!("step {}", step.id), e)));
+        places.extend(
+            step.evidence
+                .iter()
+                .map(|e| (format!("step {}", step.id), e)),
+        );
     }
-    places.extend(incident.mitigation.evidence.iter().map(|e| ("mitigation".to_string(), e)));
+    places.extend(
+        incident
+            .mitigation
+            .evidence
+            .iter()
+            .map(|e| ("mitigation".to_string(), e)),
+    );
     for r in &incident.data_requests {
-        places.extend(r.attachments.iter().map(|e| (format!("request {}", r.id), e)));
+        places.extend(
+            r.attachments
+                .iter()
+                .map(|e| (format!("request {}", r.id), e)),
+        );
     }
     places
         .into_iter()

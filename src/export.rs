@@ -3,7 +3,7 @@
 //! deadlines as iCalendar events (RFC 5545).
 
 use crate::domain::incident::{Evidence, Incident, RequestStatus, StepStatus};
-use crate::domain::playbook::{next_action, waiting_on};
+use crate::domain::playbook::{RecordField, next_action, waiting_on};
 use crate::present::{local, verdict};
 use crate::text::{one_line, terminal_safe};
 use chrono::{DateTime, Duration, Utc};
@@ -22,10 +22,7 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
     let _ = writeln!(
         o,
         "{} | severity {} | {} | revision {}",
-        i.kind,
-        i.severity,
-        i.status,
-        i.revision
+        i.kind, i.severity, i.status, i.revision
     );
     let _ = writeln!(
         o,
@@ -101,7 +98,11 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
             extra.push(format!("after {}", waiting.join(", ")));
         }
         if let Some(who) = &s.who {
-            extra.push(format!("{} {}", one_line(who), s.updated_at.map(|t| local(t, tz)).unwrap_or_default()));
+            extra.push(format!(
+                "{} {}",
+                one_line(who),
+                s.updated_at.map(|t| local(t, tz)).unwrap_or_default()
+            ));
         }
         if !s.required {
             extra.push("optional".into());
@@ -111,7 +112,11 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
             "  {mark} {:<13} {}{}",
             s.id,
             one_line(&s.title),
-            if extra.is_empty() { String::new() } else { format!("  ({})", extra.join("; ")) }
+            if extra.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", extra.join("; "))
+            }
         );
         for note in &s.notes {
             let _ = writeln!(o, "        note: {}", one_line(note));
@@ -133,7 +138,11 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
                 "  {} from {}{} received {}: {} — due {} — {}",
                 r.id,
                 r.requester,
-                if r.requester_name.is_empty() { String::new() } else { format!(" ({})", one_line(&r.requester_name)) },
+                if r.requester_name.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", one_line(&r.requester_name))
+                },
                 local(r.received_at, tz),
                 one_line(&r.what),
                 local(r.due_at, tz),
@@ -151,7 +160,11 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
             o,
             "  tested: {}{}; affects KPIs: {}",
             yes_no(m.tested),
-            if m.tested_how.is_empty() { String::new() } else { format!(" ({})", one_line(&m.tested_how)) },
+            if m.tested_how.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", one_line(&m.tested_how))
+            },
             yes_no(m.affects_kpis)
         );
         if m.affects_kpis {
@@ -159,9 +172,15 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
             let _ = writeln!(
                 o,
                 "  KPI relief: requested {}; granted {}; period {}",
-                r.requested_at.map(|t| local(t, tz)).unwrap_or_else(|| "no".into()),
+                r.requested_at
+                    .map(|t| local(t, tz))
+                    .unwrap_or_else(|| "no".into()),
                 r.granted.map(yes_no).unwrap_or("not yet"),
-                if r.period.is_empty() { "-".to_string() } else { one_line(&r.period) }
+                if r.period.is_empty() {
+                    "-".to_string()
+                } else {
+                    one_line(&r.period)
+                }
             );
         }
     }
@@ -184,11 +203,17 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
         let _ = writeln!(
             o,
             "!! REPEAT ROOT CAUSE: same as {} ({} in {}) — a substantial failure under paragraph 6.5",
-            link.incident, link.category, one_line(&link.component)
+            link.incident,
+            link.category,
+            one_line(&link.component)
         );
     }
     if i.isms_change.required {
-        let _ = writeln!(o, "\nISMS change required (8.3, no cost to the Client): {}", one_line(&i.isms_change.description));
+        let _ = writeln!(
+            o,
+            "\nISMS change required (8.3, no cost to the Client): {}",
+            one_line(&i.isms_change.description)
+        );
     }
     if let Some(sent) = i.report.sent_at {
         let _ = writeln!(
@@ -204,12 +229,21 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
             "\nClosed {} by {}{}",
             local(c.closed_at, tz),
             one_line(&c.closed_by),
-            c.reason.as_deref().map(|r| format!(": {}", one_line(r))).unwrap_or_default()
+            c.reason
+                .as_deref()
+                .map(|r| format!(": {}", one_line(r)))
+                .unwrap_or_default()
         );
     }
     let _ = writeln!(o, "\nTimeline:");
     for e in &i.timeline {
-        let _ = writeln!(o, "  {}  {:<12} {}", local(e.at, tz), one_line(&e.by), one_line(&e.text));
+        let _ = writeln!(
+            o,
+            "  {}  {:<12} {}",
+            local(e.at, tz),
+            one_line(&e.by),
+            one_line(&e.text)
+        );
     }
     o
 }
@@ -243,14 +277,28 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
         ("Severity", i.severity.to_string()),
         ("Status", i.status.to_string()),
         ("Identified", local(i.identified_at, tz)),
-        ("Logged", format!("{} by {}", local(i.logged_at, tz), md(&i.logged_by))),
+        (
+            "Logged",
+            format!("{} by {}", local(i.logged_at, tz), md(&i.logged_by)),
+        ),
         ("Our role", i.our_role.label().to_string()),
         ("Personal data", yes_no(i.personal_data).to_string()),
         ("Government Data", yes_no(i.government_data).to_string()),
-        ("Affected assets", i.affected_assets.iter().map(|a| md(a)).collect::<Vec<_>>().join(", ")),
+        (
+            "Affected assets",
+            i.affected_assets
+                .iter()
+                .map(|a| md(a))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
         (
             "Playbooks",
-            i.playbooks.iter().map(|p| format!("{} v{}", p.name, p.version)).collect::<Vec<_>>().join(", "),
+            i.playbooks
+                .iter()
+                .map(|p| format!("{} v{}", p.name, p.version))
+                .collect::<Vec<_>>()
+                .join(", "),
         ),
     ];
     for (k, v) in rows {
@@ -261,7 +309,12 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
     }
     let n = &i.notification;
     let _ = writeln!(o, "\n## Notification (paragraph 8.1)\n");
-    let _ = writeln!(o, "- Due: {} ({})", local(n.due_at, tz), verdict(n.due_at, n.made_at, now));
+    let _ = writeln!(
+        o,
+        "- Due: {} ({})",
+        local(n.due_at, tz),
+        verdict(n.due_at, n.made_at, now)
+    );
     if let Some(made) = n.made_at {
         let _ = writeln!(
             o,
@@ -278,7 +331,10 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
             let _ = writeln!(o, "- Reason for delay: {}", md(r));
         }
     }
-    let _ = writeln!(o, "\n## Steps\n\n| Step | What | Status | Due | Who / when |\n|---|---|---|---|---|");
+    let _ = writeln!(
+        o,
+        "\n## Steps\n\n| Step | What | Status | Due | Who / when |\n|---|---|---|---|---|"
+    );
     for s in i.steps.iter().filter(|s| s.applies(i)) {
         let _ = writeln!(
             o,
@@ -309,15 +365,36 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
                 local(r.due_at, tz),
                 r.status,
                 r.supplied_at
-                    .map(|t| format!("{} ({}), no charge", local(t, tz), md(r.supplied_how.as_deref().unwrap_or(""))))
+                    .map(|t| format!(
+                        "{} ({}), no charge",
+                        local(t, tz),
+                        md(r.supplied_how.as_deref().unwrap_or(""))
+                    ))
                     .unwrap_or_else(|| "-".into())
             );
         }
     }
     let m = &i.mitigation;
     let _ = writeln!(o, "\n## Mitigation (paragraph 8.2.1 (c))\n");
-    let _ = writeln!(o, "- What: {}", if m.description.is_empty() { "not recorded".into() } else { md(&m.description) });
-    let _ = writeln!(o, "- Tested: {}{}", yes_no(m.tested), if m.tested_how.is_empty() { String::new() } else { format!(" — {}", md(&m.tested_how)) });
+    let _ = writeln!(
+        o,
+        "- What: {}",
+        if m.description.is_empty() {
+            "not recorded".into()
+        } else {
+            md(&m.description)
+        }
+    );
+    let _ = writeln!(
+        o,
+        "- Tested: {}{}",
+        yes_no(m.tested),
+        if m.tested_how.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", md(&m.tested_how))
+        }
+    );
     for e in &m.evidence {
         let _ = writeln!(o, "- Evidence: {}", evidence_line(e));
     }
@@ -326,7 +403,10 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
         let _ = writeln!(
             o,
             "- KPI relief: requested {}, granted {}, period {}",
-            m.kpi_relief.requested_at.map(|t| local(t, tz)).unwrap_or_else(|| "no".into()),
+            m.kpi_relief
+                .requested_at
+                .map(|t| local(t, tz))
+                .unwrap_or_else(|| "no".into()),
             m.kpi_relief.granted.map(yes_no).unwrap_or("not yet"),
             md(&m.kpi_relief.period)
         );
@@ -335,7 +415,11 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
     let _ = writeln!(o, "\n## Root cause (paragraphs 8.2.1 (d) and (f))\n");
     match rc.category {
         Some(c) => {
-            let _ = writeln!(o, "- Category: {c}\n- Asset/component: {}", md(&rc.component));
+            let _ = writeln!(
+                o,
+                "- Category: {c}\n- Asset/component: {}",
+                md(&rc.component)
+            );
         }
         None => {
             let _ = writeln!(o, "- Not recorded yet.");
@@ -351,7 +435,9 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
         let _ = writeln!(
             o,
             "\n**Repeat root cause:** the same root cause as {} ({} in {}). Under paragraph 6.5 a repeat breach from the same root cause is a substantial failure.",
-            link.incident, link.category, md(&link.component)
+            link.incident,
+            link.category,
+            md(&link.component)
         );
     }
     let _ = writeln!(o, "\n## ISMS change (paragraph 8.3)\n");
@@ -359,7 +445,10 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
         o,
         "{}",
         if i.isms_change.required {
-            format!("Required, at no cost to the Client: {}", md(&i.isms_change.description))
+            format!(
+                "Required, at no cost to the Client: {}",
+                md(&i.isms_change.description)
+            )
         } else {
             "Not flagged.".into()
         }
@@ -370,12 +459,21 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
             "\n## Closure\n\nClosed {} by {}{}",
             local(c.closed_at, tz),
             md(&c.closed_by),
-            c.reason.as_deref().map(|r| format!(": {}", md(r))).unwrap_or_default()
+            c.reason
+                .as_deref()
+                .map(|r| format!(": {}", md(r)))
+                .unwrap_or_default()
         );
     }
     let _ = writeln!(o, "\n## Timeline\n\n| When | Who | What |\n|---|---|---|");
     for e in &i.timeline {
-        let _ = writeln!(o, "| {} | {} | {} |", local(e.at, tz), md(&e.by), md(&e.text));
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} |",
+            local(e.at, tz),
+            md(&e.by),
+            md(&e.text)
+        );
     }
     let _ = writeln!(o, "\n_Exported by breachdesk at {}._", local(now, tz));
     o
@@ -402,7 +500,10 @@ pub fn open_deadlines(i: &Incident) -> Vec<OpenDeadline> {
     }
     for s in i.steps.iter().filter(|s| s.is_open() && s.applies(i)) {
         if let Some(due) = s.due_at {
-            if s.id == "8.1" && i.notification.made_at.is_none() {
+            // The notification and each data request are listed on their own.
+            if s.fills.contains(&RecordField::Notification)
+                || s.fills.contains(&RecordField::DataRequests)
+            {
                 continue;
             }
             out.push(OpenDeadline {
@@ -412,7 +513,11 @@ pub fn open_deadlines(i: &Incident) -> Vec<OpenDeadline> {
             });
         }
     }
-    for r in i.data_requests.iter().filter(|r| r.status == RequestStatus::Open) {
+    for r in i
+        .data_requests
+        .iter()
+        .filter(|r| r.status == RequestStatus::Open)
+    {
         out.push(OpenDeadline {
             key: format!("request-{}", r.id),
             title: format!("Supply data request {} to {} (8.2.1 e)", r.id, r.requester),
@@ -486,7 +591,11 @@ pub fn ics(incident: &Incident, now: DateTime<Utc>) -> String {
             format!("SUMMARY:{}", ics_text(&summary)),
             format!(
                 "DESCRIPTION:{}",
-                ics_text(&format!("{}\nDue {}", incident.title, d.due_at.to_rfc3339()))
+                ics_text(&format!(
+                    "{}\nDue {}",
+                    incident.title,
+                    d.due_at.to_rfc3339()
+                ))
             ),
             "BEGIN:VALARM".to_string(),
             "ACTION:DISPLAY".to_string(),

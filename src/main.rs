@@ -10,7 +10,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let message = format!("{error:#}").replace(['\n', '\r'], " ");
-            eprintln!("breachdesk: error: {}", breachdesk::text::one_line(&message));
+            eprintln!(
+                "breachdesk: error: {}",
+                breachdesk::text::one_line(&message)
+            );
             ExitCode::FAILURE
         }
     }

@@ -7,7 +7,9 @@ use chrono_tz::Tz;
 
 /// `2026-11-28 14:32 GMT`.
 pub fn local(at: DateTime<Utc>, tz: Tz) -> String {
-    at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
+    at.with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
 }
 
 /// `Sat 28 Nov 14:32`.
@@ -35,7 +37,11 @@ pub fn verdict(due: DateTime<Utc>, done: Option<DateTime<Utc>>, now: DateTime<Ut
 }
 
 /// A machine word for the state: running, overdue, on-time, late.
-pub fn state_word(due: DateTime<Utc>, done: Option<DateTime<Utc>>, now: DateTime<Utc>) -> &'static str {
+pub fn state_word(
+    due: DateTime<Utc>,
+    done: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> &'static str {
     match clock_state(due, done, now) {
         ClockState::Running { .. } => "running",
         ClockState::Overdue { .. } => "overdue",

@@ -177,6 +177,17 @@ impl Default for IncidentStatus {
     }
 }
 
+impl BreachKind {
+    /// In words: "actual breach", "potential breach", "attempted breach".
+    pub fn label(self) -> &'static str {
+        match self {
+            BreachKind::Breach => "actual breach",
+            BreachKind::Potential => "potential breach",
+            BreachKind::Attempted => "attempted breach",
+        }
+    }
+}
+
 impl PartyRole {
     /// The party that must be notified under paragraph 8.1.
     pub fn other_party(self) -> PartyRole {
@@ -549,7 +560,9 @@ pub enum NewIncidentError {
     EmptyTitle,
     #[error("the title is {0} characters long; keep it under 200 and put the rest in the summary")]
     TitleTooLong(usize),
-    #[error("identified at {identified} is after now ({now}): a breach cannot be identified in the future")]
+    #[error(
+        "identified at {identified} is after now ({now}): a breach cannot be identified in the future"
+    )]
     IdentifiedInFuture {
         identified: DateTime<Utc>,
         now: DateTime<Utc>,
@@ -630,11 +643,12 @@ impl Incident {
             timeline: Vec::new(),
         };
         let text = format!(
-            "Incident opened ({} {}, severity {}); identified at {}",
-            incident.kind,
-            "breach of security",
+            "Incident opened ({} of security, severity {}); identified at {}",
+            incident.kind.label(),
             incident.severity,
-            incident.identified_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            incident
+                .identified_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         );
         incident.log(now, logged_by, EntryKind::Change, text);
         Ok(incident)

@@ -379,7 +379,10 @@ impl Playbook {
                 ));
             }
             if step.title.get_ref().trim().is_empty() {
-                return Err(at(step.title.span().start, format!("step {id} has an empty title")));
+                return Err(at(
+                    step.title.span().start,
+                    format!("step {id} has an empty title"),
+                ));
             }
             if let Some(first) = first_seen.get(id) {
                 let (line, _) = line_col(text, *first);
@@ -401,7 +404,9 @@ impl Playbook {
                 if !first_seen.contains_key(dep_id) {
                     return Err(at(
                         dep.span().start,
-                        format!("step {id} depends on '{dep_id}', which is not a step of this playbook"),
+                        format!(
+                            "step {id} depends on '{dep_id}', which is not a step of this playbook"
+                        ),
                     ));
                 }
                 if dep_id == id {
@@ -419,20 +424,28 @@ impl Playbook {
                     ClockStart::StepDone(other) if other == &id => {
                         return Err(at(
                             offset,
-                            format!("step {id}: its clock starts when it is itself done, so it can never run"),
+                            format!(
+                                "step {id}: its clock starts when it is itself done, so it can never run"
+                            ),
                         ));
                     }
                     ClockStart::StepDone(other) if !first_seen.contains_key(other.as_str()) => {
                         return Err(at(
                             offset,
-                            format!("step {id}: clock starts at step '{other}', which is not a step of this playbook"),
+                            format!(
+                                "step {id}: clock starts at step '{other}', which is not a step of this playbook"
+                            ),
                         ));
                     }
                     ClockStart::StepDone(other) => after.push(other.clone()),
-                    ClockStart::RequestReceived if !step.fills.contains(&RecordField::DataRequests) => {
+                    ClockStart::RequestReceived
+                        if !step.fills.contains(&RecordField::DataRequests) =>
+                    {
                         return Err(at(
                             offset,
-                            format!("step {id}: a clock from request-received needs fills = [\"data-requests\"]"),
+                            format!(
+                                "step {id}: a clock from request-received needs fills = [\"data-requests\"]"
+                            ),
                         ));
                     }
                     _ => {}
@@ -442,7 +455,10 @@ impl Playbook {
         }
         if let Some(cycle) = find_cycle(&edges) {
             let start = first_seen.get(&cycle[0]).copied().unwrap_or(0);
-            return Err(at(start, format!("dependency cycle: {}", cycle.join(" -> "))));
+            return Err(at(
+                start,
+                format!("dependency cycle: {}", cycle.join(" -> ")),
+            ));
         }
 
         Ok(Playbook {
@@ -564,7 +580,11 @@ impl Step {
 /// Copies the playbooks' steps into a new incident and records which
 /// playbooks (name + version) it was opened under. A step id used by two
 /// playbooks is kept from the first only.
-pub fn apply_playbooks(incident: &mut Incident, playbooks: &[Playbook], calendar: &WorkingCalendar) {
+pub fn apply_playbooks(
+    incident: &mut Incident,
+    playbooks: &[Playbook],
+    calendar: &WorkingCalendar,
+) {
     for playbook in playbooks {
         if incident.playbooks.iter().any(|p| p.name == playbook.name) {
             continue;
