@@ -15,6 +15,7 @@ use crate::domain::incident::{
     RootCauseCategory, Severity, StepStatus, incident_id,
 };
 use crate::domain::playbook::{RecordField, apply_playbooks, refresh_due_times, waiting_on};
+use crate::domain::summary::IncidentSummary;
 use crate::playbooks::PlaybookSet;
 use crate::store::{LoadReport, Store, StoreError, UpdateError};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -136,6 +137,15 @@ impl Desk {
     /// Every incident that parses, and the problems with those that do not.
     pub fn load_all(&self) -> LoadReport {
         self.store.load_all()
+    }
+
+    /// What the board and `list` show: a summary of every incident, and the
+    /// problems with records that would not load (already quarantined).
+    pub fn summaries(&self) -> (Vec<IncidentSummary>, Vec<String>) {
+        let report = self.store.load_all();
+        let summaries = report.incidents.iter().map(IncidentSummary::of).collect();
+        let problems = report.problems.iter().map(|p| p.to_string()).collect();
+        (summaries, problems)
     }
 
     /// One incident, by id or a unique part of it.
