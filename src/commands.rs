@@ -9,7 +9,8 @@ use crate::config::{Config, MIN_AUDIT_RETENTION_DAYS};
 use crate::desk::{Changed, Desk, Edit, EvidenceCheck, MitigationInput, NotificationInput};
 use crate::domain::calendar::{Division, WorkingCalendar};
 use crate::domain::incident::{
-    BreachKind, Channel, Incident, NewIncident, Requester, RootCauseCategory, Severity, StepStatus,
+    BreachKind, Channel, Incident, IncidentStatus, NewIncident, Requester, RootCauseCategory,
+    Severity, StepStatus,
 };
 use crate::domain::summary::{IncidentSummary, sort_by_urgency};
 use crate::domain::when::{parse_past, parse_when};
@@ -253,21 +254,16 @@ fn list(
     out: &mut impl Write,
 ) -> Result<()> {
     let desk = setup.desk()?;
-    let report = desk.load_all();
-    for problem in &report.problems {
+    let (summaries, problems) = desk.summaries();
+    for problem in &problems {
         eprintln!("breachdesk: warning: {problem}");
     }
-    let mut summaries: Vec<IncidentSummary> = report
-        .incidents
-        .iter()
-        .filter(|i| {
-            if closed {
-                !i.is_open()
-            } else {
-                all || i.is_open()
-            }
+    let mut summaries: Vec<IncidentSummary> = summaries
+        .into_iter()
+        .filter(|s| {
+            let open = s.status == IncidentStatus::Open;
+            if closed { !open } else { all || open }
         })
-        .map(IncidentSummary::of)
         .collect();
     sort_by_urgency(&mut summaries);
     match format {
