@@ -28,7 +28,10 @@ fn defaults() {
     let c = cal(Division::EnglandAndWales);
     assert_eq!(c.division(), Division::EnglandAndWales);
     assert_eq!(c.tz(), London);
-    assert_eq!(c.end_of_day(), NaiveTime::from_hms_opt(23, 59, 59).expect("t"));
+    assert_eq!(
+        c.end_of_day(),
+        NaiveTime::from_hms_opt(23, 59, 59).expect("t")
+    );
     assert_eq!(WorkingCalendar::default(), c);
     assert_eq!(DATA_REQUEST_WORKING_DAYS, 2);
     assert_eq!(NOTIFICATION_WINDOW_HOURS, 1);
@@ -152,8 +155,7 @@ fn close_of_business_1730_in_bst_is_1630_utc() {
 
 #[test]
 fn closure_days_are_skipped() {
-    let c = cal(Division::EnglandAndWales)
-        .with_closures([date(2026, 12, 24), date(2026, 12, 29)]);
+    let c = cal(Division::EnglandAndWales).with_closures([date(2026, 12, 24), date(2026, 12, 29)]);
     assert!(!c.is_working_day(date(2026, 12, 24)));
     assert!(c.is_working_day(date(2026, 12, 30)));
     // 24th closed, 25th/28th bank holidays, 29th closed: 30th and 31st count.
@@ -205,7 +207,10 @@ fn clock_spec_due_and_describe() {
     let c = cal(Division::EnglandAndWales);
     let start = utc("2026-10-24T12:00:00Z"); // Saturday before the clocks go back
     // Elapsed hours ignore the GMT/BST change and the weekend.
-    assert_eq!(ClockSpec::Hours(72).due(start, &c), utc("2026-10-27T12:00:00Z"));
+    assert_eq!(
+        ClockSpec::Hours(72).due(start, &c),
+        utc("2026-10-27T12:00:00Z")
+    );
     assert_eq!(
         ClockSpec::WorkingDays(2).due(start, &c),
         utc("2026-10-27T23:59:59Z")
@@ -224,7 +229,10 @@ fn clock_spec_toml_form_and_validation() {
         clock: ClockSpec,
     }
     let parse = |s: &str| toml::from_str::<Step>(s).map(|s| s.clock);
-    assert_eq!(parse("clock = { hours = 72 }").ok(), Some(ClockSpec::Hours(72)));
+    assert_eq!(
+        parse("clock = { hours = 72 }").ok(),
+        Some(ClockSpec::Hours(72))
+    );
     assert_eq!(
         parse("clock = { working_days = 2 }").ok(),
         Some(ClockSpec::WorkingDays(2))
@@ -253,7 +261,10 @@ fn clock_spec_toml_form_and_validation() {
         .to_string();
     assert!(err.contains("exactly one"), "{err}");
     // Limits are inclusive.
-    assert_eq!(parse("clock = { hours = 8760 }").ok(), Some(ClockSpec::Hours(8760)));
+    assert_eq!(
+        parse("clock = { hours = 8760 }").ok(),
+        Some(ClockSpec::Hours(8760))
+    );
     assert_eq!(
         parse("clock = { working_days = 260 }").ok(),
         Some(ClockSpec::WorkingDays(260))
@@ -306,8 +317,14 @@ fn clock_state_at_every_boundary() {
         }
     );
     // Overdue from the next instant.
-    assert_eq!(clock_state(due, None, due + ns), ClockState::Overdue { by: ns });
-    assert_eq!(clock_state(due, None, due + min), ClockState::Overdue { by: min });
+    assert_eq!(
+        clock_state(due, None, due + ns),
+        ClockState::Overdue { by: ns }
+    );
+    assert_eq!(
+        clock_state(due, None, due + min),
+        ClockState::Overdue { by: min }
+    );
     // Done exactly at due: on time with zero margin.
     assert_eq!(
         clock_state(due, Some(due), due + min),
@@ -319,7 +336,10 @@ fn clock_state_at_every_boundary() {
         clock_state(due, Some(due - min), due),
         ClockState::MetOnTime { margin: min }
     );
-    assert_eq!(clock_state(due, Some(due + ns), due), ClockState::MetLate { by: ns });
+    assert_eq!(
+        clock_state(due, Some(due + ns), due),
+        ClockState::MetLate { by: ns }
+    );
     assert_eq!(
         clock_state(due, Some(due + min), due + min + min),
         ClockState::MetLate { by: min }

@@ -153,7 +153,10 @@ fn lists_are_sorted_unique_in_year_and_on_weekdays() {
     for year in 1990..=2060 {
         for div in Division::ALL {
             let list = bank_holidays(div, year);
-            assert!(list.windows(2).all(|w| w[0].date < w[1].date), "{year} {div}");
+            assert!(
+                list.windows(2).all(|w| w[0].date < w[1].date),
+                "{year} {div}"
+            );
             for h in &list {
                 assert_eq!(h.date.year(), year, "{year} {div} {h:?}");
                 assert!(
@@ -175,7 +178,9 @@ fn lists_are_sorted_unique_in_year_and_on_weekdays() {
 }
 
 fn find(div: Division, d: NaiveDate) -> Option<BankHoliday> {
-    bank_holidays(div, d.year()).into_iter().find(|h| h.date == d)
+    bank_holidays(div, d.year())
+        .into_iter()
+        .find(|h| h.date == d)
 }
 
 fn title(div: Division, d: NaiveDate) -> String {
@@ -241,9 +246,24 @@ fn gov_uk_titles_and_substitute_flags() {
         (EnglandAndWales, date(2022, 1, 3), "New Year’s Day", true),
         (EnglandAndWales, date(2026, 4, 3), "Good Friday", false),
         (EnglandAndWales, date(2026, 4, 6), "Easter Monday", false),
-        (EnglandAndWales, date(2026, 5, 4), "Early May bank holiday", false),
-        (EnglandAndWales, date(2026, 5, 25), "Spring bank holiday", false),
-        (EnglandAndWales, date(2026, 8, 31), "Summer bank holiday", false),
+        (
+            EnglandAndWales,
+            date(2026, 5, 4),
+            "Early May bank holiday",
+            false,
+        ),
+        (
+            EnglandAndWales,
+            date(2026, 5, 25),
+            "Spring bank holiday",
+            false,
+        ),
+        (
+            EnglandAndWales,
+            date(2026, 8, 31),
+            "Summer bank holiday",
+            false,
+        ),
         (EnglandAndWales, date(2026, 12, 25), "Christmas Day", false),
         (EnglandAndWales, date(2026, 12, 28), "Boxing Day", true),
         (EnglandAndWales, date(2022, 12, 26), "Boxing Day", false),
@@ -253,7 +273,12 @@ fn gov_uk_titles_and_substitute_flags() {
         (Scotland, date(2026, 8, 3), "Summer bank holiday", false),
         (Scotland, date(2026, 11, 30), "St Andrew’s Day", false),
         (Scotland, date(2025, 12, 1), "St Andrew’s Day", true),
-        (NorthernIreland, date(2026, 3, 17), "St Patrick’s Day", false),
+        (
+            NorthernIreland,
+            date(2026, 3, 17),
+            "St Patrick’s Day",
+            false,
+        ),
         (NorthernIreland, date(2024, 3, 18), "St Patrick’s Day", true),
         (
             NorthernIreland,

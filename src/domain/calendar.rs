@@ -28,7 +28,9 @@ use std::str::FromStr;
 use std::sync::LazyLock;
 
 /// A UK jurisdiction with its own list of bank holidays (the keys gov.uk uses).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Division {
     /// England and Wales (`england-and-wales`). The default.
@@ -66,9 +68,7 @@ impl fmt::Display for Division {
 
 /// The error returned when parsing an unknown [`Division`] name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown division `{0}`: expected one of england-and-wales, scotland, northern-ireland"
-)]
+#[error("unknown division `{0}`: expected one of england-and-wales, scotland, northern-ireland")]
 pub struct ParseDivisionError(pub String);
 
 impl FromStr for Division {
@@ -155,7 +155,10 @@ fn nominal_holidays(division: Division, year: i32) -> Vec<Nominal> {
     if division == NorthernIreland {
         out.push((ymd(3, 17), "St Patrick’s Day"));
     }
-    out.push((easter.and_then(|e| e.checked_sub_signed(Duration::days(2))), "Good Friday"));
+    out.push((
+        easter.and_then(|e| e.checked_sub_signed(Duration::days(2))),
+        "Good Friday",
+    ));
     if division != Scotland {
         out.push((easter.and_then(|e| e.succ_opt()), "Easter Monday"));
     }
@@ -289,7 +292,9 @@ fn toml_date(dt: &toml::value::Datetime, what: &str) -> Result<NaiveDate, String
             NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
                 .ok_or_else(|| format!("{what}: invalid date {dt}"))
         }
-        _ => Err(format!("{what}: expected a plain date (YYYY-MM-DD), got {dt}")),
+        _ => Err(format!(
+            "{what}: expected a plain date (YYYY-MM-DD), got {dt}"
+        )),
     }
 }
 
@@ -582,7 +587,6 @@ pub fn local_to_utc(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -631,11 +635,18 @@ mod tests {
 
     #[test]
     fn parse_errors_are_reported() {
-        assert!(parse_one_offs("[[extra]]\ndivisions = []\ndate = 2020-01-01\ntitle = \"x\"").is_err());
-        assert!(parse_one_offs("[[extra]]\ndivisions = [\"wales\"]\ndate = 2020-01-01\ntitle = \"x\"").is_err());
         assert!(
-            parse_one_offs("[[extra]]\ndivisions = [\"scotland\"]\ndate = 2020-01-01T10:00:00\ntitle = \"x\"")
+            parse_one_offs("[[extra]]\ndivisions = []\ndate = 2020-01-01\ntitle = \"x\"").is_err()
+        );
+        assert!(
+            parse_one_offs("[[extra]]\ndivisions = [\"wales\"]\ndate = 2020-01-01\ntitle = \"x\"")
                 .is_err()
+        );
+        assert!(
+            parse_one_offs(
+                "[[extra]]\ndivisions = [\"scotland\"]\ndate = 2020-01-01T10:00:00\ntitle = \"x\""
+            )
+            .is_err()
         );
         assert!(
             parse_one_offs(
@@ -673,12 +684,26 @@ mod tests {
     fn substitution_rules() {
         // 2021: Christmas Saturday -> Monday 27, Boxing Day Sunday -> Tuesday 28.
         let h = regular_holidays(Division::EnglandAndWales, 2021);
-        assert!(h.iter().any(|h| h.date == date(2021, 12, 27) && h.title == "Christmas Day" && h.substitute));
-        assert!(h.iter().any(|h| h.date == date(2021, 12, 28) && h.title == "Boxing Day" && h.substitute));
+        assert!(
+            h.iter().any(|h| h.date == date(2021, 12, 27)
+                && h.title == "Christmas Day"
+                && h.substitute)
+        );
+        assert!(
+            h.iter()
+                .any(|h| h.date == date(2021, 12, 28) && h.title == "Boxing Day" && h.substitute)
+        );
         // 2022: Christmas Sunday -> Tuesday 27; Boxing Day stays Monday 26.
         let h = regular_holidays(Division::EnglandAndWales, 2022);
-        assert!(h.iter().any(|h| h.date == date(2022, 12, 26) && h.title == "Boxing Day" && !h.substitute));
-        assert!(h.iter().any(|h| h.date == date(2022, 12, 27) && h.title == "Christmas Day" && h.substitute));
+        assert!(
+            h.iter()
+                .any(|h| h.date == date(2022, 12, 26) && h.title == "Boxing Day" && !h.substitute)
+        );
+        assert!(
+            h.iter().any(|h| h.date == date(2022, 12, 27)
+                && h.title == "Christmas Day"
+                && h.substitute)
+        );
         // Scotland 2022: 1 Jan Saturday -> Monday 3, 2 Jan Sunday -> Tuesday 4.
         let h = regular_holidays(Division::Scotland, 2022);
         assert_eq!(h[0].date, date(2022, 1, 3));
@@ -692,7 +717,11 @@ mod tests {
         }
         let err = "wales".parse::<Division>().expect_err("unknown");
         let msg = err.to_string();
-        assert!(msg.contains("england-and-wales") && msg.contains("scotland") && msg.contains("northern-ireland"));
+        assert!(
+            msg.contains("england-and-wales")
+                && msg.contains("scotland")
+                && msg.contains("northern-ireland")
+        );
         assert_eq!(Division::default(), Division::EnglandAndWales);
     }
 
@@ -701,9 +730,21 @@ mod tests {
         let london = chrono_tz::Europe::London;
         // Spring forward 2026-03-29 01:00 GMT -> 02:00 BST: 01:30 does not exist.
         let t = local_to_utc(london, date(2026, 3, 29).and_hms_opt(1, 30, 0).expect("t"));
-        assert_eq!(t, date(2026, 3, 29).and_hms_opt(1, 30, 0).expect("t").and_utc());
+        assert_eq!(
+            t,
+            date(2026, 3, 29)
+                .and_hms_opt(1, 30, 0)
+                .expect("t")
+                .and_utc()
+        );
         // Fall back 2026-10-25 02:00 BST -> 01:00 GMT: 01:30 happens twice; earlier wins.
         let t = local_to_utc(london, date(2026, 10, 25).and_hms_opt(1, 30, 0).expect("t"));
-        assert_eq!(t, date(2026, 10, 25).and_hms_opt(0, 30, 0).expect("t").and_utc());
+        assert_eq!(
+            t,
+            date(2026, 10, 25)
+                .and_hms_opt(0, 30, 0)
+                .expect("t")
+                .and_utc()
+        );
     }
 }

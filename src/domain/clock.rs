@@ -45,7 +45,9 @@ impl TryFrom<RawClockSpec> for ClockSpec {
             (Some(h), None) => ClockSpec::Hours(h),
             (None, Some(n)) => ClockSpec::WorkingDays(n),
             (Some(_), Some(_)) => {
-                return Err("a clock takes exactly one of `hours` or `working_days`, not both".into());
+                return Err(
+                    "a clock takes exactly one of `hours` or `working_days`, not both".into(),
+                );
             }
             (None, None) => {
                 return Err("a clock needs one of `hours` or `working_days`".into());
