@@ -15,6 +15,22 @@
 //! Dealings Act 1971 plus the long-standing annual proclamations): they are
 //! exact for the modern period (the early May bank holiday exists since 1978)
 //! and simply apply the same rules to earlier years.
+//!
+//! Rule choices (checked against gov.uk's published `bank-holidays.json`,
+//! see `tests/calendar_holidays.rs`):
+//!
+//! * Good Friday and Christmas Day are listed as bank holidays in every
+//!   division, as gov.uk does (in England and Wales they are common-law
+//!   holidays, which makes no difference to a Working-Day count).
+//! * Substitute days: a holiday on a weekday keeps its day; a weekend holiday
+//!   moves to the next weekday not already a holiday, in date order. Dates
+//!   always match gov.uk. Titles follow the statute (Banking and Financial
+//!   Dealings Act 1971, Sch. 1): when 1 January is a Sunday in Scotland,
+//!   Monday 2nd is "2nd January" and Tuesday 3rd is the "New Year’s Day"
+//!   substitute (gov.uk labels 2017 this way but labels the same two dates the
+//!   other way round for 2023).
+//! * A substitute day keeps the plain title and sets
+//!   [`BankHoliday::substitute`].
 
 use chrono::{
     DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
