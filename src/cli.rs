@@ -116,9 +116,14 @@ pub enum Command {
         /// Start: RFC 3339, local HH:MM, local "YYYY-MM-DD HH:MM", or -20m.
         #[arg(long, allow_hyphen_values = true)]
         from: String,
-        #[arg(long, conflicts_with = "hours", required_unless_present = "hours")]
+        #[arg(
+            long,
+            conflicts_with = "hours",
+            required_unless_present = "hours",
+            allow_negative_numbers = true
+        )]
         working_days: Option<i64>,
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         hours: Option<i64>,
         #[arg(long)]
         division: Option<String>,
