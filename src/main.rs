@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = breachdesk::cli::Cli::parse();
-    match breachdesk::commands::run(cli, chrono::Utc::now()) {
+    match breachdesk::commands::run(cli, now()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let message = format!("{error:#}").replace(['\n', '\r'], " ");
@@ -17,4 +17,10 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The current instant, to the whole second (records stay readable).
+fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(0)
 }

@@ -414,6 +414,35 @@ fn the_arithmetic_commands_print_what_auditors_check() {
             .trim(),
         "2026-03-29T02:30:00+01:00"
     );
+    // The README's other worked examples.
+    for (from, division, due) in [
+        (
+            "2026-10-23T15:00:00+01:00",
+            "england-and-wales",
+            "2026-10-27T23:59:59+00:00",
+        ),
+        (
+            "2026-11-28T11:00:00Z",
+            "england-and-wales",
+            "2026-12-01T23:59:59+00:00",
+        ),
+        (
+            "2026-11-28T11:00:00Z",
+            "scotland",
+            "2026-12-02T23:59:59+00:00",
+        ),
+    ] {
+        let got = desk.ok(&[
+            "due",
+            "--from",
+            from,
+            "--working-days",
+            "2",
+            "--division",
+            division,
+        ]);
+        assert_eq!(got.trim(), due, "{from} {division}");
+    }
     assert_eq!(
         desk.ok(&["workdays", "--from", "2026-12-23", "--to", "2026-12-29"])
             .trim(),
