@@ -67,7 +67,9 @@ pub enum AuditError {
         line: usize,
         message: String,
     },
-    #[error("refusing to keep audit records for only {days} days: Annex 1 paragraph 8.3 requires at least {min} (6 months)")]
+    #[error(
+        "refusing to keep audit records for only {days} days: Annex 1 paragraph 8.3 requires at least {min} (6 months)"
+    )]
     RetentionTooShort { days: u32, min: u32 },
     #[error("refusing to prune {}: the chain does not verify ({broken}); pruning would hide that", file.display())]
     ChainBroken { file: PathBuf, broken: ChainBreak },
@@ -273,7 +275,10 @@ fn ml_close(s: &str, basic: bool) -> Option<usize> {
             i += 2;
             continue;
         }
-        if bytes[i] == quote && bytes.len() >= i + 3 && bytes[i + 1] == quote && bytes[i + 2] == quote
+        if bytes[i] == quote
+            && bytes.len() >= i + 3
+            && bytes[i + 1] == quote
+            && bytes[i + 2] == quote
         {
             // Up to two more quotes belong to the content.
             let mut j = i + 3;
@@ -404,7 +409,9 @@ fn verify_text(text: &str) -> VerifyReport {
                 report.first_break = Some(broken(
                     None,
                     BreakKind::Unparseable,
-                    format!("entry expected to be seq {expected_seq} is torn or unreadable: {message}"),
+                    format!(
+                        "entry expected to be seq {expected_seq} is torn or unreadable: {message}"
+                    ),
                 ));
                 return report;
             }
@@ -512,7 +519,11 @@ impl AuditLog {
         &self.file
     }
 
-    fn io<'a>(&self, action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> AuditError + 'a {
+    fn io<'a>(
+        &self,
+        action: &'static str,
+        path: &'a Path,
+    ) -> impl FnOnce(io::Error) -> AuditError + 'a {
         move |source| AuditError::Io {
             action,
             path: path.to_path_buf(),
@@ -595,10 +606,11 @@ impl AuditLog {
                 let block = &tail[p..];
                 // With no multi-line string after it, this header cannot sit
                 // inside one, so it is the real last block.
-                if !block.contains("\"\"\"") && !block.contains("'''") {
-                    if let Ok(raw) = parse_block(block) {
-                        return Ok((raw.seq, raw.hash, ends_nl));
-                    }
+                if !block.contains("\"\"\"")
+                    && !block.contains("'''")
+                    && let Ok(raw) = parse_block(block)
+                {
+                    return Ok((raw.seq, raw.hash, ends_nl));
                 }
                 break;
             }
@@ -624,7 +636,9 @@ impl AuditLog {
             None => match parse_preamble(&text[..split.preamble_end]) {
                 Ok(Some(chain)) => Ok((chain.anchor_seq, chain.anchor, ends_nl)),
                 Ok(None) => Ok((0, ZERO_HASH.to_string(), ends_nl)),
-                Err(message) => Err(self.corrupt(1, format!("the [chain] table cannot be read: {message}"))),
+                Err(message) => {
+                    Err(self.corrupt(1, format!("the [chain] table cannot be read: {message}")))
+                }
             },
         }
     }
@@ -688,8 +702,7 @@ impl AuditLog {
         file.write_all(text.as_bytes())
             .map_err(self.io("append to", &self.file))?;
         file.sync_all().map_err(self.io("sync", &self.file))?;
-        raw.into_entry()
-            .map_err(|message| self.corrupt(0, message))
+        raw.into_entry().map_err(|message| self.corrupt(0, message))
     }
 
     /// Every entry, in file order. Fails on the first block that cannot be read.
@@ -806,12 +819,22 @@ impl AuditLog {
             format_at(cutoff),
             last_pruned.hash
         );
-        let raw = Self::new_entry(tip_seq + 1, tip_hash, now, actor, None, "audit.pruned", &detail);
+        let raw = Self::new_entry(
+            tip_seq + 1,
+            tip_hash,
+            now,
+            actor,
+            None,
+            "audit.pruned",
+            &detail,
+        );
         content.push_str(&self.block_text(&raw)?);
 
-        let tmp = self
-            .dir
-            .join(format!(".{LOG_FILE}.tmp-{}-{}", std::process::id(), random_hex()));
+        let tmp = self.dir.join(format!(
+            ".{LOG_FILE}.tmp-{}-{}",
+            std::process::id(),
+            random_hex()
+        ));
         let written = (|| {
             let mut file = OpenOptions::new()
                 .write(true)
@@ -836,7 +859,10 @@ impl AuditLog {
             kept: (entries.len() - count) as u64,
             cutoff,
             anchor: Some(anchor),
-            entry: Some(raw.into_entry().map_err(|message| self.corrupt(0, message))?),
+            entry: Some(
+                raw.into_entry()
+                    .map_err(|message| self.corrupt(0, message))?,
+            ),
         })
     }
 }
@@ -857,7 +883,10 @@ mod tests {
             prev: ZERO_HASH.into(),
             hash: String::new(),
         };
-        let block = toml::to_string(&OneEntry { entry: vec![raw.clone()] }).unwrap_or_default();
+        let block = toml::to_string(&OneEntry {
+            entry: vec![raw.clone()],
+        })
+        .unwrap_or_default();
         let text = format!("{block}\n{block}\n");
         let s = split(&text);
         assert_eq!(s.blocks.len(), 2, "{text}");

@@ -5,9 +5,9 @@
 //! store, audit log and mailer sit at the edges; the CLI and the console turn
 //! a responder's intent into domain changes through [`ops`].
 
+pub mod audit;
 pub mod config;
 pub mod domain;
 pub mod paths;
-pub mod text;
-pub mod audit;
 pub mod store;
+pub mod text;

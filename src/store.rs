@@ -59,7 +59,9 @@ pub enum StoreError {
     NotFound { id: String, dir: PathBuf },
     #[error("{id} already exists in {}", dir.display())]
     AlreadyExists { id: String, dir: PathBuf },
-    #[error("'{id}' is not a valid incident id: use letters, digits, '-' and '_' (at most 100), not starting with '-' or '.'")]
+    #[error(
+        "'{id}' is not a valid incident id: use letters, digits, '-' and '_' (at most 100), not starting with '-' or '.'"
+    )]
     InvalidId { id: String },
     #[error("{}", location(file, *line, *column, message))]
     Corrupt {
@@ -74,8 +76,14 @@ pub enum StoreError {
         found: u32,
         supported: u32,
     },
-    #[error("{id} was changed by someone else (revision {found} on disk, you had {expected}): reload and try again")]
-    Conflict { id: String, expected: u64, found: u64 },
+    #[error(
+        "{id} was changed by someone else (revision {found} on disk, you had {expected}): reload and try again"
+    )]
+    Conflict {
+        id: String,
+        expected: u64,
+        found: u64,
+    },
     #[error("the change tried to alter the id of {id} (to '{new_id}') in {}: ids never change", file.display())]
     IdChanged {
         id: String,
@@ -554,8 +562,7 @@ impl Store {
 
     /// Record file names (`<ID>.toml`) in `incidents/`, sorted.
     fn record_files(&self) -> Result<Vec<(String, PathBuf)>, StoreError> {
-        let entries =
-            fs::read_dir(&self.incidents).map_err(io_err("list", &self.incidents))?;
+        let entries = fs::read_dir(&self.incidents).map_err(io_err("list", &self.incidents))?;
         let mut out = Vec::new();
         for entry in entries {
             let entry = entry.map_err(io_err("list", &self.incidents))?;
@@ -686,8 +693,7 @@ impl Store {
                     sync_dir(&self.quarantine)
                         .map_err(io_err("sync directory", &self.quarantine))?;
                     fs::remove_file(path).map_err(io_err("remove", path))?;
-                    sync_dir(&self.incidents)
-                        .map_err(io_err("sync directory", &self.incidents))?;
+                    sync_dir(&self.incidents).map_err(io_err("sync directory", &self.incidents))?;
                     return Ok(QuarantineOutcome::Moved(target));
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,

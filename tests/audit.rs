@@ -62,9 +62,19 @@ fn awkward_text_round_trips_and_verifies() {
     assert!(log.verify().unwrap().is_ok());
     let mut appended = Vec::new();
     for (i, text) in AWKWARD.iter().cycle().take(40).enumerate() {
-        let incident = if i % 3 == 0 { None } else { Some(format!("INC-{}", i % 2)) };
+        let incident = if i % 3 == 0 {
+            None
+        } else {
+            Some(format!("INC-{}", i % 2))
+        };
         let entry = log
-            .append(base() + Duration::seconds(i as i64), text, incident.as_deref(), "note.added", text)
+            .append(
+                base() + Duration::seconds(i as i64),
+                text,
+                incident.as_deref(),
+                "note.added",
+                text,
+            )
             .unwrap();
         assert_eq!(entry.seq, i as u64 + 1);
         appended.push(entry);
@@ -79,7 +89,11 @@ fn awkward_text_round_trips_and_verifies() {
     assert_eq!(report.last_hash, appended[39].hash);
     let for_one = log.entries_for("INC-1").unwrap();
     assert!(!for_one.is_empty());
-    assert!(for_one.iter().all(|e| e.incident.as_deref() == Some("INC-1")));
+    assert!(
+        for_one
+            .iter()
+            .all(|e| e.incident.as_deref() == Some("INC-1"))
+    );
 
     // The whole file is TOML, for this parser and another one.
     let text = fs::read_to_string(log_path(dir.path())).unwrap();
@@ -117,7 +131,12 @@ fn deleted_entry_is_reported() {
     b.remove(4); // seq 5
     let edited = b.concat();
     fs::write(&path, &edited).unwrap();
-    let broken = AuditLog::open(dir.path()).unwrap().verify().unwrap().first_break.unwrap();
+    let broken = AuditLog::open(dir.path())
+        .unwrap()
+        .verify()
+        .unwrap()
+        .first_break
+        .unwrap();
     assert_eq!(broken.kind, BreakKind::OutOfSequence);
     assert_eq!(broken.seq, Some(6));
     assert_eq!(broken.line, header_line_of_seq(&edited, 6));
@@ -134,7 +153,12 @@ fn deleted_and_renumbered_entry_is_reported() {
     b.remove(2); // seq 3; renumbering the rest breaks their hashes, and prev still dangles
     let edited = b.concat().replace("seq = 4\n", "seq = 3\n");
     fs::write(&path, &edited).unwrap();
-    let broken = AuditLog::open(dir.path()).unwrap().verify().unwrap().first_break.unwrap();
+    let broken = AuditLog::open(dir.path())
+        .unwrap()
+        .verify()
+        .unwrap()
+        .first_break
+        .unwrap();
     assert_eq!(broken.seq, Some(3));
     assert_eq!(broken.kind, BreakKind::HashMismatch);
 }
@@ -149,7 +173,12 @@ fn swapped_entries_are_reported() {
     b.swap(2, 3); // seq 3 and 4
     let edited = b.concat();
     fs::write(&path, &edited).unwrap();
-    let broken = AuditLog::open(dir.path()).unwrap().verify().unwrap().first_break.unwrap();
+    let broken = AuditLog::open(dir.path())
+        .unwrap()
+        .verify()
+        .unwrap()
+        .first_break
+        .unwrap();
     assert_eq!(broken.kind, BreakKind::OutOfSequence);
     assert_eq!(broken.seq, Some(4));
     assert_eq!(broken.line, header_line_of_seq(&edited, 4));
@@ -199,14 +228,23 @@ fn prune_refuses_short_retention_and_keeps_the_chain() {
     let now = base();
     // One entry every 20 days from 400 days ago to today.
     for (i, days_ago) in (0..=400).rev().step_by(20).enumerate() {
-        log.append(now - Duration::days(days_ago), "alice", None, "x", &format!("e{i} {}", AWKWARD[i % 8]))
-            .unwrap();
+        log.append(
+            now - Duration::days(days_ago),
+            "alice",
+            None,
+            "x",
+            &format!("e{i} {}", AWKWARD[i % 8]),
+        )
+        .unwrap();
     }
     let before = log.entries().unwrap();
     assert_eq!(before.len(), 21);
 
     let err = log.prune(now, 100, "alice").unwrap_err();
-    assert!(matches!(err, AuditError::RetentionTooShort { days: 100, .. }), "{err}");
+    assert!(
+        matches!(err, AuditError::RetentionTooShort { days: 100, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("6 months"), "{err}");
     assert_eq!(log.entries().unwrap(), before);
 
@@ -220,7 +258,10 @@ fn prune_refuses_short_retention_and_keeps_the_chain() {
     let last = after.last().unwrap();
     assert_eq!(last.action, "audit.pruned");
     assert_eq!(last.seq, before.last().unwrap().seq + 1);
-    assert_eq!(report.anchor.as_deref(), Some(before[old - 1].hash.as_str()));
+    assert_eq!(
+        report.anchor.as_deref(),
+        Some(before[old - 1].hash.as_str())
+    );
     assert_eq!(after[0].prev, before[old - 1].hash);
 
     let verified = log.verify().unwrap();
@@ -228,7 +269,9 @@ fn prune_refuses_short_retention_and_keeps_the_chain() {
     assert_eq!(verified.pruned, old as u64);
     assert_eq!(verified.entries, after.len() as u64);
     assert_eq!(
-        fs::metadata(log_path(dir.path())).map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777).unwrap(),
+        fs::metadata(log_path(dir.path()))
+            .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
+            .unwrap(),
         0o600
     );
     let text = fs::read_to_string(log_path(dir.path())).unwrap();
@@ -236,8 +279,11 @@ fn prune_refuses_short_retention_and_keeps_the_chain() {
     let _: serde_json::Value = basic_toml::from_str(&text).unwrap();
 
     // Appends continue the chain; pruning again later counts cumulatively.
-    log.append(now + Duration::days(1), "bob", None, "x", "later").unwrap();
-    let again = log.prune(now + Duration::days(100), MIN_RETENTION_DAYS, "bob").unwrap();
+    log.append(now + Duration::days(1), "bob", None, "x", "later")
+        .unwrap();
+    let again = log
+        .prune(now + Duration::days(100), MIN_RETENTION_DAYS, "bob")
+        .unwrap();
     assert!(again.pruned > 0);
     let verified = log.verify().unwrap();
     assert!(verified.is_ok(), "{:?}", verified.first_break);
@@ -257,7 +303,10 @@ fn prune_refuses_short_retention_and_keeps_the_chain() {
     let broken = log.verify().unwrap().first_break.unwrap();
     assert_eq!(broken.kind, BreakKind::OutOfSequence);
     // And a log that does not verify is not pruned.
-    assert!(matches!(log.prune(now + Duration::days(900), 183, "x"), Err(AuditError::ChainBroken { .. })));
+    assert!(matches!(
+        log.prune(now + Duration::days(900), 183, "x"),
+        Err(AuditError::ChainBroken { .. })
+    ));
 }
 
 const APPEND_ENV: &str = "BREACHDESK_AUDIT_DIR";
@@ -271,7 +320,11 @@ fn two_processes_appending_keep_one_chain() {
         let log = AuditLog::open(Path::new(&dir)).unwrap();
         for n in 0..N_APPENDS {
             // Every third entry is multi-line, forcing the full-read path too.
-            let detail = if n % 3 == 0 { format!("{tag} {n}\n[[entry]]") } else { format!("{tag} {n}") };
+            let detail = if n % 3 == 0 {
+                format!("{tag} {n}\n[[entry]]")
+            } else {
+                format!("{tag} {n}")
+            };
             log.append(base(), &tag, None, "x", &detail).unwrap();
         }
         return;
@@ -283,7 +336,11 @@ fn two_processes_appending_keep_one_chain() {
         .iter()
         .map(|tag| {
             Command::new(&exe)
-                .args(["--exact", "two_processes_appending_keep_one_chain", "--nocapture"])
+                .args([
+                    "--exact",
+                    "two_processes_appending_keep_one_chain",
+                    "--nocapture",
+                ])
                 .env(APPEND_ENV, dir.path())
                 .env(APPEND_TAG, tag)
                 .stdout(Stdio::null())

@@ -42,15 +42,25 @@ fn full_incident(id: &str) -> Incident {
         status: IncidentStatus::Closed,
         personal_data: true,
         government_data: true,
-        affected_assets: vec!["vpn-gateway".into(), "mail \"relay\"".into(), AWKWARD.into()],
+        affected_assets: vec![
+            "vpn-gateway".into(),
+            "mail \"relay\"".into(),
+            AWKWARD.into(),
+        ],
         logged_by: "alice".into(),
         responders: vec!["alice".into(), "bob".into(), "Zoë".into()],
         identified_at: t(14, 32),
         logged_at: t(14, 40),
         our_role: PartyRole::ServiceProvider,
         playbooks: vec![
-            PlaybookRef { name: "paragraph-8".into(), version: 3 },
-            PlaybookRef { name: "uk-gdpr".into(), version: 1 },
+            PlaybookRef {
+                name: "paragraph-8".into(),
+                version: 3,
+            },
+            PlaybookRef {
+                name: "uk-gdpr".into(),
+                version: 1,
+            },
         ],
         notification: Notification {
             due_at: t(15, 32),
@@ -102,7 +112,10 @@ fn full_incident(id: &str) -> Incident {
             sent_to: Some("client".into()),
             reference: Some("RPT-1".into()),
         },
-        isms_change: IsmsChange { required: true, description: "Add MFA to VPN".into() },
+        isms_change: IsmsChange {
+            required: true,
+            description: "Add MFA to VPN".into(),
+        },
         closure: Some(Closure {
             closed_at: t(22, 0),
             closed_by: "alice".into(),
@@ -132,8 +145,18 @@ fn full_incident(id: &str) -> Incident {
             evidence: vec![evidence("step")],
         }],
         timeline: vec![
-            TimelineEntry { at: t(14, 40), by: "alice".into(), kind: EntryKind::Change, text: "opened".into() },
-            TimelineEntry { at: t(14, 41), by: "bob".into(), kind: EntryKind::Notice, text: AWKWARD.into() },
+            TimelineEntry {
+                at: t(14, 40),
+                by: "alice".into(),
+                kind: EntryKind::Change,
+                text: "opened".into(),
+            },
+            TimelineEntry {
+                at: t(14, 41),
+                by: "bob".into(),
+                kind: EntryKind::Notice,
+                text: AWKWARD.into(),
+            },
         ],
     }
 }
@@ -195,27 +218,52 @@ fn load_of_missing_names_the_directory() {
     let msg = err.to_string();
     assert!(msg.starts_with("INC-1 not found in "), "{msg}");
     assert!(msg.contains("incidents"), "{msg}");
-    assert!(matches!(store.load("../etc/passwd"), Err(StoreError::InvalidId { .. })));
+    assert!(matches!(
+        store.load("../etc/passwd"),
+        Err(StoreError::InvalidId { .. })
+    ));
 }
 
 #[test]
 fn resolve_id_exact_prefix_suffix_ambiguous() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    for id in ["INC-20261128-1432-7f3a9c", "INC-20261128-1433-000abc", "INC-20261129-0900-7f3a9d"] {
+    for id in [
+        "INC-20261128-1432-7f3a9c",
+        "INC-20261128-1433-000abc",
+        "INC-20261129-0900-7f3a9d",
+    ] {
         store.create(&small_incident(id)).unwrap();
     }
     assert_eq!(store.ids().unwrap().len(), 3);
-    assert_eq!(store.resolve_id("inc-20261128-1432-7F3A9C").unwrap(), "INC-20261128-1432-7f3a9c");
-    assert_eq!(store.resolve_id("7f3a9c").unwrap(), "INC-20261128-1432-7f3a9c");
-    assert_eq!(store.resolve_id(" 000ABC ").unwrap(), "INC-20261128-1433-000abc");
-    assert_eq!(store.resolve_id("INC-20261129").unwrap(), "INC-20261129-0900-7f3a9d");
+    assert_eq!(
+        store.resolve_id("inc-20261128-1432-7F3A9C").unwrap(),
+        "INC-20261128-1432-7f3a9c"
+    );
+    assert_eq!(
+        store.resolve_id("7f3a9c").unwrap(),
+        "INC-20261128-1432-7f3a9c"
+    );
+    assert_eq!(
+        store.resolve_id(" 000ABC ").unwrap(),
+        "INC-20261128-1433-000abc"
+    );
+    assert_eq!(
+        store.resolve_id("INC-20261129").unwrap(),
+        "INC-20261129-0900-7f3a9d"
+    );
     match store.resolve_id("INC-20261128") {
         Err(StoreError::Ambiguous { candidates, .. }) => assert_eq!(candidates.len(), 2),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(store.resolve_id("zzz"), Err(StoreError::UnknownIncident { .. })));
-    assert!(matches!(store.resolve_id(""), Err(StoreError::UnknownIncident { .. })));
+    assert!(matches!(
+        store.resolve_id("zzz"),
+        Err(StoreError::UnknownIncident { .. })
+    ));
+    assert!(matches!(
+        store.resolve_id(""),
+        Err(StoreError::UnknownIncident { .. })
+    ));
 }
 
 #[test]
@@ -261,7 +309,10 @@ fn update_bumps_revision_and_no_change_means_no_write() {
             Ok(())
         })
         .unwrap_err();
-    assert!(matches!(err, UpdateError::Store(StoreError::IdChanged { .. })), "{err}");
+    assert!(
+        matches!(err, UpdateError::Store(StoreError::IdChanged { .. })),
+        "{err}"
+    );
     assert_eq!(store.load(id).unwrap().revision, 2);
 
     // save() with nothing changed does not write either.
@@ -290,7 +341,11 @@ fn optimistic_save_conflict_writes_nothing() {
     mine.summary = "mine".into();
     let err = store.save(&mine).unwrap_err();
     match &err {
-        StoreError::Conflict { id: e_id, expected, found } => {
+        StoreError::Conflict {
+            id: e_id,
+            expected,
+            found,
+        } => {
             assert_eq!((e_id.as_str(), *expected, *found), (id, 1, 2));
         }
         other => panic!("{other:?}"),
@@ -313,7 +368,10 @@ fn saving_one_incident_leaves_the_others_untouched() {
     for id in ["INC-1", "INC-2", "INC-3"] {
         store.create(&small_incident(id)).unwrap();
     }
-    let others: Vec<_> = ["INC-1", "INC-3"].iter().map(|id| stamp(&store.record_path(id))).collect();
+    let others: Vec<_> = ["INC-1", "INC-3"]
+        .iter()
+        .map(|id| stamp(&store.record_path(id)))
+        .collect();
     std::thread::sleep(Duration::from_millis(20));
     for n in 0..5 {
         store
@@ -326,7 +384,10 @@ fn saving_one_incident_leaves_the_others_untouched() {
     let mut two = store.load("INC-2").unwrap();
     two.title = "saved".into();
     store.save(&two).unwrap();
-    let now: Vec<_> = ["INC-1", "INC-3"].iter().map(|id| stamp(&store.record_path(id))).collect();
+    let now: Vec<_> = ["INC-1", "INC-3"]
+        .iter()
+        .map(|id| stamp(&store.record_path(id)))
+        .collect();
     assert_eq!(others, now);
     assert_eq!(store.load("INC-2").unwrap().revision, 7);
     // No temp files left behind.
@@ -397,11 +458,17 @@ fn corrupt_records_are_quarantined_and_the_rest_load() {
     fs::write(store.record_path("INC-WRONGID"), good.clone()).unwrap();
 
     // Newer schema: reported, left alone.
-    let newer = good.replace("schema_version = 1", "schema_version = 99").replace("INC-GOOD1", "INC-NEWER");
+    let newer = good
+        .replace("schema_version = 1", "schema_version = 99")
+        .replace("INC-GOOD1", "INC-NEWER");
     fs::write(store.record_path("INC-NEWER"), &newer).unwrap();
 
     // Stray temp file of a killed process is ignored.
-    fs::write(dir.path().join("incidents/.INC-GOOD1.toml.tmp-1-abc"), "half a rec").unwrap();
+    fs::write(
+        dir.path().join("incidents/.INC-GOOD1.toml.tmp-1-abc"),
+        "half a rec",
+    )
+    .unwrap();
 
     // load() of a corrupt one names file:line:col and moves nothing.
     let err = store.load("INC-SYNTAX").unwrap_err();
@@ -409,7 +476,10 @@ fn corrupt_records_are_quarantined_and_the_rest_load() {
     assert!(msg.contains("INC-SYNTAX.toml:3:"), "{msg}");
     assert!(!msg.contains('\n'), "{msg}");
     assert!(store.record_path("INC-SYNTAX").exists());
-    assert!(matches!(store.load("INC-NEWER"), Err(StoreError::TooNew { found: 99, .. })));
+    assert!(matches!(
+        store.load("INC-NEWER"),
+        Err(StoreError::TooNew { found: 99, .. })
+    ));
 
     let report = store.load_all();
     let ids: Vec<&str> = report.incidents.iter().map(|i| i.id.as_str()).collect();
@@ -427,7 +497,10 @@ fn corrupt_records_are_quarantined_and_the_rest_load() {
     assert!(p.column.is_some());
     let shown = p.to_string();
     assert!(shown.starts_with("incidents/INC-SYNTAX.toml:3:"), "{shown}");
-    assert!(shown.contains("(moved to quarantine/INC-SYNTAX.toml."), "{shown}");
+    assert!(
+        shown.contains("(moved to quarantine/INC-SYNTAX.toml."),
+        "{shown}"
+    );
 
     let p = problem("INC-UNKNOWN.toml");
     assert_eq!(p.line, Some(4), "{p}");
@@ -441,8 +514,14 @@ fn corrupt_records_are_quarantined_and_the_rest_load() {
     assert!(store.record_path("INC-NEWER").exists());
 
     for name in ["INC-SYNTAX", "INC-UNKNOWN", "INC-WRONGID"] {
-        assert!(!store.record_path(name).exists(), "{name} still in incidents/");
-        let q = problem(&format!("{name}.toml")).quarantined_to.clone().unwrap();
+        assert!(
+            !store.record_path(name).exists(),
+            "{name} still in incidents/"
+        );
+        let q = problem(&format!("{name}.toml"))
+            .quarantined_to
+            .clone()
+            .unwrap();
         assert!(q.starts_with(dir.path().join("quarantine")), "{q:?}");
         assert!(q.exists());
     }
@@ -453,12 +532,24 @@ fn corrupt_records_are_quarantined_and_the_rest_load() {
     // Never overwritten: the same name corrupted again in the same second gets a new name.
     fs::write(store.record_path("INC-SYNTAX"), &syntax).unwrap();
     let again = store.load_all();
-    let q2 = again.problems.iter().find_map(|p| p.quarantined_to.clone()).unwrap();
-    assert_eq!(fs::read_dir(dir.path().join("quarantine")).unwrap().count(), 4, "{q2:?}");
+    let q2 = again
+        .problems
+        .iter()
+        .find_map(|p| p.quarantined_to.clone())
+        .unwrap();
+    assert_eq!(
+        fs::read_dir(dir.path().join("quarantine")).unwrap().count(),
+        4,
+        "{q2:?}"
+    );
 
     // Reopening cleans the stray temp file (its lock is free).
     Store::open(dir.path()).unwrap();
-    assert!(!dir.path().join("incidents/.INC-GOOD1.toml.tmp-1-abc").exists());
+    assert!(
+        !dir.path()
+            .join("incidents/.INC-GOOD1.toml.tmp-1-abc")
+            .exists()
+    );
 }
 
 // ---------------------------------------------------------------- processes
@@ -521,7 +612,11 @@ fn kill_nine_never_tears_a_record() {
         let intents = fs::read_to_string(dir.path().join("intents.log")).unwrap_or_default();
         let intended: HashSet<String> = intents.lines().map(str::to_string).collect();
         let report = store.load_all();
-        assert!(report.problems.is_empty(), "round {round}: {:?}", report.problems);
+        assert!(
+            report.problems.is_empty(),
+            "round {round}: {:?}",
+            report.problems
+        );
         assert_eq!(report.incidents.len(), 3, "round {round}");
         for inc in &report.incidents {
             assert!(
@@ -539,11 +634,21 @@ fn kill_nine_never_tears_a_record() {
     Store::open(dir.path()).unwrap();
     let temps = fs::read_dir(dir.path().join("incidents"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.'))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with('.')
+        })
         .count();
     assert_eq!(temps, 0);
     assert!(total_written > 0, "the child never managed a write");
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 const CONCURRENT_ENV: &str = "BREACHDESK_CONCURRENT_DIR";
@@ -573,7 +678,11 @@ fn two_processes_updating_lose_nothing() {
         .iter()
         .map(|tag| {
             Command::new(&exe)
-                .args(["--exact", "two_processes_updating_lose_nothing", "--nocapture"])
+                .args([
+                    "--exact",
+                    "two_processes_updating_lose_nothing",
+                    "--nocapture",
+                ])
                 .env(CONCURRENT_ENV, dir.path())
                 .env(CONCURRENT_TAG, tag)
                 .stdout(Stdio::null())
@@ -590,7 +699,12 @@ fn two_processes_updating_lose_nothing() {
     assert_eq!(texts.len(), 2 * N_UPDATES);
     for tag in ["a", "b"] {
         // Each process's own entries stay in its order.
-        let mine: Vec<&str> = end.timeline.iter().filter(|e| e.by == tag).map(|e| e.text.as_str()).collect();
+        let mine: Vec<&str> = end
+            .timeline
+            .iter()
+            .filter(|e| e.by == tag)
+            .map(|e| e.text.as_str())
+            .collect();
         let want: Vec<String> = (0..N_UPDATES).map(|n| format!("{tag} {n}")).collect();
         assert_eq!(mine, want);
     }
