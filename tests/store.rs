@@ -575,8 +575,9 @@ fn churn_forever(dir: &Path) -> ! {
             .update::<std::io::Error>(id, |i| {
                 i.summary = big;
                 i.log(t(12, 0), "churn", EntryKind::Note, format!("round {n}"));
-                writeln!(intents, "{id} {}", i.revision + 1)?;
-                intents.flush()
+                // One write(2) per line, so a kill cannot leave half a line
+                // that would glue itself to the next child's first line.
+                intents.write_all(format!("{id} {}\n", i.revision + 1).as_bytes())
             })
             .unwrap();
     }
@@ -624,7 +625,15 @@ fn kill_nine_never_tears_a_record() {
             killed_mid_write += 1;
         }
         let intents = fs::read_to_string(dir.path().join("intents.log")).unwrap_or_default();
-        let intended: HashSet<String> = intents.lines().map(str::to_string).collect();
+        let intended: HashSet<String> = intents
+            .lines()
+            .filter_map(|line| {
+                let mut words = line.split_whitespace().rev();
+                let revision = words.next()?;
+                let id = words.next()?;
+                Some(format!("{id} {revision}"))
+            })
+            .collect();
         let report = store.load_all();
         assert!(
             report.problems.is_empty(),
