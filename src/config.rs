@@ -12,8 +12,11 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// The commented example `breachdesk config init` writes.
+pub const EXAMPLE: &str = include_str!("../assets/config.example.toml");
+
 /// Annex 1, paragraph 8.3: audit records are kept for at least 6 months.
-pub const MIN_AUDIT_RETENTION_DAYS: u32 = 183;
+pub const MIN_AUDIT_RETENTION_DAYS: u32 = crate::audit::MIN_RETENTION_DAYS;
 
 /// Everything `config.toml` can say.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -237,8 +240,7 @@ impl Config {
                 "audit.retention_days",
                 format!(
                     "{} days is below the 6 months Annex 1 paragraph 8.3 requires (at least {})",
-                    self.audit.retention_days,
-                    MIN_AUDIT_RETENTION_DAYS
+                    self.audit.retention_days, MIN_AUDIT_RETENTION_DAYS
                 ),
             ));
         }
@@ -293,8 +295,49 @@ impl Config {
 
 /// The login name of the person running breachdesk.
 pub fn os_user() -> String {
-    ["USER", "LOGNAME", "USERNAME"]
+    ["USER", "LOGNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .or_else(|| whoami::username().ok())
         .unwrap_or_else(|| "unknown".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses() {
+        let config =
+            Config::parse(EXAMPLE, Path::new("config.example.toml")).expect("example parses");
+        assert_eq!(config.responder.name.as_deref(), Some("Sam Patel"));
+        assert_eq!(config.responder.role, PartyRole::ServiceProvider);
+        assert!(config.smtp.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_line_and_field() {
+        let err = Config::parse(
+            "[responder]\nname = \"x\"\nrole = \"vendor\"\n",
+            Path::new("c.toml"),
+        )
+        .expect_err("bad role");
+        let text = err.to_string();
+        assert!(text.starts_with("c.toml:3:"), "{text}");
+        let err = Config::parse(
+            "[calendar]\ntimezone = \"Mars/Olympus\"\n",
+            Path::new("c.toml"),
+        )
+        .expect_err("bad zone");
+        assert!(err.to_string().contains("calendar.timezone"), "{err}");
+        let err = Config::parse("[audit]\nretention_days = 30\n", Path::new("c.toml"))
+            .expect_err("short");
+        assert!(err.to_string().contains("6 months"), "{err}");
+        let err = Config::parse(
+            "[smtp]\nhost = \"x\"\npasword = \"oops\"\n",
+            Path::new("c.toml"),
+        )
+        .expect_err("typo");
+        assert!(err.to_string().contains("c.toml:3:"), "{err}");
+    }
 }

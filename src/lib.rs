@@ -2,12 +2,21 @@
 //! paragraph 8 of a UK government contract's security schedule.
 //!
 //! Layers: [`domain`] is pure (incident, clocks, calendar, playbooks); the
-//! store, audit log and mailer sit at the edges; the CLI and the console turn
-//! a responder's intent into domain changes through [`ops`].
+//! [`store`], [`audit`] log and mailer sit at the edges; the CLI
+//! ([`cli`], [`commands`]) and the console ([`tui`]) turn a responder's intent
+//! into changes through the [`desk`].
 
 pub mod audit;
+pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod desk;
 pub mod domain;
+pub mod export;
+pub mod mailcli;
 pub mod paths;
+pub mod playbooks;
+pub mod present;
 pub mod store;
 pub mod text;
+pub mod tui;

@@ -4,6 +4,7 @@
 //! Pure data and pure functions only: no clock reads, no I/O. Code that needs
 //! "now" takes it as an argument.
 
+use crate::domain::playbook::{CloseCheck, Condition, RecordField, StepClock};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -170,9 +171,21 @@ kebab_enum! {
     EntryKind { Note => "note", Change => "change", Notice => "notice" }
 }
 
+#[allow(clippy::derivable_impls)] // the enum is declared by a macro
 impl Default for IncidentStatus {
     fn default() -> Self {
         IncidentStatus::Open
+    }
+}
+
+impl BreachKind {
+    /// In words: "actual breach", "potential breach", "attempted breach".
+    pub fn label(self) -> &'static str {
+        match self {
+            BreachKind::Breach => "actual breach",
+            BreachKind::Potential => "potential breach",
+            BreachKind::Attempted => "attempted breach",
+        }
     }
 }
 
@@ -426,11 +439,20 @@ pub struct Step {
     /// Due time, when the step has a clock whose start is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at: Option<DateTime<Utc>>,
-    /// The clock, in words, e.g. "1 hour from identified".
+    /// The step's clock, as the playbook gave it when the incident was opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clock: Option<String>,
+    pub clock: Option<StepClock>,
     #[serde(default)]
     pub depends_on: Vec<String>,
+    /// The parts of the record this step fills in.
+    #[serde(default)]
+    pub fills: Vec<RecordField>,
+    /// Conditions that switch the step on (all must hold).
+    #[serde(default)]
+    pub when: Vec<Condition>,
+    /// Checks that must pass before the step can be marked done.
+    #[serde(default)]
+    pub checks: Vec<CloseCheck>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub who: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -539,7 +561,9 @@ pub enum NewIncidentError {
     EmptyTitle,
     #[error("the title is {0} characters long; keep it under 200 and put the rest in the summary")]
     TitleTooLong(usize),
-    #[error("identified at {identified} is after now ({now}): a breach cannot be identified in the future")]
+    #[error(
+        "identified at {identified} is after now ({now}): a breach cannot be identified in the future"
+    )]
     IdentifiedInFuture {
         identified: DateTime<Utc>,
         now: DateTime<Utc>,
@@ -620,11 +644,12 @@ impl Incident {
             timeline: Vec::new(),
         };
         let text = format!(
-            "Incident opened ({} {}, severity {}); identified at {}",
-            incident.kind,
-            "breach of security",
+            "Incident opened ({} of security, severity {}); identified at {}",
+            incident.kind.label(),
             incident.severity,
-            incident.identified_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            incident
+                .identified_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         );
         incident.log(now, logged_by, EntryKind::Change, text);
         Ok(incident)

@@ -1,0 +1,352 @@
+//! The command line: what a responder or an auditor's script can type.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// breachdesk: respond to a Breach of Security under paragraph 8 of the
+/// security schedule. With no command it opens the console.
+#[derive(Debug, Parser)]
+#[command(name = "breachdesk", version, about, long_about = None)]
+pub struct Cli {
+    /// Data directory (default: the platform's data dir, e.g. ~/.local/share/breachdesk).
+    #[arg(long, global = true, env = "BREACHDESK_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Config file (default: config.toml in the platform's config dir).
+    #[arg(long, global = true, env = "BREACHDESK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// An extra playbook file to use (may be repeated); overrides one with the same name.
+    #[arg(long = "playbook", global = true, value_name = "FILE")]
+    pub playbooks: Vec<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the console (the default).
+    Console,
+    /// Open a new incident and print its id.
+    New(NewArgs),
+    /// Append an entry to an incident's timeline.
+    Log {
+        id: String,
+        /// The entry (words are joined with spaces).
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// List incidents (open ones unless --all or --closed).
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Include closed incidents.
+        #[arg(long)]
+        all: bool,
+        /// Only closed incidents.
+        #[arg(long, conflicts_with = "all")]
+        closed: bool,
+    },
+    /// Show one incident.
+    Show {
+        id: String,
+        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
+    },
+    /// Change an incident's details (moving --identified-at needs --reason).
+    Edit(EditArgs),
+    /// Notify the other party (paragraph 8.1). With --channel phone or
+    /// in-person, records a notification already made; otherwise sends the
+    /// notice by email.
+    Notify(NotifyArgs),
+    /// Paragraph 8.2.1 (e) data requests.
+    #[command(subcommand)]
+    Request(RequestCommand),
+    /// Record the root cause (8.2.1 d/f); warns if an earlier incident had the same one (6.5).
+    RootCause(RootCauseArgs),
+    /// Record the mitigation (8.2.1 c).
+    Mitigation(MitigationArgs),
+    /// Set the ISMS-change flag (8.3).
+    Isms {
+        id: String,
+        /// Whether the ISMS must change.
+        #[arg(long, action = clap::ArgAction::Set)]
+        required: bool,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Set a playbook step's status, with a note or an evidence file.
+    Step(StepArgs),
+    /// Close an incident (a reason is needed while a required step is open).
+    Close {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Reopen a closed incident.
+    Reopen {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Re-hash an incident's evidence files and report any that changed.
+    Evidence { id: String },
+    /// Export an incident as Markdown, JSON or iCalendar (its open deadlines).
+    Export {
+        id: String,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Write to FILE instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Playbooks in force.
+    #[command(subcommand)]
+    Playbook(PlaybookCommand),
+    /// Print a year's bank holidays: YYYY-MM-DD<TAB>Title, in date order.
+    Holidays {
+        #[arg(long)]
+        division: Option<String>,
+        #[arg(long)]
+        year: i32,
+    },
+    /// Print a deadline as RFC 3339 with the local offset.
+    Due {
+        /// Start: RFC 3339, local HH:MM, local "YYYY-MM-DD HH:MM", or -20m.
+        #[arg(long, allow_hyphen_values = true)]
+        from: String,
+        #[arg(
+            long,
+            conflicts_with = "hours",
+            required_unless_present = "hours",
+            allow_negative_numbers = true
+        )]
+        working_days: Option<i64>,
+        #[arg(long, allow_negative_numbers = true)]
+        hours: Option<i64>,
+        #[arg(long)]
+        division: Option<String>,
+    },
+    /// Count Working Days after --from up to and including --to.
+    Workdays {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        division: Option<String>,
+    },
+    /// The config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    #[arg(long)]
+    pub title: String,
+    #[arg(long, default_value = "")]
+    pub summary: String,
+    /// When the breach was identified (default now): RFC 3339, HH:MM, -20m.
+    #[arg(long, default_value = "now", allow_hyphen_values = true)]
+    pub identified_at: String,
+    /// breach, potential or attempted.
+    #[arg(long, default_value = "breach")]
+    pub kind: String,
+    /// low, medium, high or critical.
+    #[arg(long, default_value = "high")]
+    pub severity: String,
+    #[arg(long)]
+    pub personal_data: bool,
+    #[arg(long)]
+    pub government_data: bool,
+    /// An affected asset (may be repeated).
+    #[arg(long = "asset")]
+    pub assets: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    pub id: String,
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long)]
+    pub summary: Option<String>,
+    #[arg(long)]
+    pub kind: Option<String>,
+    #[arg(long)]
+    pub severity: Option<String>,
+    #[arg(long, action = clap::ArgAction::Set)]
+    pub personal_data: Option<bool>,
+    #[arg(long, action = clap::ArgAction::Set)]
+    pub government_data: Option<bool>,
+    #[arg(long = "asset")]
+    pub assets: Vec<String>,
+    #[arg(long = "responder")]
+    pub responders: Vec<String>,
+    /// Moves the start of the 1-hour clock; needs --reason.
+    #[arg(long, requires = "reason", allow_hyphen_values = true)]
+    pub identified_at: Option<String>,
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    pub id: String,
+    /// phone or in-person to record a notification already made (email sends one).
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Who was notified.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// When (default now).
+    #[arg(long, default_value = "now", allow_hyphen_values = true)]
+    pub at: String,
+    #[arg(long)]
+    pub reference: Option<String>,
+    /// Why the notification was after its 1-hour deadline.
+    #[arg(long)]
+    pub delay_reason: Option<String>,
+    /// Send without asking.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestCommand {
+    /// Add a data request; it is due 2 Working Days after receipt.
+    Add {
+        id: String,
+        /// client, govcertuk or other.
+        #[arg(long = "from")]
+        requester: String,
+        /// Who exactly asked.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// What was asked for.
+        #[arg(long)]
+        what: String,
+        /// When it was received (default now).
+        #[arg(long, default_value = "now", allow_hyphen_values = true)]
+        received: String,
+    },
+    /// Mark a data request supplied (free of charge).
+    Supplied {
+        id: String,
+        request: String,
+        /// How it was supplied.
+        #[arg(long)]
+        how: String,
+        #[arg(long, default_value = "now", allow_hyphen_values = true)]
+        at: String,
+        /// A file supplied (hashed for the record; may be repeated).
+        #[arg(long = "file")]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RootCauseArgs {
+    pub id: String,
+    /// e.g. unpatched-vulnerability, misconfiguration, weak-authentication, phishing.
+    #[arg(long)]
+    pub category: String,
+    /// The asset or component that failed.
+    #[arg(long)]
+    pub component: String,
+    #[arg(long)]
+    pub analysis: Option<String>,
+    /// A prevention action (may be repeated).
+    #[arg(long = "prevention")]
+    pub prevention: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MitigationArgs {
+    pub id: String,
+    #[arg(long)]
+    pub description: Option<String>,
+    #[arg(long)]
+    pub tested_how: Option<String>,
+    #[arg(long, action = clap::ArgAction::Set)]
+    pub tested: Option<bool>,
+    #[arg(long, action = clap::ArgAction::Set)]
+    pub affects_kpis: Option<bool>,
+    /// When KPI relief was requested from the Client.
+    #[arg(long, allow_hyphen_values = true)]
+    pub relief_requested: Option<String>,
+    #[arg(long, action = clap::ArgAction::Set)]
+    pub relief_granted: Option<bool>,
+    #[arg(long)]
+    pub relief_period: Option<String>,
+    #[arg(long)]
+    pub evidence_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StepArgs {
+    pub id: String,
+    pub step: String,
+    /// todo, in-progress, done or not-applicable.
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub note: Option<String>,
+    #[arg(long)]
+    pub evidence_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; reports the first entry where it breaks.
+    Verify,
+    /// Print the entries (of one incident, if given).
+    List { id: Option<String> },
+    /// Remove entries older than the retention (never below 183 days).
+    Prune {
+        #[arg(long)]
+        older_than_days: Option<u32>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlaybookCommand {
+    /// The playbooks in force and where each came from.
+    List,
+    /// One playbook's steps.
+    Show { name: String },
+    /// Check a playbook file; exits non-zero with file:line:column if it is refused.
+    Check { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write a commented example config (refuses to overwrite).
+    Init,
+    /// Validate the config file.
+    Check,
+    /// Print the config file's path.
+    Path,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    Text,
+    Json,
+    Toml,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Markdown,
+    Json,
+    Ics,
+}

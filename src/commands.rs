@@ -1,0 +1,792 @@
+//! Carrying out a command line: set up the desk, do the thing, print the
+//! result. Errors come back as one line for `main` to print.
+
+use crate::cli::{
+    AuditCommand, Cli, Command, ConfigCommand, EditArgs, ExportFormat, ListFormat, MitigationArgs,
+    NewArgs, NotifyArgs, PlaybookCommand, RequestCommand, RootCauseArgs, ShowFormat, StepArgs,
+};
+use crate::config::{Config, MIN_AUDIT_RETENTION_DAYS};
+use crate::desk::{Changed, Desk, Edit, EvidenceCheck, MitigationInput, NotificationInput};
+use crate::domain::calendar::{Division, WorkingCalendar};
+use crate::domain::incident::{
+    BreachKind, Channel, Incident, IncidentStatus, NewIncident, Requester, RootCauseCategory,
+    Severity, StepStatus,
+};
+use crate::domain::summary::{IncidentSummary, sort_by_urgency};
+use crate::domain::when::{parse_past, parse_when};
+use crate::playbooks::{PlaybookSet, read_playbook};
+use crate::present::{local, local_rfc3339, state_seconds, state_word, verdict};
+use crate::text::one_line;
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Where things are, once the command line and environment are read.
+pub struct Setup {
+    pub data_dir: PathBuf,
+    pub config_path: PathBuf,
+    pub config: Config,
+    pub extra_playbooks: Vec<PathBuf>,
+}
+
+impl Setup {
+    /// Resolves paths and reads the config file.
+    pub fn from_cli(cli: &Cli) -> Result<Setup> {
+        let data_dir = match &cli.data_dir {
+            Some(dir) => dir.clone(),
+            None => crate::paths::default_data_dir().ok_or_else(|| {
+                anyhow!("no home directory: give --data-dir or BREACHDESK_DATA_DIR")
+            })?,
+        };
+        let config_path = match &cli.config {
+            Some(file) => file.clone(),
+            None => crate::paths::default_config_file()
+                .ok_or_else(|| anyhow!("no home directory: give --config or BREACHDESK_CONFIG"))?,
+        };
+        let config = Config::load(&config_path)?;
+        Ok(Setup {
+            data_dir,
+            config_path,
+            config,
+            extra_playbooks: cli.playbooks.clone(),
+        })
+    }
+
+    /// The user's playbook directory: `playbooks/` beside the config file.
+    pub fn user_playbook_dir(&self) -> Option<PathBuf> {
+        self.config_path.parent().map(|d| d.join("playbooks"))
+    }
+
+    /// The time zone for showing times and for Working Days.
+    pub fn tz(&self) -> Result<Tz> {
+        self.config
+            .timezone()
+            .map_err(|m| anyhow!("{}: {m}", self.config_path.display()))
+    }
+
+    /// The Working-Day calendar from config, with an optional other division.
+    pub fn calendar(&self, division: Option<&str>) -> Result<WorkingCalendar> {
+        let name = division.unwrap_or(&self.config.calendar.division);
+        let division: Division = name.parse().map_err(|e| anyhow!("--division: {e}"))?;
+        let end = self
+            .config
+            .end_of_day()
+            .map_err(|m| anyhow!("{}: calendar.end_of_day: {m}", self.config_path.display()))?;
+        Ok(WorkingCalendar::new(division, self.tz()?)
+            .with_end_of_day(end)
+            .with_closures(self.config.calendar.closures.iter().copied()))
+    }
+
+    /// The playbooks in force; problems with user files are warned about.
+    pub fn playbooks(&self) -> PlaybookSet {
+        let set = PlaybookSet::load(self.user_playbook_dir().as_deref(), &self.extra_playbooks);
+        for problem in &set.problems {
+            eprintln!("breachdesk: warning: playbook skipped: {problem}");
+        }
+        set
+    }
+
+    /// Opens the store, audit log and everything else a change needs.
+    pub fn desk(&self) -> Result<Desk> {
+        let desk = Desk::open(
+            &self.data_dir,
+            self.config.clone(),
+            self.playbooks(),
+            self.calendar(None)?,
+        )?;
+        Ok(desk)
+    }
+}
+
+/// Runs one command. `now` is read once, by the caller.
+pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
+    let setup = Setup::from_cli(&cli)?;
+    let command = cli.command.unwrap_or(Command::Console);
+    let out = &mut std::io::stdout().lock();
+    match command {
+        Command::Console => crate::tui::run_console(&setup),
+        Command::New(args) => new(&setup, args, now, out),
+        Command::Log { id, text } => {
+            let desk = setup.desk()?;
+            let changed = desk.log(&id, &text.join(" "), now)?;
+            writeln!(out, "{}: logged", changed.incident.id)?;
+            Ok(())
+        }
+        Command::List {
+            format,
+            all,
+            closed,
+        } => list(&setup, format, all, closed, now, out),
+        Command::Show { id, format } => show(&setup, &id, format, now, out),
+        Command::Edit(args) => edit(&setup, args, now, out),
+        Command::Notify(args) => notify(&setup, args, now, out),
+        Command::Request(cmd) => request(&setup, cmd, now, out),
+        Command::RootCause(args) => root_cause(&setup, args, now, out),
+        Command::Mitigation(args) => mitigation(&setup, args, now, out),
+        Command::Isms {
+            id,
+            required,
+            description,
+        } => {
+            let changed = setup
+                .desk()?
+                .set_isms_change(&id, required, &description, now)?;
+            report_change(out, &changed, "ISMS change flag saved")
+        }
+        Command::Step(args) => step(&setup, args, now, out),
+        Command::Close { id, reason } => {
+            let changed = setup.desk()?.close(&id, reason, now)?;
+            report_change(out, &changed, "closed")
+        }
+        Command::Reopen { id, reason } => {
+            let changed = setup.desk()?.reopen(&id, &reason, now)?;
+            report_change(out, &changed, "reopened")
+        }
+        Command::Evidence { id } => evidence(&setup, &id, out),
+        Command::Export { id, format, output } => export(&setup, &id, format, output, now, out),
+        Command::Audit(cmd) => audit(&setup, cmd, now, out),
+        Command::Playbook(cmd) => playbook(&setup, cmd, out),
+        Command::Holidays { division, year } => {
+            if !(1900..=2200).contains(&year) {
+                bail!("--year {year} is outside 1900-2200");
+            }
+            let calendar = setup.calendar(division.as_deref())?;
+            for holiday in calendar.holidays(year) {
+                writeln!(
+                    out,
+                    "{}\t{}",
+                    holiday.date.format("%Y-%m-%d"),
+                    holiday.title
+                )?;
+            }
+            Ok(())
+        }
+        Command::Due {
+            from,
+            working_days,
+            hours,
+            division,
+        } => {
+            let calendar = setup.calendar(division.as_deref())?;
+            let tz = calendar.tz();
+            let start = parse_when(&from, now, tz).map_err(|e| anyhow!("--from: {e}"))?;
+            let due = match (working_days, hours) {
+                (Some(n), _) => {
+                    let n = u32::try_from(n)
+                        .ok()
+                        .filter(|n| *n <= 10_000)
+                        .ok_or_else(|| anyhow!("--working-days {n} must be between 0 and 10000"))?;
+                    calendar.working_days_after(start, n)
+                }
+                (None, Some(h)) => {
+                    if !(0..=1_000_000).contains(&h) {
+                        bail!("--hours {h} must be between 0 and 1000000");
+                    }
+                    start + chrono::Duration::hours(h)
+                }
+                (None, None) => bail!("give --working-days N or --hours N"),
+            };
+            writeln!(out, "{}", local_rfc3339(due, tz))?;
+            Ok(())
+        }
+        Command::Workdays { from, to, division } => {
+            let calendar = setup.calendar(division.as_deref())?;
+            let from = parse_date(&from, "--from")?;
+            let to = parse_date(&to, "--to")?;
+            if to < from {
+                bail!("--to {to} is before --from {from}");
+            }
+            writeln!(out, "{}", calendar.count_working_days(from, to))?;
+            Ok(())
+        }
+        Command::Config(cmd) => config(&setup, cmd, out),
+    }
+}
+
+fn parse_date(text: &str, what: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| anyhow!("{what}: '{text}' is not a date like 2026-12-23"))
+}
+
+fn parse_enum<T: std::str::FromStr<Err = String>>(text: &str, what: &str) -> Result<T> {
+    text.parse::<T>().map_err(|e| anyhow!("{what}: {e}"))
+}
+
+fn report_change(out: &mut impl Write, changed: &Changed, what: &str) -> Result<()> {
+    for warning in &changed.warnings {
+        eprintln!("breachdesk: WARNING: {warning}");
+    }
+    if changed.written {
+        writeln!(out, "{}: {what}", changed.incident.id)?;
+    } else {
+        writeln!(out, "{}: nothing changed", changed.incident.id)?;
+    }
+    Ok(())
+}
+
+fn new(setup: &Setup, args: NewArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
+    let tz = setup.tz()?;
+    let identified_at =
+        parse_past(&args.identified_at, now, tz).map_err(|e| anyhow!("--identified-at: {e}"))?;
+    let fields = NewIncident {
+        title: args.title,
+        summary: args.summary,
+        kind: parse_enum::<BreachKind>(&args.kind, "--kind")?,
+        severity: parse_enum::<Severity>(&args.severity, "--severity")?,
+        personal_data: args.personal_data,
+        government_data: args.government_data,
+        affected_assets: args.assets,
+        identified_at,
+    };
+    let incident = setup.desk()?.open_incident(fields, now)?;
+    writeln!(out, "{}", incident.id)?;
+    Ok(())
+}
+
+fn list(
+    setup: &Setup,
+    format: ListFormat,
+    all: bool,
+    closed: bool,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let desk = setup.desk()?;
+    let (summaries, problems) = desk.summaries();
+    for problem in &problems {
+        eprintln!("breachdesk: warning: {problem}");
+    }
+    let mut summaries: Vec<IncidentSummary> = summaries
+        .into_iter()
+        .filter(|s| {
+            let open = s.status == IncidentStatus::Open;
+            if closed { !open } else { all || open }
+        })
+        .collect();
+    sort_by_urgency(&mut summaries);
+    match format {
+        ListFormat::Json => {
+            let items: Vec<serde_json::Value> =
+                summaries.iter().map(|s| summary_json(s, now)).collect();
+            writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
+        }
+        ListFormat::Table => {
+            if summaries.is_empty() {
+                writeln!(
+                    out,
+                    "No incidents. Open one with: breachdesk new --title \"...\""
+                )?;
+                return Ok(());
+            }
+            writeln!(
+                out,
+                "{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  TITLE",
+                "ID", "SEVERITY", "KIND", "NOTIFICATION (8.1)", "NEXT ACTION"
+            )?;
+            for s in &summaries {
+                let next = s
+                    .next_action
+                    .as_ref()
+                    .map(|n| format!("{} {}", n.step, n.title))
+                    .unwrap_or_else(|| "-".into());
+                writeln!(
+                    out,
+                    "{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  {}",
+                    s.id,
+                    s.severity.as_str(),
+                    s.kind.as_str(),
+                    verdict(s.notification_due_at, s.notified_at, now),
+                    truncate(&one_line(&next), 30),
+                    one_line(&s.title)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// The stable JSON form of one `list` row (documented in the README).
+pub fn summary_json(s: &IncidentSummary, now: DateTime<Utc>) -> serde_json::Value {
+    serde_json::json!({
+        "id": s.id,
+        "title": s.title,
+        "kind": s.kind,
+        "severity": s.severity,
+        "status": s.status,
+        "identified_at": s.identified_at,
+        "logged_at": s.logged_at,
+        "notification": {
+            "due_at": s.notification_due_at,
+            "made_at": s.notified_at,
+            "state": state_word(s.notification_due_at, s.notified_at, now),
+            "seconds": state_seconds(s.notification_due_at, s.notified_at, now),
+        },
+        "next_action": s.next_action.as_ref().map(|n| serde_json::json!({
+            "step": n.step,
+            "title": n.title,
+            "due_at": n.due_at,
+        })),
+        "next_due_at": s.next_due_at,
+        "open_requests": s.open_requests,
+        "repeat_root_cause": s.repeat_root_cause,
+        "revision": s.revision,
+    })
+}
+
+fn show(
+    setup: &Setup,
+    id: &str,
+    format: ShowFormat,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let desk = setup.desk()?;
+    let incident = desk.load(id)?;
+    match format {
+        ShowFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&incident)?)?,
+        ShowFormat::Toml => write!(out, "{}", toml::to_string(&incident)?)?,
+        ShowFormat::Text => write!(out, "{}", crate::export::text(&incident, desk.tz, now))?,
+    }
+    Ok(())
+}
+
+fn edit(setup: &Setup, args: EditArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
+    let tz = setup.tz()?;
+    let identified_at = match args.identified_at {
+        Some(text) => {
+            let at = parse_past(&text, now, tz).map_err(|e| anyhow!("--identified-at: {e}"))?;
+            Some((at, args.reason.unwrap_or_default()))
+        }
+        None => None,
+    };
+    let edit = Edit {
+        title: args.title,
+        summary: args.summary,
+        kind: args.kind.map(|k| parse_enum(&k, "--kind")).transpose()?,
+        severity: args
+            .severity
+            .map(|s| parse_enum(&s, "--severity"))
+            .transpose()?,
+        personal_data: args.personal_data,
+        government_data: args.government_data,
+        add_assets: args.assets,
+        add_responders: args.responders,
+        identified_at,
+    };
+    let changed = setup.desk()?.edit(&args.id, edit, now)?;
+    report_change(out, &changed, "saved")
+}
+
+fn notify(setup: &Setup, args: NotifyArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
+    let tz = setup.tz()?;
+    let channel = args
+        .channel
+        .as_deref()
+        .map(|c| parse_enum::<Channel>(c, "--channel"))
+        .transpose()?;
+    match channel {
+        Some(channel @ (Channel::Phone | Channel::InPerson)) => {
+            let to = args
+                .to
+                .ok_or_else(|| anyhow!("--to: say who was notified"))?;
+            let at = parse_past(&args.at, now, tz).map_err(|e| anyhow!("--at: {e}"))?;
+            let changed = setup.desk()?.record_notification(
+                &args.id,
+                NotificationInput {
+                    at,
+                    channel,
+                    recipient: to,
+                    reference: args.reference,
+                    server_reply: None,
+                    delay_reason: args.delay_reason,
+                },
+                now,
+            )?;
+            report_change(out, &changed, "notification recorded")
+        }
+        _ => crate::mailcli::notify(setup, &args, now, out),
+    }
+}
+
+fn request(
+    setup: &Setup,
+    cmd: RequestCommand,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let tz = setup.tz()?;
+    let desk = setup.desk()?;
+    match cmd {
+        RequestCommand::Add {
+            id,
+            requester,
+            name,
+            what,
+            received,
+        } => {
+            let requester: Requester = parse_enum(&requester, "--from")?;
+            let received =
+                parse_past(&received, now, tz).map_err(|e| anyhow!("--received: {e}"))?;
+            let changed = desk.add_request(&id, requester, &name, &what, received, now)?;
+            let request = changed
+                .incident
+                .data_requests
+                .last()
+                .ok_or_else(|| anyhow!("the request was not saved"))?;
+            writeln!(
+                out,
+                "{}: request {} due {} ({})",
+                changed.incident.id,
+                request.id,
+                local_rfc3339(request.due_at, tz),
+                local(request.due_at, tz)
+            )?;
+            Ok(())
+        }
+        RequestCommand::Supplied {
+            id,
+            request,
+            how,
+            at,
+            files,
+        } => {
+            let at = parse_past(&at, now, tz).map_err(|e| anyhow!("--at: {e}"))?;
+            let changed = desk.supply_request(&id, &request, at, &how, &files, now)?;
+            report_change(out, &changed, &format!("request {request} supplied"))
+        }
+    }
+}
+
+fn root_cause(
+    setup: &Setup,
+    args: RootCauseArgs,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let category: RootCauseCategory = parse_enum(&args.category, "--category")?;
+    let changed = setup.desk()?.record_root_cause(
+        &args.id,
+        category,
+        &args.component,
+        args.analysis,
+        args.prevention,
+        now,
+    )?;
+    report_change(out, &changed, "root cause recorded")
+}
+
+fn mitigation(
+    setup: &Setup,
+    args: MitigationArgs,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let tz = setup.tz()?;
+    let relief_requested_at = args
+        .relief_requested
+        .map(|t| parse_past(&t, now, tz).map_err(|e| anyhow!("--relief-requested: {e}")))
+        .transpose()?;
+    let input = MitigationInput {
+        description: args.description,
+        tested_how: args.tested_how,
+        tested: args.tested,
+        affects_kpis: args.affects_kpis,
+        relief_requested_at,
+        relief_granted: args.relief_granted,
+        relief_period: args.relief_period,
+        evidence_file: args.evidence_file,
+    };
+    let changed = setup.desk()?.set_mitigation(&args.id, input, now)?;
+    report_change(out, &changed, "mitigation saved")
+}
+
+fn step(setup: &Setup, args: StepArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
+    let desk = setup.desk()?;
+    let status = match args.status {
+        Some(s) => parse_enum::<StepStatus>(&s, "--status")?,
+        None => desk
+            .load(&args.id)?
+            .step(&args.step)
+            .map(|s| s.status)
+            .ok_or_else(|| anyhow!("no step '{}'", args.step))?,
+    };
+    let changed = desk.set_step(
+        &args.id,
+        &args.step,
+        status,
+        args.note,
+        args.evidence_file.as_deref(),
+        now,
+    )?;
+    report_change(out, &changed, &format!("step {} saved", args.step))
+}
+
+fn evidence(setup: &Setup, id: &str, out: &mut impl Write) -> Result<()> {
+    let incident = setup.desk()?.load(id)?;
+    let checks = crate::desk::check_evidence(&incident);
+    if checks.is_empty() {
+        writeln!(out, "{}: no evidence files recorded", incident.id)?;
+        return Ok(());
+    }
+    let mut bad = 0;
+    for (place, path, result) in &checks {
+        match result {
+            EvidenceCheck::Unchanged => writeln!(out, "ok       {place}: {path}")?,
+            EvidenceCheck::Changed { size, sha256 } => {
+                bad += 1;
+                writeln!(
+                    out,
+                    "CHANGED  {place}: {path} (now {size} bytes, sha256 {sha256})"
+                )?
+            }
+            EvidenceCheck::Unreadable(e) => {
+                bad += 1;
+                writeln!(out, "MISSING  {place}: {path} ({e})")?
+            }
+        }
+    }
+    if bad > 0 {
+        bail!("{bad} evidence file(s) changed or missing since they were recorded");
+    }
+    Ok(())
+}
+
+fn export(
+    setup: &Setup,
+    id: &str,
+    format: ExportFormat,
+    output: Option<PathBuf>,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let desk = setup.desk()?;
+    let incident = desk.load(id)?;
+    let text = match format {
+        ExportFormat::Markdown => crate::export::markdown(&incident, desk.tz, now),
+        ExportFormat::Json => serde_json::to_string_pretty(&incident)? + "\n",
+        ExportFormat::Ics => crate::export::ics(&incident, now),
+    };
+    match output {
+        Some(path) => write_private(&path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => out.write_all(text.as_bytes())?,
+    }
+    Ok(())
+}
+
+/// Writes a new file readable by the owner only (exports hold incident detail).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
+    let desk = setup.desk()?;
+    match cmd {
+        AuditCommand::Verify => {
+            let report = desk.audit.verify()?;
+            match &report.first_break {
+                None => {
+                    writeln!(
+                        out,
+                        "{}: ok, {} entries, hash chain intact{}",
+                        desk.audit.path().display(),
+                        report.entries,
+                        if report.pruned > 0 {
+                            format!(" ({} older entries pruned)", report.pruned)
+                        } else {
+                            String::new()
+                        }
+                    )?;
+                    Ok(())
+                }
+                Some(first) => bail!(
+                    "{}: hash chain broken at {first} ({} entries before it verified)",
+                    desk.audit.path().display(),
+                    report.entries
+                ),
+            }
+        }
+        AuditCommand::List { id } => {
+            let entries = match id {
+                Some(id) => desk.audit.entries_for(&desk.store.resolve_id(&id)?)?,
+                None => desk.audit.entries()?,
+            };
+            for e in entries {
+                writeln!(
+                    out,
+                    "{:>6}  {}  {:<16}  {:<24}  {:<22}  {}",
+                    e.seq,
+                    e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    one_line(&e.actor),
+                    e.incident.as_deref().unwrap_or("-"),
+                    e.action,
+                    one_line(&e.detail)
+                )?;
+            }
+            Ok(())
+        }
+        AuditCommand::Prune { older_than_days } => {
+            let days = older_than_days.unwrap_or(desk.config.audit.retention_days);
+            if days < MIN_AUDIT_RETENTION_DAYS {
+                bail!(
+                    "--older-than-days {days}: audit records are kept at least 6 months ({MIN_AUDIT_RETENTION_DAYS} days, Annex 1 paragraph 8.3)"
+                );
+            }
+            let report = desk.audit.prune(now, days, &desk.actor)?;
+            writeln!(
+                out,
+                "pruned {} entries older than {}; kept {}",
+                report.pruned,
+                report
+                    .cutoff
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                report.kept
+            )?;
+            Ok(())
+        }
+    }
+}
+
+fn playbook(setup: &Setup, cmd: PlaybookCommand, out: &mut impl Write) -> Result<()> {
+    match cmd {
+        PlaybookCommand::List => {
+            let set = setup.playbooks();
+            for p in &set.playbooks {
+                writeln!(
+                    out,
+                    "{}\tv{}\t{}\t{}\t({})",
+                    p.name,
+                    p.version,
+                    p.steps.len(),
+                    p.title,
+                    p.source
+                )?;
+            }
+            Ok(())
+        }
+        PlaybookCommand::Show { name } => {
+            let set = setup.playbooks();
+            let p = set.get(&name).ok_or_else(|| {
+                let names: Vec<&str> = set.playbooks.iter().map(|p| p.name.as_str()).collect();
+                anyhow!("no playbook '{name}' (have: {})", names.join(", "))
+            })?;
+            writeln!(out, "{} v{} — {}", p.name, p.version, p.title)?;
+            writeln!(out, "Implements: {}   Source: {}", p.clause, p.source)?;
+            if !p.description.is_empty() {
+                writeln!(out, "\n{}", p.description)?;
+            }
+            for s in &p.steps {
+                writeln!(out)?;
+                let mut flags = Vec::new();
+                if !s.required {
+                    flags.push("optional".to_string());
+                }
+                if let Some(clock) = &s.clock {
+                    flags.push(clock.describe());
+                }
+                if !s.depends_on.is_empty() {
+                    flags.push(format!("after {}", s.depends_on.join(", ")));
+                }
+                if !s.when.is_empty() {
+                    let when: Vec<String> = s.when.iter().cloned().map(String::from).collect();
+                    flags.push(format!("when {}", when.join(" and ")));
+                }
+                writeln!(out, "[{}] {}  ({})", s.id, s.title, flags.join("; "))?;
+                for line in s.guidance.lines() {
+                    writeln!(out, "    {line}")?;
+                }
+            }
+            Ok(())
+        }
+        PlaybookCommand::Check { file } => {
+            let p = read_playbook(&file)?;
+            writeln!(
+                out,
+                "{}: ok ({} v{}, {} steps)",
+                file.display(),
+                p.name,
+                p.version,
+                p.steps.len()
+            )?;
+            Ok(())
+        }
+    }
+}
+
+fn config(setup: &Setup, cmd: ConfigCommand, out: &mut impl Write) -> Result<()> {
+    match cmd {
+        ConfigCommand::Path => {
+            writeln!(out, "{}", setup.config_path.display())?;
+            Ok(())
+        }
+        ConfigCommand::Init => {
+            let path = &setup.config_path;
+            if path.exists() {
+                bail!(
+                    "{} already exists; edit it or remove it first",
+                    path.display()
+                );
+            }
+            if let Some(dir) = path.parent() {
+                use std::os::unix::fs::DirBuilderExt;
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            write_private(path, crate::config::EXAMPLE.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            writeln!(out, "wrote {}", path.display())?;
+            Ok(())
+        }
+        ConfigCommand::Check => {
+            // Setup::from_cli already parsed and validated it.
+            let exists = setup.config_path.exists();
+            setup.calendar(None)?;
+            writeln!(
+                out,
+                "{}: {}",
+                setup.config_path.display(),
+                if exists {
+                    "ok"
+                } else {
+                    "not found; using defaults"
+                }
+            )?;
+            crate::mailcli::check_connection(setup, out)
+        }
+    }
+}
+
+/// Helper for tests and the console: one incident's summary line.
+pub fn summary_line(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
+    let s = IncidentSummary::of(incident);
+    format!(
+        "{} [{}] {} — notification {} (due {})",
+        s.id,
+        s.severity,
+        one_line(&s.title),
+        verdict(s.notification_due_at, s.notified_at, now),
+        local(s.notification_due_at, tz)
+    )
+}

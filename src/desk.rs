@@ -1,0 +1,972 @@
+//! The responder's desk: every change a responder can make to an incident,
+//! shared by the command line and the console.
+//!
+//! Each change goes through the store (locked read-modify-write, saved at
+//! once), and each change that was written gets an audit-log entry. Times are
+//! arguments: nothing here reads the clock.
+
+use crate::audit::{AuditError, AuditLog};
+use crate::config::Config;
+use crate::domain::calendar::WorkingCalendar;
+use crate::domain::clock::DATA_REQUEST_WORKING_DAYS;
+use crate::domain::incident::{
+    BreachKind, Channel, Closure, DataRequest, EntryKind, Evidence, Incident, IncidentStatus,
+    NewIncident, NewIncidentError, RepeatLink, RequestStatus, Requester, RootCause,
+    RootCauseCategory, Severity, StepStatus, incident_id,
+};
+use crate::domain::playbook::{RecordField, apply_playbooks, refresh_due_times, waiting_on};
+use crate::domain::summary::IncidentSummary;
+use crate::playbooks::PlaybookSet;
+use crate::store::{LoadReport, Store, StoreError, UpdateError};
+use chrono::{DateTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Why a change was not made. The message is one line a responder can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the change was saved but the audit log could not be written: {0}")]
+    Audit(#[from] AuditError),
+    #[error(transparent)]
+    NewIncident(#[from] NewIncidentError),
+    #[error("{0}")]
+    Refused(String),
+}
+
+fn refused(message: impl Into<String>) -> DeskError {
+    DeskError::Refused(message.into())
+}
+
+impl From<UpdateError<DeskError>> for DeskError {
+    fn from(e: UpdateError<DeskError>) -> Self {
+        match e {
+            UpdateError::Store(e) => DeskError::Store(e),
+            UpdateError::Change(e) => e,
+        }
+    }
+}
+
+/// The outcome of a change: the record as saved, and anything the responder
+/// must be told loudly (e.g. a repeat root cause).
+#[derive(Debug, Clone)]
+pub struct Changed {
+    pub incident: Incident,
+    pub written: bool,
+    pub warnings: Vec<String>,
+}
+
+/// Fields of an incident a responder may edit after opening it.
+#[derive(Debug, Clone, Default)]
+pub struct Edit {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub kind: Option<BreachKind>,
+    pub severity: Option<Severity>,
+    pub personal_data: Option<bool>,
+    pub government_data: Option<bool>,
+    pub add_assets: Vec<String>,
+    pub add_responders: Vec<String>,
+    /// Moving the start of the 1-hour clock needs a reason.
+    pub identified_at: Option<(DateTime<Utc>, String)>,
+}
+
+/// The paragraph 8.2.1 (c) mitigation, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct MitigationInput {
+    pub description: Option<String>,
+    pub tested_how: Option<String>,
+    pub tested: Option<bool>,
+    pub affects_kpis: Option<bool>,
+    pub relief_requested_at: Option<DateTime<Utc>>,
+    pub relief_granted: Option<bool>,
+    pub relief_period: Option<String>,
+    pub evidence_file: Option<PathBuf>,
+}
+
+/// A notification (8.1) made outside breachdesk's mailer, or by it.
+#[derive(Debug, Clone)]
+pub struct NotificationInput {
+    pub at: DateTime<Utc>,
+    pub channel: Channel,
+    pub recipient: String,
+    pub reference: Option<String>,
+    pub server_reply: Option<String>,
+    pub delay_reason: Option<String>,
+}
+
+/// Everything the CLI and the console need to change incidents.
+pub struct Desk {
+    pub store: Store,
+    pub audit: AuditLog,
+    pub config: Config,
+    pub playbooks: PlaybookSet,
+    pub calendar: WorkingCalendar,
+    pub tz: Tz,
+    /// Who is making the changes (from config, else the OS user).
+    pub actor: String,
+}
+
+fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl Desk {
+    /// Opens the store and audit log in `data_dir` with the given settings.
+    pub fn open(
+        data_dir: &Path,
+        config: Config,
+        playbooks: PlaybookSet,
+        calendar: WorkingCalendar,
+    ) -> Result<Desk, DeskError> {
+        let tz = calendar.tz();
+        Ok(Desk {
+            store: Store::open(data_dir)?,
+            audit: AuditLog::open(data_dir)?,
+            actor: config.responder_name(),
+            config,
+            playbooks,
+            calendar,
+            tz,
+        })
+    }
+
+    /// Every incident that parses, and the problems with those that do not.
+    pub fn load_all(&self) -> LoadReport {
+        self.store.load_all()
+    }
+
+    /// What the board and `list` show: a summary of every incident, and the
+    /// problems with records that would not load (already quarantined).
+    pub fn summaries(&self) -> (Vec<IncidentSummary>, Vec<String>) {
+        let report = self.store.load_all();
+        let summaries = report.incidents.iter().map(IncidentSummary::of).collect();
+        let problems = report.problems.iter().map(|p| p.to_string()).collect();
+        (summaries, problems)
+    }
+
+    /// One incident, by id or a unique part of it.
+    pub fn load(&self, id: &str) -> Result<Incident, DeskError> {
+        let id = self.store.resolve_id(id)?;
+        Ok(self.store.load(&id)?)
+    }
+
+    /// Opens a new incident under every playbook in force; its 1-hour clock
+    /// runs from `fields.identified_at`.
+    pub fn open_incident(
+        &self,
+        fields: NewIncident,
+        now: DateTime<Utc>,
+    ) -> Result<Incident, DeskError> {
+        let mut random = [0u8; 4];
+        getrandom::fill(&mut random)
+            .map_err(|e| refused(format!("no randomness for a new id: {e}")))?;
+        let id = incident_id(now, u32::from_le_bytes(random));
+        let mut incident = Incident::new(id, fields, &self.actor, self.config.responder.role, now)?;
+        apply_playbooks(&mut incident, &self.playbooks.playbooks, &self.calendar);
+        let saved = self.store.create(&incident)?;
+        let playbooks: Vec<String> = saved
+            .playbooks
+            .iter()
+            .map(|p| format!("{} v{}", p.name, p.version))
+            .collect();
+        self.audit.append(
+            now,
+            &self.actor,
+            Some(&saved.id),
+            "incident.opened",
+            &format!(
+                "opened '{}' ({}, {}); identified at {}; notify by {}; playbooks: {}",
+                saved.title,
+                saved.kind,
+                saved.severity,
+                stamp(saved.identified_at),
+                stamp(saved.notification.due_at),
+                playbooks.join(", ")
+            ),
+        )?;
+        Ok(saved)
+    }
+
+    /// Applies `change` under the store's lock, refreshes due times, saves if
+    /// anything changed, and then writes one audit entry `action` whose detail
+    /// `change` returned.
+    fn change(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        action: &str,
+        change: impl FnOnce(&mut Incident) -> Result<String, DeskError>,
+    ) -> Result<Changed, DeskError> {
+        let id = self.store.resolve_id(id)?;
+        let mut detail = String::new();
+        let calendar = &self.calendar;
+        let (incident, written) = self.store.update(&id, |incident: &mut Incident| {
+            detail = change(incident)?;
+            refresh_due_times(incident, calendar);
+            Ok::<(), DeskError>(())
+        })?;
+        if written {
+            self.audit
+                .append(now, &self.actor, Some(&incident.id), action, &detail)?;
+        }
+        Ok(Changed {
+            incident,
+            written,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// Appends a timeline entry.
+    pub fn log(&self, id: &str, text: &str, now: DateTime<Utc>) -> Result<Changed, DeskError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(refused("the log entry is empty"));
+        }
+        let actor = self.actor.clone();
+        self.change(id, now, "timeline.entry", |incident| {
+            incident.log(now, &actor, EntryKind::Note, text);
+            Ok(format!("timeline: {text}"))
+        })
+    }
+
+    /// Edits incident fields. Moving `identified_at` needs a reason, which the
+    /// timeline and the audit entry both keep.
+    pub fn edit(&self, id: &str, edit: Edit, now: DateTime<Utc>) -> Result<Changed, DeskError> {
+        let actor = self.actor.clone();
+        let playbooks = &self.playbooks.playbooks;
+        let calendar = &self.calendar;
+        self.change(id, now, "incident.edited", |incident| {
+            let mut said = Vec::new();
+            if let Some(title) = edit.title {
+                let title = title.trim().to_string();
+                if title.is_empty() {
+                    return Err(refused("the title is empty"));
+                }
+                if title != incident.title {
+                    said.push(format!("title '{}' -> '{}'", incident.title, title));
+                    incident.title = title;
+                }
+            }
+            if let Some(summary) = edit.summary
+                && summary != incident.summary
+            {
+                said.push("summary changed".to_string());
+                incident.summary = summary;
+            }
+            if let Some(kind) = edit.kind
+                && kind != incident.kind
+            {
+                said.push(format!("kind {} -> {}", incident.kind, kind));
+                incident.kind = kind;
+            }
+            if let Some(severity) = edit.severity
+                && severity != incident.severity
+            {
+                said.push(format!("severity {} -> {}", incident.severity, severity));
+                incident.severity = severity;
+            }
+            if let Some(flag) = edit.personal_data
+                && flag != incident.personal_data
+            {
+                said.push(format!("personal data involved: {flag}"));
+                incident.personal_data = flag;
+            }
+            if let Some(flag) = edit.government_data
+                && flag != incident.government_data
+            {
+                said.push(format!("Government Data involved: {flag}"));
+                incident.government_data = flag;
+            }
+            for asset in edit.add_assets {
+                let asset = asset.trim().to_string();
+                if !asset.is_empty() && !incident.affected_assets.contains(&asset) {
+                    said.push(format!("affected asset added: {asset}"));
+                    incident.affected_assets.push(asset);
+                }
+            }
+            for person in edit.add_responders {
+                let person = person.trim().to_string();
+                if !person.is_empty() && !incident.responders.contains(&person) {
+                    said.push(format!("responder added: {person}"));
+                    incident.responders.push(person);
+                }
+            }
+            if let Some((at, reason)) = edit.identified_at
+                && at != incident.identified_at
+            {
+                let reason = reason.trim();
+                if reason.is_empty() {
+                    return Err(refused(
+                        "moving identified_at moves the 1-hour clock: give a reason (--reason)",
+                    ));
+                }
+                if at > now {
+                    return Err(refused(format!(
+                        "identified at {} is in the future",
+                        stamp(at)
+                    )));
+                }
+                said.push(format!(
+                    "identified_at {} -> {} (notification due {} -> {}); reason: {}",
+                    stamp(incident.identified_at),
+                    stamp(at),
+                    stamp(incident.notification.due_at),
+                    stamp(crate::domain::clock::notification_due(at)),
+                    reason
+                ));
+                incident.identified_at = at;
+                incident.notification.due_at = crate::domain::clock::notification_due(at);
+                if let Some(made) = incident.notification.made_at {
+                    incident.notification.met_deadline = Some(made <= incident.notification.due_at);
+                }
+            }
+            // A flag switched on may bring in playbooks not yet applied.
+            apply_playbooks(incident, playbooks, calendar);
+            if said.is_empty() {
+                return Ok(String::new());
+            }
+            let text = said.join("; ");
+            incident.log(now, &actor, EntryKind::Change, text.clone());
+            Ok(text)
+        })
+    }
+
+    /// Records the paragraph 8.1 notification and marks the steps that fill
+    /// it done. A late notification needs a reason for the delay.
+    pub fn record_notification(
+        &self,
+        id: &str,
+        input: NotificationInput,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        if input.recipient.trim().is_empty() {
+            return Err(refused("say who was notified (the recipient)"));
+        }
+        if input.at > now {
+            return Err(refused(format!(
+                "notified at {} is in the future",
+                stamp(input.at)
+            )));
+        }
+        let actor = self.actor.clone();
+        self.change(id, now, "notification.recorded", |incident| {
+            if incident.notification.made_at.is_some() {
+                return Err(refused(format!(
+                    "{} already records a notification; log any further notice in the timeline",
+                    incident.id
+                )));
+            }
+            let on_time = input.at <= incident.notification.due_at;
+            let reason = input.delay_reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+            if !on_time && reason.is_none() {
+                return Err(refused(format!(
+                    "the notification was due by {}: give the reason for the delay (--delay-reason)",
+                    stamp(incident.notification.due_at)
+                )));
+            }
+            let n = &mut incident.notification;
+            n.made_at = Some(input.at);
+            n.made_by = Some(actor.clone());
+            n.channel = Some(input.channel);
+            n.recipient = Some(input.recipient.trim().to_string());
+            n.reference = input.reference;
+            n.server_reply = input.server_reply;
+            n.met_deadline = Some(on_time);
+            n.delay_reason = reason;
+            let margin = crate::domain::clock::format_duration_short(
+                (input.at - n.due_at).abs(),
+            );
+            let verdict = if on_time {
+                format!("on time by {margin}")
+            } else {
+                format!("late by {margin}")
+            };
+            let text = format!(
+                "Paragraph 8.1 notification made by {} to {} at {} ({verdict})",
+                input.channel,
+                input.recipient.trim(),
+                stamp(input.at)
+            );
+            mark_filled_steps(incident, RecordField::Notification, &actor, input.at);
+            incident.log(now, &actor, EntryKind::Notice, text.clone());
+            Ok(text)
+        })
+    }
+
+    /// Records that the 8.2.1 (f) full-details report was sent.
+    pub fn record_report(
+        &self,
+        id: &str,
+        sent_at: DateTime<Utc>,
+        sent_to: &str,
+        reference: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        let actor = self.actor.clone();
+        self.change(id, now, "report.recorded", |incident| {
+            incident.report.sent_at = Some(sent_at);
+            incident.report.sent_to = Some(sent_to.to_string());
+            incident.report.reference = reference;
+            mark_filled_steps(incident, RecordField::Report, &actor, sent_at);
+            let text = format!(
+                "Full-details report (8.2.1 f) sent to {sent_to} at {}",
+                stamp(sent_at)
+            );
+            incident.log(now, &actor, EntryKind::Notice, text.clone());
+            Ok(text)
+        })
+    }
+
+    /// Adds a paragraph 8.2.1 (e) data request; it is due 2 Working Days
+    /// after receipt.
+    pub fn add_request(
+        &self,
+        id: &str,
+        requester: Requester,
+        requester_name: &str,
+        what: &str,
+        received_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        let what = what.trim();
+        if what.is_empty() {
+            return Err(refused("say what data was asked for"));
+        }
+        if received_at > now {
+            return Err(refused(format!(
+                "received at {} is in the future",
+                stamp(received_at)
+            )));
+        }
+        let due_at = self
+            .calendar
+            .working_days_after(received_at, DATA_REQUEST_WORKING_DAYS);
+        let actor = self.actor.clone();
+        self.change(id, now, "request.added", |incident| {
+            let request = DataRequest {
+                id: incident.next_request_id(),
+                requester,
+                requester_name: requester_name.trim().to_string(),
+                received_at,
+                what: what.to_string(),
+                due_at,
+                status: RequestStatus::Open,
+                supplied_at: None,
+                supplied_how: None,
+                no_charge: true,
+                attachments: Vec::new(),
+            };
+            let text = format!(
+                "Data request {} from {} received {}: {} (due {}, 8.2.1 e)",
+                request.id,
+                requester,
+                stamp(received_at),
+                what,
+                stamp(due_at)
+            );
+            incident.data_requests.push(request);
+            if let Some(step) = incident.steps.iter_mut().find(|s| {
+                s.fills.contains(&RecordField::DataRequests) && s.status == StepStatus::Todo
+            }) {
+                step.status = StepStatus::InProgress;
+                step.updated_at = Some(now);
+                step.who = Some(actor.clone());
+            }
+            incident.log(now, &actor, EntryKind::Change, text.clone());
+            Ok(text)
+        })
+    }
+
+    /// Marks a data request supplied (free of charge), optionally with the
+    /// files supplied, fixed by size and SHA-256.
+    pub fn supply_request(
+        &self,
+        id: &str,
+        request: &str,
+        supplied_at: DateTime<Utc>,
+        how: &str,
+        files: &[PathBuf],
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        if how.trim().is_empty() {
+            return Err(refused(
+                "say how the data was supplied (e.g. 'email to csr@client')",
+            ));
+        }
+        let attachments = files
+            .iter()
+            .map(|f| evidence_file(f, &self.actor, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        let actor = self.actor.clone();
+        self.change(id, now, "request.supplied", |incident| {
+            let incident_id = incident.id.clone();
+            let r = incident
+                .request_mut(request)
+                .ok_or_else(|| refused(format!("{incident_id} has no data request '{request}'")))?;
+            if r.status != RequestStatus::Open {
+                return Err(refused(format!("request {} is already {}", r.id, r.status)));
+            }
+            r.status = RequestStatus::Supplied;
+            r.supplied_at = Some(supplied_at);
+            r.supplied_how = Some(how.trim().to_string());
+            r.no_charge = true;
+            r.attachments.extend(attachments);
+            let late = supplied_at > r.due_at;
+            let text = format!(
+                "Data request {} supplied {} by {} without charge{}",
+                r.id,
+                stamp(supplied_at),
+                how.trim(),
+                if late {
+                    " (after its 2 Working Day deadline)"
+                } else {
+                    ""
+                }
+            );
+            incident.log(now, &actor, EntryKind::Change, text.clone());
+            Ok(text)
+        })
+    }
+
+    /// Records the root cause (8.2.1 d/f) and looks through every other
+    /// incident for the same root cause (paragraph 6.5), linking and warning.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_root_cause(
+        &self,
+        id: &str,
+        category: RootCauseCategory,
+        component: &str,
+        analysis: Option<String>,
+        prevention: Vec<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        if component.trim().is_empty() {
+            return Err(refused("say which asset or component failed (--component)"));
+        }
+        let id = self.store.resolve_id(id)?;
+        let probe = RootCause {
+            category: Some(category),
+            component: component.trim().to_string(),
+            ..RootCause::default()
+        };
+        let key = probe.repeat_key();
+        let this = self.store.load(&id)?;
+        let earlier: Vec<(String, DateTime<Utc>)> = self
+            .store
+            .load_all()
+            .incidents
+            .into_iter()
+            .filter(|other| other.id != id && other.identified_at <= this.identified_at)
+            .filter(|other| {
+                other.root_cause.repeat_key().is_some() && other.root_cause.repeat_key() == key
+            })
+            .map(|other| (other.id, other.identified_at))
+            .collect();
+        let actor = self.actor.clone();
+        let mut changed = self.change(&id, now, "root-cause.recorded", |incident| {
+            let rc = &mut incident.root_cause;
+            rc.category = Some(category);
+            rc.component = component.trim().to_string();
+            if let Some(analysis) = analysis {
+                rc.analysis = analysis;
+            }
+            for action in prevention {
+                let action = action.trim().to_string();
+                if !action.is_empty() && !rc.prevention_actions.contains(&action) {
+                    rc.prevention_actions.push(action);
+                }
+            }
+            rc.recorded_at = Some(now);
+            rc.recorded_by = Some(actor.clone());
+            let mut text = format!("Root cause recorded: {category} in {}", component.trim());
+            for (other, _) in &earlier {
+                if !incident.repeat_of.iter().any(|l| &l.incident == other) {
+                    incident.repeat_of.push(RepeatLink {
+                        incident: other.clone(),
+                        category,
+                        component: crate::domain::incident::normalise_component(component),
+                        linked_at: now,
+                    });
+                    text.push_str(&format!("; REPEAT of {other} (paragraph 6.5)"));
+                }
+            }
+            incident.log(now, &actor, EntryKind::Change, text.clone());
+            Ok(text)
+        })?;
+        for (other, identified) in &earlier {
+            changed.warnings.push(format!(
+                "REPEAT ROOT CAUSE: {other} (identified {}) had the same root cause ({category} in {}). \
+                 A repeat breach exploiting the same root cause is a substantial failure under paragraph 6.5: \
+                 escalate now and make sure 8.2.1 (d) prevention is in place.",
+                stamp(*identified),
+                crate::domain::incident::normalise_component(component)
+            ));
+        }
+        if !earlier.is_empty() && changed.written {
+            self.audit.append(
+                now,
+                &self.actor,
+                Some(&changed.incident.id),
+                "root-cause.repeat",
+                &format!(
+                    "same root cause as {}",
+                    earlier
+                        .iter()
+                        .map(|(i, _)| i.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )?;
+        }
+        Ok(changed)
+    }
+
+    /// Updates the 8.2.1 (c) mitigation.
+    pub fn set_mitigation(
+        &self,
+        id: &str,
+        input: MitigationInput,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        let evidence = input
+            .evidence_file
+            .as_deref()
+            .map(|f| evidence_file(f, &self.actor, now))
+            .transpose()?;
+        let actor = self.actor.clone();
+        self.change(id, now, "mitigation.updated", |incident| {
+            let m = &mut incident.mitigation;
+            let mut said = Vec::new();
+            if let Some(d) = input.description {
+                m.description = d;
+                m.applied_at.get_or_insert(now);
+                said.push("description".to_string());
+            }
+            if let Some(t) = input.tested_how {
+                m.tested_how = t;
+                said.push("tested how".to_string());
+            }
+            if let Some(t) = input.tested {
+                m.tested = t;
+                said.push(format!("tested: {t}"));
+            }
+            if let Some(k) = input.affects_kpis {
+                m.affects_kpis = k;
+                said.push(format!("affects KPIs: {k}"));
+            }
+            if let Some(at) = input.relief_requested_at {
+                m.kpi_relief.requested_at = Some(at);
+                said.push(format!("KPI relief requested {}", stamp(at)));
+            }
+            if let Some(g) = input.relief_granted {
+                m.kpi_relief.granted = Some(g);
+                said.push(format!("KPI relief granted: {g}"));
+            }
+            if let Some(p) = input.relief_period {
+                m.kpi_relief.period = p;
+                said.push("KPI relief period".to_string());
+            }
+            if let Some(e) = evidence {
+                said.push(format!(
+                    "test evidence {} ({} bytes, sha256 {})",
+                    e.path.clone().unwrap_or_default(),
+                    e.size.unwrap_or(0),
+                    e.sha256.clone().unwrap_or_default()
+                ));
+                m.evidence.push(e);
+            }
+            if said.is_empty() {
+                return Ok(String::new());
+            }
+            let text = format!("Mitigation (8.2.1 c): {}", said.join(", "));
+            incident.log(now, &actor, EntryKind::Change, text.clone());
+            Ok(text)
+        })
+    }
+
+    /// Sets the paragraph 8.3 ISMS-change flag.
+    pub fn set_isms_change(
+        &self,
+        id: &str,
+        required: bool,
+        description: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        let actor = self.actor.clone();
+        self.change(id, now, "isms-change.updated", |incident| {
+            if incident.isms_change.required == required
+                && incident.isms_change.description == description.trim()
+            {
+                return Ok(String::new());
+            }
+            incident.isms_change.required = required;
+            incident.isms_change.description = description.trim().to_string();
+            let text = format!(
+                "ISMS change (8.3) {}{}",
+                if required {
+                    "required, at no cost to the Client"
+                } else {
+                    "not required"
+                },
+                if description.trim().is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", description.trim())
+                }
+            );
+            incident.log(now, &actor, EntryKind::Change, text.clone());
+            Ok(text)
+        })
+    }
+
+    /// Sets a playbook step's status, with an optional note and evidence file.
+    pub fn set_step(
+        &self,
+        id: &str,
+        step_id: &str,
+        status: StepStatus,
+        note: Option<String>,
+        evidence: Option<&Path>,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        let evidence = evidence
+            .map(|f| evidence_file(f, &self.actor, now))
+            .transpose()?;
+        let resolved = self.store.resolve_id(id)?;
+        let audit_entries = if status == StepStatus::Done {
+            self.audit.entries_for(&resolved)?.len()
+        } else {
+            0
+        };
+        let actor = self.actor.clone();
+        self.change(&resolved, now, "step.updated", |incident| {
+            let snapshot = incident.clone();
+            let incident_id = incident.id.clone();
+            let step = incident.step_mut(step_id).ok_or_else(|| {
+                let ids: Vec<&str> = snapshot.steps.iter().map(|s| s.id.as_str()).collect();
+                refused(format!(
+                    "{incident_id} has no step '{step_id}' (steps: {})",
+                    ids.join(", ")
+                ))
+            })?;
+            if status == StepStatus::Done {
+                let waiting = waiting_on(&snapshot, step);
+                if !waiting.is_empty() {
+                    return Err(refused(format!(
+                        "step {step_id} waits for {} to be done first",
+                        waiting.join(", ")
+                    )));
+                }
+                let failing: Vec<&str> = step
+                    .checks
+                    .iter()
+                    .filter(|c| !c.passes(&snapshot, audit_entries))
+                    .map(|c| c.failure())
+                    .collect();
+                if !failing.is_empty() {
+                    return Err(refused(format!(
+                        "step {step_id} cannot be done yet: {}",
+                        failing.join("; ")
+                    )));
+                }
+            }
+            let mut said = Vec::new();
+            if step.status != status {
+                said.push(format!("status {} -> {}", step.status, status));
+                step.status = status;
+                step.completed_at = (status == StepStatus::Done).then_some(now);
+            }
+            if let Some(note) = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) {
+                said.push(format!("note: {note}"));
+                step.notes.push(note);
+            }
+            if let Some(e) = evidence {
+                said.push(format!(
+                    "evidence {} ({} bytes, sha256 {})",
+                    e.path.clone().unwrap_or_default(),
+                    e.size.unwrap_or(0),
+                    e.sha256.clone().unwrap_or_default()
+                ));
+                step.evidence.push(e);
+            }
+            if said.is_empty() {
+                return Ok(String::new());
+            }
+            step.who = Some(actor.clone());
+            step.updated_at = Some(now);
+            let text = format!("Step {step_id} ({}): {}", step.title, said.join("; "));
+            incident.log(now, &actor, EntryKind::Change, text.clone());
+            Ok(text)
+        })
+    }
+
+    /// Closes an incident. With a required step still open, a reason is needed
+    /// and kept with the list of open steps.
+    pub fn close(
+        &self,
+        id: &str,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        let actor = self.actor.clone();
+        self.change(id, now, "incident.closed", |incident| {
+            if !incident.is_open() {
+                return Err(refused(format!("{} is already closed", incident.id)));
+            }
+            let open: Vec<String> = incident
+                .open_required_steps()
+                .filter(|s| s.applies(incident))
+                .map(|s| s.id.clone())
+                .collect();
+            let reason = reason
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty());
+            if !open.is_empty() && reason.is_none() {
+                return Err(refused(format!(
+                    "required steps are still open ({}): give a reason to close anyway (--reason)",
+                    open.join(", ")
+                )));
+            }
+            let text = match &reason {
+                Some(r) if !open.is_empty() => {
+                    format!(
+                        "Incident closed with steps {} open; reason: {r}",
+                        open.join(", ")
+                    )
+                }
+                Some(r) => format!("Incident closed: {r}"),
+                None => "Incident closed".to_string(),
+            };
+            incident.status = IncidentStatus::Closed;
+            incident.closure = Some(Closure {
+                closed_at: now,
+                closed_by: actor.clone(),
+                reason,
+                open_steps: open,
+            });
+            incident.log(now, &actor, EntryKind::Change, text.clone());
+            Ok(text)
+        })
+    }
+
+    /// Reopens a closed incident (the closure is kept in the timeline).
+    pub fn reopen(&self, id: &str, reason: &str, now: DateTime<Utc>) -> Result<Changed, DeskError> {
+        if reason.trim().is_empty() {
+            return Err(refused("give a reason to reopen (--reason)"));
+        }
+        let actor = self.actor.clone();
+        self.change(id, now, "incident.reopened", |incident| {
+            if incident.is_open() {
+                return Err(refused(format!("{} is already open", incident.id)));
+            }
+            incident.status = IncidentStatus::Open;
+            incident.closure = None;
+            let text = format!("Incident reopened: {}", reason.trim());
+            incident.log(now, &actor, EntryKind::Change, text.clone());
+            Ok(text)
+        })
+    }
+}
+
+/// Marks open steps that fill `field` done (e.g. recording the notification
+/// completes step 8.1).
+fn mark_filled_steps(incident: &mut Incident, field: RecordField, actor: &str, at: DateTime<Utc>) {
+    for step in incident
+        .steps
+        .iter_mut()
+        .filter(|s| s.fills.contains(&field) && s.is_open())
+    {
+        step.status = StepStatus::Done;
+        step.completed_at = Some(at);
+        step.updated_at = Some(at);
+        step.who = Some(actor.to_string());
+    }
+}
+
+/// Evidence fixed by path, size and SHA-256 (chain of custody).
+pub fn evidence_file(path: &Path, actor: &str, now: DateTime<Utc>) -> Result<Evidence, DeskError> {
+    let absolute = std::fs::canonicalize(path)
+        .map_err(|e| refused(format!("evidence file {}: {e}", path.display())))?;
+    let (size, sha256) = hash_file(&absolute)
+        .map_err(|e| refused(format!("evidence file {}: {e}", path.display())))?;
+    Ok(Evidence {
+        added_at: now,
+        added_by: actor.to_string(),
+        note: None,
+        path: Some(absolute.display().to_string()),
+        size: Some(size),
+        sha256: Some(sha256),
+    })
+}
+
+/// Size and hex SHA-256 of a file's bytes.
+pub fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
+    let mut file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buffer[..n]);
+    }
+    Ok((size, hex::encode(hasher.finalize())))
+}
+
+/// How an evidence file compares with what was recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvidenceCheck {
+    Unchanged,
+    Changed { size: u64, sha256: String },
+    Unreadable(String),
+}
+
+/// Re-hashes every evidence file of an incident: (where, path, result).
+pub fn check_evidence(incident: &Incident) -> Vec<(String, String, EvidenceCheck)> {
+    let mut places: Vec<(String, &Evidence)> = Vec::new();
+    for step in &incident.steps {
+        places.extend(
+            step.evidence
+                .iter()
+                .map(|e| (format!("step {}", step.id), e)),
+        );
+    }
+    places.extend(
+        incident
+            .mitigation
+            .evidence
+            .iter()
+            .map(|e| ("mitigation".to_string(), e)),
+    );
+    for r in &incident.data_requests {
+        places.extend(
+            r.attachments
+                .iter()
+                .map(|e| (format!("request {}", r.id), e)),
+        );
+    }
+    places
+        .into_iter()
+        .filter_map(|(place, e)| {
+            let path = e.path.clone()?;
+            let result = match hash_file(Path::new(&path)) {
+                Ok((size, sha)) if Some(size) == e.size && Some(&sha) == e.sha256.as_ref() => {
+                    EvidenceCheck::Unchanged
+                }
+                Ok((size, sha256)) => EvidenceCheck::Changed { size, sha256 },
+                Err(err) => EvidenceCheck::Unreadable(err.to_string()),
+            };
+            Some((place, path, result))
+        })
+        .collect()
+}

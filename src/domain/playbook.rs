@@ -1,0 +1,658 @@
+//! Playbooks: the response workflow as data (see `playbooks/README.md`).
+//!
+//! A playbook is parsed and checked here, from text; finding the files is the
+//! job of [`crate::playbooks`]. When an incident is opened, each step is
+//! copied into the incident ([`Step`]), so editing a playbook later never
+//! rewrites an incident's history.
+
+use crate::domain::calendar::WorkingCalendar;
+use crate::domain::clock::ClockSpec;
+use crate::domain::incident::{
+    BreachKind, Incident, PartyRole, PlaybookRef, RequestStatus, Step, StepStatus,
+};
+use crate::text::line_col;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use toml::Spanned;
+
+/// A checked playbook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Playbook {
+    pub name: String,
+    pub version: u32,
+    pub title: String,
+    /// The clause it implements, e.g. "Schedule 6, paragraph 8".
+    pub clause: String,
+    pub description: String,
+    /// Where it came from: "built-in", or a file path.
+    pub source: String,
+    pub steps: Vec<PlaybookStep>,
+}
+
+/// One step of a playbook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaybookStep {
+    pub id: String,
+    pub title: String,
+    pub guidance: String,
+    pub required: bool,
+    pub fills: Vec<RecordField>,
+    pub clock: Option<StepClock>,
+    pub depends_on: Vec<String>,
+    pub when: Vec<Condition>,
+    pub checks: Vec<CloseCheck>,
+}
+
+/// The parts of the incident record a step fills in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecordField {
+    Notification,
+    Mitigation,
+    RootCause,
+    DataRequests,
+    Report,
+    IsmsChange,
+    Timeline,
+}
+
+impl RecordField {
+    /// As written in playbooks.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordField::Notification => "notification",
+            RecordField::Mitigation => "mitigation",
+            RecordField::RootCause => "root-cause",
+            RecordField::DataRequests => "data-requests",
+            RecordField::Report => "report",
+            RecordField::IsmsChange => "isms-change",
+            RecordField::Timeline => "timeline",
+        }
+    }
+}
+
+/// Something checked before a close-out step may be marked done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CloseCheck {
+    /// The audit log holds entries for the incident.
+    AuditEntries,
+    /// A root cause (category + component) is recorded.
+    RootCauseRecorded,
+    /// The full-details report was sent.
+    ReportSent,
+    /// The other party was notified.
+    Notified,
+    /// No data request is still open.
+    RequestsClosed,
+}
+
+impl CloseCheck {
+    /// What failing it means, for the responder.
+    pub fn failure(self) -> &'static str {
+        match self {
+            CloseCheck::AuditEntries => "the audit log holds no entries for this incident",
+            CloseCheck::RootCauseRecorded => "no root cause is recorded (8.2.1 d/f)",
+            CloseCheck::ReportSent => "the full-details report has not been sent (8.2.1 f)",
+            CloseCheck::Notified => "the other party has not been notified (8.1)",
+            CloseCheck::RequestsClosed => "a data request is still open (8.2.1 e)",
+        }
+    }
+
+    /// Whether the incident passes this check; `audit_entries` is how many
+    /// audit-log entries name the incident.
+    pub fn passes(self, incident: &Incident, audit_entries: usize) -> bool {
+        match self {
+            CloseCheck::AuditEntries => audit_entries > 0,
+            CloseCheck::RootCauseRecorded => incident.root_cause.is_recorded(),
+            CloseCheck::ReportSent => incident.report.sent_at.is_some(),
+            CloseCheck::Notified => incident.notification.made_at.is_some(),
+            CloseCheck::RequestsClosed => incident
+                .data_requests
+                .iter()
+                .all(|r| r.status != RequestStatus::Open),
+        }
+    }
+}
+
+/// A step's clock: an amount of time from a named start.
+/// In TOML: `clock = { hours = 1, from = "identified" }` or
+/// `clock = { working_days = 2, from = "request-received" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepClock {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_days: Option<u32>,
+    pub from: ClockStart,
+}
+
+/// Where a step's clock starts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum ClockStart {
+    /// When the breach was identified.
+    Identified,
+    /// When the incident was logged.
+    Logged,
+    /// When each data request was received (one clock per request).
+    RequestReceived,
+    /// When another step was completed: `step:8.2.1c`.
+    StepDone(String),
+}
+
+impl TryFrom<String> for ClockStart {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        match text.as_str() {
+            "identified" => Ok(ClockStart::Identified),
+            "logged" => Ok(ClockStart::Logged),
+            "request-received" => Ok(ClockStart::RequestReceived),
+            other => match other.strip_prefix("step:") {
+                Some(step) if !step.trim().is_empty() => Ok(ClockStart::StepDone(step.to_string())),
+                _ => Err(format!(
+                    "clock start '{other}' is not one of: identified, logged, request-received, step:<step id>"
+                )),
+            },
+        }
+    }
+}
+
+impl From<ClockStart> for String {
+    fn from(start: ClockStart) -> String {
+        start.to_string()
+    }
+}
+
+impl fmt::Display for ClockStart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClockStart::Identified => f.write_str("identified"),
+            ClockStart::Logged => f.write_str("logged"),
+            ClockStart::RequestReceived => f.write_str("request-received"),
+            ClockStart::StepDone(step) => write!(f, "step:{step}"),
+        }
+    }
+}
+
+impl StepClock {
+    /// The amount as a clock the calendar can run.
+    pub fn spec(&self) -> Option<ClockSpec> {
+        match (self.hours, self.working_days) {
+            (Some(h), None) => Some(ClockSpec::Hours(h)),
+            (None, Some(d)) => Some(ClockSpec::WorkingDays(d)),
+            _ => None,
+        }
+    }
+
+    /// "1 hour from identified", "2 Working Days from each request's receipt".
+    pub fn describe(&self) -> String {
+        let amount = self
+            .spec()
+            .map(|s| s.describe())
+            .unwrap_or_else(|| "?".into());
+        let from = match &self.from {
+            ClockStart::Identified => "identification".to_string(),
+            ClockStart::Logged => "logging".to_string(),
+            ClockStart::RequestReceived => "each request's receipt".to_string(),
+            ClockStart::StepDone(step) => format!("step {step} done"),
+        };
+        format!("{amount} from {from}")
+    }
+
+    fn check(&self) -> Result<(), String> {
+        match self.spec() {
+            Some(spec) => spec.validate(),
+            None if self.hours.is_some() => {
+                Err("a clock has hours or working_days, not both".into())
+            }
+            None => Err("a clock needs hours or working_days".into()),
+        }
+    }
+}
+
+/// A condition that switches a step on. Written as `personal-data`,
+/// `government-data`, `breach`, `potential`, `attempted`,
+/// `service-provider`, `client`, each optionally prefixed `not `.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Condition {
+    pub negated: bool,
+    pub fact: Fact,
+}
+
+/// A fact about an incident that a condition can test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fact {
+    PersonalData,
+    GovernmentData,
+    Kind(BreachKind),
+    Role(PartyRole),
+}
+
+impl TryFrom<String> for Condition {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        let trimmed = text.trim();
+        let (negated, body) = match trimmed.strip_prefix("not ") {
+            Some(rest) => (true, rest.trim()),
+            None => (false, trimmed),
+        };
+        let fact = match body {
+            "personal-data" => Fact::PersonalData,
+            "government-data" => Fact::GovernmentData,
+            "service-provider" => Fact::Role(PartyRole::ServiceProvider),
+            "client" => Fact::Role(PartyRole::Client),
+            other => Fact::Kind(other.parse::<BreachKind>().map_err(|_| {
+                format!(
+                    "condition '{text}' is not one of: personal-data, government-data, breach, potential, attempted, service-provider, client (optionally prefixed 'not ')"
+                )
+            })?),
+        };
+        Ok(Condition { negated, fact })
+    }
+}
+
+impl From<Condition> for String {
+    fn from(c: Condition) -> String {
+        let fact = match c.fact {
+            Fact::PersonalData => "personal-data",
+            Fact::GovernmentData => "government-data",
+            Fact::Kind(kind) => kind.as_str(),
+            Fact::Role(role) => role.as_str(),
+        };
+        if c.negated {
+            format!("not {fact}")
+        } else {
+            fact.to_string()
+        }
+    }
+}
+
+impl Condition {
+    /// Whether the condition holds for the incident.
+    pub fn holds(&self, incident: &Incident) -> bool {
+        let fact = match self.fact {
+            Fact::PersonalData => incident.personal_data,
+            Fact::GovernmentData => incident.government_data,
+            Fact::Kind(kind) => incident.kind == kind,
+            Fact::Role(role) => incident.our_role == role,
+        };
+        fact != self.negated
+    }
+}
+
+/// A playbook that was refused, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct PlaybookError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlaybook {
+    name: Spanned<String>,
+    version: Spanned<u32>,
+    title: String,
+    clause: String,
+    #[serde(default)]
+    description: String,
+    #[serde(rename = "step", default)]
+    steps: Vec<RawStep>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    id: Spanned<String>,
+    title: Spanned<String>,
+    #[serde(default)]
+    guidance: String,
+    #[serde(default = "yes")]
+    required: bool,
+    #[serde(default)]
+    fills: Vec<RecordField>,
+    #[serde(default)]
+    clock: Option<Spanned<StepClock>>,
+    #[serde(default)]
+    depends_on: Vec<Spanned<String>>,
+    #[serde(default)]
+    when: Vec<Condition>,
+    #[serde(default)]
+    checks: Vec<CloseCheck>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Playbook {
+    /// Parses and checks a playbook. `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Playbook, PlaybookError> {
+        let at = |offset: usize, message: String| {
+            let (line, column) = line_col(text, offset);
+            PlaybookError {
+                file: file.to_string(),
+                line,
+                column,
+                message,
+            }
+        };
+        let raw: RawPlaybook = toml::from_str(text).map_err(|e| {
+            at(
+                e.span().map(|s| s.start).unwrap_or(0),
+                e.message().trim().to_string(),
+            )
+        })?;
+        let name = raw.name.get_ref().trim().to_string();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        {
+            return Err(at(
+                raw.name.span().start,
+                format!("name '{name}' must be non-empty letters, digits, '-', '_' or '.'"),
+            ));
+        }
+        if *raw.version.get_ref() == 0 {
+            return Err(at(raw.version.span().start, "version starts at 1".into()));
+        }
+        if raw.steps.is_empty() {
+            return Err(at(0, "a playbook needs at least one [[step]]".into()));
+        }
+
+        let mut first_seen: HashMap<String, usize> = HashMap::new();
+        for step in &raw.steps {
+            let id = step.id.get_ref().trim();
+            if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(at(
+                    step.id.span().start,
+                    format!("step id '{id}' must be non-empty with no spaces"),
+                ));
+            }
+            if step.title.get_ref().trim().is_empty() {
+                return Err(at(
+                    step.title.span().start,
+                    format!("step {id} has an empty title"),
+                ));
+            }
+            if let Some(first) = first_seen.get(id) {
+                let (line, _) = line_col(text, *first);
+                return Err(at(
+                    step.id.span().start,
+                    format!("duplicate step id '{id}' (first used at line {line})"),
+                ));
+            }
+            first_seen.insert(id.to_string(), step.id.span().start);
+        }
+
+        // Edges: depends_on, plus a clock that starts at another step's completion.
+        let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for step in &raw.steps {
+            let id = step.id.get_ref().trim().to_string();
+            let mut after = Vec::new();
+            for dep in &step.depends_on {
+                let dep_id = dep.get_ref().trim();
+                if !first_seen.contains_key(dep_id) {
+                    return Err(at(
+                        dep.span().start,
+                        format!(
+                            "step {id} depends on '{dep_id}', which is not a step of this playbook"
+                        ),
+                    ));
+                }
+                if dep_id == id {
+                    return Err(at(dep.span().start, format!("step {id} depends on itself")));
+                }
+                after.push(dep_id.to_string());
+            }
+            if let Some(clock) = &step.clock {
+                let offset = clock.span().start;
+                let clock = clock.get_ref();
+                clock
+                    .check()
+                    .map_err(|m| at(offset, format!("step {id}: {m}")))?;
+                match &clock.from {
+                    ClockStart::StepDone(other) if other == &id => {
+                        return Err(at(
+                            offset,
+                            format!(
+                                "step {id}: its clock starts when it is itself done, so it can never run"
+                            ),
+                        ));
+                    }
+                    ClockStart::StepDone(other) if !first_seen.contains_key(other.as_str()) => {
+                        return Err(at(
+                            offset,
+                            format!(
+                                "step {id}: clock starts at step '{other}', which is not a step of this playbook"
+                            ),
+                        ));
+                    }
+                    ClockStart::StepDone(other) => after.push(other.clone()),
+                    ClockStart::RequestReceived
+                        if !step.fills.contains(&RecordField::DataRequests) =>
+                    {
+                        return Err(at(
+                            offset,
+                            format!(
+                                "step {id}: a clock from request-received needs fills = [\"data-requests\"]"
+                            ),
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            edges.insert(id, after);
+        }
+        if let Some(cycle) = find_cycle(&edges) {
+            let start = first_seen.get(&cycle[0]).copied().unwrap_or(0);
+            return Err(at(
+                start,
+                format!("dependency cycle: {}", cycle.join(" -> ")),
+            ));
+        }
+
+        Ok(Playbook {
+            name,
+            version: *raw.version.get_ref(),
+            title: raw.title,
+            clause: raw.clause,
+            description: raw.description,
+            source: file.to_string(),
+            steps: raw
+                .steps
+                .into_iter()
+                .map(|s| PlaybookStep {
+                    id: s.id.into_inner().trim().to_string(),
+                    title: s.title.into_inner().trim().to_string(),
+                    guidance: s.guidance.trim().to_string(),
+                    required: s.required,
+                    fills: s.fills,
+                    clock: s.clock.map(Spanned::into_inner),
+                    depends_on: s
+                        .depends_on
+                        .into_iter()
+                        .map(|d| d.into_inner().trim().to_string())
+                        .collect(),
+                    when: s.when,
+                    checks: s.checks,
+                })
+                .collect(),
+        })
+    }
+
+    /// The reference an incident keeps.
+    pub fn reference(&self) -> PlaybookRef {
+        PlaybookRef {
+            name: self.name.clone(),
+            version: self.version,
+        }
+    }
+
+    /// The steps as copied into an incident (status todo).
+    pub fn instantiate(&self) -> Vec<Step> {
+        self.steps
+            .iter()
+            .map(|s| Step {
+                id: s.id.clone(),
+                playbook: self.name.clone(),
+                title: s.title.clone(),
+                guidance: s.guidance.clone(),
+                required: s.required,
+                status: StepStatus::Todo,
+                due_at: None,
+                clock: s.clock.clone(),
+                depends_on: s.depends_on.clone(),
+                fills: s.fills.clone(),
+                when: s.when.clone(),
+                checks: s.checks.clone(),
+                who: None,
+                updated_at: None,
+                completed_at: None,
+                notes: Vec::new(),
+                evidence: Vec::new(),
+            })
+            .collect()
+    }
+}
+
+/// A cycle in `edges` (step -> steps it waits for), as a path that returns to its start.
+fn find_cycle(edges: &BTreeMap<String, Vec<String>>) -> Option<Vec<String>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Visiting,
+        Done,
+    }
+    fn visit(
+        node: &str,
+        edges: &BTreeMap<String, Vec<String>>,
+        marks: &mut HashMap<String, Mark>,
+        path: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        match marks.get(node) {
+            Some(Mark::Done) => return None,
+            Some(Mark::Visiting) => {
+                let start = path.iter().position(|p| p == node).unwrap_or(0);
+                let mut cycle = path[start..].to_vec();
+                cycle.push(node.to_string());
+                return Some(cycle);
+            }
+            None => {}
+        }
+        marks.insert(node.to_string(), Mark::Visiting);
+        path.push(node.to_string());
+        for next in edges.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, edges, marks, path) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        marks.insert(node.to_string(), Mark::Done);
+        None
+    }
+    let mut marks = HashMap::new();
+    for node in edges.keys() {
+        let mut path = Vec::new();
+        if let Some(cycle) = visit(node, edges, &mut marks, &mut path) {
+            return Some(cycle);
+        }
+    }
+    None
+}
+
+impl Step {
+    /// Whether the step's conditions hold for the incident (a step with no
+    /// conditions always applies).
+    pub fn applies(&self, incident: &Incident) -> bool {
+        self.when.iter().all(|c| c.holds(incident))
+    }
+}
+
+/// Copies the playbooks' steps into a new incident and records which
+/// playbooks (name + version) it was opened under. A step id used by two
+/// playbooks is kept from the first only.
+pub fn apply_playbooks(
+    incident: &mut Incident,
+    playbooks: &[Playbook],
+    calendar: &WorkingCalendar,
+) {
+    for playbook in playbooks {
+        if incident.playbooks.iter().any(|p| p.name == playbook.name) {
+            continue;
+        }
+        incident.playbooks.push(playbook.reference());
+        for step in playbook.instantiate() {
+            if incident.step(&step.id).is_none() {
+                incident.steps.push(step);
+            }
+        }
+    }
+    refresh_due_times(incident, calendar);
+}
+
+/// Recomputes every step's due time from its clock and the record: call after
+/// any change (a clock start moved, a step done, a request added).
+pub fn refresh_due_times(incident: &mut Incident, calendar: &WorkingCalendar) {
+    let completed: HashMap<String, DateTime<Utc>> = incident
+        .steps
+        .iter()
+        .filter_map(|s| Some((s.id.clone(), s.completed_at?)))
+        .collect();
+    let earliest_open_request = incident
+        .data_requests
+        .iter()
+        .filter(|r| r.status == RequestStatus::Open)
+        .map(|r| r.due_at)
+        .min();
+    let identified = incident.identified_at;
+    let logged = incident.logged_at;
+    for step in &mut incident.steps {
+        step.due_at = step.clock.as_ref().and_then(|clock| {
+            let spec = clock.spec()?;
+            match &clock.from {
+                ClockStart::Identified => Some(spec.due(identified, calendar)),
+                ClockStart::Logged => Some(spec.due(logged, calendar)),
+                ClockStart::RequestReceived => earliest_open_request,
+                ClockStart::StepDone(other) => completed.get(other).map(|t| spec.due(*t, calendar)),
+            }
+        });
+    }
+}
+
+/// The steps still to do, most pressing first: open, required and switched
+/// on, ordered by due time (steps with no clock after those with one), then
+/// by playbook order.
+pub fn open_steps_by_urgency(incident: &Incident) -> Vec<&Step> {
+    let mut open: Vec<(usize, &Step)> = incident
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.required && s.is_open() && s.applies(incident))
+        .collect();
+    open.sort_by_key(|(index, s)| (s.due_at.is_none(), s.due_at, *index));
+    open.into_iter().map(|(_, s)| s).collect()
+}
+
+/// The incident's next action: the first open required step by due time.
+pub fn next_action(incident: &Incident) -> Option<&Step> {
+    open_steps_by_urgency(incident).into_iter().next()
+}
+
+/// Steps this one waits for that are not done yet.
+pub fn waiting_on<'a>(incident: &'a Incident, step: &Step) -> Vec<&'a str> {
+    step.depends_on
+        .iter()
+        .filter_map(|dep| incident.step(dep))
+        .filter(|dep| dep.is_open() && dep.applies(incident))
+        .map(|dep| dep.id.as_str())
+        .collect()
+}

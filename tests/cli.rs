@@ -1,0 +1,509 @@
+//! The real binary, run as a responder or an auditor's script would run it:
+//! each test with its own data directory and config file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Desk {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    config: PathBuf,
+}
+
+impl Desk {
+    fn new() -> Desk {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        let config = dir.path().join("config").join("config.toml");
+        Desk {
+            _dir: dir,
+            data,
+            config,
+        }
+    }
+
+    fn with_config(text: &str) -> Desk {
+        let desk = Desk::new();
+        std::fs::create_dir_all(desk.config.parent().expect("parent")).expect("config dir");
+        std::fs::write(&desk.config, text).expect("write config");
+        desk
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_breachdesk"))
+            .args(args)
+            .env("BREACHDESK_DATA_DIR", &self.data)
+            .env("BREACHDESK_CONFIG", &self.config)
+            .env("USER", "tester")
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("run breachdesk")
+    }
+
+    /// Runs and expects success; returns stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "breachdesk {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// Runs and expects failure with one line on stderr containing `needle`.
+    fn fails(&self, args: &[&str], needle: &str) {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "breachdesk {args:?} succeeded");
+        assert!(
+            stderr.contains(needle),
+            "breachdesk {args:?}: stderr {stderr:?} lacks {needle:?}"
+        );
+        if !stderr.starts_with("error:") && !stderr.contains("Usage:") {
+            assert_eq!(
+                stderr.trim_end().lines().count(),
+                1,
+                "not one line: {stderr:?}"
+            );
+        }
+    }
+
+    fn new_incident(&self, extra: &[&str]) -> String {
+        let mut args = vec!["new", "--title", "VPN credentials leaked"];
+        args.extend_from_slice(extra);
+        self.ok(&args).trim().to_string()
+    }
+
+    fn record(&self, id: &str) -> toml::Value {
+        let path = self.data.join("incidents").join(format!("{id}.toml"));
+        let text = std::fs::read_to_string(&path).expect("record file");
+        toml::from_str(&text).expect("record parses")
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn a_responder_works_an_incident_from_the_command_line() {
+    let desk = Desk::new();
+    let id = desk.new_incident(&[
+        "--identified-at",
+        "-20m",
+        "--kind",
+        "attempted",
+        "--asset",
+        "vpn-gw",
+    ]);
+    assert!(
+        id.starts_with("INC-") && id.len() == "INC-20261128-1432-7f3a9c".len(),
+        "{id}"
+    );
+
+    desk.ok(&["log", &id, "Disabled", "the", "account"]);
+    desk.ok(&[
+        "request",
+        "add",
+        &id,
+        "--from",
+        "govcertuk",
+        "--what",
+        "VPN logs for 27 Nov",
+    ]);
+    desk.ok(&[
+        "notify",
+        &id,
+        "--channel",
+        "phone",
+        "--to",
+        "Jane (Client CSR)",
+    ]);
+    desk.ok(&[
+        "root-cause",
+        &id,
+        "--category",
+        "weak-authentication",
+        "--component",
+        "VPN gateway",
+        "--analysis",
+        "No MFA on the admin portal",
+        "--prevention",
+        "Enforce MFA",
+    ]);
+    desk.ok(&[
+        "step",
+        &id,
+        "8.2.1a",
+        "--status",
+        "done",
+        "--note",
+        "account disabled",
+    ]);
+
+    let record = desk.record(&id);
+    assert_eq!(record["kind"].as_str(), Some("attempted"));
+    assert_eq!(record["logged_by"].as_str(), Some("tester"));
+    let timeline = record["timeline"].as_array().expect("timeline");
+    assert!(
+        timeline
+            .iter()
+            .any(|e| e["text"].as_str() == Some("Disabled the account"))
+    );
+    assert_eq!(record["notification"]["channel"].as_str(), Some("phone"));
+    assert_eq!(record["notification"]["met_deadline"].as_bool(), Some(true));
+    assert_eq!(
+        record["root_cause"]["category"].as_str(),
+        Some("weak-authentication")
+    );
+    assert_eq!(
+        record["data_requests"][0]["requester"].as_str(),
+        Some("govcertuk")
+    );
+    assert_eq!(
+        record["data_requests"][0]["no_charge"].as_bool(),
+        Some(true)
+    );
+    let steps = record["steps"].as_array().expect("steps");
+    let step = |id: &str| {
+        steps
+            .iter()
+            .find(|s| s["id"].as_str() == Some(id))
+            .expect("step")
+    };
+    assert_eq!(step("8.1")["status"].as_str(), Some("done"));
+    assert_eq!(step("8.2.1a")["status"].as_str(), Some("done"));
+    assert_eq!(
+        step("8.2.1a")["notes"][0].as_str(),
+        Some("account disabled")
+    );
+
+    // JSON list: stable keys a script relies on.
+    let list: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["list", "--format", "json"])).expect("json");
+    let row = &list[0];
+    assert_eq!(row["id"].as_str(), Some(id.as_str()));
+    assert_eq!(row["notification"]["state"].as_str(), Some("on-time"));
+    assert_eq!(row["open_requests"].as_u64(), Some(1));
+    assert!(row["next_action"]["step"].is_string());
+
+    let show = desk.ok(&["show", &id]);
+    assert!(show.contains("on time by"), "{show}");
+    let markdown = desk.ok(&["export", &id, "--format", "markdown"]);
+    assert!(
+        markdown.contains("## Root cause (paragraphs 8.2.1 (d) and (f))"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| R1 | govcertuk |"), "{markdown}");
+
+    let verify = desk.ok(&["audit", "verify"]);
+    assert!(verify.contains("6 entries, hash chain intact"), "{verify}");
+
+    // Files 0600 in 0700 directories.
+    assert_eq!(mode(&desk.data), 0o700);
+    assert_eq!(mode(&desk.data.join("incidents")), 0o700);
+    assert_eq!(
+        mode(&desk.data.join("incidents").join(format!("{id}.toml"))),
+        0o600
+    );
+    assert_eq!(mode(&desk.data.join("audit").join("audit-log.toml")), 0o600);
+}
+
+#[test]
+fn global_options_go_before_or_after_the_command() {
+    let desk = Desk::new();
+    let other = tempfile::tempdir().expect("temp");
+    let data = other.path().join("elsewhere");
+    let data = data.to_str().expect("utf-8 path");
+    let before = desk.ok(&["--data-dir", data, "new", "--title", "one"]);
+    let after = desk.ok(&["new", "--title", "two", "--data-dir", data]);
+    let ids = std::fs::read_dir(other.path().join("elsewhere").join("incidents"))
+        .expect("incidents")
+        .count();
+    assert_eq!(ids, 2, "{before} {after}");
+    assert!(
+        !desk.data.join("incidents").exists()
+            || std::fs::read_dir(desk.data.join("incidents"))
+                .expect("dir")
+                .count()
+                == 0
+    );
+}
+
+#[test]
+fn moving_the_clock_start_needs_a_reason_that_is_kept() {
+    let desk = Desk::new();
+    let id = desk.new_incident(&["--identified-at", "-10m"]);
+    desk.fails(&["edit", &id, "--identified-at", "-50m"], "--reason");
+    desk.ok(&[
+        "edit",
+        &id,
+        "--identified-at",
+        "-50m",
+        "--reason",
+        "SOC alert was earlier than we thought",
+    ]);
+    let record = desk.record(&id);
+    let timeline = record["timeline"].as_array().expect("timeline");
+    assert!(timeline.iter().any(|e| {
+        e["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("SOC alert was earlier"))
+    }));
+    let audit = desk.ok(&["audit", "list", &id]);
+    assert!(audit.contains("SOC alert was earlier"), "{audit}");
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_one_clear_line() {
+    let desk = Desk::new();
+    let id = desk.new_incident(&[]);
+    desk.fails(&["new", "--title", "   "], "title is empty");
+    desk.fails(
+        &["new", "--title", "x", "--identified-at", "yesterday-ish"],
+        "is not a time",
+    );
+    desk.fails(
+        &[
+            "new",
+            "--title",
+            "x",
+            "--identified-at",
+            "2999-01-01T00:00:00Z",
+        ],
+        "in the future",
+    );
+    desk.fails(
+        &["new", "--title", "x", "--kind", "meteor"],
+        "--kind: 'meteor' is not one of: breach, potential, attempted",
+    );
+    desk.fails(
+        &["new", "--title", "x", "--severity", "apocalyptic"],
+        "--severity",
+    );
+    desk.fails(
+        &["log", "INC-20000101-0000-000000", "hello"],
+        "INC-20000101-0000-000000",
+    );
+    desk.fails(&["show", "nope"], "nope");
+    desk.fails(&["log", &id, "  "], "empty");
+    desk.fails(
+        &["request", "add", &id, "--from", "martians", "--what", "x"],
+        "--from",
+    );
+    desk.fails(
+        &["request", "supplied", &id, "R9", "--how", "email"],
+        "no data request 'R9'",
+    );
+    desk.fails(
+        &["step", &id, "9.9.9", "--status", "done"],
+        "no step '9.9.9'",
+    );
+    desk.fails(
+        &["step", &id, "8.2.1b", "--status", "done"],
+        "waits for 8.2.1a",
+    );
+    desk.fails(
+        &["step", &id, "close-out", "--status", "done"],
+        "waits for 8.1",
+    );
+    desk.fails(&["close", &id], "give a reason");
+    desk.fails(&["notify", &id, "--channel", "phone"], "--to");
+    desk.fails(
+        &[
+            "root-cause",
+            &id,
+            "--category",
+            "gremlins",
+            "--component",
+            "x",
+        ],
+        "--category",
+    );
+    desk.fails(
+        &["holidays", "--year", "2026", "--division", "wales"],
+        "unknown division `wales`",
+    );
+    desk.fails(
+        &[
+            "due",
+            "--from",
+            "2026-12-23T10:00:00Z",
+            "--working-days",
+            "-1",
+        ],
+        "--working-days -1",
+    );
+    desk.fails(&["due", "--from", "teatime", "--hours", "3"], "--from");
+    desk.fails(
+        &["workdays", "--from", "2026-12-32", "--to", "2027-01-05"],
+        "--from",
+    );
+    desk.fails(&["audit", "prune", "--older-than-days", "30"], "6 months");
+    // Nothing was lost by all that.
+    let list: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["list", "--format", "json"])).expect("json");
+    assert_eq!(list.as_array().map(|a| a.len()), Some(1));
+}
+
+#[test]
+fn a_broken_config_file_is_named_with_its_line() {
+    let desk = Desk::with_config("[responder]\nname = \"Sam\"\nrole = \"vendor\"\n");
+    let out = desk.run(&["list"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("config.toml:3:"), "{stderr}");
+}
+
+#[test]
+fn the_config_decides_the_responder_and_division() {
+    let desk = Desk::with_config(
+        "[responder]\nname = \"Sam Patel\"\n[calendar]\ndivision = \"scotland\"\n",
+    );
+    let id = desk.new_incident(&[]);
+    assert_eq!(desk.record(&id)["logged_by"].as_str(), Some("Sam Patel"));
+    // 2 January 2026 is a Scottish bank holiday, not an English one.
+    let holidays = desk.ok(&["holidays", "--year", "2026"]);
+    assert!(holidays.contains("2026-01-02\t"), "{holidays}");
+}
+
+#[test]
+fn the_arithmetic_commands_print_what_auditors_check() {
+    let desk = Desk::new();
+    let holidays = desk.ok(&["holidays", "--year", "2026"]);
+    let lines: Vec<&str> = holidays.lines().collect();
+    assert_eq!(lines.first(), Some(&"2026-01-01\tNew Year’s Day"));
+    assert!(lines.contains(&"2026-12-28\tBoxing Day"), "{holidays}");
+    assert_eq!(lines.len(), 8, "{holidays}");
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(sorted, lines, "not in date order");
+
+    // Worked example from the README: received Wednesday 23 December 2026.
+    assert_eq!(
+        desk.ok(&[
+            "due",
+            "--from",
+            "2026-12-23T10:00:00Z",
+            "--working-days",
+            "2"
+        ])
+        .trim(),
+        "2026-12-29T23:59:59+00:00"
+    );
+    // In BST the offset shows.
+    assert_eq!(
+        desk.ok(&[
+            "due",
+            "--from",
+            "2026-07-01T09:00:00Z",
+            "--working-days",
+            "2"
+        ])
+        .trim(),
+        "2026-07-03T23:59:59+01:00"
+    );
+    assert_eq!(
+        desk.ok(&["due", "--from", "2026-03-29T00:30:00Z", "--hours", "1"])
+            .trim(),
+        "2026-03-29T02:30:00+01:00"
+    );
+    assert_eq!(
+        desk.ok(&["workdays", "--from", "2026-12-23", "--to", "2026-12-29"])
+            .trim(),
+        "2"
+    );
+    assert_eq!(
+        desk.ok(&[
+            "workdays",
+            "--from",
+            "2026-12-23",
+            "--to",
+            "2026-12-29",
+            "--division",
+            "scotland"
+        ])
+        .trim(),
+        "2"
+    );
+}
+
+#[test]
+fn ics_export_lists_open_deadlines_with_alarms() {
+    let desk = Desk::new();
+    let id = desk.new_incident(&["--identified-at", "-5m"]);
+    desk.ok(&[
+        "request",
+        "add",
+        &id,
+        "--from",
+        "client",
+        "--what",
+        "firewall logs",
+    ]);
+    let ics = desk.ok(&["export", &id, "--format", "ics"]);
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"), "{ics}");
+    assert!(ics.trim_end().ends_with("END:VCALENDAR"));
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 2, "{ics}");
+    assert_eq!(ics.matches("BEGIN:VALARM").count(), 2, "{ics}");
+    assert!(
+        ics.contains(&format!("UID:{id}-notification@breachdesk")),
+        "{ics}"
+    );
+    assert!(
+        ics.contains(&format!("UID:{id}-request-R1@breachdesk")),
+        "{ics}"
+    );
+    for line in ics.split("\r\n") {
+        assert!(line.len() <= 75, "line over 75 octets: {line}");
+    }
+    // Once notified, the notification is no longer an open deadline.
+    desk.ok(&["notify", &id, "--channel", "in-person", "--to", "CSR"]);
+    let ics = desk.ok(&["export", &id, "--format", "ics"]);
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 1, "{ics}");
+}
+
+#[test]
+fn closing_with_open_steps_keeps_the_reason() {
+    let desk = Desk::new();
+    let id = desk.new_incident(&[]);
+    desk.ok(&[
+        "close",
+        &id,
+        "--reason",
+        "false positive: test traffic from the red team",
+    ]);
+    let record = desk.record(&id);
+    assert_eq!(record["status"].as_str(), Some("closed"));
+    assert_eq!(
+        record["closure"]["reason"].as_str(),
+        Some("false positive: test traffic from the red team")
+    );
+    assert!(
+        record["closure"]["open_steps"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty())
+    );
+    let open: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["list", "--format", "json"])).expect("json");
+    assert_eq!(open.as_array().map(|a| a.len()), Some(0));
+    let closed: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["list", "--format", "json", "--closed"])).expect("json");
+    assert_eq!(closed.as_array().map(|a| a.len()), Some(1));
+}
+
+#[test]
+fn config_init_writes_a_private_example_that_parses() {
+    let desk = Desk::new();
+    desk.ok(&["config", "init"]);
+    assert_eq!(mode(&desk.config), 0o600);
+    assert_eq!(mode(desk.config.parent().expect("dir")), 0o700);
+    desk.ok(&["config", "check"]);
+    desk.fails(&["config", "init"], "already exists");
+}
