@@ -2,6 +2,7 @@
 //! The incident store against real files and real processes.
 
 use breachdesk::domain::incident::*;
+use breachdesk::domain::playbook::{ClockStart, CloseCheck, Condition, RecordField, StepClock};
 use breachdesk::store::{Store, StoreError, UpdateError};
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::HashSet;
@@ -136,8 +137,18 @@ fn full_incident(id: &str) -> Incident {
             required: false,
             status: StepStatus::InProgress,
             due_at: Some(t(18, 0)),
-            clock: Some("1 hour from identified".into()),
+            clock: Some(StepClock {
+                hours: Some(1),
+                working_days: None,
+                from: ClockStart::StepDone("8.1".into()),
+            }),
             depends_on: vec!["8.1".into()],
+            fills: vec![RecordField::Mitigation, RecordField::Timeline],
+            when: vec![
+                Condition::try_from("personal-data".to_string()).unwrap(),
+                Condition::try_from("not government-data".to_string()).unwrap(),
+            ],
+            checks: vec![CloseCheck::AuditEntries, CloseCheck::ReportSent],
             who: Some("bob".into()),
             updated_at: Some(t(17, 30)),
             completed_at: Some(t(17, 45)),
