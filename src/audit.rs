@@ -606,10 +606,11 @@ impl AuditLog {
                 let block = &tail[p..];
                 // With no multi-line string after it, this header cannot sit
                 // inside one, so it is the real last block.
-                if !block.contains("\"\"\"") && !block.contains("'''") {
-                    if let Ok(raw) = parse_block(block) {
-                        return Ok((raw.seq, raw.hash, ends_nl));
-                    }
+                if !block.contains("\"\"\"")
+                    && !block.contains("'''")
+                    && let Ok(raw) = parse_block(block)
+                {
+                    return Ok((raw.seq, raw.hash, ends_nl));
                 }
                 break;
             }
@@ -674,6 +675,19 @@ impl AuditLog {
         };
         raw.hash = raw.compute_hash();
         raw
+    }
+
+    /// Removes temp files of a prune that was killed. Only call under the lock
+    /// (temp files are only created under it). Best effort.
+    fn remove_stray_temps(&self) {
+        let prefix = format!(".{LOG_FILE}.tmp-");
+        if let Ok(entries) = fs::read_dir(&self.dir) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
     }
 
     /// Appends one entry (under the log's lock, one `write_all`, `sync_all`).
@@ -755,6 +769,7 @@ impl AuditLog {
         }
         let cutoff = now - chrono::Duration::days(i64::from(retention_days));
         let _guard = self.lock()?;
+        self.remove_stray_temps();
         let text = self.read_all()?;
         let check = verify_text(&text);
         if let Some(broken) = check.first_break {

@@ -1,0 +1,748 @@
+#![allow(clippy::unwrap_used)]
+//! The incident store against real files and real processes.
+
+use breachdesk::domain::incident::*;
+use breachdesk::domain::playbook::{ClockStart, CloseCheck, Condition, RecordField, StepClock};
+use breachdesk::store::{Store, StoreError, UpdateError};
+use chrono::{DateTime, TimeZone, Utc};
+use std::collections::HashSet;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn t(h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, h, m, 0).unwrap()
+}
+
+fn evidence(note: &str) -> Evidence {
+    Evidence {
+        added_at: t(15, 0),
+        added_by: "Zoë O'Brien".into(),
+        note: Some(note.into()),
+        path: Some("/srv/evidence/ファイル \"1\".pcap".into()),
+        size: Some(123_456_789),
+        sha256: Some("ab".repeat(32)),
+    }
+}
+
+const AWKWARD: &str = "quotes \" and ' and \"\"\" and ''' and \\ backslash\nnew line\r\n\ttab ]] [[entry]] # not a comment\nunicode: £ € Zoë 東京 🔥 \u{1b}[31m esc \u{7f}";
+
+/// Every field and nested struct populated, with awkward text.
+fn full_incident(id: &str) -> Incident {
+    Incident {
+        schema_version: SCHEMA_VERSION,
+        id: id.into(),
+        revision: 0,
+        title: "Phishing → VPN \"compromise\" at Zoë's site".into(),
+        summary: format!("Summary with {AWKWARD}\n\"\"\"\nend"),
+        kind: BreachKind::Breach,
+        severity: Severity::Critical,
+        status: IncidentStatus::Closed,
+        personal_data: true,
+        government_data: true,
+        affected_assets: vec![
+            "vpn-gateway".into(),
+            "mail \"relay\"".into(),
+            AWKWARD.into(),
+        ],
+        logged_by: "alice".into(),
+        responders: vec!["alice".into(), "bob".into(), "Zoë".into()],
+        identified_at: t(14, 32),
+        logged_at: t(14, 40),
+        our_role: PartyRole::ServiceProvider,
+        playbooks: vec![
+            PlaybookRef {
+                name: "paragraph-8".into(),
+                version: 3,
+            },
+            PlaybookRef {
+                name: "uk-gdpr".into(),
+                version: 1,
+            },
+        ],
+        notification: Notification {
+            due_at: t(15, 32),
+            made_at: Some(t(15, 10)),
+            made_by: Some("alice".into()),
+            channel: Some(Channel::Email),
+            recipient: Some("security@client.example.gov.uk".into()),
+            reference: Some("<abc@x>".into()),
+            server_reply: Some("250 2.0.0 OK queued as \"X\"".into()),
+            met_deadline: Some(true),
+            delay_reason: Some(AWKWARD.into()),
+        },
+        mitigation: Mitigation {
+            description: "Blocked the account\nReset keys".into(),
+            tested: true,
+            tested_how: "Tried to log in '''".into(),
+            evidence: vec![evidence("first"), evidence(AWKWARD)],
+            applied_at: Some(t(16, 0)),
+            affects_kpis: true,
+            kpi_relief: KpiRelief {
+                requested_at: Some(t(16, 5)),
+                granted: Some(false),
+                period: "2026-11-28 to 2026-12-05".into(),
+            },
+        },
+        root_cause: RootCause {
+            category: Some(RootCauseCategory::Phishing),
+            component: "VPN Gateway".into(),
+            analysis: AWKWARD.into(),
+            prevention_actions: vec!["MFA".into(), "training \"again\"".into()],
+            recorded_at: Some(t(17, 0)),
+            recorded_by: Some("bob".into()),
+        },
+        data_requests: vec![DataRequest {
+            id: "R1".into(),
+            requester: Requester::GovCertUk,
+            requester_name: "GovCertUK duty officer".into(),
+            received_at: t(16, 30),
+            what: "Logs\nall of them".into(),
+            due_at: t(23, 59),
+            status: RequestStatus::Supplied,
+            supplied_at: Some(t(18, 0)),
+            supplied_how: Some("SFTP".into()),
+            no_charge: true,
+            attachments: vec![evidence("attached")],
+        }],
+        report: Report {
+            sent_at: Some(t(20, 0)),
+            sent_to: Some("client".into()),
+            reference: Some("RPT-1".into()),
+        },
+        isms_change: IsmsChange {
+            required: true,
+            description: "Add MFA to VPN".into(),
+        },
+        closure: Some(Closure {
+            closed_at: t(22, 0),
+            closed_by: "alice".into(),
+            reason: Some("done".into()),
+            open_steps: vec!["8.3".into()],
+        }),
+        repeat_of: vec![RepeatLink {
+            incident: "INC-20261001-0900-000001".into(),
+            category: RootCauseCategory::Phishing,
+            component: "vpn-gateway".into(),
+            linked_at: t(17, 5),
+        }],
+        steps: vec![Step {
+            id: "8.2.1c".into(),
+            playbook: "paragraph-8".into(),
+            title: "Mitigate".into(),
+            guidance: AWKWARD.into(),
+            required: false,
+            status: StepStatus::InProgress,
+            due_at: Some(t(18, 0)),
+            clock: Some(StepClock {
+                hours: Some(1),
+                working_days: None,
+                from: ClockStart::StepDone("8.1".into()),
+            }),
+            depends_on: vec!["8.1".into()],
+            fills: vec![RecordField::Mitigation, RecordField::Timeline],
+            when: vec![
+                Condition::try_from("personal-data".to_string()).unwrap(),
+                Condition::try_from("not government-data".to_string()).unwrap(),
+            ],
+            checks: vec![CloseCheck::AuditEntries, CloseCheck::ReportSent],
+            who: Some("bob".into()),
+            updated_at: Some(t(17, 30)),
+            completed_at: Some(t(17, 45)),
+            notes: vec!["n1".into(), AWKWARD.into()],
+            evidence: vec![evidence("step")],
+        }],
+        timeline: vec![
+            TimelineEntry {
+                at: t(14, 40),
+                by: "alice".into(),
+                kind: EntryKind::Change,
+                text: "opened".into(),
+            },
+            TimelineEntry {
+                at: t(14, 41),
+                by: "bob".into(),
+                kind: EntryKind::Notice,
+                text: AWKWARD.into(),
+            },
+        ],
+    }
+}
+
+/// A small record for the process tests.
+fn small_incident(id: &str) -> Incident {
+    let mut inc = full_incident(id);
+    inc.timeline.clear();
+    inc.closure = None;
+    inc.status = IncidentStatus::Open;
+    inc
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn stamp(path: &Path) -> (u64, i64, i64, Vec<u8>) {
+    let m = fs::metadata(path).unwrap();
+    (m.ino(), m.mtime(), m.mtime_nsec(), fs::read(path).unwrap())
+}
+
+fn random_text(len: usize) -> String {
+    let mut bytes = vec![0u8; len];
+    getrandom::fill(&mut bytes).unwrap();
+    bytes.iter().map(|b| char::from(b'a' + b % 26)).collect()
+}
+
+#[test]
+fn full_record_round_trips_and_parses_with_another_toml_parser() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let inc = full_incident("INC-20261128-1432-7f3a9c");
+    let created = store.create(&inc).unwrap();
+    assert_eq!(created.revision, 1);
+    let loaded = store.load(&inc.id).unwrap();
+    assert_eq!(loaded, created);
+    let mut expected = inc.clone();
+    expected.revision = 1;
+    assert_eq!(loaded, expected);
+
+    let text = fs::read_to_string(store.record_path(&inc.id)).unwrap();
+    let other: Incident = basic_toml::from_str(&text).expect("basic-toml parses the record");
+    assert_eq!(other, expected);
+    let generic: serde_json::Value = basic_toml::from_str(&text).unwrap();
+    assert_eq!(generic["id"], "INC-20261128-1432-7f3a9c");
+
+    // Creating again refuses.
+    let err = store.create(&inc).unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err}");
+    assert!(err.to_string().contains("already exists in"), "{err}");
+}
+
+#[test]
+fn load_of_missing_names_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let err = store.load("INC-1").unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("INC-1 not found in "), "{msg}");
+    assert!(msg.contains("incidents"), "{msg}");
+    assert!(matches!(
+        store.load("../etc/passwd"),
+        Err(StoreError::InvalidId { .. })
+    ));
+}
+
+#[test]
+fn resolve_id_exact_prefix_suffix_ambiguous() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for id in [
+        "INC-20261128-1432-7f3a9c",
+        "INC-20261128-1433-000abc",
+        "INC-20261129-0900-7f3a9d",
+    ] {
+        store.create(&small_incident(id)).unwrap();
+    }
+    assert_eq!(store.ids().unwrap().len(), 3);
+    assert_eq!(
+        store.resolve_id("inc-20261128-1432-7F3A9C").unwrap(),
+        "INC-20261128-1432-7f3a9c"
+    );
+    assert_eq!(
+        store.resolve_id("7f3a9c").unwrap(),
+        "INC-20261128-1432-7f3a9c"
+    );
+    assert_eq!(
+        store.resolve_id(" 000ABC ").unwrap(),
+        "INC-20261128-1433-000abc"
+    );
+    assert_eq!(
+        store.resolve_id("INC-20261129").unwrap(),
+        "INC-20261129-0900-7f3a9d"
+    );
+    match store.resolve_id("INC-20261128") {
+        Err(StoreError::Ambiguous { candidates, .. }) => assert_eq!(candidates.len(), 2),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        store.resolve_id("zzz"),
+        Err(StoreError::UnknownIncident { .. })
+    ));
+    assert!(matches!(
+        store.resolve_id(""),
+        Err(StoreError::UnknownIncident { .. })
+    ));
+}
+
+#[test]
+fn update_bumps_revision_and_no_change_means_no_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let id = "INC-A";
+    store.create(&small_incident(id)).unwrap();
+    let path = store.record_path(id);
+    let before = stamp(&path);
+    std::thread::sleep(Duration::from_millis(20));
+
+    let (same, written) = store.update::<String>(id, |_| Ok(())).unwrap();
+    assert!(!written);
+    assert_eq!(same.revision, 1);
+    // Setting a field to the value it already has is no change either.
+    let (_, written) = store
+        .update::<String>(id, |i| {
+            i.title = i.title.clone();
+            i.revision = 99;
+            Ok(())
+        })
+        .unwrap();
+    assert!(!written);
+    assert_eq!(stamp(&path), before);
+
+    let (after, written) = store
+        .update::<String>(id, |i| {
+            i.log(t(15, 0), "bob", EntryKind::Note, "hello");
+            Ok(())
+        })
+        .unwrap();
+    assert!(written);
+    assert_eq!(after.revision, 2);
+    assert_eq!(store.load(id).unwrap(), after);
+
+    // A refused change writes nothing and comes back as Change.
+    let err = store.update(id, |_| Err("no")).unwrap_err();
+    assert!(matches!(err, UpdateError::Change("no")));
+    let err = store
+        .update::<String>(id, |i| {
+            i.id = "INC-B".into();
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(
+        matches!(err, UpdateError::Store(StoreError::IdChanged { .. })),
+        "{err}"
+    );
+    assert_eq!(store.load(id).unwrap().revision, 2);
+
+    // save() with nothing changed does not write either.
+    let loaded = store.load(id).unwrap();
+    let before = stamp(&path);
+    let saved = store.save(&loaded).unwrap();
+    assert_eq!(saved.revision, 2);
+    assert_eq!(stamp(&path), before);
+}
+
+#[test]
+fn optimistic_save_conflict_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let id = "INC-C";
+    store.create(&small_incident(id)).unwrap();
+    let mut mine = store.load(id).unwrap();
+    store
+        .update::<String>(id, |i| {
+            i.summary = "theirs".into();
+            Ok(())
+        })
+        .unwrap();
+    let path = store.record_path(id);
+    let before = stamp(&path);
+    mine.summary = "mine".into();
+    let err = store.save(&mine).unwrap_err();
+    match &err {
+        StoreError::Conflict {
+            id: e_id,
+            expected,
+            found,
+        } => {
+            assert_eq!((e_id.as_str(), *expected, *found), (id, 1, 2));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "INC-C was changed by someone else (revision 2 on disk, you had 1): reload and try again"
+    );
+    assert_eq!(stamp(&path), before);
+    // Reload and try again works.
+    let mut fresh = store.load(id).unwrap();
+    fresh.summary = "mine".into();
+    assert_eq!(store.save(&fresh).unwrap().revision, 3);
+}
+
+#[test]
+fn saving_one_incident_leaves_the_others_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for id in ["INC-1", "INC-2", "INC-3"] {
+        store.create(&small_incident(id)).unwrap();
+    }
+    let others: Vec<_> = ["INC-1", "INC-3"]
+        .iter()
+        .map(|id| stamp(&store.record_path(id)))
+        .collect();
+    std::thread::sleep(Duration::from_millis(20));
+    for n in 0..5 {
+        store
+            .update::<String>("INC-2", |i| {
+                i.summary = format!("change {n}");
+                Ok(())
+            })
+            .unwrap();
+    }
+    let mut two = store.load("INC-2").unwrap();
+    two.title = "saved".into();
+    store.save(&two).unwrap();
+    let now: Vec<_> = ["INC-1", "INC-3"]
+        .iter()
+        .map(|id| stamp(&store.record_path(id)))
+        .collect();
+    assert_eq!(others, now);
+    assert_eq!(store.load("INC-2").unwrap().revision, 7);
+    // No temp files left behind.
+    let names: Vec<String> = fs::read_dir(dir.path().join("incidents"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+}
+
+#[test]
+fn modes_are_private_even_with_a_permissive_umask() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // An existing, world-readable data dir gets tightened.
+    fs::create_dir(&data).unwrap();
+    fs::set_permissions(&data, fs::Permissions::from_mode(0o755)).unwrap();
+    let store = Store::open(&data).unwrap();
+    assert_eq!(store.warnings().len(), 1, "{:?}", store.warnings());
+    for sub in ["", "incidents", "locks", "quarantine"] {
+        assert_eq!(mode(&data.join(sub)), 0o700, "{sub}");
+    }
+    store.create(&small_incident("INC-M")).unwrap();
+    store
+        .update::<String>("INC-M", |i| {
+            i.summary = "x".into();
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(mode(&store.record_path("INC-M")), 0o600);
+    assert_eq!(mode(&data.join("locks/INC-M.lock")), 0o600);
+
+    let audit = breachdesk::audit::AuditLog::open(&data).unwrap();
+    audit.append(t(1, 0), "a", None, "x", "y").unwrap();
+    assert_eq!(mode(&data.join("audit")), 0o700);
+    assert_eq!(mode(&data.join("audit/audit-log.toml")), 0o600);
+    assert_eq!(mode(&data.join("audit/audit.lock")), 0o600);
+
+    // A fresh data dir in a nested path: all created 0700.
+    let nested = dir.path().join("a/b/c");
+    let s2 = Store::open(&nested).unwrap();
+    assert!(s2.warnings().is_empty());
+    assert_eq!(mode(&nested), 0o700);
+}
+
+#[test]
+fn corrupt_records_are_quarantined_and_the_rest_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.create(&small_incident("INC-GOOD1")).unwrap();
+    store.create(&small_incident("INC-GOOD2")).unwrap();
+    let good = fs::read_to_string(store.record_path("INC-GOOD1")).unwrap();
+
+    // Syntax error on line 3.
+    let lines: Vec<&str> = good.lines().collect();
+    let mut syntax = lines.clone();
+    syntax.insert(2, "this is = = not toml");
+    let syntax = syntax.join("\n").replace("INC-GOOD1", "INC-SYNTAX");
+    fs::write(store.record_path("INC-SYNTAX"), &syntax).unwrap();
+
+    // Unknown field on line 4.
+    let mut unknown = lines.clone();
+    unknown.insert(3, "colour = \"blue\"");
+    let unknown = unknown.join("\n").replace("INC-GOOD1", "INC-UNKNOWN");
+    fs::write(store.record_path("INC-UNKNOWN"), &unknown).unwrap();
+
+    // Id not matching the file name.
+    fs::write(store.record_path("INC-WRONGID"), good.clone()).unwrap();
+
+    // Newer schema: reported, left alone.
+    let newer = good
+        .replace("schema_version = 1", "schema_version = 99")
+        .replace("INC-GOOD1", "INC-NEWER");
+    fs::write(store.record_path("INC-NEWER"), &newer).unwrap();
+
+    // Stray temp file of a killed process is ignored.
+    fs::write(
+        dir.path().join("incidents/.INC-GOOD1.toml.tmp-1-abc"),
+        "half a rec",
+    )
+    .unwrap();
+
+    // load() of a corrupt one names file:line:col and moves nothing.
+    let err = store.load("INC-SYNTAX").unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("INC-SYNTAX.toml:3:"), "{msg}");
+    assert!(!msg.contains('\n'), "{msg}");
+    assert!(store.record_path("INC-SYNTAX").exists());
+    assert!(matches!(
+        store.load("INC-NEWER"),
+        Err(StoreError::TooNew { found: 99, .. })
+    ));
+
+    let report = store.load_all();
+    let ids: Vec<&str> = report.incidents.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids, ["INC-GOOD1", "INC-GOOD2"]);
+    assert_eq!(report.problems.len(), 4, "{:#?}", report.problems);
+    let problem = |name: &str| {
+        report
+            .problems
+            .iter()
+            .find(|p| p.file.file_name().unwrap() == name)
+            .unwrap_or_else(|| panic!("no problem for {name}"))
+    };
+    let p = problem("INC-SYNTAX.toml");
+    assert_eq!(p.line, Some(3));
+    assert!(p.column.is_some());
+    let shown = p.to_string();
+    assert!(shown.starts_with("incidents/INC-SYNTAX.toml:3:"), "{shown}");
+    assert!(
+        shown.contains("(moved to quarantine/INC-SYNTAX.toml."),
+        "{shown}"
+    );
+
+    let p = problem("INC-UNKNOWN.toml");
+    assert_eq!(p.line, Some(4), "{p}");
+    assert!(p.message.contains("colour"), "{p}");
+    let p = problem("INC-WRONGID.toml");
+    assert!(p.message.contains("does not match"), "{p}");
+    assert!(p.line.is_some(), "{p}");
+    let p = problem("INC-NEWER.toml");
+    assert!(p.quarantined_to.is_none());
+    assert!(p.message.contains("newer breachdesk"), "{p}");
+    assert!(store.record_path("INC-NEWER").exists());
+
+    for name in ["INC-SYNTAX", "INC-UNKNOWN", "INC-WRONGID"] {
+        assert!(
+            !store.record_path(name).exists(),
+            "{name} still in incidents/"
+        );
+        let q = problem(&format!("{name}.toml"))
+            .quarantined_to
+            .clone()
+            .unwrap();
+        assert!(q.starts_with(dir.path().join("quarantine")), "{q:?}");
+        assert!(q.exists());
+    }
+    assert_eq!(
+        fs::read_to_string(problem("INC-SYNTAX.toml").quarantined_to.clone().unwrap()).unwrap(),
+        syntax
+    );
+    // Never overwritten: the same name corrupted again in the same second gets a new name.
+    fs::write(store.record_path("INC-SYNTAX"), &syntax).unwrap();
+    let again = store.load_all();
+    let q2 = again
+        .problems
+        .iter()
+        .find_map(|p| p.quarantined_to.clone())
+        .unwrap();
+    assert_eq!(
+        fs::read_dir(dir.path().join("quarantine")).unwrap().count(),
+        4,
+        "{q2:?}"
+    );
+
+    // Reopening cleans the stray temp file (its lock is free).
+    Store::open(dir.path()).unwrap();
+    assert!(
+        !dir.path()
+            .join("incidents/.INC-GOOD1.toml.tmp-1-abc")
+            .exists()
+    );
+}
+
+// ---------------------------------------------------------------- processes
+
+const CHURN_ENV: &str = "BREACHDESK_CHURN_DIR";
+const CHURN_IDS: [&str; 3] = ["INC-CHURN-1", "INC-CHURN-2", "INC-CHURN-3"];
+
+/// The child: rewrites incidents forever with big records, noting each
+/// revision it is about to write in `intents.log` first.
+fn churn_forever(dir: &Path) -> ! {
+    let store = Store::open(dir).unwrap();
+    let mut intents = fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(dir.join("intents.log"))
+        .unwrap();
+    let mut n: u64 = 0;
+    loop {
+        let id = CHURN_IDS[(n % 3) as usize];
+        n += 1;
+        let big = random_text(20_000 + (n as usize % 7) * 10_000);
+        store
+            .update::<std::io::Error>(id, |i| {
+                i.summary = big;
+                i.log(t(12, 0), "churn", EntryKind::Note, format!("round {n}"));
+                // One write(2) per line, so a kill cannot leave half a line
+                // that would glue itself to the next child's first line.
+                intents.write_all(format!("{id} {}\n", i.revision + 1).as_bytes())
+            })
+            .unwrap();
+    }
+}
+
+#[test]
+fn kill_nine_never_tears_a_record() {
+    if let Ok(dir) = std::env::var(CHURN_ENV) {
+        churn_forever(Path::new(&dir));
+    }
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for id in CHURN_IDS {
+        store.create(&small_incident(id)).unwrap();
+    }
+    let exe = std::env::current_exe().unwrap();
+    let mut total_written = 0;
+    let mut killed_mid_write = 0;
+    for round in 0..30 {
+        let mut child = Command::new(&exe)
+            .args(["--exact", "kill_nine_never_tears_a_record", "--nocapture"])
+            .env(CHURN_ENV, dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut r = [0u8; 1];
+        getrandom::fill(&mut r).unwrap();
+        std::thread::sleep(Duration::from_millis(5 + u64::from(r[0]) % 56));
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        let temps_now = fs::read_dir(dir.path().join("incidents"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .count();
+        if temps_now > 0 {
+            killed_mid_write += 1;
+        }
+        let intents = fs::read_to_string(dir.path().join("intents.log")).unwrap_or_default();
+        let intended: HashSet<String> = intents
+            .lines()
+            .filter_map(|line| {
+                let mut words = line.split_whitespace().rev();
+                let revision = words.next()?;
+                let id = words.next()?;
+                Some(format!("{id} {revision}"))
+            })
+            .collect();
+        let report = store.load_all();
+        assert!(
+            report.problems.is_empty(),
+            "round {round}: {:?}",
+            report.problems
+        );
+        assert_eq!(report.incidents.len(), 3, "round {round}");
+        for inc in &report.incidents {
+            assert!(
+                inc.revision == 1 || intended.contains(&format!("{} {}", inc.id, inc.revision)),
+                "round {round}: {} at revision {} was never written",
+                inc.id,
+                inc.revision
+            );
+            let text = fs::read_to_string(store.record_path(&inc.id)).unwrap();
+            let _: Incident = basic_toml::from_str(&text).unwrap();
+        }
+        total_written = report.incidents.iter().map(|i| i.revision - 1).sum::<u64>();
+    }
+    // Stray temp files from killed children are cleaned on open / next save.
+    Store::open(dir.path()).unwrap();
+    let temps = fs::read_dir(dir.path().join("incidents"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with('.')
+        })
+        .count();
+    assert_eq!(temps, 0);
+    assert!(total_written > 0, "the child never managed a write");
+    eprintln!(
+        "kill -9: {total_written} writes survived, {killed_mid_write} of 30 kills left a temp file behind"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+const CONCURRENT_ENV: &str = "BREACHDESK_CONCURRENT_DIR";
+const CONCURRENT_TAG: &str = "BREACHDESK_CONCURRENT_TAG";
+const N_UPDATES: usize = 100;
+
+#[test]
+fn two_processes_updating_lose_nothing() {
+    if let Ok(dir) = std::env::var(CONCURRENT_ENV) {
+        let tag = std::env::var(CONCURRENT_TAG).unwrap();
+        let store = Store::open(Path::new(&dir)).unwrap();
+        for n in 0..N_UPDATES {
+            store
+                .update::<String>("INC-SHARED", |i| {
+                    i.log(t(13, 0), &tag, EntryKind::Note, format!("{tag} {n}"));
+                    Ok(())
+                })
+                .unwrap();
+        }
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let start = store.create(&small_incident("INC-SHARED")).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|tag| {
+            Command::new(&exe)
+                .args([
+                    "--exact",
+                    "two_processes_updating_lose_nothing",
+                    "--nocapture",
+                ])
+                .env(CONCURRENT_ENV, dir.path())
+                .env(CONCURRENT_TAG, tag)
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let end = store.load("INC-SHARED").unwrap();
+    assert_eq!(end.revision, start.revision + 2 * N_UPDATES as u64);
+    let texts: HashSet<&str> = end.timeline.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(texts.len(), 2 * N_UPDATES);
+    for tag in ["a", "b"] {
+        // Each process's own entries stay in its order.
+        let mine: Vec<&str> = end
+            .timeline
+            .iter()
+            .filter(|e| e.by == tag)
+            .map(|e| e.text.as_str())
+            .collect();
+        let want: Vec<String> = (0..N_UPDATES).map(|n| format!("{tag} {n}")).collect();
+        assert_eq!(mine, want);
+    }
+}
