@@ -7,5 +7,6 @@
 
 pub mod config;
 pub mod domain;
+pub mod mail;
 pub mod paths;
 pub mod text;
