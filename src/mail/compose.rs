@@ -332,7 +332,15 @@ pub fn read_attachment(path: &Path) -> Result<(AttachmentInfo, Vec<u8>), MailErr
             file_name,
             size: bytes.len() as u64,
             sha256: hex::encode(Sha256::digest(&bytes)),
-            content_type: content_type_for(path).to_string(),
+            content_type: {
+                let guess = content_type_for(path);
+                // Text types promise UTF-8; anything else goes as bytes.
+                if guess.starts_with("text/") && std::str::from_utf8(&bytes).is_err() {
+                    "application/octet-stream".to_string()
+                } else {
+                    guess.to_string()
+                }
+            },
         },
         bytes,
     ))

@@ -200,6 +200,11 @@ impl Stage {
     }
 }
 
+/// Says QUIT if the server is still listening, giving up after 2 s.
+async fn close(conn: &mut AsyncSmtpConnection) {
+    let _ = tokio::time::timeout(Duration::from_secs(2), conn.abort()).await;
+}
+
 struct Session {
     conn: AsyncSmtpConnection,
     secs: u64,
@@ -254,7 +259,7 @@ async fn open(smtp: &Smtp) -> Result<Session, MailError> {
     .await?;
     if smtp.security == SmtpSecurity::Starttls {
         if !conn.can_starttls() {
-            conn.abort().await;
+            close(&mut conn).await;
             return Err(MailError::NoStartTls {
                 host: smtp.host.clone(),
                 port,
@@ -263,28 +268,26 @@ async fn open(smtp: &Smtp) -> Result<Session, MailError> {
         let Some(params) = tls else {
             return Err(MailError::Config("TLS settings missing".into()));
         };
-        if let Err(e) = within(
+        // On failure the connection is dropped, not closed politely: after a
+        // failed TLS upgrade lettre's stream is gone and must not be written to.
+        within(
             secs,
             Duration::ZERO,
             Stage::StartTls,
             conn.starttls(params, &hello),
             smtp,
         )
-        .await
-        {
-            conn.abort().await;
-            return Err(e);
-        }
+        .await?;
     }
     if smtp.security != SmtpSecurity::None && !conn.is_encrypted() {
-        conn.abort().await;
+        close(&mut conn).await;
         return Err(MailError::Insecure(
             "the connection is not encrypted; nothing was sent".into(),
         ));
     }
     if let (Some(user), Some(password)) = (&smtp.username, &password) {
         if !conn.is_encrypted() {
-            conn.abort().await;
+            close(&mut conn).await;
             return Err(MailError::Insecure(
                 "credentials are never sent without TLS".into(),
             ));
@@ -299,7 +302,7 @@ async fn open(smtp: &Smtp) -> Result<Session, MailError> {
         )
         .await
         {
-            conn.abort().await;
+            close(&mut conn).await;
             return Err(e);
         }
     }
@@ -339,7 +342,7 @@ pub async fn send(
             })
         }
         Err(e) => {
-            session.conn.abort().await;
+            close(&mut session.conn).await;
             Err(e)
         }
     }
