@@ -11,9 +11,9 @@ use breachdesk::domain::incident::{
     BreachKind, DataRequest, Incident, NewIncident, PartyRole, RequestStatus, Requester,
     RootCauseCategory, Severity,
 };
+use breachdesk::mail::MailError;
 use breachdesk::mail::compose::{Draft, NoticeKind, compose, render_preview};
 use breachdesk::mail::outbox::{self, AttemptResult, NoticeState};
-use breachdesk::mail::MailError;
 use chrono::{DateTime, Duration, Utc};
 use mail_parser::{MessageParser, MimeHeaders};
 use smtp_server::{Options, TestServer, pki};
@@ -112,7 +112,10 @@ fn queue_update(outbox_dir: &Path, incident: &Incident, now: DateTime<Utc>) -> S
     let mut draft = Draft::new(NoticeKind::Update, incident, &config).expect("draft");
     draft.message = "Containment complete; monitoring continues.".into();
     let notice = compose(&draft, None, london(), now).expect("compose");
-    outbox::queue(outbox_dir, notice, now).expect("queue").id().to_string()
+    outbox::queue(outbox_dir, notice, now)
+        .expect("queue")
+        .id()
+        .to_string()
 }
 
 fn free_port() -> u16 {
@@ -160,7 +163,10 @@ async fn starttls_auth_delivers_each_kind_with_attachments() {
         .collect();
     // The preview shows exactly what goes.
     let preview = render_preview(&notices[1]);
-    assert!(preview.contains("To:          GovCertUK <incidents@ncsc.example>"), "{preview}");
+    assert!(
+        preview.contains("To:          GovCertUK <incidents@ncsc.example>"),
+        "{preview}"
+    );
     assert!(preview.contains("vpn-logs.csv"), "{preview}");
     assert!(preview.contains(&notices[1].subject), "{preview}");
     assert!(preview.contains("8.2.1 (e)"), "{preview}");
@@ -171,7 +177,11 @@ async fn starttls_auth_delivers_each_kind_with_attachments() {
         let d = outbox::deliver(&outbox_dir, q.id(), &smtp, now)
             .await
             .expect("delivered");
-        assert!(d.reply.starts_with("250 2.0.0 Ok: queued as TEST"), "{}", d.reply);
+        assert!(
+            d.reply.starts_with("250 2.0.0 Ok: queued as TEST"),
+            "{}",
+            d.reply
+        );
         assert!(d.accepted_at >= now);
         deliveries.push(d);
     }
@@ -198,12 +208,16 @@ async fn starttls_auth_delivers_each_kind_with_attachments() {
     assert_eq!(received[1].rcpt_to, vec!["incidents@ncsc.example"]);
 
     // Attachments come back byte for byte.
-    let supply_msg = MessageParser::default().parse(&received[1].data).expect("parse");
+    let supply_msg = MessageParser::default()
+        .parse(&received[1].data)
+        .expect("parse");
     let atts: Vec<_> = supply_msg.attachments().collect();
     assert_eq!(atts.len(), 1);
     assert_eq!(atts[0].attachment_name(), Some("vpn-logs.csv"));
     assert_eq!(atts[0].contents(), logs_bytes.as_slice());
-    let report_msg = MessageParser::default().parse(&received[2].data).expect("parse");
+    let report_msg = MessageParser::default()
+        .parse(&received[2].data)
+        .expect("parse");
     let atts: Vec<_> = report_msg.attachments().collect();
     assert_eq!(atts.len(), 1);
     assert_eq!(atts[0].attachment_name(), Some("INC-report.md"));
@@ -220,7 +234,9 @@ async fn starttls_auth_delivers_each_kind_with_attachments() {
         .body_text(0)
         .expect("body")
         .to_string();
-    assert!(update_body.contains("Containment complete. Monitoring continues — no further logins."));
+    assert!(
+        update_body.contains("Containment complete. Monitoring continues — no further logins.")
+    );
     // The notification names the kind and when it was identified, in London time.
     let notif_body = MessageParser::default()
         .parse(&received[0].data)
@@ -234,8 +250,8 @@ async fn starttls_auth_delivers_each_kind_with_attachments() {
 
     // Nothing but EHLO/STARTTLS in clear; AUTH only inside TLS.
     for c in server.commands() {
-        if c.starts_with("clear: ") {
-            let verb = c["clear: ".len()..].to_ascii_uppercase();
+        if let Some(cmd) = c.strip_prefix("clear: ") {
+            let verb = cmd.to_ascii_uppercase();
             assert!(
                 verb.starts_with("EHLO") || verb.starts_with("STARTTLS"),
                 "sent in clear: {c}"
@@ -251,7 +267,10 @@ async fn starttls_auth_delivers_each_kind_with_attachments() {
     assert!(sent.reply.starts_with("250"));
     // Delivering again is refused: nothing goes twice.
     let again = outbox::deliver(&outbox_dir, all[0].id(), &smtp, now).await;
-    assert!(matches!(again, Err(MailError::AlreadySent { .. })), "{again:?}");
+    assert!(
+        matches!(again, Err(MailError::AlreadySent { .. })),
+        "{again:?}"
+    );
     assert_eq!(server.messages().len(), 4);
 }
 
@@ -281,6 +300,14 @@ async fn implicit_tls_delivers() {
     assert_eq!(received.len(), 1);
     assert!(received[0].tls);
     assert!(server.commands().iter().all(|c| c.starts_with("tls: ")));
+    // `config check` uses the same path: connect, TLS, log in, QUIT.
+    let checked = breachdesk::mail::transport::check_connection(&smtp)
+        .await
+        .expect("check");
+    assert_eq!(
+        checked,
+        format!("connected to 127.0.0.1:{} (TLS), logged in", server.port())
+    );
 }
 
 #[tokio::test]
@@ -326,7 +353,9 @@ async fn server_down_then_up_notice_waits_and_goes_once() {
     )
     .await;
     let later = now + Duration::seconds(31);
-    let r = outbox::deliver_due(&outbox_dir, &smtp, later).await.expect("due");
+    let r = outbox::deliver_due(&outbox_dir, &smtp, later)
+        .await
+        .expect("due");
     assert_eq!(r.len(), 1);
     assert!(r[0].1.is_ok(), "{:?}", r[0].1);
     let r = outbox::deliver_due(&outbox_dir, &smtp, later + Duration::hours(1))
@@ -523,7 +552,10 @@ async fn plain_smtp_to_non_loopback_host_is_refused_without_connecting() {
         .await
         .expect_err("refused");
     assert!(matches!(err, MailError::Insecure(_)), "{err:?}");
-    assert!(err.to_string().contains("only allowed to a loopback host"), "{err}");
+    assert!(
+        err.to_string().contains("only allowed to a loopback host"),
+        "{err}"
+    );
     assert!(started.elapsed().as_millis() < 500);
     let q = outbox::get(&outbox_dir, &id).expect("get");
     assert_eq!(q.state, NoticeState::Pending);
@@ -630,6 +662,13 @@ async fn missing_or_unreadable_attachment_is_refused_before_queueing() {
     let err = compose(&draft, None, london(), now).expect_err("a directory");
     assert!(err.to_string().ends_with("is not a regular file"), "{err}");
 
+    let draft = Draft::supply(&inc, &config, "R1", vec![]).expect("draft");
+    let err = compose(&draft, None, london(), now).expect_err("nothing attached");
+    assert_eq!(
+        err.to_string(),
+        "a data supply needs at least one file attached"
+    );
+
     // A file changed between preview and confirmation is refused at queue time.
     let file = dir.path().join("logs.txt");
     std::fs::write(&file, "v1").expect("write");
@@ -728,10 +767,19 @@ async fn a_notice_being_sent_is_not_sent_again_and_a_crash_is_recognisable() {
     let d = outbox::deliver(&outbox_dir, &id, &smtp, now)
         .await
         .expect("delivered");
-    assert_eq!(d.message_id, q.notice.message_id, "same Message-ID on re-send");
+    assert_eq!(
+        d.message_id, q.notice.message_id,
+        "same Message-ID on re-send"
+    );
     let q = outbox::get(&outbox_dir, &id).expect("get");
     assert_eq!(q.attempts[0].result, AttemptResult::Interrupted);
-    assert!(q.attempts[0].error.as_deref().unwrap_or("").contains("same Message-ID"));
+    assert!(
+        q.attempts[0]
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("same Message-ID")
+    );
     assert_eq!(q.attempts[1].result, AttemptResult::Accepted);
 }
 
@@ -751,7 +799,11 @@ fn outbox_files_are_private_and_toml() {
     assert_eq!(mode(&outbox_dir), 0o700);
     let path = outbox_dir.join(format!("{}.toml", q.id()));
     assert_eq!(mode(&path), 0o600);
-    assert!(q.notice.attachments[0].path.starts_with(outbox_dir.join("files")));
+    assert!(
+        q.notice.attachments[0]
+            .path
+            .starts_with(outbox_dir.join("files"))
+    );
     assert_eq!(mode(&q.notice.attachments[0].path), 0o600);
     let text = std::fs::read_to_string(&path).expect("read");
     assert!(text.contains("state = \"pending\""), "{text}");
@@ -779,7 +831,10 @@ fn template_override_with_unknown_field_names_file_and_line() {
     let draft = Draft::new(NoticeKind::Notification, &inc, &config()).expect("draft");
     let err = compose(&draft, Some(&templates), london(), now).expect_err("unknown field");
     let text = err.to_string();
-    let expected = format!("{}:5: unknown field {{incident.tilte}}", templates.join("notification.txt").display());
+    let expected = format!(
+        "{}:5: unknown field {{incident.tilte}}",
+        templates.join("notification.txt").display()
+    );
     assert!(text.starts_with(&expected), "{text}");
 }
 
@@ -792,16 +847,37 @@ fn full_report_lists_what_is_missing_and_late_notice_gives_reason() {
     let config = config();
     let draft = Draft::new(NoticeKind::FullReport, &inc, &config).expect("draft");
     let notice = compose(&draft, None, london(), now).expect("compose");
-    assert!(notice.body.contains("data request R1 from govcertuk is still open"), "{}", notice.body);
-    assert!(notice.body.contains("no mitigation described"), "{}", notice.body);
+    assert!(
+        notice
+            .body
+            .contains("data request R1 from GovCertUK is still open"),
+        "{}",
+        notice.body
+    );
+    assert!(
+        notice.body.contains("no mitigation described"),
+        "{}",
+        notice.body
+    );
     assert!(notice.body.contains("8.2.1 (f)"), "{}", notice.body);
 
     let mut draft = Draft::new(NoticeKind::Notification, &inc, &config).expect("draft");
     draft.delay_reason = Some("The on-call phone was out of signal.".into());
     let notice = compose(&draft, None, london(), now).expect("compose");
-    assert!(notice.body.contains("Reason for the delay:"), "{}", notice.body);
+    assert!(
+        notice.body.contains("Reason for the delay:"),
+        "{}",
+        notice.body
+    );
     assert!(notice.body.contains("out of signal"));
-    assert_eq!(notice.delay_reason.as_deref(), Some("The on-call phone was out of signal."));
+    assert_eq!(
+        notice.delay_reason.as_deref(),
+        Some("The on-call phone was out of signal.")
+    );
     // Times are shown in London time with the zone.
-    assert!(notice.body.contains("GMT") || notice.body.contains("BST"), "{}", notice.body);
+    assert!(
+        notice.body.contains("GMT") || notice.body.contains("BST"),
+        "{}",
+        notice.body
+    );
 }

@@ -170,6 +170,7 @@ kebab_enum! {
     EntryKind { Note => "note", Change => "change", Notice => "notice" }
 }
 
+#[allow(clippy::derivable_impls)] // the enum comes from kebab_enum!, which cannot mark a #[default]
 impl Default for IncidentStatus {
     fn default() -> Self {
         IncidentStatus::Open
@@ -539,7 +540,9 @@ pub enum NewIncidentError {
     EmptyTitle,
     #[error("the title is {0} characters long; keep it under 200 and put the rest in the summary")]
     TitleTooLong(usize),
-    #[error("identified at {identified} is after now ({now}): a breach cannot be identified in the future")]
+    #[error(
+        "identified at {identified} is after now ({now}): a breach cannot be identified in the future"
+    )]
     IdentifiedInFuture {
         identified: DateTime<Utc>,
         now: DateTime<Utc>,
@@ -624,7 +627,9 @@ impl Incident {
             incident.kind,
             "breach of security",
             incident.severity,
-            incident.identified_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            incident
+                .identified_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         );
         incident.log(now, logged_by, EntryKind::Change, text);
         Ok(incident)

@@ -205,9 +205,7 @@ fn sender(config: &Config) -> Result<String, MailError> {
         .clone()
         .filter(|e| !e.trim().is_empty())
         .ok_or_else(|| {
-            MailError::Incomplete(
-                "no sender address: set [responder] email in config.toml".into(),
-            )
+            MailError::Incomplete("no sender address: set [responder] email in config.toml".into())
         })?;
     let address = parse_mailbox("responder.email", &email)?.email;
     let name = clean_header_text(&config.responder_name());
@@ -244,9 +242,9 @@ pub fn parse_mailbox(field: &str, value: &str) -> Result<Mailbox, MailError> {
     if v.chars().any(|c| c.is_control()) {
         return Err(err("it contains a line break or another control character"));
     }
-    let mailbox: Mailbox = v.parse().map_err(|e: lettre::address::AddressError| {
-        err(&e.to_string())
-    })?;
+    let mailbox: Mailbox = v
+        .parse()
+        .map_err(|e: lettre::address::AddressError| err(&e.to_string()))?;
     let address = mailbox.email.to_string();
     // lettre stops at the end of the first mailbox: make sure nothing follows.
     let whole = match v.rfind('>') {
@@ -254,7 +252,9 @@ pub fn parse_mailbox(field: &str, value: &str) -> Result<Mailbox, MailError> {
         None => v == address,
     };
     if !whole {
-        return Err(err("give one address per entry (found more than one, or extra text)"));
+        return Err(err(
+            "give one address per entry (found more than one, or extra text)",
+        ));
     }
     Ok(mailbox)
 }
@@ -374,6 +374,11 @@ pub fn compose(
             "a data supply must say which request it answers".into(),
         ));
     }
+    if draft.kind == NoticeKind::DataSupply && draft.attachments.is_empty() {
+        return Err(MailError::Incomplete(
+            "a data supply needs at least one file attached".into(),
+        ));
+    }
     let attachments = draft
         .attachments
         .iter()
@@ -402,10 +407,7 @@ pub fn compose(
         incident_id: draft.incident.id.clone(),
         kind: draft.kind,
         request_id: draft.request_id.clone(),
-        delay_reason: draft
-            .delay_reason
-            .clone()
-            .filter(|r| !r.trim().is_empty()),
+        delay_reason: draft.delay_reason.clone().filter(|r| !r.trim().is_empty()),
         message_id: message_id(&from),
         from: from.to_string(),
         to,
@@ -422,12 +424,13 @@ pub fn compose(
 pub fn render_preview(notice: &Notice) -> String {
     let safe = |s: &str| terminal_safe(s, false);
     let mut out = String::new();
-    out.push_str(&format!("Notice:      {} ({})\n", safe(&notice.id), notice.kind));
-    out.push_str(&format!("From:        {}\n", safe(&notice.from)));
     out.push_str(&format!(
-        "To:          {}\n",
-        safe(&notice.to.join(", "))
+        "Notice:      {} ({})\n",
+        safe(&notice.id),
+        notice.kind
     ));
+    out.push_str(&format!("From:        {}\n", safe(&notice.from)));
+    out.push_str(&format!("To:          {}\n", safe(&notice.to.join(", "))));
     if !notice.cc.is_empty() {
         out.push_str(&format!("Cc:          {}\n", safe(&notice.cc.join(", "))));
     }
@@ -473,7 +476,8 @@ pub fn to_message(notice: &Notice) -> Result<Message, MailError> {
         builder = builder.cc(parse_mailbox("cc", cc)?);
     }
     let text = SinglePart::plain(notice.body.replace("\r\n", "\n"));
-    let build_err = |e: lettre::error::Error| MailError::Protocol(format!("cannot build the message: {e}"));
+    let build_err =
+        |e: lettre::error::Error| MailError::Protocol(format!("cannot build the message: {e}"));
     if notice.attachments.is_empty() {
         return builder.singlepart(text).map_err(build_err);
     }
@@ -486,11 +490,11 @@ pub fn to_message(notice: &Notice) -> Result<Message, MailError> {
                 reason: "has changed since the notice was confirmed".into(),
             });
         }
-        let content_type = ContentType::parse(&a.content_type)
-            .unwrap_or_else(|_| ContentType::parse("application/octet-stream").unwrap_or(ContentType::TEXT_PLAIN));
-        multipart = multipart.singlepart(
-            Attachment::new(clean_header_text(&a.file_name)).body(bytes, content_type),
-        );
+        let content_type = ContentType::parse(&a.content_type).unwrap_or_else(|_| {
+            ContentType::parse("application/octet-stream").unwrap_or(ContentType::TEXT_PLAIN)
+        });
+        multipart = multipart
+            .singlepart(Attachment::new(clean_header_text(&a.file_name)).body(bytes, content_type));
     }
     builder.multipart(multipart).map_err(build_err)
 }

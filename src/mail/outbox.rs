@@ -158,7 +158,10 @@ fn check_id(id: &str) -> Result<(), MailError> {
     if ok {
         Ok(())
     } else {
-        Err(MailError::Outbox(format!("'{}' is not a notice id", crate::text::one_line(id))))
+        Err(MailError::Outbox(format!(
+            "'{}' is not a notice id",
+            crate::text::one_line(id)
+        )))
     }
 }
 
@@ -200,7 +203,10 @@ fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), MailError> 
     let tmp = dir.join(format!(
         ".{name}.tmp-{}-{}",
         std::process::id(),
-        super::compose::notice_id(Utc::now()).rsplit('-').next().unwrap_or("0")
+        super::compose::notice_id(Utc::now())
+            .rsplit('-')
+            .next()
+            .unwrap_or("0")
     ));
     let result = (|| {
         let mut f = OpenOptions::new()
@@ -231,9 +237,8 @@ fn save(dir: &Path, q: &QueuedNotice) -> Result<(), MailError> {
 
 fn load(path: &Path) -> Result<QueuedNotice, MailError> {
     let text = std::fs::read_to_string(path).map_err(|e| MailError::io(path, e))?;
-    toml::from_str(&text).map_err(|e| {
-        MailError::Outbox(format!("{}: {}", path.display(), e.message().trim()))
-    })
+    toml::from_str(&text)
+        .map_err(|e| MailError::Outbox(format!("{}: {}", path.display(), e.message().trim())))
 }
 
 /// Stores a confirmed notice, with copies of its attachments, before any
@@ -263,7 +268,13 @@ pub fn queue(dir: &Path, notice: Notice, now: DateTime<Utc>) -> Result<QueuedNot
             let safe_name: String = a
                 .file_name
                 .chars()
-                .map(|c| if c == '/' || c == '\\' || c.is_control() { '_' } else { c })
+                .map(|c| {
+                    if c == '/' || c == '\\' || c.is_control() {
+                        '_'
+                    } else {
+                        c
+                    }
+                })
                 .collect();
             let name = format!("{}-{}", i + 1, safe_name.trim_start_matches('.'));
             write_durably(&files, &name, &bytes)?;

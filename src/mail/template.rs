@@ -9,7 +9,7 @@
 
 use super::MailError;
 use super::compose::NoticeKind;
-use crate::domain::incident::{BreachKind, Incident, RequestStatus};
+use crate::domain::incident::{BreachKind, Incident, RequestStatus, Requester};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
@@ -154,12 +154,12 @@ fn substitute(
     while let Some(pos) = rest.find(['{', '}']) {
         out.push_str(&rest[..pos]);
         let tail = &rest[pos..];
-        if tail.starts_with("{{") {
+        if let Some(after) = tail.strip_prefix("{{") {
             out.push('{');
-            rest = &tail[2..];
-        } else if tail.starts_with("}}") {
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("}}") {
             out.push('}');
-            rest = &tail[2..];
+            rest = after;
         } else if tail.starts_with('{') {
             match tail.find('}') {
                 Some(end) => {
@@ -183,7 +183,10 @@ fn substitute(
 impl Template {
     /// Fills the fields in; returns `(subject, body)`. Fields missing from
     /// `fields` render as empty text.
-    pub fn render(&self, fields: &BTreeMap<&'static str, String>) -> Result<(String, String), MailError> {
+    pub fn render(
+        &self,
+        fields: &BTreeMap<&'static str, String>,
+    ) -> Result<(String, String), MailError> {
         let get = |name: &str| -> Result<String, MailError> {
             Ok(fields.get(name).cloned().unwrap_or_default())
         };
@@ -281,12 +284,20 @@ pub fn missing_for_report(incident: &Incident) -> Vec<String> {
             missing.push(format!(
                 "data request {} from {} is still open: {}",
                 r.id,
-                r.requester,
+                requester_label(r.requester),
                 r.what.trim()
             ));
         }
     }
     missing
+}
+
+fn requester_label(r: Requester) -> &'static str {
+    match r {
+        Requester::Client => "the Client",
+        Requester::GovCertUk => "GovCertUK",
+        Requester::Other => "another party",
+    }
 }
 
 /// Extra values a notice needs beyond the incident record.
@@ -313,7 +324,10 @@ pub fn fields(
     let opt_time = |t: Option<DateTime<Utc>>| t.map(time).unwrap_or_else(|| "not yet".into());
     f.insert("incident.id", incident.id.clone());
     f.insert("incident.title", incident.title.clone());
-    f.insert("incident.summary", indent(&incident.summary, "(no summary yet)"));
+    f.insert(
+        "incident.summary",
+        indent(&incident.summary, "(no summary yet)"),
+    );
     f.insert("incident.severity", incident.severity.to_string());
     f.insert("kind", kind_words(incident.kind).to_string());
     f.insert("identified_at", time(incident.identified_at));
@@ -325,7 +339,10 @@ pub fn fields(
     );
     f.insert(
         "assets",
-        bullets(incident.affected_assets.iter().cloned(), "none identified yet"),
+        bullets(
+            incident.affected_assets.iter().cloned(),
+            "none identified yet",
+        ),
     );
     f.insert(
         "first_actions",
@@ -334,7 +351,10 @@ pub fn fields(
     f.insert("responder.name", extras.responder_name.clone());
     f.insert("responder.email", extras.responder_email.clone());
     f.insert("our_role", incident.our_role.label().to_string());
-    f.insert("other_party", incident.our_role.other_party().label().to_string());
+    f.insert(
+        "other_party",
+        incident.our_role.other_party().label().to_string(),
+    );
     let delay = extras
         .delay_reason
         .as_deref()
@@ -345,8 +365,8 @@ pub fn fields(
         "delay_note",
         match delay {
             Some(reason) => format!(
-                "\nThis notice is later than the one hour paragraph 8.1 allows \
-                 (due {}). Reason for the delay:\n{}\n",
+                "\nThis notice is later than the 1 hour paragraph 8.1 allows\n\
+                 (it was due {}). Reason for the delay:\n{}\n",
                 time(incident.notification.due_at),
                 indent(reason, "")
             ),
@@ -400,7 +420,7 @@ pub fn fields(
                 format!(
                     "{} from {}: {} ({}, due {})",
                     r.id,
-                    r.requester,
+                    requester_label(r.requester),
                     r.what.trim(),
                     r.status,
                     time(r.due_at)
@@ -418,9 +438,8 @@ pub fn fields(
     if let Some(r) = request {
         f.insert("request.id", r.id.clone());
         let who = match r.requester {
-            crate::domain::incident::Requester::Client => "the Client".to_string(),
-            crate::domain::incident::Requester::GovCertUk => "GovCertUK".to_string(),
-            crate::domain::incident::Requester::Other => "you".to_string(),
+            Requester::Other => "you".to_string(),
+            other => requester_label(other).to_string(),
         };
         let who = if r.requester_name.trim().is_empty() {
             who
@@ -459,17 +478,26 @@ mod tests {
 
     #[test]
     fn unknown_field_names_file_and_line() {
-        let err = parse("Subject: {incident.id}\n\nHello\n{incident.titel}\n", "x.txt")
-            .expect_err("unknown field");
+        let err = parse(
+            "Subject: {incident.id}\n\nHello\n{incident.titel}\n",
+            "x.txt",
+        )
+        .expect_err("unknown field");
         let text = err.to_string();
-        assert!(text.starts_with("x.txt:4: unknown field {incident.titel}"), "{text}");
+        assert!(
+            text.starts_with("x.txt:4: unknown field {incident.titel}"),
+            "{text}"
+        );
     }
 
     #[test]
     fn override_dir_wins() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("update.txt"), "Subject: Custom {incident.id}\n\nBody {{x}}\n")
-            .expect("write");
+        std::fs::write(
+            dir.path().join("update.txt"),
+            "Subject: Custom {incident.id}\n\nBody {{x}}\n",
+        )
+        .expect("write");
         let t = load(NoticeKind::Update, Some(dir.path())).expect("load");
         assert_eq!(t.subject, "Custom {incident.id}");
         let mut f = BTreeMap::new();

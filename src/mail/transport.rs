@@ -63,7 +63,11 @@ pub async fn resolve_password(smtp: &Smtp) -> Result<Option<Password>, MailError
     {
         return Ok(Some(Password(p)));
     }
-    let Some(command) = smtp.password_command.as_deref().filter(|c| !c.trim().is_empty()) else {
+    let Some(command) = smtp
+        .password_command
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+    else {
         return Err(MailError::Password(format!(
             "a username is set but there is no password: set {PASSWORD_ENV} or [smtp] password_command"
         )));
@@ -99,11 +103,14 @@ pub async fn resolve_password(smtp: &Smtp) -> Result<Option<Password>, MailError
             }
         )));
     }
-    let text = String::from_utf8(output.stdout)
-        .map_err(|_| MailError::Password("password_command printed something that is not UTF-8".into()))?;
+    let text = String::from_utf8(output.stdout).map_err(|_| {
+        MailError::Password("password_command printed something that is not UTF-8".into())
+    })?;
     let secret = text.trim_end_matches(['\r', '\n']).trim().to_string();
     if secret.is_empty() {
-        return Err(MailError::Password("password_command printed nothing".into()));
+        return Err(MailError::Password(
+            "password_command printed nothing".into(),
+        ));
     }
     Ok(Some(Password(secret)))
 }
@@ -114,7 +121,9 @@ pub fn is_loopback(host: &str) -> bool {
     if h.eq_ignore_ascii_case("localhost") || h.to_ascii_lowercase().ends_with(".localhost") {
         return true;
     }
-    h.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+    h.parse::<IpAddr>()
+        .map(|ip| ip.is_loopback())
+        .unwrap_or(false)
 }
 
 /// The port used when the config gives none: 587 for STARTTLS, 465 for
@@ -151,7 +160,11 @@ pub fn check_security(smtp: &Smtp) -> Result<(), MailError> {
 
 /// TLS parameters: webpki roots plus `ca_file`.
 fn tls_parameters(smtp: &Smtp) -> Result<TlsParameters, MailError> {
-    let host = smtp.host.trim().trim_start_matches('[').trim_end_matches(']');
+    let host = smtp
+        .host
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
     let mut builder = TlsParameters::builder(host.to_string());
     if let Some(path) = &smtp.ca_file {
         let pem = std::fs::read(path).map_err(|e| {
@@ -168,9 +181,9 @@ fn tls_parameters(smtp: &Smtp) -> Result<TlsParameters, MailError> {
         })?;
         builder = builder.add_root_certificate(cert);
     }
-    builder.build_rustls().map_err(|e| {
-        MailError::Config(format!("TLS settings: {}", error_text(&e)))
-    })
+    builder
+        .build_rustls()
+        .map_err(|e| MailError::Config(format!("TLS settings: {}", error_text(&e))))
 }
 
 /// What the server said when it accepted a message.
@@ -232,7 +245,12 @@ async fn open(smtp: &Smtp) -> Result<Session, MailError> {
     check_security(smtp)?;
     let password = resolve_password(smtp).await?;
     let secs = smtp.timeout_secs.max(1);
-    let host = smtp.host.trim().trim_start_matches('[').trim_end_matches(']').to_string();
+    let host = smtp
+        .host
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let port = port(smtp);
     let hello = ClientId::default();
     let tls = match smtp.security {
@@ -358,8 +376,16 @@ pub async fn check_connection(smtp: &Smtp) -> Result<String, MailError> {
         "connected to {}:{} ({}){}",
         smtp.host,
         port(smtp),
-        if encrypted { "TLS" } else { "plain text, loopback" },
-        if smtp.username.is_some() { ", logged in" } else { "" }
+        if encrypted {
+            "TLS"
+        } else {
+            "plain text, loopback"
+        },
+        if smtp.username.is_some() {
+            ", logged in"
+        } else {
+            ""
+        }
     ))
 }
 
@@ -438,15 +464,14 @@ fn classify(e: &lettre::transport::smtp::Error, stage: Stage, smtp: &Smtp) -> Ma
     }
     if let Some(t) = tls {
         return match t {
-            rustls::Error::InvalidCertificate(c) => MailError::Certificate(cert_words(c, &smtp.host)),
+            rustls::Error::InvalidCertificate(c) => {
+                MailError::Certificate(cert_words(c, &smtp.host))
+            }
             other => MailError::Tls(other.to_string()),
         };
     }
     if let Some(code) = e.status() {
-        let message = e
-            .source()
-            .map(|s| s.to_string())
-            .unwrap_or_default();
+        let message = e.source().map(|s| s.to_string()).unwrap_or_default();
         let reply = crate::text::one_line(format!("{code} {message}").trim());
         return match stage {
             Stage::Auth => MailError::Auth(reply),
@@ -511,10 +536,23 @@ mod tests {
 
     #[test]
     fn loopback_hosts() {
-        for h in ["localhost", "127.0.0.1", "127.5.6.7", "::1", "[::1]", "LocalHost"] {
+        for h in [
+            "localhost",
+            "127.0.0.1",
+            "127.5.6.7",
+            "::1",
+            "[::1]",
+            "LocalHost",
+        ] {
             assert!(is_loopback(h), "{h}");
         }
-        for h in ["smtp.example.org", "10.0.0.1", "192.168.1.1", "::2", "localhost.evil.org"] {
+        for h in [
+            "smtp.example.org",
+            "10.0.0.1",
+            "192.168.1.1",
+            "::2",
+            "localhost.evil.org",
+        ] {
             assert!(!is_loopback(h), "{h}");
         }
     }

@@ -52,7 +52,9 @@ pub fn pki() -> TestPki {
         .distinguished_name
         .push(DnType::CommonName, "localhost");
     leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let leaf = leaf_params.signed_by(&leaf_key, &issuer).expect("leaf cert");
+    let leaf = leaf_params
+        .signed_by(&leaf_key, &issuer)
+        .expect("leaf cert");
 
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let server_config = rustls::ServerConfig::builder_with_provider(provider)
@@ -208,7 +210,9 @@ async fn session(
         state.tls = true;
     }
     let mut stream = BufReader::new(io);
-    stream.write_all(b"220 test.local ESMTP breachdesk-test\r\n").await?;
+    stream
+        .write_all(b"220 test.local ESMTP breachdesk-test\r\n")
+        .await?;
     stream.flush().await?;
     loop {
         let mut line = String::new();
@@ -337,7 +341,11 @@ async fn session(
                     if raw == b".\r\n" || raw == b".\n" {
                         break;
                     }
-                    let unstuffed = if raw.starts_with(b"..") { &raw[1..] } else { &raw[..] };
+                    let unstuffed = if raw.starts_with(b"..") {
+                        &raw[1..]
+                    } else {
+                        &raw[..]
+                    };
                     data.extend_from_slice(unstuffed);
                 }
                 let answer = options.data_reply.clone().unwrap_or_else(|| {
