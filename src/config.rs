@@ -237,7 +237,8 @@ impl Config {
                 "audit.retention_days",
                 format!(
                     "{} days is below the 6 months Annex 1 paragraph 8.3 requires (at least {})",
-                    self.audit.retention_days, MIN_AUDIT_RETENTION_DAYS
+                    self.audit.retention_days,
+                    MIN_AUDIT_RETENTION_DAYS
                 ),
             ));
         }

@@ -540,9 +540,7 @@ pub enum NewIncidentError {
     EmptyTitle,
     #[error("the title is {0} characters long; keep it under 200 and put the rest in the summary")]
     TitleTooLong(usize),
-    #[error(
-        "identified at {identified} is after now ({now}): a breach cannot be identified in the future"
-    )]
+    #[error("identified at {identified} is after now ({now}): a breach cannot be identified in the future")]
     IdentifiedInFuture {
         identified: DateTime<Utc>,
         now: DateTime<Utc>,
@@ -627,9 +625,7 @@ impl Incident {
             incident.kind,
             "breach of security",
             incident.severity,
-            incident
-                .identified_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            incident.identified_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         );
         incident.log(now, logged_by, EntryKind::Change, text);
         Ok(incident)

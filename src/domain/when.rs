@@ -49,12 +49,7 @@ pub fn parse_when(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc
     if let Some(ago) = parse_relative(t) {
         return Ok(now - ago);
     }
-    for format in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-    ] {
+    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
         if let Ok(local) = NaiveDateTime::parse_from_str(t, format) {
             return local_to_utc(local, tz).ok_or_else(|| WhenError::Skipped(text.to_string(), tz));
         }
@@ -147,22 +142,10 @@ mod tests {
     fn forms_that_are_understood() {
         let now = at("2026-07-01T12:00:00Z"); // 13:00 BST
         assert_eq!(parse_when("now", now, LONDON), Ok(now));
-        assert_eq!(
-            parse_when("-20m", now, LONDON),
-            Ok(at("2026-07-01T11:40:00Z"))
-        );
-        assert_eq!(
-            parse_when("-1h30m", now, LONDON),
-            Ok(at("2026-07-01T10:30:00Z"))
-        );
-        assert_eq!(
-            parse_when("2h", now, LONDON),
-            Ok(at("2026-07-01T10:00:00Z"))
-        );
-        assert_eq!(
-            parse_when("12:05", now, LONDON),
-            Ok(at("2026-07-01T11:05:00Z"))
-        );
+        assert_eq!(parse_when("-20m", now, LONDON), Ok(at("2026-07-01T11:40:00Z")));
+        assert_eq!(parse_when("-1h30m", now, LONDON), Ok(at("2026-07-01T10:30:00Z")));
+        assert_eq!(parse_when("2h", now, LONDON), Ok(at("2026-07-01T10:00:00Z")));
+        assert_eq!(parse_when("12:05", now, LONDON), Ok(at("2026-07-01T11:05:00Z")));
         assert_eq!(
             parse_when("2026-06-30 09:00", now, LONDON),
             Ok(at("2026-06-30T08:00:00Z"))
@@ -171,19 +154,13 @@ mod tests {
             parse_when("2026-06-30T09:00:00+02:00", now, LONDON),
             Ok(at("2026-06-30T07:00:00Z"))
         );
-        assert_eq!(
-            parse_when("2026-12-01", now, LONDON),
-            Ok(at("2026-12-01T00:00:00Z"))
-        );
+        assert_eq!(parse_when("2026-12-01", now, LONDON), Ok(at("2026-12-01T00:00:00Z")));
     }
 
     #[test]
     fn hh_mm_after_now_means_yesterday() {
         let now = at("2026-11-28T00:10:00Z"); // 00:10 GMT
-        assert_eq!(
-            parse_when("23:50", now, LONDON),
-            Ok(at("2026-11-27T23:50:00Z"))
-        );
+        assert_eq!(parse_when("23:50", now, LONDON), Ok(at("2026-11-27T23:50:00Z")));
     }
 
     #[test]
@@ -205,10 +182,7 @@ mod tests {
     fn rubbish_and_future_are_refused() {
         let now = at("2026-07-01T12:00:00Z");
         for bad in ["", "soon", "25:00", "-5x", "-", "12:", "2026-13-01", "-5m3"] {
-            assert!(
-                parse_when(bad, now, LONDON).is_err(),
-                "{bad:?} was accepted"
-            );
+            assert!(parse_when(bad, now, LONDON).is_err(), "{bad:?} was accepted");
         }
         assert!(matches!(
             parse_past("2026-07-01T12:00:01Z", now, LONDON),
