@@ -27,13 +27,20 @@
 //! compose::to_message(&Notice) -> Result<lettre::Message, MailError>
 //! template::missing_for_report(&Incident) -> Vec<String>
 //! outbox::queue(outbox_dir, Notice, now) -> Result<QueuedNotice, MailError>
+//! outbox::outbox_dir(data_dir) -> PathBuf                              // <data dir>/outbox
 //! outbox::list(outbox_dir) -> Result<Vec<QueuedNotice>, MailError>      // pending + sent
+//! outbox::pending(outbox_dir) -> Result<Vec<QueuedNotice>, MailError>
 //! outbox::get(outbox_dir, id) -> Result<QueuedNotice, MailError>
 //! outbox::retry_now(outbox_dir, id, now) -> Result<QueuedNotice, MailError>
 //! outbox::deliver(outbox_dir, id, &Smtp, now).await -> Result<Delivery, MailError>
 //! outbox::deliver_due(outbox_dir, &Smtp, now).await -> Vec<(String, Result<Delivery, MailError>)>
 //! transport::check_connection(&Smtp).await -> Result<String, MailError>  // for `config check`
 //! ```
+//!
+//! The notice id and Message-ID are generated when the notice is composed
+//! (so the preview can show them), written to disk by `queue`, and never
+//! regenerated: every attempt for one confirmation carries the same
+//! Message-ID, and `queue` refuses an id that is already in the outbox.
 //!
 //! Every error is a [`MailError`] whose `Display` is a plain sentence meant
 //! for the responder (no debug dumps, never a password).
@@ -110,6 +117,17 @@ pub enum MailError {
     Outbox(String),
     #[error("notice {id} is being sent by another breachdesk process; try again in a moment")]
     Busy { id: String },
+    /// The server accepted the notice but the outbox could not record it;
+    /// the caller must still record the acceptance (and not send it again).
+    #[error(
+        "notice {id} was accepted by the server ({reply}, Message-ID {message_id}) but the outbox could not record it: {reason}"
+    )]
+    AcceptedNotRecorded {
+        id: String,
+        message_id: String,
+        reply: String,
+        reason: String,
+    },
     #[error("notice {id} was already accepted by the server (Message-ID {message_id})")]
     AlreadySent { id: String, message_id: String },
 }

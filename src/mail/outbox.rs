@@ -444,10 +444,18 @@ pub async fn deliver(
                 cc: q.notice.cc.clone(),
             };
             q.sent = Some(record.clone());
-            save(dir, &q)?;
-            let pending = pending_path(dir, id);
-            std::fs::remove_file(&pending).map_err(|e| MailError::io(&pending, e))?;
-            sync_dir(dir)?;
+            if let Err(e) = save(dir, &q) {
+                return Err(MailError::AcceptedNotRecorded {
+                    id: id.to_string(),
+                    message_id: record.message_id,
+                    reply: record.reply,
+                    reason: e.to_string(),
+                });
+            }
+            // Best effort from here: the sent/ copy already wins over a
+            // leftover pending file, and the acceptance must reach the caller.
+            let _ = std::fs::remove_file(pending_path(dir, id));
+            let _ = sync_dir(dir);
             let _ = std::fs::remove_file(lock_path(dir, id));
             drop(guard);
             Ok(Delivery {
