@@ -13,6 +13,7 @@ pub mod config;
 pub mod desk;
 pub mod domain;
 pub mod export;
+pub mod mail;
 pub mod mailcli;
 pub mod paths;
 pub mod playbooks;

@@ -1,0 +1,522 @@
+//! Composing a [`Notice`] from an incident and a template, showing it to the
+//! responder, and turning it into a MIME message.
+//!
+//! Safety rules applied here, before anything is queued:
+//! - every address (from, to, cc) must parse as exactly one mailbox and may
+//!   not contain control characters; display names taken from the config or
+//!   the record are cleaned first (lettre's `Mailbox::new` panics on CR/LF);
+//! - the subject is flattened to one line: CR, LF and other control
+//!   characters become spaces, so a title can never add a header;
+//! - attachments must exist, be regular files and be readable; their size
+//!   and SHA-256 are recorded and checked again when the message is built.
+
+use super::MailError;
+use super::template::{self, Extras};
+use crate::config::Config;
+use crate::domain::incident::{Incident, Requester};
+use crate::text::terminal_safe;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use lettre::Message;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Which paragraph 8 notice this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoticeKind {
+    /// Paragraph 8.1: notify the other party within 1 hour.
+    Notification,
+    /// Paragraph 8.2.1 (e): data supplied to the Client or GovCertUK.
+    DataSupply,
+    /// Paragraph 8.2.1 (f): full details with the root-cause analysis.
+    FullReport,
+    /// A free-form update.
+    Update,
+}
+
+impl NoticeKind {
+    pub const ALL: &'static [NoticeKind] = &[
+        NoticeKind::Notification,
+        NoticeKind::DataSupply,
+        NoticeKind::FullReport,
+        NoticeKind::Update,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Notification => "notification",
+            NoticeKind::DataSupply => "data-supply",
+            NoticeKind::FullReport => "full-report",
+            NoticeKind::Update => "update",
+        }
+    }
+}
+
+impl fmt::Display for NoticeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A file attached to a notice, fixed by size and SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentInfo {
+    /// Where the bytes are read from: the responder's file when composed, the
+    /// outbox's own copy once queued.
+    pub path: PathBuf,
+    /// The name the recipient sees.
+    pub file_name: String,
+    pub size: u64,
+    /// Hex SHA-256 of the bytes.
+    pub sha256: String,
+    pub content_type: String,
+}
+
+/// One message, exactly as the responder confirmed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    /// e.g. `N-20261128-143201-7f3a9c`; also the outbox file name.
+    pub id: String,
+    pub incident_id: String,
+    pub kind: NoticeKind,
+    /// The 8.2.1 (e) data request this supplies, for `data-supply`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The reason a late 8.1 notification gives, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_reason: Option<String>,
+    pub from: String,
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub cc: Vec<String>,
+    pub subject: String,
+    /// `<random@breachdesk.domain>`: fixed when composed, stored with the
+    /// notice when queued, and reused on every attempt, so a re-send after
+    /// a crash is recognisable as the same message.
+    pub message_id: String,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInfo>,
+    pub body: String,
+}
+
+/// What the responder wants to send, before it is composed.
+#[derive(Debug, Clone)]
+pub struct Draft<'a> {
+    pub kind: NoticeKind,
+    pub incident: &'a Incident,
+    /// The sender, `Name <address>`.
+    pub from: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub attachments: Vec<PathBuf>,
+    /// For the 8.1 notification: what has been done so far.
+    pub first_actions: String,
+    /// For a late 8.1 notification: why it is late.
+    pub delay_reason: Option<String>,
+    /// For `data-supply`: which request (`R1`, ...).
+    pub request_id: Option<String>,
+    /// For `update`: the free-form text.
+    pub message: String,
+}
+
+impl<'a> Draft<'a> {
+    /// A draft with the sender and recipients taken from the config:
+    /// the notification, report and update go to `[contacts] other_party`;
+    /// use [`Draft::supply`] for a data supply.
+    pub fn new(
+        kind: NoticeKind,
+        incident: &'a Incident,
+        config: &Config,
+    ) -> Result<Draft<'a>, MailError> {
+        let from = sender(config)?;
+        let to = match kind {
+            NoticeKind::DataSupply => Vec::new(),
+            _ => vec![config.contacts.other_party.clone().ok_or_else(|| {
+                MailError::Incomplete(
+                    "no address for the other party's security representative: set [contacts] other_party in config.toml".into(),
+                )
+            })?],
+        };
+        Ok(Draft {
+            kind,
+            incident,
+            from,
+            to,
+            cc: Vec::new(),
+            attachments: Vec::new(),
+            first_actions: String::new(),
+            delay_reason: None,
+            request_id: None,
+            message: String::new(),
+        })
+    }
+
+    /// An 8.2.1 (e) data supply answering request `request_id`, addressed to
+    /// whoever asked: GovCertUK (`[contacts] govcertuk`), the Client
+    /// (`[contacts] other_party`), or the requester's own address.
+    pub fn supply(
+        incident: &'a Incident,
+        config: &Config,
+        request_id: &str,
+        attachments: Vec<PathBuf>,
+    ) -> Result<Draft<'a>, MailError> {
+        let request = incident
+            .data_requests
+            .iter()
+            .find(|r| r.id.eq_ignore_ascii_case(request_id.trim()))
+            .ok_or_else(|| {
+                MailError::Incomplete(format!(
+                    "incident {} has no data request {request_id}",
+                    incident.id
+                ))
+            })?;
+        let to = match request.requester {
+            Requester::GovCertUk => config.contacts.govcertuk.clone().ok_or_else(|| {
+                MailError::Incomplete(
+                    "no address for GovCertUK: set [contacts] govcertuk in config.toml".into(),
+                )
+            })?,
+            Requester::Client => config.contacts.other_party.clone().ok_or_else(|| {
+                MailError::Incomplete(
+                    "no address for the Client: set [contacts] other_party in config.toml".into(),
+                )
+            })?,
+            Requester::Other => request.requester_name.clone(),
+        };
+        let mut draft = Draft::new(NoticeKind::DataSupply, incident, config)?;
+        draft.to = vec![to];
+        draft.request_id = Some(request.id.clone());
+        draft.attachments = attachments;
+        Ok(draft)
+    }
+}
+
+/// `Name <address>` for the responder, with the name cleaned.
+fn sender(config: &Config) -> Result<String, MailError> {
+    let email = config
+        .responder
+        .email
+        .clone()
+        .filter(|e| !e.trim().is_empty())
+        .ok_or_else(|| {
+            MailError::Incomplete("no sender address: set [responder] email in config.toml".into())
+        })?;
+    let address = parse_mailbox("responder.email", &email)?.email;
+    let name = clean_header_text(&config.responder_name());
+    let name = (!name.is_empty()).then_some(name);
+    Ok(Mailbox::new(name, address).to_string())
+}
+
+/// One line of header text: control characters (CR, LF, TAB, ...) become
+/// spaces, runs of spaces fold to one, and the ends are trimmed.
+pub fn clean_header_text(text: &str) -> String {
+    let replaced: String = text
+        .chars()
+        .map(|c| if c.is_control() || is_bidi(c) { ' ' } else { c })
+        .collect();
+    replaced.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn is_bidi(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Parses one address (`addr@example` or `Name <addr@example>`), refusing
+/// control characters and anything after the first mailbox.
+pub fn parse_mailbox(field: &str, value: &str) -> Result<Mailbox, MailError> {
+    let err = |reason: &str| MailError::Address {
+        field: field.to_string(),
+        value: terminal_safe(value, false),
+        reason: reason.to_string(),
+    };
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(err("it is empty"));
+    }
+    if v.chars().any(|c| c.is_control()) {
+        return Err(err("it contains a line break or another control character"));
+    }
+    let mailbox: Mailbox = v
+        .parse()
+        .map_err(|e: lettre::address::AddressError| err(&e.to_string()))?;
+    let address = mailbox.email.to_string();
+    // lettre stops at the end of the first mailbox: make sure nothing follows.
+    let whole = match v.rfind('>') {
+        Some(end) => v[end + 1..].trim().is_empty() && v.contains(&format!("<{address}>")),
+        None => v == address,
+    };
+    if !whole {
+        return Err(err(
+            "give one address per entry (found more than one, or extra text)",
+        ));
+    }
+    Ok(mailbox)
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    if getrandom::fill(&mut buf).is_err() {
+        // Fall back to the clock; uniqueness still comes from the time + pid.
+        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default() as u128
+            ^ u128::from(std::process::id());
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = (nanos >> ((i % 16) * 8)) as u8;
+        }
+    }
+    hex::encode(buf)
+}
+
+/// A new notice id, e.g. `N-20261128-143201-7f3a9c`.
+pub fn notice_id(now: DateTime<Utc>) -> String {
+    format!("N-{}-{}", now.format("%Y%m%d-%H%M%S"), random_hex(3))
+}
+
+/// A new Message-ID `<32 hex@breachdesk.domain>` with the sender's domain.
+pub fn message_id(from: &Mailbox) -> String {
+    format!("<{}@breachdesk.{}>", random_hex(16), from.email.domain())
+}
+
+/// A guess at a MIME type from the file extension.
+pub fn content_type_for(path: &Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "txt" | "log" => "text/plain; charset=utf-8",
+        "md" | "markdown" => "text/markdown; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        "json" => "application/json",
+        "toml" => "application/toml",
+        "xml" => "application/xml",
+        "pdf" => "application/pdf",
+        "zip" => "application/zip",
+        "gz" | "tgz" => "application/gzip",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "pcap" => "application/vnd.tcpdump.pcap",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Reads an attachment, refusing what is missing, not a file or unreadable.
+pub fn read_attachment(path: &Path) -> Result<(AttachmentInfo, Vec<u8>), MailError> {
+    let refuse = |reason: String| MailError::Attachment {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => refuse("does not exist".into()),
+        _ => refuse(format!("cannot be read: {e}")),
+    })?;
+    if !meta.is_file() {
+        return Err(refuse("is not a regular file".into()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| refuse(format!("cannot be read: {e}")))?;
+    let file_name = path
+        .file_name()
+        .map(|n| clean_header_text(&n.to_string_lossy()))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "attachment".into());
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    Ok((
+        AttachmentInfo {
+            path: absolute,
+            file_name,
+            size: bytes.len() as u64,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            content_type: {
+                let guess = content_type_for(path);
+                // Text types promise UTF-8; anything else goes as bytes.
+                if guess.starts_with("text/") && std::str::from_utf8(&bytes).is_err() {
+                    "application/octet-stream".to_string()
+                } else {
+                    guess.to_string()
+                }
+            },
+        },
+        bytes,
+    ))
+}
+
+/// Builds the notice the responder will be shown and asked to confirm.
+/// `templates_dir` is `<config dir>/templates` (user overrides); `tz` is the
+/// zone times are shown in (Europe/London unless configured otherwise).
+pub fn compose(
+    draft: &Draft<'_>,
+    templates_dir: Option<&Path>,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<Notice, MailError> {
+    let from = parse_mailbox("from", &draft.from)?;
+    if draft.to.is_empty() {
+        return Err(MailError::Incomplete("the notice has no recipient".into()));
+    }
+    let to = draft
+        .to
+        .iter()
+        .map(|a| parse_mailbox("to", a).map(|m| m.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cc = draft
+        .cc
+        .iter()
+        .map(|a| parse_mailbox("cc", a).map(|m| m.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if draft.kind == NoticeKind::DataSupply && draft.request_id.is_none() {
+        return Err(MailError::Incomplete(
+            "a data supply must say which request it answers".into(),
+        ));
+    }
+    if draft.kind == NoticeKind::DataSupply && draft.attachments.is_empty() {
+        return Err(MailError::Incomplete(
+            "a data supply needs at least one file attached".into(),
+        ));
+    }
+    let attachments = draft
+        .attachments
+        .iter()
+        .map(|p| read_attachment(p).map(|(info, _)| info))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let template = template::load(draft.kind, templates_dir)?;
+    let extras = Extras {
+        responder_name: from.name.clone().unwrap_or_default(),
+        responder_email: from.email.to_string(),
+        first_actions: draft.first_actions.clone(),
+        delay_reason: draft.delay_reason.clone(),
+        request_id: draft.request_id.clone(),
+        message: draft.message.clone(),
+        attachment_names: attachments.iter().map(|a| a.file_name.clone()).collect(),
+    };
+    let fields = template::fields(draft.incident, &extras, tz, now);
+    let (subject, body) = template.render(&fields)?;
+    let subject = clean_header_text(&subject);
+    if subject.is_empty() {
+        return Err(MailError::Incomplete("the subject is empty".into()));
+    }
+
+    Ok(Notice {
+        id: notice_id(now),
+        incident_id: draft.incident.id.clone(),
+        kind: draft.kind,
+        request_id: draft.request_id.clone(),
+        delay_reason: draft.delay_reason.clone().filter(|r| !r.trim().is_empty()),
+        message_id: message_id(&from),
+        from: from.to_string(),
+        to,
+        cc,
+        subject,
+        created_at: now,
+        attachments,
+        body,
+    })
+}
+
+/// Exactly what will be sent, for the responder to read before confirming.
+/// Control characters are made visible so the preview cannot be spoofed.
+pub fn render_preview(notice: &Notice) -> String {
+    let safe = |s: &str| terminal_safe(s, false);
+    let mut out = String::new();
+    out.push_str(&format!(
+        "Notice:      {} ({})\n",
+        safe(&notice.id),
+        notice.kind
+    ));
+    out.push_str(&format!("From:        {}\n", safe(&notice.from)));
+    out.push_str(&format!("To:          {}\n", safe(&notice.to.join(", "))));
+    if !notice.cc.is_empty() {
+        out.push_str(&format!("Cc:          {}\n", safe(&notice.cc.join(", "))));
+    }
+    out.push_str(&format!("Subject:     {}\n", safe(&notice.subject)));
+    out.push_str(&format!("Message-ID:  {}\n", safe(&notice.message_id)));
+    if notice.attachments.is_empty() {
+        out.push_str("Attachments: none\n");
+    } else {
+        out.push_str("Attachments:\n");
+        for a in &notice.attachments {
+            out.push_str(&format!(
+                "  - {} ({} bytes, {}, sha256 {}) from {}\n",
+                safe(&a.file_name),
+                a.size,
+                a.content_type,
+                a.sha256,
+                safe(&a.path.display().to_string())
+            ));
+        }
+    }
+    out.push_str("------------------------------------------------------------------------\n");
+    out.push_str(&terminal_safe(&notice.body, true));
+    if !notice.body.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str("------------------------------------------------------------------------\n");
+    out
+}
+
+/// The MIME message for `notice`: Date (`created_at`), Message-ID, UTF-8
+/// text/plain body, and multipart/mixed when there are attachments. The
+/// attachment bytes are re-read and must still match their SHA-256.
+pub fn to_message(notice: &Notice) -> Result<Message, MailError> {
+    let mut builder = Message::builder()
+        .from(parse_mailbox("from", &notice.from)?)
+        .subject(clean_header_text(&notice.subject))
+        .date(notice.created_at.into())
+        .message_id(Some(clean_header_text(&notice.message_id)));
+    for to in &notice.to {
+        builder = builder.to(parse_mailbox("to", to)?);
+    }
+    for cc in &notice.cc {
+        builder = builder.cc(parse_mailbox("cc", cc)?);
+    }
+    let text = SinglePart::plain(notice.body.replace("\r\n", "\n"));
+    let build_err =
+        |e: lettre::error::Error| MailError::Protocol(format!("cannot build the message: {e}"));
+    if notice.attachments.is_empty() {
+        return builder.singlepart(text).map_err(build_err);
+    }
+    let mut multipart = MultiPart::mixed().singlepart(text);
+    for a in &notice.attachments {
+        let (info, bytes) = read_attachment(&a.path)?;
+        if info.sha256 != a.sha256 {
+            return Err(MailError::Attachment {
+                path: a.path.clone(),
+                reason: "has changed since the notice was confirmed".into(),
+            });
+        }
+        let content_type = ContentType::parse(&a.content_type).unwrap_or_else(|_| {
+            ContentType::parse("application/octet-stream").unwrap_or(ContentType::TEXT_PLAIN)
+        });
+        multipart = multipart
+            .singlepart(Attachment::new(clean_header_text(&a.file_name)).body(bytes, content_type));
+    }
+    builder.multipart(multipart).map_err(build_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_text_is_one_line() {
+        assert_eq!(clean_header_text("x\r\nBcc: evil@x"), "x Bcc: evil@x");
+        assert_eq!(clean_header_text("  a\t b\u{202e}c "), "a b c");
+    }
+
+    #[test]
+    fn mailbox_rules() {
+        assert!(parse_mailbox("to", "Sam <sam@example.org>").is_ok());
+        assert!(parse_mailbox("to", "sam@example.org").is_ok());
+        assert!(parse_mailbox("to", "sam@example.org, evil@x.org").is_err());
+        assert!(parse_mailbox("to", "Sam <sam@example.org> evil@x.org").is_err());
+        assert!(parse_mailbox("to", "Sam\r\nBcc: e@x <sam@example.org>").is_err());
+        assert!(parse_mailbox("to", "not an address").is_err());
+        assert!(parse_mailbox("to", "").is_err());
+    }
+}

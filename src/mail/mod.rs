@@ -1,0 +1,142 @@
+//! The mailer edge: paragraph 8 notices composed from templates, kept in a
+//! durable outbox, and delivered over SMTP with TLS.
+//!
+//! # Flow
+//!
+//! 1. [`compose::Draft`] + [`compose::compose`] turn an incident into a
+//!    [`compose::Notice`] using a template ([`template`]). Recipients are
+//!    validated, attachments are read and hashed, and any CR/LF in a header
+//!    field is flattened, all before anything is stored.
+//! 2. [`compose::render_preview`] shows the responder exactly what will go
+//!    (recipients, subject, body, attachments) so they can confirm.
+//! 3. On confirmation, [`outbox::queue`] writes the notice durably to
+//!    `<data dir>/outbox/` (and copies its attachments there) before any
+//!    attempt is made. One confirmation = one queued notice = one id and one
+//!    Message-ID, fixed from then on.
+//! 4. [`outbox::deliver`] (one notice, now) or [`outbox::deliver_due`] (all
+//!    notices whose backoff has expired) send it with [`transport`]. Each
+//!    attempt is recorded on the notice; on acceptance the notice moves to
+//!    `outbox/sent/` with the server's reply line and the acceptance time.
+//!
+//! # Public API (for the CLI, the console and the incident record)
+//!
+//! ```text
+//! compose::Draft::new(kind, &incident, &config) -> Result<Draft, MailError>
+//! compose::compose(&draft, templates_dir: Option<&Path>, tz, now) -> Result<Notice, MailError>
+//! compose::render_preview(&Notice) -> String
+//! compose::to_message(&Notice) -> Result<lettre::Message, MailError>
+//! template::missing_for_report(&Incident) -> Vec<String>
+//! outbox::queue(outbox_dir, Notice, now) -> Result<QueuedNotice, MailError>
+//! outbox::outbox_dir(data_dir) -> PathBuf                              // <data dir>/outbox
+//! outbox::list(outbox_dir) -> Result<Vec<QueuedNotice>, MailError>      // pending + sent
+//! outbox::pending(outbox_dir) -> Result<Vec<QueuedNotice>, MailError>
+//! outbox::get(outbox_dir, id) -> Result<QueuedNotice, MailError>
+//! outbox::retry_now(outbox_dir, id, now) -> Result<QueuedNotice, MailError>
+//! outbox::deliver(outbox_dir, id, &Smtp, now).await -> Result<Delivery, MailError>
+//! outbox::deliver_due(outbox_dir, &Smtp, now).await -> Vec<(String, Result<Delivery, MailError>)>
+//! transport::check_connection(&Smtp).await -> Result<String, MailError>  // for `config check`
+//! ```
+//!
+//! The notice id and Message-ID are generated when the notice is composed
+//! (so the preview can show them), written to disk by `queue`, and never
+//! regenerated: every attempt for one confirmation carries the same
+//! Message-ID, and `queue` refuses an id that is already in the outbox.
+//!
+//! Every error is a [`MailError`] whose `Display` is a plain sentence meant
+//! for the responder (no debug dumps, never a password).
+
+pub mod compose;
+pub mod outbox;
+pub mod template;
+pub mod transport;
+
+pub use compose::{AttachmentInfo, Draft, Notice, NoticeKind, compose, render_preview};
+pub use outbox::{Attempt, Delivery, NoticeState, QueuedNotice, SentRecord};
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong between composing a notice and the server
+/// accepting it, in words a responder can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// A template refers to a field that does not exist, or cannot be read.
+    #[error("{file}:{line}: {message}")]
+    Template {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    /// A recipient or sender address that is not a valid mailbox.
+    #[error("{field}: '{value}' is not a valid email address: {reason}")]
+    Address {
+        field: String,
+        value: String,
+        reason: String,
+    },
+    /// Something the notice needs is missing (e.g. no recipient configured).
+    #[error("{0}")]
+    Incomplete(String),
+    /// An attachment that does not exist, cannot be read or has changed.
+    #[error("attachment {path}: {reason}")]
+    Attachment { path: PathBuf, reason: String },
+    /// The `[smtp]` settings cannot be used as they are.
+    #[error("smtp settings: {0}")]
+    Config(String),
+    /// Sending would expose the message or the credentials in clear text.
+    #[error("refused: {0}")]
+    Insecure(String),
+    /// The password could not be obtained.
+    #[error("smtp password: {0}")]
+    Password(String),
+    #[error("could not connect to {host}:{port}: {reason}")]
+    Connect {
+        host: String,
+        port: u16,
+        reason: String,
+    },
+    #[error("server did not answer in {secs} s ({stage})")]
+    Timeout { secs: u64, stage: String },
+    #[error("certificate not trusted: {0}")]
+    Certificate(String),
+    #[error("TLS failed: {0}")]
+    Tls(String),
+    #[error("{host}:{port} does not offer STARTTLS; refusing to send in clear text")]
+    NoStartTls { host: String, port: u16 },
+    #[error("authentication failed: {0}")]
+    Auth(String),
+    #[error("server refused the message: {0}")]
+    Rejected(String),
+    #[error("SMTP conversation failed: {0}")]
+    Protocol(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("outbox: {0}")]
+    Outbox(String),
+    #[error("notice {id} is being sent by another breachdesk process; try again in a moment")]
+    Busy { id: String },
+    /// The server accepted the notice but the outbox could not record it;
+    /// the caller must still record the acceptance (and not send it again).
+    #[error(
+        "notice {id} was accepted by the server ({reply}, Message-ID {message_id}) but the outbox could not record it: {reason}"
+    )]
+    AcceptedNotRecorded {
+        id: String,
+        message_id: String,
+        reply: String,
+        reason: String,
+    },
+    #[error("notice {id} was already accepted by the server (Message-ID {message_id})")]
+    AlreadySent { id: String, message_id: String },
+}
+
+impl MailError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> MailError {
+        MailError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

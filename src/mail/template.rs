@@ -1,0 +1,509 @@
+//! Notice templates: `Subject: ...`, a blank line, then a plain-text body with
+//! named fields such as `{incident.id}` or `{identified_at}`.
+//!
+//! The built-in templates live in `assets/templates/` and are compiled in. A
+//! file of the same name in `<config dir>/templates/` replaces the built-in
+//! one. `{{` and `}}` stand for literal braces. A field name the template
+//! language does not know is an error naming the template file and line, so a
+//! typo is caught when the notice is composed, not after it is sent.
+
+use super::MailError;
+use super::compose::NoticeKind;
+use crate::domain::incident::{BreachKind, Incident, RequestStatus, Requester};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Every field a template may use.
+pub const FIELDS: &[&str] = &[
+    "incident.id",
+    "incident.title",
+    "incident.summary",
+    "incident.severity",
+    "kind",
+    "identified_at",
+    "logged_at",
+    "notification.due_at",
+    "notification.made_at",
+    "assets",
+    "first_actions",
+    "responder.name",
+    "responder.email",
+    "our_role",
+    "other_party",
+    "delay_reason",
+    "delay_note",
+    "root_cause.category",
+    "root_cause.component",
+    "root_cause.analysis",
+    "root_cause.prevention",
+    "mitigation.description",
+    "mitigation.tested",
+    "data_requests",
+    "request.id",
+    "request.requester",
+    "request.what",
+    "request.received_at",
+    "request.due_at",
+    "attachments",
+    "missing",
+    "message",
+    "now",
+];
+
+/// A parsed template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    /// Where it came from, for error messages (a path, or `built-in:<name>`).
+    pub source: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The built-in text of a template.
+pub fn builtin(kind: NoticeKind) -> &'static str {
+    match kind {
+        NoticeKind::Notification => include_str!("../../assets/templates/notification.txt"),
+        NoticeKind::DataSupply => include_str!("../../assets/templates/data-supply.txt"),
+        NoticeKind::FullReport => include_str!("../../assets/templates/full-report.txt"),
+        NoticeKind::Update => include_str!("../../assets/templates/update.txt"),
+    }
+}
+
+/// The file name of a kind's template, e.g. `notification.txt`.
+pub fn file_name(kind: NoticeKind) -> String {
+    format!("{}.txt", kind.as_str())
+}
+
+/// The template for `kind`: `<override_dir>/<kind>.txt` when it exists,
+/// otherwise the built-in one. `override_dir` is `<config dir>/templates`.
+pub fn load(kind: NoticeKind, override_dir: Option<&Path>) -> Result<Template, MailError> {
+    let name = file_name(kind);
+    if let Some(dir) = override_dir {
+        let path = dir.join(&name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => return parse(&text, &path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(MailError::io(path, e)),
+        }
+    }
+    parse(builtin(kind), &format!("built-in:{name}"))
+}
+
+/// Parses and checks template text; `source` names it in errors.
+pub fn parse(text: &str, source: &str) -> Result<Template, MailError> {
+    let text = text.replace("\r\n", "\n");
+    let err = |line: usize, message: String| MailError::Template {
+        file: source.to_string(),
+        line,
+        message,
+    };
+    let (first, rest) = text.split_once('\n').unwrap_or((text.as_str(), ""));
+    let subject = first
+        .strip_prefix("Subject:")
+        .ok_or_else(|| err(1, "the first line must be 'Subject: ...'".into()))?
+        .trim()
+        .to_string();
+    let rest = match rest.split_once('\n') {
+        Some((blank, body)) if blank.trim().is_empty() => body,
+        None if rest.trim().is_empty() => "",
+        _ => return Err(err(2, "the second line must be blank".into())),
+    };
+    let template = Template {
+        source: source.to_string(),
+        subject,
+        body: rest.to_string(),
+    };
+    // Check every placeholder now, with its line.
+    scan(&template.subject, |name| {
+        check_name(name).map_err(|m| err(1, m))
+    })?;
+    for (i, line) in template.body.lines().enumerate() {
+        scan(line, |name| check_name(name).map_err(|m| err(3 + i, m)))?;
+    }
+    Ok(template)
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    if FIELDS.contains(&name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown field {{{name}}}; known fields: {}",
+            FIELDS.join(", ")
+        ))
+    }
+}
+
+/// Walks `text`, calling `on_field` for each `{name}`; returns the text with
+/// each field replaced by what `on_field` returns.
+fn scan(
+    text: &str,
+    mut on_field: impl FnMut(&str) -> Result<(), MailError>,
+) -> Result<(), MailError> {
+    substitute(text, |name| on_field(name).map(|()| String::new())).map(|_| ())
+}
+
+fn substitute(
+    text: &str,
+    mut value: impl FnMut(&str) -> Result<String, MailError>,
+) -> Result<String, MailError> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find(['{', '}']) {
+        out.push_str(&rest[..pos]);
+        let tail = &rest[pos..];
+        if let Some(after) = tail.strip_prefix("{{") {
+            out.push('{');
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("}}") {
+            out.push('}');
+            rest = after;
+        } else if tail.starts_with('{') {
+            match tail.find('}') {
+                Some(end) => {
+                    out.push_str(&value(tail[1..end].trim())?);
+                    rest = &tail[end + 1..];
+                }
+                None => {
+                    out.push_str(tail);
+                    rest = "";
+                }
+            }
+        } else {
+            out.push('}');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+impl Template {
+    /// Fills the fields in; returns `(subject, body)`. Fields missing from
+    /// `fields` render as empty text.
+    pub fn render(
+        &self,
+        fields: &BTreeMap<&'static str, String>,
+    ) -> Result<(String, String), MailError> {
+        let get = |name: &str| -> Result<String, MailError> {
+            Ok(fields.get(name).cloned().unwrap_or_default())
+        };
+        let subject = substitute(&self.subject, get)?;
+        let body = substitute(&self.body, get)?;
+        Ok((subject, tidy_body(&body)))
+    }
+}
+
+/// Trailing spaces removed, runs of more than two blank lines folded, and a
+/// single final newline.
+fn tidy_body(body: &str) -> String {
+    let mut out = String::new();
+    let mut blanks = 0;
+    for line in body.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blanks += 1;
+            if blanks > 1 {
+                continue;
+            }
+        } else {
+            blanks = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    let trimmed = out.trim_end().to_string();
+    format!("{trimmed}\n")
+}
+
+/// A time as the responder and the recipient read it, in `tz`.
+pub fn show_time(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz)
+        .format("%a %-d %b %Y %H:%M %Z")
+        .to_string()
+}
+
+/// "actual breach", "potential breach", "attempted breach".
+pub fn kind_words(kind: BreachKind) -> &'static str {
+    match kind {
+        BreachKind::Breach => "actual breach",
+        BreachKind::Potential => "potential breach",
+        BreachKind::Attempted => "attempted breach",
+    }
+}
+
+fn bullets(items: impl IntoIterator<Item = String>, empty: &str) -> String {
+    let lines: Vec<String> = items
+        .into_iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| format!("  - {}", s.trim()))
+        .collect();
+    if lines.is_empty() {
+        format!("  {empty}")
+    } else {
+        lines.join("\n")
+    }
+}
+
+fn indent(text: &str, empty: &str) -> String {
+    let text = text.trim();
+    if text.is_empty() {
+        return format!("  {empty}");
+    }
+    text.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What the 8.2.1 (f) report still lacks; shown to the responder before they
+/// confirm and listed in the report itself.
+pub fn missing_for_report(incident: &Incident) -> Vec<String> {
+    let mut missing = Vec::new();
+    if incident.notification.made_at.is_none() {
+        missing.push("the 8.1 notification is not recorded as made".to_string());
+    }
+    if !incident.root_cause.is_recorded() {
+        missing.push("no root cause recorded (category and component)".to_string());
+    }
+    if incident.root_cause.analysis.trim().is_empty() {
+        missing.push("no root-cause analysis written".to_string());
+    }
+    if incident.root_cause.prevention_actions.is_empty() {
+        missing.push("no actions to prevent a repeat".to_string());
+    }
+    if incident.mitigation.description.trim().is_empty() {
+        missing.push("no mitigation described (8.2.1 (c))".to_string());
+    } else if !incident.mitigation.tested {
+        missing.push("the mitigation has not been tested".to_string());
+    }
+    for r in &incident.data_requests {
+        if r.status == RequestStatus::Open {
+            missing.push(format!(
+                "data request {} from {} is still open: {}",
+                r.id,
+                requester_label(r.requester),
+                r.what.trim()
+            ));
+        }
+    }
+    missing
+}
+
+fn requester_label(r: Requester) -> &'static str {
+    match r {
+        Requester::Client => "the Client",
+        Requester::GovCertUk => "GovCertUK",
+        Requester::Other => "another party",
+    }
+}
+
+/// Extra values a notice needs beyond the incident record.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    pub responder_name: String,
+    pub responder_email: String,
+    pub first_actions: String,
+    pub delay_reason: Option<String>,
+    pub request_id: Option<String>,
+    pub message: String,
+    pub attachment_names: Vec<String>,
+}
+
+/// The values of every field in [`FIELDS`] for `incident`.
+pub fn fields(
+    incident: &Incident,
+    extras: &Extras,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> BTreeMap<&'static str, String> {
+    let mut f: BTreeMap<&'static str, String> = BTreeMap::new();
+    let time = |t: DateTime<Utc>| show_time(t, tz);
+    let opt_time = |t: Option<DateTime<Utc>>| t.map(time).unwrap_or_else(|| "not yet".into());
+    f.insert("incident.id", incident.id.clone());
+    f.insert("incident.title", incident.title.clone());
+    f.insert(
+        "incident.summary",
+        indent(&incident.summary, "(no summary yet)"),
+    );
+    f.insert("incident.severity", incident.severity.to_string());
+    f.insert("kind", kind_words(incident.kind).to_string());
+    f.insert("identified_at", time(incident.identified_at));
+    f.insert("logged_at", time(incident.logged_at));
+    f.insert("notification.due_at", time(incident.notification.due_at));
+    f.insert(
+        "notification.made_at",
+        opt_time(incident.notification.made_at),
+    );
+    f.insert(
+        "assets",
+        bullets(
+            incident.affected_assets.iter().cloned(),
+            "none identified yet",
+        ),
+    );
+    f.insert(
+        "first_actions",
+        indent(&extras.first_actions, "none recorded yet"),
+    );
+    f.insert("responder.name", extras.responder_name.clone());
+    f.insert("responder.email", extras.responder_email.clone());
+    f.insert("our_role", incident.our_role.label().to_string());
+    f.insert(
+        "other_party",
+        incident.our_role.other_party().label().to_string(),
+    );
+    let delay = extras
+        .delay_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    f.insert("delay_reason", delay.unwrap_or("").to_string());
+    f.insert(
+        "delay_note",
+        match delay {
+            Some(reason) => format!(
+                "\nThis notice is later than the 1 hour paragraph 8.1 allows\n\
+                 (it was due {}). Reason for the delay:\n{}\n",
+                time(incident.notification.due_at),
+                indent(reason, "")
+            ),
+            None => String::new(),
+        },
+    );
+    let rc = &incident.root_cause;
+    f.insert(
+        "root_cause.category",
+        rc.category
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "not yet determined".into()),
+    );
+    f.insert(
+        "root_cause.component",
+        if rc.component.trim().is_empty() {
+            "not yet determined".into()
+        } else {
+            rc.component.clone()
+        },
+    );
+    f.insert(
+        "root_cause.analysis",
+        indent(&rc.analysis, "(analysis not yet written)"),
+    );
+    f.insert(
+        "root_cause.prevention",
+        bullets(rc.prevention_actions.iter().cloned(), "none recorded yet"),
+    );
+    let m = &incident.mitigation;
+    f.insert(
+        "mitigation.description",
+        indent(&m.description, "(no mitigation described yet)"),
+    );
+    f.insert(
+        "mitigation.tested",
+        if m.tested {
+            if m.tested_how.trim().is_empty() {
+                "yes".into()
+            } else {
+                format!("yes ({})", m.tested_how.trim())
+            }
+        } else {
+            "no".into()
+        },
+    );
+    f.insert(
+        "data_requests",
+        bullets(
+            incident.data_requests.iter().map(|r| {
+                format!(
+                    "{} from {}: {} ({}, due {})",
+                    r.id,
+                    requester_label(r.requester),
+                    r.what.trim(),
+                    r.status,
+                    time(r.due_at)
+                )
+            }),
+            "none",
+        ),
+    );
+    let request = extras.request_id.as_deref().and_then(|id| {
+        incident
+            .data_requests
+            .iter()
+            .find(|r| r.id.eq_ignore_ascii_case(id.trim()))
+    });
+    if let Some(r) = request {
+        f.insert("request.id", r.id.clone());
+        let who = match r.requester {
+            Requester::Other => "you".to_string(),
+            other => requester_label(other).to_string(),
+        };
+        let who = if r.requester_name.trim().is_empty() {
+            who
+        } else {
+            format!("{} ({})", r.requester_name.trim(), who)
+        };
+        f.insert("request.requester", who);
+        f.insert("request.what", indent(&r.what, ""));
+        f.insert("request.received_at", time(r.received_at));
+        f.insert("request.due_at", time(r.due_at));
+    }
+    f.insert(
+        "attachments",
+        bullets(extras.attachment_names.iter().cloned(), "nothing attached"),
+    );
+    f.insert(
+        "missing",
+        bullets(missing_for_report(incident), "nothing outstanding"),
+    );
+    f.insert("message", extras.message.trim().to_string());
+    f.insert("now", time(now));
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_templates_parse() {
+        for kind in NoticeKind::ALL {
+            let t = load(*kind, None).expect("built-in template parses");
+            assert!(!t.subject.is_empty());
+        }
+    }
+
+    #[test]
+    fn unknown_field_names_file_and_line() {
+        let err = parse(
+            "Subject: {incident.id}\n\nHello\n{incident.titel}\n",
+            "x.txt",
+        )
+        .expect_err("unknown field");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("x.txt:4: unknown field {incident.titel}"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn override_dir_wins() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("update.txt"),
+            "Subject: Custom {incident.id}\n\nBody {{x}}\n",
+        )
+        .expect("write");
+        let t = load(NoticeKind::Update, Some(dir.path())).expect("load");
+        assert_eq!(t.subject, "Custom {incident.id}");
+        let mut f = BTreeMap::new();
+        f.insert("incident.id", "INC-1".to_string());
+        let (s, b) = t.render(&f).expect("render");
+        assert_eq!(s, "Custom INC-1");
+        assert_eq!(b, "Body {x}\n");
+    }
+}
