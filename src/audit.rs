@@ -30,7 +30,7 @@
 //! rewrite it wholesale (or drop entries from the end) and recompute every
 //! hash; keep copies of [`VerifyReport::last_hash`] elsewhere to detect that.
 
-use crate::store::{ensure_private_dir, random_hex, sync_dir};
+use crate::durable::{FILE_MODE, ensure_private_dir, replace_file, sync_dir};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -46,7 +46,6 @@ pub const MIN_RETENTION_DAYS: u32 = 183;
 const AUDIT_DIR: &str = "audit";
 const LOG_FILE: &str = "audit-log.toml";
 const LOCK_FILE: &str = "audit.lock";
-const FILE_MODE: u32 = 0o600;
 const HEADER: &str = "[[entry]]";
 const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const TAIL_WINDOW: u64 = 64 * 1024;
@@ -844,29 +843,8 @@ impl AuditLog {
         );
         content.push_str(&self.block_text(&raw)?);
 
-        let tmp = self.dir.join(format!(
-            ".{LOG_FILE}.tmp-{}-{}",
-            std::process::id(),
-            random_hex()
-        ));
-        let written = (|| {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(FILE_MODE)
-                .open(&tmp)
-                .map_err(self.io("create", &tmp))?;
-            file.write_all(content.as_bytes())
-                .map_err(self.io("write", &tmp))?;
-            file.sync_all().map_err(self.io("sync", &tmp))?;
-            drop(file);
-            fs::rename(&tmp, &self.file).map_err(self.io("replace", &self.file))
-        })();
-        if written.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        written?;
-        sync_dir(&self.dir).map_err(self.io("sync directory", &self.dir))?;
+        replace_file(&self.dir, LOG_FILE, content.as_bytes())
+            .map_err(self.io("replace", &self.file))?;
         let anchor = last_pruned.hash.clone();
         Ok(PruneReport {
             pruned: count as u64,

@@ -57,6 +57,35 @@ pub enum Command {
     /// in-person, records a notification already made; otherwise sends the
     /// notice by email.
     Notify(NotifyArgs),
+    /// Send the 8.2.1 (f) full-details report with the root-cause analysis
+    /// (the incident as Markdown attached). Lists what is still missing first.
+    Report {
+        id: String,
+        /// Send without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Supply the data of an 8.2.1 (e) request by email, files attached.
+    Supply {
+        id: String,
+        request: String,
+        /// A file to attach (repeat, or give several).
+        #[arg(long = "attach", required = true, num_args = 1..)]
+        attach: Vec<PathBuf>,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Send a free-form update to the other party.
+    Update {
+        id: String,
+        #[arg(long)]
+        message: String,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Notices waiting to be sent, and retrying them.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Paragraph 8.2.1 (e) data requests.
     #[command(subcommand)]
     Request(RequestCommand),
@@ -209,6 +238,9 @@ pub struct NotifyArgs {
     /// Why the notification was after its 1-hour deadline.
     #[arg(long)]
     pub delay_reason: Option<String>,
+    /// For an email notification: what has been done so far.
+    #[arg(long, default_value = "")]
+    pub first_actions: String,
     /// Send without asking.
     #[arg(long)]
     pub yes: bool,
@@ -296,6 +328,14 @@ pub struct StepArgs {
     pub note: Option<String>,
     #[arg(long)]
     pub evidence_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Every notice in the outbox: pending ones with their last error, and sent ones.
+    List,
+    /// Try pending notices now (one, or all of them).
+    Retry { id: Option<String> },
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,7 +3,8 @@
 
 use crate::cli::{
     AuditCommand, Cli, Command, ConfigCommand, EditArgs, ExportFormat, ListFormat, MitigationArgs,
-    NewArgs, NotifyArgs, PlaybookCommand, RequestCommand, RootCauseArgs, ShowFormat, StepArgs,
+    NewArgs, NotifyArgs, OutboxCommand, PlaybookCommand, RequestCommand, RootCauseArgs, ShowFormat,
+    StepArgs,
 };
 use crate::config::{Config, MIN_AUDIT_RETENTION_DAYS};
 use crate::desk::{Changed, Desk, Edit, EvidenceCheck, MitigationInput, NotificationInput};
@@ -122,6 +123,20 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
         Command::Show { id, format } => show(&setup, &id, format, now, out),
         Command::Edit(args) => edit(&setup, args, now, out),
         Command::Notify(args) => notify(&setup, args, now, out),
+        Command::Report { id, yes } => crate::mailcli::report(&setup, &id, yes, now, out),
+        Command::Supply {
+            id,
+            request,
+            attach,
+            yes,
+        } => crate::mailcli::supply(&setup, &id, &request, attach, yes, now, out),
+        Command::Update { id, message, yes } => {
+            crate::mailcli::update(&setup, &id, &message, yes, now, out)
+        }
+        Command::Outbox(OutboxCommand::List) => crate::mailcli::outbox_list(&setup, now, out),
+        Command::Outbox(OutboxCommand::Retry { id }) => {
+            crate::mailcli::outbox_retry(&setup, id.as_deref(), now, out)
+        }
         Command::Request(cmd) => request(&setup, cmd, now, out),
         Command::RootCause(args) => root_cause(&setup, args, now, out),
         Command::Mitigation(args) => mitigation(&setup, args, now, out),
@@ -747,14 +762,10 @@ fn config(setup: &Setup, cmd: ConfigCommand, out: &mut impl Write) -> Result<()>
                 );
             }
             if let Some(dir) = path.parent() {
-                use std::os::unix::fs::DirBuilderExt;
-                std::fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(dir)
+                crate::durable::ensure_private_dir(dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
             }
-            write_private(path, crate::config::EXAMPLE.as_bytes())
+            crate::durable::create_private_file(path, crate::config::EXAMPLE.as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
             writeln!(out, "wrote {}", path.display())?;
             Ok(())

@@ -16,6 +16,7 @@ use crate::domain::incident::{
 };
 use crate::domain::playbook::{RecordField, apply_playbooks, refresh_due_times, waiting_on};
 use crate::domain::summary::IncidentSummary;
+use crate::mail::{Delivery, Notice, NoticeKind};
 use crate::playbooks::PlaybookSet;
 use crate::store::{LoadReport, Store, StoreError, UpdateError};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -869,6 +870,112 @@ impl Desk {
             incident.log(now, &actor, EntryKind::Change, text.clone());
             Ok(text)
         })
+    }
+}
+
+impl Desk {
+    /// Records a notice the mail server accepted, in the incident and the
+    /// audit log: the 8.1 notification (made at the acceptance time), a data
+    /// request supplied, the 8.2.1 (f) report sent, or an update.
+    pub fn record_sent_notice(
+        &self,
+        delivery: &Delivery,
+        notice: &Notice,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        let to = delivery.to.join(", ");
+        let already_notified = self
+            .load(&delivery.incident_id)?
+            .notification
+            .made_at
+            .is_some();
+        let changed = match delivery.kind {
+            NoticeKind::Notification if !already_notified => self.record_notification(
+                &delivery.incident_id,
+                NotificationInput {
+                    at: delivery.accepted_at.min(now),
+                    channel: Channel::Email,
+                    recipient: to.clone(),
+                    reference: Some(delivery.message_id.clone()),
+                    server_reply: Some(delivery.reply.clone()),
+                    delay_reason: notice.delay_reason.clone(),
+                },
+                now,
+            )?,
+            NoticeKind::DataSupply => {
+                let request = delivery.request_id.clone().unwrap_or_default();
+                let actor = self.actor.clone();
+                let attachments: Vec<Evidence> = notice
+                    .attachments
+                    .iter()
+                    .map(|a| Evidence {
+                        added_at: now,
+                        added_by: actor.clone(),
+                        note: Some(format!("sent as {}", a.file_name)),
+                        path: Some(a.path.display().to_string()),
+                        size: Some(a.size),
+                        sha256: Some(a.sha256.clone()),
+                    })
+                    .collect();
+                self.change(&delivery.incident_id, now, "request.supplied", |incident| {
+                    let incident_id = incident.id.clone();
+                    let r = incident.request_mut(&request).ok_or_else(|| {
+                        refused(format!("{incident_id} has no data request '{request}'"))
+                    })?;
+                    if r.status == RequestStatus::Open {
+                        r.status = RequestStatus::Supplied;
+                        r.supplied_at = Some(delivery.accepted_at);
+                        r.supplied_how = Some(format!("email to {to} ({})", delivery.message_id));
+                        r.no_charge = true;
+                    }
+                    r.attachments.extend(attachments);
+                    let text = format!(
+                        "Data request {} supplied by email to {to}, without charge (Message-ID {})",
+                        r.id, delivery.message_id
+                    );
+                    incident.log(now, &actor, EntryKind::Notice, text.clone());
+                    Ok(text)
+                })?
+            }
+            NoticeKind::FullReport => self.record_report(
+                &delivery.incident_id,
+                delivery.accepted_at,
+                &to,
+                Some(delivery.message_id.clone()),
+                now,
+            )?,
+            NoticeKind::Notification | NoticeKind::Update => {
+                let actor = self.actor.clone();
+                let what = if delivery.kind == NoticeKind::Update {
+                    "Update"
+                } else {
+                    "Further notification"
+                };
+                self.change(&delivery.incident_id, now, "notice.logged", |incident| {
+                    let text = format!(
+                        "{what} sent by email to {to}: {} (Message-ID {})",
+                        notice.subject, delivery.message_id
+                    );
+                    incident.log(now, &actor, EntryKind::Notice, text.clone());
+                    Ok(text)
+                })?
+            }
+        };
+        self.audit.append(
+            now,
+            &self.actor,
+            Some(&delivery.incident_id),
+            "notice.sent",
+            &format!(
+                "{} {} accepted at {} for {to}; Message-ID {}; server said: {}",
+                delivery.kind.as_str(),
+                delivery.id,
+                stamp(delivery.accepted_at),
+                delivery.message_id,
+                delivery.reply
+            ),
+        )?;
+        Ok(changed)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod desk;
 pub mod domain;
+pub mod durable;
 pub mod export;
 pub mod mail;
 pub mod mailcli;

@@ -1,18 +1,338 @@
-//! TEMPORARY until the mailer lands.
+//! Sending notices from the command line: compose, show the exact message,
+//! confirm (or `--yes`), queue durably in the outbox, deliver, and record the
+//! acceptance in the incident and the audit log.
+
 use crate::cli::NotifyArgs;
 use crate::commands::Setup;
+use crate::config::Smtp;
+use crate::desk::Desk;
+use crate::domain::incident::Incident;
+use crate::mail::outbox::{self, NoticeState};
+use crate::mail::template::missing_for_report;
+use crate::mail::{Draft, Notice, NoticeKind, compose, render_preview};
+use crate::present::local;
+use crate::text::one_line;
+use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
-use std::io::Write;
-pub fn notify(
-    _s: &Setup,
-    _a: &NotifyArgs,
-    _now: DateTime<Utc>,
-    _o: &mut impl Write,
-) -> anyhow::Result<()> {
-    anyhow::bail!(
-        "sending by email is not built yet: record a phone or in-person notification with --channel"
-    )
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+fn smtp(setup: &Setup) -> Result<&Smtp> {
+    setup.config.smtp.as_ref().ok_or_else(|| {
+        anyhow!(
+            "no [smtp] section in {}: add one (breachdesk config init shows an example), or record a phone or in-person notification with --channel",
+            setup.config_path.display()
+        )
+    })
 }
-pub fn check_connection(_s: &Setup, _o: &mut impl Write) -> anyhow::Result<()> {
+
+fn templates_dir(setup: &Setup) -> Option<PathBuf> {
+    setup.config_path.parent().map(|d| d.join("templates"))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Asks on the terminal; without one, `--yes` is required.
+fn confirm(question: &str, yes: bool) -> Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "not sent: standard input is not a terminal, so nobody can confirm; add --yes to send"
+        );
+    }
+    eprint!("{question} [y/N] ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// Asks for a line of text on the terminal (for the reason for a delay).
+fn ask(question: &str) -> Result<Option<String>> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    eprint!("{question} ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(Some(line.trim().to_string()).filter(|l| !l.is_empty()))
+}
+
+/// Queues a composed notice and tries it once; on acceptance records it.
+fn send(
+    setup: &Setup,
+    desk: &Desk,
+    notice: Notice,
+    yes: bool,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let smtp = smtp(setup)?;
+    writeln!(out, "{}", render_preview(&notice))?;
+    out.flush()?;
+    if !confirm("Send this notice?", yes)? {
+        writeln!(out, "Not sent; nothing was queued.")?;
+        return Ok(());
+    }
+    let dir = outbox::outbox_dir(&setup.data_dir);
+    let queued = outbox::queue(&dir, notice, now)?;
+    let id = queued.id().to_string();
+    deliver_and_record(desk, &dir, &id, smtp, out)
+}
+
+fn deliver_and_record(
+    desk: &Desk,
+    dir: &Path,
+    id: &str,
+    smtp: &Smtp,
+    out: &mut impl Write,
+) -> Result<()> {
+    let attempt_at = Utc::now();
+    let result = runtime()?.block_on(outbox::deliver(dir, id, smtp, attempt_at));
+    match result {
+        Ok(delivery) => {
+            let notice = outbox::get(dir, id)?.notice;
+            let changed = desk.record_sent_notice(&delivery, &notice, Utc::now())?;
+            writeln!(
+                out,
+                "{}: {} sent to {} at {} (Message-ID {}); server: {}",
+                changed.incident.id,
+                delivery.kind.as_str(),
+                delivery.to.join(", "),
+                local(delivery.accepted_at, desk.tz),
+                delivery.message_id,
+                one_line(&delivery.reply)
+            )?;
+            Ok(())
+        }
+        Err(e) => bail!(
+            "{e}; the notice {id} is kept in the outbox and will be retried (breachdesk outbox retry {id})"
+        ),
+    }
+}
+
+fn load(desk: &Desk, id: &str) -> Result<Incident> {
+    Ok(desk.load(id)?)
+}
+
+/// `breachdesk notify ID` by email: the paragraph 8.1 notification.
+pub fn notify(
+    setup: &Setup,
+    args: &NotifyArgs,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    smtp(setup)?;
+    let desk = setup.desk()?;
+    let incident = load(&desk, &args.id)?;
+    let mut draft = Draft::new(NoticeKind::Notification, &incident, &setup.config)?;
+    draft.first_actions = args.first_actions.clone();
+    if let Some(to) = &args.to {
+        draft.to = vec![to.clone()];
+    }
+    draft.delay_reason = args.delay_reason.clone();
+    if incident.notification.made_at.is_none()
+        && now > incident.notification.due_at
+        && draft.delay_reason.is_none()
+    {
+        draft.delay_reason = ask(&format!(
+            "The notification was due by {}. Reason for the delay:",
+            local(incident.notification.due_at, desk.tz)
+        ))?;
+        if draft.delay_reason.is_none() {
+            bail!(
+                "the notification was due by {}: give the reason for the delay (--delay-reason)",
+                local(incident.notification.due_at, desk.tz)
+            );
+        }
+    }
+    let notice = compose(&draft, templates_dir(setup).as_deref(), desk.tz, now)?;
+    send(setup, &desk, notice, args.yes, now, out)
+}
+
+/// `breachdesk report ID`: the 8.2.1 (f) full-details report.
+pub fn report(
+    setup: &Setup,
+    id: &str,
+    yes: bool,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    smtp(setup)?;
+    let desk = setup.desk()?;
+    let incident = load(&desk, id)?;
+    let missing = missing_for_report(&incident);
+    if !missing.is_empty() {
+        writeln!(out, "Still missing from this report:")?;
+        for m in &missing {
+            writeln!(out, "  - {m}")?;
+        }
+        writeln!(out)?;
+    }
+    // The incident as Markdown, attached; written privately beside the outbox.
+    let exports = setup.data_dir.join("exports");
+    crate::durable::ensure_private_dir(&exports)
+        .with_context(|| format!("cannot create {}", exports.display()))?;
+    let markdown = exports.join(format!(
+        "{}-{}.md",
+        incident.id,
+        now.format("%Y%m%dT%H%M%SZ")
+    ));
+    crate::durable::create_private_file(
+        &markdown,
+        crate::export::markdown(&incident, desk.tz, now).as_bytes(),
+    )
+    .with_context(|| format!("cannot write {}", markdown.display()))?;
+    let mut draft = Draft::new(NoticeKind::FullReport, &incident, &setup.config)?;
+    draft.attachments = vec![markdown];
+    let notice = compose(&draft, templates_dir(setup).as_deref(), desk.tz, now)?;
+    send(setup, &desk, notice, yes, now, out)
+}
+
+/// `breachdesk supply ID REQUEST --attach FILE...`: 8.2.1 (e) data supply.
+pub fn supply(
+    setup: &Setup,
+    id: &str,
+    request: &str,
+    attach: Vec<PathBuf>,
+    yes: bool,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    smtp(setup)?;
+    let desk = setup.desk()?;
+    let incident = load(&desk, id)?;
+    let draft = Draft::supply(&incident, &setup.config, request, attach)?;
+    let notice = compose(&draft, templates_dir(setup).as_deref(), desk.tz, now)?;
+    send(setup, &desk, notice, yes, now, out)
+}
+
+/// `breachdesk update ID --message TEXT`: a free-form update.
+pub fn update(
+    setup: &Setup,
+    id: &str,
+    message: &str,
+    yes: bool,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    smtp(setup)?;
+    if message.trim().is_empty() {
+        bail!("--message is empty");
+    }
+    let desk = setup.desk()?;
+    let incident = load(&desk, id)?;
+    let mut draft = Draft::new(NoticeKind::Update, &incident, &setup.config)?;
+    draft.message = message.to_string();
+    let notice = compose(&draft, templates_dir(setup).as_deref(), desk.tz, now)?;
+    send(setup, &desk, notice, yes, now, out)
+}
+
+/// `breachdesk outbox list`.
+pub fn outbox_list(setup: &Setup, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
+    let tz = setup.tz()?;
+    let notices = outbox::list(&outbox::outbox_dir(&setup.data_dir))?;
+    if notices.is_empty() {
+        writeln!(out, "The outbox is empty.")?;
+        return Ok(());
+    }
+    for q in notices {
+        let n = &q.notice;
+        match q.state {
+            NoticeState::Pending => {
+                let next = q
+                    .next_attempt_at
+                    .map(|t| {
+                        if t <= now {
+                            "now".to_string()
+                        } else {
+                            local(t, tz)
+                        }
+                    })
+                    .unwrap_or_else(|| "-".into());
+                writeln!(
+                    out,
+                    "PENDING  {}  {}  {}  to {}  attempts {}  next {}{}",
+                    n.id,
+                    n.incident_id,
+                    n.kind.as_str(),
+                    n.to.join(", "),
+                    q.attempts.len(),
+                    next,
+                    q.last_error()
+                        .map(|e| format!("  last error: {}", one_line(e)))
+                        .unwrap_or_default()
+                )?;
+            }
+            NoticeState::Sent => {
+                let sent = q.sent.as_ref();
+                writeln!(
+                    out,
+                    "SENT     {}  {}  {}  to {}  at {}  {}",
+                    n.id,
+                    n.incident_id,
+                    n.kind.as_str(),
+                    n.to.join(", "),
+                    sent.map(|s| local(s.accepted_at, tz)).unwrap_or_default(),
+                    sent.map(|s| one_line(&s.reply)).unwrap_or_default()
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `breachdesk outbox retry [ID]`: try one pending notice, or all, now.
+pub fn outbox_retry(
+    setup: &Setup,
+    id: Option<&str>,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let smtp = smtp(setup)?;
+    let desk = setup.desk()?;
+    let dir = outbox::outbox_dir(&setup.data_dir);
+    let ids: Vec<String> = match id {
+        Some(id) => vec![id.to_string()],
+        None => outbox::pending(&dir)?
+            .iter()
+            .map(|q| q.id().to_string())
+            .collect(),
+    };
+    if ids.is_empty() {
+        writeln!(out, "Nothing is waiting in the outbox.")?;
+        return Ok(());
+    }
+    let mut failed = 0;
+    for id in &ids {
+        outbox::retry_now(&dir, id, now)?;
+        if let Err(e) = deliver_and_record(&desk, &dir, id, smtp, out) {
+            failed += 1;
+            eprintln!("breachdesk: {id}: {e:#}");
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} notices could not be sent", ids.len());
+    }
+    Ok(())
+}
+
+/// `breachdesk config check`: connect to the SMTP server (no mail is sent).
+pub fn check_connection(setup: &Setup, out: &mut impl Write) -> Result<()> {
+    let Some(smtp) = setup.config.smtp.as_ref() else {
+        writeln!(out, "no [smtp] section: email notices are off")?;
+        return Ok(());
+    };
+    let said = runtime()?.block_on(crate::mail::transport::check_connection(smtp))?;
+    writeln!(out, "smtp {}: {}", smtp.host, one_line(&said))?;
     Ok(())
 }

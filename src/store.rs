@@ -30,19 +30,18 @@
 //!   both and left where they are.
 
 use crate::domain::incident::{Incident, SCHEMA_VERSION};
+use crate::durable::{FILE_MODE, ensure_private_dir, replace_file, sync_dir};
 use chrono::Utc;
 use serde::Deserialize;
 use std::fmt;
-use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 const INCIDENTS: &str = "incidents";
 const LOCKS: &str = "locks";
 const QUARANTINE: &str = "quarantine";
-const DIR_MODE: u32 = 0o700;
-const FILE_MODE: u32 = 0o600;
 
 /// Why a store operation failed. Every message is one line and names the file
 /// or directory involved.
@@ -198,45 +197,6 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
         path: path.to_path_buf(),
         source,
     }
-}
-
-/// Creates `dir` (and missing parents) with mode 0700, or tightens an existing
-/// group/world-accessible one to 0700. Returns a warning when it tightened.
-pub(crate) fn ensure_private_dir(dir: &Path) -> io::Result<Option<String>> {
-    match DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir) {
-        Ok(()) => {}
-        Err(e) => return Err(e),
-    }
-    let meta = fs::metadata(dir)?;
-    if !meta.is_dir() {
-        return Err(io::Error::other("exists and is not a directory"));
-    }
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))?;
-        return Ok(Some(format!(
-            "{} was accessible to other users (mode {:o}); tightened to 700",
-            dir.display(),
-            mode
-        )));
-    }
-    Ok(None)
-}
-
-/// `sync_all` on a directory, so a rename or new entry in it is durable.
-pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Random hex for temp-file names.
-pub(crate) fn random_hex() -> String {
-    let mut bytes = [0u8; 8];
-    if getrandom::fill(&mut bytes).is_err() {
-        // Uniqueness also comes from the pid and create_new; this is only a fallback.
-        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or(0);
-        bytes = nanos.to_le_bytes();
-    }
-    hex::encode(bytes)
 }
 
 /// Ids are file names: letters, digits, `-`, `_`; 1..=100 long; not starting with `-`.
@@ -468,31 +428,15 @@ impl Store {
             file: path.clone(),
             message: e.to_string(),
         })?;
-        self.remove_temps(&incident.id);
-        let tmp = self.incidents.join(format!(
-            ".{}.toml.tmp-{}-{}",
-            incident.id,
-            std::process::id(),
-            random_hex()
-        ));
-        let result = (|| {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(FILE_MODE)
-                .open(&tmp)
-                .map_err(io_err("create", &tmp))?;
-            file.write_all(text.as_bytes())
-                .map_err(io_err("write", &tmp))?;
-            file.sync_all().map_err(io_err("sync", &tmp))?;
-            drop(file);
-            fs::rename(&tmp, &path).map_err(io_err("replace", &path))
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result?;
-        sync_dir(&self.incidents).map_err(io_err("sync directory", &self.incidents))
+        // Temp files left by a killed writer are ignored by loading and
+        // removed by `open`; not listing the directory here keeps a save's
+        // cost independent of how many incidents there are.
+        replace_file(
+            &self.incidents,
+            &format!("{}.toml", incident.id),
+            text.as_bytes(),
+        )
+        .map_err(io_err("replace", &path))
     }
 
     fn read_text(&self, id: &str) -> Result<String, StoreError> {

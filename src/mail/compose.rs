@@ -259,18 +259,7 @@ pub fn parse_mailbox(field: &str, value: &str) -> Result<Mailbox, MailError> {
     Ok(mailbox)
 }
 
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    if getrandom::fill(&mut buf).is_err() {
-        // Fall back to the clock; uniqueness still comes from the time + pid.
-        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default() as u128
-            ^ u128::from(std::process::id());
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b = (nanos >> ((i % 16) * 8)) as u8;
-        }
-    }
-    hex::encode(buf)
-}
+use crate::durable::random_hex;
 
 /// A new notice id, e.g. `N-20261128-143201-7f3a9c`.
 pub fn notice_id(now: DateTime<Utc>) -> String {

@@ -42,8 +42,7 @@ use crate::config::Smtp;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Where a notice is.
@@ -176,10 +175,8 @@ fn lock_path(dir: &Path, id: &str) -> PathBuf {
 }
 
 fn make_dir(path: &Path) -> Result<(), MailError> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(path)
+    crate::durable::ensure_private_dir(path)
+        .map(|_| ())
         .map_err(|e| MailError::io(path, e))
 }
 
@@ -190,39 +187,13 @@ fn ensure_dirs(dir: &Path) -> Result<(), MailError> {
 }
 
 fn sync_dir(dir: &Path) -> Result<(), MailError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| MailError::io(dir, e))
+    crate::durable::sync_dir(dir).map_err(|e| MailError::io(dir, e))
 }
 
-/// Writes `bytes` to `dir/name` so that after a crash the file is either the
-/// old one or the complete new one: temp file in the same directory, write,
-/// fsync, rename, fsync the directory. Mode 0600.
-// TODO(lead): replace with the store's shared durable-write helper at merge.
+/// Writes `bytes` to `dir/name` atomically and durably (see
+/// [`crate::durable::replace_file`]).
 fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), MailError> {
-    let tmp = dir.join(format!(
-        ".{name}.tmp-{}-{}",
-        std::process::id(),
-        super::compose::notice_id(Utc::now())
-            .rsplit('-')
-            .next()
-            .unwrap_or("0")
-    ));
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, dir.join(name))
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(MailError::io(dir.join(name), e));
-    }
-    sync_dir(dir)
+    crate::durable::replace_file(dir, name, bytes).map_err(|e| MailError::io(dir.join(name), e))
 }
 
 fn save(dir: &Path, q: &QueuedNotice) -> Result<(), MailError> {
