@@ -2,7 +2,6 @@
 //! loopback port (STARTTLS with a test CA, AUTH), and the incident record and
 //! audit log read back from disk.
 
-#[allow(dead_code)]
 #[path = "support/smtp_server.rs"]
 mod smtp_server;
 
