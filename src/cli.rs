@@ -169,6 +169,19 @@ pub enum Command {
     /// The config file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Fill the data directory with realistic demo incidents (refuses one
+    /// that already holds records unless --force).
+    Demo {
+        #[arg(long, default_value_t = 25)]
+        incidents: usize,
+        /// How many stay open (default: one in fifty, at least six).
+        #[arg(long)]
+        open: Option<usize>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -217,6 +217,36 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
             Ok(())
         }
         Command::Config(cmd) => config(&setup, cmd, out),
+        Command::Demo {
+            incidents,
+            open,
+            seed,
+            force,
+        } => {
+            if incidents > 100_000 {
+                bail!("--incidents {incidents}: at most 100000");
+            }
+            let mut plan = crate::demo::DemoPlan::new(incidents, seed);
+            if let Some(open) = open {
+                if open > incidents {
+                    bail!("--open {open} is more than --incidents {incidents}");
+                }
+                plan.open = open;
+            }
+            let desk = setup.desk()?;
+            let report = crate::demo::generate(&desk, plan, force, now)?;
+            writeln!(
+                out,
+                "{}: {} demo incidents ({} open, {} closed, {} repeat root causes). Open the console with: breachdesk --data-dir {}",
+                setup.data_dir.display(),
+                report.open + report.closed,
+                report.open,
+                report.closed,
+                report.repeats,
+                setup.data_dir.display()
+            )?;
+            Ok(())
+        }
     }
 }
 

@@ -140,13 +140,12 @@ impl Desk {
         self.store.load_all()
     }
 
-    /// What the board and `list` show: a summary of every incident, and the
-    /// problems with records that would not load (already quarantined).
+    /// What the board and `list` show: a summary of every incident (from the
+    /// summary index where it is fresh), and the problems with records that
+    /// would not load (already quarantined).
     pub fn summaries(&self) -> (Vec<IncidentSummary>, Vec<String>) {
-        let report = self.store.load_all();
-        let summaries = report.incidents.iter().map(IncidentSummary::of).collect();
-        let problems = report.problems.iter().map(|p| p.to_string()).collect();
-        (summaries, problems)
+        let found = crate::index::summaries(&self.store);
+        (found.summaries, found.problems)
     }
 
     /// One incident, by id or a unique part of it.
