@@ -115,9 +115,10 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
         let notified = match s.notified_at {
             Some(at) if at <= s.notification_due_at => Line::styled("notified ✓", app.theme.ok()),
             Some(_) => Line::styled("notified late", app.theme.danger()),
+            None if s.notification_due_at < now => Line::styled("NOT NOTIFIED", app.theme.alarm()),
             None => {
                 let (text, style) = countdown(app, s.notification_due_at, now);
-                Line::styled(format!("notify {text}"), style)
+                Line::styled(format!("notify in {text}"), style)
             }
         };
         let next = s.next_action.as_ref().map_or_else(

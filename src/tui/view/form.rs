@@ -93,7 +93,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         ));
     } else {
         lines.push(Line::styled(
-            "Enter saves · Tab next field · Esc cancels · F1 help",
+            if form.focused_is_multiline() {
+                "Enter new line · Ctrl+S saves · Tab next field · Esc cancels · F1 help"
+            } else {
+                "Enter saves · Tab next field · Esc cancels · F1 help"
+            },
             app.theme.dim(),
         ));
     }

@@ -30,8 +30,6 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             Span::raw("set a yes/no field; other keys type into the field"),
         ]));
     }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(" any key closes this help", app.theme.dim()));
     let height = (lines.len() as u16 + 2).min(area.height);
     let popup = area.centered(
         Constraint::Length(70.min(area.width)),
@@ -42,6 +40,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Paragraph::new(lines).block(
             Block::bordered()
                 .title(title)
+                .title_bottom(Line::styled(" any key closes this help ", app.theme.dim()))
                 .border_style(app.theme.focus_border()),
         ),
         popup,

@@ -231,6 +231,12 @@ fn steps(
         Constraint::Fill(1),
         Constraint::Length(5),
     ]));
+    let id_width = incident
+        .steps
+        .iter()
+        .map(|s| s.id.chars().count())
+        .max()
+        .unwrap_or(0);
     let items: Vec<ListItem> = incident
         .steps
         .iter()
@@ -238,7 +244,7 @@ fn steps(
             let applies = step.applies(incident);
             let mut spans = vec![
                 Span::raw(format!("{} ", status_mark(step.status))),
-                Span::styled(format!("{:<8} ", safe(&step.id)), app.theme.key()),
+                Span::styled(format!("{:<id_width$} ", safe(&step.id)), app.theme.key()),
                 Span::raw(safe(&step.title)),
             ];
             if !applies {

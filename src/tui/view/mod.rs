@@ -82,23 +82,9 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
         }
         spans.push(Span::styled(binding.label, app.theme.key()));
         spans.push(Span::raw(" "));
-        spans.push(Span::styled(short(binding.desc), app.theme.dim()));
+        spans.push(Span::styled(binding.footer, app.theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-/// The first words of a description, for the footer.
-fn short(desc: &str) -> &str {
-    let cut = desc.find([' ', ':', '(']).unwrap_or(desc.len());
-    let first = &desc[..cut];
-    // Keep a second word when the first is a bare verb ("log a ...").
-    match first {
-        "log" | "record" | "add" | "open" => desc
-            .match_indices(' ')
-            .nth(2)
-            .map_or(desc, |(i, _)| &desc[..i]),
-        _ => first,
-    }
 }
 
 fn render_warnings(app: &App, frame: &mut Frame, area: Rect) {
