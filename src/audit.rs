@@ -606,10 +606,11 @@ impl AuditLog {
                 let block = &tail[p..];
                 // With no multi-line string after it, this header cannot sit
                 // inside one, so it is the real last block.
-                if !block.contains("\"\"\"") && !block.contains("'''") {
-                    if let Ok(raw) = parse_block(block) {
-                        return Ok((raw.seq, raw.hash, ends_nl));
-                    }
+                if !block.contains("\"\"\"")
+                    && !block.contains("'''")
+                    && let Ok(raw) = parse_block(block)
+                {
+                    return Ok((raw.seq, raw.hash, ends_nl));
                 }
                 break;
             }

@@ -171,6 +171,7 @@ kebab_enum! {
     EntryKind { Note => "note", Change => "change", Notice => "notice" }
 }
 
+#[allow(clippy::derivable_impls)] // the enum is declared by a macro
 impl Default for IncidentStatus {
     fn default() -> Self {
         IncidentStatus::Open
