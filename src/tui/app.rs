@@ -258,6 +258,10 @@ impl App {
             if ctrl_c {
                 return self.command(Cmd::FormCancel, now);
             }
+            if form.pending.is_some() {
+                // Saving: typing now would change text that is being saved.
+                return Vec::new();
+            }
             if key.code == KeyCode::Enter && form.focused_is_multiline() {
                 form.newline();
                 return Vec::new();
