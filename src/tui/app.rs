@@ -80,6 +80,8 @@ pub struct Board {
     pub filter: String,
     pub filtering: bool,
     pub selected: usize,
+    /// False until the first load from disk has come back.
+    pub loaded: bool,
 }
 
 impl Board {
@@ -173,8 +175,15 @@ impl App {
         {
             app.board.summaries = summaries;
             app.board.problems = problems;
+            app.board.loaded = true;
         }
         app
+    }
+
+    /// The first desk job: load the board off the UI task, so the first
+    /// frame is drawn at once however many incidents there are.
+    pub fn initial_load(&mut self, now: DateTime<Utc>) -> Job {
+        self.job(now, JobKind::LoadBoard)
     }
 
     /// Which key table is in force.
@@ -623,6 +632,7 @@ impl App {
             }) => {
                 self.board.summaries = summaries;
                 self.board.problems = problems;
+                self.board.loaded = true;
                 let len = self.board.visible().len();
                 self.board.selected = self.board.selected.min(len.saturating_sub(1));
                 Vec::new()

@@ -35,7 +35,9 @@ use tokio::sync::mpsc;
 /// responder quits. The terminal is restored on quit, on error and on panic.
 pub fn run_console(setup: &Setup) -> Result<()> {
     let desk = Arc::new(setup.desk()?);
-    let app = App::from_desk(&desk, theme::Theme::from_env());
+    let tz = desk.tz;
+    let other_party = desk.config.contacts.other_party.clone();
+    let app = App::new(tz, theme::Theme::from_env(), other_party);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .max_blocking_threads(4)
@@ -60,6 +62,8 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut app: App, desk: Arc<Desk
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
+    let first = app.initial_load(Utc::now());
+    spawn_job(first, &desk, &tx);
     loop {
         if dirty {
             let now = Utc::now();
@@ -92,15 +96,20 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut app: App, desk: Arc<Desk
         for action in actions {
             dirty = true;
             for job in app.update(action, now) {
-                let desk = Arc::clone(&desk);
-                let tx = tx.clone();
-                tokio::task::spawn_blocking(move || {
-                    let _ = tx.send(job.run(&desk));
-                });
+                spawn_job(job, &desk, &tx);
             }
         }
         if app.quit {
             return Ok(());
         }
     }
+}
+
+/// Runs a desk job on the blocking pool; its result comes back on `tx`.
+fn spawn_job(job: jobs::Job, desk: &Arc<Desk>, tx: &mpsc::UnboundedSender<Action>) {
+    let desk = Arc::clone(desk);
+    let tx = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        let _ = tx.send(job.run(&desk));
+    });
 }

@@ -69,6 +69,13 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
             filter,
         );
     }
+    if !board.loaded {
+        frame.render_widget(
+            Paragraph::new("Loading incidents…").block(Block::bordered().title(" Incidents ")),
+            list,
+        );
+        return;
+    }
     if board.summaries.is_empty() {
         let welcome = vec![
             Line::raw(""),
