@@ -1,0 +1,697 @@
+//! The console's state and the one way it changes: [`App::update`] with an
+//! [`Action`]. Desk work comes out as [`Job`]s for the runtime to run off the
+//! UI task; their results come back as [`Action::Done`].
+
+use crate::desk::Desk;
+use crate::domain::incident::{Incident, IncidentStatus, RequestStatus, StepStatus};
+use crate::domain::summary::IncidentSummary;
+use crate::tui::form::Form;
+use crate::tui::jobs::{Done, Job, JobKind, Outcome};
+use crate::tui::keymap::{self, Cmd, Context};
+use crate::tui::theme::Theme;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Everything that can happen to the console.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// A key press (routed to the focused form/field first).
+    Key(KeyEvent),
+    /// Bracketed paste.
+    Paste(String),
+    /// A command, as a key would give it.
+    Cmd(Cmd),
+    /// The once-a-second clock tick (the clocks are recomputed from `now`).
+    Tick,
+    /// The terminal was resized.
+    Resize,
+    /// A desk job finished.
+    Done(Done),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Board,
+    Incident,
+}
+
+/// The incident screen's panes, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Steps,
+    Timeline,
+    Requests,
+    RootCause,
+    Mitigation,
+    Isms,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 6] = [
+        Pane::Steps,
+        Pane::Timeline,
+        Pane::Requests,
+        Pane::RootCause,
+        Pane::Mitigation,
+        Pane::Isms,
+    ];
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Steps => "Steps",
+            Pane::Timeline => "Timeline",
+            Pane::Requests => "Data requests",
+            Pane::RootCause => "Root cause",
+            Pane::Mitigation => "Mitigation",
+            Pane::Isms => "ISMS (8.3)",
+        }
+    }
+    fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+}
+
+/// The home screen's state.
+#[derive(Debug, Clone, Default)]
+pub struct Board {
+    pub summaries: Vec<IncidentSummary>,
+    pub problems: Vec<String>,
+    pub show_closed: bool,
+    pub filter: String,
+    pub filtering: bool,
+    pub selected: usize,
+    /// False until the first load from disk has come back.
+    pub loaded: bool,
+}
+
+impl Board {
+    /// The rows shown: open ones (and closed if toggled) matching the filter.
+    pub fn visible(&self) -> Vec<&IncidentSummary> {
+        let needle = self.filter.trim().to_lowercase();
+        self.summaries
+            .iter()
+            .filter(|s| self.show_closed || s.status == IncidentStatus::Open)
+            .filter(|s| {
+                needle.is_empty()
+                    || [
+                        s.id.as_str(),
+                        s.title.as_str(),
+                        s.kind.as_str(),
+                        s.severity.as_str(),
+                        s.next_action.as_ref().map_or("", |n| n.title.as_str()),
+                    ]
+                    .iter()
+                    .any(|field| field.to_lowercase().contains(&needle))
+            })
+            .collect()
+    }
+}
+
+/// The incident on screen.
+#[derive(Debug, Clone)]
+pub struct IncidentScreen {
+    pub id: String,
+    pub record: Option<Box<Incident>>,
+    pub pane: Pane,
+    pub step: usize,
+    pub request: usize,
+    pub entry: usize,
+}
+
+/// The status line: the last thing that happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+}
+
+/// The console's state.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub tz: Tz,
+    pub theme: Theme,
+    /// Default recipient for a notification (config `contacts.other_party`).
+    pub other_party: Option<String>,
+    pub screen: Screen,
+    pub board: Board,
+    pub incident: Option<IncidentScreen>,
+    pub form: Option<Form>,
+    pub help: bool,
+    pub status: Option<Status>,
+    /// Loud warnings (repeat root cause) waiting to be acknowledged.
+    pub warnings: Vec<String>,
+    pub quit: bool,
+    /// Jobs sent and not yet done.
+    pub in_flight: usize,
+    next_seq: u64,
+}
+
+impl App {
+    pub fn new(tz: Tz, theme: Theme, other_party: Option<String>) -> App {
+        App {
+            tz,
+            theme,
+            other_party,
+            screen: Screen::Board,
+            board: Board::default(),
+            incident: None,
+            form: None,
+            help: false,
+            status: None,
+            warnings: Vec::new(),
+            quit: false,
+            in_flight: 0,
+            next_seq: 1,
+        }
+    }
+
+    /// An app with the board already loaded from `desk` (for the first frame).
+    pub fn from_desk(desk: &Desk, theme: Theme) -> App {
+        let mut app = App::new(desk.tz, theme, desk.config.contacts.other_party.clone());
+        if let Outcome::Board {
+            summaries,
+            problems,
+        } = crate::tui::jobs::board(desk)
+        {
+            app.board.summaries = summaries;
+            app.board.problems = problems;
+            app.board.loaded = true;
+        }
+        app
+    }
+
+    /// The first desk job: load the board off the UI task, so the first
+    /// frame is drawn at once however many incidents there are.
+    pub fn initial_load(&mut self, now: DateTime<Utc>) -> Job {
+        self.job(now, JobKind::LoadBoard)
+    }
+
+    /// Which key table is in force.
+    pub fn context(&self) -> Context {
+        if self.form.is_some() {
+            Context::Form
+        } else if self.screen == Screen::Board && self.board.filtering {
+            Context::Filter
+        } else if self.screen == Screen::Board {
+            Context::Board
+        } else {
+            Context::Incident
+        }
+    }
+
+    fn job(&mut self, now: DateTime<Utc>, kind: JobKind) -> Job {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.in_flight += 1;
+        Job { seq, now, kind }
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    fn complain(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            error: true,
+        });
+    }
+
+    /// The one way state changes. Returns desk jobs to run off the UI task.
+    pub fn update(&mut self, action: Action, now: DateTime<Utc>) -> Vec<Job> {
+        match action {
+            Action::Key(key) => self.on_key(key, now),
+            Action::Paste(text) => {
+                if let Some(form) = &mut self.form {
+                    form.paste(&text);
+                } else if self.board.filtering {
+                    self.board
+                        .filter
+                        .extend(text.chars().filter(|c| !c.is_control()));
+                }
+                Vec::new()
+            }
+            Action::Cmd(cmd) => self.command(cmd, now),
+            Action::Tick | Action::Resize => Vec::new(),
+            Action::Done(done) => self.on_done(done, now),
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent, now: DateTime<Utc>) -> Vec<Job> {
+        let ctrl_c =
+            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        if self.help {
+            self.help = false;
+            return Vec::new();
+        }
+        if !self.warnings.is_empty() {
+            if matches!(key.code, KeyCode::Enter | KeyCode::Esc) {
+                self.warnings.clear();
+            }
+            return Vec::new();
+        }
+        if let Some(form) = &mut self.form {
+            if form.confirm_discard {
+                match key.code {
+                    KeyCode::Char('y') | KeyCode::Char('Y') => self.form = None,
+                    KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                        form.confirm_discard = false
+                    }
+                    _ => {}
+                }
+                return Vec::new();
+            }
+            if ctrl_c {
+                return self.command(Cmd::FormCancel, now);
+            }
+            if form.pending.is_some() {
+                // Saving: typing now would change text that is being saved.
+                return Vec::new();
+            }
+            if key.code == KeyCode::Enter && form.focused_is_multiline() {
+                form.newline();
+                return Vec::new();
+            }
+            if key.code == KeyCode::Char(' ') && !form.focused_is_text() {
+                form.change_choice(true);
+                return Vec::new();
+            }
+            if let Some(cmd) = keymap::lookup(Context::Form, &key) {
+                if cmd == Cmd::FormChoice {
+                    form.change_choice(key.code == KeyCode::Right);
+                    return Vec::new();
+                }
+                return self.command(cmd, now);
+            }
+            match key.code {
+                KeyCode::Backspace => form.backspace(),
+                KeyCode::Char(c)
+                    if !key
+                        .modifiers
+                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+                        && form.type_char(c) =>
+                {
+                    form.error = None;
+                }
+                _ => {}
+            }
+            return Vec::new();
+        }
+        let context = self.context();
+        if context == Context::Filter {
+            if let Some(cmd) = keymap::lookup(context, &key) {
+                return self.command(cmd, now);
+            }
+            match key.code {
+                KeyCode::Backspace => {
+                    self.board.filter.pop();
+                }
+                KeyCode::Char(c)
+                    if !c.is_control() && !key.modifiers.contains(KeyModifiers::CONTROL) =>
+                {
+                    self.board.filter.push(c);
+                    self.board.selected = 0;
+                }
+                _ => {}
+            }
+            return Vec::new();
+        }
+        match keymap::lookup(context, &key) {
+            Some(cmd) => self.command(cmd, now),
+            None => Vec::new(),
+        }
+    }
+
+    fn open_form(&mut self, form: Form) {
+        self.form = Some(form);
+    }
+
+    fn selected_step(&self) -> Option<String> {
+        let screen = self.incident.as_ref()?;
+        let record = screen.record.as_ref()?;
+        record.steps.get(screen.step).map(|s| s.id.clone())
+    }
+
+    fn step_status(&mut self, status: StepStatus, now: DateTime<Utc>) -> Vec<Job> {
+        let on_steps = self
+            .incident
+            .as_ref()
+            .is_some_and(|s| s.pane == Pane::Steps);
+        if !on_steps {
+            self.complain("Step keys work in the Steps pane (Tab to it)");
+            return Vec::new();
+        }
+        match (self.selected_step(), self.incident.as_ref()) {
+            (Some(step), Some(screen)) => {
+                let id = screen.id.clone();
+                vec![self.job(
+                    now,
+                    JobKind::Step {
+                        id,
+                        step,
+                        status: Some(status),
+                        note: None,
+                    },
+                )]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn move_selection(&mut self, down: bool) {
+        let step = |i: usize, len: usize| {
+            if len == 0 {
+                0
+            } else if down {
+                (i + 1).min(len - 1)
+            } else {
+                i.saturating_sub(1)
+            }
+        };
+        match self.screen {
+            Screen::Board => {
+                let len = self.board.visible().len();
+                self.board.selected = step(self.board.selected, len);
+            }
+            Screen::Incident => {
+                if let Some(screen) = &mut self.incident
+                    && let Some(record) = &screen.record
+                {
+                    match screen.pane {
+                        Pane::Steps => screen.step = step(screen.step, record.steps.len()),
+                        Pane::Requests => {
+                            screen.request = step(screen.request, record.data_requests.len())
+                        }
+                        Pane::Timeline => screen.entry = step(screen.entry, record.timeline.len()),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn record(&self) -> Option<&Incident> {
+        self.incident.as_ref()?.record.as_deref()
+    }
+
+    fn command(&mut self, cmd: Cmd, now: DateTime<Utc>) -> Vec<Job> {
+        match cmd {
+            Cmd::Quit => self.quit = true,
+            Cmd::Help => self.help = true,
+            Cmd::Up => self.move_selection(false),
+            Cmd::Down => self.move_selection(true),
+            Cmd::Back => match self.screen {
+                Screen::Board => {
+                    self.board.filter.clear();
+                    self.board.filtering = false;
+                }
+                Screen::Incident => {
+                    self.screen = Screen::Board;
+                    let job = self.job(now, JobKind::LoadBoard);
+                    return vec![job];
+                }
+            },
+            Cmd::Open => {
+                let id = self
+                    .board
+                    .visible()
+                    .get(self.board.selected)
+                    .map(|s| s.id.clone());
+                if let Some(id) = id {
+                    return self.show_incident(id, None, now);
+                }
+            }
+            Cmd::NewIncident => self.open_form(Form::new_incident()),
+            Cmd::ToggleClosed => {
+                self.board.show_closed = !self.board.show_closed;
+                self.board.selected = 0;
+            }
+            Cmd::Filter => self.board.filtering = true,
+            Cmd::Refresh => {
+                let mut jobs = vec![self.job(now, JobKind::LoadBoard)];
+                if self.screen == Screen::Incident
+                    && let Some(id) = self.incident.as_ref().map(|s| s.id.clone())
+                {
+                    jobs.push(self.job(now, JobKind::LoadIncident(id)));
+                }
+                return jobs;
+            }
+            Cmd::NextPane | Cmd::PrevPane => {
+                if let Some(screen) = &mut self.incident {
+                    let n = Pane::ALL.len();
+                    let i = screen.pane.index();
+                    let i = if cmd == Cmd::NextPane {
+                        (i + 1) % n
+                    } else {
+                        (i + n - 1) % n
+                    };
+                    screen.pane = Pane::ALL[i];
+                }
+            }
+            Cmd::Log => self.open_form(Form::log()),
+            Cmd::AddRequest => self.open_form(Form::add_request()),
+            Cmd::SupplyRequest => {
+                let screen = self.incident.as_ref();
+                let on_requests = screen.is_some_and(|s| s.pane == Pane::Requests);
+                let request = screen.and_then(|s| {
+                    s.record
+                        .as_ref()
+                        .and_then(|r| r.data_requests.get(s.request))
+                        .map(|r| (r.id.clone(), r.status))
+                });
+                match request {
+                    Some((id, RequestStatus::Open)) if on_requests => {
+                        self.open_form(Form::supply(&id))
+                    }
+                    Some((id, status)) if on_requests => {
+                        self.complain(format!("Request {id} is already {status}"))
+                    }
+                    _ => self.complain("Select an open request in the Data requests pane first"),
+                }
+            }
+            Cmd::StepDone => return self.step_status(StepStatus::Done, now),
+            Cmd::StepInProgress => return self.step_status(StepStatus::InProgress, now),
+            Cmd::StepNotApplicable => return self.step_status(StepStatus::NotApplicable, now),
+            Cmd::StepTodo => return self.step_status(StepStatus::Todo, now),
+            Cmd::StepNote => match self.selected_step() {
+                Some(step) => self.open_form(Form::step_note(&step)),
+                None => self.complain("No step selected"),
+            },
+            Cmd::RootCause => {
+                if let Some(form) = self.record().map(Form::root_cause) {
+                    self.open_form(form);
+                }
+            }
+            Cmd::Mitigation => {
+                if let Some(form) = self.record().map(Form::mitigation) {
+                    self.open_form(form);
+                }
+            }
+            Cmd::Isms => {
+                if let Some(form) = self.record().map(Form::isms) {
+                    self.open_form(form);
+                }
+            }
+            Cmd::RecordNotification => {
+                if self
+                    .record()
+                    .is_some_and(|r| r.notification.made_at.is_some())
+                {
+                    self.complain("The notification is already recorded; log any further notice")
+                } else {
+                    let form = Form::notify(self.other_party.as_deref());
+                    self.open_form(form);
+                }
+            }
+            Cmd::SendNoticeByEmail => self.send_notice_by_email(),
+            Cmd::FormSubmit => {
+                if self.board.filtering && self.form.is_none() {
+                    self.board.filtering = false;
+                    return Vec::new();
+                }
+                return self.submit_form(now);
+            }
+            Cmd::FormNext => {
+                if let Some(form) = &mut self.form {
+                    form.next();
+                }
+            }
+            Cmd::FormPrev => {
+                if let Some(form) = &mut self.form {
+                    form.prev();
+                }
+            }
+            Cmd::FormChoice => {
+                if let Some(form) = &mut self.form {
+                    form.change_choice(true);
+                }
+            }
+            Cmd::FormCancel => {
+                if self.board.filtering && self.form.is_none() {
+                    self.board.filtering = false;
+                    self.board.filter.clear();
+                    return Vec::new();
+                }
+                if let Some(form) = &mut self.form {
+                    if form.is_dirty() {
+                        form.confirm_discard = true;
+                    } else {
+                        self.form = None;
+                    }
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// HOOK for the mailer: send the paragraph 8.1 notice by email. The
+    /// mailer is built separately; until it is wired in here (as a job that
+    /// reports back with `Action::Done`), this only says so.
+    pub fn send_notice_by_email(&mut self) {
+        self.complain(
+            "email sending not configured: notify by phone or in person and record it with N",
+        );
+    }
+
+    fn submit_form(&mut self, now: DateTime<Utc>) -> Vec<Job> {
+        let id = self
+            .incident
+            .as_ref()
+            .map(|s| s.id.clone())
+            .unwrap_or_default();
+        let tz = self.tz;
+        let Some(form) = &mut self.form else {
+            return Vec::new();
+        };
+        if form.pending.is_some() {
+            return Vec::new();
+        }
+        match form.job(&id, now, tz) {
+            Ok(kind) => {
+                form.error = None;
+                let job = self.job(now, kind);
+                if let Some(form) = &mut self.form {
+                    form.pending = Some(job.seq);
+                }
+                vec![job]
+            }
+            Err(e) => {
+                form.error = Some(e);
+                Vec::new()
+            }
+        }
+    }
+
+    fn show_incident(
+        &mut self,
+        id: String,
+        record: Option<Box<Incident>>,
+        now: DateTime<Utc>,
+    ) -> Vec<Job> {
+        let loaded = record.is_some();
+        self.incident = Some(IncidentScreen {
+            entry: record
+                .as_ref()
+                .map_or(0, |r| r.timeline.len().saturating_sub(1)),
+            id: id.clone(),
+            record,
+            pane: Pane::Steps,
+            step: 0,
+            request: 0,
+        });
+        self.screen = Screen::Incident;
+        if loaded {
+            Vec::new()
+        } else {
+            vec![self.job(now, JobKind::LoadIncident(id))]
+        }
+    }
+
+    fn on_done(&mut self, done: Done, now: DateTime<Utc>) -> Vec<Job> {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        let for_form = self
+            .form
+            .as_ref()
+            .is_some_and(|f| f.pending == Some(done.seq));
+        match done.result {
+            Err(message) => {
+                if for_form && let Some(form) = &mut self.form {
+                    form.pending = None;
+                    form.error = Some(format!("Not saved: {message}"));
+                } else {
+                    self.complain(format!("Not saved: {message}"));
+                }
+                Vec::new()
+            }
+            Ok(Outcome::Board {
+                summaries,
+                problems,
+            }) => {
+                self.board.summaries = summaries;
+                self.board.problems = problems;
+                self.board.loaded = true;
+                let len = self.board.visible().len();
+                self.board.selected = self.board.selected.min(len.saturating_sub(1));
+                Vec::new()
+            }
+            Ok(Outcome::Incident {
+                incident,
+                warnings,
+                message,
+                opened,
+            }) => {
+                if for_form {
+                    self.form = None;
+                }
+                let saved = message.is_some();
+                if let Some(message) = message {
+                    self.say(message);
+                }
+                self.warnings
+                    .extend(warnings.iter().map(|w| crate::text::one_line(w)));
+                let mut jobs = Vec::new();
+                if opened {
+                    jobs.extend(self.show_incident(incident.id.clone(), Some(incident), now));
+                } else if let Some(screen) = &mut self.incident
+                    && screen.id == incident.id
+                {
+                    let grew = screen
+                        .record
+                        .as_ref()
+                        .is_none_or(|r| r.timeline.len() != incident.timeline.len());
+                    if grew {
+                        screen.entry = incident.timeline.len().saturating_sub(1);
+                    }
+                    screen.step = screen.step.min(incident.steps.len().saturating_sub(1));
+                    screen.request = screen
+                        .request
+                        .min(incident.data_requests.len().saturating_sub(1));
+                    screen.record = Some(incident);
+                }
+                if saved {
+                    jobs.push(self.job(now, JobKind::LoadBoard));
+                }
+                jobs
+            }
+        }
+    }
+}
+
+/// Runs `jobs` (and the jobs their results ask for) on this thread: for
+/// tests and tools that drive the app without a runtime.
+pub fn run_inline(app: &mut App, desk: &Desk, jobs: Vec<Job>, now: DateTime<Utc>) {
+    let mut queue = jobs;
+    while let Some(job) = queue.pop() {
+        let action = job.run(desk);
+        queue.extend(app.update(action, now));
+    }
+}
+
+/// Applies `action` and runs any desk work inline (see [`run_inline`]).
+pub fn dispatch(app: &mut App, desk: &Desk, action: Action, now: DateTime<Utc>) {
+    let jobs = app.update(action, now);
+    run_inline(app, desk, jobs, now);
+}

@@ -1,0 +1,467 @@
+//! Form state: the fields a responder types into, and turning them into a
+//! desk job. No drawing here; see `view/form.rs`.
+
+use crate::desk::{MitigationInput, NotificationInput};
+use crate::domain::incident::{
+    BreachKind, Channel, Incident, NewIncident, Requester, RootCauseCategory, Severity,
+};
+use crate::domain::when::parse_past;
+use crate::tui::jobs::JobKind;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+/// What a form is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormKind {
+    NewIncident,
+    Log,
+    AddRequest,
+    Supply { request: String },
+    RootCause,
+    Mitigation,
+    Isms,
+    Notify,
+    StepNote { step: String },
+}
+
+/// A field's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Text(String),
+    /// Multi-line text: Enter types a new line.
+    Multi(String),
+    Choice {
+        options: Vec<&'static str>,
+        index: usize,
+    },
+    Flag(bool),
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub value: Value,
+    initial: Value,
+}
+
+fn field(label: &'static str, hint: &'static str, value: Value) -> Field {
+    Field {
+        label,
+        hint,
+        initial: value.clone(),
+        value,
+    }
+}
+fn text(label: &'static str, hint: &'static str, initial: &str) -> Field {
+    field(label, hint, Value::Text(initial.to_string()))
+}
+fn choice(label: &'static str, options: Vec<&'static str>, index: usize) -> Field {
+    field(label, "←/→ to change", Value::Choice { options, index })
+}
+fn flag(label: &'static str, on: bool) -> Field {
+    field(label, "Space or y/n", Value::Flag(on))
+}
+
+/// An open form.
+#[derive(Debug, Clone)]
+pub struct Form {
+    pub kind: FormKind,
+    pub title: String,
+    pub fields: Vec<Field>,
+    pub focus: usize,
+    /// The last refusal (bad input or a save error); the text stays.
+    pub error: Option<String>,
+    /// The job in flight for this form, if saving.
+    pub pending: Option<u64>,
+    /// "Discard what you typed?" is showing.
+    pub confirm_discard: bool,
+}
+
+impl Form {
+    fn new(kind: FormKind, title: impl Into<String>, fields: Vec<Field>) -> Form {
+        Form {
+            kind,
+            title: title.into(),
+            fields,
+            focus: 0,
+            error: None,
+            pending: None,
+            confirm_discard: false,
+        }
+    }
+
+    pub fn new_incident() -> Form {
+        let kinds = BreachKind::ALL.iter().map(|k| k.as_str()).collect();
+        let severities = Severity::ALL.iter().map(|s| s.as_str()).collect();
+        let high = Severity::ALL
+            .iter()
+            .position(|s| *s == Severity::High)
+            .unwrap_or(0);
+        Form::new(
+            FormKind::NewIncident,
+            "Open a new incident (8.1: notify within 1 hour)",
+            vec![
+                text("Title", "what happened, in a few words", ""),
+                choice("Kind", kinds, 0),
+                choice("Severity", severities, high),
+                flag("Personal data", false),
+                text("Identified at", "now, 14:05, -20m or RFC 3339", "now"),
+            ],
+        )
+    }
+
+    pub fn log() -> Form {
+        Form::new(
+            FormKind::Log,
+            "Log a timeline entry",
+            vec![text("Entry", "what was done or found", "")],
+        )
+    }
+
+    pub fn add_request() -> Form {
+        let requesters = Requester::ALL.iter().map(|r| r.as_str()).collect();
+        Form::new(
+            FormKind::AddRequest,
+            "Add a data request (8.2.1 e: supply within 2 Working Days)",
+            vec![
+                choice("Requester", requesters, 0),
+                text("Name", "who asked (optional)", ""),
+                text("What", "the data asked for", ""),
+                text("Received at", "now, 14:05, -20m or RFC 3339", "now"),
+            ],
+        )
+    }
+
+    pub fn supply(request: &str) -> Form {
+        Form::new(
+            FormKind::Supply {
+                request: request.to_string(),
+            },
+            format!("Mark data request {request} supplied (free of charge)"),
+            vec![
+                text("Supplied at", "now, 14:05, -20m or RFC 3339", "now"),
+                text("How", "e.g. sftp to the Client's CSR", ""),
+            ],
+        )
+    }
+
+    pub fn root_cause(incident: &Incident) -> Form {
+        let rc = &incident.root_cause;
+        let categories = RootCauseCategory::ALL.iter().map(|c| c.as_str()).collect();
+        let index = rc
+            .category
+            .and_then(|c| RootCauseCategory::ALL.iter().position(|x| *x == c))
+            .unwrap_or(0);
+        Form::new(
+            FormKind::RootCause,
+            "Root cause (8.2.1 d/f; repeats are checked, paragraph 6.5)",
+            vec![
+                choice("Category", categories, index),
+                text(
+                    "Component",
+                    "the asset or component that failed",
+                    &rc.component,
+                ),
+                field(
+                    "Analysis",
+                    "Enter = new line, Ctrl+S saves",
+                    Value::Multi(rc.analysis.clone()),
+                ),
+                text("Prevention", "actions to stop a repeat, separated by ;", ""),
+            ],
+        )
+    }
+
+    pub fn mitigation(incident: &Incident) -> Form {
+        let m = &incident.mitigation;
+        Form::new(
+            FormKind::Mitigation,
+            "Mitigation (8.2.1 c: applied and reasonably tested)",
+            vec![
+                text("What", "the mitigation applied", &m.description),
+                text("Tested how", "how it was tested", &m.tested_how),
+                flag("Tested", m.tested),
+                flag("Affects KPIs", m.affects_kpis),
+                text(
+                    "Relief period",
+                    "KPI relief asked of the Client",
+                    &m.kpi_relief.period,
+                ),
+            ],
+        )
+    }
+
+    pub fn isms(incident: &Incident) -> Form {
+        Form::new(
+            FormKind::Isms,
+            "ISMS change (8.3)",
+            vec![
+                flag("Required", incident.isms_change.required),
+                text(
+                    "Description",
+                    "what must change",
+                    &incident.isms_change.description,
+                ),
+            ],
+        )
+    }
+
+    pub fn notify(recipient: Option<&str>) -> Form {
+        let channels = vec![
+            Channel::Phone.as_str(),
+            Channel::InPerson.as_str(),
+            Channel::Email.as_str(),
+        ];
+        Form::new(
+            FormKind::Notify,
+            "Record the 8.1 notification made",
+            vec![
+                choice("Channel", channels, 0),
+                text("To", "who was told", recipient.unwrap_or("")),
+                text("When", "now, 14:05, -20m or RFC 3339", "now"),
+                text("Reference", "call notes, ticket, Message-ID (optional)", ""),
+                text("Delay reason", "needed if after the deadline", ""),
+            ],
+        )
+    }
+
+    pub fn step_note(step: &str) -> Form {
+        Form::new(
+            FormKind::StepNote {
+                step: step.to_string(),
+            },
+            format!("Add a note to step {step}"),
+            vec![text("Note", "", "")],
+        )
+    }
+
+    /// Whether anything was typed or changed.
+    pub fn is_dirty(&self) -> bool {
+        self.fields.iter().any(|f| f.value != f.initial)
+    }
+
+    pub fn focused(&self) -> Option<&Field> {
+        self.fields.get(self.focus)
+    }
+
+    pub fn focused_is_multiline(&self) -> bool {
+        matches!(self.focused().map(|f| &f.value), Some(Value::Multi(_)))
+    }
+
+    pub fn focused_is_text(&self) -> bool {
+        matches!(
+            self.focused().map(|f| &f.value),
+            Some(Value::Text(_) | Value::Multi(_))
+        )
+    }
+
+    pub fn next(&mut self) {
+        self.focus = (self.focus + 1) % self.fields.len().max(1);
+    }
+
+    pub fn prev(&mut self) {
+        let n = self.fields.len().max(1);
+        self.focus = (self.focus + n - 1) % n;
+    }
+
+    /// Left/Right/Space on a choice or flag.
+    pub fn change_choice(&mut self, forward: bool) {
+        if let Some(f) = self.fields.get_mut(self.focus) {
+            match &mut f.value {
+                Value::Choice { options, index } => {
+                    let n = options.len().max(1);
+                    *index = if forward {
+                        (*index + 1) % n
+                    } else {
+                        (*index + n - 1) % n
+                    };
+                }
+                Value::Flag(on) => *on = !*on,
+                _ => {}
+            }
+        }
+    }
+
+    /// A typed character. Returns whether it was used.
+    pub fn type_char(&mut self, c: char) -> bool {
+        if c.is_control() {
+            return false;
+        }
+        let Some(f) = self.fields.get_mut(self.focus) else {
+            return false;
+        };
+        match &mut f.value {
+            Value::Text(s) | Value::Multi(s) => s.push(c),
+            Value::Flag(on) => match c {
+                'y' | 'Y' => *on = true,
+                'n' | 'N' => *on = false,
+                ' ' => *on = !*on,
+                _ => return false,
+            },
+            Value::Choice { .. } => match c {
+                ' ' => self.change_choice(true),
+                _ => return false,
+            },
+        }
+        true
+    }
+
+    /// Pasted text (bracketed paste): new lines kept only in a multi-line field.
+    pub fn paste(&mut self, pasted: &str) {
+        if let Some(f) = self.fields.get_mut(self.focus) {
+            match &mut f.value {
+                Value::Multi(s) => {
+                    s.extend(pasted.chars().filter(|c| *c == '\n' || !c.is_control()))
+                }
+                Value::Text(s) => s.extend(
+                    pasted
+                        .chars()
+                        .map(|c| if c == '\n' { ' ' } else { c })
+                        .filter(|c| !c.is_control()),
+                ),
+                _ => {}
+            }
+        }
+    }
+
+    pub fn newline(&mut self) {
+        if let Some(Field {
+            value: Value::Multi(s),
+            ..
+        }) = self.fields.get_mut(self.focus)
+        {
+            s.push('\n');
+        }
+    }
+
+    pub fn backspace(&mut self) {
+        if let Some(f) = self.fields.get_mut(self.focus)
+            && let Value::Text(s) | Value::Multi(s) = &mut f.value
+        {
+            s.pop();
+        }
+    }
+
+    fn text_of(&self, label: &str) -> String {
+        self.fields
+            .iter()
+            .find(|f| f.label == label)
+            .map(|f| match &f.value {
+                Value::Text(s) | Value::Multi(s) => s.clone(),
+                Value::Choice { options, index } => {
+                    options.get(*index).copied().unwrap_or("").to_string()
+                }
+                Value::Flag(on) => on.to_string(),
+            })
+            .unwrap_or_default()
+    }
+
+    fn flag_of(&self, label: &str) -> bool {
+        self.fields
+            .iter()
+            .any(|f| f.label == label && f.value == Value::Flag(true))
+    }
+
+    fn parse<T: std::str::FromStr<Err = String>>(&self, label: &str) -> Result<T, String> {
+        self.text_of(label)
+            .parse()
+            .map_err(|e| format!("{label}: {e}"))
+    }
+
+    fn when(&self, label: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc>, String> {
+        parse_past(&self.text_of(label), now, tz).map_err(|e| format!("{label}: {e}"))
+    }
+
+    /// The desk job this form asks for, or why the input is not usable yet.
+    /// `id` is the incident on screen (unused for a new incident).
+    pub fn job(&self, id: &str, now: DateTime<Utc>, tz: Tz) -> Result<JobKind, String> {
+        let id = id.to_string();
+        let nonempty = |label: &str| {
+            let t = self.text_of(label).trim().to_string();
+            if t.is_empty() {
+                Err(format!("{label} is empty"))
+            } else {
+                Ok(t)
+            }
+        };
+        Ok(match &self.kind {
+            FormKind::NewIncident => JobKind::Open(NewIncident {
+                title: nonempty("Title")?,
+                summary: String::new(),
+                kind: self.parse("Kind")?,
+                severity: self.parse("Severity")?,
+                personal_data: self.flag_of("Personal data"),
+                government_data: false,
+                affected_assets: Vec::new(),
+                identified_at: self.when("Identified at", now, tz)?,
+            }),
+            FormKind::Log => JobKind::Log {
+                id,
+                text: nonempty("Entry")?,
+            },
+            FormKind::AddRequest => JobKind::AddRequest {
+                id,
+                requester: self.parse("Requester")?,
+                name: self.text_of("Name"),
+                what: nonempty("What")?,
+                received_at: self.when("Received at", now, tz)?,
+            },
+            FormKind::Supply { request } => JobKind::Supply {
+                id,
+                request: request.clone(),
+                at: self.when("Supplied at", now, tz)?,
+                how: nonempty("How")?,
+            },
+            FormKind::RootCause => JobKind::RootCause {
+                id,
+                category: self.parse("Category")?,
+                component: nonempty("Component")?,
+                analysis: Some(self.text_of("Analysis")),
+                prevention: self
+                    .text_of("Prevention")
+                    .split(';')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+            },
+            FormKind::Mitigation => JobKind::Mitigation {
+                id,
+                input: MitigationInput {
+                    description: Some(self.text_of("What").trim().to_string()),
+                    tested_how: Some(self.text_of("Tested how").trim().to_string()),
+                    tested: Some(self.flag_of("Tested")),
+                    affects_kpis: Some(self.flag_of("Affects KPIs")),
+                    relief_period: Some(self.text_of("Relief period").trim().to_string()),
+                    ..MitigationInput::default()
+                },
+            },
+            FormKind::Isms => JobKind::Isms {
+                id,
+                required: self.flag_of("Required"),
+                description: self.text_of("Description"),
+            },
+            FormKind::Notify => {
+                let reference = self.text_of("Reference").trim().to_string();
+                let delay = self.text_of("Delay reason").trim().to_string();
+                JobKind::Notify {
+                    id,
+                    input: NotificationInput {
+                        at: self.when("When", now, tz)?,
+                        channel: self.parse("Channel")?,
+                        recipient: nonempty("To")?,
+                        reference: (!reference.is_empty()).then_some(reference),
+                        server_reply: None,
+                        delay_reason: (!delay.is_empty()).then_some(delay),
+                    },
+                }
+            }
+            FormKind::StepNote { step } => JobKind::Step {
+                id,
+                step: step.clone(),
+                status: None,
+                note: Some(nonempty("Note")?),
+            },
+        })
+    }
+}

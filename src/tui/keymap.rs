@@ -1,0 +1,400 @@
+//! The keys of every screen, as data. The key handler, the footer and the
+//! `?` help overlay all read these tables, so they cannot drift apart.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// What a key asks for (no payload: typed text goes to the focused field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmd {
+    Quit,
+    Help,
+    Back,
+    Up,
+    Down,
+    Open,
+    NewIncident,
+    ToggleClosed,
+    Filter,
+    Refresh,
+    NextPane,
+    PrevPane,
+    Log,
+    AddRequest,
+    SupplyRequest,
+    StepDone,
+    StepInProgress,
+    StepNotApplicable,
+    StepTodo,
+    StepNote,
+    RootCause,
+    Mitigation,
+    Isms,
+    RecordNotification,
+    SendNoticeByEmail,
+    FormSubmit,
+    FormNext,
+    FormPrev,
+    FormChoice,
+    FormCancel,
+}
+
+/// One key: a code and the modifiers that must be held (Shift is ignored,
+/// since it is already in the character).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key(pub KeyCode, pub KeyModifiers);
+
+const fn k(c: char) -> Key {
+    Key(KeyCode::Char(c), KeyModifiers::NONE)
+}
+const fn ctrl(c: char) -> Key {
+    Key(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+const fn code(c: KeyCode) -> Key {
+    Key(c, KeyModifiers::NONE)
+}
+
+/// A line of the keymap: the keys, how they are written, what they do.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    pub keys: &'static [Key],
+    pub label: &'static str,
+    pub cmd: Cmd,
+    pub desc: &'static str,
+    /// The footer's word for it (the main keys only; empty: help only).
+    pub footer: &'static str,
+}
+
+const fn b(
+    keys: &'static [Key],
+    label: &'static str,
+    cmd: Cmd,
+    desc: &'static str,
+    footer: &'static str,
+) -> Binding {
+    Binding {
+        keys,
+        label,
+        cmd,
+        desc,
+        footer,
+    }
+}
+
+/// Which table is in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    Board,
+    Filter,
+    Incident,
+    Form,
+}
+
+pub const BOARD: &[Binding] = &[
+    b(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Cmd::Open,
+        "open the selected incident",
+        "open",
+    ),
+    b(
+        &[k('n')],
+        "n",
+        Cmd::NewIncident,
+        "open a new incident (starts the 1-hour clock)",
+        "new incident",
+    ),
+    b(
+        &[code(KeyCode::Down), k('j')],
+        "↓/j",
+        Cmd::Down,
+        "next incident",
+        "",
+    ),
+    b(
+        &[code(KeyCode::Up), k('k')],
+        "↑/k",
+        Cmd::Up,
+        "previous incident",
+        "",
+    ),
+    b(&[k('/')], "/", Cmd::Filter, "filter by text", "filter"),
+    b(
+        &[k('c')],
+        "c",
+        Cmd::ToggleClosed,
+        "show or hide closed incidents",
+        "closed",
+    ),
+    b(&[k('r')], "r", Cmd::Refresh, "reload from disk", ""),
+    b(
+        &[code(KeyCode::Esc)],
+        "Esc",
+        Cmd::Back,
+        "clear the filter",
+        "",
+    ),
+    b(
+        &[k('?')],
+        "?",
+        Cmd::Help,
+        "help: every key on this screen",
+        "help",
+    ),
+    b(
+        &[k('q'), ctrl('c')],
+        "q",
+        Cmd::Quit,
+        "quit (everything is already saved)",
+        "quit",
+    ),
+];
+
+pub const FILTER: &[Binding] = &[
+    b(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Cmd::FormSubmit,
+        "keep the filter",
+        "keep",
+    ),
+    b(
+        &[code(KeyCode::Esc)],
+        "Esc",
+        Cmd::FormCancel,
+        "clear the filter",
+        "clear",
+    ),
+    b(&[code(KeyCode::Down)], "↓", Cmd::Down, "next incident", ""),
+    b(&[code(KeyCode::Up)], "↑", Cmd::Up, "previous incident", ""),
+];
+
+pub const INCIDENT: &[Binding] = &[
+    b(
+        &[code(KeyCode::Tab)],
+        "Tab",
+        Cmd::NextPane,
+        "next pane",
+        "pane",
+    ),
+    b(
+        &[code(KeyCode::BackTab)],
+        "S-Tab",
+        Cmd::PrevPane,
+        "previous pane",
+        "",
+    ),
+    b(
+        &[code(KeyCode::Down), k('j')],
+        "↓/j",
+        Cmd::Down,
+        "next item",
+        "",
+    ),
+    b(
+        &[code(KeyCode::Up), k('k')],
+        "↑/k",
+        Cmd::Up,
+        "previous item",
+        "",
+    ),
+    b(&[k('l')], "l", Cmd::Log, "log a timeline entry", "log"),
+    b(
+        &[k('N')],
+        "N",
+        Cmd::RecordNotification,
+        "record the 8.1 notification (phone, in person)",
+        "notified",
+    ),
+    b(
+        &[k('E')],
+        "E",
+        Cmd::SendNoticeByEmail,
+        "send the 8.1 notice by email",
+        "",
+    ),
+    b(&[k('d')], "d", Cmd::StepDone, "step: mark done", ""),
+    b(
+        &[k('w')],
+        "w",
+        Cmd::StepInProgress,
+        "step: mark in progress",
+        "",
+    ),
+    b(
+        &[k('x')],
+        "x",
+        Cmd::StepNotApplicable,
+        "step: mark not applicable",
+        "",
+    ),
+    b(&[k('u')], "u", Cmd::StepTodo, "step: back to to-do", ""),
+    b(&[k('o')], "o", Cmd::StepNote, "step: add a note", ""),
+    b(
+        &[k('a')],
+        "a",
+        Cmd::AddRequest,
+        "add a data request (8.2.1 e)",
+        "request",
+    ),
+    b(
+        &[k('s')],
+        "s",
+        Cmd::SupplyRequest,
+        "data request: mark supplied",
+        "",
+    ),
+    b(
+        &[k('r')],
+        "r",
+        Cmd::RootCause,
+        "record the root cause (8.2.1 d/f)",
+        "root cause",
+    ),
+    b(&[k('m')], "m", Cmd::Mitigation, "mitigation (8.2.1 c)", ""),
+    b(&[k('i')], "i", Cmd::Isms, "ISMS change flag (8.3)", ""),
+    b(
+        &[code(KeyCode::Esc)],
+        "Esc",
+        Cmd::Back,
+        "back to the board",
+        "board",
+    ),
+    b(
+        &[k('?')],
+        "?",
+        Cmd::Help,
+        "help: every key on this screen",
+        "help",
+    ),
+    b(
+        &[k('q'), ctrl('c')],
+        "q",
+        Cmd::Quit,
+        "quit (everything is already saved)",
+        "quit",
+    ),
+];
+
+pub const FORM: &[Binding] = &[
+    b(
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Cmd::FormSubmit,
+        "save (in a multi-line field: new line)",
+        "save",
+    ),
+    b(
+        &[ctrl('s')],
+        "C-s",
+        Cmd::FormSubmit,
+        "save from any field",
+        "save",
+    ),
+    b(
+        &[code(KeyCode::Tab), code(KeyCode::Down)],
+        "Tab/↓",
+        Cmd::FormNext,
+        "next field",
+        "next field",
+    ),
+    b(
+        &[code(KeyCode::BackTab), code(KeyCode::Up)],
+        "S-Tab/↑",
+        Cmd::FormPrev,
+        "previous field",
+        "",
+    ),
+    b(
+        &[code(KeyCode::Left), code(KeyCode::Right)],
+        "←/→/Space",
+        Cmd::FormChoice,
+        "change a choice or yes/no",
+        "change",
+    ),
+    b(
+        &[code(KeyCode::Esc)],
+        "Esc",
+        Cmd::FormCancel,
+        "cancel (asks first if you typed)",
+        "cancel",
+    ),
+    b(
+        &[code(KeyCode::F(1))],
+        "F1",
+        Cmd::Help,
+        "help: every key in this form",
+        "help",
+    ),
+];
+
+/// The table for a context.
+pub fn table(context: Context) -> &'static [Binding] {
+    match context {
+        Context::Board => BOARD,
+        Context::Filter => FILTER,
+        Context::Incident => INCIDENT,
+        Context::Form => FORM,
+    }
+}
+
+fn normalise(key: &KeyEvent) -> Key {
+    let mut mods = key.modifiers;
+    mods.remove(KeyModifiers::SHIFT);
+    Key(key.code, mods)
+}
+
+/// The command a key press asks for in `context`, if any.
+pub fn lookup(context: Context, key: &KeyEvent) -> Option<Cmd> {
+    let key = normalise(key);
+    table(context)
+        .iter()
+        .find(|binding| binding.keys.contains(&key))
+        .map(|binding| binding.cmd)
+}
+
+/// The footer's keys for a context, in table order.
+pub fn footer(context: Context) -> impl Iterator<Item = &'static Binding> {
+    table(context).iter().filter(|b| !b.footer.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_context_has_help_or_escape_and_no_duplicate_keys() {
+        for context in [
+            Context::Board,
+            Context::Filter,
+            Context::Incident,
+            Context::Form,
+        ] {
+            let mut seen = Vec::new();
+            for binding in table(context) {
+                for key in binding.keys {
+                    assert!(!seen.contains(key), "{context:?}: {key:?} bound twice");
+                    seen.push(*key);
+                }
+            }
+            assert!(
+                table(context)
+                    .iter()
+                    .any(|b| b.keys.contains(&code(KeyCode::Esc)))
+            );
+        }
+    }
+
+    #[test]
+    fn shift_is_part_of_the_character() {
+        let key = KeyEvent::new(KeyCode::Char('N'), KeyModifiers::SHIFT);
+        assert_eq!(
+            lookup(Context::Incident, &key),
+            Some(Cmd::RecordNotification)
+        );
+        let key = KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT);
+        assert_eq!(lookup(Context::Incident, &key), Some(Cmd::PrevPane));
+        let key = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(lookup(Context::Form, &key), None, "q types q in a form");
+    }
+}

@@ -1,0 +1,115 @@
+//! The console: a keyboard-driven terminal UI over the [`Desk`].
+//!
+//! - [`app`]: state, the [`app::Action`] enum and `App::update`, the only
+//!   way state changes;
+//! - [`keymap`]: the keys of each screen as data (the footer and `?` help
+//!   are generated from it);
+//! - [`form`]: form fields and turning them into desk jobs;
+//! - [`jobs`]: desk work, run off the UI task, reporting back as actions;
+//! - [`view`]: drawing, pure functions of the state and `now`;
+//! - [`theme`]: the one theme (`NO_COLOR` honoured).
+//!
+//! The loop below is the only place that reads the clock and the terminal.
+
+pub mod app;
+pub mod form;
+pub mod jobs;
+pub mod keymap;
+pub mod theme;
+pub mod view;
+
+use crate::commands::Setup;
+use crate::desk::Desk;
+use anyhow::{Context as _, Result};
+use app::{Action, App};
+use chrono::Utc;
+use futures::StreamExt;
+use ratatui::DefaultTerminal;
+use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Event, EventStream};
+use ratatui::crossterm::execute;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Opens the console on the data directory in `setup` and runs it until the
+/// responder quits. The terminal is restored on quit, on error and on panic.
+pub fn run_console(setup: &Setup) -> Result<()> {
+    let desk = Arc::new(setup.desk()?);
+    let tz = desk.tz;
+    let other_party = desk.config.contacts.other_party.clone();
+    let app = App::new(tz, theme::Theme::from_env(), other_party);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .max_blocking_threads(4)
+        .enable_all()
+        .build()
+        .context("starting the console's runtime")?;
+    // Installs the panic hook that restores the terminal.
+    let mut terminal = ratatui::try_init().context("setting up the terminal")?;
+    let _ = execute!(std::io::stdout(), EnableBracketedPaste);
+    let result = runtime.block_on(event_loop(&mut terminal, app, desk));
+    let _ = execute!(std::io::stdout(), DisableBracketedPaste);
+    ratatui::restore();
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    result
+}
+
+/// One loop over key presses, a 1 s tick and finished desk jobs. Draws only
+/// after something happened; reads the clock once per pass.
+async fn event_loop(terminal: &mut DefaultTerminal, mut app: App, desk: Arc<Desk>) -> Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let first = app.initial_load(Utc::now());
+    spawn_job(first, &desk, &tx);
+    loop {
+        if dirty {
+            let now = Utc::now();
+            terminal.draw(|frame| view::render(&app, now, frame))?;
+            dirty = false;
+        }
+        let mut actions = Vec::new();
+        tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => {
+                    if let Some(key) = event.as_key_press_event() {
+                        actions.push(Action::Key(key));
+                    } else if let Event::Paste(text) = event {
+                        actions.push(Action::Paste(text));
+                    } else if let Event::Resize(..) = event {
+                        actions.push(Action::Resize);
+                    }
+                }
+                Some(Err(e)) => return Err(e).context("reading the terminal"),
+                None => return Ok(()),
+            },
+            _ = tick.tick() => actions.push(Action::Tick),
+            Some(action) = rx.recv() => actions.push(action),
+        }
+        // Drain whatever else is queued, so a burst makes one frame.
+        while let Ok(action) = rx.try_recv() {
+            actions.push(action);
+        }
+        let now = Utc::now();
+        for action in actions {
+            dirty = true;
+            for job in app.update(action, now) {
+                spawn_job(job, &desk, &tx);
+            }
+        }
+        if app.quit {
+            return Ok(());
+        }
+    }
+}
+
+/// Runs a desk job on the blocking pool; its result comes back on `tx`.
+fn spawn_job(job: jobs::Job, desk: &Arc<Desk>, tx: &mpsc::UnboundedSender<Action>) {
+    let desk = Arc::clone(desk);
+    let tx = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        let _ = tx.send(job.run(&desk));
+    });
+}

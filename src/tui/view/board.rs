@@ -1,0 +1,179 @@
+//! The home screen: every open incident, most urgent first.
+
+use super::{countdown, safe};
+use crate::domain::incident::IncidentStatus;
+use crate::tui::app::App;
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
+
+pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
+    let board = &app.board;
+    let problems = board.problems.len().min(3) as u16;
+    let filter_height = u16::from(board.filtering || !board.filter.is_empty());
+    let [title, warn, filter, list] = area.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(problems),
+        Constraint::Length(filter_height),
+        Constraint::Fill(1),
+    ]));
+    let open = board
+        .summaries
+        .iter()
+        .filter(|s| s.status == IncidentStatus::Open)
+        .count();
+    let closed = board.summaries.len() - open;
+    let mut heading = vec![
+        Span::styled("breachdesk", app.theme.title()),
+        Span::raw(format!("  {open} open")),
+    ];
+    heading.push(Span::styled(
+        if board.show_closed {
+            format!(", {closed} closed shown")
+        } else {
+            format!(", {closed} closed hidden (c)")
+        },
+        app.theme.dim(),
+    ));
+    frame.render_widget(Paragraph::new(Line::from(heading)), title);
+    if problems > 0 {
+        let mut lines: Vec<Line> = board
+            .problems
+            .iter()
+            .take(2)
+            .map(|p| Line::styled(format!("⚠ {}", safe(p)), app.theme.warn()))
+            .collect();
+        if board.problems.len() > 2 {
+            lines.push(Line::styled(
+                format!(
+                    "⚠ … and {} more unreadable records (see quarantine/)",
+                    board.problems.len() - 2
+                ),
+                app.theme.warn(),
+            ));
+        }
+        frame.render_widget(Paragraph::new(lines), warn);
+    }
+    if filter_height > 0 {
+        let cursor = if board.filtering { "▏" } else { "" };
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("filter: ", app.theme.key()),
+                Span::styled(
+                    format!("{}{cursor}", safe(&board.filter)),
+                    app.theme.input(),
+                ),
+            ])),
+            filter,
+        );
+    }
+    if !board.loaded {
+        frame.render_widget(
+            Paragraph::new("Loading incidents…").block(Block::bordered().title(" Incidents ")),
+            list,
+        );
+        return;
+    }
+    if board.summaries.is_empty() {
+        let welcome = vec![
+            Line::raw(""),
+            Line::styled("No incidents yet.", app.theme.title()),
+            Line::raw(""),
+            Line::from(vec![
+                Span::raw("Press "),
+                Span::styled("n", app.theme.key()),
+                Span::raw(" to open the first incident. Its 1-hour notification clock"),
+            ]),
+            Line::raw("(paragraph 8.1) starts from the time the breach was identified."),
+            Line::raw(""),
+            Line::from(vec![
+                Span::styled("?", app.theme.key()),
+                Span::raw(" lists every key. Everything is saved as you go."),
+            ]),
+        ];
+        frame.render_widget(
+            Paragraph::new(welcome)
+                .wrap(Wrap { trim: false })
+                .block(Block::bordered().title(" Welcome ")),
+            list,
+        );
+        return;
+    }
+    let visible = board.visible();
+    if visible.is_empty() {
+        let text = if board.filter.is_empty() {
+            "No open incidents. c shows closed ones; n opens a new one."
+        } else {
+            "Nothing matches the filter (Esc clears it)."
+        };
+        frame.render_widget(
+            Paragraph::new(text).block(Block::bordered().title(" Incidents ")),
+            list,
+        );
+        return;
+    }
+    let rows = visible.iter().map(|s| {
+        let (due, due_style) = match s.next_due_at {
+            Some(at) if s.status == IncidentStatus::Open => countdown(app, at, now),
+            _ => (String::new(), app.theme.dim()),
+        };
+        let notified = match s.notified_at {
+            Some(at) if at <= s.notification_due_at => Line::styled("notified ✓", app.theme.ok()),
+            Some(_) => Line::styled("notified late", app.theme.danger()),
+            None if s.notification_due_at < now => Line::styled("NOT NOTIFIED", app.theme.alarm()),
+            None => {
+                let (text, style) = countdown(app, s.notification_due_at, now);
+                Line::styled(format!("notify in {text}"), style)
+            }
+        };
+        let next = s.next_action.as_ref().map_or_else(
+            || "no open steps".to_string(),
+            |n| format!("next: {} {}", safe(&n.step), safe(&n.title)),
+        );
+        let status = if s.status == IncidentStatus::Closed {
+            " (closed)"
+        } else {
+            ""
+        };
+        let title = if s.repeat_root_cause {
+            Line::from(vec![
+                Span::styled("REPEAT ", app.theme.danger()),
+                Span::raw(format!("{}{status}", safe(&s.title))),
+            ])
+        } else {
+            Line::raw(format!("{}{status}", safe(&s.title)))
+        };
+        Row::new(vec![
+            Cell::from(Text::from(vec![
+                Line::raw(safe(&s.id)),
+                Line::styled(format!("{} req open", s.open_requests), app.theme.dim()),
+            ])),
+            Cell::from(Text::from(vec![
+                Line::raw(s.severity.as_str()),
+                Line::styled(s.kind.as_str(), app.theme.dim()),
+            ])),
+            Cell::from(Text::from(vec![title, Line::styled(next, app.theme.dim())])),
+            Cell::from(Text::from(vec![Line::styled(due, due_style), notified])),
+        ])
+        .height(2)
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(24),
+            Constraint::Length(9),
+            Constraint::Fill(1),
+            Constraint::Length(17),
+        ],
+    )
+    .header(
+        Row::new(["Incident", "Severity", "Title / next action", "Next due"])
+            .style(app.theme.title()),
+    )
+    .row_highlight_style(app.theme.selected())
+    .block(Block::bordered().title(" Incidents, most urgent first "));
+    let mut state = TableState::default().with_selected(Some(board.selected));
+    frame.render_stateful_widget(table, list, &mut state);
+}

@@ -1,0 +1,118 @@
+//! A form as a centred popup.
+
+use crate::tui::app::App;
+use crate::tui::form::Value;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(form) = &app.form else {
+        return;
+    };
+    let mut lines = Vec::new();
+    for (i, field) in form.fields.iter().enumerate() {
+        let focused = i == form.focus;
+        let marker = if focused { "▶ " } else { "  " };
+        let label_style = if focused {
+            app.theme.key()
+        } else {
+            app.theme.dim()
+        };
+        let mut spans = vec![
+            Span::styled(marker, app.theme.key()),
+            Span::styled(format!("{:<14}", field.label), label_style),
+        ];
+        let cursor = if focused { "▏" } else { "" };
+        match &field.value {
+            Value::Text(s) => {
+                spans.push(Span::styled(
+                    format!("{}{cursor}", crate::text::one_line(s)),
+                    app.theme.input(),
+                ));
+            }
+            Value::Multi(s) => {
+                let safe = crate::text::terminal_safe(s, true);
+                let mut parts = safe.split('\n').peekable();
+                let first = parts.next().unwrap_or("");
+                let last_is_first = parts.peek().is_none();
+                spans.push(Span::styled(
+                    format!("{first}{}", if last_is_first { cursor } else { "" }),
+                    app.theme.input(),
+                ));
+                lines.push(Line::from(std::mem::take(&mut spans)));
+                while let Some(part) = parts.next() {
+                    let end = if parts.peek().is_none() { cursor } else { "" };
+                    lines.push(Line::from(vec![
+                        Span::raw(" ".repeat(16)),
+                        Span::styled(format!("{part}{end}"), app.theme.input()),
+                    ]));
+                }
+            }
+            Value::Choice { options, index } => {
+                for (j, option) in options.iter().enumerate() {
+                    if j == *index {
+                        spans.push(Span::styled(format!("[{option}]"), app.theme.selected()));
+                    } else if focused || options.len() <= 4 {
+                        spans.push(Span::styled(format!(" {option} "), app.theme.dim()));
+                    }
+                }
+            }
+            Value::Flag(on) => {
+                spans.push(Span::styled(
+                    if *on { "[yes]" } else { "[no]" },
+                    app.theme.selected(),
+                ));
+            }
+        }
+        if !spans.is_empty() {
+            lines.push(Line::from(spans));
+        }
+        if focused && !field.hint.is_empty() {
+            lines.push(Line::styled(
+                format!("{:16}{}", "", field.hint),
+                app.theme.dim(),
+            ));
+        }
+    }
+    lines.push(Line::raw(""));
+    if let Some(error) = &form.error {
+        lines.push(Line::styled(
+            crate::text::one_line(error),
+            app.theme.error(),
+        ));
+    }
+    if form.pending.is_some() {
+        lines.push(Line::styled("saving…", app.theme.warn()));
+    }
+    if form.confirm_discard {
+        lines.push(Line::styled(
+            "Discard what you typed? y: discard · n/Esc: keep editing",
+            app.theme.alarm(),
+        ));
+    } else {
+        lines.push(Line::styled(
+            if form.focused_is_multiline() {
+                "Enter new line · Ctrl+S saves · Tab next field · Esc cancels · F1 help"
+            } else {
+                "Enter saves · Tab next field · Esc cancels · F1 help"
+            },
+            app.theme.dim(),
+        ));
+    }
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let popup = area.centered(
+        Constraint::Length(area.width.saturating_sub(4).min(96)),
+        Constraint::Length(height),
+    );
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .title(format!(" {} ", form.title))
+                .border_style(app.theme.focus_border()),
+        ),
+        popup,
+    );
+}

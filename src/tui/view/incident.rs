@@ -1,0 +1,505 @@
+//! The incident screen: the 8.1 notification clock on top, then the panes.
+
+use super::{clock, countdown, safe};
+use crate::domain::clock::{ClockState, clock_state, format_duration_short};
+use crate::domain::incident::{Incident, RequestStatus, StepStatus};
+use crate::domain::playbook::waiting_on;
+use crate::present::{local_short, verdict};
+use crate::tui::app::{App, IncidentScreen, Pane};
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Cell, Gauge, List, ListItem, ListState, Paragraph, Row, Table, TableState, Tabs, Wrap,
+};
+
+pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
+    let Some(screen) = &app.incident else {
+        return;
+    };
+    let Some(incident) = screen.record.as_deref() else {
+        frame.render_widget(
+            Paragraph::new(format!("Loading {}…", safe(&screen.id))),
+            area,
+        );
+        return;
+    };
+    let [head, clock_area, tabs, pane] = area.layout(&Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(4),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+    ]));
+    render_head(app, incident, frame, head);
+    render_clock(app, incident, now, frame, clock_area);
+    let titles = Pane::ALL.iter().map(|p| p.title());
+    frame.render_widget(
+        Tabs::new(titles)
+            .select(screen.pane as usize)
+            .highlight_style(app.theme.selected())
+            .divider("│"),
+        tabs,
+    );
+    let block = Block::bordered()
+        .title(format!(" {} ", screen.pane.title()))
+        .border_style(app.theme.focus_border());
+    let inner = block.inner(pane);
+    frame.render_widget(block, pane);
+    match screen.pane {
+        Pane::Steps => steps(app, screen, incident, now, frame, inner),
+        Pane::Timeline => timeline(app, screen, incident, frame, inner),
+        Pane::Requests => requests(app, screen, incident, now, frame, inner),
+        Pane::RootCause => root_cause(app, incident, frame, inner),
+        Pane::Mitigation => mitigation(app, incident, frame, inner),
+        Pane::Isms => isms(app, incident, frame, inner),
+    }
+}
+
+fn render_head(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
+    let mut facts = vec![
+        incident.kind.label().to_string(),
+        incident.severity.as_str().to_string(),
+    ];
+    if incident.personal_data {
+        facts.push("personal data".into());
+    }
+    facts.push(format!(
+        "identified {} by {}",
+        local_short(incident.identified_at, app.tz),
+        safe(&incident.logged_by)
+    ));
+    if !incident.is_open() {
+        facts.push("CLOSED".into());
+    }
+    let lines = vec![
+        Line::from(vec![
+            Span::styled(safe(&incident.id), app.theme.title()),
+            Span::raw("  "),
+            Span::styled(safe(&incident.title), app.theme.title()),
+        ]),
+        Line::styled(facts.join(" · "), app.theme.dim()),
+    ];
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn render_clock(app: &App, incident: &Incident, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
+    let n = &incident.notification;
+    let party = incident.our_role.other_party().label();
+    let due = local_short(n.due_at, app.tz);
+    let title = format!(" 8.1 Notify the {party} within 1 hour · due {due} ");
+    match clock_state(n.due_at, n.made_at, now) {
+        ClockState::Running { remaining } => {
+            let secs = remaining.num_seconds();
+            let style = app.theme.clock(secs);
+            let ratio = (secs as f64 / 3600.0).clamp(0.0, 1.0);
+            let block = Block::bordered().title(title).border_style(style);
+            let inner = block.inner(area);
+            frame.render_widget(block, area);
+            let [bar, words] = inner.layout(&Layout::vertical([
+                Constraint::Length(1),
+                Constraint::Length(1),
+            ]));
+            frame.render_widget(
+                Gauge::default()
+                    .ratio(ratio)
+                    .gauge_style(style)
+                    .use_unicode(true)
+                    .label(Span::styled(
+                        format!("{} left", clock(secs)),
+                        app.theme.title(),
+                    )),
+                bar,
+            );
+            let urgency = if secs < 5 * 60 {
+                "NOTIFY NOW: under 5 minutes left"
+            } else if secs < 15 * 60 {
+                "under 15 minutes left: notify now"
+            } else {
+                "notify now: phone or in person, then record it with N"
+            };
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    format!("{} to notify the {party} · {urgency}", clock(secs)),
+                    style,
+                )),
+                words,
+            );
+        }
+        ClockState::Overdue { by } => {
+            let style = app.theme.alarm();
+            let block = Block::bordered()
+                .title(title)
+                .border_style(app.theme.danger());
+            let inner = block.inner(area);
+            frame.render_widget(block, area);
+            let text = vec![
+                Line::styled(
+                    format!(
+                        " OVERDUE by {} · the {party} has NOT been notified · notify now ",
+                        clock(by.num_seconds())
+                    ),
+                    style,
+                ),
+                Line::styled(
+                    "Notify by phone or in person, then record it with N (say why it was late).",
+                    app.theme.danger(),
+                ),
+            ];
+            frame.render_widget(Paragraph::new(text).style(app.theme.danger()), inner);
+        }
+        ClockState::MetOnTime { margin } => {
+            notified(app, incident, frame, area, &title, true, margin);
+        }
+        ClockState::MetLate { by } => {
+            notified(app, incident, frame, area, &title, false, by);
+        }
+    }
+}
+
+fn notified(
+    app: &App,
+    incident: &Incident,
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    on_time: bool,
+    margin: chrono::Duration,
+) {
+    let n = &incident.notification;
+    let style = if on_time {
+        app.theme.ok()
+    } else {
+        app.theme.danger()
+    };
+    let verdict = if on_time {
+        format!("on time by {}", format_duration_short(margin))
+    } else {
+        format!("late by {}", format_duration_short(margin))
+    };
+    let when = n
+        .made_at
+        .map(|at| local_short(at, app.tz))
+        .unwrap_or_default();
+    let how = n.channel.map(|c| c.as_str()).unwrap_or("?");
+    let mut lines = vec![Line::styled(
+        format!(
+            "Notified {when} by {how} to {} · {verdict}",
+            safe(n.recipient.as_deref().unwrap_or("?"))
+        ),
+        style,
+    )];
+    let mut second = Vec::new();
+    if let Some(by) = &n.made_by {
+        second.push(format!("recorded by {}", safe(by)));
+    }
+    if let Some(reference) = &n.reference {
+        second.push(format!("ref {}", safe(reference)));
+    }
+    if let Some(reason) = &n.delay_reason {
+        second.push(format!("delay: {}", safe(reason)));
+    }
+    lines.push(Line::styled(second.join(" · "), app.theme.dim()));
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(title.to_string())
+                .border_style(style),
+        ),
+        area,
+    );
+}
+
+fn status_mark(status: StepStatus) -> &'static str {
+    match status {
+        StepStatus::Todo => "[ ]",
+        StepStatus::InProgress => "[~]",
+        StepStatus::Done => "[x]",
+        StepStatus::NotApplicable => "[-]",
+    }
+}
+
+fn steps(
+    app: &App,
+    screen: &IncidentScreen,
+    incident: &Incident,
+    now: DateTime<Utc>,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let [list_area, detail] = area.layout(&Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(5),
+    ]));
+    let id_width = incident
+        .steps
+        .iter()
+        .map(|s| s.id.chars().count())
+        .max()
+        .unwrap_or(0);
+    let items: Vec<ListItem> = incident
+        .steps
+        .iter()
+        .map(|step| {
+            let applies = step.applies(incident);
+            let mut spans = vec![
+                Span::raw(format!("{} ", status_mark(step.status))),
+                Span::styled(format!("{:<id_width$} ", safe(&step.id)), app.theme.key()),
+                Span::raw(safe(&step.title)),
+            ];
+            if !applies {
+                spans.push(Span::styled(" (does not apply)", app.theme.dim()));
+            }
+            if let Some(due) = step.due_at {
+                if step.is_open() {
+                    let (text, style) = countdown(app, due, now);
+                    spans.push(Span::styled(format!("  {text}"), style));
+                } else {
+                    let text = verdict(due, step.completed_at, now);
+                    spans.push(Span::styled(format!("  {text}"), app.theme.dim()));
+                }
+            }
+            if let (Some(who), Some(at)) = (&step.who, step.updated_at) {
+                spans.push(Span::styled(
+                    format!("  {} {}", safe(who), local_short(at, app.tz)),
+                    app.theme.dim(),
+                ));
+            }
+            ListItem::new(Line::from(spans))
+        })
+        .collect();
+    let mut state = ListState::default().with_selected(Some(screen.step));
+    frame.render_stateful_widget(
+        List::new(items).highlight_style(app.theme.selected()),
+        list_area,
+        &mut state,
+    );
+    if let Some(step) = incident.steps.get(screen.step) {
+        let mut lines = Vec::new();
+        let waiting = waiting_on(incident, step);
+        if !waiting.is_empty() && step.is_open() {
+            lines.push(Line::styled(
+                format!("waits for {}", waiting.join(", ")),
+                app.theme.warn(),
+            ));
+        }
+        for note in step.notes.iter().rev().take(1) {
+            lines.push(Line::styled(
+                format!("note: {}", safe(note)),
+                app.theme.dim(),
+            ));
+        }
+        lines.push(Line::raw(safe(&step.guidance.replace('\n', " "))));
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+                Block::new()
+                    .borders(ratatui::widgets::Borders::TOP)
+                    .title(" d done · w in progress · x n/a · u to-do · o note "),
+            ),
+            detail,
+        );
+    }
+}
+
+fn timeline(
+    app: &App,
+    screen: &IncidentScreen,
+    incident: &Incident,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    if incident.timeline.is_empty() {
+        frame.render_widget(Paragraph::new("Nothing logged yet: press l."), area);
+        return;
+    }
+    let [list_area, detail] = area.layout(&Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(3),
+    ]));
+    let items: Vec<ListItem> = incident
+        .timeline
+        .iter()
+        .map(|e| {
+            ListItem::new(Line::from(vec![
+                Span::styled(local_short(e.at, app.tz), app.theme.dim()),
+                Span::raw(" "),
+                Span::styled(format!("{:<8}", safe(&e.by)), app.theme.key()),
+                Span::styled(format!("{:<7}", e.kind.as_str()), app.theme.dim()),
+                Span::raw(safe(&e.text)),
+            ]))
+        })
+        .collect();
+    let mut state = ListState::default().with_selected(Some(screen.entry));
+    frame.render_stateful_widget(
+        List::new(items).highlight_style(app.theme.selected()),
+        list_area,
+        &mut state,
+    );
+    if let Some(e) = incident.timeline.get(screen.entry) {
+        frame.render_widget(
+            Paragraph::new(safe(&e.text))
+                .wrap(Wrap { trim: true })
+                .block(Block::new().borders(ratatui::widgets::Borders::TOP)),
+            detail,
+        );
+    }
+}
+
+fn requests(
+    app: &App,
+    screen: &IncidentScreen,
+    incident: &Incident,
+    now: DateTime<Utc>,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    if incident.data_requests.is_empty() {
+        frame.render_widget(
+            Paragraph::new(
+                "No data requests. Press a to add one: it is due 2 Working Days after receipt (8.2.1 e).",
+            )
+            .wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let rows = incident.data_requests.iter().map(|r| {
+        let (state, style) = match r.status {
+            RequestStatus::Open => countdown(app, r.due_at, now),
+            RequestStatus::Supplied => (
+                verdict(r.due_at, r.supplied_at, now).replace("done, ", "supplied, "),
+                app.theme.ok(),
+            ),
+            RequestStatus::Withdrawn => ("withdrawn".to_string(), app.theme.dim()),
+        };
+        let from = if r.requester_name.is_empty() {
+            r.requester.as_str().to_string()
+        } else {
+            format!("{} ({})", r.requester.as_str(), safe(&r.requester_name))
+        };
+        Row::new(vec![
+            Cell::from(safe(&r.id)),
+            Cell::from(from),
+            Cell::from(safe(&r.what)),
+            Cell::from(local_short(r.received_at, app.tz)),
+            Cell::from(local_short(r.due_at, app.tz)),
+            Cell::from(Span::styled(state, style)),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(4),
+            Constraint::Length(12),
+            Constraint::Fill(1),
+            Constraint::Length(16),
+            Constraint::Length(16),
+            Constraint::Length(14),
+        ],
+    )
+    .header(Row::new(["id", "from", "what", "received", "due", "state"]).style(app.theme.title()))
+    .row_highlight_style(app.theme.selected());
+    let mut state = TableState::default().with_selected(Some(screen.request));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+fn field<'a>(app: &App, label: &'a str, value: String) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("{label:<14}"), app.theme.key()),
+        Span::raw(value),
+    ])
+}
+
+fn or_none(text: &str) -> String {
+    if text.trim().is_empty() {
+        "—".into()
+    } else {
+        safe(text)
+    }
+}
+
+fn root_cause(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
+    let rc = &incident.root_cause;
+    let mut lines = Vec::new();
+    for link in &incident.repeat_of {
+        lines.push(Line::styled(
+            format!(
+                "⚠ REPEAT ROOT CAUSE of {} ({} in {}): substantial failure under paragraph 6.5, escalate now",
+                safe(&link.incident),
+                link.category,
+                safe(&link.component)
+            ),
+            app.theme.danger(),
+        ));
+    }
+    lines.push(field(
+        app,
+        "Category",
+        rc.category.map_or("—".into(), |c| c.as_str().to_string()),
+    ));
+    lines.push(field(app, "Component", or_none(&rc.component)));
+    if let (Some(by), Some(at)) = (&rc.recorded_by, rc.recorded_at) {
+        lines.push(field(
+            app,
+            "Recorded",
+            format!("{} by {}", local_short(at, app.tz), safe(by)),
+        ));
+    }
+    lines.push(field(app, "Analysis", String::new()));
+    for line in crate::text::terminal_safe(&rc.analysis, true).lines() {
+        lines.push(Line::raw(format!("  {line}")));
+    }
+    lines.push(field(app, "Prevention", String::new()));
+    for action in &rc.prevention_actions {
+        lines.push(Line::raw(format!("  • {}", safe(action))));
+    }
+    lines.push(Line::styled(
+        "r: record or edit the root cause",
+        app.theme.dim(),
+    ));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+fn yes_no(flag: bool) -> String {
+    if flag { "yes" } else { "no" }.to_string()
+}
+
+fn mitigation(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
+    let m = &incident.mitigation;
+    let relief = &m.kpi_relief;
+    let lines = vec![
+        field(app, "What", or_none(&m.description)),
+        field(app, "Tested how", or_none(&m.tested_how)),
+        field(app, "Tested", yes_no(m.tested)),
+        field(app, "Evidence", format!("{} file(s)", m.evidence.len())),
+        field(app, "Affects KPIs", yes_no(m.affects_kpis)),
+        field(
+            app,
+            "KPI relief",
+            format!(
+                "{}{}",
+                or_none(&relief.period),
+                match relief.granted {
+                    Some(true) => " (granted)",
+                    Some(false) => " (refused)",
+                    None => "",
+                }
+            ),
+        ),
+        Line::styled("m: edit the mitigation", app.theme.dim()),
+    ];
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+fn isms(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
+    let c = &incident.isms_change;
+    let lines = vec![
+        field(app, "Required", yes_no(c.required)),
+        field(app, "Description", or_none(&c.description)),
+        Line::styled(
+            "8.3: a change to the ISMS needed because of the breach is made at no cost to the Client. i: edit",
+            app.theme.dim(),
+        ),
+    ];
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}

@@ -1,0 +1,139 @@
+//! Drawing. Every view is a pure function of the app state and `now`: no
+//! clock, no disk, no mutation. Text from records goes through
+//! [`crate::text`] before it reaches a cell.
+
+mod board;
+mod form;
+mod help;
+mod incident;
+
+use crate::tui::app::{App, Screen};
+use crate::tui::keymap;
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+/// The smallest terminal the console draws in.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Draws the whole console for instant `now`.
+pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "Please enlarge the terminal: breachdesk needs {MIN_WIDTH}x{MIN_HEIGHT}, this is {}x{}.",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(text)
+                .style(app.theme.warn())
+                .wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let [body, status, footer] = area.layout(&Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ]));
+    match app.screen {
+        Screen::Board => board::render(app, now, frame, body),
+        Screen::Incident => incident::render(app, now, frame, body),
+    }
+    render_status(app, frame, status);
+    render_footer(app, frame, footer);
+    if app.form.is_some() {
+        form::render(app, frame, body);
+    }
+    if !app.warnings.is_empty() {
+        render_warnings(app, frame, body);
+    }
+    if app.help {
+        help::render(app, frame, body);
+    }
+}
+
+fn render_status(app: &App, frame: &mut Frame, area: Rect) {
+    let mut spans = Vec::new();
+    if app.in_flight > 0 {
+        spans.push(Span::styled("saving… ", app.theme.warn()));
+    }
+    if let Some(status) = &app.status {
+        let style = if status.error {
+            app.theme.error()
+        } else {
+            app.theme.ok()
+        };
+        spans.push(Span::styled(crate::text::one_line(&status.text), style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
+    let mut spans = Vec::new();
+    for binding in keymap::footer(app.context()) {
+        if !spans.is_empty() {
+            spans.push(Span::raw("  "));
+        }
+        spans.push(Span::styled(binding.label, app.theme.key()));
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(binding.footer, app.theme.dim()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn render_warnings(app: &App, frame: &mut Frame, area: Rect) {
+    let popup = area.centered(Constraint::Percentage(90), Constraint::Percentage(60));
+    frame.render_widget(Clear, popup);
+    let mut lines: Vec<Line> = app
+        .warnings
+        .iter()
+        .map(|w| Line::styled(crate::text::one_line(w), app.theme.danger()))
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Enter: acknowledged", app.theme.key()));
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+            Block::bordered()
+                .title(" ⚠ PARAGRAPH 6.5: REPEAT ROOT CAUSE ")
+                .border_style(app.theme.danger())
+                .title_style(app.theme.alarm()),
+        ),
+        popup,
+    );
+}
+
+/// Seconds as `mm:ss`, or `h:mm:ss` from an hour up.
+pub fn clock(secs: i64) -> String {
+    let secs = secs.unsigned_abs();
+    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m:02}:{s:02}")
+    }
+}
+
+/// A deadline as a short live countdown and its style: `42:17`,
+/// `OVERDUE 07:12`, `2 d 3 h`.
+pub fn countdown(app: &App, due: DateTime<Utc>, now: DateTime<Utc>) -> (String, Style) {
+    let secs = (due - now).num_seconds();
+    let text = if secs < 0 {
+        format!("OVERDUE {}", clock(secs))
+    } else if secs < 3600 {
+        clock(secs)
+    } else {
+        crate::domain::clock::format_duration_short(due - now)
+    };
+    (text, app.theme.clock(secs))
+}
+
+/// Record text made safe for one line.
+pub fn safe(text: &str) -> String {
+    crate::text::one_line(text)
+}

@@ -1,0 +1,147 @@
+//! Shared fixtures for the console tests: a desk in a temp dir with a fixed
+//! responder and incidents with fixed ids and times.
+#![allow(dead_code)]
+
+use breachdesk::commands::Setup;
+use breachdesk::config::Config;
+use breachdesk::desk::{Desk, NotificationInput};
+use breachdesk::domain::incident::{
+    BreachKind, Channel, Incident, NewIncident, PartyRole, Severity,
+};
+use breachdesk::domain::playbook::apply_playbooks;
+use breachdesk::tui::app::{Action, App, dispatch};
+use breachdesk::tui::theme::Theme;
+use chrono::{DateTime, Duration, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Tuesday 10 March 2026, 13:00 GMT: every test's "now".
+pub fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-10T13:00:00Z")
+        .expect("fixed instant")
+        .with_timezone(&Utc)
+}
+
+pub fn minutes(m: i64) -> Duration {
+    Duration::minutes(m)
+}
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub desk: Desk,
+}
+
+pub fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::default();
+    config.responder.name = Some("alice".into());
+    config.contacts.other_party = Some("csr@client.example".into());
+    let setup = Setup {
+        data_dir: dir.path().join("data"),
+        config_path: dir.path().join("config.toml"),
+        config,
+        extra_playbooks: Vec::new(),
+    };
+    let desk = setup.desk().expect("desk");
+    Fixture { dir, desk }
+}
+
+impl Fixture {
+    /// Creates an incident with a fixed id, identified `ago` before [`now`].
+    pub fn incident(&self, id: &str, title: &str, ago: Duration) -> Incident {
+        let fields = NewIncident {
+            title: title.into(),
+            summary: String::new(),
+            kind: BreachKind::Breach,
+            severity: Severity::High,
+            personal_data: true,
+            government_data: false,
+            affected_assets: Vec::new(),
+            identified_at: now() - ago,
+        };
+        let logged = now() - ago + minutes(2).min(ago);
+        let mut incident = Incident::new(
+            id.into(),
+            fields,
+            "alice",
+            PartyRole::ServiceProvider,
+            logged,
+        )
+        .expect("incident");
+        apply_playbooks(
+            &mut incident,
+            &self.desk.playbooks.playbooks,
+            &self.desk.calendar,
+        );
+        self.desk.store.create(&incident).expect("create")
+    }
+
+    pub fn notify(&self, id: &str, ago: Duration, delay_reason: Option<&str>) {
+        self.desk
+            .record_notification(
+                id,
+                NotificationInput {
+                    at: now() - ago,
+                    channel: Channel::Phone,
+                    recipient: "Client CSR (Bob)".into(),
+                    reference: Some("call log 17".into()),
+                    server_reply: None,
+                    delay_reason: delay_reason.map(str::to_string),
+                },
+                now() - ago,
+            )
+            .expect("notify");
+    }
+
+    pub fn app(&self) -> App {
+        App::from_desk(&self.desk, Theme::colored())
+    }
+
+    pub fn send(&self, app: &mut App, action: Action) {
+        dispatch(app, &self.desk, action, now());
+    }
+
+    pub fn key(&self, app: &mut App, code: KeyCode) {
+        self.send(app, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+
+    pub fn ctrl(&self, app: &mut App, c: char) {
+        self.send(
+            app,
+            Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+        );
+    }
+
+    pub fn chars(&self, app: &mut App, text: &str) {
+        for c in text.chars() {
+            let mods = if c.is_ascii_uppercase() {
+                KeyModifiers::SHIFT
+            } else {
+                KeyModifiers::NONE
+            };
+            self.send(app, Action::Key(KeyEvent::new(KeyCode::Char(c), mods)));
+        }
+    }
+}
+
+pub fn draw(app: &App, at: DateTime<Utc>, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    terminal
+        .draw(|frame| breachdesk::tui::view::render(app, at, frame))
+        .expect("draw");
+    terminal
+}
+
+/// The screen as text, one line per row.
+pub fn screen_text(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,178 @@
+//! End to end: the real binary in a real pseudo-terminal (portable-pty), its
+//! screen read back with a terminal emulator (vt100). Opens an incident, logs
+//! an entry, adds a data request, records a root cause, quits with q, and
+//! finds everything in the TOML file.
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ROWS: u16 = 30;
+const COLS: u16 = 100;
+const PATIENCE: Duration = Duration::from_secs(15);
+
+struct Console {
+    screen: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Console {
+    fn contents(&self) -> String {
+        self.screen
+            .lock()
+            .map(|p| p.screen().contents())
+            .unwrap_or_default()
+    }
+
+    /// Polls the screen until `text` shows (up to [`PATIENCE`]).
+    fn wait_for(&self, text: &str) {
+        let start = Instant::now();
+        loop {
+            let contents = self.contents();
+            if contents.contains(text) {
+                return;
+            }
+            if start.elapsed() > PATIENCE {
+                panic!("'{text}' did not appear; screen:\n{contents}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn send(&mut self, bytes: &str) {
+        self.writer
+            .write_all(bytes.as_bytes())
+            .expect("write to pty");
+        self.writer.flush().expect("flush pty");
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        // Never leave a console running, even when the test fails.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn start(dir: &std::path::Path) -> Console {
+    let pty = native_pty_system();
+    let pair = pty
+        .openpty(PtySize {
+            rows: ROWS,
+            cols: COLS,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("open a pty");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_breachdesk"));
+    cmd.env("BREACHDESK_DATA_DIR", dir.join("data"));
+    cmd.env("BREACHDESK_CONFIG", dir.join("config.toml"));
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("USER", "pty-tester");
+    cmd.env_remove("NO_COLOR");
+    cmd.cwd(dir);
+    let child = pair.slave.spawn_command(cmd).expect("spawn breachdesk");
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().expect("pty reader");
+    let writer = pair.master.take_writer().expect("pty writer");
+    let screen = Arc::new(Mutex::new(vt100::Parser::new(
+        std::num::NonZeroU16::new(ROWS).expect("rows"),
+        std::num::NonZeroU16::new(COLS).expect("cols"),
+        0,
+    )));
+    let feed = Arc::clone(&screen);
+    std::thread::spawn(move || {
+        let _master = pair.master; // keep the pty open while reading
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            if let Ok(mut parser) = feed.lock() {
+                parser.process(&buf[..n]);
+            }
+        }
+    });
+    Console {
+        screen,
+        writer,
+        child,
+    }
+}
+
+#[test]
+fn a_whole_response_in_a_real_terminal() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut console = start(dir.path());
+    console.wait_for("No incidents yet");
+
+    console.send("n");
+    console.wait_for("Open a new incident");
+    console.send("Laptop stolen from car\r");
+    console.wait_for("the 1-hour clock is running");
+    console.wait_for("left");
+    console.wait_for("Laptop stolen from car");
+
+    console.send("l");
+    console.wait_for("Log a timeline entry");
+    console.send("Remote wipe sent via MDM\r");
+    console.wait_for("Logged");
+
+    console.send("a");
+    console.wait_for("Add a data request");
+    console.send("\tDuty officer\tMDM wipe confirmation\r");
+    console.wait_for("Data request added");
+
+    console.send("r");
+    console.wait_for("Root cause (8.2.1");
+    // Right arrow twice: weak-authentication; then component, analysis, prevention.
+    console.send("\x1b[C");
+    console.send("\x1b[C");
+    console.send("\tLaptop fleet\tDisk not encrypted.\rFound at audit.\tEncrypt all disks\x13");
+    console.wait_for("Root cause recorded");
+
+    console.send("q");
+    let start = Instant::now();
+    let status = loop {
+        match console.child.try_wait().expect("wait") {
+            Some(status) => break status,
+            None if start.elapsed() > PATIENCE => {
+                panic!(
+                    "breachdesk still running after q; screen:\n{}",
+                    console.contents()
+                )
+            }
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    assert!(status.success(), "exit status {status:?}");
+
+    let incidents = dir.path().join("data").join("incidents");
+    let files: Vec<_> = std::fs::read_dir(&incidents)
+        .expect("incidents dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let text = std::fs::read_to_string(&files[0]).expect("read record");
+    for needle in [
+        "Laptop stolen from car",
+        "Remote wipe sent via MDM",
+        "Duty officer",
+        "MDM wipe confirmation",
+        "weak-authentication",
+        "Laptop fleet",
+        "Disk not encrypted.",
+        "Found at audit.",
+        "Encrypt all disks",
+        "pty-tester",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from\n{text}");
+    }
+}
