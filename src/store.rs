@@ -738,6 +738,11 @@ impl Store {
         if wanted.is_empty() {
             return Err(unknown());
         }
+        // The usual case, a full id as printed: no need to list the directory.
+        let exact = text.trim().to_string();
+        if valid_id(&exact) && self.record_path(&exact).is_file() {
+            return Ok(exact);
+        }
         let ids = self.ids()?;
         if let Some(id) = ids.iter().find(|id| id.to_ascii_lowercase() == wanted) {
             return Ok(id.clone());

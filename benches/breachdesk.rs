@@ -1,0 +1,168 @@
+//! `cargo bench`: the figures the README's Performance section quotes.
+//!
+//! Data sets come from `breachdesk demo` (10 open in 100, 200 open in 1,000
+//! and in 10,000), generated once per run in a temp directory with a fixed
+//! seed and a fixed "now".
+
+use breachdesk::commands::Setup;
+use breachdesk::config::Config;
+use breachdesk::demo::{DemoPlan, generate};
+use breachdesk::desk::Desk;
+use breachdesk::domain::calendar::{Division, WorkingCalendar};
+use breachdesk::tui::app::{Action, App, dispatch, run_inline};
+use breachdesk::tui::theme::Theme;
+use chrono::{DateTime, Duration, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex};
+
+fn main() {
+    divan::main();
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-28T14:00:00Z")
+        .expect("fixed instant")
+        .with_timezone(&Utc)
+}
+
+struct DataSet {
+    _dir: tempfile::TempDir,
+    setup: Setup,
+}
+
+static DATA: LazyLock<Mutex<HashMap<usize, &'static DataSet>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// A demo data directory of `n` incidents (built once per run).
+fn data(n: usize) -> &'static DataSet {
+    let mut sets = DATA.lock().expect("lock");
+    sets.entry(n).or_insert_with(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::default();
+        config.responder.name = Some("bench".into());
+        let setup = Setup {
+            data_dir: dir.path().join("data"),
+            config_path: PathBuf::from("/nonexistent/breachdesk-bench/config.toml"),
+            config,
+            extra_playbooks: Vec::new(),
+        };
+        let desk = setup.desk().expect("desk");
+        let mut plan = DemoPlan::new(n, 7);
+        plan.open = (n / 5).min(200);
+        generate(&desk, plan, false, now()).expect("demo data");
+        Box::leak(Box::new(DataSet { _dir: dir, setup }))
+    })
+}
+
+const SIZES: [usize; 3] = [100, 1_000, 10_000];
+
+/// The board's rows: every summary (from the warm index), sorted by urgency.
+#[divan::bench(args = SIZES, sample_count = 20)]
+fn load_board(bencher: divan::Bencher, n: usize) {
+    let desk = data(n).setup.desk().expect("desk");
+    desk.summaries();
+    bencher.bench_local(|| {
+        let (mut rows, _) = desk.summaries();
+        breachdesk::domain::summary::sort_by_urgency(&mut rows);
+        rows
+    });
+}
+
+/// Opening the console's desk and loading the board, as start-up does.
+#[divan::bench(args = SIZES, sample_count = 20)]
+fn start_and_load_board(bencher: divan::Bencher, n: usize) {
+    let set = data(n);
+    set.setup.desk().expect("desk").summaries();
+    bencher.bench_local(|| {
+        let desk = set.setup.desk().expect("desk");
+        desk.summaries()
+    });
+}
+
+/// Opening one incident (read + parse its record).
+#[divan::bench(args = SIZES, sample_count = 50)]
+fn open_incident(bencher: divan::Bencher, n: usize) {
+    let desk = data(n).setup.desk().expect("desk");
+    let (rows, _) = desk.summaries();
+    let id = rows
+        .iter()
+        .find(|r| r.status == breachdesk::domain::incident::IncidentStatus::Open)
+        .expect("an open incident")
+        .id
+        .clone();
+    bencher.bench_local(|| desk.load(&id).expect("load"));
+}
+
+/// Saving one change (a timeline entry) to one incident, with fsync and the
+/// audit-log append.
+#[divan::bench(args = SIZES, sample_count = 30)]
+fn save_one_change(bencher: divan::Bencher, n: usize) {
+    let desk = data(n).setup.desk().expect("desk");
+    let (rows, _) = desk.summaries();
+    let id = rows
+        .iter()
+        .find(|r| r.status == breachdesk::domain::incident::IncidentStatus::Open)
+        .expect("an open incident")
+        .id
+        .clone();
+    let mut minute = 0;
+    bencher.bench_local(|| {
+        minute += 1;
+        desk.log(&id, "benchmark entry", now() + Duration::seconds(minute))
+            .expect("log")
+    });
+}
+
+fn app_for(n: usize) -> (App, Desk) {
+    let desk = data(n).setup.desk().expect("desk");
+    let mut app = App::from_desk(&desk, Theme::colored());
+    let job = app.initial_load(now());
+    run_inline(&mut app, &desk, vec![job], now());
+    (app, desk)
+}
+
+/// Rendering the board into a 200x50 TestBackend.
+#[divan::bench(args = SIZES, sample_count = 50)]
+fn render_board(bencher: divan::Bencher, n: usize) {
+    let (app, _desk) = app_for(n);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    bencher.bench_local(|| {
+        terminal
+            .draw(|frame| breachdesk::tui::view::render(&app, now(), frame))
+            .expect("draw");
+    });
+}
+
+/// Rendering the incident screen into a 200x50 TestBackend.
+#[divan::bench(args = SIZES, sample_count = 50)]
+fn render_incident(bencher: divan::Bencher, n: usize) {
+    let (mut app, desk) = app_for(n);
+    let enter = Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    dispatch(&mut app, &desk, enter, now());
+    assert!(app.incident.is_some(), "an incident is open");
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    bencher.bench_local(|| {
+        terminal
+            .draw(|frame| breachdesk::tui::view::render(&app, now(), frame))
+            .expect("draw");
+    });
+}
+
+/// 10,000 Working-Day due dates (2 Working Days, England and Wales),
+/// receipts spread over 2026-2027 every 53 minutes.
+#[divan::bench(sample_count = 20)]
+fn working_day_due_dates_10k(bencher: divan::Bencher) {
+    let calendar = WorkingCalendar::new(Division::EnglandAndWales, chrono_tz::Europe::London);
+    let start = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+        .expect("instant")
+        .with_timezone(&Utc);
+    bencher.bench_local(|| {
+        (0..10_000)
+            .map(|i| calendar.working_days_after(start + Duration::minutes(53 * i), 2))
+            .max()
+    });
+}
