@@ -237,8 +237,6 @@ impl Desk {
     /// timeline and the audit entry both keep.
     pub fn edit(&self, id: &str, edit: Edit, now: DateTime<Utc>) -> Result<Changed, DeskError> {
         let actor = self.actor.clone();
-        let playbooks = &self.playbooks.playbooks;
-        let calendar = &self.calendar;
         self.change(id, now, "incident.edited", |incident| {
             let mut said = Vec::new();
             if let Some(title) = edit.title {
@@ -324,8 +322,6 @@ impl Desk {
                     incident.notification.met_deadline = Some(made <= incident.notification.due_at);
                 }
             }
-            // A flag switched on may bring in playbooks not yet applied.
-            apply_playbooks(incident, playbooks, calendar);
             if said.is_empty() {
                 return Ok(String::new());
             }
@@ -555,15 +551,13 @@ impl Desk {
         };
         let key = probe.repeat_key();
         let this = self.store.load(&id)?;
-        let earlier: Vec<(String, DateTime<Utc>)> = self
-            .store
-            .load_all()
-            .incidents
+        // Earlier incidents with the same root cause, from the summary index
+        // (no need to parse every record in the archive).
+        let (summaries, _) = self.summaries();
+        let earlier: Vec<(String, DateTime<Utc>)> = summaries
             .into_iter()
             .filter(|other| other.id != id && other.identified_at <= this.identified_at)
-            .filter(|other| {
-                other.root_cause.repeat_key().is_some() && other.root_cause.repeat_key() == key
-            })
+            .filter(|other| key.is_some() && other.root_cause.as_ref() == key.as_ref())
             .map(|other| (other.id, other.identified_at))
             .collect();
         let actor = self.actor.clone();

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 /// File name of the index in the data directory.
 pub const INDEX_FILE: &str = "index.json";
-const INDEX_VERSION: u32 = 1;
+const INDEX_VERSION: u32 = 2;
 
 /// How a record file looked when its summary was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,7 +1,9 @@
 //! What the board and `list` show of an incident: small, derived from the
 //! record, and cheap to keep in an index.
 
-use crate::domain::incident::{BreachKind, Incident, IncidentStatus, RequestStatus, Severity};
+use crate::domain::incident::{
+    BreachKind, Incident, IncidentStatus, RequestStatus, RootCauseCategory, Severity,
+};
 use crate::domain::playbook::next_action;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -29,6 +31,10 @@ pub struct IncidentSummary {
     pub next_due_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub repeat_root_cause: bool,
+    /// The root cause's category and normalised component, once recorded
+    /// (what the paragraph 6.5 repeat check compares).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<(RootCauseCategory, String)>,
 }
 
 /// The first open required step by due time.
@@ -78,6 +84,7 @@ impl IncidentSummary {
             open_requests: open_requests.len(),
             next_due_at,
             repeat_root_cause: !incident.repeat_of.is_empty(),
+            root_cause: incident.root_cause.repeat_key(),
         }
     }
 }
