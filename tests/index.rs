@@ -1,0 +1,143 @@
+//! The summary index is a cache: fresh entries are reused, changed records are
+//! re-read, and deleting or damaging it loses nothing.
+
+use breachdesk::config::Config;
+use breachdesk::desk::Desk;
+use breachdesk::domain::calendar::WorkingCalendar;
+use breachdesk::domain::incident::{BreachKind, NewIncident, Severity};
+use breachdesk::index::{INDEX_FILE, summaries};
+use breachdesk::playbooks::PlaybookSet;
+use chrono::{DateTime, Duration, Utc};
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")
+        .expect("instant")
+        .with_timezone(&Utc)
+}
+
+fn desk(dir: &std::path::Path) -> Desk {
+    Desk::open(
+        dir,
+        Config::default(),
+        PlaybookSet::load(None, &[]),
+        WorkingCalendar::default(),
+    )
+    .expect("desk")
+}
+
+fn open(desk: &Desk, title: &str, minutes_ago: i64) -> String {
+    desk.open_incident(
+        NewIncident {
+            title: title.into(),
+            summary: String::new(),
+            kind: BreachKind::Breach,
+            severity: Severity::High,
+            personal_data: false,
+            government_data: false,
+            affected_assets: vec![],
+            identified_at: now() - Duration::minutes(minutes_ago),
+        },
+        now(),
+    )
+    .expect("open")
+    .id
+}
+
+fn sorted_titles(desk: &Desk) -> Vec<(String, u64)> {
+    let (mut rows, problems) = desk.summaries();
+    assert!(problems.is_empty(), "{problems:?}");
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
+    rows.into_iter().map(|r| (r.title, r.revision)).collect()
+}
+
+#[test]
+fn fresh_entries_are_reused_and_changed_records_reread() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    let ids: Vec<String> = (0..5)
+        .map(|i| open(&d, &format!("incident {i}"), 10 + i))
+        .collect();
+
+    let first = summaries(&d.store);
+    assert_eq!(first.stats.records, 5);
+    assert_eq!(first.stats.parsed, 5);
+    assert!(first.stats.rewritten);
+
+    let second = summaries(&d.store);
+    assert_eq!(second.stats.cached, 5);
+    assert_eq!(second.stats.parsed, 0);
+    assert!(!second.stats.rewritten, "nothing changed, nothing written");
+
+    d.edit(
+        &ids[2],
+        breachdesk::desk::Edit {
+            title: Some("renamed".into()),
+            ..Default::default()
+        },
+        now(),
+    )
+    .expect("edit");
+    let third = summaries(&d.store);
+    assert_eq!((third.stats.cached, third.stats.parsed), (4, 1));
+    assert!(
+        third
+            .summaries
+            .iter()
+            .any(|s| s.id == ids[2] && s.title == "renamed" && s.revision == 2)
+    );
+
+    // A record removed from the directory drops out of the index.
+    std::fs::remove_file(d.store.record_path(&ids[0])).expect("rm");
+    let fourth = summaries(&d.store);
+    assert_eq!(fourth.stats.records, 4);
+    assert!(fourth.stats.rewritten);
+}
+
+#[test]
+fn deleting_or_damaging_the_index_loses_nothing() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    for i in 0..4 {
+        open(&d, &format!("incident {i}"), 5 + i);
+    }
+    let before = sorted_titles(&d);
+    let index = dir.path().join(INDEX_FILE);
+    assert!(index.exists());
+
+    std::fs::remove_file(&index).expect("rm");
+    assert_eq!(sorted_titles(&d), before);
+    assert!(index.exists(), "rebuilt");
+
+    std::fs::write(&index, b"{ not json").expect("damage");
+    assert_eq!(sorted_titles(&d), before);
+
+    // An index claiming a stale revision for an unchanged file's stamp is not
+    // trusted once the file changes (new inode on every save).
+    std::fs::write(&index, b"{\"version\":1,\"schema\":1,\"entries\":{}}").expect("old");
+    assert_eq!(sorted_titles(&d), before);
+}
+
+#[test]
+fn a_corrupt_record_is_quarantined_and_reported_through_the_index() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    let good = open(&d, "good", 5);
+    let bad = open(&d, "bad", 6);
+    d.summaries();
+    std::fs::write(d.store.record_path(&bad), b"title = \"unterminated\n").expect("corrupt");
+    let (rows, problems) = d.summaries();
+    assert_eq!(
+        rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [good.as_str()]
+    );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains(&bad) && problems[0].contains(":1:"),
+        "{problems:?}"
+    );
+    assert!(!d.store.record_path(&bad).exists(), "moved to quarantine");
+    let quarantined = std::fs::read_dir(dir.path().join("quarantine"))
+        .expect("dir")
+        .count();
+    assert_eq!(quarantined, 1);
+}
