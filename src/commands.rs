@@ -17,7 +17,7 @@ use crate::domain::summary::{IncidentSummary, sort_by_urgency};
 use crate::domain::when::{parse_past, parse_when};
 use crate::playbooks::{PlaybookSet, read_playbook};
 use crate::present::{local, local_rfc3339, state_seconds, state_word, verdict};
-use crate::text::one_line;
+use crate::text::{one_line, terminal_safe};
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -261,7 +261,7 @@ fn parse_enum<T: std::str::FromStr<Err = String>>(text: &str, what: &str) -> Res
 
 fn report_change(out: &mut impl Write, changed: &Changed, what: &str) -> Result<()> {
     for warning in &changed.warnings {
-        eprintln!("breachdesk: WARNING: {warning}");
+        eprintln!("breachdesk: WARNING: {}", one_line(warning));
     }
     if changed.written {
         writeln!(out, "{}: {what}", changed.incident.id)?;
@@ -301,7 +301,7 @@ fn list(
     let desk = setup.desk()?;
     let (summaries, problems) = desk.summaries();
     for problem in &problems {
-        eprintln!("breachdesk: warning: {problem}");
+        eprintln!("breachdesk: warning: {}", one_line(problem));
     }
     let mut summaries: Vec<IncidentSummary> = summaries
         .into_iter()
@@ -682,8 +682,8 @@ fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Wr
                     e.seq,
                     e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     one_line(&e.actor),
-                    e.incident.as_deref().unwrap_or("-"),
-                    e.action,
+                    one_line(e.incident.as_deref().unwrap_or("-")),
+                    one_line(&e.action),
                     one_line(&e.detail)
                 )?;
             }
@@ -722,8 +722,8 @@ fn playbook(setup: &Setup, cmd: PlaybookCommand, out: &mut impl Write) -> Result
                     p.name,
                     p.version,
                     p.steps.len(),
-                    p.title,
-                    p.source
+                    one_line(&p.title),
+                    one_line(&p.source)
                 )?;
             }
             Ok(())
@@ -734,10 +734,15 @@ fn playbook(setup: &Setup, cmd: PlaybookCommand, out: &mut impl Write) -> Result
                 let names: Vec<&str> = set.playbooks.iter().map(|p| p.name.as_str()).collect();
                 anyhow!("no playbook '{name}' (have: {})", names.join(", "))
             })?;
-            writeln!(out, "{} v{} — {}", p.name, p.version, p.title)?;
-            writeln!(out, "Implements: {}   Source: {}", p.clause, p.source)?;
+            writeln!(out, "{} v{} — {}", p.name, p.version, one_line(&p.title))?;
+            writeln!(
+                out,
+                "Implements: {}   Source: {}",
+                one_line(&p.clause),
+                one_line(&p.source)
+            )?;
             if !p.description.is_empty() {
-                writeln!(out, "\n{}", p.description)?;
+                writeln!(out, "\n{}", terminal_safe(&p.description, true))?;
             }
             for s in &p.steps {
                 writeln!(out)?;
@@ -755,9 +760,15 @@ fn playbook(setup: &Setup, cmd: PlaybookCommand, out: &mut impl Write) -> Result
                     let when: Vec<String> = s.when.iter().cloned().map(String::from).collect();
                     flags.push(format!("when {}", when.join(" and ")));
                 }
-                writeln!(out, "[{}] {}  ({})", s.id, s.title, flags.join("; "))?;
+                writeln!(
+                    out,
+                    "[{}] {}  ({})",
+                    s.id,
+                    one_line(&s.title),
+                    flags.join("; ")
+                )?;
                 for line in s.guidance.lines() {
-                    writeln!(out, "    {line}")?;
+                    writeln!(out, "    {}", one_line(line))?;
                 }
             }
             Ok(())

@@ -536,3 +536,42 @@ fn config_init_writes_a_private_example_that_parses() {
     desk.ok(&["config", "check"]);
     desk.fails(&["config", "init"], "already exists");
 }
+
+#[test]
+fn escape_sequences_in_records_never_reach_the_terminal() {
+    let desk = Desk::new();
+    let id = desk.new_incident(&[]);
+    let hostile = "pwned\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m";
+    desk.ok(&["edit", &id, "--title", hostile]);
+    desk.ok(&["log", &id, hostile]);
+    desk.ok(&[
+        "root-cause",
+        &id,
+        "--category",
+        "other",
+        "--component",
+        hostile,
+        "--analysis",
+        hostile,
+    ]);
+    for args in [
+        vec!["list"],
+        vec!["show", id.as_str()],
+        vec!["export", id.as_str(), "--format", "markdown"],
+        vec!["audit", "list"],
+    ] {
+        let out = desk.run(&args);
+        assert!(out.status.success());
+        for stream in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(
+                !text
+                    .chars()
+                    .any(|c| c == '\u{1b}' || c == '\u{7}' || c == '\u{9b}'),
+                "{args:?} printed a control character: {text:?}"
+            );
+        }
+    }
+    // The record keeps exactly what was typed.
+    assert_eq!(desk.record(&id)["title"].as_str(), Some(hostile));
+}
