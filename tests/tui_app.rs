@@ -260,7 +260,7 @@ fn repeat_root_cause_is_loud() {
 }
 
 #[test]
-fn email_hook_says_not_configured() {
+fn email_without_smtp_says_so_clearly() {
     let f = fixture();
     f.incident("INC-20260310-1200-00a001", "x", minutes(10));
     let mut app = f.app();
@@ -268,5 +268,6 @@ fn email_hook_says_not_configured() {
     f.chars(&mut app, "E");
     let status = app.status.clone().expect("status");
     assert!(status.error);
-    assert!(status.text.contains("email sending not configured"));
+    assert!(status.text.contains("no [smtp] section"), "{}", status.text);
+    assert!(app.form.is_none(), "nothing to compose without [smtp]");
 }
