@@ -113,11 +113,11 @@ pub fn render_outbox(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rec
         lines.push(Line::raw(""));
         lines.push(Line::styled(strings::NO_SMTP, app.theme.warn()));
     }
-    let height = (lines.len() as u16 + 2).clamp(5, area.height);
-    let popup = area.centered(
-        Constraint::Length(area.width.saturating_sub(2).min(110)),
-        Constraint::Length(height),
-    );
+    let width = area.width.saturating_sub(2).min(110);
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let height = (rows as u16 + 2).clamp(5, area.height);
+    let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
