@@ -585,3 +585,126 @@ fn evidence_file_on_a_step_is_hashed() {
     assert!(text.contains("sha256"), "{text}");
     assert!(text.contains("fw.csv"));
 }
+
+#[test]
+fn text_fields_edit_at_the_cursor() {
+    let f = fixture();
+    f.incident(ID, "VPN breach", minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "lwrld");
+    f.key(&mut app, KeyCode::Home);
+    f.chars(&mut app, "hello ");
+    f.key(&mut app, KeyCode::Right);
+    f.chars(&mut app, "o");
+    f.key(&mut app, KeyCode::End);
+    f.chars(&mut app, "!?");
+    f.key(&mut app, KeyCode::Left);
+    f.key(&mut app, KeyCode::Delete);
+    f.key(&mut app, KeyCode::Left);
+    f.key(&mut app, KeyCode::Backspace); // the d, before the cursor
+    f.chars(&mut app, "d");
+    f.key(&mut app, KeyCode::End);
+    let shown = screen_text(&draw(&app, now(), 100, 30));
+    assert!(shown.contains("hello world!▏"), "{shown}");
+    f.key(&mut app, KeyCode::Enter);
+    assert!(app.form.is_none());
+    assert!(record_file(&f, ID).contains("hello world!"));
+}
+
+#[test]
+fn report_supply_and_update_by_email() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let pki = smtp_server::pki();
+    let server = rt.block_on(smtp_server::TestServer::start(smtp_server::Options {
+        tls: Some(pki.server_config.clone()),
+        starttls: true,
+        auth: Some((USER.into(), PASS.into())),
+        ..smtp_server::Options::default()
+    }));
+    let f = mail_fixture(server.port(), &pki.ca_pem);
+    f.incident(ID, "VPN breach", minutes(10));
+    f.notify(ID, minutes(5), None);
+    f.desk
+        .add_request(
+            ID,
+            breachdesk::domain::incident::Requester::GovCertUk,
+            "Duty officer",
+            "VPN logs",
+            now() - minutes(3),
+            now() - minutes(3),
+        )
+        .expect("request");
+    let logs = f.dir.path().join("vpn.log");
+    std::fs::write(&logs, b"03:12 login admin from 203.0.113.7\n").expect("logs");
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+
+    // 8.2.1 (f): the report, with what is missing shown before confirming.
+    f.chars(&mut app, "E");
+    f.key(&mut app, KeyCode::Left);
+    f.key(&mut app, KeyCode::Left); // from the update (offered once notified) to the report
+    f.key(&mut app, KeyCode::Enter);
+    let preview = app.preview.as_ref().expect("report preview");
+    assert_eq!(preview.notice.kind.as_str(), "full-report");
+    assert!(!preview.missing.is_empty());
+    assert_eq!(preview.notice.attachments.len(), 1);
+    let shown = screen_text(&draw(&app, now(), 100, 30));
+    assert!(shown.contains("Still missing"), "{shown}");
+    f.chars(&mut app, "y");
+    assert!(
+        !app.status.clone().expect("status").error,
+        "{:?}",
+        app.status
+    );
+
+    // 8.2.1 (e): supply the selected request, with a file.
+    f.key(&mut app, KeyCode::Tab);
+    f.key(&mut app, KeyCode::Tab); // Data requests
+    assert_eq!(app.incident.as_ref().map(|s| s.pane), Some(Pane::Requests));
+    f.chars(&mut app, "E");
+    f.key(&mut app, KeyCode::Left); // data supply
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, &logs.display().to_string());
+    f.key(&mut app, KeyCode::Enter);
+    let preview = app.preview.as_ref().expect("supply preview");
+    assert_eq!(preview.notice.kind.as_str(), "data-supply");
+    assert_eq!(preview.notice.to.len(), 1);
+    assert!(preview.notice.to[0].contains("incidents@ncsc.example"));
+    f.chars(&mut app, "y");
+    assert!(
+        !app.status.clone().expect("status").error,
+        "{:?}",
+        app.status
+    );
+
+    // A free-form update (the default once notified).
+    f.chars(&mut app, "E");
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "Logs supplied; MFA rollout tomorrow.");
+    f.ctrl(&mut app, 's');
+    assert!(
+        app.preview.is_some(),
+        "{:?}",
+        app.form.as_ref().map(|f| &f.error)
+    );
+    f.chars(&mut app, "y");
+    assert!(
+        !app.status.clone().expect("status").error,
+        "{:?}",
+        app.status
+    );
+
+    assert_eq!(server.messages().len(), 3);
+    let saved = f.desk.load(ID).expect("load");
+    assert_eq!(
+        saved.data_requests[0].status,
+        breachdesk::domain::incident::RequestStatus::Supplied
+    );
+    let audit = f.desk.audit.entries_for(ID).expect("audit");
+    assert_eq!(
+        audit.iter().filter(|e| e.action == "notice.sent").count(),
+        3
+    );
+    drop(server);
+}

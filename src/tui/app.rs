@@ -371,9 +371,28 @@ impl App {
                 return Vec::new();
             }
             if let Some(cmd) = keymap::lookup(Context::Form, &key) {
-                if cmd == Cmd::FormChoice {
-                    form.change_choice(key.code == KeyCode::Right);
-                    return Vec::new();
+                match cmd {
+                    Cmd::FormChoice if form.focused_is_text() => {
+                        form.move_cursor(key.code == KeyCode::Right);
+                        return Vec::new();
+                    }
+                    Cmd::FormChoice => {
+                        form.change_choice(key.code == KeyCode::Right);
+                        return Vec::new();
+                    }
+                    Cmd::CursorHome => {
+                        form.cursor_home();
+                        return Vec::new();
+                    }
+                    Cmd::CursorEnd => {
+                        form.cursor_to_end();
+                        return Vec::new();
+                    }
+                    Cmd::DeleteChar => {
+                        form.delete();
+                        return Vec::new();
+                    }
+                    _ => {}
                 }
                 return self.command(cmd, now);
             }
@@ -702,6 +721,7 @@ impl App {
                     form.change_choice(true);
                 }
             }
+            Cmd::CursorHome | Cmd::CursorEnd | Cmd::DeleteChar => {}
             Cmd::FormCancel => {
                 if self.board.filtering && self.form.is_none() {
                     self.board.filtering = false;

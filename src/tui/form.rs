@@ -113,11 +113,13 @@ pub struct Form {
     pub pending: Option<u64>,
     /// "Discard what you typed?" is showing.
     pub confirm_discard: bool,
+    /// The cursor in the focused text field, in characters.
+    pub cursor: usize,
 }
 
 impl Form {
     fn new(kind: FormKind, title: impl Into<String>, fields: Vec<Field>) -> Form {
-        Form {
+        let mut form = Form {
             kind,
             title: title.into(),
             fields,
@@ -125,7 +127,67 @@ impl Form {
             error: None,
             pending: None,
             confirm_discard: false,
+            cursor: 0,
+        };
+        form.cursor_to_end();
+        form
+    }
+
+    /// The focused field's text, if it is a text field.
+    fn focused_text(&mut self) -> Option<&mut String> {
+        match self.fields.get_mut(self.focus).map(|f| &mut f.value) {
+            Some(Value::Text(s) | Value::Multi(s)) => Some(s),
+            _ => None,
         }
+    }
+
+    /// The byte offset of the cursor in `s`.
+    fn at(s: &str, cursor: usize) -> usize {
+        s.char_indices().nth(cursor).map_or(s.len(), |(i, _)| i)
+    }
+
+    fn insert(&mut self, text: &str) {
+        let cursor = self.cursor;
+        if let Some(s) = self.focused_text() {
+            let at = Form::at(s, cursor);
+            s.insert_str(at, text);
+            self.cursor += text.chars().count();
+        }
+    }
+
+    pub fn cursor_to_end(&mut self) {
+        self.cursor = self.focused_text().map_or(0, |s| s.chars().count());
+    }
+
+    pub fn cursor_home(&mut self) {
+        self.cursor = 0;
+    }
+
+    /// Left/Right in a text field.
+    pub fn move_cursor(&mut self, forward: bool) {
+        let len = self.focused_text().map_or(0, |s| s.chars().count());
+        self.cursor = if forward {
+            (self.cursor + 1).min(len)
+        } else {
+            self.cursor.saturating_sub(1)
+        };
+    }
+
+    /// Delete: the character at the cursor.
+    pub fn delete(&mut self) {
+        let cursor = self.cursor;
+        if let Some(s) = self.focused_text() {
+            let at = Form::at(s, cursor);
+            if at < s.len() {
+                s.remove(at);
+            }
+        }
+    }
+
+    /// The focused text split at the cursor (for drawing).
+    pub fn split_at_cursor(&self, s: &str) -> (String, String) {
+        let at = Form::at(s, self.cursor.min(s.chars().count()));
+        (s[..at].to_string(), s[at..].to_string())
     }
 
     pub fn new_incident() -> Form {
@@ -463,11 +525,13 @@ impl Form {
 
     pub fn next(&mut self) {
         self.focus = (self.focus + 1) % self.fields.len().max(1);
+        self.cursor_to_end();
     }
 
     pub fn prev(&mut self) {
         let n = self.fields.len().max(1);
         self.focus = (self.focus + n - 1) % n;
+        self.cursor_to_end();
     }
 
     /// Left/Right/Space on a choice or flag.
@@ -493,11 +557,15 @@ impl Form {
         if c.is_control() {
             return false;
         }
+        if self.focused_is_text() {
+            self.insert(c.encode_utf8(&mut [0; 4]));
+            return true;
+        }
         let Some(f) = self.fields.get_mut(self.focus) else {
             return false;
         };
         match &mut f.value {
-            Value::Text(s) | Value::Multi(s) => s.push(c),
+            Value::Text(_) | Value::Multi(_) => {}
             Value::Flag(on) => match c {
                 'y' | 'Y' => *on = true,
                 'n' | 'N' => *on = false,
@@ -514,37 +582,39 @@ impl Form {
 
     /// Pasted text (bracketed paste): new lines kept only in a multi-line field.
     pub fn paste(&mut self, pasted: &str) {
-        if let Some(f) = self.fields.get_mut(self.focus) {
-            match &mut f.value {
-                Value::Multi(s) => {
-                    s.extend(pasted.chars().filter(|c| *c == '\n' || !c.is_control()))
-                }
-                Value::Text(s) => s.extend(
-                    pasted
-                        .chars()
-                        .map(|c| if c == '\n' { ' ' } else { c })
-                        .filter(|c| !c.is_control()),
-                ),
-                _ => {}
-            }
-        }
+        let text: String = match self.fields.get(self.focus).map(|f| &f.value) {
+            Some(Value::Multi(_)) => pasted
+                .chars()
+                .filter(|c| *c == '\n' || !c.is_control())
+                .collect(),
+            Some(Value::Text(_)) => pasted
+                .chars()
+                .map(|c| if c == '\n' { ' ' } else { c })
+                .filter(|c| !c.is_control())
+                .collect(),
+            _ => return,
+        };
+        self.insert(&text);
     }
 
     pub fn newline(&mut self) {
-        if let Some(Field {
-            value: Value::Multi(s),
-            ..
-        }) = self.fields.get_mut(self.focus)
-        {
-            s.push('\n');
+        if self.focused_is_multiline() {
+            self.insert("\n");
         }
     }
 
+    /// Backspace: the character before the cursor.
     pub fn backspace(&mut self) {
-        if let Some(f) = self.fields.get_mut(self.focus)
-            && let Value::Text(s) | Value::Multi(s) = &mut f.value
-        {
-            s.pop();
+        if self.cursor == 0 {
+            return;
+        }
+        let cursor = self.cursor;
+        if let Some(s) = self.focused_text() {
+            let at = Form::at(s, cursor - 1);
+            if at < s.len() {
+                s.remove(at);
+                self.cursor -= 1;
+            }
         }
     }
 

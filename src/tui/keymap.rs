@@ -43,6 +43,9 @@ pub enum Cmd {
     FormNext,
     FormPrev,
     FormChoice,
+    CursorHome,
+    CursorEnd,
+    DeleteChar,
     FormCancel,
 }
 
@@ -356,8 +359,29 @@ pub const FORM: &[Binding] = &[
         &[code(KeyCode::Left), code(KeyCode::Right)],
         "←/→/Space",
         Cmd::FormChoice,
-        "change a choice or yes/no",
+        "change a choice or yes/no; in text, move the cursor",
         "change",
+    ),
+    b(
+        &[code(KeyCode::Home), ctrl('a')],
+        "Home",
+        Cmd::CursorHome,
+        "cursor to the start of the text",
+        "",
+    ),
+    b(
+        &[code(KeyCode::End), ctrl('e')],
+        "End",
+        Cmd::CursorEnd,
+        "cursor to the end of the text",
+        "",
+    ),
+    b(
+        &[code(KeyCode::Delete)],
+        "Del",
+        Cmd::DeleteChar,
+        "delete the character at the cursor (Backspace: before it)",
+        "",
     ),
     b(
         &[code(KeyCode::Esc)],
@@ -483,6 +507,22 @@ pub fn lookup(context: Context, key: &KeyEvent) -> Option<Cmd> {
 /// The footer's keys for a context, in table order.
 pub fn footer(context: Context) -> impl Iterator<Item = &'static Binding> {
     table(context).iter().filter(|b| !b.footer.is_empty())
+}
+
+/// How the key for `cmd` is written in `context` (for hints in text).
+pub fn label(context: Context, cmd: Cmd) -> &'static str {
+    table(context)
+        .iter()
+        .find(|b| b.cmd == cmd)
+        .map_or("", |b| b.label)
+}
+
+/// The footer keys of `context` as one line, e.g. for a popup's border.
+pub fn hint(context: Context) -> String {
+    let parts: Vec<String> = footer(context)
+        .map(|b| format!("{}: {}", b.label, b.footer))
+        .collect();
+    format!(" {} ", parts.join(" · "))
 }
 
 #[cfg(test)]

@@ -8,9 +8,6 @@ pub const MAIL_BUSY: &str = "A notice is being sent; wait for it to finish";
 pub const NOT_SENT: &str = "Not sent; nothing was queued";
 /// Shown while the send runs.
 pub const SENDING: &str = "sending… (the clocks keep running; nothing else waits)";
-/// The preview's bottom line.
-pub const PREVIEW_KEYS: &str =
-    " y: queue and send this exact message · ↑/↓ PgUp/PgDn scroll · Esc: do not send ";
 /// A data supply from elsewhere than the requests pane.
 pub const SELECT_REQUEST: &str =
     "Select an open request in the Data requests pane first (Tab to it), then E";

@@ -26,27 +26,41 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         ];
         let cursor = if focused { "▏" } else { "" };
         match &field.value {
-            Value::Text(s) => {
+            Value::Text(s) if focused => {
+                let (before, after) = form.split_at_cursor(s);
                 spans.push(Span::styled(
-                    format!("{}{cursor}", crate::text::one_line(s)),
+                    format!(
+                        "{}{cursor}{}",
+                        crate::text::one_line(&before),
+                        crate::text::one_line(&after)
+                    ),
                     app.theme.input(),
                 ));
             }
+            Value::Text(s) => {
+                spans.push(Span::styled(crate::text::one_line(s), app.theme.input()));
+            }
             Value::Multi(s) => {
-                let safe = crate::text::terminal_safe(s, true);
-                let mut parts = safe.split('\n').peekable();
+                // The cursor marker goes in at the cursor; each side is made
+                // safe on its own.
+                let safe = if focused {
+                    let (before, after) = form.split_at_cursor(s);
+                    format!(
+                        "{}{cursor}{}",
+                        crate::text::terminal_safe(&before, true),
+                        crate::text::terminal_safe(&after, true)
+                    )
+                } else {
+                    crate::text::terminal_safe(s, true)
+                };
+                let mut parts = safe.split('\n');
                 let first = parts.next().unwrap_or("");
-                let last_is_first = parts.peek().is_none();
-                spans.push(Span::styled(
-                    format!("{first}{}", if last_is_first { cursor } else { "" }),
-                    app.theme.input(),
-                ));
+                spans.push(Span::styled(first.to_string(), app.theme.input()));
                 lines.push(Line::from(std::mem::take(&mut spans)));
-                while let Some(part) = parts.next() {
-                    let end = if parts.peek().is_none() { cursor } else { "" };
+                for part in parts {
                     lines.push(Line::from(vec![
                         Span::raw(" ".repeat(16)),
-                        Span::styled(format!("{part}{end}"), app.theme.input()),
+                        Span::styled(part.to_string(), app.theme.input()),
                     ]));
                 }
             }

@@ -4,6 +4,7 @@
 use crate::present::local;
 use crate::text::{one_line, terminal_safe};
 use crate::tui::app::App;
+use crate::tui::keymap::{self, Context};
 use crate::tui::strings;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -51,7 +52,10 @@ pub fn render_preview(app: &App, frame: &mut Frame, area: Rect) {
                         " Send this {}? Nothing is queued until you press y ",
                         preview.notice.kind.as_str()
                     ))
-                    .title_bottom(Line::styled(strings::PREVIEW_KEYS, app.theme.key()))
+                    .title_bottom(Line::styled(
+                        keymap::hint(Context::Preview),
+                        app.theme.key(),
+                    ))
                     .border_style(app.theme.focus_border()),
             ),
         popup,
@@ -123,10 +127,7 @@ pub fn render_outbox(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rec
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::bordered()
                 .title(format!(" Outbox: {} pending ", app.outbox.len()))
-                .title_bottom(Line::styled(
-                    " R: retry the selected notice now · Esc: close ",
-                    app.theme.key(),
-                ))
+                .title_bottom(Line::styled(keymap::hint(Context::Outbox), app.theme.key()))
                 .border_style(app.theme.focus_border()),
         ),
         popup,

@@ -69,7 +69,11 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
     if !app.outbox.is_empty() {
         spans.push(Span::styled(
-            format!("✉ {} pending (O) ", app.outbox.len()),
+            format!(
+                "✉ {} pending ({}) ",
+                app.outbox.len(),
+                keymap::label(keymap::Context::Board, keymap::Cmd::Outbox)
+            ),
             app.theme.warn(),
         ));
     }
