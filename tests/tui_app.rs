@@ -316,6 +316,14 @@ fn press(app: &mut App, c: char) -> Vec<breachdesk::tui::jobs::Job> {
     )
 }
 
+fn server_less_attempts(f: &support::Fixture) -> usize {
+    breachdesk::mail::outbox::pending(&f.dir.path().join("data").join("outbox"))
+        .expect("outbox")
+        .iter()
+        .map(|q| q.attempts.len())
+        .sum()
+}
+
 fn outbox_pending(f: &support::Fixture) -> Vec<String> {
     std::fs::read_dir(f.dir.path().join("data").join("outbox"))
         .map(|d| {
@@ -445,12 +453,13 @@ fn late_notification_asks_for_the_reason_first() {
 
 #[test]
 fn failed_send_shows_the_error_and_keeps_the_notice() {
-    // A port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+    // A port nobody listens on (yet).
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let f = mail_fixture(port, &smtp_server::pki().ca_pem);
+        .expect("port");
+    let port = addr.port();
+    let pki = smtp_server::pki();
+    let f = mail_fixture(port, &pki.ca_pem);
     f.incident(ID, "VPN breach", minutes(10));
     let mut app = f.app();
     compose_notification(&f, &mut app);
@@ -491,6 +500,46 @@ fn failed_send_shows_the_error_and_keeps_the_notice() {
     assert!(
         app.update(Action::Tick, now()).is_empty(),
         "one round at a time"
+    );
+    breachdesk::tui::app::run_inline(&mut app, &f.desk, jobs, now());
+    assert!(app.outbox_round.is_none());
+    assert_eq!(server_less_attempts(&f), 2, "not due yet: no attempt");
+
+    // The server comes up; the next round (after the backoff) sends the
+    // notice once and records it, without closing a preview on screen.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt.block_on(smtp_server::TestServer::start_at(
+        addr,
+        smtp_server::Options {
+            tls: Some(pki.server_config.clone()),
+            starttls: true,
+            auth: Some((USER.into(), PASS.into())),
+            ..smtp_server::Options::default()
+        },
+    ));
+    f.chars(&mut app, "E");
+    f.key(&mut app, KeyCode::Enter);
+    f.key(&mut app, KeyCode::Enter);
+    assert!(app.preview.is_some());
+    let later = now() + minutes(2);
+    let jobs = app.update(Action::Tick, later);
+    assert_eq!(jobs.len(), 1);
+    breachdesk::tui::app::run_inline(&mut app, &f.desk, jobs, later);
+    assert!(app.preview.is_some(), "the round leaves the preview alone");
+    assert_eq!(server.messages().len(), 1);
+    assert!(app.outbox.is_empty());
+    assert!(outbox_pending(&f).is_empty());
+    let saved = f.desk.load(ID).expect("load");
+    assert_eq!(
+        saved.notification.channel,
+        Some(breachdesk::domain::incident::Channel::Email)
+    );
+    f.key(&mut app, KeyCode::Esc);
+    assert!(app.preview.is_none());
+    assert_eq!(
+        server.messages().len(),
+        1,
+        "the cancelled preview sent nothing"
     );
 }
 

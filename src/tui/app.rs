@@ -148,6 +148,19 @@ pub struct Preview {
     pub sending: bool,
 }
 
+impl Preview {
+    /// About how many lines the preview has (the scroll stops there).
+    pub fn lines(&self) -> u16 {
+        let text = crate::mail::render_preview(&self.notice).lines().count();
+        let missing = if self.missing.is_empty() {
+            0
+        } else {
+            self.missing.len() + 2
+        };
+        u16::try_from(text + missing).unwrap_or(u16::MAX)
+    }
+}
+
 /// How often the outbox is looked at (and due notices sent).
 pub const OUTBOX_EVERY_SECS: i64 = 30;
 
@@ -177,6 +190,8 @@ pub struct App {
     pub outbox_selected: usize,
     /// The mail job in flight (one at a time), if any.
     pub mail_busy: Option<u64>,
+    /// The background outbox round in flight, if any.
+    pub outbox_round: Option<u64>,
     /// When the outbox was last looked at from the tick.
     pub outbox_checked: Option<DateTime<Utc>>,
     /// Background jobs that do not count as "saving".
@@ -205,6 +220,7 @@ impl App {
             outbox_open: false,
             outbox_selected: 0,
             mail_busy: None,
+            outbox_round: None,
             outbox_checked: None,
             quiet: Vec::new(),
             next_seq: 1,
@@ -278,12 +294,16 @@ impl App {
         let due = self
             .outbox_checked
             .is_none_or(|t| (now - t).num_seconds() >= OUTBOX_EVERY_SECS);
-        if !due || self.mail_busy.is_some() {
+        if !due || self.mail_busy.is_some() || self.outbox_round.is_some() {
             return Vec::new();
         }
         self.outbox_checked = Some(now);
         if self.mail.smtp {
-            vec![self.mail_job(now, JobKind::DeliverDue)]
+            // A notice confirmed meanwhile is queued after this round listed
+            // what was due, so the two never send the same notice.
+            let job = self.quiet_job(now, JobKind::DeliverDue);
+            self.outbox_round = Some(job.seq);
+            vec![job]
         } else {
             vec![self.quiet_job(now, JobKind::LoadOutbox)]
         }
@@ -484,7 +504,7 @@ impl App {
         };
         if let Some(preview) = &mut self.preview {
             preview.scroll = if down {
-                preview.scroll.saturating_add(1)
+                preview.scroll.saturating_add(1).min(preview.lines())
             } else {
                 preview.scroll.saturating_sub(1)
             };
@@ -645,7 +665,7 @@ impl App {
             Cmd::PageUp | Cmd::PageDown => {
                 if let Some(preview) = &mut self.preview {
                     preview.scroll = if cmd == Cmd::PageDown {
-                        preview.scroll.saturating_add(10)
+                        preview.scroll.saturating_add(10).min(preview.lines())
                     } else {
                         preview.scroll.saturating_sub(10)
                     };
@@ -661,7 +681,9 @@ impl App {
                 match id {
                     None => self.complain("Nothing is waiting in the outbox"),
                     Some(_) if !self.mail.smtp => self.complain(strings::NO_SMTP),
-                    Some(_) if self.mail_busy.is_some() => self.complain(strings::MAIL_BUSY),
+                    Some(_) if self.mail_busy.is_some() || self.outbox_round.is_some() => {
+                        self.complain(strings::MAIL_BUSY)
+                    }
                     Some(id) => {
                         self.say(format!("Retrying {id}; the clocks keep running"));
                         return vec![self.mail_job(now, JobKind::RetryNotice(id))];
@@ -813,8 +835,12 @@ impl App {
         let Some(preview) = &self.preview else {
             return Vec::new();
         };
-        if preview.sending || self.mail_busy.is_some() {
+        if preview.sending {
             // One confirmation, one queued notice: repeat presses do nothing.
+            return Vec::new();
+        }
+        if self.mail_busy.is_some() {
+            self.complain(strings::MAIL_BUSY);
             return Vec::new();
         }
         if !self.mail.smtp {
@@ -904,6 +930,11 @@ impl App {
             self.mail_busy = None;
             self.preview = None;
         }
+        let was_round = self.outbox_round == Some(done.seq);
+        if was_round {
+            self.outbox_round = None;
+        }
+        let was_mail = was_mail || was_round;
         let for_form = self
             .form
             .as_ref()
