@@ -757,3 +757,23 @@ fn report_supply_and_update_by_email() {
     );
     drop(server);
 }
+
+#[test]
+fn deadline_passing_on_the_preview_asks_for_the_reason() {
+    let f = mail_fixture(9, "not used");
+    f.incident(ID, "VPN breach", minutes(59));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "E");
+    f.key(&mut app, KeyCode::Enter);
+    f.key(&mut app, KeyCode::Enter);
+    assert!(app.preview.is_some(), "on time: no reason asked");
+    let jobs = app.update(
+        Action::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)),
+        now() + minutes(2),
+    );
+    assert!(jobs.is_empty(), "nothing queued");
+    let status = app.status.clone().expect("status");
+    assert!(status.error && status.text.contains("reason for the delay"));
+    assert!(outbox_pending(&f).is_empty());
+}

@@ -847,6 +847,16 @@ impl App {
             self.complain(strings::NO_SMTP);
             return Vec::new();
         }
+        let late = self
+            .record()
+            .is_some_and(|r| r.notification.made_at.is_none() && now > r.notification.due_at);
+        if preview.notice.kind == NoticeKind::Notification
+            && preview.notice.delay_reason.is_none()
+            && late
+        {
+            self.complain(strings::LATE_NOW);
+            return Vec::new();
+        }
         let notice = preview.notice.clone();
         if let Some(preview) = &mut self.preview {
             preview.sending = true;

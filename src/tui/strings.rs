@@ -11,3 +11,5 @@ pub const SENDING: &str = "sending… (the clocks keep running; nothing else wai
 /// A data supply from elsewhere than the requests pane.
 pub const SELECT_REQUEST: &str =
     "Select an open request in the Data requests pane first (Tab to it), then E";
+/// The 1-hour deadline passed while the notification was on screen.
+pub const LATE_NOW: &str = "The 1-hour deadline has passed while this was on screen: Esc, then compose it again with the reason for the delay (nothing was sent)";
