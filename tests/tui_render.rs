@@ -353,3 +353,22 @@ fn outbox_view() {
     app.outbox_open = true;
     assert_snapshot!(draw(&app, now(), 100, 30).backend().to_string());
 }
+
+#[test]
+fn edit_and_close_forms() {
+    let f = fixture();
+    f.incident(ID, "Ransomware on the payroll file server", minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "e");
+    assert_snapshot!(
+        "edit_form",
+        draw(&app, now(), 100, 30).backend().to_string()
+    );
+    f.key(&mut app, KeyCode::Esc);
+    f.chars(&mut app, "C");
+    assert_snapshot!(
+        "close_form_with_open_steps",
+        draw(&app, now(), 100, 30).backend().to_string()
+    );
+}

@@ -74,7 +74,7 @@ pub enum Value {
 #[derive(Debug, Clone)]
 pub struct Field {
     pub label: &'static str,
-    pub hint: &'static str,
+    pub hint: std::borrow::Cow<'static, str>,
     pub value: Value,
     initial: Value,
 }
@@ -82,7 +82,7 @@ pub struct Field {
 fn field(label: &'static str, hint: &'static str, value: Value) -> Field {
     Field {
         label,
-        hint,
+        hint: std::borrow::Cow::Borrowed(hint),
         initial: value.clone(),
         value,
     }
@@ -443,21 +443,31 @@ impl Form {
     }
 
     pub fn close(open_steps: Vec<String>) -> Form {
-        let (title, hint) = if open_steps.is_empty() {
-            ("Close the incident".to_string(), "optional")
+        let title = if open_steps.is_empty() {
+            "Close the incident".to_string()
         } else {
-            (
-                format!(
-                    "Close the incident: required steps {} are still open",
-                    open_steps.join(", ")
-                ),
-                "REQUIRED: why close with required steps open",
+            format!(
+                "Close the incident: {} required step(s) still open",
+                open_steps.len()
+            )
+        };
+        let hint = if open_steps.is_empty() {
+            "optional".to_string()
+        } else {
+            format!(
+                "REQUIRED: why close with {} still open",
+                open_steps.join(", ")
             )
         };
         Form::new(
             FormKind::Close { open_steps },
             title,
-            vec![text("Reason", hint, "")],
+            vec![Field {
+                label: "Reason",
+                hint: std::borrow::Cow::Owned(hint),
+                initial: Value::Text(String::new()),
+                value: Value::Text(String::new()),
+            }],
         )
     }
 
@@ -492,7 +502,7 @@ impl Form {
                 choice("Kind", kinds, kind),
                 choice("Severity", severities, severity),
                 flag("Personal data", incident.personal_data),
-                flag("Government data", incident.government_data),
+                flag("Govt. data", incident.government_data),
                 text(
                     "Identified at",
                     "moving it moves the 1-hour clock: 14:05, -20m or RFC 3339",
@@ -859,7 +869,7 @@ impl Form {
                         kind: Some(self.parse("Kind")?),
                         severity: Some(self.parse("Severity")?),
                         personal_data: Some(self.flag_of("Personal data")),
-                        government_data: Some(self.flag_of("Government data")),
+                        government_data: Some(self.flag_of("Govt. data")),
                         identified_at,
                         ..Edit::default()
                     },

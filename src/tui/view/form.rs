@@ -115,11 +115,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             app.theme.dim(),
         ));
     }
-    let height = (lines.len() as u16 + 2).min(area.height);
-    let popup = area.centered(
-        Constraint::Length(area.width.saturating_sub(4).min(96)),
-        Constraint::Length(height),
-    );
+    let width = area.width.saturating_sub(4).min(96);
+    // Rows after wrapping (long hints and errors take more than one).
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let height = (rows as u16 + 2).min(area.height);
+    let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
