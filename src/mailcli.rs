@@ -179,19 +179,7 @@ pub fn report(
         writeln!(out)?;
     }
     // The incident as Markdown, attached; written privately beside the outbox.
-    let exports = setup.data_dir.join("exports");
-    crate::durable::ensure_private_dir(&exports)
-        .with_context(|| format!("cannot create {}", exports.display()))?;
-    let markdown = exports.join(format!(
-        "{}-{}.md",
-        incident.id,
-        now.format("%Y%m%dT%H%M%SZ")
-    ));
-    crate::durable::create_private_file(
-        &markdown,
-        crate::export::markdown(&incident, desk.tz, now).as_bytes(),
-    )
-    .with_context(|| format!("cannot write {}", markdown.display()))?;
+    let markdown = crate::mail::report_attachment(&setup.data_dir, &incident, desk.tz, now)?;
     let mut draft = Draft::new(NoticeKind::FullReport, &incident, &setup.config)?;
     draft.attachments = vec![markdown];
     let notice = compose(&draft, templates_dir(setup).as_deref(), desk.tz, now)?;

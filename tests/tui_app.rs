@@ -260,7 +260,7 @@ fn repeat_root_cause_is_loud() {
 }
 
 #[test]
-fn email_hook_says_not_configured() {
+fn email_without_smtp_says_so_clearly() {
     let f = fixture();
     f.incident("INC-20260310-1200-00a001", "x", minutes(10));
     let mut app = f.app();
@@ -268,5 +268,512 @@ fn email_hook_says_not_configured() {
     f.chars(&mut app, "E");
     let status = app.status.clone().expect("status");
     assert!(status.error);
-    assert!(status.text.contains("email sending not configured"));
+    assert!(status.text.contains("no [smtp] section"), "{}", status.text);
+    assert!(app.form.is_none(), "nothing to compose without [smtp]");
+}
+
+// ---------------------------------------------------------------------------
+// Email from the console, against a real loopback SMTP server (STARTTLS with
+// a test CA, AUTH with the password from `password_command`).
+
+#[path = "support/smtp_server.rs"]
+mod smtp_server;
+
+use breachdesk::tui::app::App;
+use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
+
+const ID: &str = "INC-20260310-1250-00a001";
+const USER: &str = "sam.patel";
+const PASS: &str = "correct horse battery staple";
+
+fn mail_fixture(port: u16, ca_pem: &str) -> support::Fixture {
+    let f = support::fixture_with_config(&format!(
+        r#"[responder]
+name = "Sam Patel"
+email = "sam.patel@provider.example"
+role = "service-provider"
+[contacts]
+other_party = "Client Security Representative <csr@client.example>"
+govcertuk = "GovCertUK <incidents@ncsc.example>"
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "starttls"
+username = "{USER}"
+password_command = "printf '%s' '{PASS}'"
+ca_file = "{{dir}}/ca.pem"
+timeout_secs = 5
+"#
+    ));
+    std::fs::write(f.dir.path().join("ca.pem"), ca_pem).expect("ca file");
+    f
+}
+
+fn press(app: &mut App, c: char) -> Vec<breachdesk::tui::jobs::Job> {
+    app.update(
+        Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+        now(),
+    )
+}
+
+fn server_less_attempts(f: &support::Fixture) -> usize {
+    breachdesk::mail::outbox::pending(&f.dir.path().join("data").join("outbox"))
+        .expect("outbox")
+        .iter()
+        .map(|q| q.attempts.len())
+        .sum()
+}
+
+fn outbox_pending(f: &support::Fixture) -> Vec<String> {
+    std::fs::read_dir(f.dir.path().join("data").join("outbox"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .filter(|n| n.ends_with(".toml"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Opens the incident and composes the 8.1 notification up to the preview.
+fn compose_notification(f: &support::Fixture, app: &mut App) {
+    f.key(app, KeyCode::Enter); // open the incident
+    f.chars(app, "E");
+    assert!(app.form.is_some(), "{:?}", app.status);
+    f.key(app, KeyCode::Enter); // the 8.1 notification is offered first
+    f.key(app, KeyCode::Tab); // past To (from the config)
+    f.chars(app, "VPN account disabled");
+    f.key(app, KeyCode::Enter);
+    let preview = app.preview.as_ref().expect("the exact message is shown");
+    assert_eq!(preview.notice.kind.as_str(), "notification");
+    assert!(preview.notice.body.contains("VPN account disabled"));
+    let shown = screen_text(&draw(app, now(), 100, 30));
+    assert!(shown.contains("Subject:"), "{shown}");
+    assert!(shown.contains("csr@client.example"), "{shown}");
+    assert!(outbox_pending(f).is_empty(), "nothing queued before y");
+}
+
+#[test]
+fn email_notification_is_sent_once_and_recorded() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let pki = smtp_server::pki();
+    let server = rt.block_on(smtp_server::TestServer::start(smtp_server::Options {
+        tls: Some(pki.server_config.clone()),
+        starttls: true,
+        auth: Some((USER.into(), PASS.into())),
+        ..smtp_server::Options::default()
+    }));
+    let f = mail_fixture(server.port(), &pki.ca_pem);
+    f.incident(ID, "VPN breach", minutes(10));
+    let mut app = f.app();
+    assert!(app.mail.smtp);
+    compose_notification(&f, &mut app);
+
+    // y queues and sends; y again while it is in flight does nothing.
+    let jobs = press(&mut app, 'y');
+    assert_eq!(jobs.len(), 1);
+    assert!(app.mail_busy.is_some());
+    assert!(press(&mut app, 'y').is_empty(), "one send per confirmation");
+    assert!(press(&mut app, 'E').is_empty());
+    let shown = screen_text(&draw(&app, now(), 100, 30));
+    assert!(shown.contains("sending…"), "{shown}");
+    breachdesk::tui::app::run_inline(&mut app, &f.desk, jobs, now());
+    assert!(app.mail_busy.is_none());
+    assert!(app.preview.is_none());
+    let status = app.status.clone().expect("status");
+    assert!(!status.error, "{}", status.text);
+    assert!(status.text.contains("Sent"), "{}", status.text);
+
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1, "exactly one message");
+    assert!(messages[0].tls);
+    assert_eq!(messages[0].auth_user.as_deref(), Some(USER));
+    assert_eq!(messages[0].rcpt_to, ["csr@client.example"]);
+    let data = String::from_utf8_lossy(&messages[0].data).to_string();
+
+    let record: toml::Value = toml::from_str(&record_file(&f, ID)).expect("toml");
+    let n = &record["notification"];
+    assert_eq!(n["channel"].as_str(), Some("email"));
+    assert_eq!(n["met_deadline"].as_bool(), Some(true));
+    let reference = n["reference"].as_str().expect("Message-ID as reference");
+    assert!(
+        reference.starts_with('<') && data.contains(reference),
+        "{reference}"
+    );
+    let audit = f.desk.audit.entries_for(ID).expect("audit");
+    assert_eq!(
+        audit.iter().filter(|e| e.action == "notice.sent").count(),
+        1
+    );
+    // The screen shows it notified; the outbox is empty.
+    let record = app
+        .incident
+        .as_ref()
+        .and_then(|s| s.record.clone())
+        .expect("record");
+    assert!(record.notification.made_at.is_some());
+    assert!(app.outbox.is_empty());
+    assert!(outbox_pending(&f).is_empty());
+    drop(server);
+}
+
+#[test]
+fn late_notification_asks_for_the_reason_first() {
+    let f = mail_fixture(9, "not used");
+    f.incident(ID, "VPN breach", minutes(75));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "E");
+    f.key(&mut app, KeyCode::Enter);
+    f.key(&mut app, KeyCode::Enter);
+    let form = app.form.as_ref().expect("still asking");
+    assert!(
+        form.error
+            .as_deref()
+            .is_some_and(|e| e.contains("Delay reason")),
+        "{:?}",
+        form.error
+    );
+    f.key(&mut app, KeyCode::Tab);
+    f.key(&mut app, KeyCode::Tab);
+    f.chars(&mut app, "Phones down during the outage");
+    f.key(&mut app, KeyCode::Enter);
+    let preview = app.preview.as_ref().expect("preview");
+    assert_eq!(
+        preview.notice.delay_reason.as_deref(),
+        Some("Phones down during the outage")
+    );
+    assert!(
+        preview
+            .notice
+            .body
+            .contains("Phones down during the outage")
+    );
+}
+
+#[test]
+fn failed_send_shows_the_error_and_keeps_the_notice() {
+    // A port nobody listens on (yet).
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port");
+    let port = addr.port();
+    let pki = smtp_server::pki();
+    let f = mail_fixture(port, &pki.ca_pem);
+    f.incident(ID, "VPN breach", minutes(10));
+    let mut app = f.app();
+    compose_notification(&f, &mut app);
+    f.chars(&mut app, "y");
+    let status = app.status.clone().expect("status");
+    assert!(status.error);
+    assert!(status.text.contains("could not connect"), "{}", status.text);
+    assert!(
+        status.text.contains("kept in the outbox"),
+        "{}",
+        status.text
+    );
+    assert_eq!(outbox_pending(&f).len(), 1, "the notice waits in outbox/");
+    assert_eq!(app.outbox.len(), 1);
+    assert!(app.outbox[0].last_error.is_some());
+    assert!(
+        f.desk
+            .load(ID)
+            .expect("load")
+            .notification
+            .made_at
+            .is_none()
+    );
+    // The outbox view lists it with its error; R retries (and fails again).
+    f.chars(&mut app, "O");
+    assert!(app.outbox_open);
+    let shown = screen_text(&draw(&app, now(), 100, 30));
+    assert!(shown.contains("1 pending"), "{shown}");
+    assert!(shown.contains("last error"), "{shown}");
+    f.chars(&mut app, "R");
+    assert_eq!(app.outbox.len(), 1);
+    assert_eq!(app.outbox[0].attempts, 2);
+    f.key(&mut app, KeyCode::Esc);
+    assert!(!app.outbox_open);
+    // The 30 s round tries due notices (backoff: not yet due) without a key.
+    let jobs = app.update(Action::Tick, now());
+    assert_eq!(jobs.len(), 1);
+    assert!(
+        app.update(Action::Tick, now()).is_empty(),
+        "one round at a time"
+    );
+    breachdesk::tui::app::run_inline(&mut app, &f.desk, jobs, now());
+    assert!(app.outbox_round.is_none());
+    assert_eq!(server_less_attempts(&f), 2, "not due yet: no attempt");
+
+    // The server comes up; the next round (after the backoff) sends the
+    // notice once and records it, without closing a preview on screen.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt.block_on(smtp_server::TestServer::start_at(
+        addr,
+        smtp_server::Options {
+            tls: Some(pki.server_config.clone()),
+            starttls: true,
+            auth: Some((USER.into(), PASS.into())),
+            ..smtp_server::Options::default()
+        },
+    ));
+    f.chars(&mut app, "E");
+    f.key(&mut app, KeyCode::Enter);
+    f.key(&mut app, KeyCode::Enter);
+    assert!(app.preview.is_some());
+    let later = now() + minutes(2);
+    let jobs = app.update(Action::Tick, later);
+    assert_eq!(jobs.len(), 1);
+    breachdesk::tui::app::run_inline(&mut app, &f.desk, jobs, later);
+    assert!(app.preview.is_some(), "the round leaves the preview alone");
+    assert_eq!(server.messages().len(), 1);
+    assert!(app.outbox.is_empty());
+    assert!(outbox_pending(&f).is_empty());
+    let saved = f.desk.load(ID).expect("load");
+    assert_eq!(
+        saved.notification.channel,
+        Some(breachdesk::domain::incident::Channel::Email)
+    );
+    f.key(&mut app, KeyCode::Esc);
+    assert!(app.preview.is_none());
+    assert_eq!(
+        server.messages().len(),
+        1,
+        "the cancelled preview sent nothing"
+    );
+}
+
+#[test]
+fn close_with_open_steps_needs_a_reason() {
+    let f = fixture();
+    f.incident(ID, "VPN breach", minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "C");
+    f.key(&mut app, KeyCode::Enter);
+    let form = app.form.as_ref().expect("asks for a reason");
+    assert!(form.error.as_deref().is_some_and(|e| e.contains("Reason")));
+    f.chars(&mut app, "Duplicate of INC-20260309-0900-00b002");
+    f.key(&mut app, KeyCode::Enter);
+    assert!(
+        app.form.is_none(),
+        "{:?}",
+        app.form.as_ref().map(|f| &f.error)
+    );
+    let text = record_file(&f, ID);
+    let record: toml::Value = toml::from_str(&text).expect("toml");
+    assert_eq!(record["status"].as_str(), Some("closed"));
+    assert!(text.contains("Duplicate of INC-20260309-0900-00b002"));
+    // And reopen, with a reason.
+    f.chars(&mut app, "C");
+    f.chars(&mut app, "Not a duplicate after all");
+    f.key(&mut app, KeyCode::Enter);
+    assert!(
+        app.form.is_none(),
+        "{:?}",
+        app.form.as_ref().map(|f| &f.error)
+    );
+    let record: toml::Value = toml::from_str(&record_file(&f, ID)).expect("toml");
+    assert_eq!(record["status"].as_str(), Some("open"));
+}
+
+#[test]
+fn moving_identified_at_needs_a_reason() {
+    let f = fixture();
+    f.incident(ID, "VPN breach", minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "e");
+    for _ in 0..5 {
+        f.key(&mut app, KeyCode::Tab);
+    }
+    for _ in 0..40 {
+        f.key(&mut app, KeyCode::Backspace);
+    }
+    f.chars(&mut app, "-30m");
+    f.key(&mut app, KeyCode::Enter);
+    let form = app.form.as_ref().expect("asks why");
+    assert!(
+        form.error
+            .as_deref()
+            .is_some_and(|e| e.contains("Why moved")),
+        "{:?}",
+        form.error
+    );
+    f.key(&mut app, KeyCode::Tab);
+    f.chars(&mut app, "Firewall alert seen earlier in the SIEM");
+    f.key(&mut app, KeyCode::Enter);
+    assert!(
+        app.form.is_none(),
+        "{:?}",
+        app.form.as_ref().map(|f| &f.error)
+    );
+    let saved = f.desk.load(ID).expect("load");
+    assert_eq!(saved.identified_at, now() - minutes(30));
+    assert_eq!(saved.notification.due_at, now() + minutes(30));
+    assert!(record_file(&f, ID).contains("Firewall alert seen earlier in the SIEM"));
+}
+
+#[test]
+fn evidence_file_on_a_step_is_hashed() {
+    let f = fixture();
+    f.incident(ID, "VPN breach", minutes(10));
+    let file = f.dir.path().join("fw.csv");
+    std::fs::write(&file, b"time,src\n12:49,198.51.100.7\n").expect("file");
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "v");
+    f.chars(&mut app, &file.display().to_string());
+    f.key(&mut app, KeyCode::Enter);
+    assert!(
+        app.form.is_none(),
+        "{:?}",
+        app.form.as_ref().map(|f| &f.error)
+    );
+    let text = record_file(&f, ID);
+    assert!(text.contains("sha256"), "{text}");
+    assert!(text.contains("fw.csv"));
+}
+
+#[test]
+fn text_fields_edit_at_the_cursor() {
+    let f = fixture();
+    f.incident(ID, "VPN breach", minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "lwrld");
+    f.key(&mut app, KeyCode::Home);
+    f.chars(&mut app, "hello ");
+    f.key(&mut app, KeyCode::Right);
+    f.chars(&mut app, "o");
+    f.key(&mut app, KeyCode::End);
+    f.chars(&mut app, "!?");
+    f.key(&mut app, KeyCode::Left);
+    f.key(&mut app, KeyCode::Delete);
+    f.key(&mut app, KeyCode::Left);
+    f.key(&mut app, KeyCode::Backspace); // the d, before the cursor
+    f.chars(&mut app, "d");
+    f.key(&mut app, KeyCode::End);
+    let shown = screen_text(&draw(&app, now(), 100, 30));
+    assert!(shown.contains("hello world!▏"), "{shown}");
+    f.key(&mut app, KeyCode::Enter);
+    assert!(app.form.is_none());
+    assert!(record_file(&f, ID).contains("hello world!"));
+}
+
+#[test]
+fn report_supply_and_update_by_email() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let pki = smtp_server::pki();
+    let server = rt.block_on(smtp_server::TestServer::start(smtp_server::Options {
+        tls: Some(pki.server_config.clone()),
+        starttls: true,
+        auth: Some((USER.into(), PASS.into())),
+        ..smtp_server::Options::default()
+    }));
+    let f = mail_fixture(server.port(), &pki.ca_pem);
+    f.incident(ID, "VPN breach", minutes(10));
+    f.notify(ID, minutes(5), None);
+    f.desk
+        .add_request(
+            ID,
+            breachdesk::domain::incident::Requester::GovCertUk,
+            "Duty officer",
+            "VPN logs",
+            now() - minutes(3),
+            now() - minutes(3),
+        )
+        .expect("request");
+    let logs = f.dir.path().join("vpn.log");
+    std::fs::write(&logs, b"03:12 login admin from 203.0.113.7\n").expect("logs");
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+
+    // 8.2.1 (f): the report, with what is missing shown before confirming.
+    f.chars(&mut app, "E");
+    f.key(&mut app, KeyCode::Left);
+    f.key(&mut app, KeyCode::Left); // from the update (offered once notified) to the report
+    f.key(&mut app, KeyCode::Enter);
+    let preview = app.preview.as_ref().expect("report preview");
+    assert_eq!(preview.notice.kind.as_str(), "full-report");
+    assert!(!preview.missing.is_empty());
+    assert_eq!(preview.notice.attachments.len(), 1);
+    let shown = screen_text(&draw(&app, now(), 100, 30));
+    assert!(shown.contains("Still missing"), "{shown}");
+    f.chars(&mut app, "y");
+    assert!(
+        !app.status.clone().expect("status").error,
+        "{:?}",
+        app.status
+    );
+
+    // 8.2.1 (e): supply the selected request, with a file.
+    f.key(&mut app, KeyCode::Tab);
+    f.key(&mut app, KeyCode::Tab); // Data requests
+    assert_eq!(app.incident.as_ref().map(|s| s.pane), Some(Pane::Requests));
+    f.chars(&mut app, "E");
+    f.key(&mut app, KeyCode::Left); // data supply
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, &logs.display().to_string());
+    f.key(&mut app, KeyCode::Enter);
+    let preview = app.preview.as_ref().expect("supply preview");
+    assert_eq!(preview.notice.kind.as_str(), "data-supply");
+    assert_eq!(preview.notice.to.len(), 1);
+    assert!(preview.notice.to[0].contains("incidents@ncsc.example"));
+    f.chars(&mut app, "y");
+    assert!(
+        !app.status.clone().expect("status").error,
+        "{:?}",
+        app.status
+    );
+
+    // A free-form update (the default once notified).
+    f.chars(&mut app, "E");
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "Logs supplied; MFA rollout tomorrow.");
+    f.ctrl(&mut app, 's');
+    assert!(
+        app.preview.is_some(),
+        "{:?}",
+        app.form.as_ref().map(|f| &f.error)
+    );
+    f.chars(&mut app, "y");
+    assert!(
+        !app.status.clone().expect("status").error,
+        "{:?}",
+        app.status
+    );
+
+    assert_eq!(server.messages().len(), 3);
+    let saved = f.desk.load(ID).expect("load");
+    assert_eq!(
+        saved.data_requests[0].status,
+        breachdesk::domain::incident::RequestStatus::Supplied
+    );
+    let audit = f.desk.audit.entries_for(ID).expect("audit");
+    assert_eq!(
+        audit.iter().filter(|e| e.action == "notice.sent").count(),
+        3
+    );
+    drop(server);
+}
+
+#[test]
+fn deadline_passing_on_the_preview_asks_for_the_reason() {
+    let f = mail_fixture(9, "not used");
+    f.incident(ID, "VPN breach", minutes(59));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "E");
+    f.key(&mut app, KeyCode::Enter);
+    f.key(&mut app, KeyCode::Enter);
+    assert!(app.preview.is_some(), "on time: no reason asked");
+    let jobs = app.update(
+        Action::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)),
+        now() + minutes(2),
+    );
+    assert!(jobs.is_empty(), "nothing queued");
+    let status = app.status.clone().expect("status");
+    assert!(status.error && status.text.contains("reason for the delay"));
+    assert!(outbox_pending(&f).is_empty());
 }

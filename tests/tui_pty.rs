@@ -176,3 +176,68 @@ fn a_whole_response_in_a_real_terminal() {
         assert!(text.contains(needle), "{needle} missing from\n{text}");
     }
 }
+
+#[path = "support/smtp_server.rs"]
+mod smtp_server;
+
+/// The real loop sends off the UI task: the clocks keep ticking and the
+/// acceptance comes back to the screen.
+#[test]
+fn email_notification_from_the_real_console() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let pki = smtp_server::pki();
+    let server = rt.block_on(smtp_server::TestServer::start(smtp_server::Options {
+        tls: Some(pki.server_config.clone()),
+        starttls: true,
+        auth: Some(("sam".into(), "pw".into())),
+        ..smtp_server::Options::default()
+    }));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).expect("ca");
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            r#"[responder]
+name = "Sam Patel"
+email = "sam.patel@provider.example"
+role = "service-provider"
+[contacts]
+other_party = "Client Security Representative <csr@client.example>"
+[smtp]
+host = "127.0.0.1"
+port = {}
+security = "starttls"
+username = "sam"
+password_command = "printf pw"
+ca_file = "{}"
+timeout_secs = 5
+"#,
+            server.port(),
+            ca.display()
+        ),
+    )
+    .expect("config");
+    let mut console = start(dir.path());
+    console.wait_for("No incidents yet");
+    console.send("n");
+    console.wait_for("Open a new incident");
+    console.send("Laptop stolen from car\r");
+    console.wait_for("the 1-hour clock is running");
+    console.send("E");
+    console.wait_for("which one?");
+    console.send("\r");
+    console.wait_for("Email the 8.1 notification");
+    console.send("\tLaptop wiped\r");
+    console.wait_for("Nothing is queued until you press y");
+    console.send("y");
+    console.wait_for("Sent INC-");
+    assert_eq!(server.messages().len(), 1);
+    console.wait_for("on time");
+    console.send("q");
+    let start = Instant::now();
+    while console.child.try_wait().expect("wait").is_none() {
+        assert!(start.elapsed() < PATIENCE, "{}", console.contents());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -264,3 +264,111 @@ fn monochrome_has_no_colour() {
         assert_eq!(cell.bg, Color::Reset);
     }
 }
+
+/// A notice built by hand (fixed ids, no random Message-ID).
+fn fixed_notice() -> breachdesk::mail::Notice {
+    use breachdesk::mail::{AttachmentInfo, Notice, NoticeKind};
+    Notice {
+        id: "N-20260310-130000-000001".into(),
+        incident_id: ID.into(),
+        kind: NoticeKind::FullReport,
+        request_id: None,
+        delay_reason: None,
+        from: "Sam Patel <sam.patel@provider.example>".into(),
+        to: vec!["Client Security Representative <csr@client.example>".into()],
+        cc: Vec::new(),
+        subject: format!("[{ID}] Full details of the Breach of Security (8.2.1 f)\x1b[2J"),
+        message_id: "<00000000000000000000000000000001@breachdesk.provider.example>".into(),
+        created_at: now(),
+        attachments: vec![AttachmentInfo {
+            path: "/data/exports/INC.md".into(),
+            file_name: format!("{ID}.md"),
+            size: 4321,
+            sha256: "ab".repeat(32),
+            content_type: "text/markdown; charset=utf-8".into(),
+        }],
+        body: "Dear Client Security Representative,\n\nRoot cause: weak authentication on the VPN gateway.\x1b]0;pwned\x07\nMitigation: MFA enforced.\n\nSam Patel".into(),
+    }
+}
+
+#[test]
+fn email_preview_popup() {
+    let f = fixture();
+    f.incident(ID, "Ransomware on the payroll file server", minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    app.preview = Some(breachdesk::tui::app::Preview {
+        notice: Box::new(fixed_notice()),
+        missing: vec!["no mitigation test recorded (8.2.1 c)".into()],
+        scroll: 0,
+        sending: false,
+    });
+    let shown = draw(&app, now(), 100, 30).backend().to_string();
+    assert!(!shown.contains('\x1b'));
+    assert_snapshot!(shown);
+    // Scrolled, and sending.
+    f.key(&mut app, KeyCode::Down);
+    f.key(&mut app, KeyCode::Down);
+    if let Some(p) = &mut app.preview {
+        p.sending = true;
+    }
+    assert_snapshot!(
+        "email_preview_scrolled_sending",
+        draw(&app, now(), 100, 30).backend().to_string()
+    );
+}
+
+#[test]
+fn outbox_view() {
+    use breachdesk::tui::jobs::OutboxRow;
+    let f = fixture();
+    f.incident(ID, "Ransomware on the payroll file server", minutes(10));
+    let mut app = f.app();
+    app.outbox = vec![
+        OutboxRow {
+            id: "N-20260310-125500-000001".into(),
+            incident_id: ID.into(),
+            kind: "notification".into(),
+            to: "Client Security Representative <csr@client.example>".into(),
+            subject: format!("[{ID}] Breach of Security notification"),
+            queued_at: now() - minutes(5),
+            attempts: 2,
+            next_attempt_at: Some(now() + minutes(1)),
+            last_error: Some(
+                "could not connect to smtp.provider.example:587: connection refused".into(),
+            ),
+        },
+        OutboxRow {
+            id: "N-20260310-125900-000002".into(),
+            incident_id: ID.into(),
+            kind: "update".into(),
+            to: "csr@client.example".into(),
+            subject: format!("[{ID}] Update"),
+            queued_at: now() - minutes(1),
+            attempts: 0,
+            next_attempt_at: Some(now()),
+            last_error: None,
+        },
+    ];
+    app.outbox_open = true;
+    assert_snapshot!(draw(&app, now(), 100, 30).backend().to_string());
+}
+
+#[test]
+fn edit_and_close_forms() {
+    let f = fixture();
+    f.incident(ID, "Ransomware on the payroll file server", minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "e");
+    assert_snapshot!(
+        "edit_form",
+        draw(&app, now(), 100, 30).backend().to_string()
+    );
+    f.key(&mut app, KeyCode::Esc);
+    f.chars(&mut app, "C");
+    assert_snapshot!(
+        "close_form_with_open_steps",
+        draw(&app, now(), 100, 30).backend().to_string()
+    );
+}

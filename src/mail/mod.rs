@@ -53,7 +53,34 @@ pub mod transport;
 pub use compose::{AttachmentInfo, Draft, Notice, NoticeKind, compose, render_preview};
 pub use outbox::{Attempt, Delivery, NoticeState, QueuedNotice, SentRecord};
 
-use std::path::PathBuf;
+use crate::domain::incident::Incident;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use std::path::{Path, PathBuf};
+
+/// Writes the incident as Markdown, privately, to `<data dir>/exports/`, for
+/// the 8.2.1 (f) full-details report to carry as an attachment. Shared by
+/// the CLI (`breachdesk report`) and the console.
+pub fn report_attachment(
+    data_dir: &Path,
+    incident: &Incident,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<PathBuf, MailError> {
+    let exports = data_dir.join("exports");
+    crate::durable::ensure_private_dir(&exports).map_err(|e| MailError::io(&exports, e))?;
+    let markdown = exports.join(format!(
+        "{}-{}.md",
+        incident.id,
+        now.format("%Y%m%dT%H%M%SZ")
+    ));
+    crate::durable::create_private_file(
+        &markdown,
+        crate::export::markdown(incident, tz, now).as_bytes(),
+    )
+    .map_err(|e| MailError::io(&markdown, e))?;
+    Ok(markdown)
+}
 
 /// Everything that can go wrong between composing a notice and the server
 /// accepting it, in words a responder can act on.

@@ -5,13 +5,16 @@
 use crate::desk::Desk;
 use crate::domain::incident::{Incident, IncidentStatus, RequestStatus, StepStatus};
 use crate::domain::summary::IncidentSummary;
-use crate::tui::form::Form;
-use crate::tui::jobs::{Done, Job, JobKind, Outcome};
+use crate::mail::{Notice, NoticeKind};
+use crate::tui::form::{Form, FormKind, NOTICE_CHOICES};
+use crate::tui::jobs::{Done, Job, JobKind, OutboxRow, Outcome};
 use crate::tui::keymap::{self, Cmd, Context};
+use crate::tui::strings;
 use crate::tui::theme::Theme;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::path::PathBuf;
 
 /// Everything that can happen to the console.
 #[derive(Debug, Clone)]
@@ -125,6 +128,42 @@ pub struct Status {
     pub error: bool,
 }
 
+/// What the mailer needs from the console.
+#[derive(Debug, Clone, Default)]
+pub struct MailSettings {
+    /// `[smtp]` is configured.
+    pub smtp: bool,
+    /// `<config dir>/templates` (user overrides of the notice templates).
+    pub templates_dir: Option<PathBuf>,
+}
+
+/// The exact message, shown before it is sent.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub notice: Box<Notice>,
+    /// What the full-details report still lacks.
+    pub missing: Vec<String>,
+    pub scroll: u16,
+    /// Confirmed and in flight: further `y` presses are ignored.
+    pub sending: bool,
+}
+
+impl Preview {
+    /// About how many lines the preview has (the scroll stops there).
+    pub fn lines(&self) -> u16 {
+        let text = crate::mail::render_preview(&self.notice).lines().count();
+        let missing = if self.missing.is_empty() {
+            0
+        } else {
+            self.missing.len() + 2
+        };
+        u16::try_from(text + missing).unwrap_or(u16::MAX)
+    }
+}
+
+/// How often the outbox is looked at (and due notices sent).
+pub const OUTBOX_EVERY_SECS: i64 = 30;
+
 /// The console's state.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -143,6 +182,20 @@ pub struct App {
     pub quit: bool,
     /// Jobs sent and not yet done.
     pub in_flight: usize,
+    pub mail: MailSettings,
+    pub preview: Option<Preview>,
+    /// The notices still waiting in the outbox.
+    pub outbox: Vec<OutboxRow>,
+    pub outbox_open: bool,
+    pub outbox_selected: usize,
+    /// The mail job in flight (one at a time), if any.
+    pub mail_busy: Option<u64>,
+    /// The background outbox round in flight, if any.
+    pub outbox_round: Option<u64>,
+    /// When the outbox was last looked at from the tick.
+    pub outbox_checked: Option<DateTime<Utc>>,
+    /// Background jobs that do not count as "saving".
+    quiet: Vec<u64>,
     next_seq: u64,
 }
 
@@ -161,6 +214,15 @@ impl App {
             warnings: Vec::new(),
             quit: false,
             in_flight: 0,
+            mail: MailSettings::default(),
+            preview: None,
+            outbox: Vec::new(),
+            outbox_open: false,
+            outbox_selected: 0,
+            mail_busy: None,
+            outbox_round: None,
+            outbox_checked: None,
+            quiet: Vec::new(),
             next_seq: 1,
         }
     }
@@ -168,6 +230,7 @@ impl App {
     /// An app with the board already loaded from `desk` (for the first frame).
     pub fn from_desk(desk: &Desk, theme: Theme) -> App {
         let mut app = App::new(desk.tz, theme, desk.config.contacts.other_party.clone());
+        app.mail.smtp = desk.config.smtp.is_some();
         if let Outcome::Board {
             summaries,
             problems,
@@ -188,8 +251,12 @@ impl App {
 
     /// Which key table is in force.
     pub fn context(&self) -> Context {
-        if self.form.is_some() {
+        if self.preview.is_some() {
+            Context::Preview
+        } else if self.form.is_some() {
             Context::Form
+        } else if self.outbox_open {
+            Context::Outbox
         } else if self.screen == Screen::Board && self.board.filtering {
             Context::Filter
         } else if self.screen == Screen::Board {
@@ -204,6 +271,42 @@ impl App {
         self.next_seq += 1;
         self.in_flight += 1;
         Job { seq, now, kind }
+    }
+
+    /// A background job: not shown as "saving…".
+    fn quiet_job(&mut self, now: DateTime<Utc>, kind: JobKind) -> Job {
+        let job = self.job(now, kind);
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.quiet.push(job.seq);
+        job
+    }
+
+    /// A mail job: one at a time, shown as "sending…".
+    fn mail_job(&mut self, now: DateTime<Utc>, kind: JobKind) -> Job {
+        let job = self.quiet_job(now, kind);
+        self.mail_busy = Some(job.seq);
+        job
+    }
+
+    /// The 30-second outbox round, from the tick: send what is due when
+    /// `[smtp]` is configured, else just count what waits.
+    fn outbox_round(&mut self, now: DateTime<Utc>) -> Vec<Job> {
+        let due = self
+            .outbox_checked
+            .is_none_or(|t| (now - t).num_seconds() >= OUTBOX_EVERY_SECS);
+        if !due || self.mail_busy.is_some() || self.outbox_round.is_some() {
+            return Vec::new();
+        }
+        self.outbox_checked = Some(now);
+        if self.mail.smtp {
+            // A notice confirmed meanwhile is queued after this round listed
+            // what was due, so the two never send the same notice.
+            let job = self.quiet_job(now, JobKind::DeliverDue);
+            self.outbox_round = Some(job.seq);
+            vec![job]
+        } else {
+            vec![self.quiet_job(now, JobKind::LoadOutbox)]
+        }
     }
 
     fn say(&mut self, text: impl Into<String>) {
@@ -235,7 +338,8 @@ impl App {
                 Vec::new()
             }
             Action::Cmd(cmd) => self.command(cmd, now),
-            Action::Tick | Action::Resize => Vec::new(),
+            Action::Tick => self.outbox_round(now),
+            Action::Resize => Vec::new(),
             Action::Done(done) => self.on_done(done, now),
         }
     }
@@ -252,6 +356,13 @@ impl App {
                 self.warnings.clear();
             }
             return Vec::new();
+        }
+        if self.preview.is_some() {
+            return match keymap::lookup(Context::Preview, &key) {
+                Some(cmd) => self.command(cmd, now),
+                None if ctrl_c => self.command(Cmd::Back, now),
+                None => Vec::new(),
+            };
         }
         if let Some(form) = &mut self.form {
             if form.confirm_discard {
@@ -280,9 +391,28 @@ impl App {
                 return Vec::new();
             }
             if let Some(cmd) = keymap::lookup(Context::Form, &key) {
-                if cmd == Cmd::FormChoice {
-                    form.change_choice(key.code == KeyCode::Right);
-                    return Vec::new();
+                match cmd {
+                    Cmd::FormChoice if form.focused_is_text() => {
+                        form.move_cursor(key.code == KeyCode::Right);
+                        return Vec::new();
+                    }
+                    Cmd::FormChoice => {
+                        form.change_choice(key.code == KeyCode::Right);
+                        return Vec::new();
+                    }
+                    Cmd::CursorHome => {
+                        form.cursor_home();
+                        return Vec::new();
+                    }
+                    Cmd::CursorEnd => {
+                        form.cursor_to_end();
+                        return Vec::new();
+                    }
+                    Cmd::DeleteChar => {
+                        form.delete();
+                        return Vec::new();
+                    }
+                    _ => {}
                 }
                 return self.command(cmd, now);
             }
@@ -353,6 +483,7 @@ impl App {
                         id,
                         step,
                         status: Some(status),
+                        evidence: None,
                         note: None,
                     },
                 )]
@@ -371,6 +502,18 @@ impl App {
                 i.saturating_sub(1)
             }
         };
+        if let Some(preview) = &mut self.preview {
+            preview.scroll = if down {
+                preview.scroll.saturating_add(1).min(preview.lines())
+            } else {
+                preview.scroll.saturating_sub(1)
+            };
+            return;
+        }
+        if self.outbox_open {
+            self.outbox_selected = step(self.outbox_selected, self.outbox.len());
+            return;
+        }
         match self.screen {
             Screen::Board => {
                 let len = self.board.visible().len();
@@ -403,6 +546,17 @@ impl App {
             Cmd::Help => self.help = true,
             Cmd::Up => self.move_selection(false),
             Cmd::Down => self.move_selection(true),
+            Cmd::Back if self.preview.is_some() => {
+                if self.preview.as_ref().is_some_and(|p| p.sending) {
+                    // The send goes on; its result comes to the status line.
+                    self.preview = None;
+                    self.say(strings::SENDING);
+                } else {
+                    self.preview = None;
+                    self.say(strings::NOT_SENT);
+                }
+            }
+            Cmd::Back if self.outbox_open => self.outbox_open = false,
             Cmd::Back => match self.screen {
                 Screen::Board => {
                     self.board.filter.clear();
@@ -507,6 +661,66 @@ impl App {
                 }
             }
             Cmd::SendNoticeByEmail => self.send_notice_by_email(),
+            Cmd::ConfirmSend => return self.confirm_send(now),
+            Cmd::PageUp | Cmd::PageDown => {
+                if let Some(preview) = &mut self.preview {
+                    preview.scroll = if cmd == Cmd::PageDown {
+                        preview.scroll.saturating_add(10).min(preview.lines())
+                    } else {
+                        preview.scroll.saturating_sub(10)
+                    };
+                }
+            }
+            Cmd::Outbox => {
+                self.outbox_open = true;
+                self.outbox_selected = 0;
+                return vec![self.quiet_job(now, JobKind::LoadOutbox)];
+            }
+            Cmd::RetryNotice => {
+                let id = self.outbox.get(self.outbox_selected).map(|r| r.id.clone());
+                match id {
+                    None => self.complain("Nothing is waiting in the outbox"),
+                    Some(_) if !self.mail.smtp => self.complain(strings::NO_SMTP),
+                    Some(_) if self.mail_busy.is_some() || self.outbox_round.is_some() => {
+                        self.complain(strings::MAIL_BUSY)
+                    }
+                    Some(id) => {
+                        self.say(format!("Retrying {id}; the clocks keep running"));
+                        return vec![self.mail_job(now, JobKind::RetryNotice(id))];
+                    }
+                }
+            }
+            Cmd::CloseOrReopen => {
+                if let Some(record) = self.record() {
+                    let form = if record.is_open() {
+                        Form::close(
+                            record
+                                .open_required_steps()
+                                .filter(|s| s.applies(record))
+                                .map(|s| s.id.clone())
+                                .collect(),
+                        )
+                    } else {
+                        Form::reopen()
+                    };
+                    self.open_form(form);
+                }
+            }
+            Cmd::Edit => {
+                if let Some(form) = self.record().map(|r| Form::edit(r, self.tz)) {
+                    self.open_form(form);
+                }
+            }
+            Cmd::StepEvidence => {
+                let on_steps = self
+                    .incident
+                    .as_ref()
+                    .is_some_and(|s| s.pane == Pane::Steps);
+                match self.selected_step() {
+                    Some(step) if on_steps => self.open_form(Form::step_evidence(&step)),
+                    _ => self.complain("Step keys work in the Steps pane (Tab to it)"),
+                }
+            }
             Cmd::FormSubmit => {
                 if self.board.filtering && self.form.is_none() {
                     self.board.filtering = false;
@@ -529,6 +743,7 @@ impl App {
                     form.change_choice(true);
                 }
             }
+            Cmd::CursorHome | Cmd::CursorEnd | Cmd::DeleteChar => {}
             Cmd::FormCancel => {
                 if self.board.filtering && self.form.is_none() {
                     self.board.filtering = false;
@@ -547,13 +762,111 @@ impl App {
         Vec::new()
     }
 
-    /// HOOK for the mailer: send the paragraph 8.1 notice by email. The
-    /// mailer is built separately; until it is wired in here (as a job that
-    /// reports back with `Action::Done`), this only says so.
+    /// `E`: choose a notice to email (nothing is sent before the preview is
+    /// confirmed).
     pub fn send_notice_by_email(&mut self) {
-        self.complain(
-            "email sending not configured: notify by phone or in person and record it with N",
-        );
+        if !self.mail.smtp {
+            self.complain(strings::NO_SMTP);
+            return;
+        }
+        if self.mail_busy.is_some() {
+            self.complain(strings::MAIL_BUSY);
+            return;
+        }
+        let Some(record) = self.record() else {
+            return;
+        };
+        // Offer the notification first until it is made, then an update.
+        let default = if record.notification.made_at.is_none() {
+            NoticeKind::Notification
+        } else {
+            NoticeKind::Update
+        };
+        let index = NOTICE_CHOICES
+            .iter()
+            .position(|(_, k)| *k == default)
+            .unwrap_or(0);
+        self.open_form(Form::email_choice(index));
+    }
+
+    /// The choice form was submitted: open the form for that notice, or
+    /// compose the report at once.
+    fn notice_chosen(&mut self, kind: NoticeKind, now: DateTime<Utc>) -> Vec<Job> {
+        self.form = None;
+        let Some(record) = self.record() else {
+            return Vec::new();
+        };
+        let id = record.id.clone();
+        match kind {
+            NoticeKind::Notification => {
+                let late =
+                    record.notification.made_at.is_none() && now > record.notification.due_at;
+                let due = crate::present::local(record.notification.due_at, self.tz);
+                let form = Form::email_notification(self.other_party.as_deref(), late, &due);
+                self.open_form(form);
+            }
+            NoticeKind::DataSupply => {
+                let screen = self.incident.as_ref();
+                let request = screen.and_then(|s| {
+                    s.record
+                        .as_ref()
+                        .and_then(|r| r.data_requests.get(s.request))
+                        .filter(|_| s.pane == Pane::Requests)
+                        .map(|r| r.id.clone())
+                });
+                match request {
+                    Some(request) => self.open_form(Form::email_supply(&request)),
+                    None => self.complain(strings::SELECT_REQUEST),
+                }
+            }
+            NoticeKind::Update => self.open_form(Form::email_update()),
+            NoticeKind::FullReport => {
+                let mut req = crate::tui::jobs::ComposeRequest::new(&id, kind);
+                req.templates = self.mail.templates_dir.clone();
+                self.say("Composing the full-details report…");
+                return vec![self.job(now, JobKind::Compose(req))];
+            }
+        }
+        Vec::new()
+    }
+
+    /// `y` on the preview: queue this exact notice once and send it.
+    fn confirm_send(&mut self, now: DateTime<Utc>) -> Vec<Job> {
+        let Some(preview) = &self.preview else {
+            return Vec::new();
+        };
+        if preview.sending {
+            // One confirmation, one queued notice: repeat presses do nothing.
+            return Vec::new();
+        }
+        if self.mail_busy.is_some() {
+            self.complain(strings::MAIL_BUSY);
+            return Vec::new();
+        }
+        if !self.mail.smtp {
+            self.complain(strings::NO_SMTP);
+            return Vec::new();
+        }
+        let late = self
+            .record()
+            .is_some_and(|r| r.notification.made_at.is_none() && now > r.notification.due_at);
+        if preview.notice.kind == NoticeKind::Notification
+            && preview.notice.delay_reason.is_none()
+            && late
+        {
+            self.complain(strings::LATE_NOW);
+            return Vec::new();
+        }
+        let notice = preview.notice.clone();
+        if let Some(preview) = &mut self.preview {
+            preview.sending = true;
+        }
+        self.say(format!(
+            "Sending the {} to {}; the clocks keep running",
+            notice.kind.as_str(),
+            crate::text::one_line(&notice.to.join(", "))
+        ));
+        vec![self.mail_job(now, JobKind::SendNotice(notice))]
     }
 
     fn submit_form(&mut self, now: DateTime<Utc>) -> Vec<Job> {
@@ -569,8 +882,14 @@ impl App {
         if form.pending.is_some() {
             return Vec::new();
         }
+        if let Some(kind) = form.chosen_notice() {
+            return self.notice_chosen(kind, now);
+        }
         match form.job(&id, now, tz) {
-            Ok(kind) => {
+            Ok(mut kind) => {
+                if let JobKind::Compose(req) = &mut kind {
+                    req.templates = self.mail.templates_dir.clone();
+                }
                 form.error = None;
                 let job = self.job(now, kind);
                 if let Some(form) = &mut self.form {
@@ -611,20 +930,93 @@ impl App {
     }
 
     fn on_done(&mut self, done: Done, now: DateTime<Utc>) -> Vec<Job> {
-        self.in_flight = self.in_flight.saturating_sub(1);
+        if let Some(i) = self.quiet.iter().position(|s| *s == done.seq) {
+            self.quiet.remove(i);
+        } else {
+            self.in_flight = self.in_flight.saturating_sub(1);
+        }
+        let was_mail = self.mail_busy == Some(done.seq);
+        if was_mail {
+            self.mail_busy = None;
+            self.preview = None;
+        }
+        let was_round = self.outbox_round == Some(done.seq);
+        if was_round {
+            self.outbox_round = None;
+        }
+        let was_mail = was_mail || was_round;
         let for_form = self
             .form
             .as_ref()
             .is_some_and(|f| f.pending == Some(done.seq));
         match done.result {
             Err(message) => {
+                let composing = self.form.as_ref().is_some_and(|f| {
+                    matches!(
+                        f.kind,
+                        FormKind::EmailNotification { .. }
+                            | FormKind::EmailSupply { .. }
+                            | FormKind::EmailUpdate
+                    )
+                });
+                let message = if was_mail {
+                    message
+                } else if composing && for_form {
+                    format!("Cannot compose: {message}")
+                } else {
+                    format!("Not saved: {message}")
+                };
                 if for_form && let Some(form) = &mut self.form {
                     form.pending = None;
-                    form.error = Some(format!("Not saved: {message}"));
+                    form.error = Some(message);
                 } else {
-                    self.complain(format!("Not saved: {message}"));
+                    self.complain(message);
                 }
                 Vec::new()
+            }
+            Ok(Outcome::Composed { notice, missing }) => {
+                if for_form {
+                    self.form = None;
+                }
+                self.status = None;
+                self.preview = Some(Preview {
+                    notice,
+                    missing,
+                    scroll: 0,
+                    sending: false,
+                });
+                Vec::new()
+            }
+            Ok(Outcome::Outbox(rows)) => {
+                self.set_outbox(rows);
+                Vec::new()
+            }
+            Ok(Outcome::Mail {
+                incidents,
+                message,
+                failed,
+                outbox,
+            }) => {
+                self.set_outbox(outbox);
+                match message {
+                    Some(m) if failed => self.complain(m),
+                    Some(m) => self.say(m),
+                    None => {}
+                }
+                let changed = !incidents.is_empty();
+                for incident in incidents {
+                    if let Some(screen) = &mut self.incident
+                        && screen.id == incident.id
+                    {
+                        screen.entry = incident.timeline.len().saturating_sub(1);
+                        screen.record = Some(Box::new(incident));
+                    }
+                }
+                if changed {
+                    vec![self.job(now, JobKind::LoadBoard)]
+                } else {
+                    Vec::new()
+                }
             }
             Ok(Outcome::Board {
                 summaries,
@@ -677,6 +1069,15 @@ impl App {
                 jobs
             }
         }
+    }
+}
+
+impl App {
+    fn set_outbox(&mut self, rows: Vec<OutboxRow>) {
+        self.outbox = rows;
+        self.outbox_selected = self
+            .outbox_selected
+            .min(self.outbox.len().saturating_sub(1));
     }
 }
 

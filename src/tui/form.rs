@@ -1,14 +1,16 @@
 //! Form state: the fields a responder types into, and turning them into a
 //! desk job. No drawing here; see `view/form.rs`.
 
-use crate::desk::{MitigationInput, NotificationInput};
+use crate::desk::{Edit, MitigationInput, NotificationInput};
 use crate::domain::incident::{
     BreachKind, Channel, Incident, NewIncident, Requester, RootCauseCategory, Severity,
 };
 use crate::domain::when::parse_past;
-use crate::tui::jobs::JobKind;
+use crate::mail::NoticeKind;
+use crate::tui::jobs::{ComposeRequest, JobKind};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use std::path::PathBuf;
 
 /// What a form is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,13 +18,45 @@ pub enum FormKind {
     NewIncident,
     Log,
     AddRequest,
-    Supply { request: String },
+    Supply {
+        request: String,
+    },
     RootCause,
     Mitigation,
     Isms,
     Notify,
-    StepNote { step: String },
+    StepNote {
+        step: String,
+    },
+    StepEvidence {
+        step: String,
+    },
+    /// Which notice to email.
+    EmailChoice,
+    /// The 8.1 notification by email; `late` when its deadline has passed
+    /// (the reason for the delay is then required).
+    EmailNotification {
+        late: bool,
+    },
+    EmailSupply {
+        request: String,
+    },
+    EmailUpdate,
+    /// Close; `open_steps` are required steps still open (a reason is needed).
+    Close {
+        open_steps: Vec<String>,
+    },
+    Reopen,
+    Edit,
 }
+
+/// The notices, in the order the email form offers them.
+pub const NOTICE_CHOICES: [(&str, NoticeKind); 4] = [
+    ("8.1 notification", NoticeKind::Notification),
+    ("8.2.1(f) report", NoticeKind::FullReport),
+    ("8.2.1(e) data supply", NoticeKind::DataSupply),
+    ("update", NoticeKind::Update),
+];
 
 /// A field's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +74,7 @@ pub enum Value {
 #[derive(Debug, Clone)]
 pub struct Field {
     pub label: &'static str,
-    pub hint: &'static str,
+    pub hint: std::borrow::Cow<'static, str>,
     pub value: Value,
     initial: Value,
 }
@@ -48,7 +82,7 @@ pub struct Field {
 fn field(label: &'static str, hint: &'static str, value: Value) -> Field {
     Field {
         label,
-        hint,
+        hint: std::borrow::Cow::Borrowed(hint),
         initial: value.clone(),
         value,
     }
@@ -63,6 +97,9 @@ fn flag(label: &'static str, on: bool) -> Field {
     field(label, "Space or y/n", Value::Flag(on))
 }
 
+/// The KPI relief decision, as the mitigation form offers it.
+const RELIEF: [&str; 3] = ["not decided", "granted", "refused"];
+
 /// An open form.
 #[derive(Debug, Clone)]
 pub struct Form {
@@ -76,11 +113,13 @@ pub struct Form {
     pub pending: Option<u64>,
     /// "Discard what you typed?" is showing.
     pub confirm_discard: bool,
+    /// The cursor in the focused text field, in characters.
+    pub cursor: usize,
 }
 
 impl Form {
     fn new(kind: FormKind, title: impl Into<String>, fields: Vec<Field>) -> Form {
-        Form {
+        let mut form = Form {
             kind,
             title: title.into(),
             fields,
@@ -88,7 +127,67 @@ impl Form {
             error: None,
             pending: None,
             confirm_discard: false,
+            cursor: 0,
+        };
+        form.cursor_to_end();
+        form
+    }
+
+    /// The focused field's text, if it is a text field.
+    fn focused_text(&mut self) -> Option<&mut String> {
+        match self.fields.get_mut(self.focus).map(|f| &mut f.value) {
+            Some(Value::Text(s) | Value::Multi(s)) => Some(s),
+            _ => None,
         }
+    }
+
+    /// The byte offset of the cursor in `s`.
+    fn at(s: &str, cursor: usize) -> usize {
+        s.char_indices().nth(cursor).map_or(s.len(), |(i, _)| i)
+    }
+
+    fn insert(&mut self, text: &str) {
+        let cursor = self.cursor;
+        if let Some(s) = self.focused_text() {
+            let at = Form::at(s, cursor);
+            s.insert_str(at, text);
+            self.cursor += text.chars().count();
+        }
+    }
+
+    pub fn cursor_to_end(&mut self) {
+        self.cursor = self.focused_text().map_or(0, |s| s.chars().count());
+    }
+
+    pub fn cursor_home(&mut self) {
+        self.cursor = 0;
+    }
+
+    /// Left/Right in a text field.
+    pub fn move_cursor(&mut self, forward: bool) {
+        let len = self.focused_text().map_or(0, |s| s.chars().count());
+        self.cursor = if forward {
+            (self.cursor + 1).min(len)
+        } else {
+            self.cursor.saturating_sub(1)
+        };
+    }
+
+    /// Delete: the character at the cursor.
+    pub fn delete(&mut self) {
+        let cursor = self.cursor;
+        if let Some(s) = self.focused_text() {
+            let at = Form::at(s, cursor);
+            if at < s.len() {
+                s.remove(at);
+            }
+        }
+    }
+
+    /// The focused text split at the cursor (for drawing).
+    pub fn split_at_cursor(&self, s: &str) -> (String, String) {
+        let at = Form::at(s, self.cursor.min(s.chars().count()));
+        (s[..at].to_string(), s[at..].to_string())
     }
 
     pub fn new_incident() -> Form {
@@ -184,9 +283,31 @@ impl Form {
                 flag("Tested", m.tested),
                 flag("Affects KPIs", m.affects_kpis),
                 text(
+                    "Relief asked at",
+                    "when KPI relief was requested: 14:05, -20m, RFC 3339 (optional)",
+                    &m.kpi_relief
+                        .requested_at
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                        .unwrap_or_default(),
+                ),
+                choice(
+                    "Relief granted",
+                    RELIEF.to_vec(),
+                    match m.kpi_relief.granted {
+                        None => 0,
+                        Some(true) => 1,
+                        Some(false) => 2,
+                    },
+                ),
+                text(
                     "Relief period",
                     "KPI relief asked of the Client",
                     &m.kpi_relief.period,
+                ),
+                text(
+                    "Evidence file",
+                    "path of the test evidence to hash and keep (optional)",
+                    "",
                 ),
             ],
         )
@@ -236,6 +357,162 @@ impl Form {
         )
     }
 
+    pub fn step_evidence(step: &str) -> Form {
+        Form::new(
+            FormKind::StepEvidence {
+                step: step.to_string(),
+            },
+            format!("Attach an evidence file to step {step} (hashed: SHA-256)"),
+            vec![
+                text("File", "path of the file, e.g. /tmp/fw-export.csv", ""),
+                text("Note", "what it shows (optional)", ""),
+            ],
+        )
+    }
+
+    /// Which notice to email; `index` into [`NOTICE_CHOICES`].
+    pub fn email_choice(index: usize) -> Form {
+        Form::new(
+            FormKind::EmailChoice,
+            "Send a notice by email: which one?",
+            vec![choice(
+                "Notice",
+                NOTICE_CHOICES.iter().map(|(label, _)| *label).collect(),
+                index,
+            )],
+        )
+    }
+
+    /// The chosen notice, on the choice form.
+    pub fn chosen_notice(&self) -> Option<NoticeKind> {
+        if self.kind != FormKind::EmailChoice {
+            return None;
+        }
+        let label = self.text_of("Notice");
+        NOTICE_CHOICES
+            .iter()
+            .find(|(l, _)| *l == label)
+            .map(|(_, k)| *k)
+    }
+
+    pub fn email_notification(recipient: Option<&str>, late: bool, due: &str) -> Form {
+        let hint: &'static str = if late {
+            "REQUIRED: the 1-hour deadline has passed; goes into the notice and the record"
+        } else {
+            "only needed if sent after the deadline"
+        };
+        Form::new(
+            FormKind::EmailNotification { late },
+            format!("Email the 8.1 notification (due by {due})"),
+            vec![
+                text(
+                    "To",
+                    "the other party's security representative",
+                    recipient.unwrap_or(""),
+                ),
+                text("First actions", "what has been done so far", ""),
+                text("Delay reason", hint, ""),
+            ],
+        )
+    }
+
+    pub fn email_supply(request: &str) -> Form {
+        Form::new(
+            FormKind::EmailSupply {
+                request: request.to_string(),
+            },
+            format!("Email the data for request {request} (8.2.1 e)"),
+            vec![text(
+                "Files",
+                "paths of the files to attach, separated by ;",
+                "",
+            )],
+        )
+    }
+
+    pub fn email_update() -> Form {
+        Form::new(
+            FormKind::EmailUpdate,
+            "Email a free-form update",
+            vec![field(
+                "Message",
+                "Enter = new line, Ctrl+S composes",
+                Value::Multi(String::new()),
+            )],
+        )
+    }
+
+    pub fn close(open_steps: Vec<String>) -> Form {
+        let title = if open_steps.is_empty() {
+            "Close the incident".to_string()
+        } else {
+            format!(
+                "Close the incident: {} required step(s) still open",
+                open_steps.len()
+            )
+        };
+        let hint = if open_steps.is_empty() {
+            "optional".to_string()
+        } else {
+            format!(
+                "REQUIRED: why close with {} still open",
+                open_steps.join(", ")
+            )
+        };
+        Form::new(
+            FormKind::Close { open_steps },
+            title,
+            vec![Field {
+                label: "Reason",
+                hint: std::borrow::Cow::Owned(hint),
+                initial: Value::Text(String::new()),
+                value: Value::Text(String::new()),
+            }],
+        )
+    }
+
+    pub fn reopen() -> Form {
+        Form::new(
+            FormKind::Reopen,
+            "Reopen the incident",
+            vec![text("Reason", "why it is reopened (required)", "")],
+        )
+    }
+
+    pub fn edit(incident: &Incident, tz: Tz) -> Form {
+        let kinds = BreachKind::ALL.iter().map(|k| k.as_str()).collect();
+        let severities = Severity::ALL.iter().map(|s| s.as_str()).collect();
+        let kind = BreachKind::ALL
+            .iter()
+            .position(|k| *k == incident.kind)
+            .unwrap_or(0);
+        let severity = Severity::ALL
+            .iter()
+            .position(|s| *s == incident.severity)
+            .unwrap_or(0);
+        let identified = incident
+            .identified_at
+            .with_timezone(&tz)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        Form::new(
+            FormKind::Edit,
+            "Edit the incident (every change is logged)",
+            vec![
+                text("Title", "what happened, in a few words", &incident.title),
+                choice("Kind", kinds, kind),
+                choice("Severity", severities, severity),
+                flag("Personal data", incident.personal_data),
+                flag("Govt. data", incident.government_data),
+                text(
+                    "Identified at",
+                    "moving it moves the 1-hour clock: 14:05, -20m or RFC 3339",
+                    &identified,
+                ),
+                text("Why moved", "required if Identified at changes", ""),
+            ],
+        )
+    }
+
     /// Whether anything was typed or changed.
     pub fn is_dirty(&self) -> bool {
         self.fields.iter().any(|f| f.value != f.initial)
@@ -258,11 +535,13 @@ impl Form {
 
     pub fn next(&mut self) {
         self.focus = (self.focus + 1) % self.fields.len().max(1);
+        self.cursor_to_end();
     }
 
     pub fn prev(&mut self) {
         let n = self.fields.len().max(1);
         self.focus = (self.focus + n - 1) % n;
+        self.cursor_to_end();
     }
 
     /// Left/Right/Space on a choice or flag.
@@ -288,11 +567,15 @@ impl Form {
         if c.is_control() {
             return false;
         }
+        if self.focused_is_text() {
+            self.insert(c.encode_utf8(&mut [0; 4]));
+            return true;
+        }
         let Some(f) = self.fields.get_mut(self.focus) else {
             return false;
         };
         match &mut f.value {
-            Value::Text(s) | Value::Multi(s) => s.push(c),
+            Value::Text(_) | Value::Multi(_) => {}
             Value::Flag(on) => match c {
                 'y' | 'Y' => *on = true,
                 'n' | 'N' => *on = false,
@@ -309,37 +592,39 @@ impl Form {
 
     /// Pasted text (bracketed paste): new lines kept only in a multi-line field.
     pub fn paste(&mut self, pasted: &str) {
-        if let Some(f) = self.fields.get_mut(self.focus) {
-            match &mut f.value {
-                Value::Multi(s) => {
-                    s.extend(pasted.chars().filter(|c| *c == '\n' || !c.is_control()))
-                }
-                Value::Text(s) => s.extend(
-                    pasted
-                        .chars()
-                        .map(|c| if c == '\n' { ' ' } else { c })
-                        .filter(|c| !c.is_control()),
-                ),
-                _ => {}
-            }
-        }
+        let text: String = match self.fields.get(self.focus).map(|f| &f.value) {
+            Some(Value::Multi(_)) => pasted
+                .chars()
+                .filter(|c| *c == '\n' || !c.is_control())
+                .collect(),
+            Some(Value::Text(_)) => pasted
+                .chars()
+                .map(|c| if c == '\n' { ' ' } else { c })
+                .filter(|c| !c.is_control())
+                .collect(),
+            _ => return,
+        };
+        self.insert(&text);
     }
 
     pub fn newline(&mut self) {
-        if let Some(Field {
-            value: Value::Multi(s),
-            ..
-        }) = self.fields.get_mut(self.focus)
-        {
-            s.push('\n');
+        if self.focused_is_multiline() {
+            self.insert("\n");
         }
     }
 
+    /// Backspace: the character before the cursor.
     pub fn backspace(&mut self) {
-        if let Some(f) = self.fields.get_mut(self.focus)
-            && let Value::Text(s) | Value::Multi(s) = &mut f.value
-        {
-            s.pop();
+        if self.cursor == 0 {
+            return;
+        }
+        let cursor = self.cursor;
+        if let Some(s) = self.focused_text() {
+            let at = Form::at(s, cursor - 1);
+            if at < s.len() {
+                s.remove(at);
+                self.cursor -= 1;
+            }
         }
     }
 
@@ -371,6 +656,30 @@ impl Form {
 
     fn when(&self, label: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc>, String> {
         parse_past(&self.text_of(label), now, tz).map_err(|e| format!("{label}: {e}"))
+    }
+
+    fn optional_when(
+        &self,
+        label: &str,
+        now: DateTime<Utc>,
+        tz: Tz,
+    ) -> Result<Option<DateTime<Utc>>, String> {
+        if self.text_of(label).trim().is_empty() {
+            Ok(None)
+        } else {
+            self.when(label, now, tz).map(Some)
+        }
+    }
+
+    fn changed(&self, label: &str) -> bool {
+        self.fields
+            .iter()
+            .any(|f| f.label == label && f.value != f.initial)
+    }
+
+    fn optional_path(&self, label: &str) -> Option<PathBuf> {
+        let t = self.text_of(label).trim().to_string();
+        (!t.is_empty()).then(|| PathBuf::from(t))
     }
 
     /// The desk job this form asks for, or why the input is not usable yet.
@@ -433,7 +742,17 @@ impl Form {
                     tested: Some(self.flag_of("Tested")),
                     affects_kpis: Some(self.flag_of("Affects KPIs")),
                     relief_period: Some(self.text_of("Relief period").trim().to_string()),
-                    ..MitigationInput::default()
+                    relief_requested_at: if self.changed("Relief asked at") {
+                        self.optional_when("Relief asked at", now, tz)?
+                    } else {
+                        None
+                    },
+                    relief_granted: match self.text_of("Relief granted").as_str() {
+                        "granted" => Some(true),
+                        "refused" => Some(false),
+                        _ => None,
+                    },
+                    evidence_file: self.optional_path("Evidence file"),
                 },
             },
             FormKind::Isms => JobKind::Isms {
@@ -461,7 +780,101 @@ impl Form {
                 step: step.clone(),
                 status: None,
                 note: Some(nonempty("Note")?),
+                evidence: None,
             },
+            FormKind::StepEvidence { step } => {
+                let note = self.text_of("Note").trim().to_string();
+                JobKind::Step {
+                    id,
+                    step: step.clone(),
+                    status: None,
+                    note: (!note.is_empty()).then_some(note),
+                    evidence: Some(PathBuf::from(nonempty("File")?)),
+                }
+            }
+            FormKind::EmailChoice => {
+                return Err("choose a notice".into());
+            }
+            FormKind::EmailNotification { late } => {
+                let delay = self.text_of("Delay reason").trim().to_string();
+                if *late && delay.is_empty() {
+                    return Err(
+                        "Delay reason: the notification is late; give the reason for the delay"
+                            .into(),
+                    );
+                }
+                JobKind::Compose(ComposeRequest {
+                    to: Some(nonempty("To")?),
+                    first_actions: self.text_of("First actions").trim().to_string(),
+                    delay_reason: (!delay.is_empty()).then_some(delay),
+                    ..ComposeRequest::new(&id, NoticeKind::Notification)
+                })
+            }
+            FormKind::EmailSupply { request } => {
+                let files: Vec<PathBuf> = self
+                    .text_of("Files")
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|f| !f.is_empty())
+                    .map(PathBuf::from)
+                    .collect();
+                if files.is_empty() {
+                    return Err("Files: give at least one file to attach".into());
+                }
+                JobKind::Compose(ComposeRequest {
+                    request: Some(request.clone()),
+                    files,
+                    ..ComposeRequest::new(&id, NoticeKind::DataSupply)
+                })
+            }
+            FormKind::EmailUpdate => JobKind::Compose(ComposeRequest {
+                message: nonempty("Message")?,
+                ..ComposeRequest::new(&id, NoticeKind::Update)
+            }),
+            FormKind::Close { open_steps } => {
+                let reason = self.text_of("Reason").trim().to_string();
+                if !open_steps.is_empty() && reason.is_empty() {
+                    return Err(format!(
+                        "Reason: required steps {} are still open; say why you close anyway",
+                        open_steps.join(", ")
+                    ));
+                }
+                JobKind::Close {
+                    id,
+                    reason: (!reason.is_empty()).then_some(reason),
+                }
+            }
+            FormKind::Reopen => JobKind::Reopen {
+                id,
+                reason: nonempty("Reason")?,
+            },
+            FormKind::Edit => {
+                let moved = self.changed("Identified at");
+                let identified_at = if moved {
+                    let reason = self.text_of("Why moved").trim().to_string();
+                    if reason.is_empty() {
+                        return Err(
+                            "Why moved: moving Identified at moves the 1-hour clock; give a reason"
+                                .into(),
+                        );
+                    }
+                    Some((self.when("Identified at", now, tz)?, reason))
+                } else {
+                    None
+                };
+                JobKind::Edit {
+                    id,
+                    edit: Edit {
+                        title: Some(nonempty("Title")?),
+                        kind: Some(self.parse("Kind")?),
+                        severity: Some(self.parse("Severity")?),
+                        personal_data: Some(self.flag_of("Personal data")),
+                        government_data: Some(self.flag_of("Govt. data")),
+                        identified_at,
+                        ..Edit::default()
+                    },
+                }
+            }
         })
     }
 }

@@ -31,10 +31,21 @@ pub enum Cmd {
     Isms,
     RecordNotification,
     SendNoticeByEmail,
+    Outbox,
+    RetryNotice,
+    CloseOrReopen,
+    Edit,
+    StepEvidence,
+    ConfirmSend,
+    PageUp,
+    PageDown,
     FormSubmit,
     FormNext,
     FormPrev,
     FormChoice,
+    CursorHome,
+    CursorEnd,
+    DeleteChar,
     FormCancel,
 }
 
@@ -87,6 +98,10 @@ pub enum Context {
     Filter,
     Incident,
     Form,
+    /// The exact message, before it is sent.
+    Preview,
+    /// The notices waiting in the outbox.
+    Outbox,
 }
 
 pub const BOARD: &[Binding] = &[
@@ -127,6 +142,13 @@ pub const BOARD: &[Binding] = &[
         "closed",
     ),
     b(&[k('r')], "r", Cmd::Refresh, "reload from disk", ""),
+    b(
+        &[k('O')],
+        "O",
+        Cmd::Outbox,
+        "outbox: notices waiting, with their last error",
+        "outbox",
+    ),
     b(
         &[code(KeyCode::Esc)],
         "Esc",
@@ -210,7 +232,28 @@ pub const INCIDENT: &[Binding] = &[
         &[k('E')],
         "E",
         Cmd::SendNoticeByEmail,
-        "send the 8.1 notice by email",
+        "email a notice (8.1, 8.2.1 f report, data supply, update)",
+        "email",
+    ),
+    b(
+        &[k('O')],
+        "O",
+        Cmd::Outbox,
+        "outbox: notices waiting, with their last error",
+        "",
+    ),
+    b(
+        &[k('e')],
+        "e",
+        Cmd::Edit,
+        "edit title, kind, severity, data flags, identified at",
+        "",
+    ),
+    b(
+        &[k('C')],
+        "C",
+        Cmd::CloseOrReopen,
+        "close the incident (or reopen a closed one)",
         "",
     ),
     b(&[k('d')], "d", Cmd::StepDone, "step: mark done", ""),
@@ -230,6 +273,13 @@ pub const INCIDENT: &[Binding] = &[
     ),
     b(&[k('u')], "u", Cmd::StepTodo, "step: back to to-do", ""),
     b(&[k('o')], "o", Cmd::StepNote, "step: add a note", ""),
+    b(
+        &[k('v')],
+        "v",
+        Cmd::StepEvidence,
+        "step: attach an evidence file (hashed)",
+        "",
+    ),
     b(
         &[k('a')],
         "a",
@@ -258,7 +308,7 @@ pub const INCIDENT: &[Binding] = &[
         "Esc",
         Cmd::Back,
         "back to the board",
-        "board",
+        "",
     ),
     b(
         &[k('?')],
@@ -309,8 +359,29 @@ pub const FORM: &[Binding] = &[
         &[code(KeyCode::Left), code(KeyCode::Right)],
         "←/→/Space",
         Cmd::FormChoice,
-        "change a choice or yes/no",
+        "change a choice or yes/no; in text, move the cursor",
         "change",
+    ),
+    b(
+        &[code(KeyCode::Home), ctrl('a')],
+        "Home",
+        Cmd::CursorHome,
+        "cursor to the start of the text",
+        "",
+    ),
+    b(
+        &[code(KeyCode::End), ctrl('e')],
+        "End",
+        Cmd::CursorEnd,
+        "cursor to the end of the text",
+        "",
+    ),
+    b(
+        &[code(KeyCode::Delete)],
+        "Del",
+        Cmd::DeleteChar,
+        "delete the character at the cursor (Backspace: before it)",
+        "",
     ),
     b(
         &[code(KeyCode::Esc)],
@@ -328,6 +399,84 @@ pub const FORM: &[Binding] = &[
     ),
 ];
 
+pub const PREVIEW: &[Binding] = &[
+    b(
+        &[k('y')],
+        "y",
+        Cmd::ConfirmSend,
+        "send this exact message (queued once, then delivered)",
+        "send",
+    ),
+    b(
+        &[code(KeyCode::Down), k('j')],
+        "↓/j",
+        Cmd::Down,
+        "scroll down",
+        "",
+    ),
+    b(
+        &[code(KeyCode::Up), k('k')],
+        "↑/k",
+        Cmd::Up,
+        "scroll up",
+        "",
+    ),
+    b(
+        &[code(KeyCode::PageDown), k(' ')],
+        "PgDn/Space",
+        Cmd::PageDown,
+        "scroll a page down",
+        "scroll",
+    ),
+    b(
+        &[code(KeyCode::PageUp)],
+        "PgUp",
+        Cmd::PageUp,
+        "scroll a page up",
+        "",
+    ),
+    b(
+        &[code(KeyCode::Esc), k('n')],
+        "Esc/n",
+        Cmd::Back,
+        "do not send (nothing is queued)",
+        "cancel",
+    ),
+    b(&[k('?')], "?", Cmd::Help, "help: every key here", "help"),
+];
+
+pub const OUTBOX: &[Binding] = &[
+    b(
+        &[code(KeyCode::Down), k('j')],
+        "↓/j",
+        Cmd::Down,
+        "next notice",
+        "",
+    ),
+    b(
+        &[code(KeyCode::Up), k('k')],
+        "↑/k",
+        Cmd::Up,
+        "previous notice",
+        "",
+    ),
+    b(
+        &[k('R')],
+        "R",
+        Cmd::RetryNotice,
+        "retry the selected notice now",
+        "retry",
+    ),
+    b(
+        &[code(KeyCode::Esc), k('O')],
+        "Esc",
+        Cmd::Back,
+        "close the outbox",
+        "close",
+    ),
+    b(&[k('?')], "?", Cmd::Help, "help: every key here", "help"),
+];
+
 /// The table for a context.
 pub fn table(context: Context) -> &'static [Binding] {
     match context {
@@ -335,6 +484,8 @@ pub fn table(context: Context) -> &'static [Binding] {
         Context::Filter => FILTER,
         Context::Incident => INCIDENT,
         Context::Form => FORM,
+        Context::Preview => PREVIEW,
+        Context::Outbox => OUTBOX,
     }
 }
 
@@ -358,6 +509,22 @@ pub fn footer(context: Context) -> impl Iterator<Item = &'static Binding> {
     table(context).iter().filter(|b| !b.footer.is_empty())
 }
 
+/// How the key for `cmd` is written in `context` (for hints in text).
+pub fn label(context: Context, cmd: Cmd) -> &'static str {
+    table(context)
+        .iter()
+        .find(|b| b.cmd == cmd)
+        .map_or("", |b| b.label)
+}
+
+/// The footer keys of `context` as one line, e.g. for a popup's border.
+pub fn hint(context: Context) -> String {
+    let parts: Vec<String> = footer(context)
+        .map(|b| format!("{}: {}", b.label, b.footer))
+        .collect();
+    format!(" {} ", parts.join(" · "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,6 +536,8 @@ mod tests {
             Context::Filter,
             Context::Incident,
             Context::Form,
+            Context::Preview,
+            Context::Outbox,
         ] {
             let mut seen = Vec::new();
             for binding in table(context) {

@@ -15,6 +15,7 @@ pub mod app;
 pub mod form;
 pub mod jobs;
 pub mod keymap;
+pub mod strings;
 pub mod theme;
 pub mod view;
 
@@ -37,7 +38,9 @@ pub fn run_console(setup: &Setup) -> Result<()> {
     let desk = Arc::new(setup.desk()?);
     let tz = desk.tz;
     let other_party = desk.config.contacts.other_party.clone();
-    let app = App::new(tz, theme::Theme::from_env(), other_party);
+    let mut app = App::new(tz, theme::Theme::from_env(), other_party);
+    app.mail.smtp = desk.config.smtp.is_some();
+    app.mail.templates_dir = setup.config_path.parent().map(|d| d.join("templates"));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .max_blocking_threads(4)

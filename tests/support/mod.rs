@@ -47,6 +47,27 @@ pub fn fixture() -> Fixture {
     Fixture { dir, desk }
 }
 
+/// A desk whose config is `config_toml` (written to `config.toml` in the
+/// temp dir, so `{dir}` in it is replaced by the temp dir's path).
+pub fn fixture_with_config(config_toml: &str) -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config_path = dir.path().join("config.toml");
+    std::fs::write(
+        &config_path,
+        config_toml.replace("{dir}", &dir.path().display().to_string()),
+    )
+    .expect("config");
+    let config = Config::load(&config_path).expect("config parses");
+    let setup = Setup {
+        data_dir: dir.path().join("data"),
+        config_path,
+        config,
+        extra_playbooks: Vec::new(),
+    };
+    let desk = setup.desk().expect("desk");
+    Fixture { dir, desk }
+}
+
 impl Fixture {
     /// Creates an incident with a fixed id, identified `ago` before [`now`].
     pub fn incident(&self, id: &str, title: &str, ago: Duration) -> Incident {

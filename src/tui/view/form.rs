@@ -26,27 +26,41 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         ];
         let cursor = if focused { "▏" } else { "" };
         match &field.value {
-            Value::Text(s) => {
+            Value::Text(s) if focused => {
+                let (before, after) = form.split_at_cursor(s);
                 spans.push(Span::styled(
-                    format!("{}{cursor}", crate::text::one_line(s)),
+                    format!(
+                        "{}{cursor}{}",
+                        crate::text::one_line(&before),
+                        crate::text::one_line(&after)
+                    ),
                     app.theme.input(),
                 ));
             }
+            Value::Text(s) => {
+                spans.push(Span::styled(crate::text::one_line(s), app.theme.input()));
+            }
             Value::Multi(s) => {
-                let safe = crate::text::terminal_safe(s, true);
-                let mut parts = safe.split('\n').peekable();
+                // The cursor marker goes in at the cursor; each side is made
+                // safe on its own.
+                let safe = if focused {
+                    let (before, after) = form.split_at_cursor(s);
+                    format!(
+                        "{}{cursor}{}",
+                        crate::text::terminal_safe(&before, true),
+                        crate::text::terminal_safe(&after, true)
+                    )
+                } else {
+                    crate::text::terminal_safe(s, true)
+                };
+                let mut parts = safe.split('\n');
                 let first = parts.next().unwrap_or("");
-                let last_is_first = parts.peek().is_none();
-                spans.push(Span::styled(
-                    format!("{first}{}", if last_is_first { cursor } else { "" }),
-                    app.theme.input(),
-                ));
+                spans.push(Span::styled(first.to_string(), app.theme.input()));
                 lines.push(Line::from(std::mem::take(&mut spans)));
-                while let Some(part) = parts.next() {
-                    let end = if parts.peek().is_none() { cursor } else { "" };
+                for part in parts {
                     lines.push(Line::from(vec![
                         Span::raw(" ".repeat(16)),
-                        Span::styled(format!("{part}{end}"), app.theme.input()),
+                        Span::styled(part.to_string(), app.theme.input()),
                     ]));
                 }
             }
@@ -101,11 +115,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             app.theme.dim(),
         ));
     }
-    let height = (lines.len() as u16 + 2).min(area.height);
-    let popup = area.centered(
-        Constraint::Length(area.width.saturating_sub(4).min(96)),
-        Constraint::Length(height),
-    );
+    let width = area.width.saturating_sub(4).min(96);
+    // Rows after wrapping (long hints and errors take more than one).
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let height = (rows as u16 + 2).min(area.height);
+    let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(

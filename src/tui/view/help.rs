@@ -3,7 +3,7 @@
 use crate::tui::app::App;
 use crate::tui::keymap::{self, Context};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
@@ -14,6 +14,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Context::Filter => " Keys: filter ",
         Context::Incident => " Keys: incident ",
         Context::Form => " Keys: form ",
+        Context::Preview => " Keys: message preview ",
+        Context::Outbox => " Keys: outbox ",
     };
     let mut lines: Vec<Line> = keymap::table(context)
         .iter()
@@ -30,19 +32,32 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             Span::raw("set a yes/no field; other keys type into the field"),
         ]));
     }
-    let height = (lines.len() as u16 + 2).min(area.height);
-    let popup = area.centered(
-        Constraint::Length(70.min(area.width)),
-        Constraint::Length(height),
-    );
+    // Two columns when one does not fit (a long table on a small terminal).
+    let two = lines.len() as u16 + 2 > area.height;
+    let rows = if two {
+        lines.len().div_ceil(2)
+    } else {
+        lines.len()
+    };
+    let height = (rows as u16 + 2).min(area.height);
+    let width = if two { area.width } else { 70.min(area.width) };
+    let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::bordered()
-                .title(title)
-                .title_bottom(Line::styled(" any key closes this help ", app.theme.dim()))
-                .border_style(app.theme.focus_border()),
-        ),
-        popup,
-    );
+    let block = Block::bordered()
+        .title(title)
+        .title_bottom(Line::styled(" any key closes this help ", app.theme.dim()))
+        .border_style(app.theme.focus_border());
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    if two {
+        let right = lines.split_off(rows);
+        let [l, r] = inner.layout(&Layout::horizontal([
+            Constraint::Fill(1),
+            Constraint::Fill(1),
+        ]));
+        frame.render_widget(Paragraph::new(lines), l);
+        frame.render_widget(Paragraph::new(right), r);
+    } else {
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
 }

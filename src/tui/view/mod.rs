@@ -6,6 +6,7 @@ mod board;
 mod form;
 mod help;
 mod incident;
+mod mail;
 
 use crate::tui::app::{App, Screen};
 use crate::tui::keymap;
@@ -47,8 +48,14 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame) {
     }
     render_status(app, frame, status);
     render_footer(app, frame, footer);
+    if app.outbox_open {
+        mail::render_outbox(app, now, frame, body);
+    }
     if app.form.is_some() {
         form::render(app, frame, body);
+    }
+    if app.preview.is_some() {
+        mail::render_preview(app, frame, body);
     }
     if !app.warnings.is_empty() {
         render_warnings(app, frame, body);
@@ -60,6 +67,19 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame) {
 
 fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
+    if !app.outbox.is_empty() {
+        spans.push(Span::styled(
+            format!(
+                "✉ {} pending ({}) ",
+                app.outbox.len(),
+                keymap::label(keymap::Context::Board, keymap::Cmd::Outbox)
+            ),
+            app.theme.warn(),
+        ));
+    }
+    if app.mail_busy.is_some() {
+        spans.push(Span::styled("sending… ", app.theme.warn()));
+    }
     if app.in_flight > 0 {
         spans.push(Span::styled("saving… ", app.theme.warn()));
     }
