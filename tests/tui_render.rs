@@ -372,3 +372,27 @@ fn edit_and_close_forms() {
         draw(&app, now(), 100, 30).backend().to_string()
     );
 }
+
+#[test]
+fn the_board_scrolls_to_keep_the_selection_on_screen() {
+    let f = fixture();
+    let ids: Vec<String> = (0..40)
+        .map(|i| format!("INC-20260310-1200-{i:06x}"))
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        f.incident(id, &format!("incident number {i}"), minutes(40 - i as i64));
+    }
+    let mut app = f.app();
+    f.send(&mut app, Action::Cmd(Cmd::Refresh));
+    for _ in 0..30 {
+        f.key(&mut app, KeyCode::Down);
+    }
+    let selected = app.board.visible()[30].id.clone();
+    let screen = screen_text(&draw(&app, now(), 100, 30));
+    assert!(
+        screen.contains(&selected),
+        "{selected} not on screen:\n{screen}"
+    );
+    let first = app.board.visible()[0].id.clone();
+    assert!(!screen.contains(&first), "scrolled past the first row");
+}

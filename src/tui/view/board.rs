@@ -114,7 +114,11 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
         );
         return;
     }
-    let rows = visible.iter().map(|s| {
+    // Only the rows that fit are built: with thousands of incidents shown
+    // (closed ones toggled on) a frame still costs the same.
+    let page = usize::from(list.height.saturating_sub(3) / 2).max(1);
+    let offset = (board.selected + 1).saturating_sub(page);
+    let rows = visible.iter().skip(offset).take(page).map(|s| {
         let (due, due_style) = match s.next_due_at {
             Some(at) if s.status == IncidentStatus::Open => countdown(app, at, now),
             _ => (String::new(), app.theme.dim()),
@@ -174,6 +178,6 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
     )
     .row_highlight_style(app.theme.selected())
     .block(Block::bordered().title(" Incidents, most urgent first "));
-    let mut state = TableState::default().with_selected(Some(board.selected));
+    let mut state = TableState::default().with_selected(Some(board.selected - offset));
     frame.render_stateful_widget(table, list, &mut state);
 }
