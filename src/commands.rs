@@ -299,7 +299,11 @@ fn list(
     out: &mut impl Write,
 ) -> Result<()> {
     let desk = setup.desk()?;
-    let (summaries, problems) = desk.summaries();
+    let (summaries, problems) = if all || closed {
+        desk.summaries()
+    } else {
+        desk.open_summaries()
+    };
     for problem in &problems {
         eprintln!("breachdesk: warning: {}", one_line(problem));
     }

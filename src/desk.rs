@@ -140,11 +140,18 @@ impl Desk {
         self.store.load_all()
     }
 
-    /// What the board and `list` show: a summary of every incident (from the
-    /// summary index where it is fresh), and the problems with records that
-    /// would not load (already quarantined).
+    /// A summary of every incident, open and closed, and the problems with
+    /// records that would not load (already quarantined). A full scan of the
+    /// records' stamps; see [`crate::index`].
     pub fn summaries(&self) -> (Vec<IncidentSummary>, Vec<String>) {
         let found = crate::index::summaries(&self.store);
+        (found.summaries, found.problems)
+    }
+
+    /// The open incidents' summaries, as the board and `list` show them at
+    /// start-up: costs what the open work costs, not the archive.
+    pub fn open_summaries(&self) -> (Vec<IncidentSummary>, Vec<String>) {
+        let found = crate::index::open_summaries(&self.store);
         (found.summaries, found.problems)
     }
 

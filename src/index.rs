@@ -1,15 +1,30 @@
 //! The summary index: what the board and `list` show of every incident,
-//! cached beside the records so start-up does not parse thousands of closed
-//! incidents.
+//! cached beside the records so start-up costs what the open work costs, not
+//! what the archive costs.
 //!
-//! The TOML records stay the source of truth. Each index entry remembers the
-//! record file's inode, size and modification time; a record saved since
-//! (every save renames a new file into place, so its inode changes) is
-//! re-read, and an entry whose file is gone is dropped. A missing, corrupt or
-//! out-of-date index is rebuilt from the records: delete it and nothing is
-//! lost. The index is JSON because it is a machine cache read on every start,
-//! not a record anyone edits.
+//! Two files in the data directory:
+//! - `index.json`: the summaries of OPEN incidents, the file stamps (inode,
+//!   size, modification time) of closed ones, and the modification time of
+//!   `incidents/` when it was written;
+//! - `index-closed.json`: the summaries of closed incidents, read only when
+//!   closed incidents are asked for (the board's closed toggle, `list --all`,
+//!   the paragraph 6.5 repeat check).
+//!
+//! Every save renames a new file into `incidents/`, which changes that
+//! directory's modification time and the record's inode. So when the
+//! directory is unchanged since the index was written (and was already
+//! unchanged for a while then, to rule out two changes within one timestamp
+//! tick — git's "racily clean" rule), start-up only checks the open records'
+//! stamps. Otherwise every record is stat()ed and those whose stamp changed
+//! are re-read (in parallel). A record edited in place by hand (not through
+//! breachdesk, which always renames) is noticed at the next full scan, which
+//! any save or `list --all` triggers.
+//!
+//! The TOML records stay the source of truth: delete or damage either file
+//! and it is rebuilt from them, and nothing is lost. The index is JSON because
+//! it is a machine cache read on every start, not a record anyone edits.
 
+use crate::domain::incident::{Incident, IncidentStatus, SCHEMA_VERSION};
 use crate::domain::summary::IncidentSummary;
 use crate::durable::replace_file;
 use crate::store::{Store, StoreError};
@@ -18,9 +33,14 @@ use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-/// File name of the index in the data directory.
+/// File name of the index of open incidents in the data directory.
 pub const INDEX_FILE: &str = "index.json";
-const INDEX_VERSION: u32 = 2;
+/// File name of the summaries of closed incidents.
+pub const CLOSED_INDEX_FILE: &str = "index-closed.json";
+const INDEX_VERSION: u32 = 3;
+/// How long `incidents/` must have been unchanged when the index was written
+/// for the fast start-up path to trust it.
+const RACY_NS: i64 = 2_000_000_000;
 
 /// How a record file looked when its summary was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,14 +57,25 @@ struct Entry {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct IndexFile {
+struct OpenIndex {
     version: u32,
-    /// Bumped with the summary's shape, so an index from another version is rebuilt.
     schema: u32,
-    entries: HashMap<String, Entry>,
+    /// Modification time of `incidents/` seen before the scan that wrote this.
+    dir_mtime_ns: i64,
+    /// When this index was written (the machine's clock, ns since the epoch).
+    written_ns: i64,
+    open: HashMap<String, Entry>,
+    closed: HashMap<String, Stamp>,
 }
 
-/// What reading the index cost, for benchmarks and the closing note.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct ClosedIndex {
+    version: u32,
+    schema: u32,
+    closed: HashMap<String, Entry>,
+}
+
+/// What reading the index cost, for tests, benchmarks and the closing note.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IndexStats {
     pub records: usize,
@@ -52,14 +83,19 @@ pub struct IndexStats {
     pub cached: usize,
     /// Records parsed because the index lacked them or they had changed.
     pub parsed: usize,
-    /// Whether the index file was rewritten.
+    /// Whether the index was rewritten.
     pub rewritten: bool,
+    /// Whether only the open records were checked (the fast start-up path).
+    pub fast: bool,
 }
 
-/// Summaries of every incident, and problems (already quarantined records,
-/// records from a newer version, an index that could not be written).
+/// Summaries, and problems (quarantined records, records from a newer
+/// version, an index that could not be written).
 pub struct Summaries {
     pub summaries: Vec<IncidentSummary>,
+    /// How many closed incidents there are (their summaries are only in
+    /// `summaries` when they were asked for).
+    pub closed: usize,
     pub problems: Vec<String>,
     pub stats: IndexStats,
 }
@@ -68,29 +104,88 @@ fn stamp(meta: &std::fs::Metadata) -> Stamp {
     Stamp {
         ino: meta.ino(),
         len: meta.len(),
-        mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+        mtime_ns: mtime_ns(meta),
     }
 }
 
-fn index_path(store: &Store) -> PathBuf {
-    store.data_dir().join(INDEX_FILE)
+fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.mtime() * 1_000_000_000 + meta.mtime_nsec()
 }
 
-fn read_index(path: &Path) -> IndexFile {
-    std::fs::read(path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<IndexFile>(&bytes).ok())
-        .filter(|f| {
-            f.version == INDEX_VERSION && f.schema == crate::domain::incident::SCHEMA_VERSION
-        })
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
         .unwrap_or_default()
 }
 
-type Loaded = (
-    String,
-    Stamp,
-    Result<crate::domain::incident::Incident, StoreError>,
-);
+fn read_json<T: for<'de> Deserialize<'de> + Default>(path: &Path, valid: impl Fn(&T) -> bool) -> T {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<T>(&bytes).ok())
+        .filter(valid)
+        .unwrap_or_default()
+}
+
+fn read_open(store: &Store) -> OpenIndex {
+    read_json(&store.data_dir().join(INDEX_FILE), |f: &OpenIndex| {
+        f.version == INDEX_VERSION && f.schema == SCHEMA_VERSION
+    })
+}
+
+fn read_closed(store: &Store) -> ClosedIndex {
+    read_json(
+        &store.data_dir().join(CLOSED_INDEX_FILE),
+        |f: &ClosedIndex| f.version == INDEX_VERSION && f.schema == SCHEMA_VERSION,
+    )
+}
+
+fn dir_mtime(store: &Store) -> Option<i64> {
+    std::fs::metadata(store.incidents_dir())
+        .ok()
+        .map(|m| mtime_ns(&m))
+}
+
+/// The board's rows at start-up: the open incidents' summaries, and how many
+/// closed ones there are. Costs what the open work costs when the records
+/// have not changed since the index was written.
+pub fn open_summaries(store: &Store) -> Summaries {
+    let index = read_open(store);
+    let trusted = index.version == INDEX_VERSION
+        && dir_mtime(store) == Some(index.dir_mtime_ns)
+        && index.written_ns - index.dir_mtime_ns > RACY_NS;
+    if trusted {
+        let all_fresh = index.open.iter().all(|(id, entry)| {
+            std::fs::metadata(store.record_path(id)).is_ok_and(|m| stamp(&m) == entry.stamp)
+        });
+        if all_fresh {
+            let summaries: Vec<IncidentSummary> =
+                index.open.into_values().map(|e| e.summary).collect();
+            return Summaries {
+                stats: IndexStats {
+                    records: summaries.len() + index.closed.len(),
+                    cached: summaries.len(),
+                    fast: true,
+                    ..IndexStats::default()
+                },
+                summaries,
+                closed: index.closed.len(),
+                problems: Vec::new(),
+            };
+        }
+    }
+    let mut all = scan(store, index, false);
+    all.summaries.retain(|s| s.status == IncidentStatus::Open);
+    all
+}
+
+/// Every incident's summary, open and closed (a full scan: every record is
+/// stat()ed, changed ones re-read).
+pub fn summaries(store: &Store) -> Summaries {
+    scan(store, read_open(store), true)
+}
+
+type Loaded = (String, Stamp, Result<Incident, StoreError>);
 
 /// Reads and parses records on every core (a cold start over thousands of
 /// records is parse-bound).
@@ -127,90 +222,169 @@ fn load_in_parallel(store: &Store, stale: Vec<(String, Stamp)>) -> Vec<Loaded> {
     })
 }
 
-/// Every incident's summary, from the index where it is fresh and from the
-/// record where it is not; the index is rewritten when anything changed.
-pub fn summaries(store: &Store) -> Summaries {
-    let path = index_path(store);
-    let mut index = read_index(&path);
+/// The full scan. Closed summaries are read from `index-closed.json` only
+/// when `want_closed` or when a closed record changed.
+fn scan(store: &Store, mut index: OpenIndex, want_closed: bool) -> Summaries {
     let mut problems = Vec::new();
     let mut stats = IndexStats::default();
+    // Before listing: a change during the scan leaves the directory newer
+    // than what we record, so the next start scans again.
+    let dir_mtime_ns = dir_mtime(store).unwrap_or_default();
     let files = match store.record_files() {
         Ok(files) => files,
         Err(e) => {
             return Summaries {
                 summaries: Vec::new(),
+                closed: 0,
                 problems: vec![e.to_string()],
                 stats,
             };
         }
     };
-    let mut fresh: HashMap<String, Entry> = HashMap::with_capacity(files.len());
+    let mut closed_index: Option<ClosedIndex> = want_closed.then(|| read_closed(store));
+    let mut open: HashMap<String, Entry> = HashMap::new();
+    let mut closed_stamps: HashMap<String, Stamp> = HashMap::new();
     let mut stale: Vec<(String, Stamp)> = Vec::new();
     for (id, file) in &files {
         let Ok(meta) = std::fs::metadata(file) else {
             continue; // removed since listing
         };
         let now_stamp = stamp(&meta);
-        match index.entries.remove(id) {
-            Some(entry) if entry.stamp == now_stamp => {
-                stats.cached += 1;
-                fresh.insert(id.clone(), entry);
-            }
-            _ => stale.push((id.clone(), now_stamp)),
+        if let Some(entry) = index.open.remove(id)
+            && entry.stamp == now_stamp
+        {
+            stats.cached += 1;
+            open.insert(id.clone(), entry);
+        } else if index.closed.remove(id) == Some(now_stamp) {
+            stats.cached += 1;
+            closed_stamps.insert(id.clone(), now_stamp);
+        } else {
+            stale.push((id.clone(), now_stamp));
         }
     }
-    let mut changed = !stale.is_empty();
+    // Entries left in the old index are records deleted or quarantined since.
+    let mut changed = !stale.is_empty() || !index.open.is_empty() || !index.closed.is_empty();
+    let mut closed_changed = !index.closed.is_empty();
+    let mut fresh_closed: Vec<(String, Entry)> = Vec::new();
     let mut needs_full_load = false;
-    // Stamp as listed: a save racing with us changes the inode, so the next
-    // start sees that record as stale and reads it again.
     for (id, stamp, loaded) in load_in_parallel(store, stale) {
         match loaded {
             Ok(incident) => {
                 stats.parsed += 1;
-                fresh.insert(
-                    id,
-                    Entry {
-                        stamp,
-                        summary: IncidentSummary::of(&incident),
-                    },
-                );
+                let entry = Entry {
+                    stamp,
+                    summary: IncidentSummary::of(&incident),
+                };
+                if incident.is_open() {
+                    open.insert(id, entry);
+                } else {
+                    closed_stamps.insert(id.clone(), stamp);
+                    fresh_closed.push((id, entry));
+                    closed_changed = true;
+                }
             }
             Err(StoreError::NotFound { .. }) => {}
             Err(StoreError::Corrupt { .. }) => needs_full_load = true,
             Err(e) => problems.push(e.to_string()),
         }
     }
-    if !index.entries.is_empty() {
-        changed = true; // records deleted or quarantined since
-    }
     if needs_full_load {
         // Rare: let the store report and quarantine what will not parse.
         for problem in store.load_all().problems {
             problems.push(problem.to_string());
         }
+        changed = true;
     }
-    stats.records = fresh.len();
-    let summaries: Vec<IncidentSummary> = fresh.values().map(|e| e.summary.clone()).collect();
-    if changed {
-        let file = IndexFile {
-            version: INDEX_VERSION,
-            schema: crate::domain::incident::SCHEMA_VERSION,
-            entries: fresh,
-        };
-        match serde_json::to_vec(&file) {
-            Ok(bytes) => match replace_file(store.data_dir(), INDEX_FILE, &bytes) {
-                Ok(()) => stats.rewritten = true,
-                Err(e) => problems.push(format!(
-                    "{}: could not update the summary index ({e}); the records are unaffected",
-                    path.display()
-                )),
-            },
-            Err(e) => problems.push(format!("summary index: {e}")),
+    // Closed summaries: those still fresh from index-closed.json, plus the
+    // ones just read. A closed entry the file lacks is read from its record.
+    if closed_changed || want_closed {
+        let mut old = closed_index.take().unwrap_or_else(|| read_closed(store));
+        let mut closed: HashMap<String, Entry> = fresh_closed.into_iter().collect();
+        let mut missing = Vec::new();
+        for (id, stamp) in &closed_stamps {
+            if closed.contains_key(id) {
+                continue;
+            }
+            match old.closed.remove(id) {
+                Some(entry) if entry.stamp == *stamp => {
+                    closed.insert(id.clone(), entry);
+                }
+                _ => missing.push((id.clone(), *stamp)),
+            }
         }
+        // Left over: closed records deleted since, or re-read just now.
+        if !missing.is_empty() || old.closed.keys().any(|id| !closed.contains_key(id)) {
+            closed_changed = true;
+        }
+        for (id, stamp, loaded) in load_in_parallel(store, missing) {
+            if let Ok(incident) = loaded {
+                stats.parsed += 1;
+                let summary = IncidentSummary::of(&incident);
+                closed.insert(id, Entry { stamp, summary });
+            }
+        }
+        if closed_changed {
+            let file = ClosedIndex {
+                version: INDEX_VERSION,
+                schema: SCHEMA_VERSION,
+                closed: closed.clone(),
+            };
+            write(store, CLOSED_INDEX_FILE, &file, &mut problems);
+        }
+        closed_index = Some(ClosedIndex {
+            closed,
+            ..ClosedIndex::default()
+        });
+    }
+    let racy = now_ns() - dir_mtime_ns <= RACY_NS;
+    if changed || closed_changed || (racy_before(&index) && !racy) {
+        let file = OpenIndex {
+            version: INDEX_VERSION,
+            schema: SCHEMA_VERSION,
+            dir_mtime_ns,
+            written_ns: now_ns(),
+            open: open.clone(),
+            closed: closed_stamps.clone(),
+        };
+        stats.rewritten = write(store, INDEX_FILE, &file, &mut problems);
+    }
+    let closed_count = closed_stamps.len();
+    stats.records = open.len() + closed_count;
+    let mut summaries: Vec<IncidentSummary> = open.into_values().map(|e| e.summary).collect();
+    if want_closed && let Some(closed) = closed_index {
+        summaries.extend(closed.closed.into_values().map(|e| e.summary));
     }
     Summaries {
         summaries,
+        closed: closed_count,
         problems,
         stats,
+    }
+}
+
+/// Whether the index on disk could not be trusted by the fast path because
+/// it was written too soon after the directory last changed (rewriting it
+/// once the directory has settled lets the next start take the fast path).
+fn racy_before(index: &OpenIndex) -> bool {
+    index.version != INDEX_VERSION || index.written_ns - index.dir_mtime_ns <= RACY_NS
+}
+
+fn write<T: Serialize>(store: &Store, name: &str, file: &T, problems: &mut Vec<String>) -> bool {
+    let path: PathBuf = store.data_dir().join(name);
+    match serde_json::to_vec(file) {
+        Ok(bytes) => match replace_file(store.data_dir(), name, &bytes) {
+            Ok(()) => true,
+            Err(e) => {
+                problems.push(format!(
+                    "{}: could not update the summary index ({e}); the records are unaffected",
+                    path.display()
+                ));
+                false
+            }
+        },
+        Err(e) => {
+            problems.push(format!("summary index: {e}"));
+            false
+        }
     }
 }

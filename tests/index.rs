@@ -141,3 +141,57 @@ fn a_corrupt_record_is_quarantined_and_reported_through_the_index() {
         .count();
     assert_eq!(quarantined, 1);
 }
+
+/// Sets the modification time of `incidents/` an hour back, as if the last
+/// save was long ago.
+fn settle(dir: &std::path::Path) {
+    let incidents = std::fs::File::open(dir.join("incidents")).expect("open dir");
+    incidents
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        .expect("set mtime");
+}
+
+#[test]
+fn start_up_reads_only_the_open_work_when_nothing_changed() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    let open_ids: Vec<String> = (0..3)
+        .map(|i| open(&d, &format!("open {i}"), 5 + i))
+        .collect();
+    for i in 0..4 {
+        let id = open(&d, &format!("closed {i}"), 30 + i);
+        d.close(&id, Some("test".into()), now()).expect("close");
+    }
+    // Right after a save the directory is "racy": the fast path is not trusted.
+    let racy = breachdesk::index::open_summaries(&d.store);
+    assert!(!racy.stats.fast);
+    assert_eq!((racy.summaries.len(), racy.closed), (3, 4));
+
+    settle(dir.path());
+    let scan = breachdesk::index::summaries(&d.store);
+    assert_eq!(scan.summaries.len(), 7, "all, open and closed");
+    assert!(scan.stats.rewritten, "rewritten once the directory settled");
+
+    let fast = breachdesk::index::open_summaries(&d.store);
+    assert!(fast.stats.fast, "{:?}", fast.stats);
+    assert_eq!(fast.closed, 4);
+    let mut titles: Vec<String> = fast.summaries.iter().map(|s| s.title.clone()).collect();
+    titles.sort();
+    assert_eq!(titles, ["open 0", "open 1", "open 2"]);
+    assert!(dir.path().join("index-closed.json").exists());
+
+    // A save (rename into incidents/) is seen at once.
+    d.close(&open_ids[1], Some("done".into()), now())
+        .expect("close");
+    let after = breachdesk::index::open_summaries(&d.store);
+    assert!(!after.stats.fast);
+    assert_eq!((after.summaries.len(), after.closed), (2, 5));
+    assert!(after.summaries.iter().all(|s| s.id != open_ids[1]));
+
+    // Deleting both index files loses nothing.
+    std::fs::remove_file(dir.path().join(INDEX_FILE)).expect("rm");
+    std::fs::remove_file(dir.path().join("index-closed.json")).expect("rm");
+    let rebuilt = breachdesk::index::summaries(&d.store);
+    assert_eq!(rebuilt.summaries.len(), 7);
+    assert_eq!(rebuilt.stats.parsed, 7);
+}

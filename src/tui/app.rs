@@ -78,6 +78,8 @@ impl Pane {
 #[derive(Debug, Clone, Default)]
 pub struct Board {
     pub summaries: Vec<IncidentSummary>,
+    /// How many incidents are closed (their rows are loaded only when shown).
+    pub closed: usize,
     pub problems: Vec<String>,
     pub show_closed: bool,
     pub filter: String,
@@ -233,10 +235,12 @@ impl App {
         app.mail.smtp = desk.config.smtp.is_some();
         if let Outcome::Board {
             summaries,
+            closed,
             problems,
-        } = crate::tui::jobs::board(desk)
+        } = crate::tui::jobs::board(desk, false)
         {
             app.board.summaries = summaries;
+            app.board.closed = closed;
             app.board.problems = problems;
             app.board.loaded = true;
         }
@@ -246,7 +250,12 @@ impl App {
     /// The first desk job: load the board off the UI task, so the first
     /// frame is drawn at once however many incidents there are.
     pub fn initial_load(&mut self, now: DateTime<Utc>) -> Job {
-        self.job(now, JobKind::LoadBoard)
+        self.job(
+            now,
+            JobKind::LoadBoard {
+                closed: self.board.show_closed,
+            },
+        )
     }
 
     /// Which key table is in force.
@@ -564,7 +573,12 @@ impl App {
                 }
                 Screen::Incident => {
                     self.screen = Screen::Board;
-                    let job = self.job(now, JobKind::LoadBoard);
+                    let job = self.job(
+                        now,
+                        JobKind::LoadBoard {
+                            closed: self.board.show_closed,
+                        },
+                    );
                     return vec![job];
                 }
             },
@@ -585,7 +599,12 @@ impl App {
             }
             Cmd::Filter => self.board.filtering = true,
             Cmd::Refresh => {
-                let mut jobs = vec![self.job(now, JobKind::LoadBoard)];
+                let mut jobs = vec![self.job(
+                    now,
+                    JobKind::LoadBoard {
+                        closed: self.board.show_closed,
+                    },
+                )];
                 if self.screen == Screen::Incident
                     && let Some(id) = self.incident.as_ref().map(|s| s.id.clone())
                 {
@@ -1013,16 +1032,23 @@ impl App {
                     }
                 }
                 if changed {
-                    vec![self.job(now, JobKind::LoadBoard)]
+                    vec![self.job(
+                        now,
+                        JobKind::LoadBoard {
+                            closed: self.board.show_closed,
+                        },
+                    )]
                 } else {
                     Vec::new()
                 }
             }
             Ok(Outcome::Board {
                 summaries,
+                closed,
                 problems,
             }) => {
                 self.board.summaries = summaries;
+                self.board.closed = closed;
                 self.board.problems = problems;
                 self.board.loaded = true;
                 let len = self.board.visible().len();
@@ -1064,7 +1090,12 @@ impl App {
                     screen.record = Some(incident);
                 }
                 if saved {
-                    jobs.push(self.job(now, JobKind::LoadBoard));
+                    jobs.push(self.job(
+                        now,
+                        JobKind::LoadBoard {
+                            closed: self.board.show_closed,
+                        },
+                    ));
                 }
                 jobs
             }

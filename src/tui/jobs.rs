@@ -22,7 +22,10 @@ pub struct Job {
 
 #[derive(Debug, Clone)]
 pub enum JobKind {
-    LoadBoard,
+    /// The board's rows: the open incidents, and the closed ones too when asked.
+    LoadBoard {
+        closed: bool,
+    },
     LoadIncident(String),
     Open(NewIncident),
     Log {
@@ -166,6 +169,7 @@ impl OutboxRow {
 pub enum Outcome {
     Board {
         summaries: Vec<IncidentSummary>,
+        closed: usize,
         problems: Vec<String>,
     },
     Incident {
@@ -202,13 +206,20 @@ pub struct Done {
     pub result: Result<Outcome, String>,
 }
 
-/// Every incident, most urgent first, and the load problems.
-pub fn board(desk: &Desk) -> Outcome {
-    let (mut summaries, problems) = desk.summaries();
+/// The incidents, most urgent first (closed ones only when `closed`), how
+/// many are closed, and the load problems.
+pub fn board(desk: &Desk, closed: bool) -> Outcome {
+    let found = if closed {
+        crate::index::summaries(&desk.store)
+    } else {
+        crate::index::open_summaries(&desk.store)
+    };
+    let mut summaries = found.summaries;
     sort_by_urgency(&mut summaries);
     Outcome::Board {
         summaries,
-        problems,
+        closed: found.closed,
+        problems: found.problems,
     }
 }
 
@@ -467,7 +478,7 @@ impl Job {
             opened: false,
         };
         let result = match kind {
-            JobKind::LoadBoard => Ok(board(desk)),
+            JobKind::LoadBoard { closed } => Ok(board(desk, closed)),
             JobKind::LoadIncident(id) => desk.load(&id).map(|incident| Outcome::Incident {
                 incident: Box::new(incident),
                 warnings: Vec::new(),

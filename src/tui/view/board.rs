@@ -24,7 +24,7 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
         .iter()
         .filter(|s| s.status == IncidentStatus::Open)
         .count();
-    let closed = board.summaries.len() - open;
+    let closed = board.closed;
     let mut heading = vec![
         Span::styled("breachdesk", app.theme.title()),
         Span::raw(format!("  {open} open")),
