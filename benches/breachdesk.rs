@@ -60,26 +60,46 @@ fn data(n: usize) -> &'static DataSet {
 
 const SIZES: [usize; 3] = [100, 1_000, 10_000];
 
-/// The board's rows: every summary (from the warm index), sorted by urgency.
+/// Makes the data directory look long settled (its last save an hour ago),
+/// and lets the index catch up, as on a real start.
+fn settled(set: &DataSet) -> Desk {
+    let incidents = std::fs::File::open(set.setup.data_dir.join("incidents")).expect("dir");
+    incidents
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        .expect("mtime");
+    let desk = set.setup.desk().expect("desk");
+    desk.summaries();
+    desk
+}
+
+/// The board's rows at start-up: open incidents from the index, sorted.
 #[divan::bench(args = SIZES, sample_count = 20)]
 fn load_board(bencher: divan::Bencher, n: usize) {
-    let desk = data(n).setup.desk().expect("desk");
-    desk.summaries();
+    let desk = settled(data(n));
     bencher.bench_local(|| {
-        let (mut rows, _) = desk.summaries();
+        let (mut rows, _) = desk.open_summaries();
         breachdesk::domain::summary::sort_by_urgency(&mut rows);
         rows
     });
 }
 
-/// Opening the console's desk and loading the board, as start-up does.
+/// Every incident's summary, open and closed (a full stat scan; the closed
+/// toggle, `list --all` and the repeat-root-cause check).
+#[divan::bench(args = SIZES, sample_count = 10)]
+fn load_all_summaries(bencher: divan::Bencher, n: usize) {
+    let desk = settled(data(n));
+    bencher.bench_local(|| desk.summaries());
+}
+
+/// Opening the desk (store, audit log, config, playbooks) and loading the
+/// board, as the console's start does.
 #[divan::bench(args = SIZES, sample_count = 20)]
 fn start_and_load_board(bencher: divan::Bencher, n: usize) {
     let set = data(n);
-    set.setup.desk().expect("desk").summaries();
+    settled(set);
     bencher.bench_local(|| {
         let desk = set.setup.desk().expect("desk");
-        desk.summaries()
+        desk.open_summaries()
     });
 }
 

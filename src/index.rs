@@ -336,8 +336,12 @@ fn scan(store: &Store, mut index: OpenIndex, want_closed: bool) -> Summaries {
             ..ClosedIndex::default()
         });
     }
-    let racy = now_ns() - dir_mtime_ns <= RACY_NS;
-    if changed || closed_changed || (racy_before(&index) && !racy) {
+    // Also rewrite when only the directory's time moved on (e.g. a temp
+    // file came and went) or the old index was written too soon after a
+    // change, once the directory has settled: the next start is then fast.
+    let settled = now_ns() - dir_mtime_ns > RACY_NS;
+    let untrusted = index.dir_mtime_ns != dir_mtime_ns || racy_before(&index);
+    if changed || closed_changed || (untrusted && settled) {
         let file = OpenIndex {
             version: INDEX_VERSION,
             schema: SCHEMA_VERSION,
