@@ -241,3 +241,41 @@ timeout_secs = 5
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_closed_terminal_or_sigterm_restores_the_terminal_and_exits_cleanly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut console = start(dir.path());
+    console.wait_for("No incidents yet");
+    assert!(
+        console
+            .screen
+            .lock()
+            .map(|p| p.screen().alternate_screen())
+            .unwrap_or(false),
+        "the console draws on the alternate screen"
+    );
+    let pid = console.child.process_id().expect("pid");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let start = Instant::now();
+    let exit = loop {
+        if let Ok(Some(exit)) = console.child.try_wait() {
+            break exit;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the console did not exit on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit:?}");
+    // Give the reader thread a moment to see the last bytes.
+    std::thread::sleep(Duration::from_millis(200));
+    let parser = console.screen.lock().expect("screen");
+    assert!(!parser.screen().alternate_screen(), "alternate screen left");
+    assert!(!parser.screen().hide_cursor(), "cursor shown again");
+}

@@ -30,6 +30,7 @@ use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Eve
 use ratatui::crossterm::execute;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 /// Opens the console on the data directory in `setup` and runs it until the
@@ -64,6 +65,11 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut app: App, desk: Arc<Desk
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // A closed terminal (SIGHUP) or a polite kill (SIGTERM) ends the console
+    // like `q` does: every change is already saved, and the terminal is
+    // restored on the way out.
+    let mut hangup = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
     let mut dirty = true;
     let first = app.initial_load(Utc::now());
     spawn_job(first, &desk, &tx);
@@ -89,6 +95,8 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut app: App, desk: Arc<Desk
                 None => return Ok(()),
             },
             _ = tick.tick() => actions.push(Action::Tick),
+            _ = hangup.recv() => return Ok(()),
+            _ = terminate.recv() => return Ok(()),
             Some(action) = rx.recv() => actions.push(action),
         }
         // Drain whatever else is queued, so a burst makes one frame.
