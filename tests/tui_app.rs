@@ -777,3 +777,36 @@ fn deadline_passing_on_the_preview_asks_for_the_reason() {
     assert!(status.error && status.text.contains("reason for the delay"));
     assert!(outbox_pending(&f).is_empty());
 }
+
+#[test]
+fn closed_incidents_are_read_only_when_shown() {
+    let f = fixture();
+    f.incident("INC-20260310-1200-00c001", "still open", minutes(20));
+    f.incident("INC-20260310-1200-00c002", "long closed", minutes(30));
+    f.desk
+        .close(
+            "INC-20260310-1200-00c002",
+            Some("false alarm".into()),
+            now(),
+        )
+        .expect("close");
+    let mut app = f.app();
+    f.send(&mut app, Action::Cmd(Cmd::Refresh));
+    assert_eq!(app.board.visible().len(), 1);
+    assert_eq!(app.board.closed, 1);
+    assert!(app.board.summaries.iter().all(|s| s.title != "long closed"));
+
+    f.key(&mut app, KeyCode::Char('c'));
+    let titles: Vec<&str> = app
+        .board
+        .visible()
+        .iter()
+        .map(|s| s.title.as_str())
+        .collect();
+    assert_eq!(titles, ["still open", "long closed"]);
+    let screen = screen_text(&draw(&app, now(), 100, 30));
+    assert!(screen.contains("long closed (closed)"), "{screen}");
+
+    f.key(&mut app, KeyCode::Char('c'));
+    assert_eq!(app.board.visible().len(), 1);
+}

@@ -596,6 +596,13 @@ impl App {
             Cmd::ToggleClosed => {
                 self.board.show_closed = !self.board.show_closed;
                 self.board.selected = 0;
+                // Closed incidents' rows are read only when asked for.
+                return vec![self.job(
+                    now,
+                    JobKind::LoadBoard {
+                        closed: self.board.show_closed,
+                    },
+                )];
             }
             Cmd::Filter => self.board.filtering = true,
             Cmd::Refresh => {
