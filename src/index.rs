@@ -24,7 +24,7 @@
 //! and it is rebuilt from them, and nothing is lost. The index is JSON because
 //! it is a machine cache read on every start, not a record anyone edits.
 
-use crate::domain::incident::{Incident, IncidentStatus, SCHEMA_VERSION};
+use crate::domain::incident::{IncidentStatus, SCHEMA_VERSION};
 use crate::domain::summary::IncidentSummary;
 use crate::durable::replace_file;
 use crate::store::{Store, StoreError};
@@ -185,10 +185,17 @@ pub fn summaries(store: &Store) -> Summaries {
     scan(store, read_open(store), true)
 }
 
-type Loaded = (String, Stamp, Result<Incident, StoreError>);
+type Loaded = (String, Stamp, Result<IncidentSummary, StoreError>);
+
+fn summarise(store: &Store, id: &str) -> Result<IncidentSummary, StoreError> {
+    store
+        .load(id)
+        .map(|incident| IncidentSummary::of(&incident))
+}
 
 /// Reads and parses records on every core (a cold start over thousands of
-/// records is parse-bound).
+/// records is parse-bound), keeping only each record's summary so memory
+/// stays small however many there are.
 fn load_in_parallel(store: &Store, stale: Vec<(String, Stamp)>) -> Vec<Loaded> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -198,7 +205,7 @@ fn load_in_parallel(store: &Store, stale: Vec<(String, Stamp)>) -> Vec<Loaded> {
         return stale
             .into_iter()
             .map(|(id, stamp)| {
-                let loaded = store.load(&id);
+                let loaded = summarise(store, &id);
                 (id, stamp, loaded)
             })
             .collect();
@@ -210,7 +217,7 @@ fn load_in_parallel(store: &Store, stale: Vec<(String, Stamp)>) -> Vec<Loaded> {
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|(id, stamp)| (id.clone(), *stamp, store.load(id)))
+                        .map(|(id, stamp)| (id.clone(), *stamp, summarise(store, id)))
                         .collect::<Vec<Loaded>>()
                 })
             })
@@ -269,13 +276,11 @@ fn scan(store: &Store, mut index: OpenIndex, want_closed: bool) -> Summaries {
     let mut needs_full_load = false;
     for (id, stamp, loaded) in load_in_parallel(store, stale) {
         match loaded {
-            Ok(incident) => {
+            Ok(summary) => {
                 stats.parsed += 1;
-                let entry = Entry {
-                    stamp,
-                    summary: IncidentSummary::of(&incident),
-                };
-                if incident.is_open() {
+                let is_open = summary.status == IncidentStatus::Open;
+                let entry = Entry { stamp, summary };
+                if is_open {
                     open.insert(id, entry);
                 } else {
                     closed_stamps.insert(id.clone(), stamp);
@@ -317,9 +322,8 @@ fn scan(store: &Store, mut index: OpenIndex, want_closed: bool) -> Summaries {
             closed_changed = true;
         }
         for (id, stamp, loaded) in load_in_parallel(store, missing) {
-            if let Ok(incident) = loaded {
+            if let Ok(summary) = loaded {
                 stats.parsed += 1;
-                let summary = IncidentSummary::of(&incident);
                 closed.insert(id, Entry { stamp, summary });
             }
         }
