@@ -120,8 +120,25 @@ fn deliver_and_record(
     }
 }
 
-fn load(desk: &Desk, id: &str) -> Result<Incident> {
-    Ok(desk.load(id)?)
+/// The start of every email command: mail is configured, and the incident.
+fn open(setup: &Setup, id: &str) -> Result<(Desk, Incident)> {
+    smtp(setup)?;
+    let desk = setup.desk()?;
+    let incident = desk.load(id)?;
+    Ok((desk, incident))
+}
+
+/// The end of every email command: compose the draft, show it, confirm, send.
+fn compose_and_send(
+    setup: &Setup,
+    desk: &Desk,
+    draft: &Draft<'_>,
+    yes: bool,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let notice = compose(draft, templates_dir(setup).as_deref(), desk.tz, now)?;
+    send(setup, desk, notice, yes, now, out)
 }
 
 /// `breachdesk notify ID` by email: the paragraph 8.1 notification.
@@ -131,9 +148,7 @@ pub fn notify(
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
-    smtp(setup)?;
-    let desk = setup.desk()?;
-    let incident = load(&desk, &args.id)?;
+    let (desk, incident) = open(setup, &args.id)?;
     let mut draft = Draft::new(NoticeKind::Notification, &incident, &setup.config)?;
     draft.first_actions = args.first_actions.clone();
     if let Some(to) = &args.to {
@@ -155,8 +170,7 @@ pub fn notify(
             );
         }
     }
-    let notice = compose(&draft, templates_dir(setup).as_deref(), desk.tz, now)?;
-    send(setup, &desk, notice, args.yes, now, out)
+    compose_and_send(setup, &desk, &draft, args.yes, now, out)
 }
 
 /// `breachdesk report ID`: the 8.2.1 (f) full-details report.
@@ -167,9 +181,7 @@ pub fn report(
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
-    smtp(setup)?;
-    let desk = setup.desk()?;
-    let incident = load(&desk, id)?;
+    let (desk, incident) = open(setup, id)?;
     let missing = missing_for_report(&incident);
     if !missing.is_empty() {
         writeln!(out, "Still missing from this report:")?;
@@ -182,8 +194,7 @@ pub fn report(
     let markdown = crate::mail::report_attachment(&setup.data_dir, &incident, desk.tz, now)?;
     let mut draft = Draft::new(NoticeKind::FullReport, &incident, &setup.config)?;
     draft.attachments = vec![markdown];
-    let notice = compose(&draft, templates_dir(setup).as_deref(), desk.tz, now)?;
-    send(setup, &desk, notice, yes, now, out)
+    compose_and_send(setup, &desk, &draft, yes, now, out)
 }
 
 /// `breachdesk supply ID REQUEST --attach FILE...`: 8.2.1 (e) data supply.
@@ -196,12 +207,9 @@ pub fn supply(
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
-    smtp(setup)?;
-    let desk = setup.desk()?;
-    let incident = load(&desk, id)?;
+    let (desk, incident) = open(setup, id)?;
     let draft = Draft::supply(&incident, &setup.config, request, attach)?;
-    let notice = compose(&draft, templates_dir(setup).as_deref(), desk.tz, now)?;
-    send(setup, &desk, notice, yes, now, out)
+    compose_and_send(setup, &desk, &draft, yes, now, out)
 }
 
 /// `breachdesk update ID --message TEXT`: a free-form update.
@@ -213,16 +221,13 @@ pub fn update(
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
-    smtp(setup)?;
     if message.trim().is_empty() {
         bail!("--message is empty");
     }
-    let desk = setup.desk()?;
-    let incident = load(&desk, id)?;
+    let (desk, incident) = open(setup, id)?;
     let mut draft = Draft::new(NoticeKind::Update, &incident, &setup.config)?;
     draft.message = message.to_string();
-    let notice = compose(&draft, templates_dir(setup).as_deref(), desk.tz, now)?;
-    send(setup, &desk, notice, yes, now, out)
+    compose_and_send(setup, &desk, &draft, yes, now, out)
 }
 
 /// `breachdesk outbox list`.
