@@ -69,10 +69,12 @@ pub fn report_attachment(
 ) -> Result<PathBuf, MailError> {
     let exports = data_dir.join("exports");
     crate::durable::ensure_private_dir(&exports).map_err(|e| MailError::io(&exports, e))?;
+    // A random tail: composing twice in one second must not collide.
     let markdown = exports.join(format!(
-        "{}-{}.md",
+        "{}-{}-{}.md",
         incident.id,
-        now.format("%Y%m%dT%H%M%SZ")
+        now.format("%Y%m%dT%H%M%SZ"),
+        crate::durable::random_hex(3)
     ));
     crate::durable::create_private_file(
         &markdown,
