@@ -256,11 +256,10 @@ fn a_closed_terminal_or_sigterm_restores_the_terminal_and_exits_cleanly() {
         "the console draws on the alternate screen"
     );
     let pid = console.child.process_id().expect("pid");
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    let pid = libc::pid_t::try_from(pid).expect("pid fits");
+    // SAFETY: kill(2) with our own child's pid and a valid signal number.
+    let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(sent, 0, "kill failed");
     let start = Instant::now();
     let exit = loop {
         if let Ok(Some(exit)) = console.child.try_wait() {
