@@ -389,10 +389,14 @@ impl Desk {
                 format!("late by {margin}")
             };
             let text = format!(
-                "Paragraph 8.1 notification made by {} to {} at {} ({verdict})",
+                "Paragraph 8.1 notification made by {} to {} at {} ({verdict}){}",
                 input.channel,
                 input.recipient.trim(),
-                stamp(input.at)
+                stamp(input.at),
+                n.reference
+                    .as_deref()
+                    .map(|r| format!(" ref {r}"))
+                    .unwrap_or_default()
             );
             mark_filled_steps(incident, RecordField::Notification, &actor, input.at);
             incident.log(now, &actor, EntryKind::Notice, text.clone());
@@ -413,12 +417,16 @@ impl Desk {
         self.change(id, now, "report.recorded", |incident| {
             incident.report.sent_at = Some(sent_at);
             incident.report.sent_to = Some(sent_to.to_string());
+            let text = format!(
+                "Full-details report (8.2.1 f) sent to {sent_to} at {}{}",
+                stamp(sent_at),
+                reference
+                    .as_deref()
+                    .map(|r| format!(" ref {r}"))
+                    .unwrap_or_default()
+            );
             incident.report.reference = reference;
             mark_filled_steps(incident, RecordField::Report, &actor, sent_at);
-            let text = format!(
-                "Full-details report (8.2.1 f) sent to {sent_to} at {}",
-                stamp(sent_at)
-            );
             incident.log(now, &actor, EntryKind::Notice, text.clone());
             Ok(text)
         })
@@ -884,11 +892,17 @@ impl Desk {
         now: DateTime<Utc>,
     ) -> Result<Changed, DeskError> {
         let to = delivery.to.join(", ");
-        let already_notified = self
-            .load(&delivery.incident_id)?
-            .notification
-            .made_at
-            .is_some();
+        let incident = self.load(&delivery.incident_id)?;
+        if notice_recorded(&incident, &delivery.message_id) {
+            // Recording is idempotent: reconciling the outbox after a crash
+            // must not record one acceptance twice.
+            return Ok(Changed {
+                incident,
+                written: false,
+                warnings: Vec::new(),
+            });
+        }
+        let already_notified = incident.notification.made_at.is_some();
         let changed = match delivery.kind {
             NoticeKind::Notification if !already_notified => self.record_notification(
                 &delivery.incident_id,
@@ -976,6 +990,61 @@ impl Desk {
             ),
         )?;
         Ok(changed)
+    }
+}
+
+/// Whether the incident already records the notice with this Message-ID
+/// (every timeline entry made for a sent notice carries it).
+pub fn notice_recorded(incident: &Incident, message_id: &str) -> bool {
+    !message_id.is_empty()
+        && incident
+            .timeline
+            .iter()
+            .any(|e| e.text.contains(message_id))
+}
+
+impl Desk {
+    /// Records every notice the server accepted in the last 30 days that the
+    /// incident does not show yet: a crash (or a full disk) between the
+    /// server's acceptance and the incident's save leaves such a notice in
+    /// `outbox/sent/`. Returns one line per notice recorded now.
+    pub fn reconcile_outbox(&self, now: DateTime<Utc>) -> Vec<String> {
+        let dir = crate::mail::outbox::outbox_dir(self.store.data_dir());
+        let Ok(sent) = crate::mail::outbox::sent(&dir) else {
+            return Vec::new();
+        };
+        let mut said = Vec::new();
+        for q in sent {
+            let Some(record) = q.sent.as_ref() else {
+                continue;
+            };
+            if record.accepted_at < now - chrono::Duration::days(30) {
+                continue;
+            }
+            let delivery = Delivery {
+                id: q.notice.id.clone(),
+                incident_id: q.notice.incident_id.clone(),
+                kind: q.notice.kind,
+                request_id: q.notice.request_id.clone(),
+                message_id: record.message_id.clone(),
+                reply: record.reply.clone(),
+                accepted_at: record.accepted_at,
+                to: record.to.clone(),
+                cc: record.cc.clone(),
+            };
+            match self.record_sent_notice(&delivery, &q.notice, now) {
+                Ok(changed) if changed.written => said.push(format!(
+                    "{}: recorded {} {} accepted at {}",
+                    delivery.incident_id,
+                    delivery.kind.as_str(),
+                    delivery.id,
+                    stamp(delivery.accepted_at)
+                )),
+                Ok(_) => {}
+                Err(e) => said.push(format!("{}: still not recorded: {e}", delivery.id)),
+            }
+        }
+        said
     }
 }
 

@@ -293,6 +293,10 @@ pub fn outbox_retry(
 ) -> Result<()> {
     let smtp = smtp(setup)?;
     let desk = setup.desk()?;
+    // First, any acceptance a crash kept out of its incident.
+    for line in desk.reconcile_outbox(now) {
+        writeln!(out, "{}", one_line(&line))?;
+    }
     let dir = outbox::outbox_dir(&setup.data_dir);
     let ids: Vec<String> = match id {
         Some(id) => vec![id.to_string()],

@@ -297,3 +297,49 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acceptance_lost_by_a_crash_is_recorded_once_by_outbox_retry() {
+    let pki = pki();
+    let server = TestServer::start(server_options(pki.server_config.clone())).await;
+    let env = Env::new(server.port(), &pki.ca_pem);
+    let id = env
+        .ok(&["new", "--title", "reconcile"])
+        .await
+        .trim()
+        .to_string();
+    let path = env.data.join("incidents").join(format!("{id}.toml"));
+    let before = std::fs::read(&path).expect("record");
+
+    env.ok(&["notify", &id, "--yes"]).await;
+    assert_eq!(server.messages().len(), 1);
+    let reference = env.record(&id)["notification"]["reference"]
+        .as_str()
+        .expect("recorded")
+        .to_string();
+
+    // As if breachdesk died after the server accepted but before the record was saved.
+    std::fs::write(&path, &before).expect("roll back");
+    assert!(env.record(&id)["notification"].get("made_at").is_none());
+
+    let said = env.ok(&["outbox", "retry"]).await;
+    assert!(said.contains("recorded notification"), "{said}");
+    let record = env.record(&id);
+    assert_eq!(
+        record["notification"]["reference"].as_str(),
+        Some(reference.as_str())
+    );
+    assert_eq!(server.messages().len(), 1, "nothing sent again");
+
+    // Idempotent: a second reconcile records nothing more.
+    env.ok(&["outbox", "retry"]).await;
+    let timeline = env.record(&id)["timeline"]
+        .as_array()
+        .expect("timeline")
+        .clone();
+    let mentions = timeline
+        .iter()
+        .filter(|e| e["text"].as_str().is_some_and(|t| t.contains(&reference)))
+        .count();
+    assert_eq!(mentions, 1);
+}

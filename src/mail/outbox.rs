@@ -291,6 +291,14 @@ pub fn list(dir: &Path) -> Result<Vec<QueuedNotice>, MailError> {
     Ok(out)
 }
 
+/// Only the notices the server accepted.
+pub fn sent(dir: &Path) -> Result<Vec<QueuedNotice>, MailError> {
+    Ok(list(dir)?
+        .into_iter()
+        .filter(|q| q.state == NoticeState::Sent)
+        .collect())
+}
+
 /// Only the notices still to go.
 pub fn pending(dir: &Path) -> Result<Vec<QueuedNotice>, MailError> {
     Ok(list(dir)?

@@ -375,6 +375,8 @@ fn deliver_one(desk: &Desk, dir: &Path, id: &str, now: DateTime<Utc>) -> Result<
 /// Every due notice, each acceptance recorded.
 fn deliver_due(desk: &Desk, dir: &Path, now: DateTime<Utc>) -> Result<Outcome, String> {
     let smtp = desk.config.smtp.clone().ok_or(strings::NO_SMTP)?;
+    // First, any acceptance a crash kept out of its incident.
+    let reconciled = desk.reconcile_outbox(now);
     let started = std::time::Instant::now();
     let results = block_on(outbox::deliver_due(dir, &smtp, now))?.map_err(|e| e.to_string())?;
     let at = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
@@ -402,10 +404,13 @@ fn deliver_due(desk: &Desk, dir: &Path, now: DateTime<Utc>) -> Result<Outcome, S
             }
         }
     }
-    let message = (!results.is_empty()).then(|| {
+    let message = (!results.is_empty() || !reconciled.is_empty()).then(|| {
         let mut said = format!("Outbox: {sent} of {} sent", results.len());
         if let Some(e) = errors.first() {
             said.push_str(&format!("; kept for retry: {}", crate::text::one_line(e)));
+        }
+        if let Some(first) = reconciled.first() {
+            said.push_str(&format!("; {}", crate::text::one_line(first)));
         }
         said
     });
