@@ -157,6 +157,14 @@ pub struct PruneReport {
     pub entry: Option<AuditEntry>,
 }
 
+/// What [`AuditLog::repair`] did (all empty when there was nothing to do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepairReport {
+    pub removed_bytes: usize,
+    pub saved_to: Option<PathBuf>,
+    pub entry: Option<AuditEntry>,
+}
+
 /// The audit log of one data directory. Holds no open files.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
@@ -748,6 +756,97 @@ impl AuditLog {
     /// in [`VerifyReport::first_break`] (line and seq of the first problem).
     pub fn verify(&self) -> Result<VerifyReport, AuditError> {
         Ok(verify_text(&self.read_all()?))
+    }
+
+    /// Sets aside a torn last entry: what a crash in the middle of an append
+    /// leaves, and what otherwise stops every later append. Only a damaged
+    /// TAIL is repaired: the log is cut back to the longest prefix whose
+    /// chain verifies, and only if that cuts at the last entry's header or at
+    /// the last line. The bytes removed are kept in `audit/torn-*.bin`
+    /// (never deleted), and an "audit.repaired" entry records how many, their
+    /// SHA-256 and where they went. Damage anywhere else is refused: that is
+    /// tampering or a failing disk, not a torn write.
+    pub fn repair(&self, now: DateTime<Utc>, actor: &str) -> Result<RepairReport, AuditError> {
+        let guard = self.lock()?;
+        let bytes = match fs::read(&self.file) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(self.io("read", &self.file)(e)),
+        };
+        if let Ok(text) = std::str::from_utf8(&bytes)
+            && verify_text(text).first_break.is_none()
+        {
+            return Ok(RepairReport::default());
+        }
+        let line_starts = |from: usize| {
+            std::iter::once(0)
+                .chain(
+                    bytes[..from]
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, b)| **b == b'\n')
+                        .map(|(i, _)| i + 1),
+                )
+                .filter(move |p| *p < from)
+        };
+        let last_line = line_starts(bytes.len()).last().unwrap_or(0);
+        let last_header = line_starts(bytes.len())
+            .filter(|p| bytes[*p..].starts_with(format!("{HEADER}\n").as_bytes()))
+            .last();
+        let mut candidates: Vec<usize> = [Some(last_line), last_header]
+            .into_iter()
+            .flatten()
+            .collect();
+        candidates.sort_unstable_by(|a, b| b.cmp(a));
+        candidates.dedup();
+        let cut = candidates.into_iter().find(|p| {
+            std::str::from_utf8(&bytes[..*p])
+                .is_ok_and(|prefix| verify_text(prefix).first_break.is_none())
+        });
+        let Some(cut) = cut else {
+            let line = std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|t| verify_text(t).first_break)
+                .map(|b| b.line)
+                .unwrap_or(0);
+            return Err(self.corrupt(
+                line,
+                "the audit log is damaged before its last entry; that is not a torn write, so it is left as it is (compare it with a backup)".into(),
+            ));
+        };
+        let torn = &bytes[cut..];
+        let sha = hex::encode(Sha256::digest(torn));
+        let saved = self.dir.join(format!(
+            "torn-{}-{}.bin",
+            now.format("%Y%m%dT%H%M%SZ"),
+            crate::durable::random_hex(3)
+        ));
+        crate::durable::create_private_file(&saved, torn).map_err(self.io("create", &saved))?;
+        sync_dir(&self.dir).map_err(self.io("sync directory", &self.dir))?;
+        let file = OpenOptions::new()
+            .write(true)
+            .open(&self.file)
+            .map_err(self.io("open", &self.file))?;
+        file.set_len(cut as u64)
+            .map_err(self.io("truncate", &self.file))?;
+        file.sync_all().map_err(self.io("sync", &self.file))?;
+        drop(guard);
+        let entry = self.append(
+            now,
+            actor,
+            None,
+            "audit.repaired",
+            &format!(
+                "set aside {} torn bytes after the last whole entry (sha256 {sha}), kept in {}",
+                torn.len(),
+                saved.display()
+            ),
+        )?;
+        Ok(RepairReport {
+            removed_bytes: torn.len(),
+            saved_to: Some(saved),
+            entry: Some(entry),
+        })
     }
 
     /// Removes the entries at the start of the log that are older than

@@ -357,6 +357,9 @@ pub enum AuditCommand {
     Verify,
     /// Print the entries (of one incident, if given).
     List { id: Option<String> },
+    /// Set aside a torn last entry left by a crash mid-append (kept in
+    /// audit/torn-*.bin); refuses damage anywhere else.
+    Repair,
     /// Remove entries older than the retention (never below 183 days).
     Prune {
         #[arg(long)]

@@ -693,6 +693,19 @@ fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Wr
             }
             Ok(())
         }
+        AuditCommand::Repair => {
+            let report = desk.audit.repair(now, &desk.actor)?;
+            match report.saved_to {
+                Some(saved) => writeln!(
+                    out,
+                    "set aside {} torn bytes (kept in {}); the hash chain verifies again",
+                    report.removed_bytes,
+                    saved.display()
+                )?,
+                None => writeln!(out, "nothing to repair: the hash chain verifies")?,
+            }
+            Ok(())
+        }
         AuditCommand::Prune { older_than_days } => {
             let days = older_than_days.unwrap_or(desk.config.audit.retention_days);
             if days < MIN_AUDIT_RETENTION_DAYS {

@@ -30,7 +30,9 @@ use std::path::{Path, PathBuf};
 pub enum DeskError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("the change was saved but the audit log could not be written: {0}")]
+    #[error(
+        "the change was saved but the audit log could not be written: {0} (if a crash tore its last entry, `breachdesk audit repair` sets it aside)"
+    )]
     Audit(#[from] AuditError),
     #[error(transparent)]
     NewIncident(#[from] NewIncidentError),

@@ -365,3 +365,65 @@ fn two_processes_appending_keep_one_chain() {
         assert_eq!(mine, want);
     }
 }
+
+#[test]
+fn repair_sets_aside_a_torn_tail_and_the_chain_goes_on() {
+    for torn_at in ["detail = ", "[[entry]]\n", "[[en"] {
+        let dir = tempfile::tempdir().unwrap();
+        plain_log(dir.path(), 5);
+        let path = log_path(dir.path());
+        let text = fs::read_to_string(&path).unwrap();
+        // Cut the last entry short, or leave a partial header after a whole log.
+        let torn_text = match torn_at {
+            "[[en" => format!("{text}[[en"),
+            needle => {
+                let cut = text.rfind(needle).unwrap() + needle.len() + 3;
+                text[..cut.min(text.len() - 1)].to_string()
+            }
+        };
+        fs::write(&path, &torn_text).unwrap();
+        let log = AuditLog::open(dir.path()).unwrap();
+        assert!(!log.verify().unwrap().is_ok());
+
+        let report = log.repair(base(), "tester").unwrap();
+        let saved = report.saved_to.expect("torn bytes kept");
+        let kept = fs::read_to_string(&path).unwrap();
+        let removed = fs::read(&saved).unwrap();
+        assert_eq!(
+            format!(
+                "{}{}",
+                &torn_text[..torn_text.len() - removed.len()],
+                String::from_utf8_lossy(&removed)
+            ),
+            torn_text,
+            "{torn_at}: nothing lost: the removed bytes are kept"
+        );
+        assert!(kept.starts_with(&torn_text[..torn_text.len() - removed.len()]));
+        let verified = log.verify().unwrap();
+        assert!(verified.is_ok(), "{torn_at}: {:?}", verified.first_break);
+        let entries = log.entries().unwrap();
+        let last = entries.last().unwrap();
+        assert_eq!(last.action, "audit.repaired");
+        assert!(last.detail.contains(&removed.len().to_string()));
+        // Appends work again.
+        log.append(base(), "a", None, "x", "after the repair")
+            .unwrap();
+        assert!(log.verify().unwrap().is_ok());
+        // Nothing more to repair.
+        assert_eq!(log.repair(base(), "tester").unwrap().saved_to, None);
+    }
+}
+
+#[test]
+fn repair_refuses_damage_before_the_last_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    plain_log(dir.path(), 5);
+    let path = log_path(dir.path());
+    let text = fs::read_to_string(&path).unwrap();
+    let edited = text.replacen("detail = \"", "detail = \"EDITED ", 1);
+    fs::write(&path, &edited).unwrap();
+    let log = AuditLog::open(dir.path()).unwrap();
+    let err = log.repair(base(), "tester").unwrap_err();
+    assert!(err.to_string().contains("not a torn write"), "{err}");
+    assert_eq!(fs::read_to_string(&path).unwrap(), edited, "left as it is");
+}
