@@ -778,21 +778,23 @@ impl AuditLog {
         {
             return Ok(RepairReport::default());
         }
-        let line_starts = |from: usize| {
-            std::iter::once(0)
-                .chain(
-                    bytes[..from]
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, b)| **b == b'\n')
-                        .map(|(i, _)| i + 1),
-                )
-                .filter(move |p| *p < from)
-        };
-        let last_line = line_starts(bytes.len()).last().unwrap_or(0);
-        let last_header = line_starts(bytes.len())
-            .filter(|p| bytes[*p..].starts_with(format!("{HEADER}\n").as_bytes()))
-            .last();
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(
+                bytes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .filter(|p| *p < bytes.len())
+            .collect();
+        let last_line = line_starts.last().copied().unwrap_or(0);
+        let header_line = format!("{HEADER}\n");
+        let last_header = line_starts
+            .iter()
+            .rev()
+            .find(|p| bytes[**p..].starts_with(header_line.as_bytes()))
+            .copied();
         let mut candidates: Vec<usize> = [Some(last_line), last_header]
             .into_iter()
             .flatten()
