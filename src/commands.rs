@@ -10,8 +10,8 @@ use crate::config::{Config, MIN_AUDIT_RETENTION_DAYS};
 use crate::desk::{Changed, Desk, Edit, EvidenceCheck, MitigationInput, NotificationInput};
 use crate::domain::calendar::{Division, WorkingCalendar};
 use crate::domain::incident::{
-    BreachKind, Channel, Incident, IncidentStatus, NewIncident, Requester, RootCauseCategory,
-    Severity, StepStatus,
+    BreachKind, Channel, IncidentStatus, NewIncident, Requester, RootCauseCategory, Severity,
+    StepStatus,
 };
 use crate::domain::summary::{IncidentSummary, sort_by_urgency};
 use crate::domain::when::{parse_past, parse_when};
@@ -627,24 +627,23 @@ fn export(
         ExportFormat::Ics => crate::export::ics(&incident, now),
     };
     match output {
-        Some(path) => write_private(&path, text.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            // Exports hold incident detail: private, and written atomically.
+            let dir = match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => Path::new("."),
+            };
+            let name = path
+                .file_name()
+                .ok_or_else(|| anyhow!("--output {}: not a file name", path.display()))?
+                .to_string_lossy()
+                .into_owned();
+            crate::durable::replace_file(dir, &name, text.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?
+        }
         None => out.write_all(text.as_bytes())?,
     }
     Ok(())
-}
-
-/// Writes a new file readable by the owner only (exports hold incident detail).
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
@@ -845,17 +844,4 @@ fn config(setup: &Setup, cmd: ConfigCommand, out: &mut impl Write) -> Result<()>
             crate::mailcli::check_connection(setup, out)
         }
     }
-}
-
-/// Helper for tests and the console: one incident's summary line.
-pub fn summary_line(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
-    let s = IncidentSummary::of(incident);
-    format!(
-        "{} [{}] {} — notification {} (due {})",
-        s.id,
-        s.severity,
-        one_line(&s.title),
-        verdict(s.notification_due_at, s.notified_at, now),
-        local(s.notification_due_at, tz)
-    )
 }

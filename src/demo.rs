@@ -6,7 +6,7 @@
 //! with timelines, data requests, root causes (some repeating, linked as
 //! paragraph 6.5 repeats) and sent notices.
 
-use crate::desk::{Desk, DeskError};
+use crate::desk::{Desk, DeskError, mark_filled_steps};
 use crate::domain::incident::{
     BreachKind, Channel, Closure, DataRequest, EntryKind, Incident, IncidentStatus, NewIncident,
     RepeatLink, RequestStatus, Requester, RootCauseCategory, Severity, StepStatus, incident_id,
@@ -246,7 +246,7 @@ fn incident(
             n.delay_reason =
                 Some("On-call phone out of signal; escalated via the duty manager".into());
         }
-        mark(&mut i, RecordField::Notification, made, responder);
+        mark_filled_steps(&mut i, RecordField::Notification, responder, made);
     }
 
     // Data requests (8.2.1 e).
@@ -330,15 +330,6 @@ fn incident(
     i.timeline.sort_by_key(|e| e.at);
     refresh_due_times(&mut i, &desk.calendar);
     Ok(i)
-}
-
-fn mark(i: &mut Incident, field: RecordField, at: DateTime<Utc>, who: &str) {
-    for step in i.steps.iter_mut().filter(|s| s.fills.contains(&field)) {
-        step.status = StepStatus::Done;
-        step.completed_at = Some(at);
-        step.updated_at = Some(at);
-        step.who = Some(who.to_string());
-    }
 }
 
 /// Links each incident to the earlier ones with the same root cause.

@@ -18,7 +18,7 @@ use crate::domain::playbook::{RecordField, apply_playbooks, refresh_due_times, w
 use crate::domain::summary::IncidentSummary;
 use crate::mail::{Delivery, Notice, NoticeKind};
 use crate::playbooks::PlaybookSet;
-use crate::store::{LoadReport, Store, StoreError, UpdateError};
+use crate::store::{Store, StoreError, UpdateError};
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
@@ -135,11 +135,6 @@ impl Desk {
             calendar,
             tz,
         })
-    }
-
-    /// Every incident that parses, and the problems with those that do not.
-    pub fn load_all(&self) -> LoadReport {
-        self.store.load_all()
     }
 
     /// A summary of every incident, open and closed, and the problems with
@@ -1052,7 +1047,12 @@ impl Desk {
 
 /// Marks open steps that fill `field` done (e.g. recording the notification
 /// completes step 8.1).
-fn mark_filled_steps(incident: &mut Incident, field: RecordField, actor: &str, at: DateTime<Utc>) {
+pub(crate) fn mark_filled_steps(
+    incident: &mut Incident,
+    field: RecordField,
+    actor: &str,
+    at: DateTime<Utc>,
+) {
     for step in incident
         .steps
         .iter_mut()

@@ -575,3 +575,16 @@ fn escape_sequences_in_records_never_reach_the_terminal() {
     // The record keeps exactly what was typed.
     assert_eq!(desk.record(&id)["title"].as_str(), Some(hostile));
 }
+
+#[test]
+fn export_to_a_file_is_private_and_replaces_the_old_one() {
+    let desk = Desk::new();
+    let id = desk.new_incident(&[]);
+    let out = desk._dir.path().join("report.md");
+    std::fs::write(&out, "old contents that must go").expect("old file");
+    desk.ok(&["export", &id, "--format", "markdown", "-o", out.to_str().expect("path")]);
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.starts_with(&format!("# {id}")), "{text}");
+    assert!(!text.contains("old contents"));
+    assert_eq!(mode(&out), 0o600);
+}
