@@ -582,7 +582,14 @@ fn export_to_a_file_is_private_and_replaces_the_old_one() {
     let id = desk.new_incident(&[]);
     let out = desk._dir.path().join("report.md");
     std::fs::write(&out, "old contents that must go").expect("old file");
-    desk.ok(&["export", &id, "--format", "markdown", "-o", out.to_str().expect("path")]);
+    desk.ok(&[
+        "export",
+        &id,
+        "--format",
+        "markdown",
+        "-o",
+        out.to_str().expect("path"),
+    ]);
     let text = std::fs::read_to_string(&out).expect("written");
     assert!(text.starts_with(&format!("# {id}")), "{text}");
     assert!(!text.contains("old contents"));
