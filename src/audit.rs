@@ -1,53 +1,73 @@
-//! The append-only, tamper-evident audit log (Annex 1 paragraphs 7.1 and 8.3).
+//! The append-only, hash-chained log of breachdesk's own response record:
+//! who changed which incident, when, and what changed.
 //!
-//! One file, `audit/audit-log.toml` (directory 0700, file 0600), made of
-//! appended `[[entry]]` blocks, so the whole file is valid TOML:
+//! This is breachdesk's record of the *response*. It is not the audit
+//! records of the ICT Environment that Annex 1 paragraphs 7.1 and 8.3 ask
+//! the Service Provider to keep (DHCP, proxy, firewall and security-event
+//! logs); breachdesk makes no claim to satisfy those.
 //!
-//! ```toml
-//! [[entry]]
-//! seq = 1
-//! at = "2026-11-28T14:32:00Z"
-//! actor = "alice"
-//! incident = "INC-20261128-1432-7f3a9c"
-//! action = "incident.created"
-//! detail = "Incident opened"
-//! prev = "0000…0000"
-//! hash = "…"
+//! # Format: JSON Lines
+//!
+//! `audit/audit-log.jsonl` (directory 0700, file 0600) holds one JSON object
+//! per line, each line ending in `\n`:
+//!
+//! ```text
+//! {"seq":1,"at":"2026-11-28T14:32:00Z","actor":"alice","incident":"INC-…","action":"incident.opened","detail":"…","revision":1,"record_sha256":"…","prev":"000…","hash":"…"}
 //! ```
 //!
 //! `hash` is the hex SHA-256 of the JSON encoding of the other fields (in the
-//! order above, `incident` as `null` when absent, `at` exactly as stored);
-//! `prev` is the previous entry's `hash` (64 zeros for the first). Appends
-//! happen under an exclusive `flock` on `audit/audit.lock`, as a single
-//! `write_all` followed by `sync_all`; existing bytes are never rewritten.
+//! order above, `incident` as `null` when absent, `revision` and
+//! `record_sha256` left out when absent); `prev` is the previous entry's
+//! `hash` (64 zeros for the first). An entry that changed a record carries the
+//! record's new `revision` and the SHA-256 of the record file's exact bytes,
+//! so [`crate::store::Store::account`] can prove every saved revision was
+//! logged.
 //!
-//! The only rewrite is [`AuditLog::prune`], which drops entries older than the
-//! retention period (at least [`MIN_RETENTION_DAYS`]) and starts the file with
-//! a `[chain]` table whose `anchor` is the hash the first kept entry's `prev`
-//! refers to, so [`AuditLog::verify`] still checks the rest of the chain.
+//! Appends happen under an exclusive `flock` on `audit/audit.lock`, as one
+//! `write` followed by `fsync`. A failed append truncates the file back to its
+//! old length (and syncs), so the log is exactly as it was.
+//!
+//! The only rewrite is [`AuditLog::prune`]: it drops entries older than the
+//! retention period (at least 6 calendar months), starts the file with a
+//! `{"chain":{…}}` line whose `anchor` is the hash the first kept entry's
+//! `prev` refers to, appends an `audit.pruned` entry that states the same
+//! anchor and cutoff (so a forged marker is caught), and carries forward, as
+//! `record.checkpoint` entries, the last logged revision of every incident
+//! whose entries were pruned.
+//!
+//! Logs in the first format (`audit-log.toml`, `[[entry]]` blocks with the
+//! same hashes) are converted on first writable open; the old file is kept as
+//! `audit-log.toml.migrated`.
 //!
 //! Limits: the chain is not keyed, so someone who can write the file can
-//! rewrite it wholesale (or drop entries from the end) and recompute every
-//! hash; keep copies of [`VerifyReport::last_hash`] elsewhere to detect that.
+//! rewrite it wholesale and recompute every hash. Every email notice carries
+//! the head hash (`X-Breachdesk-Audit-Head`) so the other party holds a
+//! witness: a genuine log contains that hash as one of its entries.
 
-use crate::durable::{FILE_MODE, ensure_private_dir, replace_file, sync_dir};
-use chrono::{DateTime, SecondsFormat, Utc};
+use crate::durable::{self, FILE_MODE, ensure_private_dir, replace_file, sync_dir};
+use chrono::{DateTime, Months, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-/// Annex 1 paragraph 8.3: audit records are kept for at least 6 months.
-pub const MIN_RETENTION_DAYS: u32 = 183;
+/// The shortest retention `audit prune` accepts, in days: never less than 6
+/// calendar months (which can be 184 days), and prune checks the calendar too.
+pub const MIN_RETENTION_DAYS: u32 = 184;
+/// Retention in calendar months that no prune may go below.
+pub const MIN_RETENTION_MONTHS: u32 = 6;
 
 const AUDIT_DIR: &str = "audit";
-const LOG_FILE: &str = "audit-log.toml";
+/// The log's file name inside `audit/`.
+pub const LOG_FILE: &str = "audit-log.jsonl";
+const OLD_LOG_FILE: &str = "audit-log.toml";
 const LOCK_FILE: &str = "audit.lock";
-const HEADER: &str = "[[entry]]";
-const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// The `prev` of the first entry.
+pub const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const TAIL_WINDOW: u64 = 64 * 1024;
 
 /// Why an audit-log operation failed. One line, naming the file.
@@ -57,7 +77,6 @@ pub enum AuditError {
     Io {
         action: &'static str,
         path: PathBuf,
-        #[source]
         source: io::Error,
     },
     #[error("{}:{line}: {message}", file.display())]
@@ -67,13 +86,15 @@ pub enum AuditError {
         message: String,
     },
     #[error(
-        "refusing to keep audit records for only {days} days: Annex 1 paragraph 8.3 requires at least {min} (6 months)"
+        "refusing to keep audit records for only {days} days: breachdesk keeps its log at least {min} days (6 calendar months)"
     )]
     RetentionTooShort { days: u32, min: u32 },
     #[error("refusing to prune {}: the chain does not verify ({broken}); pruning would hide that", file.display())]
     ChainBroken { file: PathBuf, broken: ChainBreak },
     #[error("cannot write an audit entry to {}: {message}", file.display())]
     Serialize { file: PathBuf, message: String },
+    #[error("{} is read-only here: {what} needs a writable data directory", file.display())]
+    ReadOnly { file: PathBuf, what: &'static str },
 }
 
 /// One audit record.
@@ -85,8 +106,45 @@ pub struct AuditEntry {
     pub incident: Option<String>,
     pub action: String,
     pub detail: String,
+    /// The record revision this entry's change produced, when it changed one.
+    pub revision: Option<u64>,
+    /// SHA-256 of the record file's bytes at that revision.
+    pub record_sha256: Option<String>,
     pub prev: String,
     pub hash: String,
+}
+
+/// An entry to append: everything but the chain fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub incident: Option<String>,
+    pub action: String,
+    pub detail: String,
+    pub revision: Option<u64>,
+    pub record_sha256: Option<String>,
+}
+
+impl NewEntry {
+    /// An entry that changes no record.
+    pub fn note(
+        at: DateTime<Utc>,
+        actor: &str,
+        incident: Option<&str>,
+        action: &str,
+        detail: &str,
+    ) -> NewEntry {
+        NewEntry {
+            at,
+            actor: actor.to_string(),
+            incident: incident.map(str::to_string),
+            action: action.to_string(),
+            detail: detail.to_string(),
+            revision: None,
+            record_sha256: None,
+        }
+    }
 }
 
 /// What [`AuditLog::verify`] found.
@@ -94,7 +152,7 @@ pub struct AuditEntry {
 pub struct VerifyReport {
     /// Entries checked and found good (all of them when `first_break` is `None`).
     pub entries: u64,
-    /// Entries removed by pruning so far (from the `[chain]` table).
+    /// Entries removed by pruning so far (from the chain marker).
     pub pruned: u64,
     /// The hash of the last good entry (the anchor or zeros if none).
     pub last_hash: String,
@@ -112,7 +170,7 @@ impl VerifyReport {
 /// How the chain broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BreakKind {
-    /// A block (or the `[chain]` table) is not valid TOML or not an entry: torn or edited.
+    /// A line is not a complete entry: torn or edited.
     Unparseable,
     /// The entry's content does not match its hash: edited.
     HashMismatch,
@@ -120,12 +178,15 @@ pub enum BreakKind {
     OutOfSequence,
     /// `prev` is not the previous entry's hash.
     PrevMismatch,
+    /// The prune marker is not backed by an `audit.pruned` entry, or claims
+    /// to have pruned entries still inside the retention period.
+    ForgedPrune,
 }
 
 /// The first place the chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainBreak {
-    /// 1-based line of the block's `[[entry]]` header (1 for the `[chain]` table).
+    /// 1-based line of the entry.
     pub line: usize,
     /// The entry's `seq` when it could be read.
     pub seq: Option<u64>,
@@ -147,7 +208,7 @@ impl fmt::Display for ChainBreak {
 pub struct PruneReport {
     /// Entries removed by this prune.
     pub pruned: u64,
-    /// Entries kept (not counting the new "audit.pruned" entry).
+    /// Entries kept (not counting the entries this prune appended).
     pub kept: u64,
     /// Entries older than this were removed.
     pub cutoff: DateTime<Utc>,
@@ -155,6 +216,8 @@ pub struct PruneReport {
     pub anchor: Option<String>,
     /// The "audit.pruned" entry appended, when anything was pruned.
     pub entry: Option<AuditEntry>,
+    /// Record revisions carried forward as `record.checkpoint` entries.
+    pub checkpoints: u64,
 }
 
 /// What [`AuditLog::repair`] did (all empty when there was nothing to do).
@@ -171,7 +234,7 @@ pub struct AuditLog {
     dir: PathBuf,
     file: PathBuf,
     lock: PathBuf,
-    warnings: Vec<String>,
+    read_only: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -180,15 +243,20 @@ struct RawEntry {
     seq: u64,
     at: String,
     actor: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     incident: Option<String>,
     action: String,
     detail: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    revision: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    record_sha256: Option<String>,
     prev: String,
     hash: String,
 }
 
-/// The fields the hash covers, in a fixed order.
+/// The fields the hash covers, in a fixed order. The optional fields are left
+/// out when absent, so entries from the first format keep their hashes.
 #[derive(Serialize)]
 struct Hashed<'a> {
     seq: u64,
@@ -197,6 +265,10 @@ struct Hashed<'a> {
     incident: Option<&'a str>,
     action: &'a str,
     detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revision: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record_sha256: Option<&'a str>,
     prev: &'a str,
 }
 
@@ -209,6 +281,8 @@ impl RawEntry {
             incident: self.incident.as_deref(),
             action: &self.action,
             detail: &self.detail,
+            revision: self.revision,
+            record_sha256: self.record_sha256.as_deref(),
             prev: &self.prev,
         };
         // Serialising plain strings and integers to JSON cannot fail.
@@ -227,21 +301,25 @@ impl RawEntry {
             incident: self.incident,
             action: self.action,
             detail: self.detail,
+            revision: self.revision,
+            record_sha256: self.record_sha256,
             prev: self.prev,
             hash: self.hash,
         })
     }
+
+    fn line(&self) -> String {
+        // Plain strings and integers: serialising cannot fail.
+        let mut line = serde_json::to_string(self).unwrap_or_default();
+        line.push('\n');
+        line
+    }
 }
 
-#[derive(Serialize, Deserialize)]
+/// The prune marker, the first line of a pruned log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct OneEntry {
-    entry: Vec<RawEntry>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChainTable {
+struct ChainMarker {
     /// The hash of the last pruned entry (what the first kept entry's `prev` is).
     anchor: String,
     /// The seq of the last pruned entry.
@@ -254,131 +332,42 @@ struct ChainTable {
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Preamble {
-    chain: Option<ChainTable>,
+struct MarkerLine {
+    chain: ChainMarker,
 }
 
-/// A `[[entry]]` block's position in the file.
-struct Block {
-    start: usize,
-    end: usize,
-    line: usize,
+/// One line of the log, parsed.
+enum Line {
+    Marker(ChainMarker),
+    Entry(RawEntry),
 }
 
-/// The file split into the part before the first `[[entry]]` and the blocks.
-struct Split {
-    preamble_end: usize,
-    blocks: Vec<Block>,
-}
-
-/// Where a multi-line string starting at `s` (after its opening delimiter)
-/// closes: the index just past the closing delimiter, or `None`.
-fn ml_close(s: &str, basic: bool) -> Option<usize> {
-    let bytes = s.as_bytes();
-    let quote = if basic { b'"' } else { b'\'' };
-    let mut i = 0;
-    while i < bytes.len() {
-        if basic && bytes[i] == b'\\' {
-            i += 2;
-            continue;
-        }
-        if bytes[i] == quote
-            && bytes.len() >= i + 3
-            && bytes[i + 1] == quote
-            && bytes[i + 2] == quote
-        {
-            // Up to two more quotes belong to the content.
-            let mut j = i + 3;
-            while j < bytes.len() && j < i + 5 && bytes[j] == quote {
-                j += 1;
-            }
-            return Some(j);
-        }
-        i += 1;
+fn parse_line(text: &str) -> Result<Line, String> {
+    if text.starts_with("{\"chain\"") {
+        return serde_json::from_str::<MarkerLine>(text)
+            .map(|m| Line::Marker(m.chain))
+            .map_err(|e| e.to_string());
     }
-    None
-}
-
-/// Splits the log into blocks at `[[entry]]` lines that are not inside a
-/// multi-line string (text fields may contain such a line).
-fn split(text: &str) -> Split {
-    #[derive(PartialEq)]
-    enum State {
-        Outside,
-        InBasic,
-        InLiteral,
-    }
-    let mut state = State::Outside;
-    let mut headers: Vec<(usize, usize)> = Vec::new();
-    let mut offset = 0;
-    for (n, raw) in text.split_inclusive('\n').enumerate() {
-        let line = raw.trim_end_matches('\n').trim_end_matches('\r');
-        match state {
-            State::Outside => {
-                if line == HEADER {
-                    headers.push((offset, n + 1));
-                } else if let Some(eq) = line.find('=') {
-                    let value = line[eq + 1..].trim_start();
-                    if let Some(rest) = value.strip_prefix("\"\"\"") {
-                        if ml_close(rest, true).is_none() {
-                            state = State::InBasic;
-                        }
-                    } else if let Some(rest) = value.strip_prefix("'''")
-                        && ml_close(rest, false).is_none()
-                    {
-                        state = State::InLiteral;
-                    }
-                }
-            }
-            State::InBasic => {
-                if ml_close(line, true).is_some() {
-                    state = State::Outside;
-                }
-            }
-            State::InLiteral => {
-                if ml_close(line, false).is_some() {
-                    state = State::Outside;
-                }
-            }
-        }
-        offset += raw.len();
-    }
-    let preamble_end = headers.first().map(|h| h.0).unwrap_or(text.len());
-    let mut blocks = Vec::with_capacity(headers.len());
-    for (i, &(start, line)) in headers.iter().enumerate() {
-        let end = headers.get(i + 1).map(|h| h.0).unwrap_or(text.len());
-        blocks.push(Block { start, end, line });
-    }
-    Split {
-        preamble_end,
-        blocks,
-    }
-}
-
-fn parse_block(text: &str) -> Result<RawEntry, String> {
-    let doc: OneEntry = toml::from_str(text).map_err(|e| e.message().trim().replace('\n', " "))?;
-    let mut entries = doc.entry;
-    if entries.len() != 1 {
-        return Err(format!("expected one entry, found {}", entries.len()));
-    }
-    entries.pop().ok_or_else(|| "no entry".to_string())
-}
-
-fn parse_preamble(text: &str) -> Result<Option<ChainTable>, String> {
-    if text.trim().is_empty() {
-        return Ok(None);
-    }
-    let pre: Preamble = toml::from_str(text).map_err(|e| e.message().trim().replace('\n', " "))?;
-    Ok(pre.chain)
+    serde_json::from_str::<RawEntry>(text)
+        .map(Line::Entry)
+        .map_err(|e| e.to_string())
 }
 
 fn format_at(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+/// The detail of an `audit.pruned` entry; [`verify_text`] checks a marker
+/// against it, so the wording is part of the format.
+fn pruned_detail(count: u64, first: u64, marker: &ChainMarker) -> String {
+    format!(
+        "pruned {count} audit entries (seq {first} to {}) older than {}; chain anchor {}; {} pruned in all",
+        marker.anchor_seq, marker.pruned_until, marker.anchor, marker.pruned
+    )
+}
+
 /// Checks the chain in `text`; I/O free.
 fn verify_text(text: &str) -> VerifyReport {
-    let split = split(text);
     let mut report = VerifyReport {
         entries: 0,
         pruned: 0,
@@ -386,32 +375,57 @@ fn verify_text(text: &str) -> VerifyReport {
         first_break: None,
     };
     let mut expected_seq = 1;
-    match parse_preamble(&text[..split.preamble_end]) {
-        Ok(Some(chain)) => {
-            report.pruned = chain.pruned;
-            report.last_hash = chain.anchor;
-            expected_seq = chain.anchor_seq + 1;
+    let mut marker: Option<ChainMarker> = None;
+    let mut last_pruned_entry: Option<(usize, RawEntry)> = None;
+    if !text.is_empty() && !text.ends_with('\n') {
+        // The last line is incomplete: a torn append (or an edit).
+        let cut = text.rfind('\n').map_or(0, |p| p + 1);
+        let checked = verify_text(&text[..cut]);
+        if checked.first_break.is_some() {
+            return checked;
         }
-        Ok(None) => {}
-        Err(message) => {
-            report.first_break = Some(ChainBreak {
-                line: 1,
+        let expected = tip_of(&text[..cut]).0 + 1;
+        return VerifyReport {
+            first_break: Some(ChainBreak {
+                line: text[..cut].lines().count() + 1,
                 seq: None,
                 kind: BreakKind::Unparseable,
-                message: format!("the [chain] table cannot be read: {message}"),
-            });
-            return report;
-        }
+                message: format!(
+                    "the last line (expected to be seq {expected}) is not a complete entry: a crash or full disk tore it; `breachdesk audit repair` sets it aside"
+                ),
+            }),
+            ..checked
+        };
     }
-    for block in &split.blocks {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    if body.is_empty() {
+        return report;
+    }
+    for (index, line_text) in body.split('\n').enumerate() {
+        let line = index + 1;
         let broken = |seq, kind, message| ChainBreak {
-            line: block.line,
+            line,
             seq,
             kind,
             message,
         };
-        let raw = match parse_block(&text[block.start..block.end]) {
-            Ok(raw) => raw,
+        let raw = match parse_line(line_text) {
+            Ok(Line::Marker(m)) if index == 0 => {
+                report.pruned = m.pruned;
+                report.last_hash = m.anchor.clone();
+                expected_seq = m.anchor_seq + 1;
+                marker = Some(m);
+                continue;
+            }
+            Ok(Line::Marker(_)) => {
+                report.first_break = Some(broken(
+                    None,
+                    BreakKind::ForgedPrune,
+                    "a prune marker may only be the first line".into(),
+                ));
+                return report;
+            }
+            Ok(Line::Entry(raw)) => raw,
             Err(message) => {
                 report.first_break = Some(broken(
                     None,
@@ -460,11 +474,60 @@ fn verify_text(text: &str) -> VerifyReport {
             report.first_break = Some(broken(seq, BreakKind::Unparseable, message));
             return report;
         }
+        if raw.action == "audit.pruned" {
+            last_pruned_entry = Some((line, raw.clone()));
+        }
         report.last_hash = raw.hash;
         report.entries += 1;
         expected_seq += 1;
     }
+    if let Some(m) = marker
+        && let Some(problem) = check_marker(&m, last_pruned_entry.as_ref())
+    {
+        report.first_break = Some(ChainBreak {
+            line: 1,
+            seq: None,
+            kind: BreakKind::ForgedPrune,
+            message: problem,
+        });
+    }
     report
+}
+
+/// Whether the prune marker is backed by the last `audit.pruned` entry and
+/// pruned nothing younger than the retention period.
+fn check_marker(marker: &ChainMarker, pruned: Option<&(usize, RawEntry)>) -> Option<String> {
+    let Some((_, entry)) = pruned else {
+        return Some(
+            "the prune marker is not backed by any audit.pruned entry: entries were removed from the start of the log".into(),
+        );
+    };
+    let tail = format!(
+        "to {}) older than {}; chain anchor {}; {} pruned in all",
+        marker.anchor_seq, marker.pruned_until, marker.anchor, marker.pruned
+    );
+    if !entry.detail.ends_with(&tail) {
+        return Some(format!(
+            "the prune marker (anchor seq {}, until {}) does not match the last audit.pruned entry (seq {}): entries were removed from the start of the log",
+            marker.anchor_seq, marker.pruned_until, entry.seq
+        ));
+    }
+    let (Ok(until), Ok(at)) = (
+        DateTime::parse_from_rfc3339(&marker.pruned_until),
+        DateTime::parse_from_rfc3339(&entry.at),
+    ) else {
+        return Some("the prune marker's times cannot be read".into());
+    };
+    let limit = at
+        .with_timezone(&Utc)
+        .checked_sub_months(Months::new(MIN_RETENTION_MONTHS));
+    if limit.is_none_or(|limit| until.with_timezone(&Utc) > limit) {
+        return Some(format!(
+            "the prune marker claims entries up to {} were pruned on {}: that is inside the {MIN_RETENTION_MONTHS}-month retention period",
+            marker.pruned_until, entry.at
+        ));
+    }
+    None
 }
 
 /// An exclusive flock released on drop.
@@ -479,49 +542,51 @@ impl Drop for Locked {
 }
 
 impl AuditLog {
-    /// Opens (creating as needed) `audit/` (0700) with `audit-log.toml` and
-    /// `audit.lock` (0600) under `data_dir`. Tightens a data or audit
-    /// directory that other users can read (see [`AuditLog::warnings`]).
+    /// Opens (creating as needed) `audit/` (0700) with `audit-log.jsonl` and
+    /// `audit.lock` (0600) under `data_dir`, converting a first-format log.
     pub fn open(data_dir: &Path) -> Result<AuditLog, AuditError> {
         let dir = data_dir.join(AUDIT_DIR);
-        let mut warnings = Vec::new();
         for d in [data_dir, dir.as_path()] {
-            if let Some(w) = ensure_private_dir(d).map_err(|source| AuditError::Io {
+            ensure_private_dir(d).map_err(|source| AuditError::Io {
                 action: "create directory",
                 path: d.to_path_buf(),
                 source,
-            })? {
-                warnings.push(w);
-            }
+            })?;
         }
         let log = AuditLog {
             file: dir.join(LOG_FILE),
             lock: dir.join(LOCK_FILE),
             dir,
-            warnings,
+            read_only: false,
         };
-        for path in [&log.file, &log.lock] {
-            OpenOptions::new()
-                .append(true)
-                .create(true)
-                .mode(FILE_MODE)
-                .open(path)
-                .map_err(|source| AuditError::Io {
-                    action: "create",
-                    path: path.clone(),
-                    source,
-                })?;
+        let _guard = log.lock()?;
+        if !log.file.exists() {
+            log.migrate_first_format()?;
         }
+        OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(FILE_MODE)
+            .open(&log.file)
+            .map_err(log.io("create", &log.file))?;
         sync_dir(&log.dir).map_err(log.io("sync directory", &log.dir))?;
         Ok(log)
     }
 
-    /// Things [`AuditLog::open`] fixed that the user should know about.
-    pub fn warnings(&self) -> &[String] {
-        &self.warnings
+    /// The log of `data_dir` for reading only: creates, locks and converts
+    /// nothing, so it works on a read-only data directory. Appending through
+    /// it is refused.
+    pub fn open_read_only(data_dir: &Path) -> AuditLog {
+        let dir = data_dir.join(AUDIT_DIR);
+        AuditLog {
+            file: dir.join(LOG_FILE),
+            lock: dir.join(LOCK_FILE),
+            dir,
+            read_only: true,
+        }
     }
 
-    /// The log file, `audit/audit-log.toml`.
+    /// The log file, `audit/audit-log.jsonl`.
     pub fn path(&self) -> &Path {
         &self.file
     }
@@ -538,6 +603,16 @@ impl AuditLog {
         }
     }
 
+    fn writable(&self, what: &'static str) -> Result<(), AuditError> {
+        if self.read_only {
+            return Err(AuditError::ReadOnly {
+                file: self.file.clone(),
+                what,
+            });
+        }
+        Ok(())
+    }
+
     fn lock(&self) -> Result<Locked, AuditError> {
         let file = OpenOptions::new()
             .read(true)
@@ -551,10 +626,19 @@ impl AuditLog {
         Ok(Locked { file })
     }
 
+    /// The log's text. A read-only log still in the first format is converted
+    /// in memory.
     fn read_all(&self) -> Result<String, AuditError> {
         match fs::read_to_string(&self.file) {
             Ok(text) => Ok(text),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(String::new()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let old = self.dir.join(OLD_LOG_FILE);
+                if old.exists() {
+                    Ok(self.convert_first_format(&old)?.0)
+                } else {
+                    Ok(String::new())
+                }
+            }
             Err(e) => Err(self.io("read", &self.file)(e)),
         }
     }
@@ -567,13 +651,109 @@ impl AuditLog {
         }
     }
 
-    /// The seq and hash the next entry follows, and whether the file ends in a
-    /// newline. Reads only the tail when the last block is unambiguous.
-    fn tip(&self) -> Result<(u64, String, bool), AuditError> {
+    /// The first-format file as JSON Lines, and any torn tail bytes it had.
+    fn convert_first_format(&self, old: &Path) -> Result<(String, Vec<u8>), AuditError> {
+        let bytes = fs::read(old).map_err(self.io("read", old))?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        #[derive(Deserialize)]
+        struct Old {
+            chain: Option<ChainMarker>,
+            #[serde(default)]
+            entry: Vec<RawEntry>,
+        }
+        let whole = toml::from_str::<Old>(&text);
+        let (old, torn) = match whole {
+            Ok(old) => (old, Vec::new()),
+            Err(_) => {
+                // A torn last block: keep every block before it.
+                let cut = text.rfind("\n[[entry]]\n").map_or(0, |p| p + 1);
+                let head = &text[..cut];
+                let old = toml::from_str::<Old>(head).map_err(|e| {
+                    let line = e
+                        .span()
+                        .map_or(1, |s| crate::text::line_col(head, s.start).0);
+                    AuditError::Corrupt {
+                        file: old.to_path_buf(),
+                        line,
+                        message: format!(
+                            "the first-format audit log is damaged before its last entry ({}); it is left as it is",
+                            crate::text::one_line(e.message())
+                        ),
+                    }
+                })?;
+                (old, bytes[cut.min(bytes.len())..].to_vec())
+            }
+        };
+        let mut out = String::new();
+        if let Some(chain) = old.chain {
+            out.push_str(&serde_json::to_string(&MarkerLine { chain }).unwrap_or_default());
+            out.push('\n');
+        }
+        for entry in &old.entry {
+            out.push_str(&entry.line());
+        }
+        Ok((out, torn))
+    }
+
+    /// Converts `audit-log.toml` to JSON Lines (under the lock), keeping the
+    /// old file as `audit-log.toml.migrated` and any torn tail in
+    /// `torn-*.bin`, and logs an `audit.migrated` entry.
+    fn migrate_first_format(&self) -> Result<(), AuditError> {
+        let old = self.dir.join(OLD_LOG_FILE);
+        if !old.exists() {
+            return Ok(());
+        }
+        let (mut text, torn) = self.convert_first_format(&old)?;
+        let report = verify_text(&text);
+        let mut detail = format!(
+            "converted {} to JSON Lines ({} entries; hashes unchanged); the old file is kept as {OLD_LOG_FILE}.migrated",
+            old.display(),
+            report.entries
+        );
+        if !torn.is_empty() {
+            let saved = self.set_aside(&torn, Utc::now())?;
+            detail.push_str(&format!(
+                "; a torn last entry ({} bytes, sha256 {}) was set aside in {}",
+                torn.len(),
+                hex::encode(Sha256::digest(&torn)),
+                saved.display()
+            ));
+        }
+        if report.is_ok() {
+            let (seq, prev) = tip_of(&text);
+            let raw = Self::raw_entry(
+                seq + 1,
+                prev,
+                &NewEntry::note(Utc::now(), "breachdesk", None, "audit.migrated", &detail),
+            );
+            text.push_str(&raw.line());
+        }
+        replace_file(&self.dir, LOG_FILE, text.as_bytes())
+            .map_err(self.io("replace", &self.file))?;
+        fs::rename(&old, self.dir.join(format!("{OLD_LOG_FILE}.migrated")))
+            .map_err(self.io("rename", &old))?;
+        sync_dir(&self.dir).map_err(self.io("sync directory", &self.dir))
+    }
+
+    fn set_aside(&self, bytes: &[u8], now: DateTime<Utc>) -> Result<PathBuf, AuditError> {
+        let saved = self.dir.join(format!(
+            "torn-{}-{}.bin",
+            now.format("%Y%m%dT%H%M%SZ"),
+            crate::durable::random_hex(3)
+        ));
+        crate::durable::create_private_file(&saved, bytes).map_err(self.io("create", &saved))?;
+        sync_dir(&self.dir).map_err(self.io("sync directory", &self.dir))?;
+        Ok(saved)
+    }
+
+    /// The seq and hash the next entry follows. Reads only the tail of the
+    /// file. A last line that is not a complete entry is refused: nothing is
+    /// appended after damage.
+    fn tip(&self) -> Result<(u64, String), AuditError> {
         let mut file = match File::open(&self.file) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Ok((0, ZERO_HASH.to_string(), true));
+                return Ok((0, ZERO_HASH.to_string()));
             }
             Err(e) => return Err(self.io("open", &self.file)(e)),
         };
@@ -581,6 +761,9 @@ impl AuditLog {
             .metadata()
             .map_err(self.io("inspect", &self.file))?
             .len();
+        if len == 0 {
+            return Ok((0, ZERO_HASH.to_string()));
+        }
         let mut window = TAIL_WINDOW;
         loop {
             let start = len.saturating_sub(window);
@@ -591,92 +774,48 @@ impl AuditLog {
                 .take(len - start)
                 .read_to_end(&mut bytes)
                 .map_err(self.io("read", &self.file))?;
-            let ends_nl = bytes.last().is_none_or(|b| *b == b'\n');
-            // Start at a line boundary so the slice is whole lines of UTF-8.
-            let from = if start == 0 {
-                0
-            } else {
-                match bytes.iter().position(|b| *b == b'\n') {
-                    Some(p) => p + 1,
-                    None => bytes.len(),
-                }
+            let torn = || {
+                self.corrupt(
+                    0,
+                    "the last line is not a complete entry (a crash or full disk tore it); nothing is appended after damage: run `breachdesk audit repair`".into(),
+                )
             };
-            let tail = String::from_utf8_lossy(&bytes[from..]);
-            let candidate = tail
-                .rmatch_indices(HEADER)
-                .find(|(i, _)| {
-                    (*i == 0 || tail.as_bytes()[i - 1] == b'\n')
-                        && matches!(tail.as_bytes().get(i + HEADER.len()), Some(b'\n') | None)
-                })
-                .map(|(i, _)| i);
-            if let Some(p) = candidate {
-                let block = &tail[p..];
-                // With no multi-line string after it, this header cannot sit
-                // inside one, so it is the real last block.
-                if !block.contains("\"\"\"")
-                    && !block.contains("'''")
-                    && let Ok(raw) = parse_block(block)
-                {
-                    return Ok((raw.seq, raw.hash, ends_nl));
+            if bytes.last() != Some(&b'\n') {
+                return Err(torn());
+            }
+            let body = &bytes[..bytes.len() - 1];
+            match body.iter().rposition(|b| *b == b'\n') {
+                Some(p) => {
+                    let last = String::from_utf8_lossy(&body[p + 1..]);
+                    return match parse_line(&last) {
+                        Ok(Line::Entry(raw)) => Ok((raw.seq, raw.hash)),
+                        Ok(Line::Marker(m)) => Ok((m.anchor_seq, m.anchor)),
+                        Err(_) => Err(torn()),
+                    };
                 }
-                break;
-            }
-            if start == 0 {
-                break;
-            }
-            window = window.saturating_mul(2);
-        }
-        // Ambiguous or damaged tail: read the whole file properly.
-        let text = self.read_all()?;
-        let ends_nl = text.is_empty() || text.ends_with('\n');
-        let split = split(&text);
-        match split.blocks.last() {
-            Some(block) => {
-                let raw = parse_block(&text[block.start..block.end]).map_err(|message| {
-                    self.corrupt(
-                        block.line,
-                        format!("the last entry is torn or unreadable ({message}); the log cannot be extended until it is repaired"),
-                    )
-                })?;
-                Ok((raw.seq, raw.hash, ends_nl))
-            }
-            None => match parse_preamble(&text[..split.preamble_end]) {
-                Ok(Some(chain)) => Ok((chain.anchor_seq, chain.anchor, ends_nl)),
-                Ok(None) => Ok((0, ZERO_HASH.to_string(), ends_nl)),
-                Err(message) => {
-                    Err(self.corrupt(1, format!("the [chain] table cannot be read: {message}")))
+                None if start == 0 => {
+                    let last = String::from_utf8_lossy(body);
+                    return match parse_line(&last) {
+                        Ok(Line::Entry(raw)) => Ok((raw.seq, raw.hash)),
+                        Ok(Line::Marker(m)) => Ok((m.anchor_seq, m.anchor)),
+                        Err(_) => Err(torn()),
+                    };
                 }
-            },
+                None => window = window.saturating_mul(2),
+            }
         }
     }
 
-    fn block_text(&self, raw: &RawEntry) -> Result<String, AuditError> {
-        let text = toml::to_string(&OneEntry {
-            entry: vec![raw.clone()],
-        })
-        .map_err(|e| AuditError::Serialize {
-            file: self.file.clone(),
-            message: e.to_string(),
-        })?;
-        Ok(format!("{text}\n"))
-    }
-
-    fn new_entry(
-        seq: u64,
-        prev: String,
-        at: DateTime<Utc>,
-        actor: &str,
-        incident: Option<&str>,
-        action: &str,
-        detail: &str,
-    ) -> RawEntry {
+    fn raw_entry(seq: u64, prev: String, entry: &NewEntry) -> RawEntry {
         let mut raw = RawEntry {
             seq,
-            at: format_at(at),
-            actor: actor.to_string(),
-            incident: incident.map(str::to_string),
-            action: action.to_string(),
-            detail: detail.to_string(),
+            at: format_at(entry.at),
+            actor: entry.actor.clone(),
+            incident: entry.incident.clone(),
+            action: entry.action.clone(),
+            detail: entry.detail.clone(),
+            revision: entry.revision,
+            record_sha256: entry.record_sha256.clone(),
             prev,
             hash: String::new(),
         };
@@ -697,7 +836,7 @@ impl AuditLog {
         }
     }
 
-    /// Appends one entry (under the log's lock, one `write_all`, `sync_all`).
+    /// Appends one entry that changes no record.
     pub fn append(
         &self,
         at: DateTime<Utc>,
@@ -706,41 +845,60 @@ impl AuditLog {
         action: &str,
         detail: &str,
     ) -> Result<AuditEntry, AuditError> {
-        let _guard = self.lock()?;
-        let (last_seq, last_hash, ends_nl) = self.tip()?;
-        let raw = Self::new_entry(last_seq + 1, last_hash, at, actor, incident, action, detail);
-        let mut text = self.block_text(&raw)?;
-        if !ends_nl {
-            text.insert(0, '\n');
-        }
-        let mut file = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(FILE_MODE)
-            .open(&self.file)
-            .map_err(self.io("open", &self.file))?;
-        file.write_all(text.as_bytes())
-            .map_err(self.io("append to", &self.file))?;
-        file.sync_all().map_err(self.io("sync", &self.file))?;
-        raw.into_entry().map_err(|message| self.corrupt(0, message))
+        let mut entries =
+            self.append_entries(&[NewEntry::note(at, actor, incident, action, detail)])?;
+        entries
+            .pop()
+            .ok_or_else(|| self.corrupt(0, "no entry was appended".into()))
     }
 
-    /// Every entry, in file order. Fails on the first block that cannot be read.
+    /// Appends entries in order, under the log's lock, as one write and one
+    /// `fsync`. If that fails, the file is cut back to its old length (and
+    /// synced), so the log is exactly as it was, and the error is returned.
+    pub fn append_entries(&self, new: &[NewEntry]) -> Result<Vec<AuditEntry>, AuditError> {
+        self.writable("appending an audit entry")?;
+        let _guard = self.lock()?;
+        let (mut seq, mut prev) = self.tip()?;
+        let mut text = String::new();
+        let mut raws = Vec::with_capacity(new.len());
+        for entry in new {
+            seq += 1;
+            let raw = Self::raw_entry(seq, prev, entry);
+            prev = raw.hash.clone();
+            text.push_str(&raw.line());
+            raws.push(raw);
+        }
+        durable::append_durably(&self.file, text.as_bytes())
+            .map_err(self.io("append to", &self.file))?;
+        raws.into_iter()
+            .map(|raw| raw.into_entry().map_err(|message| self.corrupt(0, message)))
+            .collect()
+    }
+
+    /// The hash of the last entry (zeros for an empty log): what a notice
+    /// sent now carries as `X-Breachdesk-Audit-Head`. Reads only the tail.
+    pub fn head(&self) -> Result<String, AuditError> {
+        if self.read_only && !self.file.exists() {
+            return Ok(tip_of(&self.read_all()?).1);
+        }
+        Ok(self.tip()?.1)
+    }
+
+    /// Every entry, in file order. Fails on the first line that cannot be read.
     pub fn entries(&self) -> Result<Vec<AuditEntry>, AuditError> {
         let text = self.read_all()?;
-        let split = split(&text);
-        if let Err(message) = parse_preamble(&text[..split.preamble_end]) {
-            return Err(self.corrupt(1, format!("the [chain] table cannot be read: {message}")));
+        let mut out = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            match parse_line(line) {
+                Ok(Line::Marker(_)) => {}
+                Ok(Line::Entry(raw)) => out.push(
+                    raw.into_entry()
+                        .map_err(|message| self.corrupt(index + 1, message))?,
+                ),
+                Err(message) => return Err(self.corrupt(index + 1, message)),
+            }
         }
-        split
-            .blocks
-            .iter()
-            .map(|block| {
-                parse_block(&text[block.start..block.end])
-                    .and_then(RawEntry::into_entry)
-                    .map_err(|message| self.corrupt(block.line, message))
-            })
-            .collect()
+        Ok(out)
     }
 
     /// The entries about one incident (exact id), in file order.
@@ -758,80 +916,60 @@ impl AuditLog {
         Ok(verify_text(&self.read_all()?))
     }
 
-    /// Sets aside a torn last entry: what a crash in the middle of an append
-    /// leaves, and what otherwise stops every later append. Only a damaged
-    /// TAIL is repaired: the log is cut back to the longest prefix whose
-    /// chain verifies, and only if that cuts at the last entry's header or at
-    /// the last line. The bytes removed are kept in `audit/torn-*.bin`
-    /// (never deleted), and an "audit.repaired" entry records how many, their
-    /// SHA-256 and where they went. Damage anywhere else is refused: that is
-    /// tampering or a failing disk, not a torn write.
+    /// Sets aside a torn last line: what a crash or a full disk in the middle
+    /// of an append leaves. Only bytes after the last newline that do not
+    /// parse as a complete entry are removed; they are kept in
+    /// `audit/torn-*.bin` (never deleted), and an `audit.repaired` entry
+    /// records how many, their SHA-256 and where they went. A complete entry
+    /// that fails its hash is tamper evidence: it is kept and reported, never
+    /// removed, as is any damage before the last line.
     pub fn repair(&self, now: DateTime<Utc>, actor: &str) -> Result<RepairReport, AuditError> {
+        self.writable("repairing the audit log")?;
         let guard = self.lock()?;
         let bytes = match fs::read(&self.file) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(self.io("read", &self.file)(e)),
         };
-        if let Ok(text) = std::str::from_utf8(&bytes)
-            && verify_text(text).first_break.is_none()
-        {
+        let cut = if bytes.is_empty() || bytes.ends_with(b"\n") {
+            bytes.len()
+        } else {
+            bytes
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |p| p + 1)
+        };
+        let (head, tail) = bytes.split_at(cut);
+        let head_text = String::from_utf8_lossy(head);
+        let check = verify_text(&head_text);
+        if let Some(broken) = check.first_break {
+            return Err(self.corrupt(
+                broken.line,
+                format!(
+                    "{}: that is not a torn write, so it is kept as it is (tamper evidence or a failing disk; compare with a backup)",
+                    broken.message
+                ),
+            ));
+        }
+        if tail.is_empty() {
             return Ok(RepairReport::default());
         }
-        let line_starts: Vec<usize> = std::iter::once(0)
-            .chain(
-                bytes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| **b == b'\n')
-                    .map(|(i, _)| i + 1),
-            )
-            .filter(|p| *p < bytes.len())
-            .collect();
-        let last_line = line_starts.last().copied().unwrap_or(0);
-        let header_line = format!("{HEADER}\n");
-        let last_header = line_starts
-            .iter()
-            .rev()
-            .find(|p| bytes[**p..].starts_with(header_line.as_bytes()))
-            .copied();
-        let mut candidates: Vec<usize> = [Some(last_line), last_header]
-            .into_iter()
-            .flatten()
-            .collect();
-        candidates.sort_unstable_by(|a, b| b.cmp(a));
-        candidates.dedup();
-        let cut = candidates.into_iter().find(|p| {
-            std::str::from_utf8(&bytes[..*p])
-                .is_ok_and(|prefix| verify_text(prefix).first_break.is_none())
-        });
-        let Some(cut) = cut else {
-            let line = std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|t| verify_text(t).first_break)
-                .map(|b| b.line)
-                .unwrap_or(0);
+        if let Ok(Line::Entry(raw)) = parse_line(&String::from_utf8_lossy(tail)) {
+            // A whole entry that only lacks its newline: complete it.
+            if raw.compute_hash() == raw.hash {
+                durable::append_durably(&self.file, b"\n")
+                    .map_err(self.io("append to", &self.file))?;
+                return Ok(RepairReport::default());
+            }
             return Err(self.corrupt(
-                line,
-                "the audit log is damaged before its last entry; that is not a torn write, so it is left as it is (compare it with a backup)".into(),
+                head_text.lines().count() + 1,
+                "the last entry is complete but does not match its hash: that is tamper evidence, so it is kept as it is".into(),
             ));
-        };
-        let torn = &bytes[cut..];
-        let sha = hex::encode(Sha256::digest(torn));
-        let saved = self.dir.join(format!(
-            "torn-{}-{}.bin",
-            now.format("%Y%m%dT%H%M%SZ"),
-            crate::durable::random_hex(3)
-        ));
-        crate::durable::create_private_file(&saved, torn).map_err(self.io("create", &saved))?;
-        sync_dir(&self.dir).map_err(self.io("sync directory", &self.dir))?;
-        let file = OpenOptions::new()
-            .write(true)
-            .open(&self.file)
-            .map_err(self.io("open", &self.file))?;
-        file.set_len(cut as u64)
+        }
+        let sha = hex::encode(Sha256::digest(tail));
+        let saved = self.set_aside(tail, now)?;
+        durable::truncate_durably(&self.file, cut as u64)
             .map_err(self.io("truncate", &self.file))?;
-        file.sync_all().map_err(self.io("sync", &self.file))?;
         drop(guard);
         let entry = self.append(
             now,
@@ -840,34 +978,39 @@ impl AuditLog {
             "audit.repaired",
             &format!(
                 "set aside {} torn bytes after the last whole entry (sha256 {sha}), kept in {}",
-                torn.len(),
+                tail.len(),
                 saved.display()
             ),
         )?;
         Ok(RepairReport {
-            removed_bytes: torn.len(),
+            removed_bytes: tail.len(),
             saved_to: Some(saved),
             entry: Some(entry),
         })
     }
 
     /// Removes the entries at the start of the log that are older than
-    /// `retention_days` before `now` (refusing fewer than
-    /// [`MIN_RETENTION_DAYS`], or a log that does not verify), atomically, then
-    /// records an "audit.pruned" entry. Nothing old enough: nothing changes.
+    /// `retention_days` before `now` (refusing less than 6 calendar months,
+    /// or a log that does not verify), atomically. It writes the prune
+    /// marker, an `audit.pruned` entry stating it, and a `record.checkpoint`
+    /// entry carrying forward the last pruned revision of each incident that
+    /// has no later revision in the kept entries. Nothing old enough: nothing
+    /// changes.
     pub fn prune(
         &self,
         now: DateTime<Utc>,
         retention_days: u32,
         actor: &str,
     ) -> Result<PruneReport, AuditError> {
-        if retention_days < MIN_RETENTION_DAYS {
+        self.writable("pruning the audit log")?;
+        let cutoff = now - chrono::Duration::days(i64::from(retention_days));
+        let limit = now.checked_sub_months(Months::new(MIN_RETENTION_MONTHS));
+        if retention_days < MIN_RETENTION_DAYS || limit.is_none_or(|limit| cutoff > limit) {
             return Err(AuditError::RetentionTooShort {
                 days: retention_days,
                 min: MIN_RETENTION_DAYS,
             });
         }
-        let cutoff = now - chrono::Duration::days(i64::from(retention_days));
         let _guard = self.lock()?;
         self.remove_stray_temps();
         let text = self.read_all()?;
@@ -878,19 +1021,18 @@ impl AuditLog {
                 broken,
             });
         }
-        let split = split(&text);
-        let old_chain = parse_preamble(&text[..split.preamble_end])
-            .map_err(|message| self.corrupt(1, message))?;
-        let mut entries = Vec::with_capacity(split.blocks.len());
-        for block in &split.blocks {
-            let raw = parse_block(&text[block.start..block.end])
-                .map_err(|message| self.corrupt(block.line, message))?;
-            let entry = raw
-                .clone()
-                .into_entry()
-                .map_err(|message| self.corrupt(block.line, message))?;
-            entries.push(entry);
+        let mut old_marker = None;
+        let mut raws = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            match parse_line(line).map_err(|m| self.corrupt(index + 1, m))? {
+                Line::Marker(m) => old_marker = Some(m),
+                Line::Entry(raw) => raws.push(raw),
+            }
         }
+        let entries: Vec<AuditEntry> = raws
+            .iter()
+            .map(|r| r.clone().into_entry().map_err(|m| self.corrupt(0, m)))
+            .collect::<Result<_, _>>()?;
         let count = entries.iter().take_while(|e| e.at < cutoff).count();
         if count == 0 {
             return Ok(PruneReport {
@@ -899,64 +1041,95 @@ impl AuditLog {
                 cutoff,
                 anchor: None,
                 entry: None,
+                checkpoints: 0,
             });
         }
         let last_pruned = &entries[count - 1];
         let first_pruned = &entries[0];
-        let chain = ChainTable {
+        let marker = ChainMarker {
             anchor: last_pruned.hash.clone(),
             anchor_seq: last_pruned.seq,
-            pruned: old_chain.map_or(0, |c| c.pruned) + count as u64,
+            pruned: old_marker.map_or(0, |c| c.pruned) + count as u64,
             pruned_until: format_at(cutoff),
         };
-        let mut content = toml::to_string(&Preamble { chain: Some(chain) }).map_err(|e| {
-            AuditError::Serialize {
-                file: self.file.clone(),
-                message: e.to_string(),
-            }
-        })?;
+        let mut content = serde_json::to_string(&MarkerLine {
+            chain: marker.clone(),
+        })
+        .unwrap_or_default();
         content.push('\n');
-        if let Some(block) = split.blocks.get(count) {
-            content.push_str(&text[block.start..]);
-            if !content.ends_with('\n') {
-                content.push('\n');
-            }
+        for raw in &raws[count..] {
+            content.push_str(&raw.line());
         }
-        let (tip_seq, tip_hash) = entries
+        let (mut seq, mut prev) = entries
             .last()
             .map(|e| (e.seq, e.hash.clone()))
             .unwrap_or((0, ZERO_HASH.to_string()));
-        let detail = format!(
-            "pruned {count} audit entries (seq {} to {}) older than {} ({retention_days}-day retention); chain anchor {}",
-            first_pruned.seq,
-            last_pruned.seq,
-            format_at(cutoff),
-            last_pruned.hash
+        let mut push = |entry: &NewEntry, content: &mut String| {
+            seq += 1;
+            let raw = Self::raw_entry(seq, prev.clone(), entry);
+            prev = raw.hash.clone();
+            content.push_str(&raw.line());
+            raw
+        };
+        let detail = pruned_detail(count as u64, first_pruned.seq, &marker);
+        let pruned_raw = push(
+            &NewEntry::note(now, actor, None, "audit.pruned", &detail),
+            &mut content,
         );
-        let raw = Self::new_entry(
-            tip_seq + 1,
-            tip_hash,
-            now,
-            actor,
-            None,
-            "audit.pruned",
-            &detail,
-        );
-        content.push_str(&self.block_text(&raw)?);
-
+        // Carry forward each incident's last logged revision that is pruned.
+        let mut carried: BTreeMap<&str, &AuditEntry> = BTreeMap::new();
+        for e in &entries[..count] {
+            if let (Some(id), Some(_)) = (e.incident.as_deref(), e.revision) {
+                carried.insert(id, e);
+            }
+        }
+        for e in &entries[count..] {
+            if let (Some(id), Some(_)) = (e.incident.as_deref(), e.revision) {
+                carried.remove(id);
+            }
+        }
+        let checkpoints = carried.len() as u64;
+        for (id, e) in carried {
+            let mut entry = NewEntry::note(
+                now,
+                actor,
+                Some(id),
+                "record.checkpoint",
+                &format!(
+                    "revision {} was logged at seq {} on {} (pruned); carried forward",
+                    e.revision.unwrap_or_default(),
+                    e.seq,
+                    format_at(e.at)
+                ),
+            );
+            entry.revision = e.revision;
+            entry.record_sha256 = e.record_sha256.clone();
+            push(&entry, &mut content);
+        }
         replace_file(&self.dir, LOG_FILE, content.as_bytes())
             .map_err(self.io("replace", &self.file))?;
-        let anchor = last_pruned.hash.clone();
         Ok(PruneReport {
             pruned: count as u64,
             kept: (entries.len() - count) as u64,
             cutoff,
-            anchor: Some(anchor),
+            anchor: Some(marker.anchor),
             entry: Some(
-                raw.into_entry()
+                pruned_raw
+                    .into_entry()
                     .map_err(|message| self.corrupt(0, message))?,
             ),
+            checkpoints,
         })
+    }
+}
+
+/// The seq and hash after the last line of `text` (JSON Lines), for a text
+/// already verified.
+fn tip_of(text: &str) -> (u64, String) {
+    match text.lines().last().map(parse_line) {
+        Some(Ok(Line::Entry(raw))) => (raw.seq, raw.hash),
+        Some(Ok(Line::Marker(m))) => (m.anchor_seq, m.anchor),
+        _ => (0, ZERO_HASH.to_string()),
     }
 }
 
@@ -964,26 +1137,43 @@ impl AuditLog {
 mod tests {
     use super::*;
 
+    fn entry(seq: u64, prev: &str, detail: &str) -> RawEntry {
+        AuditLog::raw_entry(
+            seq,
+            prev.to_string(),
+            &NewEntry::note(
+                DateTime::parse_from_rfc3339("2026-11-28T14:32:00Z")
+                    .map(|t| t.with_timezone(&Utc))
+                    .unwrap_or_default(),
+                "a",
+                None,
+                "x",
+                detail,
+            ),
+        )
+    }
+
     #[test]
-    fn split_ignores_headers_inside_multiline_strings() {
-        let raw = RawEntry {
-            seq: 1,
-            at: "2026-11-28T14:32:00Z".into(),
-            actor: "a".into(),
-            incident: None,
-            action: "x".into(),
-            detail: "line one\n[[entry]]\nseq = 9\n'''\n\"\"\"\nend".into(),
-            prev: ZERO_HASH.into(),
-            hash: String::new(),
+    fn a_line_round_trips_and_newlines_in_text_stay_inside_one_line() {
+        let raw = entry(1, ZERO_HASH, "line one\n{\"chain\":1}\nend");
+        let line = raw.line();
+        assert_eq!(line.matches('\n').count(), 1, "{line}");
+        let Ok(Line::Entry(back)) = parse_line(line.trim_end()) else {
+            panic!("did not parse: {line}");
         };
-        let block = toml::to_string(&OneEntry {
-            entry: vec![raw.clone()],
-        })
-        .unwrap_or_default();
-        let text = format!("{block}\n{block}\n");
-        let s = split(&text);
-        assert_eq!(s.blocks.len(), 2, "{text}");
-        let back = parse_block(&text[s.blocks[0].start..s.blocks[0].end]).unwrap_or(raw.clone());
         assert_eq!(back.detail, raw.detail);
+        assert_eq!(back.compute_hash(), raw.hash);
+        assert!(verify_text(&line).is_ok());
+    }
+
+    #[test]
+    fn the_hash_of_a_first_format_entry_is_unchanged() {
+        // Entries without revision fields hash exactly as the first format did:
+        // the JSON of seq, at, actor, incident, action, detail, prev.
+        let raw = entry(1, ZERO_HASH, "d");
+        let json = format!(
+            "{{\"seq\":1,\"at\":\"2026-11-28T14:32:00Z\",\"actor\":\"a\",\"incident\":null,\"action\":\"x\",\"detail\":\"d\",\"prev\":\"{ZERO_HASH}\"}}"
+        );
+        assert_eq!(raw.hash, hex::encode(Sha256::digest(json.as_bytes())));
     }
 }

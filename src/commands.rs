@@ -99,6 +99,17 @@ impl Setup {
         )?;
         Ok(desk)
     }
+
+    /// The desk for a command that only reads: opens nothing for writing
+    /// (see [`Desk::open_read_only`]).
+    pub fn reader(&self) -> Result<Desk> {
+        Ok(Desk::open_read_only(
+            &self.data_dir,
+            self.config.clone(),
+            self.playbooks(),
+            self.calendar(None)?,
+        ))
+    }
 }
 
 /// Runs one command. `now` is read once, by the caller.
@@ -298,7 +309,7 @@ fn list(
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let desk = setup.desk()?;
+    let desk = setup.reader()?;
     let (summaries, problems) = if all || closed {
         desk.summaries()
     } else {
@@ -400,7 +411,7 @@ fn show(
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let desk = setup.desk()?;
+    let desk = setup.reader()?;
     let incident = desk.load(id)?;
     match format {
         ShowFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&incident)?)?,
@@ -582,7 +593,7 @@ fn step(setup: &Setup, args: StepArgs, now: DateTime<Utc>, out: &mut impl Write)
 }
 
 fn evidence(setup: &Setup, id: &str, out: &mut impl Write) -> Result<()> {
-    let incident = setup.desk()?.load(id)?;
+    let incident = setup.reader()?.load(id)?;
     let checks = crate::desk::check_evidence(&incident);
     if checks.is_empty() {
         writeln!(out, "{}: no evidence files recorded", incident.id)?;
@@ -619,7 +630,7 @@ fn export(
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let desk = setup.desk()?;
+    let desk = setup.reader()?;
     let incident = desk.load(id)?;
     let text = match format {
         ExportFormat::Markdown => crate::export::markdown(&incident, desk.tz, now),
@@ -647,33 +658,48 @@ fn export(
 }
 
 fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
-    let desk = setup.desk()?;
     match cmd {
         AuditCommand::Verify => {
-            let report = desk.audit.verify()?;
-            match &report.first_break {
-                None => {
-                    writeln!(
-                        out,
-                        "{}: ok, {} entries, hash chain intact{}",
-                        desk.audit.path().display(),
-                        report.entries,
-                        if report.pruned > 0 {
-                            format!(" ({} older entries pruned)", report.pruned)
-                        } else {
-                            String::new()
-                        }
-                    )?;
-                    Ok(())
-                }
-                Some(first) => bail!(
-                    "{}: hash chain broken at {first} ({} entries before it verified)",
-                    desk.audit.path().display(),
+            let desk = setup.reader()?;
+            let log = desk.store.audit();
+            let report = log.verify()?;
+            if let Some(first) = &report.first_break {
+                bail!(
+                    "{}: hash chain broken at {} ({} entries before it verified)",
+                    log.path().display(),
+                    one_line(&first.to_string()),
                     report.entries
-                ),
+                );
             }
+            let problems = desk.store.account(&log.entries()?);
+            let failures: Vec<_> = problems.iter().filter(|p| p.failure).collect();
+            for p in &problems {
+                let label = if p.failure { "FAIL" } else { "note" };
+                writeln!(out, "{label}  {}", one_line(&p.to_string()))?;
+            }
+            if !failures.is_empty() {
+                bail!(
+                    "{}: {} saved revision(s) not accounted for in the audit log (listed above)",
+                    log.path().display(),
+                    failures.len()
+                );
+            }
+            writeln!(
+                out,
+                "{}: ok, {} entries, hash chain intact{}; every saved record revision has its entry; head {}",
+                log.path().display(),
+                report.entries,
+                if report.pruned > 0 {
+                    format!(" ({} older entries pruned)", report.pruned)
+                } else {
+                    String::new()
+                },
+                report.last_hash
+            )?;
+            Ok(())
         }
         AuditCommand::List { id } => {
+            let desk = setup.reader()?;
             let entries = match id {
                 Some(id) => desk.audit.entries_for(&desk.store.resolve_id(&id)?)?,
                 None => desk.audit.entries()?,
@@ -693,6 +719,7 @@ fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Wr
             Ok(())
         }
         AuditCommand::Repair => {
+            let desk = setup.desk()?;
             let report = desk.audit.repair(now, &desk.actor)?;
             match report.saved_to {
                 Some(saved) => writeln!(
@@ -706,6 +733,7 @@ fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Wr
             Ok(())
         }
         AuditCommand::Prune { older_than_days } => {
+            let desk = setup.desk()?;
             let days = older_than_days.unwrap_or(desk.config.audit.retention_days);
             if days < MIN_AUDIT_RETENTION_DAYS {
                 bail!(
@@ -715,12 +743,13 @@ fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Wr
             let report = desk.audit.prune(now, days, &desk.actor)?;
             writeln!(
                 out,
-                "pruned {} entries older than {}; kept {}",
+                "pruned {} entries older than {}; kept {}; {} record revision(s) carried forward",
                 report.pruned,
                 report
                     .cutoff
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                report.kept
+                report.kept,
+                report.checkpoints
             )?;
             Ok(())
         }

@@ -382,21 +382,20 @@ pub fn generate(
         closed: incidents.iter().filter(|i| !i.is_open()).count(),
         repeats: incidents.iter().filter(|i| !i.repeat_of.is_empty()).count(),
     };
-    desk.store.create_many(&incidents)?;
-    // Build the summary index now, so the first start is fast.
-    crate::index::summaries(&desk.store);
-    desk.audit.append(
+    let note = crate::store::AuditNote::new(
         now,
         &desk.actor,
-        None,
         "demo.generated",
         &format!(
-            "{} demo incidents ({} open, {} closed) with seed {}",
+            "demo incident ({} in all: {} open, {} closed) with seed {}",
             incidents.len(),
             report.open,
             report.closed,
             plan.seed
         ),
-    )?;
+    );
+    desk.store.create_many(&incidents, &note)?;
+    // Build the summary index now, so the first start is fast.
+    crate::index::summaries(&desk.store);
     Ok(report)
 }

@@ -76,7 +76,7 @@ pub fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
             .create_new(true)
             .mode(FILE_MODE)
             .open(&tmp)?;
-        file.write_all(bytes)?;
+        fault::write_all(&mut file, &dir.join(name), fault::Op::Replace, bytes)?;
         file.sync_all()?;
         drop(file);
         fs::rename(&tmp, dir.join(name))
@@ -98,4 +98,172 @@ pub fn create_private_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
+}
+
+/// Appends `bytes` to `path` (creating it 0600) as one write and an `fsync`.
+/// If anything fails, the file is cut back to the length it had (and synced),
+/// so it is exactly as it was, and the error is returned. The caller holds
+/// whatever lock serialises appends to `path`.
+pub fn append_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(FILE_MODE)
+        .open(path)?;
+    let old_len = file.metadata()?.len();
+    let written =
+        fault::write_all(&mut file, path, fault::Op::Append, bytes).and_then(|()| file.sync_all());
+    if let Err(e) = written {
+        // Undo a partial write; if even that fails, say so in the same error.
+        return match file.set_len(old_len).and_then(|()| file.sync_all()) {
+            Ok(()) => Err(e),
+            Err(undo) => Err(io::Error::new(
+                e.kind(),
+                format!("{e}; and cutting it back to {old_len} bytes failed too: {undo}"),
+            )),
+        };
+    }
+    Ok(())
+}
+
+/// Cuts `path` to `len` bytes and syncs it.
+pub fn truncate_durably(path: &Path, len: u64) -> io::Result<()> {
+    let file = OpenOptions::new().write(true).open(path)?;
+    file.set_len(len)?;
+    file.sync_all()
+}
+
+/// A seam for tests to make durable writes fail the way a full disk, a
+/// permission problem or a failing device does, without needing either (or
+/// root). Faults apply only to paths under the directory they name, so tests
+/// running in parallel in one process never see each other's faults.
+///
+/// Debug builds of the binary also read `BREACHDESK_FAULT`
+/// (`OP:KIND[:AFTER_BYTES]`, e.g. `append:storage-full:10`), applied to every
+/// path; release builds ignore it.
+pub mod fault {
+    use std::io::{self, Write};
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    /// Which kind of durable write a fault hits.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Op {
+        /// [`super::append_durably`] (the audit log).
+        Append,
+        /// [`super::replace_file`] (records, index, config, exports).
+        Replace,
+    }
+
+    /// How the write fails.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Fault {
+        pub op: Op,
+        pub kind: io::ErrorKind,
+        /// Bytes written for real before the failure (a partial write).
+        pub after_bytes: usize,
+    }
+
+    struct Armed {
+        under: PathBuf,
+        fault: Fault,
+        id: u64,
+    }
+
+    static ARMED: Mutex<Vec<Armed>> = Mutex::new(Vec::new());
+    static NEXT_ID: Mutex<u64> = Mutex::new(0);
+
+    /// Removes its fault when dropped.
+    #[must_use = "the fault is removed when this is dropped"]
+    pub struct Injected {
+        id: u64,
+    }
+
+    impl Drop for Injected {
+        fn drop(&mut self) {
+            if let Ok(mut armed) = ARMED.lock() {
+                armed.retain(|a| a.id != self.id);
+            }
+        }
+    }
+
+    /// Makes every `fault.op` write under `under` fail with `fault.kind`
+    /// (after `fault.after_bytes` bytes) until the guard is dropped.
+    pub fn inject(under: &Path, fault: Fault) -> Injected {
+        let id = NEXT_ID
+            .lock()
+            .map(|mut n| {
+                *n += 1;
+                *n
+            })
+            .unwrap_or_default();
+        if let Ok(mut armed) = ARMED.lock() {
+            armed.push(Armed {
+                under: under.to_path_buf(),
+                fault,
+                id,
+            });
+        }
+        Injected { id }
+    }
+
+    /// Parses `OP:KIND[:AFTER_BYTES]`: OP is `append` or `replace`; KIND is
+    /// `storage-full`, `permission-denied` or `io`.
+    pub fn parse(spec: &str) -> Result<Fault, String> {
+        let mut parts = spec.split(':');
+        let op = match parts.next() {
+            Some("append") => Op::Append,
+            Some("replace") => Op::Replace,
+            other => return Err(format!("unknown fault op {other:?}")),
+        };
+        let kind = match parts.next() {
+            Some("storage-full") => io::ErrorKind::StorageFull,
+            Some("permission-denied") => io::ErrorKind::PermissionDenied,
+            Some("io") => io::ErrorKind::Other,
+            other => return Err(format!("unknown fault kind {other:?}")),
+        };
+        let after_bytes = match parts.next() {
+            Some(n) => n.parse().map_err(|e| format!("fault byte count: {e}"))?,
+            None => 0,
+        };
+        Ok(Fault {
+            op,
+            kind,
+            after_bytes,
+        })
+    }
+
+    fn armed_for(path: &Path, op: Op) -> Option<Fault> {
+        let armed = ARMED.lock().ok()?;
+        armed
+            .iter()
+            .find(|a| a.fault.op == op && path.starts_with(&a.under))
+            .map(|a| a.fault)
+    }
+
+    fn error(kind: io::ErrorKind) -> io::Error {
+        match kind {
+            io::ErrorKind::StorageFull => io::Error::from_raw_os_error(28), // ENOSPC
+            io::ErrorKind::PermissionDenied => io::Error::from_raw_os_error(13), // EACCES
+            _ => io::Error::from_raw_os_error(5),                           // EIO
+        }
+    }
+
+    /// `write_all`, unless a fault is armed for `path`.
+    pub(crate) fn write_all(
+        file: &mut impl Write,
+        path: &Path,
+        op: Op,
+        bytes: &[u8],
+    ) -> io::Result<()> {
+        match armed_for(path, op) {
+            None => file.write_all(bytes),
+            Some(fault) => {
+                let n = fault.after_bytes.min(bytes.len());
+                file.write_all(&bytes[..n])?;
+                file.flush()?;
+                Err(error(fault.kind))
+            }
+        }
+    }
 }

@@ -378,6 +378,10 @@ fn racy_before(index: &OpenIndex) -> bool {
 }
 
 fn write<T: Serialize>(store: &Store, name: &str, file: &T, problems: &mut Vec<String>) -> bool {
+    if store.is_read_only() {
+        // Read-only commands never write; the next writer refreshes the index.
+        return false;
+    }
     let path: PathBuf = store.data_dir().join(name);
     match serde_json::to_vec(file) {
         Ok(bytes) => match replace_file(store.data_dir(), name, &bytes) {

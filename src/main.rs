@@ -5,11 +5,26 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Tests make durable writes fail on purpose (see durable::fault); only
+    // debug builds listen.
+    #[cfg(debug_assertions)]
+    if let Ok(spec) = std::env::var("BREACHDESK_FAULT") {
+        match breachdesk::durable::fault::parse(&spec) {
+            Ok(fault) => std::mem::forget(breachdesk::durable::fault::inject(
+                std::path::Path::new("/"),
+                fault,
+            )),
+            Err(e) => {
+                eprintln!("breachdesk: error: BREACHDESK_FAULT: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let cli = breachdesk::cli::Cli::parse();
     match breachdesk::commands::run(cli, now()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            let message = format!("{error:#}").replace(['\n', '\r'], " ");
+            let message = one_message(&error);
             eprintln!(
                 "breachdesk: error: {}",
                 breachdesk::text::one_line(&message)
@@ -17,6 +32,24 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes as one line, each cause said once: our errors
+/// already name their cause, so a cause whose text is already there is not
+/// repeated ("Permission denied: Permission denied").
+fn one_message(error: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message.replace(['\n', '\r'], " ")
 }
 
 /// The current instant, to the whole second (records stay readable).

@@ -29,9 +29,12 @@
 //!   a newer breachdesk (`schema_version` > [`SCHEMA_VERSION`]) are reported by
 //!   both and left where they are.
 
+use crate::audit::{AuditEntry, AuditError, AuditLog, NewEntry};
 use crate::domain::incident::{Incident, SCHEMA_VERSION};
 use crate::durable::{FILE_MODE, ensure_private_dir, replace_file, sync_dir};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use serde::Deserialize;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -91,6 +94,18 @@ pub enum StoreError {
     },
     #[error("cannot write {}: {message}", file.display())]
     Serialize { file: PathBuf, message: String },
+    #[error("{id}: not saved: {source}")]
+    AuditFailed { id: String, source: AuditError },
+    #[error(
+        "{id}: not saved: {cause} (the audit log's entry for revision {revision} stays, and verify reports it as logged but never saved)"
+    )]
+    WriteAfterAudit {
+        id: String,
+        revision: u64,
+        cause: Box<StoreError>,
+    },
+    #[error("{} is read-only here: {what} needs a writable data directory", dir.display())]
+    ReadOnly { dir: PathBuf, what: &'static str },
     #[error("no incident matches '{text}' in {}", dir.display())]
     UnknownIncident { text: String, dir: PathBuf },
     #[error("'{text}' matches {} incidents: {}; give more of the id", candidates.len(), candidates.join(", "))]
@@ -177,6 +192,67 @@ pub struct Store {
     locks: PathBuf,
     quarantine: PathBuf,
     warnings: Vec<String>,
+    audit: AuditLog,
+    read_only: bool,
+}
+
+/// What the audit entry for a change says: when, who, and what changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditNote {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    /// e.g. `timeline.entry`, `incident.edited`.
+    pub action: String,
+    /// What changed, in words, including any text the responder typed.
+    pub detail: String,
+}
+
+impl AuditNote {
+    pub fn new(at: DateTime<Utc>, actor: &str, action: &str, detail: &str) -> AuditNote {
+        AuditNote {
+            at,
+            actor: actor.to_string(),
+            action: action.to_string(),
+            detail: detail.to_string(),
+        }
+    }
+
+    fn entry(&self, incident: &str, revision: u64, sha256: &str) -> NewEntry {
+        NewEntry {
+            at: self.at,
+            actor: self.actor.clone(),
+            incident: Some(incident.to_string()),
+            action: self.action.clone(),
+            detail: self.detail.clone(),
+            revision: Some(revision),
+            record_sha256: Some(sha256.to_string()),
+        }
+    }
+}
+
+/// One way a record on disk and the audit log disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountingProblem {
+    pub incident: String,
+    pub revision: u64,
+    /// A failure (`true`) or a note about a change logged but never saved.
+    pub failure: bool,
+    pub message: String,
+}
+
+impl fmt::Display for AccountingProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} revision {}: {}",
+            self.incident, self.revision, self.message
+        )
+    }
+}
+
+/// The SHA-256 of a record file's bytes, as the audit log keeps it.
+pub fn record_sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// An exclusive flock on `locks/<ID>.lock`, released when dropped.
@@ -325,15 +401,98 @@ impl Store {
                 warnings.push(w);
             }
         }
+        let audit = AuditLog::open(&data_dir).map_err(|e| StoreError::AuditFailed {
+            id: "audit log".into(),
+            source: e,
+        })?;
         let store = Store {
             data_dir,
             incidents,
             locks,
             quarantine,
             warnings,
+            audit,
+            read_only: false,
         };
         store.clean_stray_temps();
         Ok(store)
+    }
+
+    /// The store under `data_dir` for reading only: creates, locks, cleans
+    /// and quarantines nothing, so it works on a read-only data directory.
+    /// Every write through it is refused.
+    pub fn open_read_only(data_dir: &Path) -> Store {
+        let data_dir = data_dir.to_path_buf();
+        Store {
+            incidents: data_dir.join(INCIDENTS),
+            locks: data_dir.join(LOCKS),
+            quarantine: data_dir.join(QUARANTINE),
+            warnings: Vec::new(),
+            audit: AuditLog::open_read_only(&data_dir),
+            read_only: true,
+            data_dir,
+        }
+    }
+
+    /// Whether this store was opened with [`Store::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The audit log every change to this store is written to first.
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    fn writable(&self, what: &'static str) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly {
+                dir: self.data_dir.clone(),
+                what,
+            });
+        }
+        Ok(())
+    }
+
+    /// Logs `note` for `incident` (revision already set) and then writes the
+    /// record: the audit entry is durable before the record changes, so every
+    /// saved revision has an entry. If the log cannot be written the record is
+    /// left as it was; if the record cannot be written after the entry was
+    /// logged, a `record.not-saved` entry says so (best effort) and the error
+    /// says "not saved".
+    fn commit(&self, incident: &Incident, note: &AuditNote) -> Result<(), StoreError> {
+        let path = self.record_path(&incident.id);
+        let text = toml::to_string(incident).map_err(|e| StoreError::Serialize {
+            file: path.clone(),
+            message: e.to_string(),
+        })?;
+        let sha = record_sha256(text.as_bytes());
+        let logged = self
+            .audit
+            .append_entries(&[note.entry(&incident.id, incident.revision, &sha)])
+            .map_err(|source| StoreError::AuditFailed {
+                id: incident.id.clone(),
+                source,
+            })?;
+        if let Err(cause) = self.write_text(&incident.id, &text) {
+            let seq = logged.first().map_or(0, |e| e.seq);
+            let _ = self.audit.append(
+                note.at,
+                &note.actor,
+                Some(&incident.id),
+                "record.not-saved",
+                &format!(
+                    "revision {} (logged at seq {seq}) was not written: {cause}",
+                    incident.revision
+                ),
+            );
+            return Err(StoreError::WriteAfterAudit {
+                id: incident.id.clone(),
+                revision: incident.revision,
+                cause: Box::new(cause),
+            });
+        }
+        Ok(())
     }
 
     /// Things [`Store::open`] fixed and the user should know about (e.g. a
@@ -421,22 +580,15 @@ impl Store {
         }
     }
 
-    /// Writes `incident` atomically and durably. Caller holds the lock.
-    fn write_record(&self, incident: &Incident) -> Result<(), StoreError> {
-        let path = self.record_path(&incident.id);
-        let text = toml::to_string(incident).map_err(|e| StoreError::Serialize {
-            file: path.clone(),
-            message: e.to_string(),
-        })?;
+    /// Writes a record's text atomically and durably. Caller holds the lock
+    /// and has logged the change ([`Store::commit`]).
+    fn write_text(&self, id: &str, text: &str) -> Result<(), StoreError> {
+        let path = self.record_path(id);
         // Temp files left by a killed writer are ignored by loading and
         // removed by `open`; not listing the directory here keeps a save's
         // cost independent of how many incidents there are.
-        replace_file(
-            &self.incidents,
-            &format!("{}.toml", incident.id),
-            text.as_bytes(),
-        )
-        .map_err(io_err("replace", &path))
+        replace_file(&self.incidents, &format!("{id}.toml"), text.as_bytes())
+            .map_err(io_err("replace", &path))
     }
 
     fn read_text(&self, id: &str) -> Result<String, StoreError> {
@@ -457,8 +609,10 @@ impl Store {
         })
     }
 
-    /// Creates a new record at revision 1. Fails if that id already exists.
-    pub fn create(&self, incident: &Incident) -> Result<Incident, StoreError> {
+    /// Creates a new record at revision 1, logging `note` first. Fails if
+    /// that id already exists.
+    pub fn create(&self, incident: &Incident, note: &AuditNote) -> Result<Incident, StoreError> {
+        self.writable("opening an incident")?;
         check_id(&incident.id)?;
         let _guard = self.lock(&incident.id)?;
         let path = self.record_path(&incident.id);
@@ -474,7 +628,7 @@ impl Store {
         }
         let mut saved = incident.clone();
         saved.revision = 1;
-        self.write_record(&saved)?;
+        self.commit(&saved, note)?;
         Ok(saved)
     }
 
@@ -483,8 +637,17 @@ impl Store {
     /// [`Store::create`], but batched: all temp files are written, then all
     /// synced, then all renamed, then the directory is synced once, so ten
     /// thousand records cost seconds rather than minutes of fsyncs.
-    pub fn create_many(&self, incidents: &[Incident]) -> Result<usize, StoreError> {
+    /// Each gets its own audit entry (`note`, with the record's revision and
+    /// SHA-256), all appended in one write before any record is renamed into
+    /// place.
+    pub fn create_many(
+        &self,
+        incidents: &[Incident],
+        note: &AuditNote,
+    ) -> Result<usize, StoreError> {
+        self.writable("creating incidents")?;
         let mut temps = Vec::with_capacity(incidents.len());
+        let mut entries = Vec::with_capacity(incidents.len());
         let result = (|| {
             for incident in incidents {
                 check_id(&incident.id)?;
@@ -516,12 +679,19 @@ impl Store {
                 temps.push((tmp.clone(), path, saved.id.clone()));
                 std::io::Write::write_all(&mut file, text.as_bytes())
                     .map_err(io_err("write", &tmp))?;
+                entries.push(note.entry(&saved.id, 1, &record_sha256(text.as_bytes())));
             }
             for (tmp, _, _) in &temps {
                 File::open(tmp)
                     .and_then(|f| f.sync_all())
                     .map_err(io_err("sync", tmp))?;
             }
+            self.audit
+                .append_entries(&entries)
+                .map_err(|source| StoreError::AuditFailed {
+                    id: format!("{} new incidents", entries.len()),
+                    source,
+                })?;
             for (tmp, path, id) in &temps {
                 let _guard = self.lock(id)?;
                 if fs::symlink_metadata(path).is_ok() {
@@ -630,6 +800,17 @@ impl Store {
                     message: format!(
                         "written by a newer breachdesk (schema version {found}; this one understands up to {SCHEMA_VERSION}): left in place"
                     ),
+                    quarantined_to: None,
+                }),
+                Parsed::Bad {
+                    line,
+                    column,
+                    message,
+                } if self.read_only => report.problems.push(LoadProblem {
+                    file: path,
+                    line,
+                    column,
+                    message,
                     quarantined_to: None,
                 }),
                 Parsed::Bad {
@@ -771,13 +952,14 @@ impl Store {
     pub fn update<E>(
         &self,
         id: &str,
-        change: impl FnOnce(&mut Incident) -> Result<(), E>,
+        change: impl FnOnce(&mut Incident) -> Result<AuditNote, E>,
     ) -> Result<(Incident, bool), UpdateError<E>> {
+        self.writable("changing an incident")?;
         check_id(id)?;
         let _guard = self.lock(id)?;
         let before = self.load(id)?;
         let mut after = before.clone();
-        change(&mut after).map_err(UpdateError::Change)?;
+        let note = change(&mut after).map_err(UpdateError::Change)?;
         if after.id != before.id {
             return Err(StoreError::IdChanged {
                 id: before.id,
@@ -791,7 +973,7 @@ impl Store {
             return Ok((before, false));
         }
         after.revision = before.revision + 1;
-        self.write_record(&after)?;
+        self.commit(&after, &note)?;
         Ok((after, true))
     }
 
@@ -799,7 +981,8 @@ impl Store {
     /// [`StoreError::Conflict`] (writing nothing) if the record on disk is no
     /// longer at `incident.revision`; writes nothing if nothing changed;
     /// otherwise writes it at revision + 1 and returns it as saved.
-    pub fn save(&self, incident: &Incident) -> Result<Incident, StoreError> {
+    pub fn save(&self, incident: &Incident, note: &AuditNote) -> Result<Incident, StoreError> {
+        self.writable("saving an incident")?;
         check_id(&incident.id)?;
         let _guard = self.lock(&incident.id)?;
         let current = self.load(&incident.id)?;
@@ -815,8 +998,90 @@ impl Store {
         }
         let mut saved = incident.clone();
         saved.revision = current.revision + 1;
-        self.write_record(&saved)?;
+        self.commit(&saved, note)?;
         Ok(saved)
+    }
+
+    /// Checks every record in `incidents/` against the audit log: its saved
+    /// revision must have an entry whose SHA-256 matches the file's bytes,
+    /// and every revision from the first one logged up to it must have an
+    /// entry. A change logged but never saved (a crash between the two, or a
+    /// failed write) is reported as a note, not a failure. Reads only.
+    pub fn account(&self, entries: &[AuditEntry]) -> Vec<AccountingProblem> {
+        let mut logged: BTreeMap<&str, BTreeMap<u64, Vec<&AuditEntry>>> = BTreeMap::new();
+        for e in entries {
+            if let (Some(id), Some(rev)) = (e.incident.as_deref(), e.revision) {
+                logged
+                    .entry(id)
+                    .or_default()
+                    .entry(rev)
+                    .or_default()
+                    .push(e);
+            }
+        }
+        let mut problems = Vec::new();
+        let Ok(files) = self.record_files() else {
+            return problems;
+        };
+        for (id, path) in files {
+            let Ok(bytes) = fs::read(&path) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            let Parsed::Ok(incident) = parse_record(&text, &id) else {
+                continue;
+            };
+            let sha = record_sha256(&bytes);
+            let revision = incident.revision;
+            let mut fail = |revision: u64, message: String| {
+                problems.push(AccountingProblem {
+                    incident: id.clone(),
+                    revision,
+                    failure: true,
+                    message,
+                })
+            };
+            let Some(revisions) = logged.get(id.as_str()) else {
+                fail(
+                    revision,
+                    "saved, but the audit log has no entry for this incident at all".into(),
+                );
+                continue;
+            };
+            match revisions.get(&revision) {
+                None => fail(revision, "saved, but has no audit entry".into()),
+                Some(list) if !list.iter().any(|e| e.record_sha256.as_deref() == Some(&sha)) => {
+                    fail(
+                        revision,
+                        format!(
+                            "the record on disk differs from what the audit log says was saved (seq {}): changed outside breachdesk",
+                            list.last().map_or(0, |e| e.seq)
+                        ),
+                    )
+                }
+                Some(_) => {}
+            }
+            let first = revisions.keys().next().copied().unwrap_or(revision);
+            for r in first..revision {
+                if !revisions.contains_key(&r) {
+                    fail(r, "was saved (a later revision exists) but has no audit entry".into());
+                }
+            }
+            for (r, list) in revisions.range(revision + 1..) {
+                for e in list {
+                    problems.push(AccountingProblem {
+                        incident: id.clone(),
+                        revision: *r,
+                        failure: false,
+                        message: format!(
+                            "logged at seq {} ({}) but never saved: the record stayed at revision {revision}",
+                            e.seq, e.action
+                        ),
+                    });
+                }
+            }
+        }
+        problems
     }
 }
 

@@ -3,7 +3,7 @@
 
 use breachdesk::domain::incident::*;
 use breachdesk::domain::playbook::{ClockStart, CloseCheck, Condition, RecordField, StepClock};
-use breachdesk::store::{Store, StoreError, UpdateError};
+use breachdesk::store::{AuditNote, Store, StoreError, UpdateError};
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::HashSet;
 use std::fs;
@@ -181,6 +181,11 @@ fn small_incident(id: &str) -> Incident {
     inc
 }
 
+/// What the audit entry of a test change says.
+fn note() -> AuditNote {
+    AuditNote::new(t(12, 0), "test", "test.change", "a change made by a test")
+}
+
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
@@ -201,7 +206,7 @@ fn full_record_round_trips_and_parses_with_another_toml_parser() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let inc = full_incident("INC-20261128-1432-7f3a9c");
-    let created = store.create(&inc).unwrap();
+    let created = store.create(&inc, &note()).unwrap();
     assert_eq!(created.revision, 1);
     let loaded = store.load(&inc.id).unwrap();
     assert_eq!(loaded, created);
@@ -216,7 +221,7 @@ fn full_record_round_trips_and_parses_with_another_toml_parser() {
     assert_eq!(generic["id"], "INC-20261128-1432-7f3a9c");
 
     // Creating again refuses.
-    let err = store.create(&inc).unwrap_err();
+    let err = store.create(&inc, &note()).unwrap_err();
     assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err}");
     assert!(err.to_string().contains("already exists in"), "{err}");
 }
@@ -244,7 +249,7 @@ fn resolve_id_exact_prefix_suffix_ambiguous() {
         "INC-20261128-1433-000abc",
         "INC-20261129-0900-7f3a9d",
     ] {
-        store.create(&small_incident(id)).unwrap();
+        store.create(&small_incident(id), &note()).unwrap();
     }
     assert_eq!(store.ids().unwrap().len(), 3);
     assert_eq!(
@@ -282,12 +287,12 @@ fn update_bumps_revision_and_no_change_means_no_write() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let id = "INC-A";
-    store.create(&small_incident(id)).unwrap();
+    store.create(&small_incident(id), &note()).unwrap();
     let path = store.record_path(id);
     let before = stamp(&path);
     std::thread::sleep(Duration::from_millis(20));
 
-    let (same, written) = store.update::<String>(id, |_| Ok(())).unwrap();
+    let (same, written) = store.update::<String>(id, |_| Ok(note())).unwrap();
     assert!(!written);
     assert_eq!(same.revision, 1);
     // Setting a field to the value it already has is no change either.
@@ -295,7 +300,7 @@ fn update_bumps_revision_and_no_change_means_no_write() {
         .update::<String>(id, |i| {
             i.title = i.title.clone();
             i.revision = 99;
-            Ok(())
+            Ok(note())
         })
         .unwrap();
     assert!(!written);
@@ -304,7 +309,7 @@ fn update_bumps_revision_and_no_change_means_no_write() {
     let (after, written) = store
         .update::<String>(id, |i| {
             i.log(t(15, 0), "bob", EntryKind::Note, "hello");
-            Ok(())
+            Ok(note())
         })
         .unwrap();
     assert!(written);
@@ -312,12 +317,12 @@ fn update_bumps_revision_and_no_change_means_no_write() {
     assert_eq!(store.load(id).unwrap(), after);
 
     // A refused change writes nothing and comes back as Change.
-    let err = store.update(id, |_| Err("no")).unwrap_err();
+    let err = store.update::<&str>(id, |_| Err("no")).unwrap_err();
     assert!(matches!(err, UpdateError::Change("no")));
     let err = store
         .update::<String>(id, |i| {
             i.id = "INC-B".into();
-            Ok(())
+            Ok(note())
         })
         .unwrap_err();
     assert!(
@@ -329,7 +334,7 @@ fn update_bumps_revision_and_no_change_means_no_write() {
     // save() with nothing changed does not write either.
     let loaded = store.load(id).unwrap();
     let before = stamp(&path);
-    let saved = store.save(&loaded).unwrap();
+    let saved = store.save(&loaded, &note()).unwrap();
     assert_eq!(saved.revision, 2);
     assert_eq!(stamp(&path), before);
 }
@@ -339,18 +344,18 @@ fn optimistic_save_conflict_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let id = "INC-C";
-    store.create(&small_incident(id)).unwrap();
+    store.create(&small_incident(id), &note()).unwrap();
     let mut mine = store.load(id).unwrap();
     store
         .update::<String>(id, |i| {
             i.summary = "theirs".into();
-            Ok(())
+            Ok(note())
         })
         .unwrap();
     let path = store.record_path(id);
     let before = stamp(&path);
     mine.summary = "mine".into();
-    let err = store.save(&mine).unwrap_err();
+    let err = store.save(&mine, &note()).unwrap_err();
     match &err {
         StoreError::Conflict {
             id: e_id,
@@ -369,7 +374,7 @@ fn optimistic_save_conflict_writes_nothing() {
     // Reload and try again works.
     let mut fresh = store.load(id).unwrap();
     fresh.summary = "mine".into();
-    assert_eq!(store.save(&fresh).unwrap().revision, 3);
+    assert_eq!(store.save(&fresh, &note()).unwrap().revision, 3);
 }
 
 #[test]
@@ -377,7 +382,7 @@ fn saving_one_incident_leaves_the_others_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     for id in ["INC-1", "INC-2", "INC-3"] {
-        store.create(&small_incident(id)).unwrap();
+        store.create(&small_incident(id), &note()).unwrap();
     }
     let others: Vec<_> = ["INC-1", "INC-3"]
         .iter()
@@ -388,13 +393,13 @@ fn saving_one_incident_leaves_the_others_untouched() {
         store
             .update::<String>("INC-2", |i| {
                 i.summary = format!("change {n}");
-                Ok(())
+                Ok(note())
             })
             .unwrap();
     }
     let mut two = store.load("INC-2").unwrap();
     two.title = "saved".into();
-    store.save(&two).unwrap();
+    store.save(&two, &note()).unwrap();
     let now: Vec<_> = ["INC-1", "INC-3"]
         .iter()
         .map(|id| stamp(&store.record_path(id)))
@@ -421,11 +426,11 @@ fn modes_are_private_even_with_a_permissive_umask() {
     for sub in ["", "incidents", "locks", "quarantine"] {
         assert_eq!(mode(&data.join(sub)), 0o700, "{sub}");
     }
-    store.create(&small_incident("INC-M")).unwrap();
+    store.create(&small_incident("INC-M"), &note()).unwrap();
     store
         .update::<String>("INC-M", |i| {
             i.summary = "x".into();
-            Ok(())
+            Ok(note())
         })
         .unwrap();
     assert_eq!(mode(&store.record_path("INC-M")), 0o600);
@@ -434,7 +439,7 @@ fn modes_are_private_even_with_a_permissive_umask() {
     let audit = breachdesk::audit::AuditLog::open(&data).unwrap();
     audit.append(t(1, 0), "a", None, "x", "y").unwrap();
     assert_eq!(mode(&data.join("audit")), 0o700);
-    assert_eq!(mode(&data.join("audit/audit-log.toml")), 0o600);
+    assert_eq!(mode(&data.join("audit/audit-log.jsonl")), 0o600);
     assert_eq!(mode(&data.join("audit/audit.lock")), 0o600);
 
     // A fresh data dir in a nested path: all created 0700.
@@ -448,8 +453,8 @@ fn modes_are_private_even_with_a_permissive_umask() {
 fn corrupt_records_are_quarantined_and_the_rest_load() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    store.create(&small_incident("INC-GOOD1")).unwrap();
-    store.create(&small_incident("INC-GOOD2")).unwrap();
+    store.create(&small_incident("INC-GOOD1"), &note()).unwrap();
+    store.create(&small_incident("INC-GOOD2"), &note()).unwrap();
     let good = fs::read_to_string(store.record_path("INC-GOOD1")).unwrap();
 
     // Syntax error on line 3.
@@ -588,7 +593,8 @@ fn churn_forever(dir: &Path) -> ! {
                 i.log(t(12, 0), "churn", EntryKind::Note, format!("round {n}"));
                 // One write(2) per line, so a kill cannot leave half a line
                 // that would glue itself to the next child's first line.
-                intents.write_all(format!("{id} {}\n", i.revision + 1).as_bytes())
+                intents.write_all(format!("{id} {}\n", i.revision + 1).as_bytes())?;
+                Ok(note())
             })
             .unwrap();
     }
@@ -603,7 +609,7 @@ fn kill_nine_never_tears_a_record() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     for id in CHURN_IDS {
-        store.create(&small_incident(id)).unwrap();
+        store.create(&small_incident(id), &note()).unwrap();
     }
     let exe = std::env::current_exe().unwrap();
     let mut total_written = 0;
@@ -701,7 +707,7 @@ fn two_processes_updating_lose_nothing() {
             store
                 .update::<String>("INC-SHARED", |i| {
                     i.log(t(13, 0), &tag, EntryKind::Note, format!("{tag} {n}"));
-                    Ok(())
+                    Ok(note())
                 })
                 .unwrap();
         }
@@ -709,7 +715,7 @@ fn two_processes_updating_lose_nothing() {
     }
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let start = store.create(&small_incident("INC-SHARED")).unwrap();
+    let start = store.create(&small_incident("INC-SHARED"), &note()).unwrap();
     let exe = std::env::current_exe().unwrap();
     let children: Vec<_> = ["a", "b"]
         .iter()

@@ -18,7 +18,7 @@ use crate::domain::playbook::{RecordField, apply_playbooks, refresh_due_times, w
 use crate::domain::summary::IncidentSummary;
 use crate::mail::{Delivery, Notice, NoticeKind};
 use crate::playbooks::PlaybookSet;
-use crate::store::{Store, StoreError, UpdateError};
+use crate::store::{AuditNote, Store, StoreError, UpdateError};
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
@@ -30,9 +30,7 @@ use std::path::{Path, PathBuf};
 pub enum DeskError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(
-        "the change was saved but the audit log could not be written: {0} (if a crash tore its last entry, `breachdesk audit repair` sets it aside)"
-    )]
+    #[error("{0}")]
     Audit(#[from] AuditError),
     #[error(transparent)]
     NewIncident(#[from] NewIncidentError),
@@ -126,15 +124,38 @@ impl Desk {
         calendar: WorkingCalendar,
     ) -> Result<Desk, DeskError> {
         let tz = calendar.tz();
+        let store = Store::open(data_dir)?;
         Ok(Desk {
-            store: Store::open(data_dir)?,
-            audit: AuditLog::open(data_dir)?,
+            audit: store.audit().clone(),
+            store,
             actor: config.responder_name(),
             config,
             playbooks,
             calendar,
             tz,
         })
+    }
+
+    /// The same desk for reading only: nothing in the data directory is
+    /// created, locked, cleaned, quarantined or indexed, so read-only
+    /// commands work on a read-only data directory. Every change is refused.
+    pub fn open_read_only(
+        data_dir: &Path,
+        config: Config,
+        playbooks: PlaybookSet,
+        calendar: WorkingCalendar,
+    ) -> Desk {
+        let tz = calendar.tz();
+        let store = Store::open_read_only(data_dir);
+        Desk {
+            audit: store.audit().clone(),
+            store,
+            actor: config.responder_name(),
+            config,
+            playbooks,
+            calendar,
+            tz,
+        }
     }
 
     /// A summary of every incident, open and closed, and the problems with
@@ -171,27 +192,26 @@ impl Desk {
         let id = incident_id(now, u32::from_le_bytes(random));
         let mut incident = Incident::new(id, fields, &self.actor, self.config.responder.role, now)?;
         apply_playbooks(&mut incident, &self.playbooks.playbooks, &self.calendar);
-        let saved = self.store.create(&incident)?;
-        let playbooks: Vec<String> = saved
+        let playbooks: Vec<String> = incident
             .playbooks
             .iter()
             .map(|p| format!("{} v{}", p.name, p.version))
             .collect();
-        self.audit.append(
+        let note = AuditNote::new(
             now,
             &self.actor,
-            Some(&saved.id),
             "incident.opened",
             &format!(
                 "opened '{}' ({}, {}); identified at {}; notify by {}; playbooks: {}",
-                saved.title,
-                saved.kind,
-                saved.severity,
-                stamp(saved.identified_at),
-                stamp(saved.notification.due_at),
+                incident.title,
+                incident.kind,
+                incident.severity,
+                stamp(incident.identified_at),
+                stamp(incident.notification.due_at),
                 playbooks.join(", ")
             ),
-        )?;
+        );
+        let saved = self.store.create(&incident, &note)?;
         Ok(saved)
     }
 
@@ -206,17 +226,23 @@ impl Desk {
         change: impl FnOnce(&mut Incident) -> Result<String, DeskError>,
     ) -> Result<Changed, DeskError> {
         let id = self.store.resolve_id(id)?;
-        let mut detail = String::new();
         let calendar = &self.calendar;
         let (incident, written) = self.store.update(&id, |incident: &mut Incident| {
-            detail = change(incident)?;
+            let logged_before = incident.timeline.len();
+            let mut detail = change(incident)?;
             refresh_due_times(incident, calendar);
-            Ok::<(), DeskError>(())
+            if detail.trim().is_empty() {
+                detail = action.to_string();
+            }
+            // Whatever the change wrote to the timeline is in its audit entry,
+            // word for word.
+            for entry in incident.timeline.iter().skip(logged_before) {
+                if !detail.contains(&entry.text) {
+                    detail.push_str(&format!("; timeline ({}): {}", entry.kind, entry.text));
+                }
+            }
+            Ok::<AuditNote, DeskError>(AuditNote::new(now, &self.actor, action, &detail))
         })?;
-        if written {
-            self.audit
-                .append(now, &self.actor, Some(&incident.id), action, &detail)?;
-        }
         Ok(Changed {
             incident,
             written,
