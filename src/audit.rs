@@ -934,10 +934,7 @@ impl AuditLog {
         let cut = if bytes.is_empty() || bytes.ends_with(b"\n") {
             bytes.len()
         } else {
-            bytes
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |p| p + 1)
+            bytes.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1)
         };
         let (head, tail) = bytes.split_at(cut);
         let head_text = String::from_utf8_lossy(head);

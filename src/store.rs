@@ -33,9 +33,9 @@ use crate::audit::{AuditEntry, AuditError, AuditLog, NewEntry};
 use crate::domain::incident::{Incident, SCHEMA_VERSION};
 use crate::durable::{FILE_MODE, ensure_private_dir, replace_file, sync_dir};
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use serde::Deserialize;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -1050,7 +1050,11 @@ impl Store {
             };
             match revisions.get(&revision) {
                 None => fail(revision, "saved, but has no audit entry".into()),
-                Some(list) if !list.iter().any(|e| e.record_sha256.as_deref() == Some(&sha)) => {
+                Some(list)
+                    if !list
+                        .iter()
+                        .any(|e| e.record_sha256.as_deref() == Some(&sha)) =>
+                {
                     fail(
                         revision,
                         format!(
@@ -1064,7 +1068,10 @@ impl Store {
             let first = revisions.keys().next().copied().unwrap_or(revision);
             for r in first..revision {
                 if !revisions.contains_key(&r) {
-                    fail(r, "was saved (a later revision exists) but has no audit entry".into());
+                    fail(
+                        r,
+                        "was saved (a later revision exists) but has no audit entry".into(),
+                    );
                 }
             }
             for (r, list) in revisions.range(revision + 1..) {

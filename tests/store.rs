@@ -715,7 +715,9 @@ fn two_processes_updating_lose_nothing() {
     }
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let start = store.create(&small_incident("INC-SHARED"), &note()).unwrap();
+    let start = store
+        .create(&small_incident("INC-SHARED"), &note())
+        .unwrap();
     let exe = std::env::current_exe().unwrap();
     let children: Vec<_> = ["a", "b"]
         .iter()
