@@ -211,6 +211,13 @@ impl Desk {
                 playbooks.join(", ")
             ),
         );
+        let mut note = note;
+        for entry in &incident.timeline {
+            if !note.detail.contains(&entry.text) {
+                note.detail
+                    .push_str(&format!("; timeline ({}): {}", entry.kind, entry.text));
+            }
+        }
         let saved = self.store.create(&incident, &note)?;
         Ok(saved)
     }
