@@ -360,7 +360,7 @@ pub enum AuditCommand {
     /// Set aside a torn last entry left by a crash mid-append (kept in
     /// audit/torn-*.bin); refuses damage anywhere else.
     Repair,
-    /// Remove entries older than the retention (never below 183 days).
+    /// Remove entries older than the retention (never below 184 days: 6 calendar months).
     Prune {
         #[arg(long)]
         older_than_days: Option<u32>,

@@ -168,7 +168,7 @@ impl Default for AuditSettings {
 }
 
 fn default_retention() -> u32 {
-    // Seven years: a common records-retention policy; never below 183 days.
+    // Seven years: a common records-retention policy; never below 184 days (6 calendar months).
     2557
 }
 

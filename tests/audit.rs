@@ -194,7 +194,7 @@ fn a_torn_last_line_is_reported_blocks_appends_and_is_repaired() {
     let saved = repaired.saved_to.expect("torn bytes kept");
     assert_eq!(
         fs::read(&saved).unwrap(),
-        text[text[..cut].rfind('\n').unwrap() + 1..cut].as_bytes(),
+        &text.as_bytes()[text[..cut].rfind('\n').unwrap() + 1..cut],
         "exactly the torn bytes are set aside"
     );
     let after = fs::read_to_string(&path).unwrap();

@@ -42,7 +42,7 @@ fn new_fields(n: u64) -> NewIncident {
         summary: String::new(),
         kind: BreachKind::Breach,
         severity: Severity::High,
-        personal_data: n % 2 == 0,
+        personal_data: n.is_multiple_of(2),
         government_data: false,
         affected_assets: vec![format!("host-{n}")],
         identified_at: base() - Duration::minutes(10),

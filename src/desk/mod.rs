@@ -646,7 +646,9 @@ impl Desk {
             ));
         }
         if !earlier.is_empty() && changed.written {
-            self.audit.append(
+            // The change and its entry (which names the repeat) are saved;
+            // this extra note only makes the repeat easy to find.
+            if let Err(e) = self.audit.append(
                 now,
                 &self.actor,
                 Some(&changed.incident.id),
@@ -659,7 +661,11 @@ impl Desk {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            )?;
+            ) {
+                changed.warnings.push(format!(
+                    "saved and logged, but the extra root-cause.repeat note was not: {e}"
+                ));
+            }
         }
         Ok(changed)
     }

@@ -95,7 +95,8 @@ impl Fixture {
             &self.desk.playbooks.playbooks,
             &self.desk.calendar,
         );
-        self.desk.store.create(&incident).expect("create")
+        let note = breachdesk::store::AuditNote::new(logged, "alice", "incident.opened", title);
+        self.desk.store.create(&incident, &note).expect("create")
     }
 
     pub fn notify(&self, id: &str, ago: Duration, delay_reason: Option<&str>) {
