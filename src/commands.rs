@@ -204,7 +204,11 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
                         .ok()
                         .filter(|n| *n <= 10_000)
                         .ok_or_else(|| anyhow!("--working-days {n} must be between 0 and 10000"))?;
-                    calendar.working_days_after(start, n)
+                    let due = calendar.working_days_after(start, n);
+                    if let Some(warning) = calendar.closed_on(due) {
+                        eprintln!("breachdesk: warning: {warning}");
+                    }
+                    due
                 }
                 (None, Some(h)) => {
                     if !(0..=1_000_000).contains(&h) {
@@ -499,6 +503,9 @@ fn request(
             let received =
                 parse_past(&received, now, tz).map_err(|e| anyhow!("--received: {e}"))?;
             let changed = desk.add_request(&id, requester, &name, &what, received, now)?;
+            for warning in &changed.warnings {
+                eprintln!("breachdesk: warning: {}", one_line(warning));
+            }
             let request = changed
                 .incident
                 .data_requests

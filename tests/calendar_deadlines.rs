@@ -154,15 +154,26 @@ fn close_of_business_1730_in_bst_is_1630_utc() {
 }
 
 #[test]
-fn closure_days_are_skipped() {
-    let c = cal(Division::EnglandAndWales).with_closures([date(2026, 12, 24), date(2026, 12, 29)]);
-    assert!(!c.is_working_day(date(2026, 12, 24)));
-    assert!(c.is_working_day(date(2026, 12, 30)));
-    // 24th closed, 25th/28th bank holidays, 29th closed: 30th and 31st count.
-    assert_eq!(
-        c.working_days_after(utc("2026-12-23T10:00:00Z"), 2),
-        utc("2026-12-31T23:59:59Z")
-    );
+fn closure_days_never_move_a_contractual_deadline() {
+    let open = cal(Division::EnglandAndWales);
+    let c = open
+        .clone()
+        .with_closures([date(2026, 12, 24), date(2026, 12, 29)]);
+    // The contract's Working Day does not depend on the office: the 24th and
+    // 29th still count, and the deadline is the same as with no closures.
+    assert!(c.is_working_day(date(2026, 12, 24)));
+    assert!(c.is_closure_day(date(2026, 12, 24)));
+    assert!(!c.is_closure_day(date(2026, 12, 30)));
+    let due = c.working_days_after(utc("2026-12-23T10:00:00Z"), 2);
+    assert_eq!(due, open.working_days_after(utc("2026-12-23T10:00:00Z"), 2));
+    // 23rd receipt; 24th is Working Day 1, 25th/26th/27th/28th are not
+    // Working Days, 29th is Working Day 2.
+    assert_eq!(due, utc("2026-12-29T23:59:59Z"));
+    // A deadline on a closure day warns, and says it does not move.
+    let warning = c.closed_on(due).expect("closed on the 29th");
+    assert!(warning.contains("Tue 29 Dec 2026"), "{warning}");
+    assert!(warning.contains("does not move"), "{warning}");
+    assert_eq!(c.closed_on(utc("2026-12-30T23:59:59Z")), None);
     assert_eq!(c.closures().count(), 2);
 }
 

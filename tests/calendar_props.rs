@@ -183,3 +183,12 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The organisation's closure days never move a contractual deadline.
+    #[test]
+    fn closures_never_move_a_deadline((at, cal, n) in case()) {
+        let plain = WorkingCalendar::new(cal.division(), cal.tz()).with_end_of_day(cal.end_of_day());
+        prop_assert_eq!(cal.working_days_after(at, n), plain.working_days_after(at, n));
+    }
+}

@@ -212,7 +212,10 @@ fn a_responder_works_an_incident_from_the_command_line() {
         mode(&desk.data.join("incidents").join(format!("{id}.toml"))),
         0o600
     );
-    assert_eq!(mode(&desk.data.join("audit").join("audit-log.jsonl")), 0o600);
+    assert_eq!(
+        mode(&desk.data.join("audit").join("audit-log.jsonl")),
+        0o600
+    );
 }
 
 #[test]

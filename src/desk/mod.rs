@@ -520,6 +520,10 @@ impl Desk {
             incident.log(now, &actor, EntryKind::Change, text.clone());
             Ok(text)
         })
+        .map(|mut changed| {
+            changed.warnings.extend(self.calendar.closed_on(due_at));
+            changed
+        })
     }
 
     /// Marks a data request supplied (free of charge), optionally with the

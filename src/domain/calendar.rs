@@ -411,8 +411,10 @@ pub fn is_bank_holiday(division: Division, d: NaiveDate) -> bool {
 /// The Working-Day calendar of one organisation: which days count, in which
 /// time zone, and at what local time a day's deadline falls.
 ///
-/// A Working Day is Monday to Friday, not a bank holiday of the division and
-/// not one of the organisation's own closure days.
+/// A Working Day is Monday to Friday and not a bank holiday of the division.
+/// The contract's Working Day does not depend on when an office is shut: the
+/// organisation's own closure days never move a deadline; they only give a
+/// warning when a deadline falls on one ([`WorkingCalendar::closed_on`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkingCalendar {
     division: Division,
@@ -452,7 +454,8 @@ impl WorkingCalendar {
         self
     }
 
-    /// Adds the organisation's own closure days (not Working Days).
+    /// Adds the organisation's own closure days. They never change which days
+    /// are Working Days; see [`WorkingCalendar::closed_on`].
     pub fn with_closures(mut self, days: impl IntoIterator<Item = NaiveDate>) -> Self {
         self.closures.extend(days);
         self
@@ -478,9 +481,28 @@ impl WorkingCalendar {
         self.closures.iter().copied()
     }
 
-    /// Monday to Friday, not a bank holiday of the division, not a closure day.
+    /// Monday to Friday and not a bank holiday of the division. (Closure
+    /// days do not count here: they are the organisation's, not the
+    /// contract's.)
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
-        !is_weekend(d) && !self.closures.contains(&d) && !is_bank_holiday(self.division, d)
+        !is_weekend(d) && !is_bank_holiday(self.division, d)
+    }
+
+    /// Whether `d` is one of the organisation's own closure days.
+    pub fn is_closure_day(&self, d: NaiveDate) -> bool {
+        self.closures.contains(&d)
+    }
+
+    /// A warning when the deadline `due` falls on one of the organisation's
+    /// closure days: the deadline itself does not move.
+    pub fn closed_on(&self, due: DateTime<Utc>) -> Option<String> {
+        let day = self.local_date(due);
+        self.is_closure_day(day).then(|| {
+            format!(
+                "the office is closed on the due day ({}, one of calendar.closures); the contractual deadline does not move, so plan to supply before it",
+                day.format("%a %-d %b %Y")
+            )
+        })
     }
 
     /// The bank holidays of the division for `year` (closure days excluded).
