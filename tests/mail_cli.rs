@@ -241,11 +241,10 @@ async fn notify_supply_and_report_are_sent_and_recorded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_notice_waits_in_the_outbox_while_the_server_is_down_and_goes_once() {
     let pki = pki();
-    // Find a free port, then leave it closed.
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        probe.local_addr().expect("addr").port()
-    };
+    // A port held (bound, not listening) for the whole test: connecting is
+    // refused until the server starts on the same socket.
+    let reserved = smtp_server::reserve_port();
+    let port = reserved.port();
     let env = Env::new(port, &pki.ca_pem);
     let id = env
         .ok(&["new", "--title", "outbox test"])
@@ -264,11 +263,7 @@ async fn a_notice_waits_in_the_outbox_while_the_server_is_down_and_goes_once() {
     assert!(list.starts_with("PENDING"), "{list}");
     assert!(list.contains("last error: could not connect"), "{list}");
 
-    let server = TestServer::start_at(
-        format!("127.0.0.1:{port}").parse().expect("addr"),
-        server_options(pki.server_config.clone()),
-    )
-    .await;
+    let server = reserved.start(server_options(pki.server_config.clone()));
     env.ok(&["outbox", "retry"]).await;
     assert_eq!(server.messages().len(), 1);
     let list = env.ok(&["outbox", "list"]).await;

@@ -118,11 +118,6 @@ fn queue_update(outbox_dir: &Path, incident: &Incident, now: DateTime<Utc>) -> S
         .to_string()
 }
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
 #[tokio::test]
 async fn starttls_auth_delivers_each_kind_with_attachments() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -314,7 +309,10 @@ async fn implicit_tls_delivers() {
 async fn server_down_then_up_notice_waits_and_goes_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pki = pki();
-    let port = free_port();
+    // The port is held (bound, not listening) from here to the end: down
+    // means connection refused, and nobody else can take it meanwhile.
+    let reserved = smtp_server::reserve_port();
+    let port = reserved.port();
     let smtp = smtp(
         port,
         SmtpSecurity::Starttls,
@@ -347,11 +345,7 @@ async fn server_down_then_up_notice_waits_and_goes_once() {
     assert!(r.is_empty());
 
     // Up: it goes, once.
-    let server = TestServer::start_at(
-        format!("127.0.0.1:{port}").parse().expect("addr"),
-        tls_server_options(&pki),
-    )
-    .await;
+    let server = reserved.start(tls_server_options(&pki));
     let later = now + Duration::seconds(31);
     let r = outbox::deliver_due(&outbox_dir, &smtp, later)
         .await
