@@ -91,6 +91,10 @@ pub struct Options {
     pub data_reply: Option<String>,
     /// Accept TCP connections and never say anything.
     pub hang: bool,
+    /// A refused login's reply repeats what the client sent (the base64
+    /// lines) and the decoded username and password, as a careless server
+    /// might.
+    pub echo_auth: bool,
 }
 
 /// One message the server accepted.
@@ -303,6 +307,7 @@ async fn session(
                 };
             }
             "AUTH" if options.auth.is_some() => {
+                let mut sent = vec![line.clone()];
                 let parts: Vec<&str> = line.split_whitespace().collect();
                 let mechanism = parts.get(1).map(|m| m.to_ascii_uppercase());
                 let (user, pass) = match mechanism.as_deref() {
@@ -311,7 +316,9 @@ async fn session(
                             Some(b) => b.to_string(),
                             None => {
                                 reply(&mut stream, "334 \r\n").await?;
-                                read_line(&mut stream).await?
+                                let l = read_line(&mut stream).await?;
+                                sent.push(l.clone());
+                                l
                             }
                         };
                         let raw = b64_decode(&b64);
@@ -330,11 +337,14 @@ async fn session(
                             Some(b) => b.to_string(),
                             None => {
                                 reply(&mut stream, "334 VXNlcm5hbWU6\r\n").await?;
-                                read_line(&mut stream).await?
+                                let l = read_line(&mut stream).await?;
+                                sent.push(l.clone());
+                                l
                             }
                         };
                         reply(&mut stream, "334 UGFzc3dvcmQ6\r\n").await?;
                         let pass = read_line(&mut stream).await?;
+                        sent.push(pass.clone());
                         (
                             String::from_utf8_lossy(&b64_decode(&user)).to_string(),
                             String::from_utf8_lossy(&b64_decode(&pass)).to_string(),
@@ -352,6 +362,12 @@ async fn session(
                 if ok {
                     state.authed = Some(user);
                     reply(&mut stream, "235 2.7.0 Authentication successful\r\n").await?;
+                } else if options.echo_auth {
+                    let answer = format!(
+                        "535 5.7.8 bad credentials: you sent [{}], that is {user} / {pass}\r\n",
+                        sent.join(" | ")
+                    );
+                    reply(&mut stream, &answer).await?;
                 } else {
                     reply(
                         &mut stream,
