@@ -21,6 +21,10 @@ struct Env {
 
 impl Env {
     fn new(port: u16, ca_pem: &str) -> Env {
+        Env::with_password_command(port, ca_pem, &format!("printf '%s' '{PASS}'"))
+    }
+
+    fn with_password_command(port: u16, ca_pem: &str, password_command: &str) -> Env {
         let dir = tempfile::tempdir().expect("temp");
         let root = dir.path().to_path_buf();
         let ca = root.join("ca.pem");
@@ -41,7 +45,7 @@ host = "127.0.0.1"
 port = {port}
 security = "starttls"
 username = "{USER}"
-password_command = "printf '%s' '{PASS}'"
+password_command = {password_command:?}
 ca_file = "{}"
 timeout_secs = 5
 "#,
@@ -278,6 +282,52 @@ async fn a_notice_waits_in_the_outbox_while_the_server_is_down_and_goes_once() {
             .as_str()
             .is_some_and(|t| t.starts_with("Update sent by email"))
     }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_password_command_shows_only_its_exit_status() {
+    let pki = pki();
+    let server = TestServer::start(server_options(pki.server_config.clone())).await;
+    // A secret helper that prints (part of) the secret on both streams and fails.
+    let env = Env::with_password_command(
+        server.port(),
+        &pki.ca_pem,
+        "echo leaked-secret-out; echo vault locked: leaked-secret-err >&2; exit 7",
+    );
+    let id = env
+        .ok(&["new", "--title", "password helper"])
+        .await
+        .trim()
+        .to_string();
+    let out = env
+        .run(&["update", &id, "--message", "Containment done", "--yes"])
+        .await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stderr.contains("smtp password: password_command failed (exit 7); its output is not shown"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("kept in the outbox"), "{stderr}");
+    assert_eq!(
+        server.connections(),
+        0,
+        "nothing connects without a password"
+    );
+    let list = env.ok(&["outbox", "list"]).await;
+    assert!(list.contains("password_command failed (exit 7)"), "{list}");
+    for text in [stderr.to_string(), stdout.to_string(), list] {
+        assert!(!text.contains("leaked-secret"), "{text}");
+    }
+    for path in walk(&env.data) {
+        let bytes = std::fs::read(&path).expect("read");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("leaked-secret"),
+            "helper output written to {}",
+            path.display()
+        );
+    }
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

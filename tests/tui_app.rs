@@ -419,7 +419,10 @@ fn email_notification_is_sent_once_and_recorded() {
 
 #[test]
 fn late_notification_asks_for_the_reason_first() {
-    let f = mail_fixture(9, "not used");
+    // A port held (bound, not listening) by this test: a connection would
+    // be refused, never reach someone else's server.
+    let reserved = smtp_server::reserve_port();
+    let f = mail_fixture(reserved.port(), "not used");
     f.incident(ID, "VPN breach", minutes(75));
     let mut app = f.app();
     f.key(&mut app, KeyCode::Enter);
@@ -757,7 +760,10 @@ fn report_supply_and_update_by_email() {
 
 #[test]
 fn deadline_passing_on_the_preview_asks_for_the_reason() {
-    let f = mail_fixture(9, "not used");
+    // A port held (bound, not listening) by this test: a connection would
+    // be refused, never reach someone else's server.
+    let reserved = smtp_server::reserve_port();
+    let f = mail_fixture(reserved.port(), "not used");
     f.incident(ID, "VPN breach", minutes(59));
     let mut app = f.app();
     f.key(&mut app, KeyCode::Enter);
