@@ -254,7 +254,16 @@ async fn starttls_auth_delivers_each_kind_with_attachments() {
     assert!(notif_body.contains("8.1"), "{notif_body}");
 
     // Nothing but EHLO/STARTTLS in clear; AUTH only inside TLS.
-    for c in server.commands() {
+    let commands = server.commands();
+    assert!(
+        commands.iter().any(|c| c == "clear: STARTTLS"),
+        "{commands:?}"
+    );
+    assert!(
+        commands.iter().any(|c| c.starts_with("tls: AUTH")),
+        "{commands:?}"
+    );
+    for c in commands {
         if let Some(cmd) = c.strip_prefix("clear: ") {
             let verb = cmd.to_ascii_uppercase();
             assert!(

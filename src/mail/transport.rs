@@ -367,30 +367,35 @@ async fn open(smtp: &Smtp) -> Result<Session, MailError> {
     }
 }
 
-/// Tries each checked address in turn (within one connect deadline).
+/// Tries each checked address in turn (within one connect deadline): the
+/// first, then the rest; the last failure is the one reported.
 async fn connect_to_checked(
-    addrs: &[SocketAddr],
+    first: SocketAddr,
+    rest: &[SocketAddr],
     secs: u64,
     hello: &ClientId,
     wrapper: Option<TlsParameters>,
 ) -> Result<(AsyncSmtpConnection, SocketAddr), lettre::transport::smtp::Error> {
-    let mut last = None;
-    for addr in addrs {
-        match AsyncSmtpConnection::connect_tokio1(
-            *addr,
+    let attempt = |addr: SocketAddr| {
+        AsyncSmtpConnection::connect_tokio1(
+            addr,
             Some(Duration::from_secs(secs)),
             hello,
             wrapper.clone(),
             None,
         )
-        .await
-        {
+    };
+    let mut last = match attempt(first).await {
+        Ok(conn) => return Ok((conn, first)),
+        Err(e) => e,
+    };
+    for addr in rest {
+        match attempt(*addr).await {
             Ok(conn) => return Ok((conn, *addr)),
-            Err(e) => last = Some(e),
+            Err(e) => last = e,
         }
     }
-    // `resolve` never returns an empty list, so `last` is set.
-    Err(last.expect("at least one address was tried"))
+    Err(last)
 }
 
 async fn connect(
@@ -409,11 +414,18 @@ async fn connect(
         SmtpSecurity::Tls => tls.clone(),
         _ => None,
     };
+    let Some((first, rest)) = addrs.split_first() else {
+        return Err(MailError::Connect {
+            host: smtp.host.clone(),
+            port,
+            reason: "the host name resolves to no address".into(),
+        });
+    };
     let (mut conn, addr) = within(
         secs,
         Duration::ZERO,
         Stage::Connect,
-        connect_to_checked(addrs, secs, &hello, wrapper),
+        connect_to_checked(*first, rest, secs, &hello, wrapper),
         smtp,
     )
     .await?;
