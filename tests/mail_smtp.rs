@@ -934,6 +934,18 @@ async fn password_command_failure_is_clear_and_nothing_connects() {
         "smtp password: password_command failed (killed by a signal); its output is not shown, run it yourself to see why"
     );
     assert!(!all_text_under(&outbox_dir).contains("half-typed-secret"));
+
+    // A helper that never finishes is given up on at the deadline.
+    smtp.password_command = Some("exec sleep 60".into());
+    smtp.timeout_secs = 1;
+    let err = outbox::deliver(&outbox_dir, &id, &smtp, now + Duration::minutes(2))
+        .await
+        .expect_err("no password");
+    assert_eq!(
+        err.to_string(),
+        "smtp password: password_command did not finish in 1 s"
+    );
+    assert_eq!(server.connections(), 0);
 }
 
 #[tokio::test]

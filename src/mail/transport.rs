@@ -83,21 +83,24 @@ pub async fn resolve_password(smtp: &Smtp) -> Result<Option<Password>, MailError
             "a username is set but there is no password: set {PASSWORD_ENV} or [smtp] password_command"
         )));
     };
-    // stderr is not read at all: a failing secret helper may print the
-    // secret, or part of it, on either stream.
-    let run = tokio::process::Command::new("sh")
+    // stderr goes nowhere (not to the terminal, not into memory): a failing
+    // secret helper may print the secret, or part of it, on either stream.
+    // (`Command::output` would capture stderr whatever is set, so the child
+    // is spawned and only its stdout is read.)
+    let child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
-        .output();
+        .spawn()
+        .map_err(|e| MailError::Password(format!("cannot run password_command: {e}")))?;
     let secs = smtp.timeout_secs.max(1);
-    let output = tokio::time::timeout(Duration::from_secs(secs), run)
+    let output = tokio::time::timeout(Duration::from_secs(secs), child.wait_with_output())
         .await
         .map_err(|_| MailError::Password(format!("password_command did not finish in {secs} s")))?
-        .map_err(|e| MailError::Password(format!("cannot run password_command: {e}")))?;
+        .map_err(|e| MailError::Password(format!("password_command: {e}")))?;
     if !output.status.success() {
         // Only the exit status: the output is never shown or stored.
         let status = match output.status.code() {
@@ -790,6 +793,44 @@ mod tests {
         );
         // Without a password there is nothing to take out.
         assert_eq!(Secrets::new(Some("sam"), None).redact("s3cret"), "s3cret");
+    }
+
+    /// The session goes to the address that was checked: `connect` is given
+    /// addresses and never looks the name up again (this host name cannot
+    /// resolve, so a second lookup would fail the test).
+    #[tokio::test]
+    async fn connects_to_the_checked_address_not_the_name() {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.expect("accept");
+            let mut stream = BufReader::new(socket);
+            stream
+                .write_all(b"220 checked ESMTP\r\n")
+                .await
+                .expect("greet");
+            let mut line = String::new();
+            stream.read_line(&mut line).await.expect("ehlo");
+            stream
+                .write_all(b"250 checked greets you\r\n")
+                .await
+                .expect("ehlo reply");
+            line
+        });
+        let smtp = Smtp {
+            port: Some(addr.port()),
+            ..plain("never-resolves.invalid")
+        };
+        let (mut conn, reached) = connect(&smtp, &[addr], None, 5)
+            .await
+            .expect("connected to the given address");
+        assert_eq!(reached, addr);
+        close(&mut conn).await;
+        let ehlo = server.await.expect("server");
+        assert!(ehlo.starts_with("EHLO "), "{ehlo}");
     }
 
     #[test]
