@@ -23,7 +23,8 @@
 //! `[redacted]`; a failed login keeps only the reply code and a fixed
 //! description.
 //!
-//! Each stage (connect + greeting + EHLO, STARTTLS, AUTH, sending) runs under
+//! Each stage (the password command, the host lookup, connect + greeting +
+//! EHLO, STARTTLS, AUTH, sending) runs under
 //! its own `timeout_secs` deadline; sending gets one extra second per 64 KiB
 //! of message. lettre's async client only bounds the TCP connect itself, so
 //! the deadlines are enforced here.
