@@ -21,6 +21,10 @@ struct Env {
 
 impl Env {
     fn new(port: u16, ca_pem: &str) -> Env {
+        Env::with_password_command(port, ca_pem, &format!("printf '%s' '{PASS}'"))
+    }
+
+    fn with_password_command(port: u16, ca_pem: &str, password_command: &str) -> Env {
         let dir = tempfile::tempdir().expect("temp");
         let root = dir.path().to_path_buf();
         let ca = root.join("ca.pem");
@@ -41,7 +45,7 @@ host = "127.0.0.1"
 port = {port}
 security = "starttls"
 username = "{USER}"
-password_command = "printf '%s' '{PASS}'"
+password_command = {password_command:?}
 ca_file = "{}"
 timeout_secs = 5
 "#,
@@ -241,11 +245,10 @@ async fn notify_supply_and_report_are_sent_and_recorded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_notice_waits_in_the_outbox_while_the_server_is_down_and_goes_once() {
     let pki = pki();
-    // Find a free port, then leave it closed.
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        probe.local_addr().expect("addr").port()
-    };
+    // A port held (bound, not listening) for the whole test: connecting is
+    // refused until the server starts on the same socket.
+    let reserved = smtp_server::reserve_port();
+    let port = reserved.port();
     let env = Env::new(port, &pki.ca_pem);
     let id = env
         .ok(&["new", "--title", "outbox test"])
@@ -264,11 +267,7 @@ async fn a_notice_waits_in_the_outbox_while_the_server_is_down_and_goes_once() {
     assert!(list.starts_with("PENDING"), "{list}");
     assert!(list.contains("last error: could not connect"), "{list}");
 
-    let server = TestServer::start_at(
-        format!("127.0.0.1:{port}").parse().expect("addr"),
-        server_options(pki.server_config.clone()),
-    )
-    .await;
+    let server = reserved.start(server_options(pki.server_config.clone()));
     env.ok(&["outbox", "retry"]).await;
     assert_eq!(server.messages().len(), 1);
     let list = env.ok(&["outbox", "list"]).await;
@@ -283,6 +282,52 @@ async fn a_notice_waits_in_the_outbox_while_the_server_is_down_and_goes_once() {
             .as_str()
             .is_some_and(|t| t.starts_with("Update sent by email"))
     }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_password_command_shows_only_its_exit_status() {
+    let pki = pki();
+    let server = TestServer::start(server_options(pki.server_config.clone())).await;
+    // A secret helper that prints (part of) the secret on both streams and fails.
+    let env = Env::with_password_command(
+        server.port(),
+        &pki.ca_pem,
+        "echo leaked-secret-out; echo vault locked: leaked-secret-err >&2; exit 7",
+    );
+    let id = env
+        .ok(&["new", "--title", "password helper"])
+        .await
+        .trim()
+        .to_string();
+    let out = env
+        .run(&["update", &id, "--message", "Containment done", "--yes"])
+        .await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stderr.contains("smtp password: password_command failed (exit 7); its output is not shown"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("kept in the outbox"), "{stderr}");
+    assert_eq!(
+        server.connections(),
+        0,
+        "nothing connects without a password"
+    );
+    let list = env.ok(&["outbox", "list"]).await;
+    assert!(list.contains("password_command failed (exit 7)"), "{list}");
+    for text in [stderr.to_string(), stdout.to_string(), list] {
+        assert!(!text.contains("leaked-secret"), "{text}");
+    }
+    for path in walk(&env.data) {
+        let bytes = std::fs::read(&path).expect("read");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("leaked-secret"),
+            "helper output written to {}",
+            path.display()
+        );
+    }
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

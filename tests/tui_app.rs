@@ -419,7 +419,10 @@ fn email_notification_is_sent_once_and_recorded() {
 
 #[test]
 fn late_notification_asks_for_the_reason_first() {
-    let f = mail_fixture(9, "not used");
+    // A port held (bound, not listening) by this test: a connection would
+    // be refused, never reach someone else's server.
+    let reserved = smtp_server::reserve_port();
+    let f = mail_fixture(reserved.port(), "not used");
     f.incident(ID, "VPN breach", minutes(75));
     let mut app = f.app();
     f.key(&mut app, KeyCode::Enter);
@@ -453,11 +456,10 @@ fn late_notification_asks_for_the_reason_first() {
 
 #[test]
 fn failed_send_shows_the_error_and_keeps_the_notice() {
-    // A port nobody listens on (yet).
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port");
-    let port = addr.port();
+    // A port held (bound, not listening) for the whole test: nobody listens
+    // on it yet, and nobody else can take it.
+    let reserved = smtp_server::reserve_port();
+    let port = reserved.port();
     let pki = smtp_server::pki();
     let f = mail_fixture(port, &pki.ca_pem);
     f.incident(ID, "VPN breach", minutes(10));
@@ -508,15 +510,13 @@ fn failed_send_shows_the_error_and_keeps_the_notice() {
     // The server comes up; the next round (after the backoff) sends the
     // notice once and records it, without closing a preview on screen.
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let server = rt.block_on(smtp_server::TestServer::start_at(
-        addr,
-        smtp_server::Options {
-            tls: Some(pki.server_config.clone()),
-            starttls: true,
-            auth: Some((USER.into(), PASS.into())),
-            ..smtp_server::Options::default()
-        },
-    ));
+    let options = smtp_server::Options {
+        tls: Some(pki.server_config.clone()),
+        starttls: true,
+        auth: Some((USER.into(), PASS.into())),
+        ..smtp_server::Options::default()
+    };
+    let server = rt.block_on(async { reserved.start(options) });
     f.chars(&mut app, "E");
     f.key(&mut app, KeyCode::Enter);
     f.key(&mut app, KeyCode::Enter);
@@ -760,7 +760,10 @@ fn report_supply_and_update_by_email() {
 
 #[test]
 fn deadline_passing_on_the_preview_asks_for_the_reason() {
-    let f = mail_fixture(9, "not used");
+    // A port held (bound, not listening) by this test: a connection would
+    // be refused, never reach someone else's server.
+    let reserved = smtp_server::reserve_port();
+    let f = mail_fixture(reserved.port(), "not used");
     f.incident(ID, "VPN breach", minutes(59));
     let mut app = f.app();
     f.key(&mut app, KeyCode::Enter);

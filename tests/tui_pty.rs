@@ -5,15 +5,33 @@
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const ROWS: u16 = 30;
 const COLS: u16 = 100;
-const PATIENCE: Duration = Duration::from_secs(15);
+/// A deadline for conditions that normally hold within milliseconds; generous
+/// so that a loaded machine does not fail the test. Nothing here measures
+/// how fast the console is.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Polls `done` until it holds, panicking with `what()` after [`PATIENCE`].
+fn wait_until(mut done: impl FnMut() -> bool, what: impl Fn() -> String) {
+    let start = Instant::now();
+    while !done() {
+        if start.elapsed() > PATIENCE {
+            panic!("{}", what());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
 
 struct Console {
     screen: Arc<Mutex<vt100::Parser>>,
+    /// Set by the reader thread once the pty has nothing more to give (every
+    /// byte the console wrote has been fed to the emulator).
+    drained: Arc<AtomicBool>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
 }
@@ -28,17 +46,39 @@ impl Console {
 
     /// Polls the screen until `text` shows (up to [`PATIENCE`]).
     fn wait_for(&self, text: &str) {
-        let start = Instant::now();
-        loop {
-            let contents = self.contents();
-            if contents.contains(text) {
-                return;
-            }
-            if start.elapsed() > PATIENCE {
-                panic!("'{text}' did not appear; screen:\n{contents}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_until(
+            || self.contents().contains(text),
+            || format!("'{text}' did not appear; screen:\n{}", self.contents()),
+        );
+    }
+
+    /// Waits for the console to exit and for its last bytes to reach the
+    /// emulator; returns the exit status.
+    fn wait_for_exit(&mut self, what: &str) -> portable_pty::ExitStatus {
+        let mut exit = None;
+        let screen = Arc::clone(&self.screen);
+        let child = &mut self.child;
+        wait_until(
+            || {
+                if exit.is_none() {
+                    exit = child.try_wait().expect("wait");
+                }
+                exit.is_some()
+            },
+            || {
+                let contents = screen
+                    .lock()
+                    .map(|p| p.screen().contents())
+                    .unwrap_or_default();
+                format!("breachdesk still running after {what}; screen:\n{contents}")
+            },
+        );
+        let drained = Arc::clone(&self.drained);
+        wait_until(
+            || drained.load(Ordering::SeqCst),
+            || "the pty never reached end of file after the console exited".into(),
+        );
+        exit.expect("exited")
     }
 
     fn send(&mut self, bytes: &str) {
@@ -86,6 +126,8 @@ fn start(dir: &std::path::Path) -> Console {
         0,
     )));
     let feed = Arc::clone(&screen);
+    let drained = Arc::new(AtomicBool::new(false));
+    let done = Arc::clone(&drained);
     std::thread::spawn(move || {
         let _master = pair.master; // keep the pty open while reading
         let mut buf = [0u8; 8192];
@@ -97,9 +139,11 @@ fn start(dir: &std::path::Path) -> Console {
                 parser.process(&buf[..n]);
             }
         }
+        done.store(true, Ordering::SeqCst);
     });
     Console {
         screen,
+        drained,
         writer,
         child,
     }
@@ -137,19 +181,7 @@ fn a_whole_response_in_a_real_terminal() {
     console.wait_for("Root cause recorded");
 
     console.send("q");
-    let start = Instant::now();
-    let status = loop {
-        match console.child.try_wait().expect("wait") {
-            Some(status) => break status,
-            None if start.elapsed() > PATIENCE => {
-                panic!(
-                    "breachdesk still running after q; screen:\n{}",
-                    console.contents()
-                )
-            }
-            None => std::thread::sleep(Duration::from_millis(50)),
-        }
-    };
+    let status = console.wait_for_exit("q");
     assert!(status.success(), "exit status {status:?}");
 
     let incidents = dir.path().join("data").join("incidents");
@@ -235,11 +267,8 @@ timeout_secs = 5
     assert_eq!(server.messages().len(), 1);
     console.wait_for("on time");
     console.send("q");
-    let start = Instant::now();
-    while console.child.try_wait().expect("wait").is_none() {
-        assert!(start.elapsed() < PATIENCE, "{}", console.contents());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let status = console.wait_for_exit("q");
+    assert!(status.success(), "exit status {status:?}");
 }
 
 #[test]
@@ -260,20 +289,10 @@ fn a_closed_terminal_or_sigterm_restores_the_terminal_and_exits_cleanly() {
     // SAFETY: kill(2) with our own child's pid and a valid signal number.
     let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
     assert_eq!(sent, 0, "kill failed");
-    let start = Instant::now();
-    let exit = loop {
-        if let Ok(Some(exit)) = console.child.try_wait() {
-            break exit;
-        }
-        assert!(
-            start.elapsed() < PATIENCE,
-            "the console did not exit on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    // Every byte the console wrote before exiting has reached the emulator
+    // once the pty is drained, so the screen state below is final.
+    let exit = console.wait_for_exit("SIGTERM");
     assert!(exit.success(), "{exit:?}");
-    // Give the reader thread a moment to see the last bytes.
-    std::thread::sleep(Duration::from_millis(200));
     let parser = console.screen.lock().expect("screen");
     assert!(!parser.screen().alternate_screen(), "alternate screen left");
     assert!(!parser.screen().hide_cursor(), "cursor shown again");

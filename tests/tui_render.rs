@@ -309,9 +309,10 @@ fn email_preview_popup() {
     // Scrolled, and sending.
     f.key(&mut app, KeyCode::Down);
     f.key(&mut app, KeyCode::Down);
-    if let Some(p) = &mut app.preview {
-        p.sending = true;
-    }
+    app.preview
+        .as_mut()
+        .expect("the preview is still open")
+        .sending = true;
     assert_snapshot!(
         "email_preview_scrolled_sending",
         draw(&app, now(), 100, 30).backend().to_string()

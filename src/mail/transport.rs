@@ -4,15 +4,27 @@
 //! - `security = "starttls"` (default): STARTTLS is **required**. A server
 //!   that does not offer it is refused before anything but EHLO is sent.
 //! - `security = "tls"`: implicit TLS from the first byte (usually port 465).
-//! - `security = "none"`: only to a loopback host (127.0.0.0/8, ::1,
-//!   `localhost`), and never with credentials.
+//! - `security = "none"`: only when **every** address the host name resolves
+//!   to is loopback (127.0.0.0/8, ::1), and never with credentials.
+//!
+//! The host name is resolved once per connection; the addresses checked are
+//! the addresses connected to (lettre is handed a `SocketAddr`, never the
+//! name), so a second lookup cannot send the session somewhere else.
 //!
 //! Trusted roots: the Mozilla set (webpki-roots) plus every certificate in
 //! `ca_file` (PEM). The password comes from `BREACHDESK_SMTP_PASSWORD` or the
 //! standard output of `password_command` (run with `sh -c`); it lives only in
 //! a [`Password`] whose `Debug` is redacted, and is never logged or stored.
+//! When `password_command` fails only its exit status is reported: neither
+//! its standard output nor its standard error is read into any message.
 //!
-//! Each stage (connect + greeting + EHLO, STARTTLS, AUTH, sending) runs under
+//! Server text that is kept (an error's reply, the acceptance reply) has the
+//! password, and the base64 forms an AUTH exchange carries, replaced by
+//! `[redacted]`; a failed login keeps only the reply code and a fixed
+//! description.
+//!
+//! Each stage (the password command, the host lookup, connect + greeting +
+//! EHLO, STARTTLS, AUTH, sending) runs under
 //! its own `timeout_secs` deadline; sending gets one extra second per 64 KiB
 //! of message. lettre's async client only bounds the TCP connect itself, so
 //! the deadlines are enforced here.
@@ -27,7 +39,7 @@ use lettre::transport::smtp::extension::ClientId;
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
-use std::net::IpAddr;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 /// The environment variable that can hold the SMTP password.
@@ -72,35 +84,32 @@ pub async fn resolve_password(smtp: &Smtp) -> Result<Option<Password>, MailError
             "a username is set but there is no password: set {PASSWORD_ENV} or [smtp] password_command"
         )));
     };
-    let run = tokio::process::Command::new("sh")
+    // stderr goes nowhere (not to the terminal, not into memory): a failing
+    // secret helper may print the secret, or part of it, on either stream.
+    // (`Command::output` would capture stderr whatever is set, so the child
+    // is spawned and only its stdout is read.)
+    let child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
-        .output();
+        .spawn()
+        .map_err(|e| MailError::Password(format!("cannot run password_command: {e}")))?;
     let secs = smtp.timeout_secs.max(1);
-    let output = tokio::time::timeout(Duration::from_secs(secs), run)
+    let output = tokio::time::timeout(Duration::from_secs(secs), child.wait_with_output())
         .await
         .map_err(|_| MailError::Password(format!("password_command did not finish in {secs} s")))?
-        .map_err(|e| MailError::Password(format!("cannot run password_command: {e}")))?;
+        .map_err(|e| MailError::Password(format!("password_command: {e}")))?;
     if !output.status.success() {
-        // stderr is shown (it is the command's own message), stdout never is.
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let stderr = crate::text::one_line(stderr.trim());
-        let code = output
-            .status
-            .code()
-            .map(|c| c.to_string())
-            .unwrap_or_else(|| "a signal".into());
+        // Only the exit status: the output is never shown or stored.
+        let status = match output.status.code() {
+            Some(code) => format!("exit {code}"),
+            None => "killed by a signal".into(),
+        };
         return Err(MailError::Password(format!(
-            "password_command failed (exit {code}){}",
-            if stderr.is_empty() {
-                String::new()
-            } else {
-                format!(": {stderr}")
-            }
+            "password_command failed ({status}); its output is not shown, run it yourself to see why"
         )));
     }
     let text = String::from_utf8(output.stdout).map_err(|_| {
@@ -115,15 +124,10 @@ pub async fn resolve_password(smtp: &Smtp) -> Result<Option<Password>, MailError
     Ok(Some(Password(secret)))
 }
 
-/// Whether `host` is a loopback name or address.
-pub fn is_loopback(host: &str) -> bool {
-    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
-    if h.eq_ignore_ascii_case("localhost") || h.to_ascii_lowercase().ends_with(".localhost") {
-        return true;
-    }
-    h.parse::<IpAddr>()
-        .map(|ip| ip.is_loopback())
-        .unwrap_or(false)
+/// Whether `addr` is a loopback address (an IPv4-mapped IPv6 address counts
+/// as the IPv4 address it carries).
+fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().to_canonical().is_loopback()
 }
 
 /// The port used when the config gives none: 587 for STARTTLS, 465 for
@@ -136,36 +140,138 @@ pub fn port(smtp: &Smtp) -> u16 {
     })
 }
 
-/// Refuses settings that would send in clear text to a non-loopback host or
-/// send credentials without TLS. Runs before any connection is made.
+/// Refuses settings that would send credentials without TLS, before anything
+/// is looked up or run. Whether plain text may go to the host is decided on
+/// its resolved addresses by [`check_plain_text`].
 pub fn check_security(smtp: &Smtp) -> Result<(), MailError> {
     if smtp.host.trim().is_empty() {
         return Err(MailError::Config("host is empty".into()));
     }
-    if smtp.security == SmtpSecurity::None {
-        if !is_loopback(&smtp.host) {
-            return Err(MailError::Insecure(format!(
-                "security = \"none\" sends mail in clear text; it is only allowed to a loopback host, not {}",
-                smtp.host
-            )));
-        }
-        if smtp.username.is_some() {
-            return Err(MailError::Insecure(
-                "security = \"none\" with a username would send the password in clear text; use starttls or tls".into(),
-            ));
-        }
+    if smtp.security == SmtpSecurity::None && smtp.username.is_some() {
+        return Err(MailError::Insecure(
+            "security = \"none\" with a username would send the password in clear text; use starttls or tls".into(),
+        ));
     }
     Ok(())
 }
 
-/// TLS parameters: webpki roots plus `ca_file`.
-fn tls_parameters(smtp: &Smtp) -> Result<TlsParameters, MailError> {
-    let host = smtp
-        .host
+/// With `security = "none"`, every address the host resolved to must be
+/// loopback (and there must be at least one).
+pub fn check_plain_text(smtp: &Smtp, addrs: &[SocketAddr]) -> Result<(), MailError> {
+    if smtp.security != SmtpSecurity::None {
+        return Ok(());
+    }
+    let first_not_loopback = addrs.iter().find(|a| !is_loopback(a));
+    match (addrs.is_empty(), first_not_loopback) {
+        (false, None) => Ok(()),
+        (true, _) => Err(MailError::Insecure(format!(
+            "security = \"none\" sends mail in clear text; it is only allowed to a loopback host, and {} resolves to no address",
+            smtp.host
+        ))),
+        (false, Some(a)) => Err(MailError::Insecure(format!(
+            "security = \"none\" sends mail in clear text; it is only allowed to a loopback host, and {} resolves to {}, which is not loopback",
+            smtp.host,
+            a.ip()
+        ))),
+    }
+}
+
+/// The host name without IPv6 brackets.
+fn bare_host(smtp: &Smtp) -> &str {
+    smtp.host
         .trim()
         .trim_start_matches('[')
-        .trim_end_matches(']');
-    let mut builder = TlsParameters::builder(host.to_string());
+        .trim_end_matches(']')
+}
+
+/// Looks the host up once, within the deadline.
+async fn resolve(smtp: &Smtp, secs: u64) -> Result<Vec<SocketAddr>, MailError> {
+    let port = port(smtp);
+    let lookup = tokio::net::lookup_host((bare_host(smtp), port));
+    let found = tokio::time::timeout(Duration::from_secs(secs), lookup)
+        .await
+        .map_err(|_| MailError::Timeout {
+            secs,
+            stage: "looking up the host name".into(),
+        })?
+        .map_err(|e| MailError::Connect {
+            host: smtp.host.clone(),
+            port,
+            reason: format!("the host name does not resolve ({})", io_words(&e)),
+        })?;
+    let addrs: Vec<SocketAddr> = found.collect();
+    if addrs.is_empty() {
+        return Err(MailError::Connect {
+            host: smtp.host.clone(),
+            port,
+            reason: "the host name resolves to no address".into(),
+        });
+    }
+    Ok(addrs)
+}
+
+/// What must never be kept or shown: the password itself and the base64
+/// forms an AUTH exchange carries (PLAIN's `\0user\0password`, LOGIN's
+/// password), padded and unpadded, standard and URL-safe alphabets.
+#[derive(Default)]
+struct Secrets(Vec<String>);
+
+impl Secrets {
+    fn new(user: Option<&str>, password: Option<&Password>) -> Secrets {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::{
+            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
+        };
+        let Some(password) = password.map(Password::expose).filter(|p| !p.is_empty()) else {
+            return Secrets::default();
+        };
+        let plain = format!("\0{}\0{password}", user.unwrap_or(""));
+        let mut forms = vec![password.to_string()];
+        for raw in [password.as_bytes(), plain.as_bytes()] {
+            for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
+                forms.push(engine.encode(raw));
+            }
+        }
+        // Longest first, so a padded form goes before its unpadded prefix.
+        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        forms.dedup();
+        Secrets(forms)
+    }
+
+    fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for secret in &self.0 {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "[redacted]");
+            }
+        }
+        out
+    }
+
+    /// The same error with every secret taken out of the text it carries.
+    fn redact_error(&self, e: MailError) -> MailError {
+        if self.0.is_empty() {
+            return e;
+        }
+        match e {
+            MailError::Connect { host, port, reason } => MailError::Connect {
+                host,
+                port,
+                reason: self.redact(&reason),
+            },
+            MailError::Certificate(t) => MailError::Certificate(self.redact(&t)),
+            MailError::Tls(t) => MailError::Tls(self.redact(&t)),
+            MailError::Auth(t) => MailError::Auth(self.redact(&t)),
+            MailError::Rejected(t) => MailError::Rejected(self.redact(&t)),
+            MailError::Protocol(t) => MailError::Protocol(self.redact(&t)),
+            other => other,
+        }
+    }
+}
+
+/// TLS parameters: webpki roots plus `ca_file`.
+fn tls_parameters(smtp: &Smtp) -> Result<TlsParameters, MailError> {
+    let mut builder = TlsParameters::builder(bare_host(smtp).to_string());
     if let Some(path) = &smtp.ca_file {
         let pem = std::fs::read(path).map_err(|e| {
             MailError::Config(format!("ca_file {}: cannot read: {e}", path.display()))
@@ -221,6 +327,9 @@ async fn close(conn: &mut AsyncSmtpConnection) {
 struct Session {
     conn: AsyncSmtpConnection,
     secs: u64,
+    /// The address connected to (one of those resolved and checked).
+    addr: SocketAddr,
+    secrets: Secrets,
 }
 
 async fn within<T>(
@@ -240,17 +349,65 @@ async fn within<T>(
     }
 }
 
-/// Connects, secures and logs in, per the settings.
+/// Connects, secures and logs in, per the settings. The host is resolved
+/// once; with `security = "none"` every address must be loopback; the
+/// connection goes to those same addresses (in order, the first that
+/// answers), never to a fresh lookup of the name.
 async fn open(smtp: &Smtp) -> Result<Session, MailError> {
     check_security(smtp)?;
-    let password = resolve_password(smtp).await?;
     let secs = smtp.timeout_secs.max(1);
-    let host = smtp
-        .host
-        .trim()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
+    let addrs = resolve(smtp, secs).await?;
+    check_plain_text(smtp, &addrs)?;
+    let password = resolve_password(smtp).await?;
+    let secrets = Secrets::new(smtp.username.as_deref(), password.as_ref());
+    match connect(smtp, &addrs, password.as_ref(), secs).await {
+        Ok((conn, addr)) => Ok(Session {
+            conn,
+            secs,
+            addr,
+            secrets,
+        }),
+        Err(e) => Err(secrets.redact_error(e)),
+    }
+}
+
+/// Tries each checked address in turn (within one connect deadline): the
+/// first, then the rest; the last failure is the one reported.
+async fn connect_to_checked(
+    first: SocketAddr,
+    rest: &[SocketAddr],
+    secs: u64,
+    hello: &ClientId,
+    wrapper: Option<TlsParameters>,
+) -> Result<(AsyncSmtpConnection, SocketAddr), lettre::transport::smtp::Error> {
+    let attempt = |addr: SocketAddr| {
+        AsyncSmtpConnection::connect_tokio1(
+            addr,
+            Some(Duration::from_secs(secs)),
+            hello,
+            wrapper.clone(),
+            None,
+        )
+    };
+    let mut last = match attempt(first).await {
+        Ok(conn) => return Ok((conn, first)),
+        Err(e) => e,
+    };
+    for addr in rest {
+        match attempt(*addr).await {
+            Ok(conn) => return Ok((conn, *addr)),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+async fn connect(
+    smtp: &Smtp,
+    addrs: &[SocketAddr],
+    password: Option<&Password>,
+    secs: u64,
+) -> Result<(AsyncSmtpConnection, SocketAddr), MailError> {
     let port = port(smtp);
     let hello = ClientId::default();
     let tls = match smtp.security {
@@ -261,17 +418,18 @@ async fn open(smtp: &Smtp) -> Result<Session, MailError> {
         SmtpSecurity::Tls => tls.clone(),
         _ => None,
     };
-    let mut conn = within(
+    let Some((first, rest)) = addrs.split_first() else {
+        return Err(MailError::Connect {
+            host: smtp.host.clone(),
+            port,
+            reason: "the host name resolves to no address".into(),
+        });
+    };
+    let (mut conn, addr) = within(
         secs,
         Duration::ZERO,
         Stage::Connect,
-        AsyncSmtpConnection::connect_tokio1(
-            (host.as_str(), port),
-            Some(Duration::from_secs(secs)),
-            &hello,
-            wrapper,
-            None,
-        ),
+        connect_to_checked(*first, rest, secs, &hello, wrapper),
         smtp,
     )
     .await?;
@@ -303,7 +461,7 @@ async fn open(smtp: &Smtp) -> Result<Session, MailError> {
             "the connection is not encrypted; nothing was sent".into(),
         ));
     }
-    if let (Some(user), Some(password)) = (&smtp.username, &password) {
+    if let (Some(user), Some(password)) = (&smtp.username, password) {
         if !conn.is_encrypted() {
             close(&mut conn).await;
             return Err(MailError::Insecure(
@@ -311,20 +469,21 @@ async fn open(smtp: &Smtp) -> Result<Session, MailError> {
             ));
         }
         let credentials = Credentials::new(user.clone(), password.expose().to_string());
-        if let Err(e) = within(
-            secs,
-            Duration::ZERO,
-            Stage::Auth,
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials),
-            smtp,
-        )
-        .await
-        {
+        let login = conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials);
+        let failed = match tokio::time::timeout(Duration::from_secs(secs), login).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(auth_failure(&e, smtp)),
+            Err(_) => Some(MailError::Timeout {
+                secs,
+                stage: Stage::Auth.words().into(),
+            }),
+        };
+        if let Some(e) = failed {
             close(&mut conn).await;
             return Err(e);
         }
     }
-    Ok(Session { conn, secs })
+    Ok((conn, addr))
 }
 
 /// Sends one formatted message to the envelope's recipients and returns the
@@ -355,13 +514,13 @@ pub async fn send(
             let lines: Vec<&str> = response.message().collect();
             let reply = crate::text::one_line(&format!("{} {}", response.code(), lines.join(" ")));
             Ok(Accepted {
-                reply: reply.trim().to_string(),
+                reply: session.secrets.redact(reply.trim()),
                 accepted_at: started + elapsed,
             })
         }
         Err(e) => {
             close(&mut session.conn).await;
-            Err(e)
+            Err(session.secrets.redact_error(e))
         }
     }
 }
@@ -372,8 +531,13 @@ pub async fn check_connection(smtp: &Smtp) -> Result<String, MailError> {
     let mut session = open(smtp).await?;
     let encrypted = session.conn.is_encrypted();
     let _ = tokio::time::timeout(Duration::from_secs(2), session.conn.quit()).await;
+    let at = if bare_host(smtp).parse::<std::net::IpAddr>().is_ok() {
+        String::new()
+    } else {
+        format!(" at {}", session.addr.ip())
+    };
     Ok(format!(
-        "connected to {}:{} ({}){}",
+        "connected to {}:{}{at} ({}){}",
         smtp.host,
         port(smtp),
         if encrypted {
@@ -448,6 +612,24 @@ fn io_words(e: &std::io::Error) -> String {
             text.to_lowercase()
         }
     }
+}
+
+/// A failed login: the reply code and a fixed description, never the
+/// server's text (a server may echo the credentials it was sent).
+fn auth_failure(e: &lettre::transport::smtp::Error, smtp: &Smtp) -> MailError {
+    if let Some(code) = e.status() {
+        return MailError::Auth(format!("the server refused the login (reply {code})"));
+    }
+    if e.is_client() {
+        // lettre's own fixed words, e.g. no mechanism in common.
+        return MailError::Auth(crate::text::one_line(&error_text(e)));
+    }
+    let chain: &(dyn StdError + 'static) = e;
+    if let (Some(_), _) | (_, Some(_)) = find_in_chain(chain) {
+        // I/O and TLS failures are described in fixed words too.
+        return classify(e, Stage::Auth, smtp);
+    }
+    MailError::Auth("the login did not complete (the server's reply is not kept)".into())
 }
 
 fn classify(e: &lettre::transport::smtp::Error, stage: Stage, smtp: &Smtp) -> MailError {
@@ -534,27 +716,122 @@ fn cert_words(e: &rustls::CertificateError, host: &str) -> String {
 mod tests {
     use super::*;
 
+    fn plain(host: &str) -> Smtp {
+        Smtp {
+            host: host.into(),
+            port: Some(25),
+            security: SmtpSecurity::None,
+            username: None,
+            password_command: None,
+            ca_file: None,
+            timeout_secs: 2,
+        }
+    }
+
+    fn addrs(list: &[&str]) -> Vec<SocketAddr> {
+        list.iter()
+            .map(|a| a.parse().expect("socket address"))
+            .collect()
+    }
+
     #[test]
-    fn loopback_hosts() {
-        for h in [
-            "localhost",
-            "127.0.0.1",
-            "127.5.6.7",
-            "::1",
-            "[::1]",
-            "LocalHost",
+    fn plain_text_needs_every_address_loopback() {
+        let smtp = plain("relay.example");
+        for ok in [
+            &["127.0.0.1:25"][..],
+            &["127.5.6.7:25", "[::1]:25"],
+            &["[::ffff:127.0.0.1]:25"],
         ] {
-            assert!(is_loopback(h), "{h}");
+            assert!(check_plain_text(&smtp, &addrs(ok)).is_ok(), "{ok:?}");
         }
-        for h in [
-            "smtp.example.org",
-            "10.0.0.1",
-            "192.168.1.1",
-            "::2",
-            "localhost.evil.org",
+        for (bad, named) in [
+            (&["10.0.0.1:25"][..], "10.0.0.1"),
+            (&["127.0.0.1:25", "192.0.2.7:25"], "192.0.2.7"),
+            (&["[::1]:25", "[2001:db8::1]:25"], "2001:db8::1"),
+            (&["[::ffff:10.0.0.1]:25"], "::ffff:10.0.0.1"),
         ] {
-            assert!(!is_loopback(h), "{h}");
+            let err = check_plain_text(&smtp, &addrs(bad)).expect_err("refused");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "refused: security = \"none\" sends mail in clear text; it is only allowed to a loopback host, and relay.example resolves to {named}, which is not loopback"
+                )
+            );
         }
+        assert!(matches!(
+            check_plain_text(&smtp, &[]),
+            Err(MailError::Insecure(_))
+        ));
+        // TLS settings are not limited to loopback.
+        let tls = Smtp {
+            security: SmtpSecurity::Starttls,
+            ..smtp
+        };
+        assert!(check_plain_text(&tls, &addrs(&["192.0.2.7:587"])).is_ok());
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_every_form() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        let password = Password::new("s3cret?>pass".into());
+        let secrets = Secrets::new(Some("sam"), Some(&password));
+        let plain_blob = STANDARD.encode("\0sam\0s3cret?>pass");
+        let login_blob = URL_SAFE_NO_PAD.encode("s3cret?>pass");
+        let text = format!(
+            "550 you said s3cret?>pass, AUTH PLAIN {plain_blob} and {login_blob}; {} then",
+            STANDARD.encode("s3cret?>pass")
+        );
+        let redacted = secrets.redact(&text);
+        assert_eq!(
+            redacted,
+            "550 you said [redacted], AUTH PLAIN [redacted] and [redacted]; [redacted] then"
+        );
+        let err = secrets.redact_error(MailError::Rejected(text));
+        assert_eq!(
+            err.to_string(),
+            format!("server refused the message: {redacted}")
+        );
+        // Without a password there is nothing to take out.
+        assert_eq!(Secrets::new(Some("sam"), None).redact("s3cret"), "s3cret");
+    }
+
+    /// The session goes to the address that was checked: `connect` is given
+    /// addresses and never looks the name up again (this host name cannot
+    /// resolve, so a second lookup would fail the test).
+    #[tokio::test]
+    async fn connects_to_the_checked_address_not_the_name() {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.expect("accept");
+            let mut stream = BufReader::new(socket);
+            stream
+                .write_all(b"220 checked ESMTP\r\n")
+                .await
+                .expect("greet");
+            let mut line = String::new();
+            stream.read_line(&mut line).await.expect("ehlo");
+            stream
+                .write_all(b"250 checked greets you\r\n")
+                .await
+                .expect("ehlo reply");
+            line
+        });
+        let smtp = Smtp {
+            port: Some(addr.port()),
+            ..plain("never-resolves.invalid")
+        };
+        let (mut conn, reached) = connect(&smtp, &[addr], None, 5)
+            .await
+            .expect("connected to the given address");
+        assert_eq!(reached, addr);
+        close(&mut conn).await;
+        let ehlo = server.await.expect("server");
+        assert!(ehlo.starts_with("EHLO "), "{ehlo}");
     }
 
     #[test]

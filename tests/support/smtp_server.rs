@@ -91,6 +91,10 @@ pub struct Options {
     pub data_reply: Option<String>,
     /// Accept TCP connections and never say anything.
     pub hang: bool,
+    /// A refused login's reply repeats what the client sent (the base64
+    /// lines) and the decoded username and password, as a careless server
+    /// might.
+    pub echo_auth: bool,
 }
 
 /// One message the server accepted.
@@ -123,19 +127,62 @@ impl Drop for TestServer {
     }
 }
 
+/// A loopback port held for a server that is not up yet: the socket is bound
+/// but not listening, so a client that connects is refused at once
+/// (ECONNREFUSED) and no other process can take the port. [`Self::start`]
+/// turns the same socket into the server's listener: the port is never let
+/// go between "down" and "up".
+pub struct ReservedPort {
+    socket: tokio::net::TcpSocket,
+    addr: SocketAddr,
+}
+
+/// Binds a fresh loopback port without listening on it (no SO_REUSEADDR, so
+/// nobody else can bind it while it is held). Needs no runtime.
+pub fn reserve_port() -> ReservedPort {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("loopback"))
+        .expect("bind");
+    let addr = socket.local_addr().expect("addr");
+    ReservedPort { socket, addr }
+}
+
+impl ReservedPort {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Starts listening on the held port and serves it (call inside a runtime).
+    pub fn start(self, options: Options) -> TestServer {
+        let listener = self.socket.listen(128).expect("listen");
+        TestServer::start_on(listener, options)
+    }
+}
+
 impl TestServer {
+    /// Binds its own loopback port (port 0) and serves it.
     pub async fn start(options: Options) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         Self::start_on(listener, options)
     }
 
-    /// Starts on a given address (for "server down, then up").
-    pub async fn start_at(addr: SocketAddr, options: Options) -> TestServer {
-        let listener = TcpListener::bind(addr).await.expect("bind again");
-        Self::start_on(listener, options)
+    /// Serves a listener the caller bound (and still holds until now), so the
+    /// port is never free for anyone else to take.
+    pub fn start_on_std(listener: std::net::TcpListener, options: Options) -> TestServer {
+        listener.set_nonblocking(true).expect("non-blocking");
+        Self::start_on(
+            TcpListener::from_std(listener).expect("tokio listener"),
+            options,
+        )
     }
 
-    fn start_on(listener: TcpListener, options: Options) -> TestServer {
+    /// Serves a tokio listener the caller bound.
+    pub fn start_on(listener: TcpListener, options: Options) -> TestServer {
         let addr = listener.local_addr().expect("addr");
         let record = Arc::new(Mutex::new(Record::default()));
         let rec = Arc::clone(&record);
@@ -260,6 +307,7 @@ async fn session(
                 };
             }
             "AUTH" if options.auth.is_some() => {
+                let mut sent = vec![line.clone()];
                 let parts: Vec<&str> = line.split_whitespace().collect();
                 let mechanism = parts.get(1).map(|m| m.to_ascii_uppercase());
                 let (user, pass) = match mechanism.as_deref() {
@@ -268,7 +316,9 @@ async fn session(
                             Some(b) => b.to_string(),
                             None => {
                                 reply(&mut stream, "334 \r\n").await?;
-                                read_line(&mut stream).await?
+                                let l = read_line(&mut stream).await?;
+                                sent.push(l.clone());
+                                l
                             }
                         };
                         let raw = b64_decode(&b64);
@@ -287,11 +337,14 @@ async fn session(
                             Some(b) => b.to_string(),
                             None => {
                                 reply(&mut stream, "334 VXNlcm5hbWU6\r\n").await?;
-                                read_line(&mut stream).await?
+                                let l = read_line(&mut stream).await?;
+                                sent.push(l.clone());
+                                l
                             }
                         };
                         reply(&mut stream, "334 UGFzc3dvcmQ6\r\n").await?;
                         let pass = read_line(&mut stream).await?;
+                        sent.push(pass.clone());
                         (
                             String::from_utf8_lossy(&b64_decode(&user)).to_string(),
                             String::from_utf8_lossy(&b64_decode(&pass)).to_string(),
@@ -309,6 +362,12 @@ async fn session(
                 if ok {
                     state.authed = Some(user);
                     reply(&mut stream, "235 2.7.0 Authentication successful\r\n").await?;
+                } else if options.echo_auth {
+                    let answer = format!(
+                        "535 5.7.8 bad credentials: you sent [{}], that is {user} / {pass}\r\n",
+                        sent.join(" | ")
+                    );
+                    reply(&mut stream, &answer).await?;
                 } else {
                     reply(
                         &mut stream,
