@@ -97,8 +97,23 @@ impl Setup {
             self.playbooks(),
             self.calendar(None)?,
         )?;
+        for warning in directory_warnings(&desk) {
+            eprintln!("breachdesk: warning: {}", one_line(&warning));
+        }
         Ok(desk)
     }
+}
+
+/// What opening the data directory found that the responder should know
+/// (a directory other users can reach), once each.
+pub fn directory_warnings(desk: &Desk) -> Vec<String> {
+    let mut warnings: Vec<String> = Vec::new();
+    for w in desk.store.warnings().iter().chain(desk.audit.warnings()) {
+        if !warnings.contains(w) {
+            warnings.push(w.clone());
+        }
+    }
+    warnings
 }
 
 /// Runs one command. `now` is read once, by the caller.

@@ -44,6 +44,14 @@ impl ReadError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, ReadError::Io(e) if e.kind() == io::ErrorKind::NotFound)
     }
+
+    /// As an `io::Error` (the OS error itself when there was one).
+    pub fn into_io(self) -> io::Error {
+        match self {
+            ReadError::Io(e) => e,
+            other => io::Error::other(other.to_string()),
+        }
+    }
 }
 
 /// What kind of thing a non-regular file is, in words ("a FIFO", ...).

@@ -210,14 +210,10 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
 /// A file that could not be read (or was refused: a FIFO, device, symbolic
 /// link, oversized file), as one line naming it.
 fn unreadable(path: &Path, e: ReadError) -> StoreError {
-    let source = match e {
-        ReadError::Io(e) => e,
-        other => io::Error::other(other.to_string()),
-    };
     StoreError::Io {
         action: "read",
         path: path.to_path_buf(),
-        source,
+        source: e.into_io(),
     }
 }
 
@@ -350,9 +346,10 @@ fn same_content(a: &Incident, b: &Incident) -> bool {
 
 impl Store {
     /// Opens (creating as needed) the store under `data_dir`: `incidents/`,
-    /// `locks/` and `quarantine/`, all 0700. An existing data dir (or
-    /// subdirectory) that other users can read is tightened to 0700 and a
-    /// warning recorded (see [`Store::warnings`]). Leftover temp files of
+    /// `locks/` and `quarantine/`, all created 0700. An existing data dir
+    /// (or subdirectory) keeps its mode: one other users can reach gives a
+    /// warning (see [`Store::warnings`]); a world-writable one without the
+    /// sticky bit is refused. Leftover temp files of
     /// killed processes are removed when their incident's lock is free.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         let mut warnings = Vec::new();
@@ -361,7 +358,7 @@ impl Store {
         let locks = data_dir.join(LOCKS);
         let quarantine = data_dir.join(QUARANTINE);
         for dir in [&data_dir, &incidents, &locks, &quarantine] {
-            if let Some(w) = ensure_private_dir(dir).map_err(io_err("create directory", dir))? {
+            if let Some(w) = ensure_private_dir(dir).map_err(io_err("use directory", dir))? {
                 warnings.push(w);
             }
         }
@@ -376,8 +373,9 @@ impl Store {
         Ok(store)
     }
 
-    /// Things [`Store::open`] fixed and the user should know about (e.g. a
-    /// data directory that was readable by others and has been tightened).
+    /// Things [`Store::open`] found that the user should know about (e.g. a
+    /// data directory other users can read), for the CLI's stderr and the
+    /// console's status line.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }
