@@ -360,6 +360,13 @@ impl Desk {
                     incident.id
                 )));
             }
+            if input.at < incident.identified_at {
+                return Err(refused(format!(
+                    "notified at {} is before the breach was identified ({})",
+                    stamp(input.at),
+                    stamp(incident.identified_at)
+                )));
+            }
             let on_time = input.at <= incident.notification.due_at;
             let reason = input.delay_reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
             if !on_time && reason.is_none() {
