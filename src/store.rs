@@ -952,13 +952,11 @@ impl Store {
         })
     }
 
-    /// Puts a hand-fixed record back: `file` (a name in `quarantine/`, or any
-    /// path) must be a regular file whose name starts with the incident id,
-    /// that parses, whose id matches its name, and whose incident is not in
-    /// `incidents/` already. It is written atomically (0600) under the
-    /// incident's lock; a file that was in `quarantine/` is then removed
-    /// from there. Returns the record as restored.
-    pub fn restore_quarantined(&self, file: &Path) -> Result<Incident, StoreError> {
+    /// Checks that `file` (a name in `quarantine/`, or any path) could be
+    /// restored: a regular file whose name starts with the incident id, that
+    /// parses, whose id matches its name, and whose incident is not in
+    /// `incidents/` already. Returns its path, the id and its bytes.
+    pub fn restorable(&self, file: &Path) -> Result<(PathBuf, String, Vec<u8>), StoreError> {
         let in_quarantine = self.quarantine.join(file);
         let path = if file.components().count() == 1
             && fs::symlink_metadata(&in_quarantine).is_ok()
@@ -1002,10 +1000,29 @@ impl Store {
                     file: path,
                     line,
                     column,
-                    message: format!("{message}; still not restorable"),
+                    message,
                 });
             }
         }
+        if fs::symlink_metadata(self.record_path(&id)).is_ok() {
+            return Err(refuse(format!(
+                "{id} is already in {} (remove or rename that record first)",
+                self.incidents.display()
+            )));
+        }
+        Ok((path, id, bytes))
+    }
+
+    /// Puts a hand-fixed record back (see [`Store::restorable`] for the
+    /// checks). It is written atomically (0600) under the
+    /// incident's lock; a file that was in `quarantine/` is then removed
+    /// from there. Returns the record as restored.
+    pub fn restore_quarantined(&self, file: &Path) -> Result<Incident, StoreError> {
+        let (path, id, bytes) = self.restorable(file)?;
+        let refuse = |message: String| StoreError::Restore {
+            file: path.clone(),
+            message,
+        };
         let from_quarantine = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

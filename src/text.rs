@@ -89,7 +89,7 @@ pub fn json_safe(json: &str) -> String {
 }
 
 /// A writer that makes everything written through it terminal-safe (see
-/// [`terminal_safe`]), keeping newlines and tabs: the last line of defence
+/// [`terminal_safe`]), keeping newlines, tabs and CR LF line ends: the last line of defence
 /// for a command's standard output. Text is passed on a line at a time; the
 /// rest on `flush` (so a prompt shows before input is read).
 pub struct SafeWriter<W: std::io::Write> {
@@ -108,7 +108,12 @@ impl<W: std::io::Write> SafeWriter<W> {
     fn pass_on(&mut self, upto: usize) -> std::io::Result<()> {
         let chunk: Vec<u8> = self.pending.drain(..upto).collect();
         let text = String::from_utf8_lossy(&chunk);
-        self.inner.write_all(defang(&text, true, true).as_bytes())
+        // CR LF line ends (iCalendar) stay; any other CR is made visible.
+        let safe: Vec<String> = text
+            .split("\r\n")
+            .map(|part| defang(part, true, true))
+            .collect();
+        self.inner.write_all(safe.join("\r\n").as_bytes())
     }
 }
 

@@ -907,5 +907,6 @@ pub(crate) fn mark_filled_steps(
 
 mod evidence;
 mod notices;
+mod quarantine;
 pub use evidence::*;
 pub use notices::*;
