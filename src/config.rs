@@ -199,7 +199,7 @@ impl Config {
     /// Reads `path`; a missing file gives the defaults.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         // Only a regular file (a FIFO or /dev/zero never hangs or fills memory).
-        let text = match crate::safe_read::read_text(path, crate::safe_read::MAX_RECORD_BYTES) {
+        let text = match crate::safe_read::read_user_file(path) {
             Ok(text) => text,
             Err(e) if e.is_not_found() => return Ok(Config::default()),
             Err(e) => {

@@ -348,7 +348,9 @@ fn scan(store: &Store, mut index: OpenIndex, want_closed: bool) -> Summaries {
                 just_quarantined.push(to.clone());
             }
             if !problems.contains(&problem.to_string())
-                && !unreadable.iter().any(|u| u.contains(&short_name(&problem.file)))
+                && !unreadable
+                    .iter()
+                    .any(|u| u.contains(&short_name(&problem.file)))
             {
                 problems.push(problem.to_string());
             }

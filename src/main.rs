@@ -6,7 +6,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     if let Err(message) = breachdesk::cli::check_argument_sizes(std::env::args_os()) {
-        eprintln!("breachdesk: error: {}", breachdesk::text::one_line(&message));
+        eprintln!(
+            "breachdesk: error: {}",
+            breachdesk::text::one_line(&message)
+        );
         return ExitCode::FAILURE;
     }
     let cli = match breachdesk::cli::Cli::try_parse() {

@@ -74,7 +74,7 @@ impl PlaybookSet {
 pub fn read_playbook(path: &Path) -> Result<Playbook, PlaybookError> {
     let shown = path.display().to_string();
     // Only a regular file (a FIFO or /dev/zero never hangs or fills memory).
-    let text = crate::safe_read::read_text(path, crate::safe_read::MAX_RECORD_BYTES).map_err(|e| PlaybookError {
+    let text = crate::safe_read::read_user_file(path).map_err(|e| PlaybookError {
         file: shown.clone(),
         line: 1,
         column: 1,

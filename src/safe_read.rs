@@ -76,19 +76,43 @@ pub fn kind_of(meta: &Metadata) -> &'static str {
     }
 }
 
+/// Whether a symbolic link at the path itself is followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// Refused: for everything inside the data directory, and evidence.
+    Refuse,
+    /// Followed, to a regular file only: for files the responder names
+    /// outside the data directory (config, playbooks, templates), which are
+    /// often links into a dotfiles checkout.
+    Follow,
+}
+
 /// Opens `path` for reading only if it is a regular file (not through a
 /// symbolic link; never blocking on a FIFO). Returns the file and its
 /// metadata, taken from the opened descriptor.
 pub fn open_regular(path: &Path) -> Result<(File, Metadata), ReadError> {
+    open_with(path, Links::Refuse)
+}
+
+/// [`open_regular`], choosing whether a link at `path` is followed.
+pub fn open_with(path: &Path, links: Links) -> Result<(File, Metadata), ReadError> {
+    let nofollow = match links {
+        Links::Refuse => libc::O_NOFOLLOW,
+        Links::Follow => 0,
+    };
     let opened = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .custom_flags(nofollow | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path);
     let file = match opened {
         Ok(file) => file,
         Err(e) => {
             // ELOOP from O_NOFOLLOW, ENXIO from a socket: say what it is.
-            return Err(match std::fs::symlink_metadata(path) {
+            let meta = match links {
+                Links::Refuse => std::fs::symlink_metadata(path),
+                Links::Follow => std::fs::metadata(path),
+            };
+            return Err(match meta {
                 Ok(meta) if meta.file_type().is_symlink() => ReadError::Symlink,
                 Ok(meta) if !meta.is_file() => ReadError::NotRegular(kind_of(&meta)),
                 _ => ReadError::Io(e),
@@ -102,9 +126,15 @@ pub fn open_regular(path: &Path) -> Result<(File, Metadata), ReadError> {
     Ok((file, meta))
 }
 
-/// The bytes of a regular file of at most `limit` bytes.
+/// The bytes of a regular file of at most `limit` bytes (not through a
+/// symbolic link).
 pub fn read_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
-    let (file, meta) = open_regular(path)?;
+    read_bytes_with(path, limit, Links::Refuse)
+}
+
+/// [`read_bytes`], choosing whether a link at `path` is followed.
+pub fn read_bytes_with(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, ReadError> {
+    let (file, meta) = open_with(path, links)?;
     if meta.len() > limit {
         return Err(ReadError::TooLarge {
             size: meta.len(),
@@ -123,9 +153,18 @@ pub fn read_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     Ok(bytes)
 }
 
-/// The text of a regular UTF-8 file of at most `limit` bytes.
+/// The text of a regular UTF-8 file of at most `limit` bytes (not through a
+/// symbolic link).
 pub fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
     String::from_utf8(read_bytes(path, limit)?).map_err(|_| ReadError::NotUtf8)
+}
+
+/// The text of a file the responder names outside the data directory
+/// (config, playbook, template): a link is followed, but only to a regular
+/// UTF-8 file of at most [`MAX_RECORD_BYTES`].
+pub fn read_user_file(path: &Path) -> Result<String, ReadError> {
+    String::from_utf8(read_bytes_with(path, MAX_RECORD_BYTES, Links::Follow)?)
+        .map_err(|_| ReadError::NotUtf8)
 }
 
 #[cfg(test)]
@@ -146,6 +185,13 @@ mod tests {
         let link = dir.path().join("link.toml");
         symlink(&file, &link).expect("symlink");
         assert!(matches!(read_text(&link, 100), Err(ReadError::Symlink)));
+        assert_eq!(read_user_file(&link).expect("followed"), "x = 1\n");
+        let zero = dir.path().join("zero.toml");
+        symlink("/dev/zero", &zero).expect("symlink");
+        assert!(matches!(
+            read_user_file(&zero),
+            Err(ReadError::NotRegular("a character device"))
+        ));
         assert!(matches!(
             read_text(dir.path(), 100),
             Err(ReadError::NotRegular("a directory"))

@@ -60,7 +60,8 @@ pub enum StoreError {
     #[error("{id} already exists in {}", dir.display())]
     AlreadyExists { id: String, dir: PathBuf },
     #[error(
-        "'{}' is not a valid incident id: use letters, digits, '-' and '_' (at most 100), not starting with '-' or '.'", crate::text::quote_short(id)
+        "'{}' is not a valid incident id: use letters, digits, '-' and '_' (at most 100), not starting with '-' or '.'",
+        crate::text::quote_short(id)
     )]
     InvalidId { id: String },
     #[error("{}", location(file, *line, *column, message))]
@@ -958,8 +959,7 @@ impl Store {
     /// `incidents/` already. Returns its path, the id and its bytes.
     pub fn restorable(&self, file: &Path) -> Result<(PathBuf, String, Vec<u8>), StoreError> {
         let in_quarantine = self.quarantine.join(file);
-        let path = if file.components().count() == 1
-            && fs::symlink_metadata(&in_quarantine).is_ok()
+        let path = if file.components().count() == 1 && fs::symlink_metadata(&in_quarantine).is_ok()
         {
             in_quarantine
         } else {

@@ -181,7 +181,10 @@ mod tests {
             write!(w, "[31mc\n\u{9b}d").expect("write");
             w.flush().expect("flush");
         }
-        assert_eq!(String::from_utf8(out).expect("utf8"), "a\tb^[[31mc\n<U+009B>d");
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            "a\tb^[[31mc\n<U+009B>d"
+        );
         assert_eq!(quote_short(&"x".repeat(1000)).chars().count(), 80);
     }
 }

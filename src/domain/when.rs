@@ -23,7 +23,10 @@ pub enum WhenError {
     Unrecognised(String),
     #[error("'{}' does not exist in {} (the clocks went forward then)", crate::text::quote_short(.0), .1)]
     Skipped(String, Tz),
-    #[error("'{}' is in the future ({at}); a breach cannot be identified after now", crate::text::quote_short(text))]
+    #[error(
+        "'{}' is in the future ({at}); a breach cannot be identified after now",
+        crate::text::quote_short(text)
+    )]
     InFuture { text: String, at: DateTime<Utc> },
     #[error(
         "'{}' is outside the times breachdesk accepts ({EARLIEST_YEAR}-01-01 to {}-12-31)",

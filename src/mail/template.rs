@@ -82,7 +82,7 @@ pub fn load(kind: NoticeKind, override_dir: Option<&Path>) -> Result<Template, M
     let name = file_name(kind);
     if let Some(dir) = override_dir {
         let path = dir.join(&name);
-        match crate::safe_read::read_text(&path, crate::safe_read::MAX_RECORD_BYTES) {
+        match crate::safe_read::read_user_file(&path) {
             Ok(text) => return parse(&text, &path.display().to_string()),
             Err(e) if e.is_not_found() => {}
             Err(e) => return Err(MailError::io(path, e.into_io())),
