@@ -32,8 +32,8 @@ fn odd_files_in_incidents_are_named_and_the_rest_still_loads() {
     mkfifo(&incidents.join("INC-FIFO.toml"));
     symlink("/dev/zero", incidents.join("INC-ZERO.toml")).expect("symlink");
     fs::create_dir(incidents.join("INC-DIR.toml")).expect("dir");
-    let _socket = std::os::unix::net::UnixListener::bind(incidents.join("INC-SOCK.toml"))
-        .expect("socket");
+    let _socket =
+        std::os::unix::net::UnixListener::bind(incidents.join("INC-SOCK.toml")).expect("socket");
     // 16 MiB + 1: one byte over the cap (sparse, so it costs no disk).
     let big = fs::File::create(incidents.join("INC-BIG.toml")).expect("big");
     big.set_len(16 * 1024 * 1024 + 1).expect("set_len");
@@ -55,7 +55,10 @@ fn odd_files_in_incidents_are_named_and_the_rest_still_loads() {
             ("INC-ZERO.toml", "is a symbolic link"),
             ("INC-DIR.toml", "is a directory"),
             ("INC-SOCK.toml", "is a socket"),
-            ("INC-BIG.toml", "16777217 bytes, more than the 16777216-byte limit"),
+            (
+                "INC-BIG.toml",
+                "16777217 bytes, more than the 16777216-byte limit",
+            ),
             ("INC-LINK.toml", "is a symbolic link"),
         ] {
             assert!(
@@ -194,10 +197,13 @@ fn evidence_of_any_size_and_any_name_is_kept_exactly() {
         OsStr::new("--evidence-file"),
         file.as_os_str(),
     ]);
-    let record = fs::read_to_string(bin.data.join("incidents").join(format!("{id}.toml")))
-        .expect("record");
+    let record =
+        fs::read_to_string(bin.data.join("incidents").join(format!("{id}.toml"))).expect("record");
     let hex_path = hex::encode(fs::canonicalize(&file).expect("abs").as_os_str().as_bytes());
-    assert!(record.contains(&format!("path_hex = \"{hex_path}\"")), "{record}");
+    assert!(
+        record.contains(&format!("path_hex = \"{hex_path}\"")),
+        "{record}"
+    );
     assert!(record.contains("size = 20971520"), "{record}");
     let out = bin.ok(&["evidence", &id]);
     assert!(out.starts_with("ok "), "{out}");
@@ -276,7 +282,8 @@ fn the_console_status_line_shows_a_directory_warning() {
         extra_playbooks: Vec::new(),
     };
     let desk = setup.desk().expect("desk");
-    let app = breachdesk::tui::app::App::from_desk(&desk, breachdesk::tui::theme::Theme::monochrome());
+    let app =
+        breachdesk::tui::app::App::from_desk(&desk, breachdesk::tui::theme::Theme::monochrome());
     let status = app.status.clone().expect("a status line");
     assert!(status.error);
     assert!(status.text.contains("mode 755"), "{}", status.text);

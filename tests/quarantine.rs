@@ -52,7 +52,12 @@ fn list_names_every_quarantined_record_every_time() {
         first.err()
     );
     // Every later run still names it and its path, on the fast path too.
-    for args in [&["list"][..], &["list"], &["list", "--all"], &["list", "--format", "json"]] {
+    for args in [
+        &["list"][..],
+        &["list"],
+        &["list", "--all"],
+        &["list", "--format", "json"],
+    ] {
         let ran = bin.run(args);
         assert!(ran.ok, "{}", ran.err());
         let line = ran
@@ -114,9 +119,10 @@ fn quarantine_list_and_restore_check_a_hand_fixed_file() {
     assert_eq!(quarantined(&bin), vec![file.clone()]);
 
     // Fixed, but claiming another id: refused.
-    let fixed = fs::read_to_string(&file)
-        .expect("read")
-        .replacen("revision = = ", "revision = ", 1);
+    let fixed =
+        fs::read_to_string(&file)
+            .expect("read")
+            .replacen("revision = = ", "revision = ", 1);
     fs::write(&file, fixed.replacen(&bad, &good, 1)).expect("write");
     let err = bin.fails(&["quarantine", "restore", &name]);
     assert!(err.contains("does not match its file name"), "{err}");
@@ -141,7 +147,11 @@ fn quarantine_list_and_restore_check_a_hand_fixed_file() {
     assert!(out.contains(&format!("{bad}: restored")), "{out}");
     let record = bin.data.join("incidents").join(format!("{bad}.toml"));
     assert_eq!(
-        fs::metadata(&record).expect("restored").permissions().mode() & 0o777,
+        fs::metadata(&record)
+            .expect("restored")
+            .permissions()
+            .mode()
+            & 0o777,
         0o600
     );
     assert_eq!(fs::read_to_string(&record).expect("read"), fixed);
@@ -150,7 +160,10 @@ fn quarantine_list_and_restore_check_a_hand_fixed_file() {
     assert!(ran.out().contains(&bad), "{}", ran.out());
     assert!(!ran.err().contains("quarantine"), "{}", ran.err());
     assert!(bin.ok(&["show", &bad]).contains("Will be damaged"));
-    assert!(bin.ok(&["audit", "list", &bad]).contains("incident.restored"));
+    assert!(
+        bin.ok(&["audit", "list", &bad])
+            .contains("incident.restored")
+    );
     bin.ok(&["log", &bad, "back", "in", "business"]);
 }
 
