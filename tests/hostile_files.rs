@@ -155,8 +155,7 @@ fn an_odd_template_is_refused_without_hanging() {
         breachdesk::mail::NoticeKind::Notification,
         Some(dir.path()),
     )
-    .err()
-    .expect("a FIFO template is refused");
+    .expect_err("a FIFO template is refused");
     assert!(err.to_string().contains("is a FIFO"), "{err}");
 }
 
