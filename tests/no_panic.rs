@@ -173,7 +173,7 @@ fn the_binary_refuses_absurd_times_in_one_line() {
                 "--identified-at",
                 "9999-12-31T23:59:59Z",
             ],
-            "outside",
+            "in the future",
         ),
         (
             vec!["new", "--title", "x", "--identified-at", "1985-06-01 10:00"],

@@ -127,12 +127,15 @@ fn parse_any(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc>, Wh
 /// Like [`parse_when`], but refuses an instant after `now` (a breach cannot be
 /// identified in the future).
 pub fn parse_past(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc>, WhenError> {
-    let at = parse_when(text, now, tz)?;
+    let at = parse_any(text, now, tz)?;
     if at > now {
         return Err(WhenError::InFuture {
             text: text.to_string(),
             at,
         });
+    }
+    if !in_range(at) {
+        return Err(WhenError::OutOfRange(text.to_string()));
     }
     Ok(at)
 }
