@@ -28,6 +28,14 @@
 //!   overwriting) so one bad file never hides the others. Records written by
 //!   a newer breachdesk (`schema_version` > [`SCHEMA_VERSION`]) are reported by
 //!   both and left where they are.
+//! * Reading: a record is read only if it is a regular file of at most
+//!   [`MAX_RECORD_BYTES`], never through a symbolic link and never blocking
+//!   on a FIFO (see [`crate::safe_read`]). Anything else in `incidents/` (a
+//!   FIFO, device, socket, directory, link, oversized file) is reported by
+//!   name and left in place.
+//! * Quarantined records stay visible: [`Store::quarantined`] lists them,
+//!   loading a quarantined id says where it is ([`StoreError::Quarantined`]),
+//!   and [`Store::restore_quarantined`] puts a hand-fixed one back.
 
 use crate::domain::incident::{Incident, SCHEMA_VERSION};
 use crate::durable::{FILE_MODE, ensure_private_dir, replace_file, sync_dir};
