@@ -329,7 +329,8 @@ fn scan(store: &Store, mut index: OpenIndex, want_closed: bool) -> Summaries {
                     closed_changed = true;
                 }
             }
-            Err(StoreError::NotFound { .. }) => {}
+            // Removed since listing (or quarantined: named below).
+            Err(StoreError::NotFound { .. } | StoreError::Quarantined { .. }) => {}
             Err(StoreError::Corrupt { .. }) => needs_full_load = true,
             Err(e) => {
                 // Unreadable (a FIFO, a link, too large...): kept in the

@@ -366,6 +366,17 @@ impl Store {
         let incidents = data_dir.join(INCIDENTS);
         let locks = data_dir.join(LOCKS);
         let quarantine = data_dir.join(QUARANTINE);
+        // The data directory itself may be a link (it is the responder's
+        // choice); a link inside it is never followed.
+        for dir in [&incidents, &locks, &quarantine] {
+            if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(StoreError::Io {
+                    action: "use directory",
+                    path: dir.clone(),
+                    source: io::Error::other("is a symbolic link (not followed)"),
+                });
+            }
+        }
         for dir in [&data_dir, &incidents, &locks, &quarantine] {
             if let Some(w) = ensure_private_dir(dir).map_err(io_err("use directory", dir))? {
                 warnings.push(w);

@@ -260,6 +260,23 @@ fn an_existing_directory_keeps_its_mode_and_is_warned_about() {
 }
 
 #[test]
+fn a_linked_directory_inside_the_data_directory_is_not_followed() {
+    let bin = Bin::new();
+    bin.new_incident("Before", "-5m");
+    let elsewhere = bin.dir.path().join("elsewhere");
+    fs::create_dir(&elsewhere).expect("mkdir");
+    let incidents = bin.data.join("incidents");
+    fs::rename(&incidents, elsewhere.join("incidents")).expect("move");
+    symlink(elsewhere.join("incidents"), &incidents).expect("symlink");
+    let err = bin.fails(&["list"]);
+    assert!(
+        err.contains("incidents") && err.contains("is a symbolic link (not followed)"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
 fn a_fresh_data_directory_is_created_private_without_warnings() {
     let bin = Bin::new();
     let ran = bin.run(&["list"]);

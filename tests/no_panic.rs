@@ -278,6 +278,14 @@ fn the_binary_refuses_absurd_times_in_one_line() {
     let shown = bin.ok(&["show", &id, "--format", "json"]);
     assert!(shown.contains("\"data_requests\": []"), "{shown}");
     assert!(!shown.contains("\"made_at\""), "{shown}");
+    // Nor can moving the identified time put the notification before it.
+    bin.ok(&["notify", &id, "--channel", "phone", "--to", "CSR", "--at", "-20m"]);
+    let err = bin.fails(&["edit", &id, "--identified-at", "-10m", "--reason", "typo"]);
+    assert!(
+        err.contains("a notification cannot come before the breach was identified"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
 }
 
 #[test]

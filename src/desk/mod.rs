@@ -312,6 +312,15 @@ impl Desk {
                         stamp(at)
                     )));
                 }
+                if let Some(made) = incident.notification.made_at
+                    && made < at
+                {
+                    return Err(refused(format!(
+                        "identified at {} would be after the notification made at {}: a notification cannot come before the breach was identified",
+                        stamp(at),
+                        stamp(made)
+                    )));
+                }
                 said.push(format!(
                     "identified_at {} -> {} (notification due {} -> {}); reason: {}",
                     stamp(incident.identified_at),
