@@ -307,3 +307,23 @@ fn the_console_status_line_shows_a_directory_warning() {
     assert!(screen.contains("accessible to other users"), "{screen}");
     assert_eq!(mode(&data), 0o755);
 }
+
+#[test]
+fn the_console_board_loads_past_odd_files_and_names_them() {
+    let fx = support::fixture();
+    fx.incident("INC-GOOD", "Good", support::minutes(10));
+    let incidents = fx.desk.store.incidents_dir().to_path_buf();
+    mkfifo(&incidents.join("INC-FIFO.toml"));
+    symlink("/dev/zero", incidents.join("INC-ZERO.toml")).expect("symlink");
+    let app = fx.app();
+    assert!(app.board.summaries.iter().any(|s| s.id == "INC-GOOD"));
+    let problems = app.board.problems.join("\n");
+    assert!(problems.contains("INC-FIFO.toml: is a FIFO"), "{problems}");
+    assert!(
+        problems.contains("INC-ZERO.toml: is a symbolic link"),
+        "{problems}"
+    );
+    let screen = support::screen_text(&support::draw(&app, support::now(), 200, 30));
+    assert!(screen.contains("INC-FIFO.toml"), "{screen}");
+    assert!(screen.contains("INC-GOOD"), "{screen}");
+}

@@ -139,6 +139,11 @@ fn record_parsing_never_panics_on_arbitrary_bytes() {
     proptest!(ProptestConfig::with_cases(256), |(bytes in prop_oneof![mutated, arbitrary])| {
         std::fs::write(&target, &bytes).expect("write");
         if let Ok(incident) = store.load("INC-X") {
+            // Whatever parsed can be summarised and shown.
+            let _ = breachdesk::domain::summary::IncidentSummary::of(&incident);
+            let _ = breachdesk::export::text(&incident, LONDON, now());
+            let _ = breachdesk::export::markdown(&incident, LONDON, now());
+            let _ = breachdesk::export::ics(&incident, now());
             prop_assert_eq!(incident.id, "INC-X");
         }
         // Loading everything quarantines what will not parse, never panics,
@@ -279,7 +284,16 @@ fn the_binary_refuses_absurd_times_in_one_line() {
     assert!(shown.contains("\"data_requests\": []"), "{shown}");
     assert!(!shown.contains("\"made_at\""), "{shown}");
     // Nor can moving the identified time put the notification before it.
-    bin.ok(&["notify", &id, "--channel", "phone", "--to", "CSR", "--at", "-20m"]);
+    bin.ok(&[
+        "notify",
+        &id,
+        "--channel",
+        "phone",
+        "--to",
+        "CSR",
+        "--at",
+        "-20m",
+    ]);
     let err = bin.fails(&["edit", &id, "--identified-at", "-10m", "--reason", "typo"]);
     assert!(
         err.contains("a notification cannot come before the breach was identified"),

@@ -273,4 +273,35 @@ mod tests {
         ));
         assert_eq!(parse_past("2026-07-01T12:00:00Z", now, LONDON), Ok(now));
     }
+
+    #[test]
+    fn out_of_range_overflowing_and_long_input_are_errors() {
+        let now = at("2026-07-01T12:00:00Z");
+        for text in [
+            "0001-01-01T00:00:00Z",
+            "1989-12-31 23:59",
+            "2200-01-01",
+            "-100000d",
+            "-100000d100000d100000d100000d100000d100000d100000d100000d",
+        ] {
+            assert_eq!(
+                parse_when(text, now, LONDON),
+                Err(WhenError::OutOfRange(text.into())),
+                "{text}"
+            );
+        }
+        assert!(matches!(
+            parse_when("-99999999999999999999s", now, LONDON),
+            Err(WhenError::Unrecognised(_))
+        ));
+        let long = format!("{}m", "1".repeat(200));
+        let message = parse_when(&long, now, LONDON)
+            .expect_err("too long")
+            .to_string();
+        assert!(message.contains('…') && message.len() < 400, "{message}");
+        assert_eq!(
+            parse_when("1990-01-01T00:00:00Z", now, LONDON),
+            Ok(at("1990-01-01T00:00:00Z"))
+        );
+    }
 }
