@@ -23,6 +23,7 @@ fn evidence(note: &str) -> Evidence {
         added_by: "Zoë O'Brien".into(),
         note: Some(note.into()),
         path: Some("/srv/evidence/ファイル \"1\".pcap".into()),
+        path_hex: None,
         size: Some(123_456_789),
         sha256: Some("ab".repeat(32)),
     }
@@ -418,12 +419,14 @@ fn saving_one_incident_leaves_the_others_untouched() {
 fn modes_are_private_even_with_a_permissive_umask() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    // An existing, world-readable data dir gets tightened.
+    // An existing, world-readable data dir is warned about, never chmod'ed;
+    // what breachdesk creates in it is 0700.
     fs::create_dir(&data).unwrap();
     fs::set_permissions(&data, fs::Permissions::from_mode(0o755)).unwrap();
     let store = Store::open(&data).unwrap();
     assert_eq!(store.warnings().len(), 1, "{:?}", store.warnings());
-    for sub in ["", "incidents", "locks", "quarantine"] {
+    assert_eq!(mode(&data), 0o755);
+    for sub in ["incidents", "locks", "quarantine"] {
         assert_eq!(mode(&data.join(sub)), 0o700, "{sub}");
     }
     store.create(&small_incident("INC-M"), &note()).unwrap();

@@ -345,6 +345,15 @@ impl Desk {
                         stamp(at)
                     )));
                 }
+                if let Some(made) = incident.notification.made_at
+                    && made < at
+                {
+                    return Err(refused(format!(
+                        "identified at {} would be after the notification made at {}: a notification cannot come before the breach was identified",
+                        stamp(at),
+                        stamp(made)
+                    )));
+                }
                 said.push(format!(
                     "identified_at {} -> {} (notification due {} -> {}); reason: {}",
                     stamp(incident.identified_at),
@@ -391,6 +400,13 @@ impl Desk {
                 return Err(refused(format!(
                     "{} already records a notification; log any further notice in the timeline",
                     incident.id
+                )));
+            }
+            if input.at < incident.identified_at {
+                return Err(refused(format!(
+                    "notified at {} is before the breach was identified ({})",
+                    stamp(input.at),
+                    stamp(incident.identified_at)
                 )));
             }
             let on_time = input.at <= incident.notification.due_at;
@@ -943,5 +959,6 @@ pub(crate) fn mark_filled_steps(
 
 mod evidence;
 mod notices;
+mod quarantine;
 pub use evidence::*;
 pub use notices::*;
