@@ -109,12 +109,16 @@ impl Setup {
     /// The desk for a command that only reads: opens nothing for writing
     /// (see [`Desk::open_read_only`]).
     pub fn reader(&self) -> Result<Desk> {
-        Ok(Desk::open_read_only(
+        let desk = Desk::open_read_only(
             &self.data_dir,
             self.config.clone(),
             self.playbooks(),
             self.calendar(None)?,
-        ))
+        )?;
+        for warning in directory_warnings(&desk) {
+            eprintln!("breachdesk: warning: {}", one_line(&warning));
+        }
+        Ok(desk)
     }
 }
 

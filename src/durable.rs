@@ -23,12 +23,23 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<Option<String>> {
         .recursive(true)
         .mode(DIR_MODE)
         .create(dir)?;
+    if !existed {
+        let meta = fs::metadata(dir)?;
+        if !meta.is_dir() {
+            return Err(io::Error::other("exists and is not a directory"));
+        }
+        return Ok(None);
+    }
+    check_private_dir(dir)
+}
+
+/// Inspects an existing directory without changing anything: refused if it
+/// is not a directory or every user can write to it without the sticky bit;
+/// a warning if other users can reach it.
+pub fn check_private_dir(dir: &Path) -> io::Result<Option<String>> {
     let meta = fs::metadata(dir)?;
     if !meta.is_dir() {
         return Err(io::Error::other("exists and is not a directory"));
-    }
-    if !existed {
-        return Ok(None);
     }
     let mode = meta.permissions().mode() & 0o7777;
     if mode & 0o002 != 0 && mode & 0o1000 == 0 {

@@ -106,6 +106,8 @@ pub enum StoreError {
     Serialize { file: PathBuf, message: String },
     #[error("{id}: not saved: {source}")]
     AuditFailed { id: String, source: AuditError },
+    #[error(transparent)]
+    Audit(#[from] AuditError),
     #[error(
         "{id}: not saved: {cause} (the audit log's entry for revision {revision} stays, and verify reports it as logged but never saved)"
     )]
@@ -302,6 +304,22 @@ fn unreadable(path: &Path, e: ReadError) -> StoreError {
     }
 }
 
+/// A link in place of one of the data directory's own directories is never
+/// followed. (The data directory itself may be a link: it is the responder's
+/// choice.)
+fn refuse_linked_dirs(dirs: &[&PathBuf]) -> Result<(), StoreError> {
+    for dir in dirs {
+        if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(StoreError::Io {
+                action: "use directory",
+                path: dir.to_path_buf(),
+                source: io::Error::other("is a symbolic link (not followed)"),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Ids are file names: letters, digits, `-`, `_`; 1..=100 long; not starting with `-`.
 pub fn valid_id(id: &str) -> bool {
     !id.is_empty()
@@ -442,26 +460,13 @@ impl Store {
         let incidents = data_dir.join(INCIDENTS);
         let locks = data_dir.join(LOCKS);
         let quarantine = data_dir.join(QUARANTINE);
-        // The data directory itself may be a link (it is the responder's
-        // choice); a link inside it is never followed.
-        for dir in [&incidents, &locks, &quarantine] {
-            if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
-                return Err(StoreError::Io {
-                    action: "use directory",
-                    path: dir.clone(),
-                    source: io::Error::other("is a symbolic link (not followed)"),
-                });
-            }
-        }
+        refuse_linked_dirs(&[&incidents, &locks, &quarantine])?;
         for dir in [&data_dir, &incidents, &locks, &quarantine] {
             if let Some(w) = ensure_private_dir(dir).map_err(io_err("use directory", dir))? {
                 warnings.push(w);
             }
         }
-        let audit = AuditLog::open(&data_dir).map_err(|e| StoreError::AuditFailed {
-            id: "audit log".into(),
-            source: e,
-        })?;
+        let audit = AuditLog::open(&data_dir)?;
         let store = Store {
             data_dir,
             incidents,
@@ -478,17 +483,32 @@ impl Store {
     /// The store under `data_dir` for reading only: creates, locks, cleans
     /// and quarantines nothing, so it works on a read-only data directory.
     /// Every write through it is refused.
-    pub fn open_read_only(data_dir: &Path) -> Store {
+    pub fn open_read_only(data_dir: &Path) -> Result<Store, StoreError> {
         let data_dir = data_dir.to_path_buf();
-        Store {
-            incidents: data_dir.join(INCIDENTS),
-            locks: data_dir.join(LOCKS),
-            quarantine: data_dir.join(QUARANTINE),
-            warnings: Vec::new(),
+        let incidents = data_dir.join(INCIDENTS);
+        let locks = data_dir.join(LOCKS);
+        let quarantine = data_dir.join(QUARANTINE);
+        let audit_dir = data_dir.join("audit");
+        refuse_linked_dirs(&[&incidents, &locks, &quarantine, &audit_dir])?;
+        // Looked at, never changed: the same warnings and refusals as a
+        // writer gets, for the directories that exist.
+        let mut warnings = Vec::new();
+        for dir in [&data_dir, &incidents, &locks, &quarantine, &audit_dir] {
+            match crate::durable::check_private_dir(dir) {
+                Ok(warning) => warnings.extend(warning),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err("use directory", dir)(e)),
+            }
+        }
+        Ok(Store {
+            incidents,
+            locks,
+            quarantine,
+            warnings,
             audit: AuditLog::open_read_only(&data_dir),
             read_only: true,
             data_dir,
-        }
+        })
     }
 
     /// Whether this store was opened with [`Store::open_read_only`].
@@ -808,7 +828,14 @@ impl Store {
     /// sorted by id. Whatever the entries are (symbolic links, FIFOs...):
     /// reading them is what refuses the odd ones, with a warning.
     pub fn record_files(&self) -> Result<Vec<(String, PathBuf)>, StoreError> {
-        let entries = fs::read_dir(&self.incidents).map_err(io_err("list", &self.incidents))?;
+        let entries = match fs::read_dir(&self.incidents) {
+            Ok(entries) => entries,
+            // A read-only look at a data directory nobody has written to yet.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && self.read_only => {
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(io_err("list", &self.incidents)(e)),
+        };
         let mut out = Vec::new();
         for entry in entries {
             let entry = entry.map_err(io_err("list", &self.incidents))?;

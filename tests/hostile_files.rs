@@ -235,11 +235,12 @@ fn an_existing_directory_keeps_its_mode_and_is_warned_about() {
         ran.err()
     );
     assert_eq!(mode(&bin.data), 0o750, "never chmod'ed");
-    // What breachdesk created inside it is private.
+    // A writer warns the same way, and what it creates inside is private.
+    let id = bin.new_incident("Shared dir", "-1m");
+    assert_eq!(mode(&bin.data), 0o750, "never chmod'ed");
     for sub in ["incidents", "locks", "quarantine", "audit"] {
         assert_eq!(mode(&bin.data.join(sub)), 0o700, "{sub}");
     }
-    let id = bin.new_incident("Shared dir", "-1m");
     assert_eq!(
         mode(&bin.data.join("incidents").join(format!("{id}.toml"))),
         0o600
@@ -279,7 +280,14 @@ fn a_linked_directory_inside_the_data_directory_is_not_followed() {
 #[test]
 fn a_fresh_data_directory_is_created_private_without_warnings() {
     let bin = Bin::new();
+    // A read-only command on a directory that does not exist yet: an empty
+    // list, no warnings, and nothing created.
     let ran = bin.run(&["list"]);
+    assert!(ran.ok, "{}", ran.err());
+    assert!(ran.err().is_empty(), "{}", ran.err());
+    assert!(!bin.data.exists());
+    // The first change creates it, private, without warnings.
+    let ran = bin.run(&["new", "--title", "First", "--identified-at", "-1m"]);
     assert!(ran.ok, "{}", ran.err());
     assert!(ran.err().is_empty(), "{}", ran.err());
     assert_eq!(mode(&bin.data), 0o700);

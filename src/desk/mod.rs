@@ -144,10 +144,10 @@ impl Desk {
         config: Config,
         playbooks: PlaybookSet,
         calendar: WorkingCalendar,
-    ) -> Desk {
+    ) -> Result<Desk, DeskError> {
         let tz = calendar.tz();
-        let store = Store::open_read_only(data_dir);
-        Desk {
+        let store = Store::open_read_only(data_dir)?;
+        Ok(Desk {
             audit: store.audit().clone(),
             store,
             actor: config.responder_name(),
@@ -155,7 +155,7 @@ impl Desk {
             playbooks,
             calendar,
             tz,
-        }
+        })
     }
 
     /// A summary of every incident, open and closed, and the problems with
