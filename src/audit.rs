@@ -958,6 +958,12 @@ impl AuditLog {
             ),
         })
     }
+
+    /// The hash of the last entry: the chain head an email notice carries
+    /// (`X-Breachdesk-Audit-Head`).
+    pub fn head(&self) -> Result<String, AuditError> {
+        Ok(self.verify()?.last_hash)
+    }
 }
 
 #[cfg(test)]

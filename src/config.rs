@@ -43,6 +43,9 @@ pub struct Responder {
     pub name: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// Reply-To of every notice (e.g. the SOC's shared mailbox), when set.
+    #[serde(default)]
+    pub reply_to: Option<String>,
     /// Our side of the contract: decides who "the other party" is.
     #[serde(default = "default_role")]
     pub role: PartyRole,
@@ -53,6 +56,7 @@ impl Default for Responder {
         Responder {
             name: None,
             email: None,
+            reply_to: None,
             role: default_role(),
         }
     }
@@ -72,6 +76,10 @@ pub struct Contacts {
     /// GovCertUK (now part of the NCSC) for 8.2.1 (e) data supply.
     #[serde(default)]
     pub govcertuk: Option<String>,
+    /// Copied on every notice (Cc header and envelope), e.g. your own SOC
+    /// or GovCertUK: `["Name <addr>", ...]`.
+    #[serde(default)]
+    pub cc: Vec<String>,
 }
 
 /// How mail leaves this machine.
@@ -248,6 +256,14 @@ impl Config {
             .map_err(|m| invalid("calendar.timezone", m))?;
         self.end_of_day()
             .map_err(|m| invalid("calendar.end_of_day", m))?;
+        for (i, cc) in self.contacts.cc.iter().enumerate() {
+            crate::mail::compose::parse_mailbox("contacts.cc", cc)
+                .map_err(|e| invalid("contacts.cc", format!("entry {}: {e}", i + 1)))?;
+        }
+        if let Some(r) = &self.responder.reply_to {
+            crate::mail::compose::parse_mailbox("responder.reply_to", r)
+                .map_err(|e| invalid("responder.reply_to", e.to_string()))?;
+        }
         if let Some(smtp) = &self.smtp {
             if smtp.host.trim().is_empty() {
                 return Err(invalid("smtp.host", "is empty".into()));

@@ -70,10 +70,12 @@ fn config() -> Config {
             name: Some("Sam Patel".into()),
             email: Some("sam.patel@provider.example".into()),
             role: PartyRole::ServiceProvider,
+            ..Responder::default()
         },
         contacts: Contacts {
             other_party: Some("Client Security Rep <csr@client.example>".into()),
             govcertuk: Some("GovCertUK <incidents@ncsc.example>".into()),
+            ..Contacts::default()
         },
         ..Config::default()
     }

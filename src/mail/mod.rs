@@ -133,8 +133,16 @@ pub enum MailError {
     NoStartTls { host: String, port: u16 },
     #[error("authentication failed: {0}")]
     Auth(String),
+    /// The server refused the message: permanently for a 5xx reply, for
+    /// now for a 4xx one (see [`MailError::is_permanent`]).
     #[error("server refused the message: {0}")]
     Rejected(String),
+    /// The whole message was transmitted but no reply came (the connection
+    /// dropped or the server stalled): it may have arrived.
+    #[error(
+        "the message was transmitted but the server never confirmed it ({0}); it may have arrived, and it will be sent again with the same Message-ID"
+    )]
+    NoReply(String),
     #[error("SMTP conversation failed: {0}")]
     Protocol(String),
     #[error("{path}: {source}")]
@@ -162,6 +170,12 @@ pub enum MailError {
 }
 
 impl MailError {
+    /// A permanent refusal (a 5xx reply to the message): never retried
+    /// automatically.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, MailError::Rejected(reply) if reply.trim_start().starts_with('5'))
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> MailError {
         MailError::Io {
             path: path.into(),
