@@ -642,9 +642,10 @@ async fn refused_message_is_reported_with_the_reply() {
         err.to_string(),
         "server refused the message: 550 5.7.1 Message rejected as spam"
     );
+    // A 5xx is permanent: failed, and never retried automatically.
     let q = outbox::get(&outbox_dir, &id).expect("get");
-    assert_eq!(q.state, NoticeState::Pending);
-    assert_eq!(q.next_attempt_at, Some(now + Duration::seconds(30)));
+    assert_eq!(q.state, NoticeState::Failed);
+    assert_eq!(q.next_attempt_at, None);
 }
 
 #[tokio::test]
