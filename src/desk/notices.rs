@@ -177,7 +177,7 @@ impl Desk {
             match (notification_recorded(&incident), &again) {
                 (Some(how), None) => {
                     return Err(refused(format!(
-                        "{} already records its 8.1 notification ({how}); to send another on purpose, give the reason (--again REASON)",
+                        "{} already records its 8.1 notification ({how}); to send another on purpose, give the reason (--again REASON; in the console, choose '8.1 notification AGAIN')",
                         incident.id
                     )));
                 }
@@ -321,7 +321,7 @@ impl Desk {
             DeliveryState::Sent => {
                 let sent = q.sent.as_ref();
                 let base = format!(
-                    "{}: {} sent to {} at {} (Message-ID {}); server: {}",
+                    "Sent {} {} to {} at {} (Message-ID {}); server: {}",
                     n.incident_id,
                     n.kind,
                     n.to.iter().chain(n.cc.iter()).cloned().collect::<Vec<_>>().join(", "),
@@ -369,7 +369,7 @@ impl Desk {
             kind: n.kind,
             message_id: n.message_id.clone(),
             state,
-            incident: recorded.ok().filter(|c| c.written).map(|c| c.incident),
+            incident: recorded.ok().map(|c| c.incident),
             said: crate::text::one_line(&said),
         })
     }

@@ -470,7 +470,6 @@ impl Form {
                 "the other party's security representative",
                 recipient.unwrap_or(""),
             ),
-            text("Cc", "copies, separated by , (edit freely)", &cc.join(", ")),
             text("First actions", "what has been done so far", ""),
         ];
         let title = match again {
@@ -490,6 +489,11 @@ impl Form {
                 format!("Email the 8.1 notification (due by {due})")
             }
         };
+        fields.push(text(
+            "Cc",
+            "copies, separated by , (edit freely)",
+            &cc.join(", "),
+        ));
         Form::new(
             FormKind::EmailNotification {
                 late: late && again.is_none(),
