@@ -297,7 +297,12 @@ impl Desk {
                 });
                 return self.outcome(&q, None, after);
             }
-            Err(e @ (MailError::Busy { .. } | MailError::AlreadySent { .. })) => {
+            Err(
+                e @ (MailError::Busy { .. }
+                | MailError::AlreadySent { .. }
+                | MailError::Outbox(_)
+                | MailError::Io { .. }),
+            ) => {
                 return Err(mail(e));
             }
             Err(e) => Some(e),

@@ -169,7 +169,12 @@ impl QueuedNotice {
             .iter()
             .rev()
             .find(|a| a.result == AttemptResult::Refused)
-            .and_then(|a| a.error.clone())
+            .and_then(|a| a.error.as_deref())
+            .map(|e| {
+                e.strip_prefix("server refused the message: ")
+                    .unwrap_or(e)
+                    .to_string()
+            })
     }
 }
 

@@ -98,6 +98,9 @@ pub struct Options {
     /// Apply `after_data` (and `data_reply`) only to the first N messages;
     /// later ones are accepted normally. `None`: to every message.
     pub misbehave_times: Option<usize>,
+    /// Refuse (500) a message with a line over 998 bytes or a bare LF, as
+    /// a standards-following server does.
+    pub strict: bool,
     /// Told the number of whole messages received so far, each time one
     /// arrives, before the server replies.
     pub on_data: Option<tokio::sync::mpsc::UnboundedSender<usize>>,
@@ -359,6 +362,7 @@ async fn session(
             "DATA" => {
                 reply(&mut stream, "354 End data with <CR><LF>.<CR><LF>\r\n").await?;
                 let mut data = Vec::new();
+                let mut broken = false;
                 loop {
                     let mut raw = Vec::new();
                     if stream.read_until(b'\n', &mut raw).await? == 0 {
@@ -367,6 +371,7 @@ async fn session(
                     if raw == b".\r\n" || raw == b".\n" {
                         break;
                     }
+                    broken |= raw.len() > 1000 || !raw.ends_with(b"\r\n");
                     let unstuffed = if raw.starts_with(b"..") {
                         &raw[1..]
                     } else {
@@ -408,6 +413,14 @@ async fn session(
                         return Ok(());
                     }
                     AfterData::Reply => {}
+                }
+                if options.strict && broken {
+                    reply(
+                        &mut stream,
+                        "500 5.5.2 Line too long or bare LF (RFC 5321 4.5.3.1.6)\r\n",
+                    )
+                    .await?;
+                    continue;
                 }
                 let answer = options
                     .data_reply
