@@ -620,3 +620,105 @@ fn console_attachment_paths_expand_tilde_and_relative_paths() {
     // `~user` is not expanded (it is a relative name).
     assert_eq!(expand_path("~bob/x"), cwd.join("~bob/x"));
 }
+
+/// The console: the chooser, the warning for a second 8.1 notification,
+/// and the editable Cc line.
+mod console {
+    use super::*;
+    use breachdesk::tui::app::App;
+    use ratatui::crossterm::event::KeyCode;
+
+    fn chosen(app: &App) -> (NoticeKind, bool) {
+        app.form
+            .as_ref()
+            .and_then(|f| f.chosen_notice())
+            .expect("the chooser is open")
+    }
+
+    #[test]
+    fn the_chooser_never_offers_a_second_8_1_by_default_nor_wraps_to_it() {
+        let m = mail(Options::default(), CONTACTS, 5);
+        let f = &m.f;
+        let mut app = f.app();
+        f.key(&mut app, KeyCode::Enter);
+        // Not notified yet: the notification first; Left does not wrap.
+        f.chars(&mut app, "E");
+        assert_eq!(chosen(&app), (NoticeKind::Notification, false));
+        f.key(&mut app, KeyCode::Left);
+        assert_eq!(chosen(&app), (NoticeKind::Notification, false));
+        f.key(&mut app, KeyCode::Esc);
+
+        // Notified by phone: an update first; Left stays there; the
+        // notification is last, marked, and Right stops at it.
+        f.notify(ID, minutes(5), None);
+        f.send(&mut app, breachdesk::tui::app::Action::Cmd(breachdesk::tui::keymap::Cmd::Refresh));
+        f.key(&mut app, KeyCode::Esc);
+        f.key(&mut app, KeyCode::Enter);
+        f.chars(&mut app, "E");
+        assert_eq!(chosen(&app), (NoticeKind::Update, false));
+        f.key(&mut app, KeyCode::Left);
+        assert_eq!(chosen(&app), (NoticeKind::Update, false), "no wrap");
+        for _ in 0..5 {
+            f.key(&mut app, KeyCode::Right);
+        }
+        assert_eq!(chosen(&app), (NoticeKind::Notification, true));
+        f.key(&mut app, KeyCode::Enter);
+        let form = app.form.as_ref().expect("notification form");
+        assert!(form.title.starts_with("WARNING"), "{}", form.title);
+        assert!(form.title.contains("made by phone"), "{}", form.title);
+        // Without a reason: refused, the warning stays.
+        f.key(&mut app, KeyCode::Enter);
+        let form = app.form.as_ref().expect("still open");
+        assert!(
+            form.error.as_deref().is_some_and(|e| e.contains("Again because")),
+            "{:?}",
+            form.error
+        );
+        assert!(app.preview.is_none());
+        f.key(&mut app, KeyCode::Tab);
+        f.key(&mut app, KeyCode::Tab);
+        f.chars(&mut app, "the CSR asked for it in writing");
+        f.key(&mut app, KeyCode::Enter);
+        let preview = app.preview.as_ref().expect("preview");
+        assert_eq!(
+            preview.notice.again_reason.as_deref(),
+            Some("the CSR asked for it in writing")
+        );
+        let shown = support::screen_text(&support::draw(&app, now(), 120, 40));
+        assert!(shown.contains("AGAIN:"), "{shown}");
+    }
+
+    #[test]
+    fn the_cc_line_starts_from_the_config_and_can_be_edited() {
+        let m = mail(
+            Options::default(),
+            r#"[contacts]
+other_party = "Client Security Representative <csr@client.example>"
+cc = ["Provider SOC <soc@provider.example>"]
+"#,
+            5,
+        );
+        let f = &m.f;
+        f.notify(ID, minutes(5), None);
+        let mut app = f.app();
+        f.key(&mut app, KeyCode::Enter);
+        f.chars(&mut app, "E");
+        f.key(&mut app, KeyCode::Enter); // an update
+        f.chars(&mut app, "Contained");
+        f.key(&mut app, KeyCode::Tab); // the Cc line
+        let shown = support::screen_text(&support::draw(&app, now(), 120, 40));
+        assert!(shown.contains("soc@provider.example"), "{shown}");
+        for _ in 0.."Provider SOC <soc@provider.example>".len() {
+            f.key(&mut app, KeyCode::Backspace);
+        }
+        f.chars(&mut app, "legal@provider.example, \"Doe, J\" <jd@provider.example>");
+        f.ctrl(&mut app, 's');
+        let preview = app.preview.as_ref().unwrap_or_else(|| {
+            panic!("preview: {:?} {:?}", app.status, app.form.as_ref().map(|f| &f.error))
+        });
+        assert_eq!(
+            preview.notice.cc,
+            ["legal@provider.example", "\"Doe, J\" <jd@provider.example>"]
+        );
+    }
+}
