@@ -667,14 +667,15 @@ fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Wr
                 None => {
                     writeln!(
                         out,
-                        "{}: ok, {} entries, hash chain intact{}",
+                        "{}: ok, {} entries, hash chain intact{}; head {}",
                         desk.audit.path().display(),
                         report.entries,
                         if report.pruned > 0 {
                             format!(" ({} older entries pruned)", report.pruned)
                         } else {
                             String::new()
-                        }
+                        },
+                        report.last_hash
                     )?;
                     Ok(())
                 }
