@@ -137,12 +137,9 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
             cc,
             yes,
         } => crate::mailcli::update(&setup, &id, &message, &cc, yes, now, out),
-        Command::Outbox(OutboxCommand::List { format }) => crate::mailcli::outbox_list(
-            &setup,
-            format == crate::cli::OutboxFormat::Json,
-            now,
-            out,
-        ),
+        Command::Outbox(OutboxCommand::List { format }) => {
+            crate::mailcli::outbox_list(&setup, format == crate::cli::OutboxFormat::Json, now, out)
+        }
         Command::Outbox(OutboxCommand::Retry { id }) => {
             crate::mailcli::outbox_retry(&setup, id.as_deref(), now, out)
         }

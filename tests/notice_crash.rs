@@ -201,7 +201,10 @@ fn kill_9_around_the_send_delivers_at_least_once_and_records_exactly_once() {
         *copies.entry(message_id(&m.data)).or_default() += 1;
     }
     for (_, mid) in &confirmed {
-        assert!(copies.get(mid).is_some_and(|n| *n >= 1), "{mid} never delivered");
+        assert!(
+            copies.get(mid).is_some_and(|n| *n >= 1),
+            "{mid} never delivered"
+        );
     }
     assert_eq!(
         copies.len(),
@@ -222,7 +225,11 @@ fn kill_9_around_the_send_delivers_at_least_once_and_records_exactly_once() {
         .and_then(|n| n.as_array())
         .cloned()
         .unwrap_or_default();
-    assert_eq!(notices.len(), confirmed.len(), "one entry per confirmed notice");
+    assert_eq!(
+        notices.len(),
+        confirmed.len(),
+        "one entry per confirmed notice"
+    );
     let timeline = record["timeline"].as_array().expect("timeline");
     let audit = env.ok(&["audit", "list", &id]);
     let (mut recorded, mut audit_missing) = (0, 0);

@@ -57,11 +57,7 @@ timeout_secs = {timeout_secs}
     ));
     std::fs::write(f.dir.path().join("ca.pem"), &pki.ca_pem).expect("ca file");
     f.incident(ID, "VPN breach", minutes(10));
-    Mail {
-        _rt: rt,
-        server,
-        f,
-    }
+    Mail { _rt: rt, server, f }
 }
 
 const CONTACTS: &str = r#"[contacts]
@@ -121,7 +117,10 @@ fn attachments_arrive_byte_exact_and_the_body_survives_a_strict_server() {
     assert!(lf.len() >= 10_000);
     let files: Vec<(&str, Vec<u8>)> = vec![
         ("vpn.log", lf),
-        ("windows.txt", b"line one\r\nline two\r\n\r\nlast\r\n".to_vec()),
+        (
+            "windows.txt",
+            b"line one\r\nline two\r\n\r\nlast\r\n".to_vec(),
+        ),
         ("long-line.csv", {
             let mut v = vec![b'x'; 3000];
             v.extend_from_slice(b"\nshort\n");
@@ -161,7 +160,11 @@ fn attachments_arrive_byte_exact_and_the_body_survives_a_strict_server() {
             Some("base64"),
             "{name} goes base64"
         );
-        assert_eq!(sha(att.contents()), sha(bytes), "{name}: decoded bytes differ");
+        assert_eq!(
+            sha(att.contents()),
+            sha(bytes),
+            "{name}: decoded bytes differ"
+        );
         let kept = recorded
             .iter()
             .find(|e| e.note.as_deref() == Some(&format!("sent as {name}")))
@@ -183,11 +186,10 @@ fn attachments_arrive_byte_exact_and_the_body_survives_a_strict_server() {
     // The body: CRLF and no line over 998 bytes, even with a 3000-byte line.
     let long = "z".repeat(3000);
     let text = format!("First line\nSecond line\r\n{long}\nend");
-    let a = m
-        .f
-        .desk
-        .send_notice(update(&m, &text), now())
-        .expect("queued");
+    let a =
+        m.f.desk
+            .send_notice(update(&m, &text), now())
+            .expect("queued");
     assert!(a.sent(), "{}", a.said);
     let raw = &m.server.messages()[1].data;
     assert_strict_lines(raw);
@@ -208,11 +210,10 @@ fn a_5xx_refusal_is_failed_never_retried_automatically_then_retried_on_purpose()
         CONTACTS,
         5,
     );
-    let a = m
-        .f
-        .desk
-        .send_notice(update(&m, "Containment done"), now())
-        .expect("queued");
+    let a =
+        m.f.desk
+            .send_notice(update(&m, "Containment done"), now())
+            .expect("queued");
     assert_eq!(a.state, DeliveryState::Failed);
     assert!(a.said.contains("REFUSED for good"), "{}", a.said);
     assert!(a.said.contains("554 5.7.1"), "{}", a.said);
@@ -230,24 +231,25 @@ fn a_5xx_refusal_is_failed_never_retried_automatically_then_retried_on_purpose()
 
     // Rounds a day later: never tried again.
     for hours in [1, 6, 24] {
-        let round = m
-            .f
-            .desk
-            .deliver_due(now() + Duration::hours(hours))
-            .expect("round");
+        let round =
+            m.f.desk
+                .deliver_due(now() + Duration::hours(hours))
+                .expect("round");
         assert!(round.attempts.is_empty());
     }
     assert_eq!(m.server.record.lock().expect("record").arrived, 1);
     // `deliver` alone refuses it too.
     let err = m.f.desk.deliver_notice(&a.id, now()).expect_err("failed");
-    assert!(err.to_string().contains("not retried automatically"), "{err}");
+    assert!(
+        err.to_string().contains("not retried automatically"),
+        "{err}"
+    );
 
     // On purpose: the server accepts it now, with the same Message-ID.
-    let again = m
-        .f
-        .desk
-        .retry_notice(&a.id, now() + minutes(5))
-        .expect("retry");
+    let again =
+        m.f.desk
+            .retry_notice(&a.id, now() + minutes(5))
+            .expect("retry");
     assert!(again.sent(), "{}", again.said);
     assert_eq!(again.message_id, a.message_id);
     let record = m.f.desk.load(ID).expect("load");
@@ -293,17 +295,20 @@ fn a_refused_notice_is_cancelled_with_its_reason_recorded_and_audited() {
         .expect("one")
         .expect("entry")
         .path();
-    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
     assert_eq!(mode(&copy), 0o600);
     assert_eq!(mode(&copies), 0o700);
 
-    let err = m.f.desk.cancel_notice(&a.id, "  ", now()).expect_err("no reason");
+    let err =
+        m.f.desk
+            .cancel_notice(&a.id, "  ", now())
+            .expect_err("no reason");
     assert!(err.to_string().contains("--reason"), "{err}");
-    let changed = m
-        .f
-        .desk
-        .cancel_notice(&a.id, "wrong address; supplied by hand instead", now())
-        .expect("cancel");
+    let changed =
+        m.f.desk
+            .cancel_notice(&a.id, "wrong address; supplied by hand instead", now())
+            .expect("cancel");
     let n = &changed.incident.notices[0];
     assert_eq!(n.state, DeliveryState::Cancelled);
     assert_eq!(
@@ -317,11 +322,22 @@ fn a_refused_notice_is_cancelled_with_its_reason_recorded_and_audited() {
         .filter(|e| e.action == "notice.cancelled")
         .collect();
     assert_eq!(cancelled.len(), 1);
-    assert!(cancelled[0].detail.contains("wrong address; supplied by hand instead"));
+    assert!(
+        cancelled[0]
+            .detail
+            .contains("wrong address; supplied by hand instead")
+    );
     // Gone from what is still to go; a retry is refused.
-    assert!(outbox::pending(&m.f.desk.outbox_dir()).expect("pending").is_empty());
+    assert!(
+        outbox::pending(&m.f.desk.outbox_dir())
+            .expect("pending")
+            .is_empty()
+    );
     assert!(m.f.desk.retry_notice(&a.id, now()).is_err());
-    let round = m.f.desk.deliver_due(now() + Duration::days(1)).expect("round");
+    let round =
+        m.f.desk
+            .deliver_due(now() + Duration::days(1))
+            .expect("round");
     assert!(round.attempts.is_empty());
     assert_eq!(m.server.record.lock().expect("record").arrived, 1);
 }
@@ -337,11 +353,10 @@ fn a_reply_lost_after_data_is_unknown_and_resent_with_the_same_message_id() {
         CONTACTS,
         5,
     );
-    let a = m
-        .f
-        .desk
-        .send_notice(update(&m, "Containment done"), now())
-        .expect("queued");
+    let a =
+        m.f.desk
+            .send_notice(update(&m, "Containment done"), now())
+            .expect("queued");
     assert_eq!(a.state, DeliveryState::Unknown);
     assert!(a.said.contains("UNKNOWN"), "{}", a.said);
     assert!(a.said.contains("same Message-ID"), "{}", a.said);
@@ -354,9 +369,15 @@ fn a_reply_lost_after_data_is_unknown_and_resent_with_the_same_message_id() {
     );
 
     // Not due before its backoff; then resent, and accepted.
-    let round = m.f.desk.deliver_due(now() + Duration::seconds(10)).expect("round");
+    let round =
+        m.f.desk
+            .deliver_due(now() + Duration::seconds(10))
+            .expect("round");
     assert!(round.attempts.is_empty());
-    let round = m.f.desk.deliver_due(now() + Duration::minutes(1)).expect("round");
+    let round =
+        m.f.desk
+            .deliver_due(now() + Duration::minutes(1))
+            .expect("round");
     assert_eq!(round.attempts.len(), 1);
     assert!(round.attempts[0].as_ref().is_ok_and(|a| a.sent()));
     let messages = m.server.messages();
@@ -394,11 +415,10 @@ fn a_stalled_server_leaves_the_notice_unknown() {
         CONTACTS,
         1,
     );
-    let a = m
-        .f
-        .desk
-        .send_notice(update(&m, "Containment done"), now())
-        .expect("queued");
+    let a =
+        m.f.desk
+            .send_notice(update(&m, "Containment done"), now())
+            .expect("queued");
     assert_eq!(a.state, DeliveryState::Unknown, "{}", a.said);
     assert!(a.said.contains("did not answer"), "{}", a.said);
     let q = outbox::get(&m.f.desk.outbox_dir(), &a.id).expect("get");
@@ -411,17 +431,24 @@ fn a_second_8_1_notification_needs_a_reason() {
     let m = mail(Options::default(), CONTACTS, 5);
     // Made by phone first.
     m.f.notify(ID, minutes(5), None);
-    let err = m
-        .f
-        .desk
-        .compose_notice(NoticeRequest::new(ID, NoticeKind::Notification), now())
-        .expect_err("already notified");
-    assert!(err.to_string().contains("already records its 8.1 notification"), "{err}");
+    let err =
+        m.f.desk
+            .compose_notice(NoticeRequest::new(ID, NoticeKind::Notification), now())
+            .expect_err("already notified");
+    assert!(
+        err.to_string()
+            .contains("already records its 8.1 notification"),
+        "{err}"
+    );
     assert!(err.to_string().contains("--again"), "{err}");
     // A notice composed before it was recorded is refused at sending too.
     let mut req = NoticeRequest::new(ID, NoticeKind::Notification);
     req.again = Some("the CSR asked for it in writing".into());
-    let notice = m.f.desk.compose_notice(req, now()).expect("with a reason").notice;
+    let notice =
+        m.f.desk
+            .compose_notice(req, now())
+            .expect("with a reason")
+            .notice;
     assert!(notice.again_reason.is_some());
     let mut forged = notice.clone();
     forged.again_reason = None;
@@ -435,10 +462,14 @@ fn a_second_8_1_notification_needs_a_reason() {
     let record = m.f.desk.load(ID).expect("load");
     // The phone notification stays the 8.1 notification.
     assert_eq!(record.notification.channel, Some(Channel::Phone));
-    assert_eq!(record.notices[0].again_reason.as_deref(), Some("the CSR asked for it in writing"));
-    assert!(record.timeline.iter().any(|e| e
-        .text
-        .contains("sent again because: the CSR asked for it in writing")));
+    assert_eq!(
+        record.notices[0].again_reason.as_deref(),
+        Some("the CSR asked for it in writing")
+    );
+    assert!(record.timeline.iter().any(|e| {
+        e.text
+            .contains("sent again because: the CSR asked for it in writing")
+    }));
     let raw = String::from_utf8_lossy(&m.server.messages()[0].data).to_string();
     assert!(raw.contains("Subject:"));
 }
@@ -460,7 +491,10 @@ cc = ["Provider SOC <soc@provider.example>", "GovCertUK <incidents@ncsc.example>
     let mut req = NoticeRequest::new(ID, NoticeKind::Notification);
     req.add_cc = vec!["Legal <legal@provider.example>".into()];
     let first = desk.compose_notice(req, now()).expect("compose").notice;
-    assert_eq!(first.in_reply_to, None, "the first notice starts the thread");
+    assert_eq!(
+        first.in_reply_to, None,
+        "the first notice starts the thread"
+    );
     let a = desk.send_notice(first, now()).expect("sent");
     assert!(a.sent(), "{}", a.said);
     let mut req = NoticeRequest::new(ID, NoticeKind::Update);
@@ -490,20 +524,32 @@ cc = ["Provider SOC <soc@provider.example>", "GovCertUK <incidents@ncsc.example>
         ],
         "--cc is for one notice only"
     );
-    let one = MessageParser::default().parse(&messages[0].data).expect("parse");
-    let two = MessageParser::default().parse(&messages[1].data).expect("parse");
-    let raw_header = |m: &mail_parser::Message<'_>, name: &str| {
-        m.header_raw(name).map(|v| v.trim().to_string())
-    };
+    let one = MessageParser::default()
+        .parse(&messages[0].data)
+        .expect("parse");
+    let two = MessageParser::default()
+        .parse(&messages[1].data)
+        .expect("parse");
+    let raw_header =
+        |m: &mail_parser::Message<'_>, name: &str| m.header_raw(name).map(|v| v.trim().to_string());
     let cc = raw_header(&one, "Cc").expect("Cc header");
-    assert!(cc.contains("soc@provider.example") && cc.contains("legal@provider.example"), "{cc}");
+    assert!(
+        cc.contains("soc@provider.example") && cc.contains("legal@provider.example"),
+        "{cc}"
+    );
     assert_eq!(
         raw_header(&one, "Reply-To").as_deref(),
         Some("\"Provider SOC\" <soc@provider.example>")
     );
     assert_eq!(raw_header(&one, "In-Reply-To"), None);
-    assert_eq!(raw_header(&two, "In-Reply-To").as_deref(), Some(a.message_id.as_str()));
-    assert_eq!(raw_header(&two, "References").as_deref(), Some(a.message_id.as_str()));
+    assert_eq!(
+        raw_header(&two, "In-Reply-To").as_deref(),
+        Some(a.message_id.as_str())
+    );
+    assert_eq!(
+        raw_header(&two, "References").as_deref(),
+        Some(a.message_id.as_str())
+    );
 
     // The audit head: 64 hex, and an entry hash in the log.
     let log = std::fs::read_to_string(desk.store.data_dir().join("audit").join("audit-log.toml"))
@@ -527,18 +573,20 @@ cc = ["Provider SOC <soc@provider.example>", "GovCertUK <incidents@ncsc.example>
 #[test]
 fn recording_is_decided_by_message_id_inside_the_update() {
     let m = mail(Options::default(), CONTACTS, 5);
-    let a = m
-        .f
-        .desk
-        .send_notice(update(&m, "Containment done"), now())
-        .expect("sent");
+    let a =
+        m.f.desk
+            .send_notice(update(&m, "Containment done"), now())
+            .expect("sent");
     assert!(a.sent());
     let q = outbox::get(&m.f.desk.outbox_dir(), &a.id).expect("get");
     let before = m.f.desk.load(ID).expect("load");
     // Recording the same acceptance again (a second round, another process)
     // changes nothing.
     for _ in 0..3 {
-        let changed = m.f.desk.record_notice_state(&q, now() + minutes(1)).expect("record");
+        let changed =
+            m.f.desk
+                .record_notice_state(&q, now() + minutes(1))
+                .expect("record");
         assert!(!changed.written);
     }
     assert!(m.f.desk.reconcile_outbox(now() + minutes(1)).is_empty());
@@ -576,7 +624,11 @@ fn long_file_names_are_sent_and_a_failed_queue_leaves_no_copy() {
     let mut req = NoticeRequest::new(ID, NoticeKind::DataSupply);
     req.request = Some("R1".into());
     req.files = vec![path.clone(), other.clone()];
-    let notice = m.f.desk.compose_notice(req.clone(), now()).expect("compose").notice;
+    let notice =
+        m.f.desk
+            .compose_notice(req.clone(), now())
+            .expect("compose")
+            .notice;
     // The second file changes after it was shown: refused, and the copy of
     // the first is not left behind.
     std::fs::write(&other, b"v2 changed").expect("write");
@@ -594,7 +646,10 @@ fn long_file_names_are_sent_and_a_failed_queue_leaves_no_copy() {
     let parsed = MessageParser::default()
         .parse(&received[0].data)
         .expect("parse");
-    let names: Vec<_> = parsed.attachments().map(|p| p.attachment_name().map(str::to_string)).collect();
+    let names: Vec<_> = parsed
+        .attachments()
+        .map(|p| p.attachment_name().map(str::to_string))
+        .collect();
     assert_eq!(names[0].as_deref(), Some(long.as_str()));
 
     // A name longer than the system allows: a clear error, nothing queued.
@@ -611,10 +666,16 @@ fn console_attachment_paths_expand_tilde_and_relative_paths() {
     use breachdesk::tui::form::expand_path;
     let cwd = std::env::current_dir().expect("cwd");
     assert_eq!(expand_path("logs/vpn.log"), cwd.join("logs/vpn.log"));
-    assert_eq!(expand_path(" /tmp/x.log "), std::path::PathBuf::from("/tmp/x.log"));
+    assert_eq!(
+        expand_path(" /tmp/x.log "),
+        std::path::PathBuf::from("/tmp/x.log")
+    );
     if let Some(home) = std::env::var_os("HOME") {
         let home = std::path::PathBuf::from(home);
-        assert_eq!(expand_path("~/vpn.log"), std::path::absolute(home.join("vpn.log")).expect("abs"));
+        assert_eq!(
+            expand_path("~/vpn.log"),
+            std::path::absolute(home.join("vpn.log")).expect("abs")
+        );
         assert_eq!(expand_path("~"), std::path::absolute(&home).expect("abs"));
     }
     // `~user` is not expanded (it is a relative name).
@@ -651,7 +712,10 @@ mod console {
         // Notified by phone: an update first; Left stays there; the
         // notification is last, marked, and Right stops at it.
         f.notify(ID, minutes(5), None);
-        f.send(&mut app, breachdesk::tui::app::Action::Cmd(breachdesk::tui::keymap::Cmd::Refresh));
+        f.send(
+            &mut app,
+            breachdesk::tui::app::Action::Cmd(breachdesk::tui::keymap::Cmd::Refresh),
+        );
         f.key(&mut app, KeyCode::Esc);
         f.key(&mut app, KeyCode::Enter);
         f.chars(&mut app, "E");
@@ -670,7 +734,9 @@ mod console {
         f.key(&mut app, KeyCode::Enter);
         let form = app.form.as_ref().expect("still open");
         assert!(
-            form.error.as_deref().is_some_and(|e| e.contains("Again because")),
+            form.error
+                .as_deref()
+                .is_some_and(|e| e.contains("Again because")),
             "{:?}",
             form.error
         );
@@ -711,10 +777,17 @@ cc = ["Provider SOC <soc@provider.example>"]
         for _ in 0.."Provider SOC <soc@provider.example>".len() {
             f.key(&mut app, KeyCode::Backspace);
         }
-        f.chars(&mut app, "legal@provider.example, \"Doe, J\" <jd@provider.example>");
+        f.chars(
+            &mut app,
+            "legal@provider.example, \"Doe, J\" <jd@provider.example>",
+        );
         f.ctrl(&mut app, 's');
         let preview = app.preview.as_ref().unwrap_or_else(|| {
-            panic!("preview: {:?} {:?}", app.status, app.form.as_ref().map(|f| &f.error))
+            panic!(
+                "preview: {:?} {:?}",
+                app.status,
+                app.form.as_ref().map(|f| &f.error)
+            )
         });
         assert_eq!(
             preview.notice.cc,

@@ -105,7 +105,13 @@ async fn a_second_8_1_notification_needs_again_with_a_reason() {
         .trim()
         .to_string();
     let said = env
-        .ok(&["notify", &id, "--yes", "--cc", "Legal <legal@provider.example>"])
+        .ok(&[
+            "notify",
+            &id,
+            "--yes",
+            "--cc",
+            "Legal <legal@provider.example>",
+        ])
         .await;
     assert!(
         said.contains("Reply-To:    Provider SOC <soc@provider.example>"),
@@ -125,7 +131,10 @@ async fn a_second_8_1_notification_needs_again_with_a_reason() {
     let out = env.run(&["notify", &id, "--yes"]).await;
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("already records its 8.1 notification"), "{stderr}");
+    assert!(
+        stderr.contains("already records its 8.1 notification"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--again"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert_eq!(server.messages().len(), 1);
@@ -208,8 +217,7 @@ async fn refused_notices_are_listed_failed_retried_on_purpose_or_cancelled() {
         assert!(stderr.contains("550 5.7.1 Relaying denied"), "{stderr}");
     }
     let list: serde_json::Value =
-        serde_json::from_str(&env.ok(&["outbox", "list", "--format", "json"]).await)
-            .expect("json");
+        serde_json::from_str(&env.ok(&["outbox", "list", "--format", "json"]).await).expect("json");
     let rows = list.as_array().expect("array");
     assert_eq!(rows.len(), 2);
     for row in rows {
@@ -217,7 +225,10 @@ async fn refused_notices_are_listed_failed_retried_on_purpose_or_cancelled() {
         assert_eq!(row["incident"], id.as_str());
         assert_eq!(row["kind"], "update");
         assert_eq!(row["attempts"], 1);
-        assert!(row["next_attempt_at"].is_null(), "never retried automatically");
+        assert!(
+            row["next_attempt_at"].is_null(),
+            "never retried automatically"
+        );
         assert!(
             row["last_error"]
                 .as_str()
@@ -251,8 +262,7 @@ async fn refused_notices_are_listed_failed_retried_on_purpose_or_cancelled() {
     ])
     .await;
     let list: serde_json::Value =
-        serde_json::from_str(&env.ok(&["outbox", "list", "--format", "json"]).await)
-            .expect("json");
+        serde_json::from_str(&env.ok(&["outbox", "list", "--format", "json"]).await).expect("json");
     let states: Vec<&str> = list
         .as_array()
         .expect("array")

@@ -241,11 +241,7 @@ impl Desk {
     /// incident, make one attempt and record the outcome. `Err` means
     /// nothing was queued; once queued, the answer is an [`Attempted`]
     /// whatever the server did.
-    pub fn send_notice(
-        &self,
-        notice: Notice,
-        now: DateTime<Utc>,
-    ) -> Result<Attempted, DeskError> {
+    pub fn send_notice(&self, notice: Notice, now: DateTime<Utc>) -> Result<Attempted, DeskError> {
         self.smtp()?;
         let mut notice = notice;
         if notice.kind == NoticeKind::Notification && notice.again_reason.is_none() {
@@ -329,7 +325,11 @@ impl Desk {
                     "Sent {} {} to {} at {} (Message-ID {}); server: {}",
                     n.incident_id,
                     n.kind,
-                    n.to.iter().chain(n.cc.iter()).cloned().collect::<Vec<_>>().join(", "),
+                    n.to.iter()
+                        .chain(n.cc.iter())
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     sent.map(|s| crate::present::local(s.accepted_at, self.tz))
                         .unwrap_or_default(),
                     n.message_id,
@@ -397,8 +397,8 @@ impl Desk {
         let dir = self.outbox_dir();
         let mut attempts = Vec::new();
         for q in outbox::pending(&dir).map_err(mail)? {
-            let due = q.state != DeliveryState::Failed
-                && q.next_attempt_at.is_some_and(|t| t <= now);
+            let due =
+                q.state != DeliveryState::Failed && q.next_attempt_at.is_some_and(|t| t <= now);
             if due {
                 attempts.push(
                     self.deliver_notice(q.id(), now)
@@ -663,9 +663,9 @@ fn apply_sent(
         NoticeKind::DataSupply => {
             let request = n.request_id.clone().unwrap_or_default();
             let incident_id = incident.id.clone();
-            let r = incident.request_mut(&request).ok_or_else(|| {
-                refused(format!("{incident_id} has no data request '{request}'"))
-            })?;
+            let r = incident
+                .request_mut(&request)
+                .ok_or_else(|| refused(format!("{incident_id} has no data request '{request}'")))?;
             if r.status == RequestStatus::Open {
                 r.status = RequestStatus::Supplied;
                 r.supplied_at = Some(at);

@@ -18,8 +18,8 @@ use crate::text::terminal_safe;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use lettre::Message;
-use lettre::message::header::ContentType;
 use lettre::message::header::ContentTransferEncoding;
+use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -408,9 +408,10 @@ pub fn compose(
     let mut cc: Vec<String> = Vec::new();
     for a in &draft.cc {
         let m = parse_mailbox("cc", a)?;
-        let already = to.iter().chain(cc.iter()).any(|t| {
-            parse_mailbox("cc", t).is_ok_and(|o| o.email == m.email)
-        });
+        let already = to
+            .iter()
+            .chain(cc.iter())
+            .any(|t| parse_mailbox("cc", t).is_ok_and(|o| o.email == m.email));
         if !already {
             cc.push(m.to_string());
         }
@@ -606,12 +607,13 @@ pub fn to_message(notice: &Notice) -> Result<Message, MailError> {
         let content_type = ContentType::parse(&a.content_type).unwrap_or_else(|_| {
             ContentType::parse("application/octet-stream").unwrap_or(ContentType::TEXT_PLAIN)
         });
-        let body = Body::new_with_encoding(bytes, ContentTransferEncoding::Base64).map_err(|_| {
-            MailError::Attachment {
-                path: a.path.clone(),
-                reason: "cannot be encoded as base64".into(),
-            }
-        })?;
+        let body =
+            Body::new_with_encoding(bytes, ContentTransferEncoding::Base64).map_err(|_| {
+                MailError::Attachment {
+                    path: a.path.clone(),
+                    reason: "cannot be encoded as base64".into(),
+                }
+            })?;
         multipart = multipart
             .singlepart(Attachment::new(clean_header_text(&a.file_name)).body(body, content_type));
     }

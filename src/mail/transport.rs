@@ -390,14 +390,7 @@ pub async fn send(
         return Err(e);
     }
     let extra = Duration::from_secs((bytes.len() / (64 * 1024)) as u64);
-    let result = within(
-        secs,
-        extra,
-        Stage::Send,
-        session.conn.message(bytes),
-        smtp,
-    )
-    .await;
+    let result = within(secs, extra, Stage::Send, session.conn.message(bytes), smtp).await;
     match result {
         Ok(response) => {
             let elapsed = chrono::Duration::from_std(clock.elapsed()).unwrap_or_default();
