@@ -61,7 +61,7 @@ pub enum Command {
     /// (the incident as Markdown attached). Lists what is still missing first.
     Report {
         id: String,
-        /// Copy this notice to ADDR too (repeatable; on top of [contacts] cc).
+        /// Copy this notice to ADDR too (repeatable; on top of `[contacts] cc`).
         #[arg(long = "cc", value_name = "ADDR")]
         cc: Vec<String>,
         /// Send without asking.
@@ -75,7 +75,7 @@ pub enum Command {
         /// A file to attach (repeat, or give several).
         #[arg(long = "attach", required = true, num_args = 1..)]
         attach: Vec<PathBuf>,
-        /// Copy this notice to ADDR too (repeatable; on top of [contacts] cc).
+        /// Copy this notice to ADDR too (repeatable; on top of `[contacts] cc`).
         #[arg(long = "cc", value_name = "ADDR")]
         cc: Vec<String>,
         #[arg(long)]
@@ -86,7 +86,7 @@ pub enum Command {
         id: String,
         #[arg(long)]
         message: String,
-        /// Copy this notice to ADDR too (repeatable; on top of [contacts] cc).
+        /// Copy this notice to ADDR too (repeatable; on top of `[contacts] cc`).
         #[arg(long = "cc", value_name = "ADDR")]
         cc: Vec<String>,
         #[arg(long)]
@@ -263,7 +263,7 @@ pub struct NotifyArgs {
     /// For an email notification: what has been done so far.
     #[arg(long, default_value = "")]
     pub first_actions: String,
-    /// Copy the email to ADDR too (repeatable; on top of [contacts] cc).
+    /// Copy the email to ADDR too (repeatable; on top of `[contacts] cc`).
     #[arg(long = "cc", value_name = "ADDR")]
     pub cc: Vec<String>,
     /// Send an 8.1 notification by email although one is already recorded,

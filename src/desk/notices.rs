@@ -479,7 +479,7 @@ impl Desk {
         let attempts = q.attempts.len() as u32;
         let actor = self.actor.clone();
         let action = match state {
-            DeliveryState::Pending => "notice.queued",
+            DeliveryState::Pending => "notice.pending",
             DeliveryState::Unknown => "notice.unknown",
             DeliveryState::Failed => "notice.failed",
             DeliveryState::Sent => "notice.sent",

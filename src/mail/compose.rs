@@ -191,22 +191,28 @@ impl<'a> Draft<'a> {
     }
 }
 
-/// The Message-ID of the incident's first email notice, if any (the
-/// structural list first; an 8.1 notification sent by email before that
-/// list existed keeps its Message-ID as its reference).
+/// The Message-ID of the incident's first email notice, if any: an 8.1
+/// notification emailed before the `notices` list existed (its Message-ID
+/// is its reference), else the first accepted notice in the list, else the
+/// first not cancelled.
 pub fn first_notice_id(incident: &Incident) -> Option<String> {
-    incident
-        .notices
-        .iter()
-        .min_by_key(|n| n.queued_at)
-        .map(|n| n.message_id.clone())
-        .or_else(|| {
-            let n = &incident.notification;
-            (n.channel == Some(crate::domain::incident::Channel::Email))
-                .then(|| n.reference.clone())
-                .flatten()
-                .filter(|r| r.starts_with('<'))
-        })
+    use crate::domain::incident::{Channel, DeliveryState, NoticeRecord};
+    let n = &incident.notification;
+    let legacy = (n.channel == Some(Channel::Email))
+        .then(|| n.reference.clone())
+        .flatten()
+        .filter(|r| r.starts_with('<') && !incident.notices.iter().any(|x| &x.message_id == r));
+    let first = |wanted: &dyn Fn(&NoticeRecord) -> bool| {
+        incident
+            .notices
+            .iter()
+            .filter(|n| wanted(n))
+            .min_by_key(|n| n.queued_at)
+            .map(|n| n.message_id.clone())
+    };
+    legacy
+        .or_else(|| first(&|n| n.state == DeliveryState::Sent))
+        .or_else(|| first(&|n| n.state != DeliveryState::Cancelled))
 }
 
 /// Splits a typed list of addresses on `,` or `;` outside quotes and angle
