@@ -794,4 +794,104 @@ cc = ["Provider SOC <soc@provider.example>"]
             ["legal@provider.example", "\"Doe, J\" <jd@provider.example>"]
         );
     }
+
+    #[test]
+    fn the_outbox_shows_a_refused_notice_and_x_cancels_it_with_a_reason() {
+        let m = mail(
+            Options {
+                data_reply: Some("554 5.7.1 Rejected".into()),
+                ..Options::default()
+            },
+            CONTACTS,
+            5,
+        );
+        let f = &m.f;
+        f.notify(ID, minutes(5), None);
+        let mut app = f.app();
+        f.key(&mut app, KeyCode::Enter);
+        f.chars(&mut app, "E");
+        f.key(&mut app, KeyCode::Enter); // an update
+        f.chars(&mut app, "Contained");
+        f.ctrl(&mut app, 's');
+        f.chars(&mut app, "y");
+        let status = app.status.clone().expect("status");
+        assert!(
+            status.error && status.text.contains("REFUSED for good"),
+            "{}",
+            status.text
+        );
+        f.chars(&mut app, "O");
+        let shown = support::screen_text(&support::draw(&app, now(), 120, 40));
+        assert!(shown.contains("FAILED"), "{shown}");
+        assert!(shown.contains("not retried automatically"), "{shown}");
+        // The 30 s round never tries it again.
+        let later = now() + Duration::hours(2);
+        let jobs = app.update(breachdesk::tui::app::Action::Tick, later);
+        breachdesk::tui::app::run_inline(&mut app, &f.desk, jobs, later);
+        assert_eq!(m.server.record.lock().expect("record").arrived, 1);
+        // X: the reason is required, then it is cancelled and recorded.
+        f.chars(&mut app, "X");
+        assert!(app.form.is_some());
+        f.key(&mut app, KeyCode::Enter);
+        assert!(app.form.as_ref().and_then(|f| f.error.clone()).is_some());
+        f.chars(&mut app, "sent by hand");
+        f.key(&mut app, KeyCode::Enter);
+        assert!(
+            app.form.is_none(),
+            "{:?}",
+            app.form.as_ref().map(|f| &f.error)
+        );
+        assert!(app.outbox.is_empty());
+        let status = app.status.clone().expect("status");
+        assert!(status.text.contains("Cancelled"), "{}", status.text);
+        let record = f.desk.load(ID).expect("load");
+        assert_eq!(record.notices[0].state, DeliveryState::Cancelled);
+        assert_eq!(
+            record.notices[0].cancel_reason.as_deref(),
+            Some("sent by hand")
+        );
+    }
+
+    #[test]
+    fn a_file_name_too_long_is_a_clear_error_in_the_supply_form() {
+        let m = mail(Options::default(), CONTACTS, 5);
+        let f = &m.f;
+        f.desk
+            .add_request(
+                ID,
+                Requester::Client,
+                "CSR",
+                "logs",
+                now() - minutes(3),
+                now() - minutes(3),
+            )
+            .expect("request");
+        f.notify(ID, minutes(5), None);
+        let mut app = f.app();
+        f.key(&mut app, KeyCode::Enter);
+        f.key(&mut app, KeyCode::Tab);
+        f.key(&mut app, KeyCode::Tab); // the data requests pane
+        f.chars(&mut app, "E");
+        f.key(&mut app, KeyCode::Right);
+        f.key(&mut app, KeyCode::Right); // data supply
+        f.key(&mut app, KeyCode::Enter);
+        let name = format!("{}.log", "c".repeat(296));
+        f.chars(&mut app, &format!("{}/{name}", f.dir.path().display()));
+        f.key(&mut app, KeyCode::Enter);
+        let error = app
+            .form
+            .as_ref()
+            .and_then(|f| f.error.clone())
+            .expect("an error in the form");
+        assert!(error.contains("the name is too long"), "{error}");
+        assert!(app.preview.is_none());
+        assert!(f.desk.outbox_notices().expect("list").is_empty());
+        assert!(
+            !f.desk.outbox_dir().join("files").exists()
+                || std::fs::read_dir(f.desk.outbox_dir().join("files"))
+                    .expect("dir")
+                    .next()
+                    .is_none()
+        );
+    }
 }
