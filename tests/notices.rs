@@ -602,6 +602,42 @@ fn recording_is_decided_by_message_id_inside_the_update() {
 }
 
 #[test]
+fn an_outbox_from_before_the_notices_list_is_reconciled_without_doubling() {
+    let m = mail(Options::default(), CONTACTS, 5);
+    let a =
+        m.f.desk
+            .send_notice(update(&m, "Containment done"), now())
+            .expect("sent");
+    assert!(a.sent());
+    // As an older breachdesk left them: the outbox file has no format, and
+    // the record has no notices list (its timeline says it was sent).
+    let sent =
+        m.f.desk
+            .outbox_dir()
+            .join("sent")
+            .join(format!("{}.toml", a.id));
+    let text = std::fs::read_to_string(&sent).expect("read");
+    assert!(text.contains("format = 2"), "{text}");
+    std::fs::write(&sent, text.replace("format = 2\n", "")).expect("write");
+    let path = m.f.desk.store.record_path(ID);
+    let text = std::fs::read_to_string(&path).expect("read");
+    let cut = text.find("[[notices]]").expect("notices");
+    std::fs::write(&path, &text[..cut]).expect("write");
+
+    let said = m.f.desk.reconcile_outbox(now() + minutes(1));
+    assert_eq!(said.len(), 1, "{said:?}");
+    let record = m.f.desk.load(ID).expect("load");
+    assert_eq!(record.notices.len(), 1);
+    assert_eq!(record.notices[0].state, DeliveryState::Sent);
+    let mentions = record
+        .timeline
+        .iter()
+        .filter(|e| e.text.starts_with("Update sent") && e.text.contains(&a.message_id))
+        .count();
+    assert_eq!(mentions, 1, "not applied twice");
+}
+
+#[test]
 fn long_file_names_are_sent_and_a_failed_queue_leaves_no_copy() {
     let m = mail(Options::default(), CONTACTS, 5);
     m.f.desk

@@ -502,7 +502,9 @@ impl Desk {
                 .notices
                 .iter()
                 .position(|r| r.message_id == n.message_id);
-            let legacy = existing.is_none() && legacy_recorded(incident, &n.message_id);
+            let legacy = existing.is_none()
+                && q.format < outbox::FORMAT
+                && legacy_recorded(incident, &n.message_id);
             let index = match existing {
                 Some(i) => i,
                 None => {
@@ -601,9 +603,10 @@ fn one(e: &dyn std::fmt::Display) -> String {
 
 /// Whether a record written before the `notices` list existed already
 /// recorded this acceptance (in the structural reference fields, or in the
-/// timeline entry every sent notice was given). Used only for a notice the
-/// list does not have, so that reconciling an old outbox applies nothing
-/// twice.
+/// timeline entry every sent notice was given then). A one-time migration:
+/// used only for outbox files from before the list existed (format 1) that
+/// the list does not have, so that reconciling an old outbox applies
+/// nothing twice. Everything else is decided by Message-ID in `notices`.
 fn legacy_recorded(incident: &Incident, message_id: &str) -> bool {
     !message_id.is_empty()
         && (incident.notification.reference.as_deref() == Some(message_id)

@@ -95,9 +95,21 @@ pub struct SentRecord {
     pub cc: Vec<String>,
 }
 
+/// The outbox file format written now: 2 since notices are recorded on
+/// their incident structurally (files without the field are 1).
+pub const FORMAT: u32 = 2;
+
+fn format_1() -> u32 {
+    1
+}
+
 /// A notice in the outbox, with its delivery history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueuedNotice {
+    /// [`FORMAT`] when written; 1 for files from before the incident kept
+    /// a `notices` list.
+    #[serde(default = "format_1")]
+    pub format: u32,
     pub state: NoticeState,
     pub queued_at: DateTime<Utc>,
     /// When [`deliver_due`] will next try; absent once sent.
@@ -366,6 +378,7 @@ fn queue_inner(dir: &Path, notice: Notice, now: DateTime<Utc>) -> Result<QueuedN
         }
     }
     let queued = QueuedNotice {
+        format: FORMAT,
         state: NoticeState::Pending,
         queued_at: now,
         next_attempt_at: Some(now),
