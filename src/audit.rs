@@ -395,7 +395,7 @@ fn verify_text(text: &str) -> VerifyReport {
                 seq: None,
                 kind: BreakKind::Unparseable,
                 message: format!(
-                    "the last line (expected to be seq {expected}) is not a complete entry: a crash or full disk tore it; `breachdesk audit repair` sets it aside"
+                    "the last line (expected to be seq {expected}) is not a complete entry: torn by a crash or a full disk; the next change, or `breachdesk audit repair`, sets it aside"
                 ),
             }),
             ..checked
@@ -811,7 +811,7 @@ impl AuditLog {
             let torn = || {
                 self.corrupt(
                     0,
-                    "the last line is not a complete entry (a crash or full disk tore it); nothing is appended after damage: run `breachdesk audit repair`".into(),
+                    "the last line is not a complete entry (torn by a crash or a full disk); nothing is appended after damage: run `breachdesk audit repair`".into(),
                 )
             };
             if bytes.last() != Some(&b'\n') {
@@ -892,6 +892,24 @@ impl AuditLog {
     pub fn append_entries(&self, new: &[NewEntry]) -> Result<Vec<AuditEntry>, AuditError> {
         self.writable("appending an audit entry")?;
         let _guard = self.lock()?;
+        if self.tip().is_err() {
+            // A last line torn by a killed writer (its record was never
+            // written: records are written only after their entry). Set it
+            // aside, logged, and go on; other damage is refused.
+            let at = new.first().map_or_else(Utc::now, |e| e.at);
+            if let Some((_, _, note)) = self.set_aside_torn_tail(at, "breachdesk")? {
+                let mut all = vec![note];
+                all.extend_from_slice(new);
+                let mut entries = self.append_locked(&all)?;
+                entries.remove(0);
+                return Ok(entries);
+            }
+        }
+        self.append_locked(new)
+    }
+
+    /// [`AuditLog::append_entries`] with the lock already held.
+    fn append_locked(&self, new: &[NewEntry]) -> Result<Vec<AuditEntry>, AuditError> {
         let (mut seq, mut prev) = self.tip()?;
         let mut text = String::new();
         let mut raws = Vec::with_capacity(new.len());
@@ -959,7 +977,30 @@ impl AuditLog {
     /// removed, as is any damage before the last line.
     pub fn repair(&self, now: DateTime<Utc>, actor: &str) -> Result<RepairReport, AuditError> {
         self.writable("repairing the audit log")?;
-        let guard = self.lock()?;
+        let _guard = self.lock()?;
+        match self.set_aside_torn_tail(now, actor)? {
+            None => Ok(RepairReport::default()),
+            Some((removed_bytes, saved_to, note)) => {
+                let entry = self.append_locked(&[note])?.pop();
+                Ok(RepairReport {
+                    removed_bytes,
+                    saved_to: Some(saved_to),
+                    entry,
+                })
+            }
+        }
+    }
+
+    /// Under the lock: sets aside bytes after the last newline that are not
+    /// a complete entry (kept in `torn-*.bin`), and returns how many, where
+    /// they went and the `audit.repaired` entry to append. A whole entry that
+    /// only lacks its newline is completed. Damage before the last line, or
+    /// a complete entry that fails its hash, is refused and kept.
+    fn set_aside_torn_tail(
+        &self,
+        now: DateTime<Utc>,
+        actor: &str,
+    ) -> Result<Option<(usize, PathBuf, NewEntry)>, AuditError> {
         let bytes = match crate::safe_read::read_bytes(&self.file, MAX_LOG_BYTES)
             .map_err(|e| e.into_io())
         {
@@ -985,14 +1026,14 @@ impl AuditLog {
             ));
         }
         if tail.is_empty() {
-            return Ok(RepairReport::default());
+            return Ok(None);
         }
         if let Ok(Line::Entry(raw)) = parse_line(&String::from_utf8_lossy(tail)) {
             // A whole entry that only lacks its newline: complete it.
             if raw.compute_hash() == raw.hash {
                 durable::append_durably(&self.file, b"\n")
                     .map_err(self.io("append to", &self.file))?;
-                return Ok(RepairReport::default());
+                return Ok(None);
             }
             return Err(self.corrupt(
                 head_text.lines().count() + 1,
@@ -1003,23 +1044,18 @@ impl AuditLog {
         let saved = self.set_aside(tail, now)?;
         durable::truncate_durably(&self.file, cut as u64)
             .map_err(self.io("truncate", &self.file))?;
-        drop(guard);
-        let entry = self.append(
+        let note = NewEntry::note(
             now,
             actor,
             None,
             "audit.repaired",
             &format!(
-                "set aside {} torn bytes after the last whole entry (sha256 {sha}), kept in {}",
+                "set aside {} torn bytes after the last whole entry (sha256 {sha}), kept in {}; they were never followed by a record write",
                 tail.len(),
                 saved.display()
             ),
-        )?;
-        Ok(RepairReport {
-            removed_bytes: tail.len(),
-            saved_to: Some(saved),
-            entry: Some(entry),
-        })
+        );
+        Ok(Some((tail.len(), saved, note)))
     }
 
     /// Removes the entries at the start of the log that are older than

@@ -89,6 +89,9 @@ pub enum Command {
     /// (the incident as Markdown attached). Lists what is still missing first.
     Report {
         id: String,
+        /// Copy this notice to ADDR too (repeatable; on top of `[contacts] cc`).
+        #[arg(long = "cc", value_name = "ADDR")]
+        cc: Vec<String>,
         /// Send without asking.
         #[arg(long)]
         yes: bool,
@@ -100,6 +103,9 @@ pub enum Command {
         /// A file to attach (repeat, or give several).
         #[arg(long = "attach", required = true, num_args = 1..)]
         attach: Vec<PathBuf>,
+        /// Copy this notice to ADDR too (repeatable; on top of `[contacts] cc`).
+        #[arg(long = "cc", value_name = "ADDR")]
+        cc: Vec<String>,
         #[arg(long)]
         yes: bool,
     },
@@ -108,6 +114,9 @@ pub enum Command {
         id: String,
         #[arg(long)]
         message: String,
+        /// Copy this notice to ADDR too (repeatable; on top of `[contacts] cc`).
+        #[arg(long = "cc", value_name = "ADDR")]
+        cc: Vec<String>,
         #[arg(long)]
         yes: bool,
     },
@@ -286,6 +295,13 @@ pub struct NotifyArgs {
     /// For an email notification: what has been done so far.
     #[arg(long, default_value = "")]
     pub first_actions: String,
+    /// Copy the email to ADDR too (repeatable; on top of `[contacts] cc`).
+    #[arg(long = "cc", value_name = "ADDR")]
+    pub cc: Vec<String>,
+    /// Send an 8.1 notification by email although one is already recorded,
+    /// for this reason (kept in the notice, the record and the audit log).
+    #[arg(long, value_name = "REASON")]
+    pub again: Option<String>,
     /// Send without asking.
     #[arg(long)]
     pub yes: bool,
@@ -377,10 +393,28 @@ pub struct StepArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum OutboxCommand {
-    /// Every notice in the outbox: pending ones with their last error, and sent ones.
-    List,
-    /// Try pending notices now (one, or all of them).
+    /// Every notice in the outbox with its delivery state: pending, unknown
+    /// (may have arrived), failed (refused for good), sent, cancelled.
+    List {
+        #[arg(long, value_enum, default_value_t = OutboxFormat::Table)]
+        format: OutboxFormat,
+    },
+    /// Try notices now: one (a failed one too, on purpose), or every pending
+    /// and unknown one.
     Retry { id: Option<String> },
+    /// Drop a notice that has not been accepted; the reason is recorded on
+    /// the incident and in the audit log.
+    Cancel {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutboxFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

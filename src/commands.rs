@@ -159,19 +159,28 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
         Command::Show { id, format } => show(&setup, &id, format, now, out),
         Command::Edit(args) => edit(&setup, args, now, out),
         Command::Notify(args) => notify(&setup, args, now, out),
-        Command::Report { id, yes } => crate::mailcli::report(&setup, &id, yes, now, out),
+        Command::Report { id, cc, yes } => crate::mailcli::report(&setup, &id, &cc, yes, now, out),
         Command::Supply {
             id,
             request,
             attach,
+            cc,
             yes,
-        } => crate::mailcli::supply(&setup, &id, &request, attach, yes, now, out),
-        Command::Update { id, message, yes } => {
-            crate::mailcli::update(&setup, &id, &message, yes, now, out)
+        } => crate::mailcli::supply(&setup, &id, &request, attach, &cc, yes, now, out),
+        Command::Update {
+            id,
+            message,
+            cc,
+            yes,
+        } => crate::mailcli::update(&setup, &id, &message, &cc, yes, now, out),
+        Command::Outbox(OutboxCommand::List { format }) => {
+            crate::mailcli::outbox_list(&setup, format == crate::cli::OutboxFormat::Json, now, out)
         }
-        Command::Outbox(OutboxCommand::List) => crate::mailcli::outbox_list(&setup, now, out),
         Command::Outbox(OutboxCommand::Retry { id }) => {
             crate::mailcli::outbox_retry(&setup, id.as_deref(), now, out)
+        }
+        Command::Outbox(OutboxCommand::Cancel { id, reason }) => {
+            crate::mailcli::outbox_cancel(&setup, &id, &reason, now, out)
         }
         Command::Request(cmd) => request(&setup, cmd, now, out),
         Command::RootCause(args) => root_cause(&setup, args, now, out),

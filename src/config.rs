@@ -43,6 +43,9 @@ pub struct Responder {
     pub name: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// Reply-To of every notice (e.g. the SOC's shared mailbox), when set.
+    #[serde(default)]
+    pub reply_to: Option<String>,
     /// Our side of the contract: decides who "the other party" is.
     #[serde(default = "default_role")]
     pub role: PartyRole,
@@ -53,6 +56,7 @@ impl Default for Responder {
         Responder {
             name: None,
             email: None,
+            reply_to: None,
             role: default_role(),
         }
     }
@@ -72,6 +76,10 @@ pub struct Contacts {
     /// GovCertUK (now part of the NCSC) for 8.2.1 (e) data supply.
     #[serde(default)]
     pub govcertuk: Option<String>,
+    /// Copied on every notice (Cc header and envelope), e.g. your own SOC
+    /// or GovCertUK: `["Name <addr>", ...]`.
+    #[serde(default)]
+    pub cc: Vec<String>,
 }
 
 /// How mail leaves this machine.
@@ -249,6 +257,21 @@ impl Config {
             .map_err(|m| invalid("calendar.timezone", m))?;
         self.end_of_day()
             .map_err(|m| invalid("calendar.end_of_day", m))?;
+        // The address error without its field name (the field is named once).
+        let words = |e: crate::mail::MailError| match e {
+            crate::mail::MailError::Address { value, reason, .. } => {
+                format!("'{value}' is not a valid email address: {reason}")
+            }
+            other => other.to_string(),
+        };
+        for (i, cc) in self.contacts.cc.iter().enumerate() {
+            crate::mail::compose::parse_mailbox("contacts.cc", cc)
+                .map_err(|e| invalid("contacts.cc", format!("entry {}: {}", i + 1, words(e))))?;
+        }
+        if let Some(r) = &self.responder.reply_to {
+            crate::mail::compose::parse_mailbox("responder.reply_to", r)
+                .map_err(|e| invalid("responder.reply_to", words(e)))?;
+        }
         if let Some(smtp) = &self.smtp {
             if smtp.host.trim().is_empty() {
                 return Err(invalid("smtp.host", "is empty".into()));
@@ -314,6 +337,40 @@ mod tests {
         assert_eq!(config.responder.name.as_deref(), Some("Sam Patel"));
         assert_eq!(config.responder.role, PartyRole::ServiceProvider);
         assert!(config.smtp.is_none());
+    }
+
+    #[test]
+    fn copies_and_reply_to_are_checked_addresses() {
+        let config = Config::parse(
+            "[responder]\nreply_to = \"SOC <soc@p.example>\"\n[contacts]\ncc = [\"a@p.example\", \"B <b@p.example>\"]\n",
+            Path::new("c.toml"),
+        )
+        .expect("parses");
+        assert_eq!(config.contacts.cc.len(), 2);
+        assert_eq!(
+            config.responder.reply_to.as_deref(),
+            Some("SOC <soc@p.example>")
+        );
+        let err = Config::parse(
+            "[contacts]\ncc = [\"a@p.example\", \"a@p.example, evil@x.example\"]\n",
+            Path::new("c.toml"),
+        )
+        .expect_err("two in one entry");
+        assert!(
+            err.to_string()
+                .starts_with("c.toml: contacts.cc: entry 2: 'a@p.example, evil@x.example' is not"),
+            "{err}"
+        );
+        let err = Config::parse(
+            "[responder]\nreply_to = \"not an address\"\n",
+            Path::new("c.toml"),
+        )
+        .expect_err("bad reply_to");
+        assert_eq!(
+            err.to_string().matches("responder.reply_to").count(),
+            1,
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,40 +1,33 @@
-//! Sending notices from the command line: compose, show the exact message,
-//! confirm (or `--yes`), queue durably in the outbox, deliver, and record the
-//! acceptance in the incident and the audit log.
+//! The email commands: a thin adapter over the desk's notice service
+//! ([`crate::desk::NoticeRequest`], `Desk::compose_notice`,
+//! `Desk::send_notice`, ...). It shows the exact message, asks (or takes
+//! `--yes`), and prints what happened.
 
 use crate::cli::NotifyArgs;
 use crate::commands::Setup;
-use crate::config::Smtp;
-use crate::desk::Desk;
-use crate::domain::incident::Incident;
-use crate::mail::outbox::{self, NoticeState};
-use crate::mail::template::missing_for_report;
-use crate::mail::{Draft, Notice, NoticeKind, compose, render_preview};
+use crate::desk::{Attempted, Desk, NoticeRequest};
+use crate::domain::incident::DeliveryState;
+use crate::mail::outbox::QueuedNotice;
+use crate::mail::{NoticeKind, render_preview};
 use crate::present::local;
 use crate::text::one_line;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-fn smtp(setup: &Setup) -> Result<&Smtp> {
-    setup.config.smtp.as_ref().ok_or_else(|| {
-        anyhow!(
+fn desk(setup: &Setup) -> Result<Desk> {
+    if setup.config.smtp.is_none() {
+        bail!(
             "no [smtp] section in {}: add one (breachdesk config init shows an example), or record a phone or in-person notification with --channel",
             setup.config_path.display()
-        )
-    })
+        );
+    }
+    setup.desk()
 }
 
 fn templates_dir(setup: &Setup) -> Option<PathBuf> {
     setup.config_path.parent().map(|d| d.join("templates"))
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
 }
 
 /// Asks on the terminal; without one, `--yes` is required.
@@ -67,78 +60,48 @@ fn ask(question: &str) -> Result<Option<String>> {
     Ok(Some(line.trim().to_string()).filter(|l| !l.is_empty()))
 }
 
-/// Queues a composed notice and tries it once; on acceptance records it.
-fn send(
+/// Composes, shows, confirms, sends and says how it went. Exits non-zero
+/// unless the server accepted the notice.
+fn compose_and_send(
     setup: &Setup,
-    desk: &Desk,
-    notice: Notice,
+    mut req: NoticeRequest,
     yes: bool,
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let smtp = smtp(setup)?;
-    writeln!(out, "{}", render_preview(&notice))?;
+    let desk = desk(setup)?;
+    req.templates = templates_dir(setup);
+    let composed = desk.compose_notice(req, now)?;
+    if !composed.missing.is_empty() {
+        writeln!(out, "Still missing from this report:")?;
+        for m in &composed.missing {
+            writeln!(out, "  - {}", one_line(m))?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "{}", render_preview(&composed.notice))?;
     out.flush()?;
     if !confirm("Send this notice?", yes)? {
         writeln!(out, "Not sent; nothing was queued.")?;
         return Ok(());
     }
-    let dir = outbox::outbox_dir(&setup.data_dir);
-    let queued = outbox::queue(&dir, notice, now)?;
-    let id = queued.id().to_string();
-    deliver_and_record(desk, &dir, &id, smtp, out)
+    let attempted = desk.send_notice(composed.notice, Utc::now().max(now))?;
+    said(&attempted, out)
 }
 
-fn deliver_and_record(
-    desk: &Desk,
-    dir: &Path,
-    id: &str,
-    smtp: &Smtp,
-    out: &mut impl Write,
-) -> Result<()> {
-    let attempt_at = Utc::now();
-    let result = runtime()?.block_on(outbox::deliver(dir, id, smtp, attempt_at));
-    match result {
-        Ok(delivery) => {
-            let notice = outbox::get(dir, id)?.notice;
-            let changed = desk.record_sent_notice(&delivery, &notice, Utc::now())?;
-            writeln!(
-                out,
-                "{}: {} sent to {} at {} (Message-ID {}); server: {}",
-                changed.incident.id,
-                delivery.kind.as_str(),
-                delivery.to.join(", "),
-                local(delivery.accepted_at, desk.tz),
-                delivery.message_id,
-                one_line(&delivery.reply)
-            )?;
-            Ok(())
-        }
-        Err(e) => bail!(
-            "{e}; the notice {id} is kept in the outbox and will be retried (breachdesk outbox retry {id})"
-        ),
+fn said(attempted: &Attempted, out: &mut impl Write) -> Result<()> {
+    if attempted.sent() {
+        writeln!(out, "{}", one_line(&attempted.said))?;
+        Ok(())
+    } else {
+        bail!("{}", one_line(&attempted.said))
     }
 }
 
-/// The start of every email command: mail is configured, and the incident.
-fn open(setup: &Setup, id: &str) -> Result<(Desk, Incident)> {
-    smtp(setup)?;
-    let desk = setup.desk()?;
-    let incident = desk.load(id)?;
-    Ok((desk, incident))
-}
-
-/// The end of every email command: compose the draft, show it, confirm, send.
-fn compose_and_send(
-    setup: &Setup,
-    desk: &Desk,
-    draft: &Draft<'_>,
-    yes: bool,
-    now: DateTime<Utc>,
-    out: &mut impl Write,
-) -> Result<()> {
-    let notice = compose(draft, templates_dir(setup).as_deref(), desk.tz, now)?;
-    send(setup, desk, notice, yes, now, out)
+fn cc_list(cc: &[String]) -> Vec<String> {
+    cc.iter()
+        .flat_map(|c| crate::mail::compose::split_addresses(c))
+        .collect()
 }
 
 /// `breachdesk notify ID` by email: the paragraph 8.1 notification.
@@ -148,68 +111,56 @@ pub fn notify(
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let (desk, incident) = open(setup, &args.id)?;
-    let mut draft = Draft::new(NoticeKind::Notification, &incident, &setup.config)?;
-    draft.first_actions = args.first_actions.clone();
-    if let Some(to) = &args.to {
-        draft.to = vec![to.clone()];
-    }
-    draft.delay_reason = args.delay_reason.clone();
-    if incident.notification.made_at.is_none()
-        && now > incident.notification.due_at
-        && draft.delay_reason.is_none()
-    {
-        draft.delay_reason = ask(&format!(
-            "The notification was due by {}. Reason for the delay:",
-            local(incident.notification.due_at, desk.tz)
-        ))?;
-        if draft.delay_reason.is_none() {
-            bail!(
-                "the notification was due by {}: give the reason for the delay (--delay-reason)",
+    let mut req = NoticeRequest::new(&args.id, NoticeKind::Notification);
+    req.first_actions = args.first_actions.clone();
+    req.to = args.to.clone();
+    req.add_cc = cc_list(&args.cc);
+    req.again = args.again.clone();
+    req.delay_reason = args.delay_reason.clone();
+    if req.delay_reason.is_none() && req.again.is_none() {
+        let desk = desk(setup)?;
+        let incident = desk.load(&args.id)?;
+        if incident.notification.made_at.is_none() && now > incident.notification.due_at {
+            req.delay_reason = ask(&format!(
+                "The notification was due by {}. Reason for the delay:",
                 local(incident.notification.due_at, desk.tz)
-            );
+            ))?;
         }
     }
-    compose_and_send(setup, &desk, &draft, args.yes, now, out)
+    compose_and_send(setup, req, args.yes, now, out)
 }
 
 /// `breachdesk report ID`: the 8.2.1 (f) full-details report.
 pub fn report(
     setup: &Setup,
     id: &str,
+    cc: &[String],
     yes: bool,
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let (desk, incident) = open(setup, id)?;
-    let missing = missing_for_report(&incident);
-    if !missing.is_empty() {
-        writeln!(out, "Still missing from this report:")?;
-        for m in &missing {
-            writeln!(out, "  - {m}")?;
-        }
-        writeln!(out)?;
-    }
-    // The incident as Markdown, attached; written privately beside the outbox.
-    let markdown = crate::mail::report_attachment(&setup.data_dir, &incident, desk.tz, now)?;
-    let mut draft = Draft::new(NoticeKind::FullReport, &incident, &setup.config)?;
-    draft.attachments = vec![markdown];
-    compose_and_send(setup, &desk, &draft, yes, now, out)
+    let mut req = NoticeRequest::new(id, NoticeKind::FullReport);
+    req.add_cc = cc_list(cc);
+    compose_and_send(setup, req, yes, now, out)
 }
 
 /// `breachdesk supply ID REQUEST --attach FILE...`: 8.2.1 (e) data supply.
+#[allow(clippy::too_many_arguments)]
 pub fn supply(
     setup: &Setup,
     id: &str,
     request: &str,
     attach: Vec<PathBuf>,
+    cc: &[String],
     yes: bool,
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let (desk, incident) = open(setup, id)?;
-    let draft = Draft::supply(&incident, &setup.config, request, attach)?;
-    compose_and_send(setup, &desk, &draft, yes, now, out)
+    let mut req = NoticeRequest::new(id, NoticeKind::DataSupply);
+    req.request = Some(request.to_string());
+    req.files = attach;
+    req.add_cc = cc_list(cc);
+    compose_and_send(setup, req, yes, now, out)
 }
 
 /// `breachdesk update ID --message TEXT`: a free-form update.
@@ -217,6 +168,7 @@ pub fn update(
     setup: &Setup,
     id: &str,
     message: &str,
+    cc: &[String],
     yes: bool,
     now: DateTime<Utc>,
     out: &mut impl Write,
@@ -224,105 +176,217 @@ pub fn update(
     if message.trim().is_empty() {
         bail!("--message is empty");
     }
-    let (desk, incident) = open(setup, id)?;
-    let mut draft = Draft::new(NoticeKind::Update, &incident, &setup.config)?;
-    draft.message = message.to_string();
-    compose_and_send(setup, &desk, &draft, yes, now, out)
+    let mut req = NoticeRequest::new(id, NoticeKind::Update);
+    req.message = message.to_string();
+    req.add_cc = cc_list(cc);
+    compose_and_send(setup, req, yes, now, out)
 }
 
-/// `breachdesk outbox list`.
-pub fn outbox_list(setup: &Setup, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
+/// One outbox row for `outbox list --format json`.
+#[derive(serde::Serialize)]
+struct OutboxJson<'a> {
+    id: &'a str,
+    incident: &'a str,
+    kind: &'a str,
+    state: &'a str,
+    attempts: usize,
+    next_attempt_at: Option<String>,
+    last_error: Option<String>,
+    message_id: &'a str,
+    to: &'a [String],
+    cc: &'a [String],
+    queued_at: String,
+    accepted_at: Option<String>,
+    server_reply: Option<String>,
+    cancel_reason: Option<String>,
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// `breachdesk outbox list [--format table|json]`.
+pub fn outbox_list(
+    setup: &Setup,
+    json: bool,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
     let tz = setup.tz()?;
-    let notices = outbox::list(&outbox::outbox_dir(&setup.data_dir))?;
+    let dir = crate::mail::outbox::outbox_dir(&setup.data_dir);
+    let notices: Vec<QueuedNotice> = crate::mail::outbox::list(&dir)?;
+    if json {
+        let rows: Vec<OutboxJson<'_>> = notices
+            .iter()
+            .map(|q| OutboxJson {
+                id: q.id(),
+                incident: &q.notice.incident_id,
+                kind: q.notice.kind.as_str(),
+                state: q.effective_state().as_str(),
+                attempts: q.attempts.len(),
+                next_attempt_at: q.next_attempt_at.map(rfc3339),
+                last_error: q.last_error().map(one_line),
+                message_id: &q.notice.message_id,
+                to: &q.notice.to,
+                cc: &q.notice.cc,
+                queued_at: rfc3339(q.queued_at),
+                accepted_at: q.sent.as_ref().map(|s| rfc3339(s.accepted_at)),
+                server_reply: q.server_reply().map(|r| one_line(&r)),
+                cancel_reason: q.cancelled.as_ref().map(|c| one_line(&c.reason)),
+            })
+            .collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+        return Ok(());
+    }
     if notices.is_empty() {
         writeln!(out, "The outbox is empty.")?;
         return Ok(());
     }
     for q in notices {
         let n = &q.notice;
-        match q.state {
-            NoticeState::Pending => {
-                let next = q
-                    .next_attempt_at
-                    .map(|t| {
-                        if t <= now {
-                            "now".to_string()
-                        } else {
-                            local(t, tz)
-                        }
-                    })
-                    .unwrap_or_else(|| "-".into());
-                writeln!(
-                    out,
-                    "PENDING  {}  {}  {}  to {}  attempts {}  next {}{}",
-                    n.id,
-                    n.incident_id,
-                    n.kind.as_str(),
-                    n.to.join(", "),
+        let state = q.effective_state();
+        let head = format!(
+            "{:<9}{}  {}  {}  to {}",
+            state.as_str().to_ascii_uppercase(),
+            n.id,
+            n.incident_id,
+            n.kind.as_str(),
+            one_line(&n.to.join(", "))
+        );
+        let next = || {
+            q.next_attempt_at
+                .map(|t| {
+                    if t <= now {
+                        "now".to_string()
+                    } else {
+                        local(t, tz)
+                    }
+                })
+                .unwrap_or_else(|| "-".into())
+        };
+        let error = q
+            .last_error()
+            .map(|e| format!("  last error: {}", one_line(e)))
+            .unwrap_or_default();
+        let line = match state {
+            DeliveryState::Pending => {
+                format!(
+                    "{head}  attempts {}  next {}{error}",
                     q.attempts.len(),
-                    next,
-                    q.last_error()
-                        .map(|e| format!("  last error: {}", one_line(e)))
-                        .unwrap_or_default()
-                )?;
+                    next()
+                )
             }
-            NoticeState::Sent => {
+            DeliveryState::Unknown => format!(
+                "{head}  attempts {}  next {}  MAY HAVE ARRIVED: it will be sent again with the same Message-ID {}{error}",
+                q.attempts.len(),
+                next(),
+                n.message_id
+            ),
+            DeliveryState::Failed => format!(
+                "{head}  attempts {}  REFUSED: {}  not retried automatically: outbox retry {} or outbox cancel {} --reason TEXT",
+                q.attempts.len(),
+                one_line(&q.server_reply().unwrap_or_default()),
+                n.id,
+                n.id
+            ),
+            DeliveryState::Sent => {
                 let sent = q.sent.as_ref();
-                writeln!(
-                    out,
-                    "SENT     {}  {}  {}  to {}  at {}  {}",
-                    n.id,
-                    n.incident_id,
-                    n.kind.as_str(),
-                    n.to.join(", "),
+                format!(
+                    "{head}  at {}  {}",
                     sent.map(|s| local(s.accepted_at, tz)).unwrap_or_default(),
                     sent.map(|s| one_line(&s.reply)).unwrap_or_default()
-                )?;
+                )
             }
-        }
+            DeliveryState::Cancelled => format!(
+                "{head}  reason: {}",
+                q.cancelled
+                    .as_ref()
+                    .map(|c| one_line(&c.reason))
+                    .unwrap_or_default()
+            ),
+        };
+        writeln!(out, "{line}")?;
     }
     Ok(())
 }
 
-/// `breachdesk outbox retry [ID]`: try one pending notice, or all, now.
+/// `breachdesk outbox retry [ID]`: one notice now, on purpose (a failed
+/// one too), or every pending and unknown one.
 pub fn outbox_retry(
     setup: &Setup,
     id: Option<&str>,
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let smtp = smtp(setup)?;
-    let desk = setup.desk()?;
-    // First, any acceptance a crash kept out of its incident.
+    let desk = desk(setup)?;
+    // First, anything a crash kept out of its incident.
     for line in desk.reconcile_outbox(now) {
         writeln!(out, "{}", one_line(&line))?;
     }
-    let dir = outbox::outbox_dir(&setup.data_dir);
-    let ids: Vec<String> = match id {
-        Some(id) => vec![id.to_string()],
-        None => outbox::pending(&dir)?
-            .iter()
-            .map(|q| q.id().to_string())
-            .collect(),
-    };
-    if ids.is_empty() {
+    if let Some(id) = id {
+        let attempted = desk.retry_notice(id, now)?;
+        return said(&attempted, out);
+    }
+    let waiting: Vec<QueuedNotice> = desk
+        .outbox_notices()?
+        .into_iter()
+        .filter(|q| {
+            matches!(
+                q.effective_state(),
+                DeliveryState::Pending | DeliveryState::Unknown | DeliveryState::Failed
+            )
+        })
+        .collect();
+    if waiting.is_empty() {
         writeln!(out, "Nothing is waiting in the outbox.")?;
         return Ok(());
     }
-    let mut failed = 0;
-    for id in &ids {
-        outbox::retry_now(&dir, id, now)?;
-        if let Err(e) = deliver_and_record(&desk, &dir, id, smtp, out) {
-            failed += 1;
-            eprintln!(
-                "breachdesk: {}",
-                crate::text::one_line(&format!("{id}: {e:#}"))
-            );
+    let (mut tried, mut failed) = (0, 0);
+    for q in &waiting {
+        if q.state == DeliveryState::Failed {
+            writeln!(
+                out,
+                "{}: refused for good earlier; not retried (outbox retry {} to try on purpose)",
+                q.id(),
+                q.id()
+            )?;
+            continue;
+        }
+        tried += 1;
+        let _ = crate::mail::outbox::retry_now(&desk.outbox_dir(), q.id(), now);
+        match desk.deliver_notice(q.id(), now) {
+            Ok(a) if a.sent() => writeln!(out, "{}", one_line(&a.said))?,
+            Ok(a) => {
+                failed += 1;
+                eprintln!("breachdesk: {}", one_line(&a.said));
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("breachdesk: {}", one_line(&format!("{}: {e:#}", q.id())));
+            }
         }
     }
     if failed > 0 {
-        bail!("{failed} of {} notices could not be sent", ids.len());
+        bail!("{failed} of {tried} notices could not be sent");
     }
+    Ok(())
+}
+
+/// `breachdesk outbox cancel ID --reason TEXT`.
+pub fn outbox_cancel(
+    setup: &Setup,
+    id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let desk = setup.desk()?;
+    let changed = desk.cancel_notice(id, reason, now)?;
+    writeln!(
+        out,
+        "{}: notice {id} cancelled; the reason is recorded on the incident and in the audit log",
+        changed.incident.id
+    )?;
     Ok(())
 }
 
@@ -332,7 +396,12 @@ pub fn check_connection(setup: &Setup, out: &mut impl Write) -> Result<()> {
         writeln!(out, "no [smtp] section: email notices are off")?;
         return Ok(());
     };
-    let said = runtime()?.block_on(crate::mail::transport::check_connection(smtp))?;
+    let said = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(crate::mail::transport::check_connection(smtp))
+        .map_err(|e| anyhow!("{e}"))?;
     writeln!(out, "smtp {}: {}", smtp.host, one_line(&said))?;
     Ok(())
 }

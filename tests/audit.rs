@@ -171,42 +171,64 @@ fn deleted_reordered_and_inserted_entries_are_reported() {
 }
 
 #[test]
-fn a_torn_last_line_is_reported_blocks_appends_and_is_repaired() {
-    let dir = tempfile::tempdir().unwrap();
-    plain_log(dir.path(), 5);
-    let path = log_path(dir.path());
-    let text = fs::read_to_string(&path).unwrap();
-    let cut = text.rfind("detail number 005").unwrap();
-    fs::write(&path, &text[..cut]).unwrap();
-    let log = AuditLog::open(dir.path()).unwrap();
-    let report = log.verify().unwrap();
-    let broken = report.first_break.unwrap();
-    assert_eq!(broken.kind, BreakKind::Unparseable);
-    assert_eq!(broken.line, 5);
-    assert!(broken.message.contains("seq 5"), "{broken}");
-    assert_eq!(report.entries, 4);
-    let err = log.append(base(), "a", None, "x", "y").unwrap_err();
-    assert!(matches!(err, AuditError::Corrupt { .. }), "{err}");
-    assert!(err.to_string().contains("audit repair"), "{err}");
-    assert_eq!(fs::read_to_string(&path).unwrap(), text[..cut]);
+fn a_torn_last_line_is_reported_and_set_aside_by_repair_or_the_next_append() {
+    for by_append in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        plain_log(dir.path(), 5);
+        let path = log_path(dir.path());
+        let text = fs::read_to_string(&path).unwrap();
+        let cut = text.rfind("detail number 005").unwrap();
+        let whole = text[..cut].rfind('\n').unwrap() + 1;
+        fs::write(&path, &text[..cut]).unwrap();
+        let log = AuditLog::open(dir.path()).unwrap();
+        let report = log.verify().unwrap();
+        let broken = report.first_break.unwrap();
+        assert_eq!(broken.kind, BreakKind::Unparseable);
+        assert_eq!(broken.line, 5);
+        assert!(broken.message.contains("seq 5"), "{broken}");
+        assert!(broken.message.contains("torn"), "{broken}");
+        assert_eq!(report.entries, 4);
 
-    let repaired = log.repair(base(), "tester").unwrap();
-    let saved = repaired.saved_to.expect("torn bytes kept");
-    assert_eq!(
-        fs::read(&saved).unwrap(),
-        &text.as_bytes()[text[..cut].rfind('\n').unwrap() + 1..cut],
-        "exactly the torn bytes are set aside"
-    );
-    let after = fs::read_to_string(&path).unwrap();
-    assert!(after.starts_with(&text[..text[..cut].rfind('\n').unwrap() + 1]));
-    assert!(log.verify().unwrap().is_ok());
-    let entries = log.entries().unwrap();
-    assert_eq!(entries.last().unwrap().action, "audit.repaired");
-    assert_eq!(entries.last().unwrap().seq, 5);
-    log.append(base(), "a", None, "x", "after the repair")
-        .unwrap();
-    assert!(log.verify().unwrap().is_ok());
-    assert_eq!(log.repair(base(), "tester").unwrap().saved_to, None);
+        let saved = if by_append {
+            // A change after a crash: the torn bytes (never followed by a
+            // record write) are set aside, logged, and the change goes on.
+            let next = log
+                .append(base(), "a", None, "x", "after the crash")
+                .unwrap();
+            assert_eq!(next.seq, 6);
+            let entries = log.entries().unwrap();
+            assert_eq!(entries[4].action, "audit.repaired");
+            assert_eq!(entries[5], next);
+            fs::read_dir(dir.path().join("audit"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| {
+                    p.file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with("torn-")
+                })
+                .unwrap()
+        } else {
+            let repaired = log.repair(base(), "tester").unwrap();
+            let entries = log.entries().unwrap();
+            assert_eq!(entries.last().unwrap().action, "audit.repaired");
+            assert_eq!(entries.last().unwrap().seq, 5);
+            assert_eq!(log.repair(base(), "tester").unwrap().saved_to, None);
+            repaired.saved_to.expect("torn bytes kept")
+        };
+        assert_eq!(
+            fs::read(&saved).unwrap(),
+            &text.as_bytes()[whole..cut],
+            "exactly the torn bytes are set aside"
+        );
+        assert!(
+            fs::read_to_string(&path)
+                .unwrap()
+                .starts_with(&text[..whole])
+        );
+        assert!(log.verify().unwrap().is_ok());
+    }
 }
 
 #[test]

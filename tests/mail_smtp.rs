@@ -80,10 +80,12 @@ fn config() -> Config {
             name: Some("Sam Patel".into()),
             email: Some("sam.patel@provider.example".into()),
             role: PartyRole::ServiceProvider,
+            ..Responder::default()
         },
         contacts: Contacts {
             other_party: Some("Client Security Rep <csr@client.example>".into()),
             govcertuk: Some("GovCertUK <incidents@ncsc.example>".into()),
+            ..Contacts::default()
         },
         ..Config::default()
     }
@@ -553,6 +555,8 @@ async fn server_replies_that_quote_the_password_are_stored_redacted() {
         port: Some(server.port()),
         ..smtp
     };
+    // A 5xx is permanent: it is only tried again on purpose.
+    outbox::retry_now(&outbox_dir, &id, now + Duration::minutes(1)).expect("retry on purpose");
     let d = outbox::deliver(&outbox_dir, &id, &smtp, now + Duration::minutes(1))
         .await
         .expect("accepted");
@@ -834,9 +838,10 @@ async fn refused_message_is_reported_with_the_reply() {
         err.to_string(),
         "server refused the message: 550 5.7.1 Message rejected as spam"
     );
+    // A 5xx is permanent: failed, and never retried automatically.
     let q = outbox::get(&outbox_dir, &id).expect("get");
-    assert_eq!(q.state, NoticeState::Pending);
-    assert_eq!(q.next_attempt_at, Some(now + Duration::seconds(30)));
+    assert_eq!(q.state, NoticeState::Failed);
+    assert_eq!(q.next_attempt_at, None);
 }
 
 #[tokio::test]

@@ -170,6 +170,22 @@ fn full_incident(id: &str) -> Incident {
                 text: AWKWARD.into(),
             },
         ],
+        notices: vec![NoticeRecord {
+            id: "N-20261128-151000-abcdef".into(),
+            kind: NoticeKind::Notification,
+            message_id: "<0123@breachdesk.provider.example>".into(),
+            to: vec!["CSR <csr@client.example>".into()],
+            cc: vec![AWKWARD.into()],
+            subject: AWKWARD.into(),
+            queued_at: t(15, 9),
+            state: DeliveryState::Cancelled,
+            attempts: 2,
+            accepted_at: Some(t(15, 10)),
+            server_reply: Some(AWKWARD.into()),
+            request_id: Some("R1".into()),
+            again_reason: Some(AWKWARD.into()),
+            cancel_reason: Some(AWKWARD.into()),
+        }],
     }
 }
 

@@ -489,7 +489,8 @@ fn failed_send_shows_the_error_and_keeps_the_notice() {
     f.chars(&mut app, "O");
     assert!(app.outbox_open);
     let shown = screen_text(&draw(&app, now(), 100, 30));
-    assert!(shown.contains("1 pending"), "{shown}");
+    assert!(shown.contains("1 still to go"), "{shown}");
+    assert!(shown.contains("PENDING"), "{shown}");
     assert!(shown.contains("last error"), "{shown}");
     f.chars(&mut app, "R");
     assert_eq!(app.outbox.len(), 1);
@@ -517,10 +518,17 @@ fn failed_send_shows_the_error_and_keeps_the_notice() {
         ..smtp_server::Options::default()
     };
     let server = rt.block_on(async { reserved.start(options) });
+    // A notification is confirmed (pending): the chooser offers an update first.
     f.chars(&mut app, "E");
     f.key(&mut app, KeyCode::Enter);
-    f.key(&mut app, KeyCode::Enter);
-    assert!(app.preview.is_some());
+    f.chars(&mut app, "Still working on it");
+    f.ctrl(&mut app, 's');
+    assert!(
+        app.preview.is_some(),
+        "{:?} {:?}",
+        app.status,
+        app.form.as_ref().map(|f| (&f.title, &f.error))
+    );
     let later = now() + minutes(2);
     let jobs = app.update(Action::Tick, later);
     assert_eq!(jobs.len(), 1);
@@ -691,9 +699,9 @@ fn report_supply_and_update_by_email() {
 
     // 8.2.1 (f): the report, with what is missing shown before confirming.
     f.chars(&mut app, "E");
-    f.key(&mut app, KeyCode::Left);
-    f.key(&mut app, KeyCode::Left); // from the update (offered once notified) to the report
+    f.key(&mut app, KeyCode::Right); // from the update (offered first once notified) to the report
     f.key(&mut app, KeyCode::Enter);
+    f.key(&mut app, KeyCode::Enter); // the report's form: only the Cc line
     let preview = app.preview.as_ref().expect("report preview");
     assert_eq!(preview.notice.kind.as_str(), "full-report");
     assert!(!preview.missing.is_empty());
@@ -712,7 +720,8 @@ fn report_supply_and_update_by_email() {
     f.key(&mut app, KeyCode::Tab); // Data requests
     assert_eq!(app.incident.as_ref().map(|s| s.pane), Some(Pane::Requests));
     f.chars(&mut app, "E");
-    f.key(&mut app, KeyCode::Left); // data supply
+    f.key(&mut app, KeyCode::Right);
+    f.key(&mut app, KeyCode::Right); // data supply
     f.key(&mut app, KeyCode::Enter);
     f.chars(&mut app, &logs.display().to_string());
     f.key(&mut app, KeyCode::Enter);

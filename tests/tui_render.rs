@@ -277,6 +277,10 @@ fn fixed_notice() -> breachdesk::mail::Notice {
         from: "Sam Patel <sam.patel@provider.example>".into(),
         to: vec!["Client Security Representative <csr@client.example>".into()],
         cc: Vec::new(),
+        reply_to: None,
+        in_reply_to: None,
+        again_reason: None,
+        audit_head: None,
         subject: format!("[{ID}] Full details of the Breach of Security (8.2.1 f)\x1b[2J"),
         message_id: "<00000000000000000000000000000001@breachdesk.provider.example>".into(),
         created_at: now(),
@@ -286,6 +290,7 @@ fn fixed_notice() -> breachdesk::mail::Notice {
             size: 4321,
             sha256: "ab".repeat(32),
             content_type: "text/markdown; charset=utf-8".into(),
+            source: None,
         }],
         body: "Dear Client Security Representative,\n\nRoot cause: weak authentication on the VPN gateway.\x1b]0;pwned\x07\nMitigation: MFA enforced.\n\nSam Patel".into(),
     }
@@ -328,6 +333,8 @@ fn outbox_view() {
     app.outbox = vec![
         OutboxRow {
             id: "N-20260310-125500-000001".into(),
+            state: breachdesk::domain::incident::DeliveryState::Pending,
+            message_id: "<01@breachdesk.provider.example>".into(),
             incident_id: ID.into(),
             kind: "notification".into(),
             to: "Client Security Representative <csr@client.example>".into(),
@@ -341,6 +348,8 @@ fn outbox_view() {
         },
         OutboxRow {
             id: "N-20260310-125900-000002".into(),
+            state: breachdesk::domain::incident::DeliveryState::Unknown,
+            message_id: "<02@breachdesk.provider.example>".into(),
             incident_id: ID.into(),
             kind: "update".into(),
             to: "csr@client.example".into(),

@@ -16,7 +16,7 @@ use crate::domain::incident::{
 };
 use crate::domain::playbook::{RecordField, apply_playbooks, refresh_due_times, waiting_on};
 use crate::domain::summary::IncidentSummary;
-use crate::mail::{Delivery, Notice, NoticeKind};
+use crate::mail::{Draft, Notice, NoticeKind};
 use crate::playbooks::PlaybookSet;
 use crate::store::{AuditNote, Store, StoreError, UpdateError};
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -81,6 +81,10 @@ pub struct Incident {
     /// Timestamped, attributed entries, appended as the responder works.
     #[serde(default)]
     pub timeline: Vec<TimelineEntry>,
+    /// Every email notice confirmed for this incident, one entry per
+    /// Message-ID, with its delivery state (older records have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<NoticeRecord>,
 }
 
 macro_rules! kebab_enum {
@@ -137,6 +141,35 @@ kebab_enum! {
 kebab_enum! {
     /// How a notice was given.
     Channel { Email => "email", Phone => "phone", InPerson => "in-person" }
+}
+kebab_enum! {
+    /// Which paragraph 8 notice an email is.
+    NoticeKind {
+        /// Paragraph 8.1: notify the other party within 1 hour.
+        Notification => "notification",
+        /// Paragraph 8.2.1 (e): data supplied to the Client or GovCertUK.
+        DataSupply => "data-supply",
+        /// Paragraph 8.2.1 (f): full details with the root-cause analysis.
+        FullReport => "full-report",
+        /// A free-form update.
+        Update => "update",
+    }
+}
+kebab_enum! {
+    /// Where an email notice is on its way to the recipient.
+    DeliveryState {
+        /// Not yet accepted; retried with backoff.
+        Pending => "pending",
+        /// Transmitted (or a crash hit mid-send) and no reply came: it may
+        /// have arrived. Retried with the same Message-ID.
+        Unknown => "unknown",
+        /// Refused for good (a 5xx reply): never retried automatically.
+        Failed => "failed",
+        /// Accepted by the server.
+        Sent => "sent",
+        /// Dropped on purpose, with a reason.
+        Cancelled => "cancelled",
+    }
 }
 kebab_enum! {
     /// Progress of one playbook step.
@@ -240,6 +273,42 @@ pub struct Notification {
     /// Why it was late, when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_reason: Option<String>,
+}
+
+/// One email notice, as the incident keeps it: decided by its Message-ID
+/// (recording the same Message-ID twice changes nothing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeRecord {
+    /// The outbox id, e.g. `N-20261128-143201-7f3a9c`.
+    pub id: String,
+    pub kind: NoticeKind,
+    /// `<...@breachdesk.domain>`: the same on every attempt.
+    pub message_id: String,
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub cc: Vec<String>,
+    #[serde(default)]
+    pub subject: String,
+    pub queued_at: DateTime<Utc>,
+    pub state: DeliveryState,
+    /// Attempts made when the state was last recorded.
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// The server's reply line: the acceptance, or the refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_reply: Option<String>,
+    /// The data request a data supply answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Why a second 8.1 notification was sent on purpose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub again_reason: Option<String>,
+    /// Why it was cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<String>,
 }
 
 /// A piece of evidence: a note, or a file fixed by size and SHA-256.
@@ -646,6 +715,7 @@ impl Incident {
             repeat_of: Vec::new(),
             steps: Vec::new(),
             timeline: Vec::new(),
+            notices: Vec::new(),
         };
         let text = format!(
             "Incident opened ({} of security, severity {}); identified at {}",

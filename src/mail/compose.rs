@@ -18,50 +18,14 @@ use crate::text::terminal_safe;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use lettre::Message;
+use lettre::message::header::ContentTransferEncoding;
 use lettre::message::header::ContentType;
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// Which paragraph 8 notice this is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NoticeKind {
-    /// Paragraph 8.1: notify the other party within 1 hour.
-    Notification,
-    /// Paragraph 8.2.1 (e): data supplied to the Client or GovCertUK.
-    DataSupply,
-    /// Paragraph 8.2.1 (f): full details with the root-cause analysis.
-    FullReport,
-    /// A free-form update.
-    Update,
-}
-
-impl NoticeKind {
-    pub const ALL: &'static [NoticeKind] = &[
-        NoticeKind::Notification,
-        NoticeKind::DataSupply,
-        NoticeKind::FullReport,
-        NoticeKind::Update,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NoticeKind::Notification => "notification",
-            NoticeKind::DataSupply => "data-supply",
-            NoticeKind::FullReport => "full-report",
-            NoticeKind::Update => "update",
-        }
-    }
-}
-
-impl fmt::Display for NoticeKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::domain::incident::NoticeKind;
 
 /// A file attached to a notice, fixed by size and SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +39,9 @@ pub struct AttachmentInfo {
     /// Hex SHA-256 of the bytes.
     pub sha256: String,
     pub content_type: String,
+    /// The responder's own file, when `path` is the outbox's copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<PathBuf>,
 }
 
 /// One message, exactly as the responder confirmed it.
@@ -94,6 +61,20 @@ pub struct Notice {
     pub to: Vec<String>,
     #[serde(default)]
     pub cc: Vec<String>,
+    /// `[responder] reply_to`, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// The Message-ID of the incident's first notice (In-Reply-To and
+    /// References), so the recipient's mail client threads them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
+    /// Why a second 8.1 notification is sent on purpose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub again_reason: Option<String>,
+    /// The audit log's chain head when the notice was queued
+    /// (`X-Breachdesk-Audit-Head`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<String>,
     pub subject: String,
     /// `<random@breachdesk.domain>`: fixed when composed, stored with the
     /// notice when queued, and reused on every attempt, so a re-send after
@@ -113,7 +94,13 @@ pub struct Draft<'a> {
     /// The sender, `Name <address>`.
     pub from: String,
     pub to: Vec<String>,
+    /// `[contacts] cc` plus any added for this notice.
     pub cc: Vec<String>,
+    pub reply_to: Option<String>,
+    /// The incident's first notice's Message-ID, for threading.
+    pub in_reply_to: Option<String>,
+    /// Why a second 8.1 notification is sent on purpose.
+    pub again_reason: Option<String>,
     pub attachments: Vec<PathBuf>,
     /// For the 8.1 notification: what has been done so far.
     pub first_actions: String,
@@ -148,7 +135,14 @@ impl<'a> Draft<'a> {
             incident,
             from,
             to,
-            cc: Vec::new(),
+            cc: config.contacts.cc.clone(),
+            reply_to: config
+                .responder
+                .reply_to
+                .clone()
+                .filter(|r| !r.trim().is_empty()),
+            in_reply_to: first_notice_id(incident),
+            again_reason: None,
             attachments: Vec::new(),
             first_actions: String::new(),
             delay_reason: None,
@@ -195,6 +189,56 @@ impl<'a> Draft<'a> {
         draft.attachments = attachments;
         Ok(draft)
     }
+}
+
+/// The Message-ID of the incident's first email notice, if any: an 8.1
+/// notification emailed before the `notices` list existed (its Message-ID
+/// is its reference), else the first accepted notice in the list, else the
+/// first not cancelled.
+pub fn first_notice_id(incident: &Incident) -> Option<String> {
+    use crate::domain::incident::{Channel, DeliveryState, NoticeRecord};
+    let n = &incident.notification;
+    let legacy = (n.channel == Some(Channel::Email))
+        .then(|| n.reference.clone())
+        .flatten()
+        .filter(|r| r.starts_with('<') && !incident.notices.iter().any(|x| &x.message_id == r));
+    let first = |wanted: &dyn Fn(&NoticeRecord) -> bool| {
+        incident
+            .notices
+            .iter()
+            .filter(|n| wanted(n))
+            .min_by_key(|n| n.queued_at)
+            .map(|n| n.message_id.clone())
+    };
+    legacy
+        .or_else(|| first(&|n| n.state == DeliveryState::Sent))
+        .or_else(|| first(&|n| n.state != DeliveryState::Cancelled))
+}
+
+/// Splits a typed list of addresses on `,` or `;` outside quotes and angle
+/// brackets (`"Doe, J" <j@x>, k@y` is two).
+pub fn split_addresses(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let (mut quoted, mut angle) = (false, false);
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '<' if !quoted => angle = true,
+            '>' if !quoted => angle = false,
+            ',' | ';' if !quoted && !angle => {
+                out.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    out.push(current);
+    out.into_iter()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect()
 }
 
 /// `Name <address>` for the responder, with the name cleaned.
@@ -301,9 +345,22 @@ pub fn read_attachment(path: &Path) -> Result<(AttachmentInfo, Vec<u8>), MailErr
         path: path.to_path_buf(),
         reason,
     };
+    let too_long = |e: &std::io::Error| {
+        (e.raw_os_error() == Some(36)).then(|| {
+            let longest = path
+                .components()
+                .map(|c| c.as_os_str().len())
+                .max()
+                .unwrap_or(0);
+            refuse(format!(
+                "the name is too long for this system ({longest} bytes in one part; at most 255, and {} in the whole path)",
+                4095
+            ))
+        })
+    };
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => refuse("does not exist".into()),
-        _ => refuse(format!("cannot be read: {e}")),
+        _ => too_long(&e).unwrap_or_else(|| refuse(format!("cannot be read: {e}"))),
     })?;
     if !meta.is_file() {
         return Err(refuse("is not a regular file".into()));
@@ -318,6 +375,7 @@ pub fn read_attachment(path: &Path) -> Result<(AttachmentInfo, Vec<u8>), MailErr
     Ok((
         AttachmentInfo {
             path: absolute,
+            source: None,
             file_name,
             size: bytes.len() as u64,
             sha256: hex::encode(Sha256::digest(&bytes)),
@@ -353,11 +411,27 @@ pub fn compose(
         .iter()
         .map(|a| parse_mailbox("to", a).map(|m| m.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
-    let cc = draft
-        .cc
-        .iter()
-        .map(|a| parse_mailbox("cc", a).map(|m| m.to_string()))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut cc: Vec<String> = Vec::new();
+    for a in &draft.cc {
+        let m = parse_mailbox("cc", a)?;
+        let already = to
+            .iter()
+            .chain(cc.iter())
+            .any(|t| parse_mailbox("cc", t).is_ok_and(|o| o.email == m.email));
+        if !already {
+            cc.push(m.to_string());
+        }
+    }
+    let reply_to = draft
+        .reply_to
+        .as_deref()
+        .map(|r| parse_mailbox("responder.reply_to", r).map(|m| m.to_string()))
+        .transpose()?;
+    let again_reason = draft
+        .again_reason
+        .as_deref()
+        .map(clean_header_text)
+        .filter(|r| !r.is_empty());
     if draft.kind == NoticeKind::DataSupply && draft.request_id.is_none() {
         return Err(MailError::Incomplete(
             "a data supply must say which request it answers".into(),
@@ -401,6 +475,10 @@ pub fn compose(
         from: from.to_string(),
         to,
         cc,
+        reply_to,
+        in_reply_to: draft.in_reply_to.clone(),
+        again_reason,
+        audit_head: None,
         subject,
         created_at: now,
         attachments,
@@ -422,6 +500,18 @@ pub fn render_preview(notice: &Notice) -> String {
     out.push_str(&format!("To:          {}\n", safe(&notice.to.join(", "))));
     if !notice.cc.is_empty() {
         out.push_str(&format!("Cc:          {}\n", safe(&notice.cc.join(", "))));
+    }
+    if let Some(r) = &notice.reply_to {
+        out.push_str(&format!("Reply-To:    {}\n", safe(r)));
+    }
+    if let Some(r) = &notice.in_reply_to {
+        out.push_str(&format!("In-Reply-To: {}\n", safe(r)));
+    }
+    if let Some(r) = &notice.again_reason {
+        out.push_str(&format!(
+            "AGAIN:       an 8.1 notification is already recorded; sent again because: {}\n",
+            safe(r)
+        ));
     }
     out.push_str(&format!("Subject:     {}\n", safe(&notice.subject)));
     out.push_str(&format!("Message-ID:  {}\n", safe(&notice.message_id)));
@@ -449,9 +539,32 @@ pub fn render_preview(notice: &Notice) -> String {
     out
 }
 
-/// The MIME message for `notice`: Date (`created_at`), Message-ID, UTF-8
-/// text/plain body, and multipart/mixed when there are attachments. The
-/// attachment bytes are re-read and must still match their SHA-256.
+/// `X-Breachdesk-Audit-Head`: the audit log's chain head when the notice
+/// was queued (64 hex digits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditHead(pub String);
+
+/// The header's name.
+pub const AUDIT_HEAD_HEADER: &str = "X-Breachdesk-Audit-Head";
+
+impl lettre::message::header::Header for AuditHead {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str(AUDIT_HEAD_HEADER)
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AuditHead(s.trim().to_string()))
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// The MIME message for `notice`: Date (`created_at`), Message-ID, Cc,
+/// Reply-To, In-Reply-To/References to the incident's first notice, the
+/// audit chain head, and a UTF-8 text/plain body with CRLF line endings and
+/// no line over 998 bytes (quoted-printable when a line is longer). Every
+/// attachment goes base64-encoded, so the recipient decodes exactly the
+/// file's bytes; they are re-read and must still match their SHA-256.
 pub fn to_message(notice: &Notice) -> Result<Message, MailError> {
     let mut builder = Message::builder()
         .from(parse_mailbox("from", &notice.from)?)
@@ -463,6 +576,24 @@ pub fn to_message(notice: &Notice) -> Result<Message, MailError> {
     }
     for cc in &notice.cc {
         builder = builder.cc(parse_mailbox("cc", cc)?);
+    }
+    if let Some(r) = &notice.reply_to {
+        builder = builder.reply_to(parse_mailbox("reply_to", r)?);
+    }
+    if let Some(first) = notice
+        .in_reply_to
+        .as_deref()
+        .map(clean_header_text)
+        .filter(|f| is_message_id(f) && *f != notice.message_id)
+    {
+        builder = builder.in_reply_to(first.clone()).references(first);
+    }
+    if let Some(head) = notice
+        .audit_head
+        .as_deref()
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        builder = builder.header(AuditHead(head.to_string()));
     }
     let text = SinglePart::plain(notice.body.replace("\r\n", "\n"));
     let build_err =
@@ -482,10 +613,28 @@ pub fn to_message(notice: &Notice) -> Result<Message, MailError> {
         let content_type = ContentType::parse(&a.content_type).unwrap_or_else(|_| {
             ContentType::parse("application/octet-stream").unwrap_or(ContentType::TEXT_PLAIN)
         });
+        let body =
+            Body::new_with_encoding(bytes, ContentTransferEncoding::Base64).map_err(|_| {
+                MailError::Attachment {
+                    path: a.path.clone(),
+                    reason: "cannot be encoded as base64".into(),
+                }
+            })?;
         multipart = multipart
-            .singlepart(Attachment::new(clean_header_text(&a.file_name)).body(bytes, content_type));
+            .singlepart(Attachment::new(clean_header_text(&a.file_name)).body(body, content_type));
     }
     builder.multipart(multipart).map_err(build_err)
+}
+
+/// `<local@domain>` with nothing that could end a header.
+fn is_message_id(text: &str) -> bool {
+    text.starts_with('<')
+        && text.ends_with('>')
+        && text.contains('@')
+        && text.len() <= 250
+        && text
+            .chars()
+            .all(|c| c.is_ascii_graphic() && c != '(' && c != ')' && c != ',')
 }
 
 #[cfg(test)]

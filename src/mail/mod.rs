@@ -3,22 +3,29 @@
 //!
 //! # Flow
 //!
+//! The CLI and the console do not call this module's flow themselves: they
+//! call the desk's notice service (`crate::desk::notices`), which uses it.
+//!
 //! 1. [`compose::Draft`] + [`compose::compose`] turn an incident into a
-//!    [`compose::Notice`] using a template ([`template`]). Recipients are
-//!    validated, attachments are read and hashed, and any CR/LF in a header
-//!    field is flattened, all before anything is stored.
+//!    [`compose::Notice`] using a template ([`template`]). Recipients (To,
+//!    `[contacts] cc` and per-notice Cc, Reply-To) are validated, attachments
+//!    are read and hashed, and any CR/LF in a header field is flattened, all
+//!    before anything is stored.
 //! 2. [`compose::render_preview`] shows the responder exactly what will go
 //!    (recipients, subject, body, attachments) so they can confirm.
 //! 3. On confirmation, [`outbox::queue`] writes the notice durably to
 //!    `<data dir>/outbox/` (and copies its attachments there) before any
 //!    attempt is made. One confirmation = one queued notice = one id and one
 //!    Message-ID, fixed from then on.
-//! 4. [`outbox::deliver`] (one notice, now) or [`outbox::deliver_due`] (all
-//!    notices whose backoff has expired) send it with [`transport`]. Each
-//!    attempt is recorded on the notice; on acceptance the notice moves to
-//!    `outbox/sent/` with the server's reply line and the acceptance time.
+//! 4. [`outbox::deliver`] sends it with [`transport`] as
+//!    [`compose::to_message`] builds it (attachments base64, body CRLF with
+//!    no line over 998 bytes, In-Reply-To/References, the audit head).
+//!    Each attempt is recorded on the notice, which ends `sent` (moved to
+//!    `outbox/sent/`), `failed` (a 5xx: kept, never retried automatically),
+//!    `unknown` (transmitted, no reply) or stays `pending`;
+//!    [`outbox::cancel`] drops one with a reason.
 //!
-//! # Public API (for the CLI, the console and the incident record)
+//! # Public API
 //!
 //! ```text
 //! compose::Draft::new(kind, &incident, &config) -> Result<Draft, MailError>
@@ -28,10 +35,11 @@
 //! template::missing_for_report(&Incident) -> Vec<String>
 //! outbox::queue(outbox_dir, Notice, now) -> Result<QueuedNotice, MailError>
 //! outbox::outbox_dir(data_dir) -> PathBuf                              // <data dir>/outbox
-//! outbox::list(outbox_dir) -> Result<Vec<QueuedNotice>, MailError>      // pending + sent
-//! outbox::pending(outbox_dir) -> Result<Vec<QueuedNotice>, MailError>
+//! outbox::list(outbox_dir) -> Result<Vec<QueuedNotice>, MailError>      // every state
+//! outbox::pending(outbox_dir) -> Result<Vec<QueuedNotice>, MailError>   // pending, unknown, failed
 //! outbox::get(outbox_dir, id) -> Result<QueuedNotice, MailError>
-//! outbox::retry_now(outbox_dir, id, now) -> Result<QueuedNotice, MailError>
+//! outbox::retry_now(outbox_dir, id, now) -> Result<QueuedNotice, MailError>  // a failed one too
+//! outbox::cancel(outbox_dir, id, by, reason, now) -> Result<QueuedNotice, MailError>
 //! outbox::deliver(outbox_dir, id, &Smtp, now).await -> Result<Delivery, MailError>
 //! outbox::deliver_due(outbox_dir, &Smtp, now).await -> Vec<(String, Result<Delivery, MailError>)>
 //! transport::check_connection(&Smtp).await -> Result<String, MailError>  // for `config check`
@@ -51,7 +59,7 @@ pub mod template;
 pub mod transport;
 
 pub use compose::{AttachmentInfo, Draft, Notice, NoticeKind, compose, render_preview};
-pub use outbox::{Attempt, Delivery, NoticeState, QueuedNotice, SentRecord};
+pub use outbox::{Attempt, Cancelled, Delivery, NoticeState, QueuedNotice, SentRecord};
 
 use crate::domain::incident::Incident;
 use chrono::{DateTime, Utc};
@@ -133,8 +141,16 @@ pub enum MailError {
     NoStartTls { host: String, port: u16 },
     #[error("authentication failed: {0}")]
     Auth(String),
+    /// The server refused the message: permanently for a 5xx reply, for
+    /// now for a 4xx one (see [`MailError::is_permanent`]).
     #[error("server refused the message: {0}")]
     Rejected(String),
+    /// The whole message was transmitted but no reply came (the connection
+    /// dropped or the server stalled): it may have arrived.
+    #[error(
+        "the message was transmitted but the server never confirmed it ({0}); it may have arrived, and it will be sent again with the same Message-ID"
+    )]
+    NoReply(String),
     #[error("SMTP conversation failed: {0}")]
     Protocol(String),
     #[error("{path}: {source}")]
@@ -162,6 +178,12 @@ pub enum MailError {
 }
 
 impl MailError {
+    /// A permanent refusal (a 5xx reply to the message): never retried
+    /// automatically.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, MailError::Rejected(reply) if reply.trim_start().starts_with('5'))
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> MailError {
         MailError::Io {
             path: path.into(),

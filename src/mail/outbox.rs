@@ -4,36 +4,44 @@
 //! # Layout (`<data dir>/outbox/`, mode 0700; files 0600)
 //!
 //! ```text
-//! outbox/N-20261128-143201-7f3a9c.toml    a pending notice (state = "pending")
+//! outbox/N-20261128-143201-7f3a9c.toml    a notice still to go (pending, unknown or failed)
 //! outbox/N-20261128-143201-7f3a9c.lock    held (File::try_lock) while sending
 //! outbox/files/N-.../1-evidence.csv       the outbox's own copy of each attachment
-//! outbox/sent/N-20261128-143201-7f3a9c.toml   the same record once accepted (state = "sent")
+//!                                         (deleted once sent or cancelled)
+//! outbox/sent/N-20261128-143201-7f3a9c.toml       the same record once accepted
+//! outbox/cancelled/N-20261128-143201-7f3a9c.toml  or once cancelled, with the reason
 //! ```
 //!
-//! Accepted notices are moved to `sent/` (written there durably first, then
-//! the pending file is removed), so `outbox/*.toml` is exactly what is still
-//! to go. If a crash leaves both, the `sent/` copy wins everywhere.
+//! A notice moves to `sent/` or `cancelled/` by being written there durably
+//! first and the pending file removed after, so `outbox/*.toml` is exactly
+//! what is still to go. If a crash leaves both, the `sent/` (then
+//! `cancelled/`) copy wins everywhere.
 //!
-//! # Never twice
+//! # Delivery states
 //!
-//! - One confirmation queues one file with one id and one Message-ID; queuing
-//!   the same notice id again is refused.
-//! - Sending holds an exclusive lock on `<id>.lock`; a second sender gets
-//!   [`MailError::Busy`]. Under the lock the `sent/` copy is checked again.
-//! - Each attempt is recorded as `in-progress` *before* the message is sent.
-//!   If breachdesk dies between the server's acceptance and the record being
-//!   marked, the next attempt finds that `in-progress` entry, marks it
-//!   `interrupted` (outcome unknown) and re-sends with the **same**
-//!   Message-ID, so the recipient's mail system and the responder can both
-//!   recognise a duplicate.
+//! - `pending`: not yet accepted; retried with backoff.
+//! - `unknown`: the message was transmitted and no reply came, or
+//!   breachdesk stopped mid-attempt. The server may have it. It is retried
+//!   with backoff, with the **same** Message-ID, so a duplicate can be
+//!   recognised: a duplicate legal notice is far better than a missing one.
+//!   Once unknown, a notice stays unknown until it is accepted.
+//! - `failed`: refused with a 5xx reply. Never retried automatically;
+//!   [`retry_now`] retries it on purpose, [`cancel`] drops it.
+//! - `sent`, `cancelled`: done.
+//!
+//! What is guaranteed: one confirmation queues one notice with one id and
+//! one Message-ID; it is delivered **at least once** unless cancelled, and
+//! every attempt carries the same Message-ID. Sending holds an exclusive lock
+//! on `<id>.lock` (a second sender gets [`MailError::Busy`]); each attempt is
+//! recorded as `in-progress` before the message is sent.
 //!
 //! # Retries
 //!
 //! A failed attempt records the error text and sets `next_attempt_at` with
 //! backoff: 30 s, 1 min, 2 min, 4 min, 8 min, then every 15 min.
-//! [`deliver_due`] sends every pending notice whose time has come;
-//! [`retry_now`] makes one due immediately; [`deliver`] sends one now
-//! regardless of its schedule.
+//! [`deliver_due`] sends every pending or unknown notice whose time has come;
+//! [`retry_now`] makes one due immediately (a failed one too, on purpose);
+//! [`deliver`] sends one now regardless of its schedule.
 
 use super::MailError;
 use super::compose::{Notice, read_attachment, to_message};
@@ -45,13 +53,8 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-/// Where a notice is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NoticeState {
-    Pending,
-    Sent,
-}
+/// Where a notice is (`pending`, `unknown`, `failed`, `sent`, `cancelled`).
+pub use crate::domain::incident::DeliveryState as NoticeState;
 
 /// How one attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +64,12 @@ pub enum AttemptResult {
     InProgress,
     /// Found `in-progress` by a later attempt: the outcome is unknown.
     Interrupted,
+    /// The message was transmitted but no reply came.
+    NoReply,
+    /// Not accepted this time (not connected, refused for now, ...).
     Failed,
+    /// Refused for good (5xx).
+    Refused,
     Accepted,
 }
 
@@ -87,9 +95,21 @@ pub struct SentRecord {
     pub cc: Vec<String>,
 }
 
+/// The outbox file format written now: 2 since notices are recorded on
+/// their incident structurally (files without the field are 1).
+pub const FORMAT: u32 = 2;
+
+fn format_1() -> u32 {
+    1
+}
+
 /// A notice in the outbox, with its delivery history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueuedNotice {
+    /// [`FORMAT`] when written; 1 for files from before the incident kept
+    /// a `notices` list.
+    #[serde(default = "format_1")]
+    pub format: u32,
     pub state: NoticeState,
     pub queued_at: DateTime<Utc>,
     /// When [`deliver_due`] will next try; absent once sent.
@@ -99,7 +119,17 @@ pub struct QueuedNotice {
     pub sent: Option<SentRecord>,
     #[serde(default)]
     pub attempts: Vec<Attempt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<Cancelled>,
     pub notice: Notice,
+}
+
+/// Why and when a notice was dropped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cancelled {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub reason: String,
 }
 
 impl QueuedNotice {
@@ -109,17 +139,54 @@ impl QueuedNotice {
 
     /// The most recent failure's text, if the last attempt failed.
     pub fn last_error(&self) -> Option<&str> {
-        self.attempts
-            .last()
-            .filter(|a| a.result != AttemptResult::Accepted)
-            .and_then(|a| a.error.as_deref())
+        match self.attempts.last() {
+            Some(a) if a.result == AttemptResult::InProgress => Some(
+                "an attempt was under way when breachdesk stopped (or is under way now); \
+                 the server may have the message",
+            ),
+            Some(a) if a.result != AttemptResult::Accepted => a.error.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The state as it really is: a pending notice whose last attempt never
+    /// finished (breachdesk stopped mid-send) is `unknown`.
+    pub fn effective_state(&self) -> NoticeState {
+        match self.state {
+            NoticeState::Pending
+                if self
+                    .attempts
+                    .last()
+                    .is_some_and(|a| a.result == AttemptResult::InProgress) =>
+            {
+                NoticeState::Unknown
+            }
+            other => other,
+        }
     }
 
     fn failures(&self) -> u32 {
         self.attempts
             .iter()
-            .filter(|a| matches!(a.result, AttemptResult::Failed | AttemptResult::Interrupted))
+            .filter(|a| a.result != AttemptResult::Accepted)
             .count() as u32
+    }
+
+    /// The server's reply when it accepted, or the refusal.
+    pub fn server_reply(&self) -> Option<String> {
+        if let Some(s) = &self.sent {
+            return Some(s.reply.clone());
+        }
+        self.attempts
+            .iter()
+            .rev()
+            .find(|a| a.result == AttemptResult::Refused)
+            .and_then(|a| a.error.as_deref())
+            .map(|e| {
+                e.strip_prefix("server refused the message: ")
+                    .unwrap_or(e)
+                    .to_string()
+            })
     }
 }
 
@@ -170,6 +237,22 @@ fn pending_path(dir: &Path, id: &str) -> PathBuf {
 fn sent_path(dir: &Path, id: &str) -> PathBuf {
     dir.join("sent").join(format!("{id}.toml"))
 }
+fn cancelled_path(dir: &Path, id: &str) -> PathBuf {
+    dir.join("cancelled").join(format!("{id}.toml"))
+}
+fn files_dir(dir: &Path, id: &str) -> PathBuf {
+    dir.join("files").join(id)
+}
+
+/// Deletes the outbox's copies of a notice's attachments (sent or
+/// cancelled: they are no longer needed). Best effort.
+fn remove_copies(dir: &Path, id: &str) {
+    let files = files_dir(dir, id);
+    if files.exists() {
+        let _ = std::fs::remove_dir_all(&files);
+        let _ = sync_dir(&dir.join("files"));
+    }
+}
 fn lock_path(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{id}.lock"))
 }
@@ -183,6 +266,7 @@ fn make_dir(path: &Path) -> Result<(), MailError> {
 fn ensure_dirs(dir: &Path) -> Result<(), MailError> {
     make_dir(dir)?;
     make_dir(&dir.join("sent"))?;
+    make_dir(&dir.join("cancelled"))?;
     make_dir(&dir.join("files"))
 }
 
@@ -200,9 +284,13 @@ fn save(dir: &Path, q: &QueuedNotice) -> Result<(), MailError> {
     let text = toml::to_string(q)
         .map_err(|e| MailError::Outbox(format!("cannot write notice {}: {e}", q.id())))?;
     let (target_dir, name) = match q.state {
-        NoticeState::Pending => (dir.to_path_buf(), format!("{}.toml", q.id())),
         NoticeState::Sent => (dir.join("sent"), format!("{}.toml", q.id())),
+        NoticeState::Cancelled => (dir.join("cancelled"), format!("{}.toml", q.id())),
+        _ => (dir.to_path_buf(), format!("{}.toml", q.id())),
     };
+    if q.state == NoticeState::Cancelled {
+        make_dir(&target_dir)?;
+    }
     write_durably(&target_dir, &name, text.as_bytes())
 }
 
@@ -214,19 +302,66 @@ fn load(path: &Path) -> Result<QueuedNotice, MailError> {
 
 /// Stores a confirmed notice, with copies of its attachments, before any
 /// attempt to send it. The attachments must still match what the responder
-/// was shown (size and SHA-256). The notice is due at once.
+/// was shown (size and SHA-256). The notice is due at once. If anything
+/// fails, no copy is left behind.
 pub fn queue(dir: &Path, notice: Notice, now: DateTime<Utc>) -> Result<QueuedNotice, MailError> {
     check_id(&notice.id)?;
     ensure_dirs(dir)?;
-    if pending_path(dir, &notice.id).exists() || sent_path(dir, &notice.id).exists() {
+    if pending_path(dir, &notice.id).exists()
+        || sent_path(dir, &notice.id).exists()
+        || cancelled_path(dir, &notice.id).exists()
+    {
         return Err(MailError::Outbox(format!(
             "notice {} is already in the outbox; it will not be queued twice",
             notice.id
         )));
     }
+    let id = notice.id.clone();
+    let result = queue_inner(dir, notice, now);
+    if result.is_err() {
+        remove_copies(dir, &id);
+    }
+    result
+}
+
+/// The name of the outbox's copy of attachment `index`: `N-name`, with the
+/// name made safe and cut to at most 100 bytes (keeping the extension), so a
+/// long file name never makes the copy fail.
+fn copy_name(index: usize, file_name: &str) -> String {
+    let safe: String = file_name
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    const MAX: usize = 100;
+    let cut = if safe.len() <= MAX {
+        safe.to_string()
+    } else {
+        let ext = std::path::Path::new(safe)
+            .extension()
+            .and_then(|e| e.to_str())
+            .filter(|e| e.len() <= 16)
+            .map(|e| format!(".{e}"))
+            .unwrap_or_default();
+        let mut end = MAX - ext.len();
+        while !safe.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}{ext}", &safe[..end])
+    };
+    format!("{}-{cut}", index + 1)
+}
+
+fn queue_inner(dir: &Path, notice: Notice, now: DateTime<Utc>) -> Result<QueuedNotice, MailError> {
     let mut notice = notice;
     if !notice.attachments.is_empty() {
-        let files = dir.join("files").join(&notice.id);
+        let files = files_dir(dir, &notice.id);
         make_dir(&files)?;
         for (i, a) in notice.attachments.iter_mut().enumerate() {
             let (info, bytes) = read_attachment(&a.path)?;
@@ -236,38 +371,30 @@ pub fn queue(dir: &Path, notice: Notice, now: DateTime<Utc>) -> Result<QueuedNot
                     reason: "has changed since the notice was shown; compose it again".into(),
                 });
             }
-            let safe_name: String = a
-                .file_name
-                .chars()
-                .map(|c| {
-                    if c == '/' || c == '\\' || c.is_control() {
-                        '_'
-                    } else {
-                        c
-                    }
-                })
-                .collect();
-            let name = format!("{}-{}", i + 1, safe_name.trim_start_matches('.'));
+            let name = copy_name(i, &a.file_name);
             write_durably(&files, &name, &bytes)?;
+            a.source.get_or_insert_with(|| a.path.clone());
             a.path = files.join(name);
         }
     }
     let queued = QueuedNotice {
+        format: FORMAT,
         state: NoticeState::Pending,
         queued_at: now,
         next_attempt_at: Some(now),
         sent: None,
         attempts: Vec::new(),
+        cancelled: None,
         notice,
     };
     save(dir, &queued)?;
     Ok(queued)
 }
 
-/// Every notice, pending and sent, oldest first.
+/// Every notice, still to go, sent and cancelled, oldest first.
 pub fn list(dir: &Path) -> Result<Vec<QueuedNotice>, MailError> {
     let mut out: Vec<QueuedNotice> = Vec::new();
-    for sub in [dir.join("sent"), dir.to_path_buf()] {
+    for sub in [dir.join("sent"), dir.join("cancelled"), dir.to_path_buf()] {
         let entries = match std::fs::read_dir(&sub) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -281,7 +408,8 @@ pub fn list(dir: &Path) -> Result<Vec<QueuedNotice>, MailError> {
                 continue;
             }
             let q = load(&path)?;
-            // The sent/ copy (read first) wins over a leftover pending file.
+            // The sent/ and cancelled/ copies (read first) win over a
+            // leftover pending file.
             if !out.iter().any(|o| o.id() == q.id()) {
                 out.push(q);
             }
@@ -299,20 +427,26 @@ pub fn sent(dir: &Path) -> Result<Vec<QueuedNotice>, MailError> {
         .collect())
 }
 
-/// Only the notices still to go.
+/// Only the notices still to go: pending, unknown or failed.
 pub fn pending(dir: &Path) -> Result<Vec<QueuedNotice>, MailError> {
     Ok(list(dir)?
         .into_iter()
-        .filter(|q| q.state == NoticeState::Pending)
+        .filter(|q| {
+            matches!(
+                q.state,
+                NoticeState::Pending | NoticeState::Unknown | NoticeState::Failed
+            )
+        })
         .collect())
 }
 
-/// One notice by id (the sent copy if there is one).
+/// One notice by id (the sent or cancelled copy if there is one).
 pub fn get(dir: &Path, id: &str) -> Result<QueuedNotice, MailError> {
     check_id(id)?;
-    let sent = sent_path(dir, id);
-    if sent.exists() {
-        return load(&sent);
+    for done in [sent_path(dir, id), cancelled_path(dir, id)] {
+        if done.exists() {
+            return load(&done);
+        }
     }
     let path = pending_path(dir, id);
     if !path.exists() {
@@ -348,16 +482,72 @@ fn lock(dir: &Path, id: &str) -> Result<Locked, MailError> {
     }
 }
 
-/// Makes a pending notice due now (after fixing the settings, say).
+/// Makes a notice due now (after fixing the settings, say). A `failed`
+/// notice (refused for good) is retried only this way, on purpose: it
+/// becomes pending again.
 pub fn retry_now(dir: &Path, id: &str, now: DateTime<Utc>) -> Result<QueuedNotice, MailError> {
     check_id(id)?;
     let _lock = lock(dir, id)?;
     let mut q = get(dir, id)?;
-    if q.state == NoticeState::Sent {
-        return Err(already_sent(&q));
+    match q.state {
+        NoticeState::Sent => return Err(already_sent(&q)),
+        NoticeState::Cancelled => return Err(was_cancelled(&q)),
+        NoticeState::Failed => q.state = NoticeState::Pending,
+        _ => {}
     }
     q.next_attempt_at = Some(now);
     save(dir, &q)?;
+    Ok(q)
+}
+
+fn was_cancelled(q: &QueuedNotice) -> MailError {
+    MailError::Outbox(format!(
+        "notice {} was cancelled{}; compose a new one to send it",
+        q.id(),
+        q.cancelled
+            .as_ref()
+            .map(|c| format!(" ({})", crate::text::one_line(&c.reason)))
+            .unwrap_or_default()
+    ))
+}
+
+/// Drops a notice that is still to go, keeping it (with `reason`) in
+/// `outbox/cancelled/`, and deletes its attachment copies. A notice the
+/// server accepted cannot be cancelled.
+pub fn cancel(
+    dir: &Path,
+    id: &str,
+    by: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<QueuedNotice, MailError> {
+    check_id(id)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(MailError::Incomplete(
+            "say why the notice is cancelled (--reason)".into(),
+        ));
+    }
+    let guard = lock(dir, id)?;
+    let mut q = get(dir, id)?;
+    match q.state {
+        NoticeState::Sent => return Err(already_sent(&q)),
+        NoticeState::Cancelled => return Ok(q),
+        _ => {}
+    }
+    q.state = NoticeState::Cancelled;
+    q.next_attempt_at = None;
+    q.cancelled = Some(Cancelled {
+        at: now,
+        by: by.to_string(),
+        reason: reason.to_string(),
+    });
+    save(dir, &q)?;
+    let _ = std::fs::remove_file(pending_path(dir, id));
+    let _ = sync_dir(dir);
+    remove_copies(dir, id);
+    let _ = std::fs::remove_file(lock_path(dir, id));
+    drop(guard);
     Ok(q)
 }
 
@@ -382,8 +572,18 @@ pub async fn deliver(
     }
     let guard = lock(dir, id)?;
     let mut q = get(dir, id)?;
-    if q.state == NoticeState::Sent {
-        return Err(already_sent(&q));
+    match q.state {
+        NoticeState::Sent => return Err(already_sent(&q)),
+        NoticeState::Cancelled => return Err(was_cancelled(&q)),
+        NoticeState::Failed => {
+            return Err(MailError::Outbox(format!(
+                "notice {id} was refused for good ({}); it is not retried automatically: \
+                 retry it on purpose (breachdesk outbox retry {id}) or cancel it \
+                 (breachdesk outbox cancel {id} --reason TEXT)",
+                q.server_reply().unwrap_or_default()
+            )));
+        }
+        _ => {}
     }
     for a in q.attempts.iter_mut() {
         if a.result == AttemptResult::InProgress {
@@ -393,6 +593,7 @@ pub async fn deliver(
                  (a re-send carries the same Message-ID)"
                     .into(),
             );
+            q.state = NoticeState::Unknown;
         }
     }
     q.attempts.push(Attempt {
@@ -435,6 +636,7 @@ pub async fn deliver(
             // leftover pending file, and the acceptance must reach the caller.
             let _ = std::fs::remove_file(pending_path(dir, id));
             let _ = sync_dir(dir);
+            remove_copies(dir, id);
             let _ = std::fs::remove_file(lock_path(dir, id));
             drop(guard);
             Ok(Delivery {
@@ -450,9 +652,20 @@ pub async fn deliver(
             })
         }
         Err(e) => {
-            q.attempts[last].result = AttemptResult::Failed;
             q.attempts[last].error = Some(e.to_string());
-            q.next_attempt_at = Some(now + backoff(q.failures()));
+            if e.is_permanent() {
+                q.attempts[last].result = AttemptResult::Refused;
+                q.state = NoticeState::Failed;
+                q.next_attempt_at = None;
+            } else {
+                q.attempts[last].result = if matches!(e, MailError::NoReply(_)) {
+                    q.state = NoticeState::Unknown;
+                    AttemptResult::NoReply
+                } else {
+                    AttemptResult::Failed
+                };
+                q.next_attempt_at = Some(now + backoff(q.failures()));
+            }
             save(dir, &q)?;
             drop(guard);
             Err(e)
@@ -460,7 +673,7 @@ pub async fn deliver(
     }
 }
 
-/// Sends every pending notice whose `next_attempt_at` has come, one at a
+/// Sends every pending or unknown notice whose `next_attempt_at` has come, one at a
 /// time. Returns each notice id tried with its outcome.
 pub async fn deliver_due(
     dir: &Path,
@@ -469,7 +682,7 @@ pub async fn deliver_due(
 ) -> Result<Vec<(String, Result<Delivery, MailError>)>, MailError> {
     let mut results = Vec::new();
     for q in pending(dir)? {
-        if q.next_attempt_at.is_some_and(|t| t <= now) {
+        if q.state != NoticeState::Failed && q.next_attempt_at.is_some_and(|t| t <= now) {
             let id = q.id().to_string();
             let r = deliver(dir, &id, smtp, now).await;
             results.push((id, r));

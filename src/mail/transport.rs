@@ -264,6 +264,7 @@ impl Secrets {
             MailError::Auth(t) => MailError::Auth(self.redact(&t)),
             MailError::Rejected(t) => MailError::Rejected(self.redact(&t)),
             MailError::Protocol(t) => MailError::Protocol(self.redact(&t)),
+            MailError::NoReply(t) => MailError::NoReply(self.redact(&t)),
             other => other,
         }
     }
@@ -489,23 +490,67 @@ async fn connect(
 /// Sends one formatted message to the envelope's recipients and returns the
 /// server's acceptance. `started` is the caller's notion of "now" at the
 /// start; the acceptance time is that plus the time it took.
+///
+/// MAIL, RCPT and DATA are sent one by one, so a failure is classified
+/// honestly: anything before the message body is transmitted means the
+/// server has not got it; a reply to the body is an acceptance or a refusal
+/// ([`MailError::Rejected`], permanent when it is a 5xx); and a body that was
+/// transmitted with no reply (the connection dropped, or the server stalled)
+/// is [`MailError::NoReply`]: the message may have arrived.
 pub async fn send(
     smtp: &Smtp,
     envelope: &Envelope,
     bytes: &[u8],
     started: DateTime<Utc>,
 ) -> Result<Accepted, MailError> {
+    use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+    use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
     let clock = Instant::now();
     let mut session = open(smtp).await?;
-    let extra = Duration::from_secs((bytes.len() / (64 * 1024)) as u64);
-    let result = within(
-        session.secs,
-        extra,
-        Stage::Send,
-        session.conn.send(envelope, bytes),
-        smtp,
-    )
+    let secs = session.secs;
+    let mut options = Vec::new();
+    if !bytes.is_ascii() {
+        if !session
+            .conn
+            .server_info()
+            .supports_feature(Extension::EightBitMime)
+        {
+            close(&mut session.conn).await;
+            return Err(MailError::Protocol(
+                "the message is not 7-bit and the server does not offer 8BITMIME".into(),
+            ));
+        }
+        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    let conn = &mut session.conn;
+    let before_body = async {
+        within(
+            secs,
+            Duration::ZERO,
+            Stage::Send,
+            conn.command(Mail::new(envelope.from().cloned(), options)),
+            smtp,
+        )
+        .await?;
+        for to in envelope.to() {
+            within(
+                secs,
+                Duration::ZERO,
+                Stage::Send,
+                conn.command(Rcpt::new(to.clone(), vec![])),
+                smtp,
+            )
+            .await?;
+        }
+        within(secs, Duration::ZERO, Stage::Send, conn.command(Data), smtp).await
+    }
     .await;
+    if let Err(e) = before_body {
+        close(&mut session.conn).await;
+        return Err(session.secrets.redact_error(e));
+    }
+    let extra = Duration::from_secs((bytes.len() / (64 * 1024)) as u64);
+    let result = within(secs, extra, Stage::Send, session.conn.message(bytes), smtp).await;
     match result {
         Ok(response) => {
             let elapsed = chrono::Duration::from_std(clock.elapsed()).unwrap_or_default();
@@ -520,7 +565,10 @@ pub async fn send(
         }
         Err(e) => {
             close(&mut session.conn).await;
-            Err(session.secrets.redact_error(e))
+            Err(session.secrets.redact_error(match e {
+                MailError::Rejected(reply) => MailError::Rejected(reply),
+                other => MailError::NoReply(other.to_string()),
+            }))
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::desk::Desk;
 use crate::domain::incident::{Incident, IncidentStatus, RequestStatus, StepStatus};
 use crate::domain::summary::IncidentSummary;
 use crate::mail::{Notice, NoticeKind};
-use crate::tui::form::{Form, FormKind, NOTICE_CHOICES};
+use crate::tui::form::{Form, FormKind};
 use crate::tui::jobs::{Done, Job, JobKind, OutboxRow, Outcome};
 use crate::tui::keymap::{self, Cmd, Context};
 use crate::tui::strings;
@@ -137,6 +137,8 @@ pub struct MailSettings {
     pub smtp: bool,
     /// `<config dir>/templates` (user overrides of the notice templates).
     pub templates_dir: Option<PathBuf>,
+    /// `[contacts] cc`: the Cc line every compose form starts with.
+    pub cc: Vec<String>,
 }
 
 /// The exact message, shown before it is sent.
@@ -242,6 +244,7 @@ impl App {
         let mut app = App::new(desk.tz, theme, desk.config.contacts.other_party.clone());
         app.warn_on_start(&crate::commands::directory_warnings(desk));
         app.mail.smtp = desk.config.smtp.is_some();
+        app.mail.cc = desk.config.contacts.cc.clone();
         if let Outcome::Board {
             summaries,
             closed,
@@ -725,6 +728,15 @@ impl App {
                     }
                 }
             }
+            Cmd::CancelNotice => {
+                match self.outbox.get(self.outbox_selected).map(|r| r.id.clone()) {
+                    None => self.complain("Nothing is waiting in the outbox"),
+                    Some(_) if self.mail_busy.is_some() || self.outbox_round.is_some() => {
+                        self.complain(strings::MAIL_BUSY)
+                    }
+                    Some(id) => self.open_form(Form::cancel_notice(&id)),
+                }
+            }
             Cmd::CloseOrReopen => {
                 if let Some(record) = self.record() {
                     let form = if record.is_open() {
@@ -811,33 +823,38 @@ impl App {
         let Some(record) = self.record() else {
             return;
         };
-        // Offer the notification first until it is made, then an update.
-        let default = if record.notification.made_at.is_none() {
-            NoticeKind::Notification
-        } else {
-            NoticeKind::Update
-        };
-        let index = NOTICE_CHOICES
-            .iter()
-            .position(|(_, k)| *k == default)
-            .unwrap_or(0);
-        self.open_form(Form::email_choice(index));
+        // Offer the notification first until it is recorded; after that an
+        // update comes first and a second notification is offered last,
+        // marked, never by default.
+        let notified = crate::desk::notification_recorded(record).is_some();
+        self.open_form(Form::email_choice(0, notified));
     }
 
     /// The choice form was submitted: open the form for that notice, or
     /// compose the report at once.
-    fn notice_chosen(&mut self, kind: NoticeKind, now: DateTime<Utc>) -> Vec<Job> {
+    fn notice_chosen(&mut self, kind: NoticeKind, again: bool, now: DateTime<Utc>) -> Vec<Job> {
         self.form = None;
         let Some(record) = self.record() else {
             return Vec::new();
         };
-        let id = record.id.clone();
         match kind {
             NoticeKind::Notification => {
                 let late =
                     record.notification.made_at.is_none() && now > record.notification.due_at;
                 let due = crate::present::local(record.notification.due_at, self.tz);
-                let form = Form::email_notification(self.other_party.as_deref(), late, &due);
+                let recorded = crate::desk::notification_recorded(record);
+                let warning = match (&recorded, again) {
+                    (Some(how), _) => Some(how.clone()),
+                    (None, true) => Some("just now".to_string()),
+                    (None, false) => None,
+                };
+                let form = Form::email_notification(
+                    self.other_party.as_deref(),
+                    &self.mail.cc,
+                    late,
+                    &due,
+                    warning.as_deref(),
+                );
                 self.open_form(form);
             }
             NoticeKind::DataSupply => {
@@ -850,16 +867,20 @@ impl App {
                         .map(|r| r.id.clone())
                 });
                 match request {
-                    Some(request) => self.open_form(Form::email_supply(&request)),
+                    Some(request) => {
+                        let form = Form::email_supply(&request, &self.mail.cc);
+                        self.open_form(form)
+                    }
                     None => self.complain(strings::SELECT_REQUEST),
                 }
             }
-            NoticeKind::Update => self.open_form(Form::email_update()),
+            NoticeKind::Update => {
+                let form = Form::email_update(&self.mail.cc);
+                self.open_form(form)
+            }
             NoticeKind::FullReport => {
-                let mut req = crate::tui::jobs::ComposeRequest::new(&id, kind);
-                req.templates = self.mail.templates_dir.clone();
-                self.say("Composing the full-details report…");
-                return vec![self.job(now, JobKind::Compose(req))];
+                let form = Form::email_report(&self.mail.cc);
+                self.open_form(form)
             }
         }
         Vec::new()
@@ -917,8 +938,8 @@ impl App {
         if form.pending.is_some() {
             return Vec::new();
         }
-        if let Some(kind) = form.chosen_notice() {
-            return self.notice_chosen(kind, now);
+        if let Some((kind, again)) = form.chosen_notice() {
+            return self.notice_chosen(kind, again, now);
         }
         match form.job(&id, now, tz) {
             Ok(mut kind) => {
@@ -992,6 +1013,7 @@ impl App {
                         FormKind::EmailNotification { .. }
                             | FormKind::EmailSupply { .. }
                             | FormKind::EmailUpdate
+                            | FormKind::EmailReport
                     )
                 });
                 let message = if was_mail {
@@ -1032,6 +1054,9 @@ impl App {
                 failed,
                 outbox,
             }) => {
+                if for_form {
+                    self.form = None;
+                }
                 self.set_outbox(outbox);
                 match message {
                     Some(m) if failed => self.complain(m),

@@ -37,11 +37,19 @@ pub enum FormKind {
     /// (the reason for the delay is then required).
     EmailNotification {
         late: bool,
+        /// An 8.1 notification is already recorded: a reason is required.
+        again: bool,
     },
     EmailSupply {
         request: String,
     },
     EmailUpdate,
+    /// The 8.2.1 (f) report: only the Cc line to fill in.
+    EmailReport,
+    /// Cancel a notice in the outbox, with the reason.
+    CancelNotice {
+        notice: String,
+    },
     /// Close; `open_steps` are required steps still open (a reason is needed).
     Close {
         open_steps: Vec<String>,
@@ -50,13 +58,47 @@ pub enum FormKind {
     Edit,
 }
 
-/// The notices, in the order the email form offers them.
+/// The notices, in the order the email form offers them before the 8.1
+/// notification is recorded.
 pub const NOTICE_CHOICES: [(&str, NoticeKind); 4] = [
     ("8.1 notification", NoticeKind::Notification),
     ("8.2.1(f) report", NoticeKind::FullReport),
     ("8.2.1(e) data supply", NoticeKind::DataSupply),
     ("update", NoticeKind::Update),
 ];
+
+/// The label of a second 8.1 notification, offered last (and never by
+/// default) once one is recorded.
+pub const NOTIFY_AGAIN: &str = "8.1 notification AGAIN (one is already recorded)";
+
+/// The notices once the 8.1 notification is recorded: an update first, a
+/// second notification last.
+pub const NOTICE_CHOICES_NOTIFIED: [(&str, NoticeKind); 4] = [
+    ("update", NoticeKind::Update),
+    ("8.2.1(f) report", NoticeKind::FullReport),
+    ("8.2.1(e) data supply", NoticeKind::DataSupply),
+    (NOTIFY_AGAIN, NoticeKind::Notification),
+];
+
+/// `~` and `~/...` expanded to the home directory; relative paths made
+/// absolute against the current directory.
+pub fn expand_path(text: &str) -> PathBuf {
+    let text = text.trim();
+    let home = || std::env::var_os("HOME").map(PathBuf::from);
+    let path = if text == "~" {
+        home().unwrap_or_else(|| PathBuf::from(text))
+    } else if let Some(rest) = text.strip_prefix("~/") {
+        home().map_or_else(|| PathBuf::from(text), |h| h.join(rest))
+    } else {
+        PathBuf::from(text)
+    };
+    std::path::absolute(&path).unwrap_or(path)
+}
+
+/// Addresses typed in a Cc line.
+fn cc_of(text: &str) -> Vec<String> {
+    crate::mail::compose::split_addresses(text)
+}
 
 /// A field's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -370,74 +412,153 @@ impl Form {
         )
     }
 
-    /// Which notice to email; `index` into [`NOTICE_CHOICES`].
-    pub fn email_choice(index: usize) -> Form {
+    /// Which notice to email; `index` into [`NOTICE_CHOICES`], or into
+    /// [`NOTICE_CHOICES_NOTIFIED`] once the 8.1 notification is recorded.
+    /// The choice stops at both ends (it does not wrap round).
+    pub fn email_choice(index: usize, notified: bool) -> Form {
+        let choices = if notified {
+            &NOTICE_CHOICES_NOTIFIED
+        } else {
+            &NOTICE_CHOICES
+        };
         Form::new(
             FormKind::EmailChoice,
-            "Send a notice by email: which one?",
+            if notified {
+                "Send a notice by email (the 8.1 notification is already recorded): which one?"
+            } else {
+                "Send a notice by email: which one?"
+            },
             vec![choice(
                 "Notice",
-                NOTICE_CHOICES.iter().map(|(label, _)| *label).collect(),
+                choices.iter().map(|(label, _)| *label).collect(),
                 index,
             )],
         )
     }
 
-    /// The chosen notice, on the choice form.
-    pub fn chosen_notice(&self) -> Option<NoticeKind> {
+    /// The chosen notice on the choice form, and whether it is a second
+    /// 8.1 notification.
+    pub fn chosen_notice(&self) -> Option<(NoticeKind, bool)> {
         if self.kind != FormKind::EmailChoice {
             return None;
         }
         let label = self.text_of("Notice");
         NOTICE_CHOICES
             .iter()
+            .chain(NOTICE_CHOICES_NOTIFIED.iter())
             .find(|(l, _)| *l == label)
-            .map(|(_, k)| *k)
+            .map(|(l, k)| (*k, *l == NOTIFY_AGAIN))
     }
 
-    pub fn email_notification(recipient: Option<&str>, late: bool, due: &str) -> Form {
+    /// The 8.1 notification by email. `again` (one is already recorded,
+    /// `recorded` says how) shows a warning and requires a reason.
+    pub fn email_notification(
+        recipient: Option<&str>,
+        cc: &[String],
+        late: bool,
+        due: &str,
+        again: Option<&str>,
+    ) -> Form {
         let hint: &'static str = if late {
             "REQUIRED: the 1-hour deadline has passed; goes into the notice and the record"
         } else {
             "only needed if sent after the deadline"
         };
+        let mut fields = vec![
+            text(
+                "To",
+                "the other party's security representative",
+                recipient.unwrap_or(""),
+            ),
+            text("First actions", "what has been done so far", ""),
+        ];
+        let title = match again {
+            Some(recorded) => {
+                fields.push(text(
+                    "Again because",
+                    "REQUIRED: why a second 8.1 notification must go",
+                    "",
+                ));
+                format!(
+                    "WARNING: an 8.1 notification is already recorded ({}). Send ANOTHER?",
+                    crate::text::one_line(recorded)
+                )
+            }
+            None => {
+                fields.push(text("Delay reason", hint, ""));
+                format!("Email the 8.1 notification (due by {due})")
+            }
+        };
+        fields.push(text(
+            "Cc",
+            "copies, separated by , (edit freely)",
+            &cc.join(", "),
+        ));
         Form::new(
-            FormKind::EmailNotification { late },
-            format!("Email the 8.1 notification (due by {due})"),
-            vec![
-                text(
-                    "To",
-                    "the other party's security representative",
-                    recipient.unwrap_or(""),
-                ),
-                text("First actions", "what has been done so far", ""),
-                text("Delay reason", hint, ""),
-            ],
+            FormKind::EmailNotification {
+                late: late && again.is_none(),
+                again: again.is_some(),
+            },
+            title,
+            fields,
         )
     }
 
-    pub fn email_supply(request: &str) -> Form {
+    pub fn email_supply(request: &str, cc: &[String]) -> Form {
         Form::new(
             FormKind::EmailSupply {
                 request: request.to_string(),
             },
             format!("Email the data for request {request} (8.2.1 e)"),
+            vec![
+                text(
+                    "Files",
+                    "files to attach, separated by ; (~ and relative paths work)",
+                    "",
+                ),
+                text("Cc", "copies, separated by , (edit freely)", &cc.join(", ")),
+            ],
+        )
+    }
+
+    pub fn email_update(cc: &[String]) -> Form {
+        Form::new(
+            FormKind::EmailUpdate,
+            "Email a free-form update",
+            vec![
+                field(
+                    "Message",
+                    "Enter = new line, Ctrl+S composes",
+                    Value::Multi(String::new()),
+                ),
+                text("Cc", "copies, separated by , (edit freely)", &cc.join(", ")),
+            ],
+        )
+    }
+
+    pub fn email_report(cc: &[String]) -> Form {
+        Form::new(
+            FormKind::EmailReport,
+            "Email the 8.2.1 (f) full-details report (the incident as Markdown attached)",
             vec![text(
-                "Files",
-                "paths of the files to attach, separated by ;",
-                "",
+                "Cc",
+                "copies, separated by , (edit freely)",
+                &cc.join(", "),
             )],
         )
     }
 
-    pub fn email_update() -> Form {
+    /// The reason for cancelling notice `notice`.
+    pub fn cancel_notice(notice: &str) -> Form {
         Form::new(
-            FormKind::EmailUpdate,
-            "Email a free-form update",
-            vec![field(
-                "Message",
-                "Enter = new line, Ctrl+S composes",
-                Value::Multi(String::new()),
+            FormKind::CancelNotice {
+                notice: notice.to_string(),
+            },
+            format!("Cancel notice {notice}: it will not be sent"),
+            vec![text(
+                "Reason",
+                "REQUIRED: recorded on the incident and in the audit log",
+                "",
             )],
         )
     }
@@ -548,6 +669,15 @@ impl Form {
     pub fn change_choice(&mut self, forward: bool) {
         if let Some(f) = self.fields.get_mut(self.focus) {
             match &mut f.value {
+                Value::Choice { options, index } if self.kind == FormKind::EmailChoice => {
+                    // The notice chooser stops at both ends: never wraps
+                    // round from an update to a notification.
+                    *index = if forward {
+                        (*index + 1).min(options.len().saturating_sub(1))
+                    } else {
+                        index.saturating_sub(1)
+                    };
+                }
                 Value::Choice { options, index } => {
                     let n = options.len().max(1);
                     *index = if forward {
@@ -795,7 +925,7 @@ impl Form {
             FormKind::EmailChoice => {
                 return Err("choose a notice".into());
             }
-            FormKind::EmailNotification { late } => {
+            FormKind::EmailNotification { late, again } => {
                 let delay = self.text_of("Delay reason").trim().to_string();
                 if *late && delay.is_empty() {
                     return Err(
@@ -803,10 +933,20 @@ impl Form {
                             .into(),
                     );
                 }
+                let again_reason = if *again {
+                    Some(nonempty("Again because").map_err(|_| {
+                        "Again because: an 8.1 notification is already recorded; say why another must go"
+                            .to_string()
+                    })?)
+                } else {
+                    None
+                };
                 JobKind::Compose(ComposeRequest {
                     to: Some(nonempty("To")?),
+                    cc: Some(cc_of(&self.text_of("Cc"))),
                     first_actions: self.text_of("First actions").trim().to_string(),
                     delay_reason: (!delay.is_empty()).then_some(delay),
+                    again: again_reason,
                     ..ComposeRequest::new(&id, NoticeKind::Notification)
                 })
             }
@@ -816,7 +956,7 @@ impl Form {
                     .split(';')
                     .map(str::trim)
                     .filter(|f| !f.is_empty())
-                    .map(PathBuf::from)
+                    .map(expand_path)
                     .collect();
                 if files.is_empty() {
                     return Err("Files: give at least one file to attach".into());
@@ -824,13 +964,23 @@ impl Form {
                 JobKind::Compose(ComposeRequest {
                     request: Some(request.clone()),
                     files,
+                    cc: Some(cc_of(&self.text_of("Cc"))),
                     ..ComposeRequest::new(&id, NoticeKind::DataSupply)
                 })
             }
             FormKind::EmailUpdate => JobKind::Compose(ComposeRequest {
                 message: nonempty("Message")?,
+                cc: Some(cc_of(&self.text_of("Cc"))),
                 ..ComposeRequest::new(&id, NoticeKind::Update)
             }),
+            FormKind::EmailReport => JobKind::Compose(ComposeRequest {
+                cc: Some(cc_of(&self.text_of("Cc"))),
+                ..ComposeRequest::new(&id, NoticeKind::FullReport)
+            }),
+            FormKind::CancelNotice { notice } => JobKind::CancelNotice {
+                id: notice.clone(),
+                reason: nonempty("Reason")?,
+            },
             FormKind::Close { open_steps } => {
                 let reason = self.text_of("Reason").trim().to_string();
                 if !open_steps.is_empty() && reason.is_empty() {

@@ -1,16 +1,17 @@
 //! Work for the desk (disk and fsync): described by the app, run off the UI
 //! task, and reported back as an [`Action::Done`] on the same channel.
 
-use crate::desk::{Desk, Edit, MitigationInput, NotificationInput};
-use crate::domain::incident::{Incident, NewIncident, Requester, RootCauseCategory, StepStatus};
+use crate::desk::{Attempted, Desk, Edit, MitigationInput, NotificationInput};
+use crate::domain::incident::{
+    DeliveryState, Incident, NewIncident, Requester, RootCauseCategory, StepStatus,
+};
 use crate::domain::summary::{IncidentSummary, sort_by_urgency};
-use crate::mail::outbox::{self, Delivery, QueuedNotice};
-use crate::mail::template::missing_for_report;
-use crate::mail::{Draft, MailError, Notice, NoticeKind, compose};
+use crate::mail::Notice;
+use crate::mail::outbox::QueuedNotice;
 use crate::tui::app::Action;
 use crate::tui::strings;
 use chrono::{DateTime, Utc};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A change or a read, with the instant it was asked for.
 #[derive(Debug, Clone)]
@@ -92,52 +93,29 @@ pub enum JobKind {
     /// The responder confirmed this exact notice: queue it once, deliver it,
     /// record the acceptance.
     SendNotice(Box<Notice>),
-    /// Try a pending notice again now.
+    /// Try a notice again now, on purpose (a failed one too).
     RetryNotice(String),
+    /// Drop a notice that has not been accepted, with the reason.
+    CancelNotice {
+        id: String,
+        reason: String,
+    },
     /// Send every pending notice whose backoff has expired.
     DeliverDue,
     /// Read the pending notices.
     LoadOutbox,
 }
 
-/// What to put in a notice (the rest comes from the record and config).
-#[derive(Debug, Clone)]
-pub struct ComposeRequest {
-    pub id: String,
-    pub kind: NoticeKind,
-    /// `<config dir>/templates`, whose files override the built-in ones.
-    pub templates: Option<PathBuf>,
-    /// Overrides the configured recipient (notification only).
-    pub to: Option<String>,
-    pub first_actions: String,
-    pub delay_reason: Option<String>,
-    /// The data request answered (data supply).
-    pub request: Option<String>,
-    pub files: Vec<PathBuf>,
-    pub message: String,
-}
+/// What to put in a notice: the desk's [`crate::desk::NoticeRequest`].
+pub type ComposeRequest = crate::desk::NoticeRequest;
 
-impl ComposeRequest {
-    /// A request for notice `kind` about incident `id`, with nothing added.
-    pub fn new(id: &str, kind: NoticeKind) -> ComposeRequest {
-        ComposeRequest {
-            id: id.to_string(),
-            kind,
-            templates: None,
-            to: None,
-            first_actions: String::new(),
-            delay_reason: None,
-            request: None,
-            files: Vec::new(),
-            message: String::new(),
-        }
-    }
-}
-
-/// A pending notice, as the outbox view shows it.
+/// A notice still to go, as the outbox view shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRow {
     pub id: String,
+    /// pending, unknown (may have arrived) or failed (refused for good).
+    pub state: DeliveryState,
+    pub message_id: String,
     pub incident_id: String,
     pub kind: String,
     pub to: String,
@@ -152,6 +130,8 @@ impl OutboxRow {
     pub fn from_queued(q: &QueuedNotice) -> OutboxRow {
         OutboxRow {
             id: q.id().to_string(),
+            state: q.effective_state(),
+            message_id: q.notice.message_id.clone(),
             incident_id: q.notice.incident_id.clone(),
             kind: q.notice.kind.as_str().to_string(),
             to: q.notice.to.join(", "),
@@ -159,7 +139,10 @@ impl OutboxRow {
             queued_at: q.queued_at,
             attempts: q.attempts.len(),
             next_attempt_at: q.next_attempt_at,
-            last_error: q.last_error().map(str::to_string),
+            last_error: match q.effective_state() {
+                DeliveryState::Failed => q.server_reply(),
+                _ => q.last_error().map(str::to_string),
+            },
         }
     }
 }
@@ -223,193 +206,68 @@ pub fn board(desk: &Desk, closed: bool) -> Outcome {
     }
 }
 
-/// Runs a future to completion from blocking code: on the console's
-/// runtime when called from its blocking pool, else on a runtime of its own.
-/// (Never call from inside an async task.)
-fn block_on<F: std::future::Future>(fut: F) -> Result<F::Output, String> {
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) => Ok(handle.block_on(fut)),
-        Err(_) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map(|rt| rt.block_on(fut))
-            .map_err(|e| format!("cannot start the async runtime: {e}")),
-    }
+fn text(e: &dyn std::fmt::Display) -> String {
+    crate::text::one_line(&e.to_string())
 }
 
-fn outbox_dir(desk: &Desk) -> PathBuf {
-    outbox::outbox_dir(desk.store.data_dir())
-}
-
-fn outbox_rows(dir: &Path) -> Vec<OutboxRow> {
-    outbox::pending(dir)
-        .map(|p| p.iter().map(OutboxRow::from_queued).collect())
+/// The notices still to go (pending, unknown, failed).
+fn outbox_rows(desk: &Desk) -> Vec<OutboxRow> {
+    desk.outbox_notices()
+        .map(|all| {
+            all.iter()
+                .filter(|q| {
+                    matches!(
+                        q.effective_state(),
+                        DeliveryState::Pending | DeliveryState::Unknown | DeliveryState::Failed
+                    )
+                })
+                .map(OutboxRow::from_queued)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
-/// Composes the notice asked for (nothing is queued).
-fn compose_notice(desk: &Desk, req: ComposeRequest, now: DateTime<Utc>) -> Result<Outcome, String> {
-    let text = |e: &dyn std::fmt::Display| crate::text::one_line(&e.to_string());
-    let incident = desk.load(&req.id).map_err(|e| text(&e))?;
-    let mut draft = match req.kind {
-        NoticeKind::DataSupply => Draft::supply(
-            &incident,
-            &desk.config,
-            req.request.as_deref().unwrap_or_default(),
-            req.files.clone(),
-        ),
-        kind => Draft::new(kind, &incident, &desk.config),
-    }
-    .map_err(|e| text(&e))?;
-    if let Some(to) = req.to.filter(|t| !t.trim().is_empty()) {
-        draft.to = vec![to.trim().to_string()];
-    }
-    draft.first_actions = req.first_actions;
-    draft.delay_reason = req.delay_reason;
-    draft.message = req.message;
-    let mut missing = Vec::new();
-    if req.kind == NoticeKind::FullReport {
-        missing = missing_for_report(&incident);
-        let markdown =
-            crate::mail::report_attachment(desk.store.data_dir(), &incident, desk.tz, now)
-                .map_err(|e| text(&e))?;
-        draft.attachments = vec![markdown];
-    }
-    let notice = compose(&draft, req.templates.as_deref(), desk.tz, now).map_err(|e| text(&e))?;
-    Ok(Outcome::Composed {
-        notice: Box::new(notice),
-        missing,
-    })
-}
-
-/// Records an acceptance in the incident and the audit log.
-fn record(
-    desk: &Desk,
-    delivery: &Delivery,
-    notice: &Notice,
-    at: DateTime<Utc>,
-) -> Result<(Incident, String), String> {
-    let changed = desk.record_sent_notice(delivery, notice, at).map_err(|e| {
-        format!(
-            "{} was accepted by the server (Message-ID {}) but not recorded: {}",
-            delivery.id,
-            delivery.message_id,
-            crate::text::one_line(&e.to_string())
-        )
-    })?;
-    let said = format!(
-        "Sent {} {} to {} (Message-ID {}); server: {}",
-        delivery.incident_id,
-        delivery.kind.as_str(),
-        delivery.to.join(", "),
-        delivery.message_id,
-        crate::text::one_line(&delivery.reply)
-    );
-    Ok((changed.incident, said))
-}
-
-/// The delivery a notice had, when the server accepted it but the outbox
-/// could not say so.
-fn accepted_anyway(dir: &Path, e: &MailError, at: DateTime<Utc>) -> Option<(Delivery, Notice)> {
-    let MailError::AcceptedNotRecorded {
-        id,
-        message_id,
-        reply,
-        ..
-    } = e
-    else {
-        return None;
+/// The outcome of one attempt, for the status line and the screens.
+fn attempted(desk: &Desk, result: Result<Attempted, crate::desk::DeskError>) -> Outcome {
+    let (incidents, message, failed) = match result {
+        Ok(a) => {
+            let failed = !a.sent();
+            (a.incident.into_iter().collect(), a.said, failed)
+        }
+        Err(e) => (Vec::new(), text(&e), true),
     };
-    let notice = outbox::get(dir, id).ok()?.notice;
-    let delivery = Delivery {
-        id: id.clone(),
-        incident_id: notice.incident_id.clone(),
-        kind: notice.kind,
-        request_id: notice.request_id.clone(),
-        message_id: message_id.clone(),
-        reply: reply.clone(),
-        accepted_at: at,
-        to: notice.to.clone(),
-        cc: notice.cc.clone(),
-    };
-    Some((delivery, notice))
-}
-
-/// One attempt at notice `id` (already queued), recorded on acceptance.
-fn deliver_one(desk: &Desk, dir: &Path, id: &str, now: DateTime<Utc>) -> Result<Outcome, String> {
-    let smtp = desk.config.smtp.clone().ok_or(strings::NO_SMTP)?;
-    let started = std::time::Instant::now();
-    let result = block_on(outbox::deliver(dir, id, &smtp, now))?;
-    let at = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
-    let accepted = match result {
-        Ok(delivery) => outbox::get(dir, id)
-            .map(|q| (delivery, q.notice))
-            .map_err(|e| e.to_string()),
-        Err(e) => accepted_anyway(dir, &e, at).ok_or_else(|| e.to_string()),
-    };
-    let mut incidents = Vec::new();
-    let (message, failed) = match accepted {
-        Ok((delivery, notice)) => match record(desk, &delivery, &notice, at) {
-            Ok((incident, said)) => {
-                incidents.push(incident);
-                (said, false)
-            }
-            Err(e) => (e, true),
-        },
-        Err(e) => (
-            format!(
-                "Not sent: {}. The notice {id} is kept in the outbox and will be retried (O: outbox)",
-                crate::text::one_line(&e)
-            ),
-            true,
-        ),
-    };
-    Ok(Outcome::Mail {
+    Outcome::Mail {
         incidents,
         message: Some(message),
         failed,
-        outbox: outbox_rows(dir),
-    })
+        outbox: outbox_rows(desk),
+    }
 }
 
-/// Every due notice, each acceptance recorded.
-fn deliver_due(desk: &Desk, dir: &Path, now: DateTime<Utc>) -> Result<Outcome, String> {
-    let smtp = desk.config.smtp.clone().ok_or(strings::NO_SMTP)?;
-    // First, any acceptance a crash kept out of its incident.
-    let reconciled = desk.reconcile_outbox(now);
-    let started = std::time::Instant::now();
-    let results = block_on(outbox::deliver_due(dir, &smtp, now))?.map_err(|e| e.to_string())?;
-    let at = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+/// Every due notice, each outcome recorded.
+fn deliver_due(desk: &Desk, now: DateTime<Utc>) -> Result<Outcome, String> {
+    let round = desk.deliver_due(now).map_err(|e| text(&e))?;
     let mut incidents = Vec::new();
-    let (mut sent, mut errors) = (0, Vec::new());
-    for (id, result) in &results {
-        let accepted = match result {
-            Ok(delivery) => outbox::get(dir, id)
-                .ok()
-                .map(|q| (delivery.clone(), q.notice)),
-            Err(e) => accepted_anyway(dir, e, at),
-        };
-        match accepted {
-            Some((delivery, notice)) => match record(desk, &delivery, &notice, at) {
-                Ok((incident, _)) => {
-                    sent += 1;
-                    incidents.push(incident);
-                }
-                Err(e) => errors.push(e),
-            },
-            None => {
-                if let Err(e) = result {
-                    errors.push(format!("{id}: {e}"));
-                }
+    let (mut sent, mut problems) = (0, Vec::new());
+    for a in &round.attempts {
+        match a {
+            Ok(a) if a.sent() => {
+                sent += 1;
+                incidents.extend(a.incident.clone());
             }
+            Ok(a) => {
+                incidents.extend(a.incident.clone());
+                problems.push(a.said.clone());
+            }
+            Err(e) => problems.push(e.clone()),
         }
     }
-    let message = (!results.is_empty() || !reconciled.is_empty()).then(|| {
-        let mut said = format!("Outbox: {sent} of {} sent", results.len());
-        if let Some(e) = errors.first() {
-            said.push_str(&format!("; kept for retry: {}", crate::text::one_line(e)));
+    let message = (!round.attempts.is_empty() || !round.reconciled.is_empty()).then(|| {
+        let mut said = format!("Outbox: {sent} of {} sent", round.attempts.len());
+        if let Some(e) = problems.first() {
+            said.push_str(&format!("; {}", crate::text::one_line(e)));
         }
-        if let Some(first) = reconciled.first() {
+        if let Some(first) = round.reconciled.first() {
             said.push_str(&format!("; {}", crate::text::one_line(first)));
         }
         said
@@ -417,8 +275,8 @@ fn deliver_due(desk: &Desk, dir: &Path, now: DateTime<Utc>) -> Result<Outcome, S
     Ok(Outcome::Mail {
         incidents,
         message,
-        failed: !errors.is_empty(),
-        outbox: outbox_rows(dir),
+        failed: !problems.is_empty(),
+        outbox: outbox_rows(desk),
     })
 }
 
@@ -429,32 +287,35 @@ fn run_mail(
     now: DateTime<Utc>,
 ) -> Result<Result<Outcome, String>, Box<JobKind>> {
     Ok(match kind {
-        JobKind::Compose(req) => compose_notice(desk, req, now),
-        JobKind::SendNotice(notice) => {
-            let dir = outbox_dir(desk);
-            let id = notice.id.clone();
-            match desk.config.smtp {
-                None => Err(strings::NO_SMTP.to_string()),
-                Some(_) => match outbox::queue(&dir, *notice, now) {
-                    Ok(_) => deliver_one(desk, &dir, &id, now),
-                    Err(e) => Err(format!(
-                        "Not sent, nothing queued: {}",
-                        crate::text::one_line(&e.to_string())
-                    )),
-                },
-            }
-        }
-        JobKind::RetryNotice(id) => {
-            let dir = outbox_dir(desk);
-            match outbox::retry_now(&dir, &id, now) {
-                Ok(_) => deliver_one(desk, &dir, &id, now),
-                Err(e) => Err(crate::text::one_line(&e.to_string())),
-            }
-        }
-        JobKind::DeliverDue => deliver_due(desk, &outbox_dir(desk), now),
-        JobKind::LoadOutbox => outbox::pending(&outbox_dir(desk))
-            .map(|p| Outcome::Outbox(p.iter().map(OutboxRow::from_queued).collect()))
-            .map_err(|e| crate::text::one_line(&e.to_string())),
+        JobKind::Compose(req) => desk
+            .compose_notice(req, now)
+            .map(|c| Outcome::Composed {
+                notice: Box::new(c.notice),
+                missing: c.missing,
+            })
+            .map_err(|e| text(&e)),
+        JobKind::SendNotice(notice) => match desk.config.smtp {
+            None => Err(strings::NO_SMTP.to_string()),
+            Some(_) => Ok(attempted(desk, desk.send_notice(*notice, now))),
+        },
+        JobKind::RetryNotice(id) => Ok(attempted(desk, desk.retry_notice(&id, now))),
+        JobKind::CancelNotice { id, reason } => match desk.cancel_notice(&id, &reason, now) {
+            Ok(changed) => Ok(Outcome::Mail {
+                message: Some(format!(
+                    "Cancelled {id}; the reason is recorded on {} and in the audit log",
+                    changed.incident.id
+                )),
+                incidents: vec![changed.incident],
+                failed: false,
+                outbox: outbox_rows(desk),
+            }),
+            Err(e) => Err(text(&e)),
+        },
+        JobKind::DeliverDue => match desk.config.smtp {
+            None => Err(strings::NO_SMTP.to_string()),
+            Some(_) => deliver_due(desk, now),
+        },
+        JobKind::LoadOutbox => Ok(Outcome::Outbox(outbox_rows(desk))),
         other => return Err(Box::new(other)),
     })
 }
@@ -464,7 +325,10 @@ impl Job {
     pub fn is_mail(&self) -> bool {
         matches!(
             self.kind,
-            JobKind::SendNotice(_) | JobKind::RetryNotice(_) | JobKind::DeliverDue
+            JobKind::SendNotice(_)
+                | JobKind::RetryNotice(_)
+                | JobKind::CancelNotice { .. }
+                | JobKind::DeliverDue
         )
     }
 

@@ -3,7 +3,9 @@
 //! when told to), STARTTLS, implicit TLS, AUTH, MAIL/RCPT/DATA, RSET, NOOP,
 //! QUIT, and records every command (marked clear or tls) and every message's
 //! raw bytes. It can refuse logins, not offer STARTTLS, answer DATA with a
-//! chosen reply, or accept TCP and say nothing at all. It runs as tasks on
+//! chosen reply (for the first N messages, or all), keep a message and drop
+//! the connection or stall without replying, tell the test when a message
+//! has arrived, or accept TCP and say nothing at all. It runs as tasks on
 //! the test's own runtime and stops when dropped.
 
 #![allow(dead_code)]
@@ -91,10 +93,33 @@ pub struct Options {
     pub data_reply: Option<String>,
     /// Accept TCP connections and never say anything.
     pub hang: bool,
+    /// What to do once a whole message has arrived (default: reply).
+    pub after_data: AfterData,
+    /// Apply `after_data` (and `data_reply`) only to the first N messages;
+    /// later ones are accepted normally. `None`: to every message.
+    pub misbehave_times: Option<usize>,
+    /// Refuse (500) a message with a line over 998 bytes or a bare LF, as
+    /// a standards-following server does.
+    pub strict: bool,
+    /// Told the number of whole messages received so far, each time one
+    /// arrives, before the server replies.
+    pub on_data: Option<tokio::sync::mpsc::UnboundedSender<usize>>,
     /// A refused login's reply repeats what the client sent (the base64
     /// lines) and the decoded username and password, as a careless server
     /// might.
     pub echo_auth: bool,
+}
+
+/// What the server does after the final `.` of a message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AfterData {
+    /// Reply (`data_reply`, or 250).
+    #[default]
+    Reply,
+    /// Keep the message and close the connection without replying.
+    Drop,
+    /// Keep the message and never reply (the connection stays open).
+    Stall,
 }
 
 /// One message the server accepted.
@@ -105,11 +130,15 @@ pub struct Received {
     pub data: Vec<u8>,
     pub tls: bool,
     pub auth_user: Option<String>,
+    /// Whether the server said 250 to it (false: dropped or stalled).
+    pub replied: bool,
 }
 
 #[derive(Default)]
 pub struct Record {
     pub messages: Vec<Received>,
+    /// Every whole message that arrived, whatever the reply (refused ones too).
+    pub arrived: usize,
     /// Every command line received, prefixed `clear: ` or `tls: `.
     pub commands: Vec<String>,
     pub connections: usize,
@@ -392,6 +421,7 @@ async fn session(
             "DATA" => {
                 reply(&mut stream, "354 End data with <CR><LF>.<CR><LF>\r\n").await?;
                 let mut data = Vec::new();
+                let mut broken = false;
                 loop {
                     let mut raw = Vec::new();
                     if stream.read_until(b'\n', &mut raw).await? == 0 {
@@ -400,6 +430,7 @@ async fn session(
                     if raw == b".\r\n" || raw == b".\n" {
                         break;
                     }
+                    broken |= raw.len() > 1000 || !raw.ends_with(b"\r\n");
                     let unstuffed = if raw.starts_with(b"..") {
                         &raw[1..]
                     } else {
@@ -407,18 +438,59 @@ async fn session(
                     };
                     data.extend_from_slice(unstuffed);
                 }
-                let answer = options.data_reply.clone().unwrap_or_else(|| {
-                    let n = rec.lock().expect("record").messages.len() + 1;
-                    format!("250 2.0.0 Ok: queued as TEST{n}")
-                });
-                if answer.starts_with('2') {
-                    rec.lock().expect("record").messages.push(Received {
-                        mail_from: state.mail_from.clone().unwrap_or_default(),
-                        rcpt_to: state.rcpt_to.clone(),
-                        data,
-                        tls: state.tls,
-                        auth_user: state.authed.clone(),
+                let (arrived, misbehave) = {
+                    let mut r = rec.lock().expect("record");
+                    r.arrived += 1;
+                    let n = r.arrived;
+                    (n, options.misbehave_times.is_none_or(|limit| n <= limit))
+                };
+                if let Some(tx) = &options.on_data {
+                    let _ = tx.send(arrived);
+                }
+                let after = if misbehave {
+                    options.after_data
+                } else {
+                    AfterData::Reply
+                };
+                let received = Received {
+                    mail_from: state.mail_from.clone().unwrap_or_default(),
+                    rcpt_to: state.rcpt_to.clone(),
+                    data,
+                    tls: state.tls,
+                    auth_user: state.authed.clone(),
+                    replied: after == AfterData::Reply,
+                };
+                match after {
+                    AfterData::Drop => {
+                        rec.lock().expect("record").messages.push(received);
+                        return Ok(());
+                    }
+                    AfterData::Stall => {
+                        rec.lock().expect("record").messages.push(received);
+                        let _keep = stream;
+                        std::future::pending::<()>().await;
+                        return Ok(());
+                    }
+                    AfterData::Reply => {}
+                }
+                if options.strict && broken {
+                    reply(
+                        &mut stream,
+                        "500 5.5.2 Line too long or bare LF (RFC 5321 4.5.3.1.6)\r\n",
+                    )
+                    .await?;
+                    continue;
+                }
+                let answer = options
+                    .data_reply
+                    .clone()
+                    .filter(|_| misbehave)
+                    .unwrap_or_else(|| {
+                        let n = rec.lock().expect("record").messages.len() + 1;
+                        format!("250 2.0.0 Ok: queued as TEST{n}")
                     });
+                if answer.starts_with('2') {
+                    rec.lock().expect("record").messages.push(received);
                 }
                 reply(&mut stream, &format!("{answer}\r\n")).await?;
             }

@@ -1,6 +1,7 @@
 //! The mailer's popups: the exact message before it is sent, and the
 //! notices waiting in the outbox.
 
+use crate::domain::incident::DeliveryState;
 use crate::present::local;
 use crate::text::{one_line, terminal_safe};
 use crate::tui::app::App;
@@ -67,7 +68,7 @@ pub fn render_outbox(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rec
     let mut lines = Vec::new();
     if app.outbox.is_empty() {
         lines.push(Line::styled(
-            "Nothing is waiting: every notice confirmed has been accepted by the server.",
+            "Nothing is waiting: every notice confirmed has been accepted by the server or cancelled.",
             app.theme.ok(),
         ));
     }
@@ -84,8 +85,16 @@ pub fn render_outbox(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rec
         } else {
             app.theme.input()
         };
+        let state_style = match row.state {
+            DeliveryState::Pending => app.theme.warn(),
+            _ => app.theme.error(),
+        };
         lines.push(Line::from(vec![
             Span::styled(marker, app.theme.key()),
+            Span::styled(
+                format!("{:<8} ", row.state.as_str().to_ascii_uppercase()),
+                state_style,
+            ),
             Span::styled(
                 format!(
                     "{}  {}  {}  to {}",
@@ -106,6 +115,20 @@ pub fn render_outbox(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rec
             ),
             app.theme.dim(),
         ));
+        match row.state {
+            DeliveryState::Unknown => lines.push(Line::styled(
+                format!(
+                    "    MAY HAVE ARRIVED: no reply came. It will be sent again with the same Message-ID {} (a duplicate is better than a missing notice)",
+                    one_line(&row.message_id)
+                ),
+                app.theme.error(),
+            )),
+            DeliveryState::Failed => lines.push(Line::styled(
+                "    REFUSED for good by the server: not retried automatically. R retries it on purpose, X cancels it with a reason",
+                app.theme.error(),
+            )),
+            _ => {}
+        }
         if let Some(e) = &row.last_error {
             lines.push(Line::styled(
                 format!("    last error: {}", one_line(e)),
@@ -126,7 +149,7 @@ pub fn render_outbox(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rec
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::bordered()
-                .title(format!(" Outbox: {} pending ", app.outbox.len()))
+                .title(format!(" Outbox: {} still to go ", app.outbox.len()))
                 .title_bottom(Line::styled(keymap::hint(Context::Outbox), app.theme.key()))
                 .border_style(app.theme.focus_border()),
         ),
