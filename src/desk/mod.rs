@@ -289,7 +289,7 @@ impl Desk {
             if let Some(summary) = edit.summary
                 && summary != incident.summary
             {
-                said.push("summary changed".to_string());
+                said.push(format!("summary -> {summary:?}"));
                 incident.summary = summary;
             }
             if let Some(kind) = edit.kind
