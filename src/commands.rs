@@ -9,14 +9,11 @@ use crate::cli::{
 use crate::config::{Config, MIN_AUDIT_RETENTION_DAYS};
 use crate::desk::{Changed, Desk, Edit, EvidenceCheck, MitigationInput, NotificationInput};
 use crate::domain::calendar::{Division, WorkingCalendar};
-use crate::domain::incident::{
-    BreachKind, Channel, IncidentStatus, NewIncident, Requester, RootCauseCategory, Severity,
-    StepStatus,
-};
+use crate::domain::incident::{Channel, IncidentStatus, RootCauseCategory, StepStatus};
 use crate::domain::summary::{IncidentSummary, sort_by_urgency};
 use crate::domain::when::{parse_past, parse_when};
 use crate::playbooks::{PlaybookSet, read_playbook};
-use crate::present::{local, local_rfc3339, state_seconds, state_word, verdict};
+use crate::present::{local_rfc3339, state_seconds, state_word, verdict};
 use crate::text::{one_line, terminal_safe};
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -162,10 +159,31 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
             report_change(out, &changed, "ISMS change flag saved")
         }
         Command::Step(args) => step(&setup, args, now, out),
-        Command::Close { id, reason } => {
+        Command::Close {
+            id,
+            reason,
+            not_a_breach: true,
+        } => {
+            let changed =
+                setup
+                    .desk()?
+                    .close_not_a_breach(&id, reason.as_deref().unwrap_or(""), now)?;
+            report_change(out, &changed, "closed as not a Breach of Security")
+        }
+        Command::Close {
+            id,
+            reason,
+            not_a_breach: false,
+        } => {
             let changed = setup.desk()?.close(&id, reason, now)?;
             report_change(out, &changed, "closed")
         }
+        Command::RcaRequired { id, value, note } => {
+            let value = parse_enum(&value, "VALUE")?;
+            let changed = setup.desk()?.set_rca_required(&id, value, note, now)?;
+            report_change(out, &changed, "root-cause analysis requirement saved")
+        }
+        Command::SecurityTest(cmd) => crate::contractcli::security_test(&setup, cmd, now, out),
         Command::Reopen { id, reason } => {
             let changed = setup.desk()?.reopen(&id, &reason, now)?;
             report_change(out, &changed, "reopened")
@@ -270,11 +288,11 @@ fn parse_date(text: &str, what: &str) -> Result<NaiveDate> {
         .map_err(|_| anyhow!("{what}: '{text}' is not a date like 2026-12-23"))
 }
 
-fn parse_enum<T: std::str::FromStr<Err = String>>(text: &str, what: &str) -> Result<T> {
+pub(crate) fn parse_enum<T: std::str::FromStr<Err = String>>(text: &str, what: &str) -> Result<T> {
     text.parse::<T>().map_err(|e| anyhow!("{what}: {e}"))
 }
 
-fn report_change(out: &mut impl Write, changed: &Changed, what: &str) -> Result<()> {
+pub(crate) fn report_change(out: &mut impl Write, changed: &Changed, what: &str) -> Result<()> {
     for warning in &changed.warnings {
         eprintln!("breachdesk: WARNING: {}", one_line(warning));
     }
@@ -287,22 +305,7 @@ fn report_change(out: &mut impl Write, changed: &Changed, what: &str) -> Result<
 }
 
 fn new(setup: &Setup, args: NewArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
-    let tz = setup.tz()?;
-    let identified_at =
-        parse_past(&args.identified_at, now, tz).map_err(|e| anyhow!("--identified-at: {e}"))?;
-    let fields = NewIncident {
-        title: args.title,
-        summary: args.summary,
-        kind: parse_enum::<BreachKind>(&args.kind, "--kind")?,
-        severity: parse_enum::<Severity>(&args.severity, "--severity")?,
-        personal_data: args.personal_data,
-        government_data: args.government_data,
-        affected_assets: args.assets,
-        identified_at,
-    };
-    let incident = setup.desk()?.open_incident(fields, now)?;
-    writeln!(out, "{}", incident.id)?;
-    Ok(())
+    crate::contractcli::new(setup, args, now, out)
 }
 
 fn list(
@@ -361,7 +364,10 @@ fn list(
                     s.id,
                     s.severity.as_str(),
                     s.kind.as_str(),
-                    verdict(s.notification_due_at, s.notified_at, now),
+                    match s.notice_received_at {
+                        Some(_) => "notice received".to_string(),
+                        None => verdict(s.notification_due_at, s.notified_at, now),
+                    },
                     truncate(&one_line(&next), 30),
                     one_line(&s.title)
                 )?;
@@ -390,11 +396,22 @@ pub fn summary_json(s: &IncidentSummary, now: DateTime<Utc>) -> serde_json::Valu
         "status": s.status,
         "identified_at": s.identified_at,
         "logged_at": s.logged_at,
-        "notification": {
-            "due_at": s.notification_due_at,
-            "made_at": s.notified_at,
-            "state": state_word(s.notification_due_at, s.notified_at, now),
-            "seconds": state_seconds(s.notification_due_at, s.notified_at, now),
+        "notification": match s.notice_received_at {
+            // The other party identified the breach and notified us (8.1):
+            // no countdown runs for us.
+            Some(received) => serde_json::json!({
+                "due_at": s.notification_due_at,
+                "made_at": null,
+                "received_at": received,
+                "state": "received",
+                "seconds": null,
+            }),
+            None => serde_json::json!({
+                "due_at": s.notification_due_at,
+                "made_at": s.notified_at,
+                "state": state_word(s.notification_due_at, s.notified_at, now),
+                "seconds": state_seconds(s.notification_due_at, s.notified_at, now),
+            }),
         },
         "next_action": s.next_action.as_ref().map(|n| serde_json::json!({
             "step": n.step,
@@ -492,35 +509,7 @@ fn request(
     let tz = setup.tz()?;
     let desk = setup.desk()?;
     match cmd {
-        RequestCommand::Add {
-            id,
-            requester,
-            name,
-            what,
-            received,
-        } => {
-            let requester: Requester = parse_enum(&requester, "--from")?;
-            let received =
-                parse_past(&received, now, tz).map_err(|e| anyhow!("--received: {e}"))?;
-            let changed = desk.add_request(&id, requester, &name, &what, received, now)?;
-            for warning in &changed.warnings {
-                eprintln!("breachdesk: warning: {}", one_line(warning));
-            }
-            let request = changed
-                .incident
-                .data_requests
-                .last()
-                .ok_or_else(|| anyhow!("the request was not saved"))?;
-            writeln!(
-                out,
-                "{}: request {} due {} ({})",
-                changed.incident.id,
-                request.id,
-                local_rfc3339(request.due_at, tz),
-                local(request.due_at, tz)
-            )?;
-            Ok(())
-        }
+        add @ RequestCommand::Add { .. } => crate::contractcli::request_add(&desk, add, now, out),
         RequestCommand::Supplied {
             id,
             request,
@@ -571,6 +560,11 @@ fn mitigation(
         affects_kpis: args.affects_kpis,
         relief_requested_at,
         relief_granted: args.relief_granted,
+        relief_notice: crate::contractcli::relief_notice(
+            args.relief_notice_date.as_deref(),
+            args.relief_notice_ref.as_deref(),
+            args.relief_period.as_deref(),
+        )?,
         relief_period: args.relief_period,
         evidence_file: args.evidence_file,
     };

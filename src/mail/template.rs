@@ -282,9 +282,9 @@ pub fn missing_for_report(incident: &Incident) -> Vec<String> {
     for r in &incident.data_requests {
         if r.status == RequestStatus::Open {
             missing.push(format!(
-                "data request {} from {} is still open: {}",
+                "data request {} (the Client's, to {}) is still open: {}",
                 r.id,
-                requester_label(r.requester),
+                requester_label(r.deliver_to),
                 r.what.trim()
             ));
         }
@@ -296,7 +296,6 @@ fn requester_label(r: Requester) -> &'static str {
     match r {
         Requester::Client => "the Client",
         Requester::GovCertUk => "GovCertUK",
-        Requester::Other => "another party",
     }
 }
 
@@ -418,9 +417,9 @@ pub fn fields(
         bullets(
             incident.data_requests.iter().map(|r| {
                 format!(
-                    "{} from {}: {} ({}, due {})",
+                    "{} (the Client's, to {}): {} ({}, due {})",
                     r.id,
-                    requester_label(r.requester),
+                    requester_label(r.deliver_to),
                     r.what.trim(),
                     r.status,
                     time(r.due_at)
@@ -437,10 +436,7 @@ pub fn fields(
     });
     if let Some(r) = request {
         f.insert("request.id", r.id.clone());
-        let who = match r.requester {
-            Requester::Other => "you".to_string(),
-            other => requester_label(other).to_string(),
-        };
+        let who = requester_label(r.deliver_to).to_string();
         let who = if r.requester_name.trim().is_empty() {
             who
         } else {

@@ -753,6 +753,7 @@ impl Form {
                         _ => None,
                     },
                     evidence_file: self.optional_path("Evidence file"),
+                    relief_notice: None,
                 },
             },
             FormKind::Isms => JobKind::Isms {

@@ -373,9 +373,9 @@ fn requests(
             RequestStatus::Withdrawn => ("withdrawn".to_string(), app.theme.dim()),
         };
         let from = if r.requester_name.is_empty() {
-            r.requester.as_str().to_string()
+            format!("to {}", r.deliver_to.as_str())
         } else {
-            format!("{} ({})", r.requester.as_str(), safe(&r.requester_name))
+            format!("{} (to {})", safe(&r.requester_name), r.deliver_to.as_str())
         };
         Row::new(vec![
             Cell::from(safe(&r.id)),
