@@ -43,9 +43,19 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
     );
     let _ = writeln!(
         o,
-        "We are the {}; notify the {}. Personal data: {}. Government Data: {}.",
+        "We are the {}; {}. Personal data: {}. Government Data: {}.",
         i.our_role.label(),
-        i.our_role.other_party().label(),
+        if i.we_notify() {
+            format!(
+                "we identified it and notify the {}",
+                i.our_role.other_party().label()
+            )
+        } else {
+            format!(
+                "the {} identified it and notified us",
+                i.our_role.other_party().label()
+            )
+        },
         yes_no(i.personal_data),
         yes_no(i.government_data)
     );
