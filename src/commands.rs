@@ -738,7 +738,7 @@ fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Wr
             let days = older_than_days.unwrap_or(desk.config.audit.retention_days);
             if days < MIN_AUDIT_RETENTION_DAYS {
                 bail!(
-                    "--older-than-days {days}: audit records are kept at least 6 months ({MIN_AUDIT_RETENTION_DAYS} days, Annex 1 paragraph 8.3)"
+                    "--older-than-days {days}: breachdesk's audit log is kept at least 6 calendar months ({MIN_AUDIT_RETENTION_DAYS} days)"
                 );
             }
             let report = desk.audit.prune(now, days, &desk.actor)?;

@@ -708,3 +708,15 @@ pub fn waiting_on<'a>(incident: &'a Incident, step: &Step) -> Vec<&'a str> {
         .map(|dep| dep.id.as_str())
         .collect()
 }
+
+/// The steps a responder is shown: those whose conditions hold, and any
+/// other step already worked on (so nothing done is hidden after, say, the
+/// personal-data flag changes). Steps for the other role or the other
+/// identifier (e.g. the Client's steps, for a Service Provider) are left out.
+pub fn shown_steps(incident: &Incident) -> Vec<&Step> {
+    incident
+        .steps
+        .iter()
+        .filter(|s| s.applies(incident) || s.status != StepStatus::Todo)
+        .collect()
+}

@@ -3,7 +3,8 @@
 
 use crate::desk::{Edit, MitigationInput, NotificationInput};
 use crate::domain::incident::{
-    BreachKind, Channel, Incident, NewIncident, Requester, RootCauseCategory, Severity,
+    BreachKind, Channel, IdentifiedBy, Incident, IncomingNotice, NewIncident, Requester,
+    RootCauseCategory, Severity,
 };
 use crate::domain::when::parse_past;
 use crate::mail::NoticeKind;
@@ -115,6 +116,9 @@ pub struct Form {
     pub confirm_discard: bool,
     /// The cursor in the focused text field, in characters.
     pub cursor: usize,
+    /// What each severity level means (config `[severity]`), in
+    /// `Severity::ALL` order: the Severity field's hint shows the chosen one.
+    pub severity_help: Vec<String>,
 }
 
 impl Form {
@@ -128,9 +132,28 @@ impl Form {
             pending: None,
             confirm_discard: false,
             cursor: 0,
+            severity_help: Vec::new(),
         };
         form.cursor_to_end();
         form
+    }
+
+    /// Gives the form the severity definitions to show as the Severity
+    /// field's hint (the chosen level's).
+    pub fn with_severity_help(mut self, help: Vec<String>) -> Form {
+        self.severity_help = help;
+        self.refresh_severity_hint();
+        self
+    }
+
+    fn refresh_severity_hint(&mut self) {
+        let help = &self.severity_help;
+        if let Some(f) = self.fields.iter_mut().find(|f| f.label == "Severity")
+            && let Value::Choice { index, .. } = f.value
+            && let Some(text) = help.get(index)
+        {
+            f.hint = std::borrow::Cow::Owned(format!("←/→ · {text}"));
+        }
     }
 
     /// The focused field's text, if it is a text field.
@@ -190,24 +213,81 @@ impl Form {
         (s[..at].to_string(), s[at..].to_string())
     }
 
+    /// The new-incident form, with the built-in severity definitions.
     pub fn new_incident() -> Form {
+        Form::new_incident_with(crate::config::SeverityScale::default().help())
+    }
+
+    /// The new-incident form. "Identified by": us (the 1-hour 8.1 clock
+    /// runs) or the other party (it notified us: when, from whom, how).
+    pub fn new_incident_with(severity_help: Vec<String>) -> Form {
         let kinds = BreachKind::ALL.iter().map(|k| k.as_str()).collect();
         let severities = Severity::ALL.iter().map(|s| s.as_str()).collect();
         let high = Severity::ALL
             .iter()
             .position(|s| *s == Severity::High)
             .unwrap_or(0);
+        let channels = Channel::ALL.iter().map(|c| c.as_str()).collect();
         Form::new(
             FormKind::NewIncident,
-            "Open a new incident (8.1: notify within 1 hour)",
+            "Open a new incident (8.1: either party notifies the other within 1 hour)",
             vec![
                 text("Title", "what happened, in a few words", ""),
                 choice("Kind", kinds, 0),
                 choice("Severity", severities, high),
                 flag("Personal data", false),
                 text("Identified at", "now, 14:05, -20m or RFC 3339", "now"),
+                field(
+                    "Identified by",
+                    "us: we notify within 1 hour · other-party: it notified us (fill in below)",
+                    Value::Choice {
+                        options: vec![IdentifiedBy::Us.as_str(), IdentifiedBy::OtherParty.as_str()],
+                        index: 0,
+                    },
+                ),
+                text(
+                    "Received at",
+                    "other-party only: when its notice reached us (now, 14:05, -20m)",
+                    "",
+                ),
+                text("Received from", "other-party only: who gave the notice", ""),
+                choice("Channel", channels, 0),
+                text(
+                    "Reference",
+                    "other-party only: Message-ID or call reference",
+                    "",
+                ),
             ],
         )
+        .with_severity_help(severity_help)
+    }
+
+    /// The other party's notice, when the new-incident form says it
+    /// identified the breach.
+    fn incoming_notice(
+        &self,
+        now: DateTime<Utc>,
+        tz: Tz,
+    ) -> Result<Option<IncomingNotice>, String> {
+        let by: IdentifiedBy = self.parse("Identified by")?;
+        if by == IdentifiedBy::Us {
+            return Ok(None);
+        }
+        if self.text_of("Received at").trim().is_empty() {
+            return Err("Received at: say when the other party's notice reached us".into());
+        }
+        let from = self.text_of("Received from").trim().to_string();
+        if from.is_empty() {
+            return Err("Received from: say who gave the notice".into());
+        }
+        let reference = self.text_of("Reference").trim().to_string();
+        Ok(Some(IncomingNotice {
+            received_at: self.when("Received at", now, tz)?,
+            from,
+            channel: self.parse("Channel")?,
+            reference: (!reference.is_empty()).then_some(reference),
+            source: None,
+        }))
     }
 
     pub fn log() -> Form {
@@ -219,12 +299,19 @@ impl Form {
     }
 
     pub fn add_request() -> Form {
-        let requesters = Requester::ALL.iter().map(|r| r.as_str()).collect();
+        let destinations = Requester::ALL.iter().map(|r| r.as_str()).collect();
         Form::new(
             FormKind::AddRequest,
-            "Add a data request (8.2.1 e: supply within 2 Working Days)",
+            "Add a data request made on the Client's request (8.2.1 e: 2 Working Days)",
             vec![
-                choice("Requester", requesters, 0),
+                field(
+                    "Deliver to",
+                    "where the data goes: the Client, or GovCertUK at the Client's request",
+                    Value::Choice {
+                        options: destinations,
+                        index: 0,
+                    },
+                ),
                 text("Name", "who asked (optional)", ""),
                 text("What", "the data asked for", ""),
                 text("Received at", "now, 14:05, -20m or RFC 3339", "now"),
@@ -254,7 +341,7 @@ impl Form {
             .unwrap_or(0);
         Form::new(
             FormKind::RootCause,
-            "Root cause (8.2.1 d/f; repeats are checked, paragraph 6.5)",
+            "Root cause (8.2.1 d/f; a repeat of an earlier incident's is flagged)",
             vec![
                 choice("Category", categories, index),
                 text(
@@ -511,6 +598,7 @@ impl Form {
                 text("Why moved", "required if Identified at changes", ""),
             ],
         )
+        .with_severity_help(crate::config::SeverityScale::default().help())
     }
 
     /// Whether anything was typed or changed.
@@ -560,6 +648,7 @@ impl Form {
                 _ => {}
             }
         }
+        self.refresh_severity_hint();
     }
 
     /// A typed character. Returns whether it was used.
@@ -695,23 +784,38 @@ impl Form {
             }
         };
         Ok(match &self.kind {
-            FormKind::NewIncident => JobKind::Open(NewIncident {
-                title: nonempty("Title")?,
-                summary: String::new(),
-                kind: self.parse("Kind")?,
-                severity: self.parse("Severity")?,
-                personal_data: self.flag_of("Personal data"),
-                government_data: false,
-                affected_assets: Vec::new(),
-                identified_at: self.when("Identified at", now, tz)?,
-            }),
+            FormKind::NewIncident => {
+                let fields = NewIncident {
+                    title: nonempty("Title")?,
+                    summary: String::new(),
+                    kind: self.parse("Kind")?,
+                    severity: self.parse("Severity")?,
+                    personal_data: self.flag_of("Personal data"),
+                    government_data: false,
+                    affected_assets: Vec::new(),
+                    identified_at: self.when("Identified at", now, tz)?,
+                };
+                match self.incoming_notice(now, tz)? {
+                    None => JobKind::Open(fields),
+                    // The other party's notice may not say when it identified
+                    // the breach: unless told, take the receipt time.
+                    Some(notice) if !self.changed("Identified at") => JobKind::OpenOnNotice(
+                        NewIncident {
+                            identified_at: notice.received_at,
+                            ..fields
+                        },
+                        notice,
+                    ),
+                    Some(notice) => JobKind::OpenOnNotice(fields, notice),
+                }
+            }
             FormKind::Log => JobKind::Log {
                 id,
                 text: nonempty("Entry")?,
             },
             FormKind::AddRequest => JobKind::AddRequest {
                 id,
-                requester: self.parse("Requester")?,
+                requester: self.parse("Deliver to")?,
                 name: self.text_of("Name"),
                 what: nonempty("What")?,
                 received_at: self.when("Received at", now, tz)?,

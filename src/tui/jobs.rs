@@ -2,7 +2,9 @@
 //! task, and reported back as an [`Action::Done`] on the same channel.
 
 use crate::desk::{Desk, Edit, MitigationInput, NotificationInput};
-use crate::domain::incident::{Incident, NewIncident, Requester, RootCauseCategory, StepStatus};
+use crate::domain::incident::{
+    Incident, IncomingNotice, NewIncident, Requester, RootCauseCategory, StepStatus,
+};
 use crate::domain::summary::{IncidentSummary, sort_by_urgency};
 use crate::mail::outbox::{self, Delivery, QueuedNotice};
 use crate::mail::template::missing_for_report;
@@ -28,6 +30,8 @@ pub enum JobKind {
     },
     LoadIncident(String),
     Open(NewIncident),
+    /// A new incident the other party identified: its 8.1 notice to us.
+    OpenOnNotice(NewIncident, IncomingNotice),
     Log {
         id: String,
         text: String,
@@ -502,6 +506,17 @@ impl Job {
                         opened: true,
                     })
             }
+            JobKind::OpenOnNotice(fields, notice) => desk
+                .open_incident_on_notice(fields, notice, now)
+                .map(|incident| Outcome::Incident {
+                    message: Some(format!(
+                        "Opened {}: the other party's 8.1 notice is recorded",
+                        incident.id
+                    )),
+                    incident: Box::new(incident),
+                    warnings: Vec::new(),
+                    opened: true,
+                }),
             JobKind::Log { id, text } => desk.log(&id, &text, now).map(|c| saved("Logged", c)),
             JobKind::AddRequest {
                 id,
