@@ -318,20 +318,23 @@ impl Desk {
             let test_id = this.id.clone();
             let mut finding = finding;
             finding.same_root_cause_as = same_as.clone();
+            // The timeline (part of the report sent to the Client) states the
+            // finding; the paragraph 6.5 match is internal: the record and
+            // the audit entry.
             let text = format!(
-                "Security Test {test_id} finding: {description} (root cause {} in {}){}",
+                "Security Test {test_id} finding: {description} (root cause {} in {})",
                 input.category,
                 input.component.trim(),
-                same_as
-                    .as_deref()
-                    .map(|s| format!(
-                        "; repeat test under 6.4 found the same root cause as {s} (paragraph 6.5)"
-                    ))
-                    .unwrap_or_default()
             );
+            let detail = match same_as.as_deref() {
+                Some(s) => format!(
+                    "{text}; internal: repeat test under 6.4 found the same root cause as {s} (paragraph 6.5)"
+                ),
+                None => text.clone(),
+            };
             incident.security_tests[index].findings.push(finding);
-            incident.log(now, &actor, EntryKind::Change, text.clone());
-            Ok(text)
+            incident.log(now, &actor, EntryKind::Change, text);
+            Ok(detail)
         })?;
         if let Some(earlier) = same_as {
             changed.warnings.push(format!(

@@ -679,7 +679,11 @@ impl Desk {
             }
             rc.recorded_at = Some(now);
             rc.recorded_by = Some(actor.clone());
-            let mut text = format!("Root cause recorded: {category} in {}", component.trim());
+            // The timeline states the fact; the repeat (internal) goes only
+            // into the audit entry and the record's links, because the
+            // timeline is part of the report sent to the Client.
+            let text = format!("Root cause recorded: {category} in {}", component.trim());
+            let mut detail = text.clone();
             for (other, _) in &earlier {
                 if !incident.repeat_of.iter().any(|l| &l.incident == other) {
                     incident.repeat_of.push(RepeatLink {
@@ -688,13 +692,13 @@ impl Desk {
                         component: crate::domain::incident::normalise_component(component),
                         linked_at: now,
                     });
-                    text.push_str(&format!(
-                        "; same root cause as {other} (8.2.1 d prevention)"
+                    detail.push_str(&format!(
+                        "; same root cause as {other} (internal: 8.2.1 d prevention)"
                     ));
                 }
             }
-            incident.log(now, &actor, EntryKind::Change, text.clone());
-            Ok(text)
+            incident.log(now, &actor, EntryKind::Change, text);
+            Ok(detail)
         })?;
         for (other, identified) in &earlier {
             changed.warnings.push(format!(
