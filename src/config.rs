@@ -420,12 +420,42 @@ mod tests {
         assert!(err.to_string().contains("calendar.timezone"), "{err}");
         let err = Config::parse("[audit]\nretention_days = 30\n", Path::new("c.toml"))
             .expect_err("short");
-        assert!(err.to_string().contains("6 months"), "{err}");
+        assert!(err.to_string().contains("6 calendar months"), "{err}");
         let err = Config::parse(
             "[smtp]\nhost = \"x\"\npasword = \"oops\"\n",
             Path::new("c.toml"),
         )
         .expect_err("typo");
         assert!(err.to_string().contains("c.toml:3:"), "{err}");
+    }
+
+    #[test]
+    fn severity_levels_have_definitions_and_may_map_to_the_clients_scale() {
+        use crate::domain::incident::Severity;
+        let c = Config::parse(
+            r#"
+[severity]
+low = "cosmetic"
+[severity.client_scale]
+low = "P4"
+"#,
+            Path::new("c.toml"),
+        )
+        .expect("parses");
+        assert_eq!(
+            c.severity.describe(Severity::Low),
+            "low: cosmetic (Client's scale: P4)"
+        );
+        assert!(
+            c.severity
+                .describe(Severity::Critical)
+                .starts_with("critical: ongoing compromise")
+        );
+        assert_eq!(c.severity.help().len(), Severity::ALL.len());
+        let err = Config::parse("[severity]\nsevere = \"x\"\n", Path::new("c.toml"))
+            .expect_err("unknown level");
+        assert!(err.to_string().contains("c.toml:2:"), "{err}");
+        // The example config parses (its [severity] section is commented out).
+        Config::parse(EXAMPLE, Path::new("example.toml")).expect("example parses");
     }
 }
