@@ -1102,7 +1102,7 @@ mod tests {
             )
         };
         assert_eq!(
-            open(" ", at(9, 0), at(9, 0)).unwrap_err(),
+            open(" ", at(9, 0), at(9, 0)).expect_err("refused"),
             NewIncidentError::NoNoticeSender
         );
         assert!(matches!(

@@ -879,7 +879,7 @@ mod tests {
             let c = Condition::try_from(text.to_string()).expect(text);
             assert_eq!(String::from(c), text);
         }
-        let e = Condition::try_from("identified-by-them".to_string()).unwrap_err();
+        let e = Condition::try_from("identified-by-them".to_string()).expect_err("refused");
         assert!(e.contains("identified-by-other-party"), "{e}");
         assert_eq!(
             ClockStart::try_from("aware".to_string()),
