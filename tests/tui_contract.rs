@@ -135,3 +135,81 @@ critical = "P1"
         "{screen}"
     );
 }
+
+const ID: &str = "INC-20260310-1200-00a001";
+
+#[test]
+fn closing_as_not_a_breach_from_the_console_keeps_the_reasoning() {
+    let f = fixture();
+    f.incident(ID, "Odd logins", support::minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "C");
+    // "Not a breach" with no reasoning is refused, the form stays.
+    f.key(&mut app, KeyCode::Tab);
+    f.chars(&mut app, " ");
+    f.key(&mut app, KeyCode::Enter);
+    let error = app
+        .form
+        .as_ref()
+        .and_then(|form| form.error.clone())
+        .expect("refused");
+    assert!(error.contains("not a Breach of Security"), "{error}");
+    f.key(&mut app, KeyCode::Tab);
+    f.chars(&mut app, "the Client's own pen test");
+    f.key(&mut app, KeyCode::Enter);
+    assert!(app.form.is_none(), "accepted");
+    let record = f.desk.load(ID).expect("load");
+    let closure = record.closure.expect("closed");
+    assert!(closure.not_a_breach);
+    assert_eq!(closure.reason.as_deref(), Some("the Client's own pen test"));
+    let screen = screen_text(&draw(&app, now(), 100, 30));
+    assert!(screen.contains("CLOSED: not a Breach"), "{screen}");
+}
+
+#[test]
+fn the_clients_written_relief_notice_is_recorded_from_the_mitigation_form() {
+    let f = fixture();
+    f.incident(ID, "VPN", support::minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "mMFA enforced");
+    // What, Tested how, Tested, Affects KPIs, Relief asked at, Relief
+    // granted, Relief period, Notice date, Notice ref.
+    for _ in 0..3 {
+        f.key(&mut app, KeyCode::Tab);
+    }
+    f.chars(&mut app, " ");
+    f.key(&mut app, KeyCode::Tab);
+    f.chars(&mut app, "-5m");
+    f.key(&mut app, KeyCode::Tab);
+    f.key(&mut app, KeyCode::Tab);
+    f.chars(&mut app, "20-27 Nov");
+    f.key(&mut app, KeyCode::Tab);
+    f.chars(&mut app, "2026-03-09");
+    f.key(&mut app, KeyCode::Enter);
+    let error = app
+        .form
+        .as_ref()
+        .and_then(|form| form.error.clone())
+        .expect("refused without a reference");
+    assert!(error.starts_with("Notice ref:"), "{error}");
+    f.key(&mut app, KeyCode::Tab);
+    f.chars(&mut app, "CSR/41");
+    f.key(&mut app, KeyCode::Enter);
+    assert!(app.form.is_none(), "accepted");
+    // Relief was asked for an untested mitigation: warned, internally.
+    assert!(
+        app.warnings
+            .iter()
+            .any(|w| w.contains("not recorded as tested") && w.contains("8.2.1 (c)")),
+        "{:?}",
+        app.warnings
+    );
+    let relief = f.desk.load(ID).expect("load").mitigation.kpi_relief;
+    let notice = relief.notice.expect("notice recorded");
+    assert_eq!(notice.dated.to_string(), "2026-03-09");
+    assert_eq!(notice.reference, "CSR/41");
+    assert_eq!(notice.period, "20-27 Nov");
+    assert_eq!(relief.granted, Some(true));
+}

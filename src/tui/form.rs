@@ -3,8 +3,8 @@
 
 use crate::desk::{Edit, MitigationInput, NotificationInput};
 use crate::domain::incident::{
-    BreachKind, Channel, IdentifiedBy, Incident, IncomingNotice, NewIncident, Requester,
-    RootCauseCategory, Severity,
+    BreachKind, Channel, IdentifiedBy, Incident, IncomingNotice, NewIncident, ReliefNotice,
+    Requester, RootCauseCategory, Severity,
 };
 use crate::domain::when::parse_past;
 use crate::mail::NoticeKind;
@@ -388,8 +388,26 @@ impl Form {
                 ),
                 text(
                     "Relief period",
-                    "KPI relief asked of the Client",
+                    "KPI relief asked of the Client, or the period its written notice sets",
                     &m.kpi_relief.period,
+                ),
+                text(
+                    "Notice date",
+                    "the Client's written notice setting the period (8.2.1 c): YYYY-MM-DD",
+                    &m.kpi_relief
+                        .notice
+                        .as_ref()
+                        .map(|n| n.dated.to_string())
+                        .unwrap_or_default(),
+                ),
+                text(
+                    "Notice ref",
+                    "the Client's reference for that notice",
+                    &m.kpi_relief
+                        .notice
+                        .as_ref()
+                        .map(|n| n.reference.clone())
+                        .unwrap_or_default(),
                 ),
                 text(
                     "Evidence file",
@@ -549,12 +567,19 @@ impl Form {
         Form::new(
             FormKind::Close { open_steps },
             title,
-            vec![Field {
-                label: "Reason",
-                hint: std::borrow::Cow::Owned(hint),
-                initial: Value::Text(String::new()),
-                value: Value::Text(String::new()),
-            }],
+            vec![
+                Field {
+                    label: "Reason",
+                    hint: std::borrow::Cow::Owned(hint),
+                    initial: Value::Text(String::new()),
+                    value: Value::Text(String::new()),
+                },
+                field(
+                    "Not a breach",
+                    "yes: on assessment not a Breach of Security (nor potential or attempted); the reason is the reasoning",
+                    Value::Flag(false),
+                ),
+            ],
         )
     }
 
@@ -766,6 +791,30 @@ impl Form {
             .any(|f| f.label == label && f.value != f.initial)
     }
 
+    /// The Client's written relief notice, when its date or reference was
+    /// changed (both, and the period, are then needed).
+    fn relief_notice(&self) -> Result<Option<ReliefNotice>, String> {
+        if !self.changed("Notice date") && !self.changed("Notice ref") {
+            return Ok(None);
+        }
+        let date = self.text_of("Notice date").trim().to_string();
+        let dated = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+            .map_err(|_| format!("Notice date: '{date}' is not a date like 2026-12-01"))?;
+        let reference = self.text_of("Notice ref").trim().to_string();
+        if reference.is_empty() {
+            return Err("Notice ref: give the Client's reference for its notice".into());
+        }
+        let period = self.text_of("Relief period").trim().to_string();
+        if period.is_empty() {
+            return Err("Relief period: give the period the notice sets".into());
+        }
+        Ok(Some(ReliefNotice {
+            dated,
+            reference,
+            period,
+        }))
+    }
+
     fn optional_path(&self, label: &str) -> Option<PathBuf> {
         let t = self.text_of(label).trim().to_string();
         (!t.is_empty()).then(|| PathBuf::from(t))
@@ -857,7 +906,7 @@ impl Form {
                         _ => None,
                     },
                     evidence_file: self.optional_path("Evidence file"),
-                    relief_notice: None,
+                    relief_notice: self.relief_notice()?,
                 },
             },
             FormKind::Isms => JobKind::Isms {
@@ -936,6 +985,16 @@ impl Form {
                 message: nonempty("Message")?,
                 ..ComposeRequest::new(&id, NoticeKind::Update)
             }),
+            FormKind::Close { .. } if self.flag_of("Not a breach") => {
+                let reasoning = self.text_of("Reason").trim().to_string();
+                if reasoning.is_empty() {
+                    return Err(
+                        "Reason: say why it is not a Breach of Security (the reasoning is kept)"
+                            .into(),
+                    );
+                }
+                JobKind::CloseNotABreach { id, reasoning }
+            }
             FormKind::Close { open_steps } => {
                 let reason = self.text_of("Reason").trim().to_string();
                 if !open_steps.is_empty() && reason.is_empty() {

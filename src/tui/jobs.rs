@@ -82,6 +82,11 @@ pub enum JobKind {
         id: String,
         reason: Option<String>,
     },
+    /// Close as not a Breach of Security, with the reasoning.
+    CloseNotABreach {
+        id: String,
+        reasoning: String,
+    },
     Reopen {
         id: String,
         reason: String,
@@ -581,6 +586,9 @@ impl Job {
             JobKind::Close { id, reason } => desk
                 .close(&id, reason, now)
                 .map(|c| saved("Incident closed", c)),
+            JobKind::CloseNotABreach { id, reasoning } => desk
+                .close_not_a_breach(&id, &reasoning, now)
+                .map(|c| saved("Incident closed as not a Breach of Security", c)),
             JobKind::Reopen { id, reason } => desk
                 .reopen(&id, &reason, now)
                 .map(|c| saved("Incident reopened", c)),
