@@ -213,3 +213,33 @@ fn the_clients_written_relief_notice_is_recorded_from_the_mitigation_form() {
     assert_eq!(notice.period, "20-27 Nov");
     assert_eq!(relief.granted, Some(true));
 }
+
+#[test]
+fn the_clients_rca_decision_is_recorded_from_the_console() {
+    let f = fixture();
+    f.incident(ID, "VPN", support::minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "A");
+    // unknown -> yes
+    f.key(&mut app, KeyCode::Right);
+    f.key(&mut app, KeyCode::Tab);
+    f.chars(&mut app, "CSR by phone");
+    f.key(&mut app, KeyCode::Enter);
+    assert!(app.form.is_none(), "accepted");
+    let record = f.desk.load(ID).expect("load");
+    assert_eq!(
+        record.rca_required,
+        breachdesk::domain::incident::RcaRequired::Yes
+    );
+    assert!(record.timeline.iter().any(|e| e.text
+        == "Recorded that the Client requires a root-cause analysis (8.2.1 f): CSR by phone"));
+    f.key(&mut app, KeyCode::Tab);
+    f.key(&mut app, KeyCode::Tab);
+    f.key(&mut app, KeyCode::Tab);
+    let screen = screen_text(&draw(&app, now(), 100, 30));
+    assert!(
+        screen.contains("RCA required  yes, by the Client"),
+        "{screen}"
+    );
+}

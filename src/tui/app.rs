@@ -686,6 +686,11 @@ impl App {
                     self.open_form(form);
                 }
             }
+            Cmd::RcaRequired => {
+                if let Some(form) = self.record().map(Form::rca_required) {
+                    self.open_form(form);
+                }
+            }
             Cmd::RecordNotification => {
                 if self
                     .record()

@@ -3,8 +3,8 @@
 
 use crate::desk::{Edit, MitigationInput, NotificationInput};
 use crate::domain::incident::{
-    BreachKind, Channel, IdentifiedBy, Incident, IncomingNotice, NewIncident, ReliefNotice,
-    Requester, RootCauseCategory, Severity,
+    BreachKind, Channel, IdentifiedBy, Incident, IncomingNotice, NewIncident, RcaRequired,
+    ReliefNotice, Requester, RootCauseCategory, Severity,
 };
 use crate::domain::when::parse_past;
 use crate::mail::NoticeKind;
@@ -25,6 +25,8 @@ pub enum FormKind {
     RootCause,
     Mitigation,
     Isms,
+    /// Whether the Client requires a root-cause analysis (8.2.1 f).
+    RcaRequired,
     Notify,
     StepNote {
         step: String,
@@ -414,6 +416,26 @@ impl Form {
                     "path of the test evidence to hash and keep (optional)",
                     "",
                 ),
+            ],
+        )
+    }
+
+    pub fn rca_required(incident: &Incident) -> Form {
+        let options: Vec<&'static str> = RcaRequired::ALL.iter().map(|r| r.as_str()).collect();
+        let index = RcaRequired::ALL
+            .iter()
+            .position(|r| *r == incident.rca_required)
+            .unwrap_or(0);
+        Form::new(
+            FormKind::RcaRequired,
+            "Does the Client require a root-cause analysis? (8.2.1 f: \"where required by the Client\")",
+            vec![
+                field(
+                    "RCA required",
+                    "the Client's answer: yes, no, or unknown (not asked or not answered yet)",
+                    Value::Choice { options, index },
+                ),
+                text("Note", "who said so, when, and how (optional)", ""),
             ],
         )
     }
@@ -909,6 +931,14 @@ impl Form {
                     relief_notice: self.relief_notice()?,
                 },
             },
+            FormKind::RcaRequired => {
+                let note = self.text_of("Note").trim().to_string();
+                JobKind::RcaRequired {
+                    id,
+                    required: self.parse("RCA required")?,
+                    note: (!note.is_empty()).then_some(note),
+                }
+            }
             FormKind::Isms => JobKind::Isms {
                 id,
                 required: self.flag_of("Required"),

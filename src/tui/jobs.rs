@@ -82,6 +82,12 @@ pub enum JobKind {
         id: String,
         reason: Option<String>,
     },
+    /// Whether the Client requires a root-cause analysis (8.2.1 f).
+    RcaRequired {
+        id: String,
+        required: crate::domain::incident::RcaRequired,
+        note: Option<String>,
+    },
     /// Close as not a Breach of Security, with the reasoning.
     CloseNotABreach {
         id: String,
@@ -586,6 +592,9 @@ impl Job {
             JobKind::Close { id, reason } => desk
                 .close(&id, reason, now)
                 .map(|c| saved("Incident closed", c)),
+            JobKind::RcaRequired { id, required, note } => desk
+                .set_rca_required(&id, required, note, now)
+                .map(|c| saved("Saved whether the Client requires an RCA", c)),
             JobKind::CloseNotABreach { id, reasoning } => desk
                 .close_not_a_breach(&id, &reasoning, now)
                 .map(|c| saved("Incident closed as not a Breach of Security", c)),
