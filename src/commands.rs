@@ -470,6 +470,7 @@ fn edit(setup: &Setup, args: EditArgs, now: DateTime<Utc>, out: &mut impl Write)
 }
 
 fn notify(setup: &Setup, args: NotifyArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
+    crate::contractcli::refuse_notice_when_theirs(setup, &args.id)?;
     let tz = setup.tz()?;
     let channel = args
         .channel

@@ -348,3 +348,18 @@ pub fn security_test(
         }
     }
 }
+
+/// The 8.1 notice is ours to give only when we identified the breach: when
+/// the other party did, its notice to us is the record, and `notify` says so.
+pub fn refuse_notice_when_theirs(setup: &Setup, id: &str) -> Result<()> {
+    let incident = setup.reader()?.load(id)?;
+    if incident.we_notify() {
+        return Ok(());
+    }
+    bail!(
+        "{}: the {} identified this breach and notified us (8.1); no notification is due from us (log a reply with: breachdesk log {} TEXT)",
+        incident.id,
+        incident.our_role.other_party().label(),
+        incident.id
+    )
+}

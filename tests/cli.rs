@@ -357,7 +357,10 @@ fn bad_input_exits_non_zero_with_one_clear_line() {
         &["workdays", "--from", "2026-12-32", "--to", "2027-01-05"],
         "--from",
     );
-    desk.fails(&["audit", "prune", "--older-than-days", "30"], "at least 6 calendar months");
+    desk.fails(
+        &["audit", "prune", "--older-than-days", "30"],
+        "at least 6 calendar months",
+    );
     // Nothing was lost by all that.
     let list: serde_json::Value =
         serde_json::from_str(&desk.ok(&["list", "--format", "json"])).expect("json");

@@ -53,6 +53,15 @@ fn a_notice_from_the_other_party_opens_an_incident_with_no_countdown() {
 
     let screen = draw(&app, now(), 100, 30).backend().to_string();
     assert!(!screen.contains("to notify the Client"), "{screen}");
+    // N (record our 8.1 notification) has nothing to record here.
+    f.chars(&mut app, "N");
+    assert!(app.form.is_none());
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|s| s.error && s.text.contains("no 8.1 notification is due from us"))
+    );
+    app.status = None;
     // The id is random: keep the snapshot stable.
     assert_snapshot!(screen.replace(&record.id, "INC-20260310-1300-xxxxxx"));
 }

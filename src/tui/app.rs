@@ -692,7 +692,11 @@ impl App {
                 }
             }
             Cmd::RecordNotification => {
-                if self
+                if self.record().is_some_and(|r| !r.we_notify()) {
+                    self.complain(
+                        "The other party identified this breach and notified us: no 8.1 notification is due from us",
+                    )
+                } else if self
                     .record()
                     .is_some_and(|r| r.notification.made_at.is_some())
                 {
