@@ -300,12 +300,12 @@ impl Desk {
             let key = finding.repeat_key();
             let this = &incident.security_tests[index];
             if this.clause == TestClause::Repeat {
-                // Earlier root causes: the findings of every other test, then
-                // the incident's own root cause.
+                // Earlier root causes: the findings of every other test run
+                // on or before this one, then the incident's own root cause.
                 let earlier = incident
                     .security_tests
                     .iter()
-                    .filter(|t| t.id != this.id)
+                    .filter(|t| t.id != this.id && t.date <= this.date)
                     .flat_map(|t| t.findings.iter().map(move |f| (t, f)))
                     .find(|(_, f)| f.repeat_key() == key)
                     .map(|(t, _)| format!("Security Test {}", t.id))

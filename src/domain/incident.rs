@@ -13,7 +13,8 @@ use std::str::FromStr;
 /// The record format version written into every incident file.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// One Breach of Security (actual, potential or attempted) and its response.
+/// One Breach of Security, or a potential or attempted one (which paragraph
+/// 8.1 covers too, though it is not a Breach of Security), and its response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Incident {
