@@ -69,6 +69,9 @@ const LOCK_FILE: &str = "audit.lock";
 /// The `prev` of the first entry.
 pub const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const TAIL_WINDOW: u64 = 64 * 1024;
+/// The largest log read whole (verify, list, prune): far beyond years of
+/// incidents, small enough that a hostile file cannot exhaust memory.
+const MAX_LOG_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 /// Why an audit-log operation failed. One line, naming the file.
 #[derive(Debug, thiserror::Error)]
@@ -235,6 +238,7 @@ pub struct AuditLog {
     file: PathBuf,
     lock: PathBuf,
     read_only: bool,
+    warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -546,22 +550,45 @@ impl AuditLog {
     /// `audit.lock` (0600) under `data_dir`, converting a first-format log.
     pub fn open(data_dir: &Path) -> Result<AuditLog, AuditError> {
         let dir = data_dir.join(AUDIT_DIR);
+        if fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(AuditError::Io {
+                action: "use directory",
+                path: dir,
+                source: io::Error::other(
+                    "it is a symbolic link; breachdesk keeps its audit log only in a real directory",
+                ),
+            });
+        }
+        let mut warnings = Vec::new();
         for d in [data_dir, dir.as_path()] {
-            ensure_private_dir(d).map_err(|source| AuditError::Io {
-                action: "create directory",
+            let warning = ensure_private_dir(d).map_err(|source| AuditError::Io {
+                action: "use directory",
                 path: d.to_path_buf(),
                 source,
             })?;
+            warnings.extend(warning);
         }
         let log = AuditLog {
             file: dir.join(LOG_FILE),
             lock: dir.join(LOCK_FILE),
             dir,
             read_only: false,
+            warnings,
         };
         let _guard = log.lock()?;
-        if !log.file.exists() {
-            log.migrate_first_format()?;
+        match fs::symlink_metadata(&log.file) {
+            Ok(meta) if !meta.is_file() => {
+                return Err(AuditError::Io {
+                    action: "use",
+                    path: log.file.clone(),
+                    source: io::Error::other(format!(
+                        "it is {}, not a regular file",
+                        crate::safe_read::kind_of(&meta)
+                    )),
+                });
+            }
+            Ok(_) => {}
+            Err(_) => log.migrate_first_format()?,
         }
         OpenOptions::new()
             .append(true)
@@ -583,7 +610,14 @@ impl AuditLog {
             lock: dir.join(LOCK_FILE),
             dir,
             read_only: true,
+            warnings: Vec::new(),
         }
+    }
+
+    /// What opening found that the user should know (a directory other users
+    /// can reach).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The log file, `audit/audit-log.jsonl`.
@@ -629,8 +663,8 @@ impl AuditLog {
     /// The log's text. A read-only log still in the first format is converted
     /// in memory.
     fn read_all(&self) -> Result<String, AuditError> {
-        match fs::read_to_string(&self.file) {
-            Ok(text) => Ok(text),
+        match crate::safe_read::read_bytes(&self.file, MAX_LOG_BYTES).map_err(|e| e.into_io()) {
+            Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 let old = self.dir.join(OLD_LOG_FILE);
                 if old.exists() {
@@ -750,8 +784,8 @@ impl AuditLog {
     /// file. A last line that is not a complete entry is refused: nothing is
     /// appended after damage.
     fn tip(&self) -> Result<(u64, String), AuditError> {
-        let mut file = match File::open(&self.file) {
-            Ok(f) => f,
+        let mut file = match crate::safe_read::open_regular(&self.file).map_err(|e| e.into_io()) {
+            Ok((f, _)) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Ok((0, ZERO_HASH.to_string()));
             }
@@ -926,7 +960,9 @@ impl AuditLog {
     pub fn repair(&self, now: DateTime<Utc>, actor: &str) -> Result<RepairReport, AuditError> {
         self.writable("repairing the audit log")?;
         let guard = self.lock()?;
-        let bytes = match fs::read(&self.file) {
+        let bytes = match crate::safe_read::read_bytes(&self.file, MAX_LOG_BYTES)
+            .map_err(|e| e.into_io())
+        {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(self.io("read", &self.file)(e)),

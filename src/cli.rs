@@ -1,7 +1,35 @@
 //! The command line: what a responder or an auditor's script can type.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
+
+/// The longest single argument accepted (64 KiB): a title, a log entry or
+/// an analysis fits many times over; a 1 MB paste is refused at once.
+pub const MAX_ARGUMENT_BYTES: usize = 64 * 1024;
+/// The most all arguments together may hold (256 KiB).
+pub const MAX_ARGUMENTS_TOTAL_BYTES: usize = 256 * 1024;
+
+/// Refuses over-long arguments before anything else is done, naming the
+/// argument by position and size (its text is not echoed).
+pub fn check_argument_sizes(args: impl IntoIterator<Item = OsString>) -> Result<(), String> {
+    let mut total = 0usize;
+    for (n, arg) in args.into_iter().enumerate().skip(1) {
+        let len = arg.len();
+        if len > MAX_ARGUMENT_BYTES {
+            return Err(format!(
+                "argument {n} is {len} bytes long; at most {MAX_ARGUMENT_BYTES} bytes are accepted (put long text in a file and attach it as evidence)"
+            ));
+        }
+        total += len;
+        if total > MAX_ARGUMENTS_TOTAL_BYTES {
+            return Err(format!(
+                "the arguments are more than {MAX_ARGUMENTS_TOTAL_BYTES} bytes long together (put long text in a file and attach it as evidence)"
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// breachdesk: respond to a Breach of Security under paragraph 8 of the
 /// security schedule. With no command it opens the console.
@@ -149,6 +177,10 @@ pub enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Records that would not parse, moved aside to quarantine/: list them,
+    /// or put a hand-fixed one back.
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
     /// Playbooks in force.
     #[command(subcommand)]
     Playbook(PlaybookCommand),
@@ -464,6 +496,20 @@ pub enum AuditCommand {
         #[arg(long)]
         older_than_days: Option<u32>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// Every file in quarantine/: the incident it holds, its size, and
+    /// whether it parses now.
+    List,
+    /// Move every record in incidents/ that will not parse to quarantine/
+    /// (read-only commands such as `list` only report them in place).
+    Sweep,
+    /// Check a hand-fixed file (a name in quarantine/ or a path): it must
+    /// parse, its id must match its name, and the incident must not be in
+    /// incidents/ already. Then put it back (atomically, 0600).
+    Restore { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

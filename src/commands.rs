@@ -3,8 +3,8 @@
 
 use crate::cli::{
     AuditCommand, Cli, Command, ConfigCommand, EditArgs, ExportFormat, ListFormat, MitigationArgs,
-    NewArgs, NotifyArgs, OutboxCommand, PlaybookCommand, RequestCommand, RootCauseArgs, ShowFormat,
-    StepArgs,
+    NewArgs, NotifyArgs, OutboxCommand, PlaybookCommand, QuarantineCommand, RequestCommand,
+    RootCauseArgs, ShowFormat, StepArgs,
 };
 use crate::config::{Config, MIN_AUDIT_RETENTION_DAYS};
 use crate::desk::{Changed, Desk, Edit, EvidenceCheck, MitigationInput, NotificationInput};
@@ -14,7 +14,7 @@ use crate::domain::summary::{IncidentSummary, sort_by_urgency};
 use crate::domain::when::{parse_past, parse_when};
 use crate::playbooks::{PlaybookSet, read_playbook};
 use crate::present::{local_rfc3339, state_seconds, state_word, verdict};
-use crate::text::{one_line, terminal_safe};
+use crate::text::{SafeWriter, json_safe, one_line, terminal_safe};
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -81,7 +81,10 @@ impl Setup {
     pub fn playbooks(&self) -> PlaybookSet {
         let set = PlaybookSet::load(self.user_playbook_dir().as_deref(), &self.extra_playbooks);
         for problem in &set.problems {
-            eprintln!("breachdesk: warning: playbook skipped: {problem}");
+            eprintln!(
+                "breachdesk: warning: playbook skipped: {}",
+                one_line(&problem.to_string())
+            );
         }
         set
     }
@@ -94,26 +97,48 @@ impl Setup {
             self.playbooks(),
             self.calendar(None)?,
         )?;
+        for warning in directory_warnings(&desk) {
+            eprintln!("breachdesk: warning: {}", one_line(&warning));
+        }
         Ok(desk)
     }
 
     /// The desk for a command that only reads: opens nothing for writing
     /// (see [`Desk::open_read_only`]).
     pub fn reader(&self) -> Result<Desk> {
-        Ok(Desk::open_read_only(
+        let desk = Desk::open_read_only(
             &self.data_dir,
             self.config.clone(),
             self.playbooks(),
             self.calendar(None)?,
-        ))
+        )?;
+        for warning in directory_warnings(&desk) {
+            eprintln!("breachdesk: warning: {}", one_line(&warning));
+        }
+        Ok(desk)
     }
+}
+
+/// What opening the data directory found that the responder should know
+/// (a directory other users can reach), once each.
+pub fn directory_warnings(desk: &Desk) -> Vec<String> {
+    let mut warnings: Vec<String> = Vec::new();
+    for w in desk.store.warnings().iter().chain(desk.audit.warnings()) {
+        if !warnings.contains(w) {
+            warnings.push(w.clone());
+        }
+    }
+    warnings
 }
 
 /// Runs one command. `now` is read once, by the caller.
 pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
     let setup = Setup::from_cli(&cli)?;
     let command = cli.command.unwrap_or(Command::Console);
-    let out = &mut std::io::stdout().lock();
+    // Everything printed passes through a writer that shows control
+    // characters as visible text: nothing from a record, a file name or a
+    // server reply reaches the terminal raw.
+    let out = &mut SafeWriter::new(std::io::stdout().lock());
     match command {
         Command::Console => crate::tui::run_console(&setup),
         Command::New(args) => new(&setup, args, now, out),
@@ -191,6 +216,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
         Command::Evidence { id } => evidence(&setup, &id, out),
         Command::Export { id, format, output } => export(&setup, &id, format, output, now, out),
         Command::Audit(cmd) => audit(&setup, cmd, now, out),
+        Command::Quarantine(cmd) => quarantine(&setup, cmd, now, out),
         Command::Playbook(cmd) => playbook(&setup, cmd, out),
         Command::Holidays { division, year } => {
             if !(1900..=2200).contains(&year) {
@@ -283,9 +309,18 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
     }
 }
 
-fn parse_date(text: &str, what: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| anyhow!("{what}: '{text}' is not a date like 2026-12-23"))
+pub(crate) fn parse_date(text: &str, what: &str) -> Result<NaiveDate> {
+    use chrono::Datelike;
+    let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        anyhow!(
+            "{what}: '{}' is not a date like 2026-12-23",
+            crate::text::quote_short(text)
+        )
+    })?;
+    if !(1900..=2200).contains(&date.year()) {
+        bail!("{what}: {date} is outside 1900-2200");
+    }
+    Ok(date)
 }
 
 pub(crate) fn parse_enum<T: std::str::FromStr<Err = String>>(text: &str, what: &str) -> Result<T> {
@@ -337,7 +372,7 @@ fn list(
         ListFormat::Json => {
             let items: Vec<serde_json::Value> =
                 summaries.iter().map(|s| summary_json(s, now)).collect();
-            writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
+            writeln!(out, "{}", json_safe(&serde_json::to_string_pretty(&items)?))?;
         }
         ListFormat::Table => {
             if summaries.is_empty() {
@@ -435,7 +470,11 @@ fn show(
     let desk = setup.reader()?;
     let incident = desk.load(id)?;
     match format {
-        ShowFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&incident)?)?,
+        ShowFormat::Json => writeln!(
+            out,
+            "{}",
+            json_safe(&serde_json::to_string_pretty(&incident)?)
+        )?,
         ShowFormat::Toml => write!(out, "{}", toml::to_string(&incident)?)?,
         ShowFormat::Text => write!(out, "{}", crate::export::text(&incident, desk.tz, now))?,
     }
@@ -636,7 +675,7 @@ fn export(
     let incident = desk.load(id)?;
     let text = match format {
         ExportFormat::Markdown => crate::export::markdown(&incident, desk.tz, now),
-        ExportFormat::Json => serde_json::to_string_pretty(&incident)? + "\n",
+        ExportFormat::Json => json_safe(&serde_json::to_string_pretty(&incident)?) + "\n",
         ExportFormat::Ics => crate::export::ics(&incident, now),
     };
     match output {
@@ -752,6 +791,71 @@ fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Wr
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 report.kept,
                 report.checkpoints
+            )?;
+            Ok(())
+        }
+    }
+}
+
+fn quarantine(
+    setup: &Setup,
+    cmd: QuarantineCommand,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    match cmd {
+        QuarantineCommand::Sweep => {
+            let desk = setup.desk()?;
+            let problems = desk.store.load_all().problems;
+            if problems.is_empty() {
+                writeln!(out, "nothing to move: every record in incidents/ parses")?;
+            }
+            for problem in problems {
+                writeln!(out, "{}", one_line(&problem.to_string()))?;
+            }
+            Ok(())
+        }
+        QuarantineCommand::List => {
+            let desk = setup.reader()?;
+            let files = desk.store.quarantined()?;
+            if files.is_empty() {
+                writeln!(
+                    out,
+                    "{}: empty (every record parses)",
+                    desk.store.quarantine_dir().display()
+                )?;
+                return Ok(());
+            }
+            for q in files {
+                let name = q
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let state = match desk.store.restorable(&q.path) {
+                    Ok(_) => format!("parses now: breachdesk quarantine restore {name}"),
+                    Err(e) => format!("not restorable: {e}"),
+                };
+                writeln!(
+                    out,
+                    "{}\t{}\t{} bytes\t{}",
+                    q.path.display(),
+                    q.id.as_deref().unwrap_or("-"),
+                    q.size,
+                    one_line(&state)
+                )?;
+            }
+            Ok(())
+        }
+        QuarantineCommand::Restore { file } => {
+            let desk = setup.desk()?;
+            let incident = desk.restore_quarantined(&file, now)?;
+            writeln!(
+                out,
+                "{}: restored to {} (revision {})",
+                incident.id,
+                desk.store.record_path(&incident.id).display(),
+                incident.revision
             )?;
             Ok(())
         }

@@ -286,13 +286,14 @@ pub enum ConfigError {
 impl Config {
     /// Reads `path`; a missing file gives the defaults.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = match std::fs::read_to_string(path) {
+        // Only a regular file (a FIFO or /dev/zero never hangs or fills memory).
+        let text = match crate::safe_read::read_user_file(path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            Err(source) => {
+            Err(e) if e.is_not_found() => return Ok(Config::default()),
+            Err(e) => {
                 return Err(ConfigError::Read {
                     path: path.to_path_buf(),
-                    source,
+                    source: e.into_io(),
                 });
             }
         };

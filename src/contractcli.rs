@@ -4,7 +4,7 @@
 //! the Client's written relief notice, and Security Tests.
 
 use crate::cli::{NewArgs, RequestCommand, SecurityTestCommand};
-use crate::commands::{Setup, parse_enum, report_change};
+use crate::commands::{Setup, parse_date, parse_enum, report_change};
 use crate::desk::{Desk, NewDataRequest, NewFinding, NewSecurityTest};
 use crate::domain::incident::{
     BreachKind, Channel, DataDestination, IdentifiedBy, IncomingNotice, NewIncident, ReliefNotice,
@@ -15,7 +15,7 @@ use crate::eml::IncomingMail;
 use crate::present::{local, local_rfc3339};
 use crate::text::one_line;
 use anyhow::{Result, anyhow, bail};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use std::io::Write;
 use std::path::Path;
 
@@ -238,8 +238,7 @@ pub fn relief_notice(
     let Some(date) = date else {
         return Ok(None);
     };
-    let dated = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
-        .map_err(|_| anyhow!("--relief-notice-date: '{date}' is not a date like 2026-12-01"))?;
+    let dated = parse_date(date, "--relief-notice-date")?;
     Ok(Some(ReliefNotice {
         dated,
         reference: reference.unwrap_or("").to_string(),
@@ -263,8 +262,7 @@ pub fn security_test(
             clause,
             repeats,
         } => {
-            let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
-                .map_err(|_| anyhow!("--date: '{date}' is not a date like 2026-11-28"))?;
+            let date = parse_date(&date, "--date")?;
             let clause: TestClause = parse_enum(&clause, "--clause")?;
             let changed = setup.desk()?.add_security_test(
                 &id,

@@ -12,24 +12,49 @@ pub const DIR_MODE: u32 = 0o700;
 /// Mode of every file breachdesk creates.
 pub const FILE_MODE: u32 = 0o600;
 
-/// Creates `dir` (and missing parents) with mode 0700, or tightens an existing
-/// group/world-accessible one to 0700. Returns a warning when it tightened.
+/// Creates `dir` (and missing parents) with mode 0700. The mode of a
+/// directory that already existed is never changed (it may be a team's
+/// shared directory): one that other users can reach gives a warning, and
+/// one that every user can write to without the sticky bit (so anyone could
+/// replace the files in it) is refused.
 pub fn ensure_private_dir(dir: &Path) -> io::Result<Option<String>> {
+    let existed = fs::symlink_metadata(dir).is_ok();
     DirBuilder::new()
         .recursive(true)
         .mode(DIR_MODE)
         .create(dir)?;
+    if !existed {
+        let meta = fs::metadata(dir)?;
+        if !meta.is_dir() {
+            return Err(io::Error::other("exists and is not a directory"));
+        }
+        return Ok(None);
+    }
+    check_private_dir(dir)
+}
+
+/// Inspects an existing directory without changing anything: refused if it
+/// is not a directory or every user can write to it without the sticky bit;
+/// a warning if other users can reach it.
+pub fn check_private_dir(dir: &Path) -> io::Result<Option<String>> {
     let meta = fs::metadata(dir)?;
     if !meta.is_dir() {
         return Err(io::Error::other("exists and is not a directory"));
     }
-    let mode = meta.permissions().mode() & 0o777;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o002 != 0 && mode & 0o1000 == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "every user can write to it (mode {mode:o}) and it has no sticky bit, so anyone could replace its files: refused (chmod 700 it if it is yours)"
+            ),
+        ));
+    }
     if mode & 0o077 != 0 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))?;
         return Ok(Some(format!(
-            "{} was accessible to other users (mode {:o}); tightened to 700",
+            "{} is accessible to other users (mode {:o}); left as it is (chmod 700 it to keep incidents private)",
             dir.display(),
-            mode
+            mode & 0o777
         )));
     }
     Ok(None)

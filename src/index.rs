@@ -66,6 +66,11 @@ struct OpenIndex {
     written_ns: i64,
     open: HashMap<String, Entry>,
     closed: HashMap<String, Stamp>,
+    /// Files in `incidents/` that could not be read when this was written
+    /// (a FIFO, a symbolic link, an oversized file...): still warned about
+    /// on the fast path.
+    #[serde(default)]
+    unreadable: Vec<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -119,8 +124,10 @@ fn now_ns() -> i64 {
         .unwrap_or_default()
 }
 
+/// The index in `path`, or the default (rebuilt from the records) when it
+/// is missing, damaged, not a regular file or too large.
 fn read_json<T: for<'de> Deserialize<'de> + Default>(path: &Path, valid: impl Fn(&T) -> bool) -> T {
-    std::fs::read(path)
+    crate::safe_read::read_bytes(path, crate::safe_read::MAX_INDEX_BYTES)
         .ok()
         .and_then(|bytes| serde_json::from_slice::<T>(&bytes).ok())
         .filter(valid)
@@ -140,6 +147,35 @@ fn read_closed(store: &Store) -> ClosedIndex {
     )
 }
 
+/// A file's stamp, not following a symbolic link.
+fn file_stamp(path: &Path) -> Option<Stamp> {
+    std::fs::symlink_metadata(path).ok().map(|m| stamp(&m))
+}
+
+/// One line per file in `quarantine/`, naming it and what to do, except
+/// those in `reported` (quarantined just now and already reported with the
+/// reason).
+fn quarantine_lines(store: &Store, reported: &[PathBuf]) -> Vec<String> {
+    match store.quarantined() {
+        Ok(files) => files
+            .into_iter()
+            .filter(|q| !reported.contains(&q.path))
+            .map(|q| {
+                format!(
+                    "{} is in quarantine: {} (it would not parse; fix it, then `breachdesk quarantine restore {}`)",
+                    q.id.as_deref().unwrap_or("a record"),
+                    q.path.display(),
+                    q.path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                )
+            })
+            .collect(),
+        Err(e) => vec![e.to_string()],
+    }
+}
+
 fn dir_mtime(store: &Store) -> Option<i64> {
     std::fs::metadata(store.incidents_dir())
         .ok()
@@ -155,9 +191,10 @@ pub fn open_summaries(store: &Store) -> Summaries {
         && dir_mtime(store) == Some(index.dir_mtime_ns)
         && index.written_ns - index.dir_mtime_ns > RACY_NS;
     if trusted {
-        let all_fresh = index.open.iter().all(|(id, entry)| {
-            std::fs::metadata(store.record_path(id)).is_ok_and(|m| stamp(&m) == entry.stamp)
-        });
+        let all_fresh = index
+            .open
+            .iter()
+            .all(|(id, entry)| file_stamp(&store.record_path(id)) == Some(entry.stamp));
         if all_fresh {
             let summaries: Vec<IncidentSummary> =
                 index.open.into_values().map(|e| e.summary).collect();
@@ -170,7 +207,11 @@ pub fn open_summaries(store: &Store) -> Summaries {
                 },
                 summaries,
                 closed: index.closed.len(),
-                problems: Vec::new(),
+                problems: index
+                    .unreadable
+                    .into_iter()
+                    .chain(quarantine_lines(store, &[]))
+                    .collect(),
             };
         }
     }
@@ -252,11 +293,11 @@ fn scan(store: &Store, mut index: OpenIndex, want_closed: bool) -> Summaries {
     let mut open: HashMap<String, Entry> = HashMap::new();
     let mut closed_stamps: HashMap<String, Stamp> = HashMap::new();
     let mut stale: Vec<(String, Stamp)> = Vec::new();
+    let mut unreadable: Vec<String> = Vec::new();
     for (id, file) in &files {
-        let Ok(meta) = std::fs::metadata(file) else {
+        let Some(now_stamp) = file_stamp(file) else {
             continue; // removed since listing
         };
-        let now_stamp = stamp(&meta);
         if let Some(entry) = index.open.remove(id)
             && entry.stamp == now_stamp
         {
@@ -288,18 +329,36 @@ fn scan(store: &Store, mut index: OpenIndex, want_closed: bool) -> Summaries {
                     closed_changed = true;
                 }
             }
-            Err(StoreError::NotFound { .. }) => {}
+            // Removed since listing (or quarantined: named below).
+            Err(StoreError::NotFound { .. } | StoreError::Quarantined { .. }) => {}
             Err(StoreError::Corrupt { .. }) => needs_full_load = true,
-            Err(e) => problems.push(e.to_string()),
+            Err(e) => {
+                // Unreadable (a FIFO, a link, too large...): kept in the
+                // index so the fast path warns about it too.
+                let line = e.to_string();
+                unreadable.push(line.clone());
+                problems.push(line);
+            }
         }
     }
+    let mut just_quarantined = Vec::new();
     if needs_full_load {
         // Rare: let the store report and quarantine what will not parse.
         for problem in store.load_all().problems {
-            problems.push(problem.to_string());
+            if let Some(to) = &problem.quarantined_to {
+                just_quarantined.push(to.clone());
+            }
+            if !problems.contains(&problem.to_string())
+                && !unreadable
+                    .iter()
+                    .any(|u| u.contains(&short_name(&problem.file)))
+            {
+                problems.push(problem.to_string());
+            }
         }
         changed = true;
     }
+    problems.extend(quarantine_lines(store, &just_quarantined));
     // Closed summaries: those still fresh from index-closed.json, plus the
     // ones just read. A closed entry the file lacks is read from its record.
     if closed_changed || want_closed {
@@ -345,6 +404,9 @@ fn scan(store: &Store, mut index: OpenIndex, want_closed: bool) -> Summaries {
     // change, once the directory has settled: the next start is then fast.
     let settled = now_ns() - dir_mtime_ns > RACY_NS;
     let untrusted = index.dir_mtime_ns != dir_mtime_ns || racy_before(&index);
+    if unreadable != index.unreadable {
+        changed = true;
+    }
     if changed || closed_changed || (untrusted && settled) {
         let file = OpenIndex {
             version: INDEX_VERSION,
@@ -353,6 +415,7 @@ fn scan(store: &Store, mut index: OpenIndex, want_closed: bool) -> Summaries {
             written_ns: now_ns(),
             open: open.clone(),
             closed: closed_stamps.clone(),
+            unreadable,
         };
         stats.rewritten = write(store, INDEX_FILE, &file, &mut problems);
     }
@@ -368,6 +431,13 @@ fn scan(store: &Store, mut index: OpenIndex, want_closed: bool) -> Summaries {
         problems,
         stats,
     }
+}
+
+/// `INC-x.toml` of a path, for matching messages.
+fn short_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Whether the index on disk could not be trusted by the fast path because

@@ -23,6 +23,7 @@ pub mod mailcli;
 pub mod paths;
 pub mod playbooks;
 pub mod present;
+pub mod safe_read;
 pub mod store;
 pub mod text;
 pub mod tui;

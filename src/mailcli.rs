@@ -314,7 +314,10 @@ pub fn outbox_retry(
         outbox::retry_now(&dir, id, now)?;
         if let Err(e) = deliver_and_record(&desk, &dir, id, smtp, out) {
             failed += 1;
-            eprintln!("breachdesk: {id}: {e:#}");
+            eprintln!(
+                "breachdesk: {}",
+                crate::text::one_line(&format!("{id}: {e:#}"))
+            );
         }
     }
     if failed > 0 {

@@ -20,7 +20,26 @@ fn main() -> ExitCode {
             }
         }
     }
-    let cli = breachdesk::cli::Cli::parse();
+    if let Err(message) = breachdesk::cli::check_argument_sizes(std::env::args_os()) {
+        eprintln!(
+            "breachdesk: error: {}",
+            breachdesk::text::one_line(&message)
+        );
+        return ExitCode::FAILURE;
+    }
+    let cli = match breachdesk::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Usage errors quote what was typed: shown terminal-safe.
+            let text = breachdesk::text::terminal_safe(&error.render().to_string(), true);
+            if error.use_stderr() {
+                eprint!("{text}");
+            } else {
+                print!("{text}");
+            }
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+    };
     match breachdesk::commands::run(cli, now()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -73,7 +73,8 @@ impl PlaybookSet {
 /// Reads and checks one playbook file.
 pub fn read_playbook(path: &Path) -> Result<Playbook, PlaybookError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| PlaybookError {
+    // Only a regular file (a FIFO or /dev/zero never hangs or fills memory).
+    let text = crate::safe_read::read_user_file(path).map_err(|e| PlaybookError {
         file: shown.clone(),
         line: 1,
         column: 1,

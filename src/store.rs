@@ -28,10 +28,19 @@
 //!   overwriting) so one bad file never hides the others. Records written by
 //!   a newer breachdesk (`schema_version` > [`SCHEMA_VERSION`]) are reported by
 //!   both and left where they are.
+//! * Reading: a record is read only if it is a regular file of at most
+//!   [`MAX_RECORD_BYTES`], never through a symbolic link and never blocking
+//!   on a FIFO (see [`crate::safe_read`]). Anything else in `incidents/` (a
+//!   FIFO, device, socket, directory, link, oversized file) is reported by
+//!   name and left in place.
+//! * Quarantined records stay visible: [`Store::quarantined`] lists them,
+//!   loading a quarantined id says where it is ([`StoreError::Quarantined`]),
+//!   and [`Store::restore_quarantined`] puts a hand-fixed one back.
 
 use crate::audit::{AuditEntry, AuditError, AuditLog, NewEntry};
 use crate::domain::incident::{Incident, SCHEMA_VERSION};
 use crate::durable::{FILE_MODE, ensure_private_dir, replace_file, sync_dir};
+use crate::safe_read::{MAX_RECORD_BYTES, ReadError, read_bytes};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -62,7 +71,8 @@ pub enum StoreError {
     #[error("{id} already exists in {}", dir.display())]
     AlreadyExists { id: String, dir: PathBuf },
     #[error(
-        "'{id}' is not a valid incident id: use letters, digits, '-' and '_' (at most 100), not starting with '-' or '.'"
+        "'{}' is not a valid incident id: use letters, digits, '-' and '_' (at most 100), not starting with '-' or '.'",
+        crate::text::quote_short(id)
     )]
     InvalidId { id: String },
     #[error("{}", location(file, *line, *column, message))]
@@ -96,6 +106,8 @@ pub enum StoreError {
     Serialize { file: PathBuf, message: String },
     #[error("{id}: not saved: {source}")]
     AuditFailed { id: String, source: AuditError },
+    #[error(transparent)]
+    Audit(#[from] AuditError),
     #[error(
         "{id}: not saved: {cause} (the audit log's entry for revision {revision} stays, and verify reports it as logged but never saved)"
     )]
@@ -106,9 +118,16 @@ pub enum StoreError {
     },
     #[error("{} is read-only here: {what} needs a writable data directory", dir.display())]
     ReadOnly { dir: PathBuf, what: &'static str },
-    #[error("no incident matches '{text}' in {}", dir.display())]
+    #[error("cannot restore {}: {message}", file.display())]
+    Restore { file: PathBuf, message: String },
+    #[error("no incident matches '{}' in {}", crate::text::quote_short(text), dir.display())]
     UnknownIncident { text: String, dir: PathBuf },
-    #[error("'{text}' matches {} incidents: {}; give more of the id", candidates.len(), candidates.join(", "))]
+    #[error(
+        "{id} is in quarantine (its record would not parse): {}; fix it by hand, then run `breachdesk quarantine restore FILE`",
+        files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    Quarantined { id: String, files: Vec<PathBuf> },
+    #[error("'{}' matches {} incidents: {}; give more of the id", crate::text::quote_short(text), candidates.len(), candidates.join(", "))]
     Ambiguous {
         text: String,
         candidates: Vec<String>,
@@ -275,6 +294,32 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
     }
 }
 
+/// A file that could not be read (or was refused: a FIFO, device, symbolic
+/// link, oversized file), as one line naming it.
+fn unreadable(path: &Path, e: ReadError) -> StoreError {
+    StoreError::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source: e.into_io(),
+    }
+}
+
+/// A link in place of one of the data directory's own directories is never
+/// followed. (The data directory itself may be a link: it is the responder's
+/// choice.)
+fn refuse_linked_dirs(dirs: &[&PathBuf]) -> Result<(), StoreError> {
+    for dir in dirs {
+        if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(StoreError::Io {
+                action: "use directory",
+                path: dir.to_path_buf(),
+                source: io::Error::other("is a symbolic link (not followed)"),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Ids are file names: letters, digits, `-`, `_`; 1..=100 long; not starting with `-`.
 pub fn valid_id(id: &str) -> bool {
     !id.is_empty()
@@ -316,6 +361,24 @@ struct VersionOnly {
     schema_version: Option<u32>,
 }
 
+/// Like [`parse_record`], for bytes that may not be UTF-8.
+fn parse_record_bytes(bytes: &[u8], expected_id: &str) -> Parsed {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse_record(text, expected_id),
+        Err(e) => {
+            let valid = &bytes[..e.valid_up_to()];
+            let before = String::from_utf8_lossy(valid);
+            let (line, column) = crate::text::line_col(&before, before.len());
+            Parsed::Bad {
+                line: Some(line),
+                column: Some(column),
+                message: "not UTF-8 text".into(),
+            }
+        }
+    }
+}
+
+/// Parses a record's text, checking that its id is `expected_id`.
 fn parse_record(text: &str, expected_id: &str) -> Parsed {
     match toml::from_str::<Incident>(text) {
         Ok(incident) => {
@@ -386,9 +449,10 @@ fn same_content(a: &Incident, b: &Incident) -> bool {
 
 impl Store {
     /// Opens (creating as needed) the store under `data_dir`: `incidents/`,
-    /// `locks/` and `quarantine/`, all 0700. An existing data dir (or
-    /// subdirectory) that other users can read is tightened to 0700 and a
-    /// warning recorded (see [`Store::warnings`]). Leftover temp files of
+    /// `locks/` and `quarantine/`, all created 0700. An existing data dir
+    /// (or subdirectory) keeps its mode: one other users can reach gives a
+    /// warning (see [`Store::warnings`]); a world-writable one without the
+    /// sticky bit is refused. Leftover temp files of
     /// killed processes are removed when their incident's lock is free.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         let mut warnings = Vec::new();
@@ -396,15 +460,13 @@ impl Store {
         let incidents = data_dir.join(INCIDENTS);
         let locks = data_dir.join(LOCKS);
         let quarantine = data_dir.join(QUARANTINE);
+        refuse_linked_dirs(&[&incidents, &locks, &quarantine])?;
         for dir in [&data_dir, &incidents, &locks, &quarantine] {
-            if let Some(w) = ensure_private_dir(dir).map_err(io_err("create directory", dir))? {
+            if let Some(w) = ensure_private_dir(dir).map_err(io_err("use directory", dir))? {
                 warnings.push(w);
             }
         }
-        let audit = AuditLog::open(&data_dir).map_err(|e| StoreError::AuditFailed {
-            id: "audit log".into(),
-            source: e,
-        })?;
+        let audit = AuditLog::open(&data_dir)?;
         let store = Store {
             data_dir,
             incidents,
@@ -421,17 +483,32 @@ impl Store {
     /// The store under `data_dir` for reading only: creates, locks, cleans
     /// and quarantines nothing, so it works on a read-only data directory.
     /// Every write through it is refused.
-    pub fn open_read_only(data_dir: &Path) -> Store {
+    pub fn open_read_only(data_dir: &Path) -> Result<Store, StoreError> {
         let data_dir = data_dir.to_path_buf();
-        Store {
-            incidents: data_dir.join(INCIDENTS),
-            locks: data_dir.join(LOCKS),
-            quarantine: data_dir.join(QUARANTINE),
-            warnings: Vec::new(),
+        let incidents = data_dir.join(INCIDENTS);
+        let locks = data_dir.join(LOCKS);
+        let quarantine = data_dir.join(QUARANTINE);
+        let audit_dir = data_dir.join("audit");
+        refuse_linked_dirs(&[&incidents, &locks, &quarantine, &audit_dir])?;
+        // Looked at, never changed: the same warnings and refusals as a
+        // writer gets, for the directories that exist.
+        let mut warnings = Vec::new();
+        for dir in [&data_dir, &incidents, &locks, &quarantine, &audit_dir] {
+            match crate::durable::check_private_dir(dir) {
+                Ok(warning) => warnings.extend(warning),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err("use directory", dir)(e)),
+            }
+        }
+        Ok(Store {
+            incidents,
+            locks,
+            quarantine,
+            warnings,
             audit: AuditLog::open_read_only(&data_dir),
             read_only: true,
             data_dir,
-        }
+        })
     }
 
     /// Whether this store was opened with [`Store::open_read_only`].
@@ -495,8 +572,9 @@ impl Store {
         Ok(())
     }
 
-    /// Things [`Store::open`] fixed and the user should know about (e.g. a
-    /// data directory that was readable by others and has been tightened).
+    /// Things [`Store::open`] found that the user should know about (e.g. a
+    /// data directory other users can read), for the CLI's stderr and the
+    /// console's status line.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }
@@ -591,20 +669,27 @@ impl Store {
             .map_err(io_err("replace", &path))
     }
 
-    fn read_text(&self, id: &str) -> Result<String, StoreError> {
+    /// The bytes of `incidents/<ID>.toml`, read only if it is a regular file
+    /// (never through a symbolic link, never blocking on a FIFO) of at most
+    /// [`MAX_RECORD_BYTES`]. A missing record that is in quarantine says so.
+    fn read_record_bytes(&self, id: &str) -> Result<Vec<u8>, StoreError> {
         let path = self.record_path(id);
-        fs::read_to_string(&path).map_err(|source| {
-            if source.kind() == io::ErrorKind::NotFound {
-                StoreError::NotFound {
-                    id: id.to_string(),
-                    dir: self.incidents.clone(),
+        read_bytes(&path, MAX_RECORD_BYTES).map_err(|e| {
+            if e.is_not_found() {
+                let files = self.quarantined_files_of(id);
+                if files.is_empty() {
+                    StoreError::NotFound {
+                        id: id.to_string(),
+                        dir: self.incidents.clone(),
+                    }
+                } else {
+                    StoreError::Quarantined {
+                        id: id.to_string(),
+                        files,
+                    }
                 }
             } else {
-                StoreError::Io {
-                    action: "read",
-                    path,
-                    source,
-                }
+                unreadable(&path, e)
             }
         })
     }
@@ -717,9 +802,9 @@ impl Store {
     /// [`StoreError::Corrupt`] with file, line and column.
     pub fn load(&self, id: &str) -> Result<Incident, StoreError> {
         check_id(id)?;
-        let text = self.read_text(id)?;
+        let bytes = self.read_record_bytes(id)?;
         let file = self.record_path(id);
-        match parse_record(&text, id) {
+        match parse_record_bytes(&bytes, id) {
             Parsed::Ok(incident) => Ok(*incident),
             Parsed::TooNew(found) => Err(StoreError::TooNew {
                 file,
@@ -739,10 +824,18 @@ impl Store {
         }
     }
 
-    /// Record file names (`<ID>.toml`) in `incidents/`, sorted.
-    /// Every record file (not temp files) as (id, path), sorted by id.
+    /// Every record file (not temp files) in `incidents/` as (id, path),
+    /// sorted by id. Whatever the entries are (symbolic links, FIFOs...):
+    /// reading them is what refuses the odd ones, with a warning.
     pub fn record_files(&self) -> Result<Vec<(String, PathBuf)>, StoreError> {
-        let entries = fs::read_dir(&self.incidents).map_err(io_err("list", &self.incidents))?;
+        let entries = match fs::read_dir(&self.incidents) {
+            Ok(entries) => entries,
+            // A read-only look at a data directory nobody has written to yet.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && self.read_only => {
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(io_err("list", &self.incidents)(e)),
+        };
         let mut out = Vec::new();
         for entry in entries {
             let entry = entry.map_err(io_err("list", &self.incidents))?;
@@ -777,21 +870,21 @@ impl Store {
             }
         };
         for (stem, path) in files {
-            let text = match fs::read_to_string(&path) {
+            let text = match read_bytes(&path, MAX_RECORD_BYTES) {
                 Ok(text) => text,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) if e.is_not_found() => continue,
                 Err(e) => {
                     report.problems.push(LoadProblem {
                         file: path,
                         line: None,
                         column: None,
-                        message: format!("cannot read: {e}"),
+                        message: format!("{e}; skipped, left in place"),
                         quarantined_to: None,
                     });
                     continue;
                 }
             };
-            match parse_record(&text, &stem) {
+            match parse_record_bytes(&text, &stem) {
                 Parsed::Ok(incident) => report.incidents.push(*incident),
                 Parsed::TooNew(found) => report.problems.push(LoadProblem {
                     file: path,
@@ -810,7 +903,9 @@ impl Store {
                     file: path,
                     line,
                     column,
-                    message,
+                    message: format!(
+                        "{message} (left in place by this read-only command: `breachdesk quarantine sweep` or the console moves it to quarantine/)"
+                    ),
                     quarantined_to: None,
                 }),
                 Parsed::Bad {
@@ -854,18 +949,18 @@ impl Store {
         &self,
         stem: &str,
         path: &Path,
-        judged: &str,
+        judged: &[u8],
     ) -> Result<QuarantineOutcome, StoreError> {
         let _guard = if valid_id(stem) {
             Some(self.lock(stem)?)
         } else {
             None
         };
-        match fs::read_to_string(path) {
+        match read_bytes(path, MAX_RECORD_BYTES) {
             Ok(now) if now == judged => {}
             Ok(_) => return Ok(QuarantineOutcome::Changed),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(QuarantineOutcome::Gone),
-            Err(e) => return Err(io_err("read", path)(e)),
+            Err(e) if e.is_not_found() => return Ok(QuarantineOutcome::Gone),
+            Err(e) => return Err(unreadable(path, e)),
         }
         let name = path
             .file_name()
@@ -885,6 +980,18 @@ impl Store {
                         .map_err(io_err("sync directory", &self.quarantine))?;
                     fs::remove_file(path).map_err(io_err("remove", path))?;
                     sync_dir(&self.incidents).map_err(io_err("sync directory", &self.incidents))?;
+                    // Best effort: the move is done and reported either way.
+                    let _ = self.audit.append(
+                        Utc::now(),
+                        "breachdesk",
+                        valid_id(stem).then_some(stem),
+                        "record.quarantined",
+                        &format!(
+                            "{} would not parse; moved to {}",
+                            path.display(),
+                            target.display()
+                        ),
+                    );
                     return Ok(QuarantineOutcome::Moved(target));
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -921,7 +1028,9 @@ impl Store {
         }
         // The usual case, a full id as printed: no need to list the directory.
         let exact = text.trim().to_string();
-        if valid_id(&exact) && self.record_path(&exact).is_file() {
+        if valid_id(&exact)
+            && fs::symlink_metadata(self.record_path(&exact)).is_ok_and(|m| m.is_file())
+        {
             return Ok(exact);
         }
         let ids = self.ids()?;
@@ -936,7 +1045,7 @@ impl Store {
             })
             .collect();
         match candidates.len() {
-            0 => Err(unknown()),
+            0 => Err(self.quarantined_match(&wanted).unwrap_or_else(unknown)),
             1 => Ok(candidates.into_iter().next().unwrap_or_default()),
             _ => Err(StoreError::Ambiguous {
                 text: text.to_string(),
@@ -1096,4 +1205,193 @@ enum QuarantineOutcome {
     Moved(PathBuf),
     Changed,
     Gone,
+}
+
+/// A file in `quarantine/`: a record that would not parse, moved aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantinedFile {
+    /// Full path of the file.
+    pub path: PathBuf,
+    /// The incident its name says it holds (`INC-x` of
+    /// `INC-x.toml.20261128T143000Z`), if the name says.
+    pub id: Option<String>,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// The incident id a quarantined (or hand-fixed) file's name says it holds:
+/// the part before `.toml`, when that is a valid id.
+pub fn id_from_file_name(name: &str) -> Option<&str> {
+    let (id, _) = name.split_once(".toml")?;
+    valid_id(id).then_some(id)
+}
+
+impl Store {
+    /// Every file in `quarantine/`, sorted by name.
+    pub fn quarantined(&self) -> Result<Vec<QuarantinedFile>, StoreError> {
+        let entries = match fs::read_dir(&self.quarantine) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err("list", &self.quarantine)(e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io_err("list", &self.quarantine))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // DirEntry::metadata does not follow symbolic links.
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            out.push(QuarantinedFile {
+                path: entry.path(),
+                id: id_from_file_name(&name).map(str::to_string),
+                size,
+            });
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// The quarantined files of incident `id`.
+    fn quarantined_files_of(&self, id: &str) -> Vec<PathBuf> {
+        self.quarantined()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|q| q.id.as_deref() == Some(id))
+            .map(|q| q.path)
+            .collect()
+    }
+
+    /// [`StoreError::Quarantined`] when `wanted` (lower case) names exactly
+    /// one quarantined incident (in full, or by a prefix or suffix).
+    fn quarantined_match(&self, wanted: &str) -> Option<StoreError> {
+        let mut ids: Vec<String> = self
+            .quarantined()
+            .ok()?
+            .into_iter()
+            .filter_map(|q| q.id)
+            .filter(|id| {
+                let lower = id.to_ascii_lowercase();
+                lower.starts_with(wanted) || lower.ends_with(wanted)
+            })
+            .collect();
+        ids.sort();
+        ids.dedup();
+        if ids.len() != 1 {
+            return None;
+        }
+        let id = ids.remove(0);
+        Some(StoreError::Quarantined {
+            files: self.quarantined_files_of(&id),
+            id,
+        })
+    }
+
+    /// Checks that `file` (a name in `quarantine/`, or any path) could be
+    /// restored: a regular file whose name starts with the incident id, that
+    /// parses, whose id matches its name, and whose incident is not in
+    /// `incidents/` already. Returns its path, the id and its bytes.
+    pub fn restorable(&self, file: &Path) -> Result<(PathBuf, String, Vec<u8>), StoreError> {
+        let in_quarantine = self.quarantine.join(file);
+        let path = if file.components().count() == 1 && fs::symlink_metadata(&in_quarantine).is_ok()
+        {
+            in_quarantine
+        } else {
+            file.to_path_buf()
+        };
+        let refuse = |message: String| StoreError::Restore {
+            file: path.clone(),
+            message,
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let id = id_from_file_name(&name)
+            .ok_or_else(|| {
+                refuse(
+                    "its name must start with the incident id and .toml (e.g. INC-20261128-1305-fce27e.toml.20261128T143000Z)"
+                        .into(),
+                )
+            })?
+            .to_string();
+        let bytes = read_bytes(&path, MAX_RECORD_BYTES).map_err(|e| refuse(e.to_string()))?;
+        match parse_record_bytes(&bytes, &id) {
+            Parsed::Ok(_) => {}
+            Parsed::TooNew(found) => {
+                return Err(StoreError::TooNew {
+                    file: path,
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            Parsed::Bad {
+                line,
+                column,
+                message,
+            } => {
+                return Err(StoreError::Corrupt {
+                    file: path,
+                    line,
+                    column,
+                    message,
+                });
+            }
+        }
+        if fs::symlink_metadata(self.record_path(&id)).is_ok() {
+            return Err(refuse(format!(
+                "{id} is already in {} (remove or rename that record first)",
+                self.incidents.display()
+            )));
+        }
+        Ok((path, id, bytes))
+    }
+
+    /// Puts a hand-fixed record back (see [`Store::restorable`] for the
+    /// checks). It is written atomically (0600) under the
+    /// incident's lock; a file that was in `quarantine/` is then removed
+    /// from there. Returns the record as restored.
+    pub fn restore_quarantined(
+        &self,
+        file: &Path,
+        note: &AuditNote,
+    ) -> Result<Incident, StoreError> {
+        self.writable("restoring a record")?;
+        let (path, id, bytes) = self.restorable(file)?;
+        let refuse = |message: String| StoreError::Restore {
+            file: path.clone(),
+            message,
+        };
+        let from_quarantine = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .and_then(|p| fs::canonicalize(p).ok())
+            .zip(fs::canonicalize(&self.quarantine).ok())
+            .is_some_and(|(a, b)| a == b);
+        let _guard = self.lock(&id)?;
+        let target = self.record_path(&id);
+        if fs::symlink_metadata(&target).is_ok() {
+            return Err(refuse(format!(
+                "{id} is already in {} (remove or rename that record first)",
+                self.incidents.display()
+            )));
+        }
+        // Logged first, like every record write: the restored bytes become a
+        // revision the audit log accounts for.
+        let revision = match parse_record_bytes(&bytes, &id) {
+            Parsed::Ok(incident) => incident.revision,
+            _ => return Err(refuse("it no longer parses".into())),
+        };
+        self.audit
+            .append_entries(&[note.entry(&id, revision, &record_sha256(&bytes))])
+            .map_err(|source| StoreError::AuditFailed {
+                id: id.clone(),
+                source,
+            })?;
+        replace_file(&self.incidents, &format!("{id}.toml"), &bytes)
+            .map_err(io_err("write", &target))?;
+        if from_quarantine {
+            fs::remove_file(&path).map_err(io_err("remove", &path))?;
+            sync_dir(&self.quarantine).map_err(io_err("sync directory", &self.quarantine))?;
+        }
+        self.load(&id)
+    }
 }

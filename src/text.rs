@@ -14,26 +14,31 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Text with every control character (C0, DEL, C1, including ESC) replaced by
-/// a visible caret form such as `^[`, so titles and log entries can
-/// never move the cursor, set the window title or clear the screen.
-/// Tabs become a space; newlines are kept only when `keep_newlines`.
-pub fn terminal_safe(text: &str, keep_newlines: bool) -> String {
+/// Whether `c` must never reach a terminal as it is: C0 controls (ESC, BEL,
+/// CR, ...), DEL, C1 controls (U+0080..U+009F, which some terminals obey
+/// like ESC sequences) and bidirectional overrides, isolates and marks (which
+/// make text read differently from what it is).
+pub fn is_unsafe_char(c: char) -> bool {
+    let n = c as u32;
+    n < 0x20
+        || n == 0x7f
+        || (0x80..=0x9f).contains(&n)
+        || matches!(n, 0x061c | 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069)
+}
+
+fn defang(text: &str, keep_newlines: bool, keep_tabs: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\n' if keep_newlines => out.push('\n'),
+            '\t' if keep_tabs => out.push('\t'),
             '\t' => out.push(' '),
             c if (c as u32) < 0x20 => {
                 out.push('^');
                 out.push(char::from(b'@' + c as u8));
             }
             '\u{7f}' => out.push_str("^?"),
-            c if ('\u{80}'..='\u{9f}').contains(&c) => {
-                out.push_str(&format!("<U+{:04X}>", c as u32));
-            }
-            // Bidirectional overrides can make text read differently from what it is.
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+            c if is_unsafe_char(c) => {
                 out.push_str(&format!("<U+{:04X}>", c as u32));
             }
             c => out.push(c),
@@ -42,9 +47,97 @@ pub fn terminal_safe(text: &str, keep_newlines: bool) -> String {
     out
 }
 
+/// Text with every control character (C0, DEL, C1, including ESC) replaced by
+/// a visible caret form such as `^[`, so titles and log entries can
+/// never move the cursor, set the window title or clear the screen.
+/// Tabs become a space; newlines are kept only when `keep_newlines`.
+pub fn terminal_safe(text: &str, keep_newlines: bool) -> String {
+    defang(text, keep_newlines, false)
+}
+
 /// One line of text: control characters (including CR and LF) made visible.
 pub fn one_line(text: &str) -> String {
     terminal_safe(text, false)
+}
+
+/// User text quoted in an error message: one line, at most 80 characters
+/// (a 1 MB argument is not echoed back in full).
+pub fn quote_short(text: &str) -> String {
+    const MAX: usize = 80;
+    let safe = one_line(text);
+    if safe.chars().count() <= MAX {
+        return safe;
+    }
+    let mut cut: String = safe.chars().take(MAX - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// Serialised JSON with the characters [`is_unsafe_char`] names written as
+/// `\uXXXX` escapes. They can only occur inside strings (JSON's own syntax
+/// is ASCII), so the value is unchanged; serde_json already escapes C0.
+pub fn json_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if is_unsafe_char(c) && c != '\n' {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A writer that makes everything written through it terminal-safe (see
+/// [`terminal_safe`]), keeping newlines, tabs and CR LF line ends: the last line of defence
+/// for a command's standard output. Text is passed on a line at a time; the
+/// rest on `flush` (so a prompt shows before input is read).
+pub struct SafeWriter<W: std::io::Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: std::io::Write> SafeWriter<W> {
+    pub fn new(inner: W) -> SafeWriter<W> {
+        SafeWriter {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+
+    fn pass_on(&mut self, upto: usize) -> std::io::Result<()> {
+        let chunk: Vec<u8> = self.pending.drain(..upto).collect();
+        let text = String::from_utf8_lossy(&chunk);
+        // CR LF line ends (iCalendar) stay; any other CR is made visible.
+        let safe: Vec<String> = text
+            .split("\r\n")
+            .map(|part| defang(part, true, true))
+            .collect();
+        self.inner.write_all(safe.join("\r\n").as_bytes())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for SafeWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        if let Some(last) = self.pending.iter().rposition(|b| *b == b'\n') {
+            self.pass_on(last + 1)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        // A multi-byte character is never split: writes come from whole strings.
+        let all = self.pending.len();
+        self.pass_on(all)?;
+        self.inner.flush()
+    }
+}
+
+impl<W: std::io::Write> Drop for SafeWriter<W> {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
+    }
 }
 
 #[cfg(test)]
@@ -67,5 +160,31 @@ mod tests {
         assert_eq!(safe, "x^[]0;pwned^Gy^[[2J^M^J");
         assert_eq!(terminal_safe("a\nb", true), "a\nb");
         assert_eq!(terminal_safe("\u{9b}2J", false), "<U+009B>2J");
+    }
+
+    #[test]
+    fn json_keeps_its_value_and_loses_its_controls() {
+        let value = serde_json::json!({"t": "a\u{1b}[2J\u{85}\u{202e}b\r"});
+        let safe = json_safe(&serde_json::to_string(&value).expect("json"));
+        assert!(!safe.chars().any(is_unsafe_char), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).expect("still JSON");
+        assert_eq!(back, value);
+    }
+
+    #[test]
+    fn safe_writer_defangs_across_writes_and_keeps_tabs() {
+        use std::io::Write;
+        let mut out = Vec::new();
+        {
+            let mut w = SafeWriter::new(&mut out);
+            write!(w, "a\tb\u{1b}").expect("write");
+            write!(w, "[31mc\n\u{9b}d").expect("write");
+            w.flush().expect("flush");
+        }
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            "a\tb^[[31mc\n<U+009B>d"
+        );
+        assert_eq!(quote_short(&"x".repeat(1000)).chars().count(), 80);
     }
 }

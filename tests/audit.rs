@@ -563,3 +563,26 @@ fn two_processes_appending_keep_one_chain() {
         assert_eq!(mine, want);
     }
 }
+
+#[test]
+fn a_fifo_or_link_in_place_of_the_log_is_refused_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    plain_log(dir.path(), 2);
+    let path = log_path(dir.path());
+    fs::remove_file(&path).unwrap();
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let log = AuditLog::open_read_only(dir.path());
+    let err = log.verify().unwrap_err().to_string();
+    assert!(err.contains("FIFO"), "{err}");
+    let err = AuditLog::open(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("FIFO"), "{err}");
+
+    // A linked audit/ directory is refused.
+    let other = tempfile::tempdir().unwrap();
+    let data = other.path().join("data");
+    fs::create_dir(&data).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("audit"), data.join("audit")).unwrap();
+    let err = AuditLog::open(&data).unwrap_err().to_string();
+    assert!(err.contains("symbolic link"), "{err}");
+}

@@ -364,7 +364,7 @@ fn read_only_commands_change_nothing_in_the_data_directory() {
 #[test]
 fn a_read_only_store_refuses_every_write() {
     let dir = tempfile::tempdir().unwrap();
-    let store = breachdesk::store::Store::open_read_only(dir.path());
+    let store = breachdesk::store::Store::open_read_only(dir.path()).unwrap();
     let note = breachdesk::store::AuditNote::new(chrono::DateTime::UNIX_EPOCH, "t", "x", "y");
     let err = store
         .update::<String>("INC-1", |_| Ok(note.clone()))

@@ -152,7 +152,7 @@ fn kill_nine_mid_write_never_leaves_a_saved_change_unaccounted_for() {
     }
 
     // The totals: every saved revision of every record is accounted for.
-    let store = Store::open_read_only(&data);
+    let store = Store::open_read_only(&data).unwrap();
     let entries = AuditLog::open_read_only(&data).entries().unwrap();
     let mut saved_changes = 0;
     let mut accounted = 0;
@@ -200,7 +200,7 @@ fn check_after_kill(data: &Path, round: u32, tally: &mut Tally) {
             .unwrap();
     }
     let entries = log.entries().unwrap();
-    let store = Store::open_read_only(data);
+    let store = Store::open_read_only(data).unwrap();
     let problems = store.account(&entries);
     let failures: Vec<String> = problems
         .iter()

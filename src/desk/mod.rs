@@ -159,10 +159,10 @@ impl Desk {
         config: Config,
         playbooks: PlaybookSet,
         calendar: WorkingCalendar,
-    ) -> Desk {
+    ) -> Result<Desk, DeskError> {
         let tz = calendar.tz();
-        let store = Store::open_read_only(data_dir);
-        Desk {
+        let store = Store::open_read_only(data_dir)?;
+        Ok(Desk {
             audit: store.audit().clone(),
             store,
             actor: config.responder_name(),
@@ -170,7 +170,7 @@ impl Desk {
             playbooks,
             calendar,
             tz,
-        }
+        })
     }
 
     /// A summary of every incident, open and closed, and the problems with
@@ -360,6 +360,15 @@ impl Desk {
                         stamp(at)
                     )));
                 }
+                if let Some(made) = incident.notification.made_at
+                    && made < at
+                {
+                    return Err(refused(format!(
+                        "identified at {} would be after the notification made at {}: a notification cannot come before the breach was identified",
+                        stamp(at),
+                        stamp(made)
+                    )));
+                }
                 said.push(format!(
                     "identified_at {} -> {} (notification due {} -> {}); reason: {}",
                     stamp(incident.identified_at),
@@ -406,6 +415,13 @@ impl Desk {
                 return Err(refused(format!(
                     "{} already records a notification; log any further notice in the timeline",
                     incident.id
+                )));
+            }
+            if input.at < incident.identified_at {
+                return Err(refused(format!(
+                    "notified at {} is before the breach was identified ({})",
+                    stamp(input.at),
+                    stamp(incident.identified_at)
                 )));
             }
             let on_time = input.at <= incident.notification.due_at;
@@ -1029,6 +1045,7 @@ pub(crate) fn mark_filled_steps(
 mod contract;
 mod evidence;
 mod notices;
+mod quarantine;
 pub use contract::*;
 pub use evidence::*;
 pub use notices::*;

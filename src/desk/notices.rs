@@ -48,6 +48,7 @@ impl Desk {
                         added_by: actor.clone(),
                         note: Some(format!("sent as {}", a.file_name)),
                         path: Some(a.path.display().to_string()),
+                        path_hex: super::evidence::path_hex(&a.path),
                         size: Some(a.size),
                         sha256: Some(a.sha256.clone()),
                     })

@@ -363,9 +363,13 @@ pub struct Evidence {
     pub added_by: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// Absolute path of an evidence file, as it was when recorded.
+    /// Absolute path of an evidence file, as it was when recorded (when the
+    /// path is not UTF-8, a lossy form for reading; `path_hex` has it exactly).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// The path's exact bytes in hex, only when they are not UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_hex: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
     /// Hex SHA-256 of the file's bytes when recorded.

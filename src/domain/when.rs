@@ -6,17 +6,40 @@
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+/// The earliest instant breachdesk accepts: 1990-01-01T00:00:00Z. Nothing
+/// a responder records happened before then; an earlier time is a typo.
+pub const EARLIEST_YEAR: i32 = 1990;
+/// Instants from this year on are refused (the holiday calendar and every
+/// deadline computed from a time stay in range).
+pub const END_YEAR: i32 = 2200;
+
 /// Why a typed time was not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WhenError {
     #[error(
-        "'{0}' is not a time: use RFC 3339 (2026-11-28T14:05:00Z), a local HH:MM (14:05), a local date and time (2026-11-28 14:05), or a relative time (-20m, -2h, -1h30m)"
+        "'{}' is not a time: use RFC 3339 (2026-11-28T14:05:00Z), a local HH:MM (14:05), a local date and time (2026-11-28 14:05), or a relative time (-20m, -2h, -1h30m)",
+        crate::text::quote_short(.0)
     )]
     Unrecognised(String),
-    #[error("'{0}' does not exist in {1} (the clocks went forward then)")]
+    #[error("'{}' does not exist in {} (the clocks went forward then)", crate::text::quote_short(.0), .1)]
     Skipped(String, Tz),
-    #[error("'{text}' is in the future ({at}); a breach cannot be identified after now")]
+    #[error(
+        "'{}' is in the future ({at}); a breach cannot be identified after now",
+        crate::text::quote_short(text)
+    )]
     InFuture { text: String, at: DateTime<Utc> },
+    #[error(
+        "'{}' is outside the times breachdesk accepts ({EARLIEST_YEAR}-01-01 to {}-12-31)",
+        crate::text::quote_short(.0),
+        END_YEAR - 1
+    )]
+    OutOfRange(String),
+}
+
+/// Whether `at` is in [`EARLIEST_YEAR`, `END_YEAR`).
+pub fn in_range(at: DateTime<Utc>) -> bool {
+    use chrono::Datelike;
+    (EARLIEST_YEAR..END_YEAR).contains(&at.year())
 }
 
 /// Parses a typed time.
@@ -34,8 +57,23 @@ pub enum WhenError {
 /// When a local time is ambiguous (the hour repeated when the clocks go back)
 /// the earlier instant is taken. A local time skipped when the clocks go
 /// forward is an error.
+///
+/// Times before 1990 or from 2200 on are refused ([`WhenError::OutOfRange`]),
+/// as is any text longer than 100 characters; nothing panics.
 pub fn parse_when(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc>, WhenError> {
+    let at = parse_any(text, now, tz)?;
+    if in_range(at) {
+        Ok(at)
+    } else {
+        Err(WhenError::OutOfRange(text.to_string()))
+    }
+}
+
+fn parse_any(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc>, WhenError> {
     let t = text.trim();
+    if t.len() > 100 {
+        return Err(WhenError::Unrecognised(text.to_string()));
+    }
     let unrecognised = || WhenError::Unrecognised(text.to_string());
     if t.is_empty() {
         return Err(unrecognised());
@@ -47,7 +85,9 @@ pub fn parse_when(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc
         return Ok(at.with_timezone(&Utc));
     }
     if let Some(ago) = parse_relative(t) {
-        return Ok(now - ago);
+        return now
+            .checked_sub_signed(ago)
+            .ok_or_else(|| WhenError::OutOfRange(text.to_string()));
     }
     for format in [
         "%Y-%m-%d %H:%M:%S",
@@ -56,10 +96,16 @@ pub fn parse_when(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc
         "%Y-%m-%dT%H:%M",
     ] {
         if let Ok(local) = NaiveDateTime::parse_from_str(t, format) {
+            if !local_in_range(local) {
+                return Err(WhenError::OutOfRange(text.to_string()));
+            }
             return local_to_utc(local, tz).ok_or_else(|| WhenError::Skipped(text.to_string(), tz));
         }
     }
     if let Ok(date) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        if !local_in_range(date.and_time(NaiveTime::MIN)) {
+            return Err(WhenError::OutOfRange(text.to_string()));
+        }
         let midnight = date.and_time(NaiveTime::MIN);
         return local_to_utc(midnight, tz).ok_or_else(|| WhenError::Skipped(text.to_string(), tz));
     }
@@ -81,14 +127,24 @@ pub fn parse_when(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc
 /// Like [`parse_when`], but refuses an instant after `now` (a breach cannot be
 /// identified in the future).
 pub fn parse_past(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc>, WhenError> {
-    let at = parse_when(text, now, tz)?;
+    let at = parse_any(text, now, tz)?;
     if at > now {
         return Err(WhenError::InFuture {
             text: text.to_string(),
             at,
         });
     }
+    if !in_range(at) {
+        return Err(WhenError::OutOfRange(text.to_string()));
+    }
     Ok(at)
+}
+
+/// A local time near enough the accepted range to convert safely (a day
+/// either side of it, so the range check is made on the instant).
+fn local_in_range(local: NaiveDateTime) -> bool {
+    use chrono::Datelike;
+    (EARLIEST_YEAR - 1..=END_YEAR).contains(&local.year())
 }
 
 /// A local wall-clock time as an instant: the earlier one when ambiguous,
@@ -120,13 +176,14 @@ fn parse_relative(text: &str) -> Option<Duration> {
             return None;
         }
         number.clear();
-        total += match c.to_ascii_lowercase() {
-            'd' => Duration::days(n),
-            'h' => Duration::hours(n),
-            'm' => Duration::minutes(n),
-            's' => Duration::seconds(n),
+        let part = match c.to_ascii_lowercase() {
+            'd' => Duration::try_days(n),
+            'h' => Duration::try_hours(n),
+            'm' => Duration::try_minutes(n),
+            's' => Duration::try_seconds(n),
             _ => return None,
-        };
+        }?;
+        total = total.checked_add(&part)?;
         saw_unit = true;
     }
     (number.is_empty() && saw_unit).then_some(total)
@@ -215,5 +272,36 @@ mod tests {
             Err(WhenError::InFuture { .. })
         ));
         assert_eq!(parse_past("2026-07-01T12:00:00Z", now, LONDON), Ok(now));
+    }
+
+    #[test]
+    fn out_of_range_overflowing_and_long_input_are_errors() {
+        let now = at("2026-07-01T12:00:00Z");
+        for text in [
+            "0001-01-01T00:00:00Z",
+            "1989-12-31 23:59",
+            "2200-01-01",
+            "-100000d",
+            "-100000d100000d100000d100000d100000d100000d100000d100000d",
+        ] {
+            assert_eq!(
+                parse_when(text, now, LONDON),
+                Err(WhenError::OutOfRange(text.into())),
+                "{text}"
+            );
+        }
+        assert!(matches!(
+            parse_when("-99999999999999999999s", now, LONDON),
+            Err(WhenError::Unrecognised(_))
+        ));
+        let long = format!("{}m", "1".repeat(200));
+        let message = parse_when(&long, now, LONDON)
+            .expect_err("too long")
+            .to_string();
+        assert!(message.contains('…') && message.len() < 400, "{message}");
+        assert_eq!(
+            parse_when("1990-01-01T00:00:00Z", now, LONDON),
+            Ok(at("1990-01-01T00:00:00Z"))
+        );
     }
 }

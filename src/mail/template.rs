@@ -82,10 +82,10 @@ pub fn load(kind: NoticeKind, override_dir: Option<&Path>) -> Result<Template, M
     let name = file_name(kind);
     if let Some(dir) = override_dir {
         let path = dir.join(&name);
-        match std::fs::read_to_string(&path) {
+        match crate::safe_read::read_user_file(&path) {
             Ok(text) => return parse(&text, &path.display().to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(MailError::io(path, e)),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(MailError::io(path, e.into_io())),
         }
     }
     parse(builtin(kind), &format!("built-in:{name}"))

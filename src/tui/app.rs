@@ -232,9 +232,18 @@ impl App {
         }
     }
 
+    /// Shows what opening the data directory found (e.g. a directory other
+    /// users can read) on the status line until something else is said.
+    pub fn warn_on_start(&mut self, warnings: &[String]) {
+        if !warnings.is_empty() {
+            self.complain(format!("⚠ {}", warnings.join("; ")));
+        }
+    }
+
     /// An app with the board already loaded from `desk` (for the first frame).
     pub fn from_desk(desk: &Desk, theme: Theme) -> App {
         let mut app = App::new(desk.tz, theme, desk.config.contacts.other_party.clone());
+        app.warn_on_start(&crate::commands::directory_warnings(desk));
         app.mail.smtp = desk.config.smtp.is_some();
         app.severity_help = desk.config.severity.help();
         if let Outcome::Board {

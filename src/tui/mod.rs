@@ -40,6 +40,7 @@ pub fn run_console(setup: &Setup) -> Result<()> {
     let tz = desk.tz;
     let other_party = desk.config.contacts.other_party.clone();
     let mut app = App::new(tz, theme::Theme::from_env(), other_party);
+    app.warn_on_start(&crate::commands::directory_warnings(&desk));
     app.mail.smtp = desk.config.smtp.is_some();
     app.mail.templates_dir = setup.config_path.parent().map(|d| d.join("templates"));
     let runtime = tokio::runtime::Builder::new_multi_thread()

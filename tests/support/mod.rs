@@ -167,3 +167,127 @@ pub fn screen_text(terminal: &Terminal<TestBackend>) -> String {
     }
     out
 }
+
+/// The real binary on its own data directory and config file, for tests that
+/// run it as a responder would. `run` kills a process that has not finished
+/// within `BIN_DEADLINE` (a hang is a failure, reported as such).
+pub struct Bin {
+    pub dir: tempfile::TempDir,
+    pub data: std::path::PathBuf,
+    pub config: std::path::PathBuf,
+}
+
+/// Past this a run is treated as hung (generous: a guard, not a timing claim).
+pub const BIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// What one run printed.
+pub struct Ran {
+    pub ok: bool,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl Ran {
+    pub fn out(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    pub fn err(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+impl Bin {
+    pub fn new() -> Bin {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        let config = dir.path().join("config").join("config.toml");
+        Bin { dir, data, config }
+    }
+
+    /// Runs `breachdesk args...` with `BREACHDESK_DATA_DIR`/`BREACHDESK_CONFIG`
+    /// set; never hangs the test (see [`BIN_DEADLINE`]).
+    pub fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Ran {
+        use std::io::Read;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_breachdesk"))
+            .args(args)
+            .env("BREACHDESK_DATA_DIR", &self.data)
+            .env("BREACHDESK_CONFIG", &self.config)
+            .env("USER", "tester")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run breachdesk");
+        let mut stdout = child.stdout.take().expect("stdout");
+        let mut stderr = child.stderr.take().expect("stderr");
+        let out = std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = stdout.read_to_end(&mut b);
+            b
+        });
+        let err = std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = stderr.read_to_end(&mut b);
+            b
+        });
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if started.elapsed() > BIN_DEADLINE {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "breachdesk {:?} hung (killed after {BIN_DEADLINE:?})",
+                    args.iter().map(|a| a.as_ref()).collect::<Vec<_>>()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let ran = Ran {
+            ok: status.success(),
+            stdout: out.join().expect("stdout reader"),
+            stderr: err.join().expect("stderr reader"),
+        };
+        assert!(
+            !ran.err().contains("panicked"),
+            "breachdesk {:?} panicked: {}",
+            args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+            ran.err()
+        );
+        ran
+    }
+
+    /// Runs and expects success; returns stdout.
+    pub fn ok<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> String {
+        let ran = self.run(args);
+        assert!(
+            ran.ok,
+            "breachdesk {:?} failed: {}",
+            args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+            ran.err()
+        );
+        ran.out()
+    }
+
+    /// Runs and expects failure; returns stderr.
+    pub fn fails<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> String {
+        let ran = self.run(args);
+        assert!(
+            !ran.ok,
+            "breachdesk {:?} succeeded: {}",
+            args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+            ran.out()
+        );
+        ran.err()
+    }
+
+    /// Opens an incident identified `ago` (e.g. "-20m") and returns its id.
+    pub fn new_incident(&self, title: &str, ago: &str) -> String {
+        self.ok(&["new", "--title", title, "--identified-at", ago])
+            .trim()
+            .to_string()
+    }
+}
