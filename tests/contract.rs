@@ -937,3 +937,74 @@ fn substantial_failure_never_appears_in_what_is_addressed_to_the_client() {
         assert!(!text.contains("6.5"), "{what} mentions paragraph 6.5");
     }
 }
+
+/// What the full-details report lists as outstanding follows the contract:
+/// an RCA only where the Client requires one, the 8.1 notice only when it
+/// was ours to give.
+#[test]
+fn the_reports_outstanding_list_follows_the_rca_requirement_and_who_notified() {
+    use breachdesk::domain::incident::{
+        BreachKind, Channel, Incident, IncomingNotice, NewIncident, PartyRole, RcaRequired,
+        RootCauseCategory, Severity,
+    };
+    use breachdesk::mail::template::missing_for_report;
+    use chrono::TimeZone;
+    let at = |h, m| {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 28, h, m, 0)
+            .single()
+            .expect("time")
+    };
+    let fields = NewIncident {
+        title: "t".into(),
+        summary: String::new(),
+        kind: BreachKind::Breach,
+        severity: Severity::High,
+        personal_data: false,
+        government_data: false,
+        affected_assets: Vec::new(),
+        identified_at: at(9, 0),
+    };
+    let mut theirs = Incident::new_on_notice(
+        "INC-1".into(),
+        fields.clone(),
+        IncomingNotice {
+            received_at: at(9, 10),
+            from: "Jo".into(),
+            channel: Channel::Email,
+            reference: None,
+            source: None,
+        },
+        "a",
+        PartyRole::ServiceProvider,
+        at(10, 0),
+    )
+    .expect("new");
+    theirs.root_cause.category = Some(RootCauseCategory::Phishing);
+    theirs.root_cause.component = "vpn".into();
+    let missing = missing_for_report(&theirs);
+    assert!(!missing.iter().any(|m| m.contains("8.1")), "{missing:?}");
+    assert!(
+        !missing.iter().any(|m| m.contains("analysis")),
+        "not required: {missing:?}"
+    );
+    theirs.rca_required = RcaRequired::Yes;
+    let missing = missing_for_report(&theirs);
+    assert!(
+        missing.contains(&"no root-cause analysis written (the Client requires one)".to_string()),
+        "{missing:?}"
+    );
+    let ours = Incident::new(
+        "INC-2".into(),
+        fields,
+        "a",
+        PartyRole::ServiceProvider,
+        at(10, 0),
+    )
+    .expect("new");
+    assert!(
+        missing_for_report(&ours)
+            .iter()
+            .any(|m| m.contains("8.1 notification is not recorded")),
+    );
+}

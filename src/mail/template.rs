@@ -262,14 +262,18 @@ fn indent(text: &str, empty: &str) -> String {
 /// confirm and listed in the report itself.
 pub fn missing_for_report(incident: &Incident) -> Vec<String> {
     let mut missing = Vec::new();
-    if incident.notification.made_at.is_none() {
+    // 8.1 is ours to give only when we identified the breach.
+    if incident.we_notify() && incident.notification.made_at.is_none() {
         missing.push("the 8.1 notification is not recorded as made".to_string());
     }
     if !incident.root_cause.is_recorded() {
         missing.push("no root cause recorded (category and component)".to_string());
     }
-    if incident.root_cause.analysis.trim().is_empty() {
-        missing.push("no root-cause analysis written".to_string());
+    // 8.2.1 (f): a root-cause analysis "where required by the Client".
+    if incident.rca_required == crate::domain::incident::RcaRequired::Yes
+        && incident.root_cause.analysis.trim().is_empty()
+    {
+        missing.push("no root-cause analysis written (the Client requires one)".to_string());
     }
     if incident.root_cause.prevention_actions.is_empty() {
         missing.push("no actions to prevent a repeat".to_string());
