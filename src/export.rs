@@ -464,14 +464,25 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
                 o,
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 r.id,
-                if r.requester_name.is_empty() {
-                    format!("the Client, to {}", r.deliver_to.label())
-                } else {
-                    format!(
+                match (r.requester_name.is_empty(), r.authority) {
+                    (true, RequestAuthority::Client) => {
+                        format!("the Client, to {}", r.deliver_to.label())
+                    }
+                    (false, RequestAuthority::Client) => format!(
                         "{} (the Client's request), to {}",
                         md(&r.requester_name),
                         r.deliver_to.label()
-                    )
+                    ),
+                    // Recorded before breachdesk asked on whose authority.
+                    (_, RequestAuthority::Unconfirmed) => format!(
+                        "{} (authority not recorded), to {}",
+                        if r.requester_name.is_empty() {
+                            "-".to_string()
+                        } else {
+                            md(&r.requester_name)
+                        },
+                        r.deliver_to.label()
+                    ),
                 },
                 local(r.received_at, tz),
                 md(&r.what),

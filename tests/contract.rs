@@ -488,6 +488,20 @@ fn records_written_with_the_old_requester_field_still_load() {
         assert_eq!(r["authority"].as_str(), Some(authority), "{old}");
         assert_eq!(r["deliver_to"].as_str(), Some(deliver_to), "{old}");
         assert_eq!(r["requester_name"].as_str(), Some("someone"));
+        let md = desk.ok(&["export", &id, "--format", "markdown"]);
+        let row = if authority == "client" {
+            "| R1 | someone (the Client's request), to the Client |".to_string()
+        } else {
+            format!(
+                "| R1 | someone (authority not recorded), to {} |",
+                if deliver_to == "govcertuk" {
+                    "GovCertUK"
+                } else {
+                    "the Client"
+                }
+            )
+        };
+        assert!(md.contains(&row), "{old}: {md}");
     }
 }
 
