@@ -168,17 +168,17 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
             };
             let _ = writeln!(
                 o,
-                "  {} on the Client's request{}{}, to {}, received {}: {} — due {} — {}",
+                "  {} {}{}, to {}, received {}: {} — due {} — {}",
                 r.id,
+                if r.authority == RequestAuthority::Unconfirmed {
+                    "(on whose authority was not recorded)"
+                } else {
+                    "on the Client's request"
+                },
                 if r.requester_name.is_empty() {
                     String::new()
                 } else {
                     format!(", asked by {}", one_line(&r.requester_name))
-                },
-                if r.authority == RequestAuthority::Unconfirmed {
-                    " (the Client's authority not recorded)"
-                } else {
-                    ""
                 },
                 r.deliver_to.label(),
                 local(r.received_at, tz),
