@@ -141,12 +141,31 @@ pub enum Command {
     },
     /// Set a playbook step's status, with a note or an evidence file.
     Step(StepArgs),
-    /// Close an incident (a reason is needed while a required step is open).
+    /// Close an incident (a reason is needed while a required step is open;
+    /// with --not-a-breach, the reasoning why it is not a Breach of Security).
     Close {
         id: String,
         #[arg(long)]
         reason: Option<String>,
+        /// On assessment it was not a Breach of Security, nor a potential or
+        /// attempted one; needs --reason (the reasoning, kept in the record).
+        #[arg(long, requires = "reason")]
+        not_a_breach: bool,
     },
+    /// Record whether the Client requires a root-cause analysis in the
+    /// 8.2.1 (f) full details: yes, no or unknown.
+    RcaRequired {
+        id: String,
+        /// yes, no or unknown.
+        value: String,
+        /// e.g. who said so and when.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Security Tests (paragraph 6) and their findings; a repeat test under
+    /// 6.4 finding the same root cause again is the paragraph 6.5 case.
+    #[command(subcommand)]
+    SecurityTest(SecurityTestCommand),
     /// Reopen a closed incident.
     Reopen {
         id: String,
@@ -227,13 +246,36 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct NewArgs {
-    #[arg(long)]
-    pub title: String,
+    /// What happened (with --from-eml, the message's subject if not given).
+    #[arg(long, required_unless_present = "from_eml")]
+    pub title: Option<String>,
     #[arg(long, default_value = "")]
     pub summary: String,
-    /// When the breach was identified (default now): RFC 3339, HH:MM, -20m.
-    #[arg(long, default_value = "now", allow_hyphen_values = true)]
-    pub identified_at: String,
+    /// When the breach was identified: RFC 3339, HH:MM, -20m (default now;
+    /// for --identified-by other-party, the time the notice was received).
+    #[arg(long, allow_hyphen_values = true)]
+    pub identified_at: Option<String>,
+    /// us (we notify the other party within 1 hour, 8.1) or other-party
+    /// (it notified us: give --received-at, --received-from, --channel).
+    #[arg(long, default_value = "us")]
+    pub identified_by: String,
+    /// When the other party's 8.1 notice reached us.
+    #[arg(long, allow_hyphen_values = true)]
+    pub received_at: Option<String>,
+    /// Who gave the notice.
+    #[arg(long)]
+    pub received_from: Option<String>,
+    /// How it came: email, phone, in-person or other.
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// The notice's reference (e.g. its Message-ID or a call reference).
+    #[arg(long)]
+    pub reference: Option<String>,
+    /// Read the notice from a saved email (RFC 5322 .eml): received time from
+    /// its Date: header, sender from From:, title from Subject:, summary from
+    /// the body, reference from Message-ID:.
+    #[arg(long, value_name = "FILE")]
+    pub from_eml: Option<PathBuf>,
     /// breach, potential or attempted.
     #[arg(long, default_value = "breach")]
     pub kind: String,
@@ -309,21 +351,34 @@ pub struct NotifyArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum RequestCommand {
-    /// Add a data request; it is due 2 Working Days after receipt.
+    /// Add a data request made on the Client's request; it is due 2 Working
+    /// Days after receipt.
     Add {
         id: String,
-        /// client, govcertuk or other.
+        /// Older spelling: client (deliver to the Client) or govcertuk
+        /// (deliver to GovCertUK). Use --deliver-to.
         #[arg(long = "from")]
-        requester: String,
-        /// Who exactly asked.
-        #[arg(long, default_value = "")]
-        name: String,
-        /// What was asked for.
+        requester: Option<String>,
+        /// Where the data goes: client, or govcertuk at the Client's request.
+        #[arg(long, conflicts_with = "requester")]
+        deliver_to: Option<String>,
+        /// Who asked (name or address).
         #[arg(long)]
-        what: String,
+        name: Option<String>,
+        /// What was asked for.
+        #[arg(long, required_unless_present = "from_eml")]
+        what: Option<String>,
         /// When it was received (default now).
-        #[arg(long, default_value = "now", allow_hyphen_values = true)]
-        received: String,
+        #[arg(long, allow_hyphen_values = true)]
+        received: Option<String>,
+        /// The request's reference (e.g. the Message-ID of its email).
+        #[arg(long)]
+        reference: Option<String>,
+        /// Read the request from a saved email (RFC 5322 .eml): received time
+        /// from its Date: header, who asked from From:, what was asked from the
+        /// subject and body, the Message-ID as the reference.
+        #[arg(long, value_name = "FILE")]
+        from_eml: Option<PathBuf>,
     },
     /// Mark a data request supplied (free of charge).
     Supplied {
@@ -376,6 +431,50 @@ pub struct MitigationArgs {
     pub relief_period: Option<String>,
     #[arg(long)]
     pub evidence_file: Option<PathBuf>,
+    /// The date of the Client's written notice setting the relief period
+    /// (8.2.1 c), YYYY-MM-DD; needs --relief-notice-ref and --relief-period.
+    #[arg(long, requires_all = ["relief_notice_ref", "relief_period"])]
+    pub relief_notice_date: Option<String>,
+    /// The Client's reference for that notice.
+    #[arg(long, requires = "relief_notice_date")]
+    pub relief_notice_ref: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecurityTestCommand {
+    /// Record a Security Test on the incident it relates to; prints its id (T1, T2...).
+    Add {
+        id: String,
+        /// The test date, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// What it covered.
+        #[arg(long)]
+        scope: String,
+        /// Who ran it.
+        #[arg(long)]
+        run_by: String,
+        /// 6.2 (the Service Provider's test), 6.3 (the Client's) or 6.4 (a
+        /// repeat after ISMS changes; needs --repeats).
+        #[arg(long, default_value = "6.2")]
+        clause: String,
+        /// The earlier test this one repeats under 6.4 (e.g. T1).
+        #[arg(long)]
+        repeats: Option<String>,
+    },
+    /// Record a finding of a test, with its root cause.
+    Finding {
+        id: String,
+        test: String,
+        #[arg(long)]
+        description: String,
+        #[arg(long)]
+        category: String,
+        #[arg(long)]
+        component: String,
+    },
+    /// The incident's Security Tests and findings.
+    List { id: String },
 }
 
 #[derive(Debug, Args)]

@@ -9,14 +9,11 @@ use crate::cli::{
 use crate::config::{Config, MIN_AUDIT_RETENTION_DAYS};
 use crate::desk::{Changed, Desk, Edit, EvidenceCheck, MitigationInput, NotificationInput};
 use crate::domain::calendar::{Division, WorkingCalendar};
-use crate::domain::incident::{
-    BreachKind, Channel, IncidentStatus, NewIncident, Requester, RootCauseCategory, Severity,
-    StepStatus,
-};
+use crate::domain::incident::{Channel, IncidentStatus, RootCauseCategory, StepStatus};
 use crate::domain::summary::{IncidentSummary, sort_by_urgency};
 use crate::domain::when::{parse_past, parse_when};
 use crate::playbooks::{PlaybookSet, read_playbook};
-use crate::present::{local, local_rfc3339, state_seconds, state_word, verdict};
+use crate::present::{local_rfc3339, state_seconds, state_word, verdict};
 use crate::text::{SafeWriter, json_safe, one_line, terminal_safe};
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -196,10 +193,31 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
             report_change(out, &changed, "ISMS change flag saved")
         }
         Command::Step(args) => step(&setup, args, now, out),
-        Command::Close { id, reason } => {
+        Command::Close {
+            id,
+            reason,
+            not_a_breach: true,
+        } => {
+            let changed =
+                setup
+                    .desk()?
+                    .close_not_a_breach(&id, reason.as_deref().unwrap_or(""), now)?;
+            report_change(out, &changed, "closed as not a Breach of Security")
+        }
+        Command::Close {
+            id,
+            reason,
+            not_a_breach: false,
+        } => {
             let changed = setup.desk()?.close(&id, reason, now)?;
             report_change(out, &changed, "closed")
         }
+        Command::RcaRequired { id, value, note } => {
+            let value = parse_enum(&value, "VALUE")?;
+            let changed = setup.desk()?.set_rca_required(&id, value, note, now)?;
+            report_change(out, &changed, "root-cause analysis requirement saved")
+        }
+        Command::SecurityTest(cmd) => crate::contractcli::security_test(&setup, cmd, now, out),
         Command::Reopen { id, reason } => {
             let changed = setup.desk()?.reopen(&id, &reason, now)?;
             report_change(out, &changed, "reopened")
@@ -300,7 +318,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
     }
 }
 
-fn parse_date(text: &str, what: &str) -> Result<NaiveDate> {
+pub(crate) fn parse_date(text: &str, what: &str) -> Result<NaiveDate> {
     use chrono::Datelike;
     let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
         anyhow!(
@@ -314,11 +332,11 @@ fn parse_date(text: &str, what: &str) -> Result<NaiveDate> {
     Ok(date)
 }
 
-fn parse_enum<T: std::str::FromStr<Err = String>>(text: &str, what: &str) -> Result<T> {
+pub(crate) fn parse_enum<T: std::str::FromStr<Err = String>>(text: &str, what: &str) -> Result<T> {
     text.parse::<T>().map_err(|e| anyhow!("{what}: {e}"))
 }
 
-fn report_change(out: &mut impl Write, changed: &Changed, what: &str) -> Result<()> {
+pub(crate) fn report_change(out: &mut impl Write, changed: &Changed, what: &str) -> Result<()> {
     for warning in &changed.warnings {
         eprintln!("breachdesk: WARNING: {}", one_line(warning));
     }
@@ -331,22 +349,7 @@ fn report_change(out: &mut impl Write, changed: &Changed, what: &str) -> Result<
 }
 
 fn new(setup: &Setup, args: NewArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
-    let tz = setup.tz()?;
-    let identified_at =
-        parse_past(&args.identified_at, now, tz).map_err(|e| anyhow!("--identified-at: {e}"))?;
-    let fields = NewIncident {
-        title: args.title,
-        summary: args.summary,
-        kind: parse_enum::<BreachKind>(&args.kind, "--kind")?,
-        severity: parse_enum::<Severity>(&args.severity, "--severity")?,
-        personal_data: args.personal_data,
-        government_data: args.government_data,
-        affected_assets: args.assets,
-        identified_at,
-    };
-    let incident = setup.desk()?.open_incident(fields, now)?;
-    writeln!(out, "{}", incident.id)?;
-    Ok(())
+    crate::contractcli::new(setup, args, now, out)
 }
 
 fn list(
@@ -405,7 +408,10 @@ fn list(
                     s.id,
                     s.severity.as_str(),
                     s.kind.as_str(),
-                    verdict(s.notification_due_at, s.notified_at, now),
+                    match s.notice_received_at {
+                        Some(_) => "notice received".to_string(),
+                        None => verdict(s.notification_due_at, s.notified_at, now),
+                    },
                     truncate(&one_line(&next), 30),
                     one_line(&s.title)
                 )?;
@@ -434,11 +440,22 @@ pub fn summary_json(s: &IncidentSummary, now: DateTime<Utc>) -> serde_json::Valu
         "status": s.status,
         "identified_at": s.identified_at,
         "logged_at": s.logged_at,
-        "notification": {
-            "due_at": s.notification_due_at,
-            "made_at": s.notified_at,
-            "state": state_word(s.notification_due_at, s.notified_at, now),
-            "seconds": state_seconds(s.notification_due_at, s.notified_at, now),
+        "notification": match s.notice_received_at {
+            // The other party identified the breach and notified us (8.1):
+            // no countdown runs for us.
+            Some(received) => serde_json::json!({
+                "due_at": s.notification_due_at,
+                "made_at": null,
+                "received_at": received,
+                "state": "received",
+                "seconds": null,
+            }),
+            None => serde_json::json!({
+                "due_at": s.notification_due_at,
+                "made_at": s.notified_at,
+                "state": state_word(s.notification_due_at, s.notified_at, now),
+                "seconds": state_seconds(s.notification_due_at, s.notified_at, now),
+            }),
         },
         "next_action": s.next_action.as_ref().map(|n| serde_json::json!({
             "step": n.step,
@@ -501,6 +518,7 @@ fn edit(setup: &Setup, args: EditArgs, now: DateTime<Utc>, out: &mut impl Write)
 }
 
 fn notify(setup: &Setup, args: NotifyArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
+    crate::contractcli::refuse_notice_when_theirs(setup, &args.id)?;
     let tz = setup.tz()?;
     let channel = args
         .channel
@@ -540,35 +558,7 @@ fn request(
     let tz = setup.tz()?;
     let desk = setup.desk()?;
     match cmd {
-        RequestCommand::Add {
-            id,
-            requester,
-            name,
-            what,
-            received,
-        } => {
-            let requester: Requester = parse_enum(&requester, "--from")?;
-            let received =
-                parse_past(&received, now, tz).map_err(|e| anyhow!("--received: {e}"))?;
-            let changed = desk.add_request(&id, requester, &name, &what, received, now)?;
-            for warning in &changed.warnings {
-                eprintln!("breachdesk: warning: {}", one_line(warning));
-            }
-            let request = changed
-                .incident
-                .data_requests
-                .last()
-                .ok_or_else(|| anyhow!("the request was not saved"))?;
-            writeln!(
-                out,
-                "{}: request {} due {} ({})",
-                changed.incident.id,
-                request.id,
-                local_rfc3339(request.due_at, tz),
-                local(request.due_at, tz)
-            )?;
-            Ok(())
-        }
+        add @ RequestCommand::Add { .. } => crate::contractcli::request_add(&desk, add, now, out),
         RequestCommand::Supplied {
             id,
             request,
@@ -619,6 +609,11 @@ fn mitigation(
         affects_kpis: args.affects_kpis,
         relief_requested_at,
         relief_granted: args.relief_granted,
+        relief_notice: crate::contractcli::relief_notice(
+            args.relief_notice_date.as_deref(),
+            args.relief_notice_ref.as_deref(),
+            args.relief_period.as_deref(),
+        )?,
         relief_period: args.relief_period,
         evidence_file: args.evidence_file,
     };
@@ -792,7 +787,7 @@ fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Wr
             let days = older_than_days.unwrap_or(desk.config.audit.retention_days);
             if days < MIN_AUDIT_RETENTION_DAYS {
                 bail!(
-                    "--older-than-days {days}: audit records are kept at least 6 months ({MIN_AUDIT_RETENTION_DAYS} days, Annex 1 paragraph 8.3)"
+                    "--older-than-days {days}: breachdesk's audit log is kept at least 6 calendar months ({MIN_AUDIT_RETENTION_DAYS} days)"
                 );
             }
             let report = desk.audit.prune(now, days, &desk.actor)?;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 /// The commented example `breachdesk config init` writes.
 pub const EXAMPLE: &str = include_str!("../assets/config.example.toml");
 
-/// Annex 1, paragraph 8.3: audit records are kept for at least 6 months.
+/// breachdesk's audit log is kept at least 6 calendar months (184 days).
 pub const MIN_AUDIT_RETENTION_DAYS: u32 = crate::audit::MIN_RETENTION_DAYS;
 
 /// Everything `config.toml` can say.
@@ -32,6 +32,92 @@ pub struct Config {
     pub calendar: CalendarSettings,
     #[serde(default)]
     pub audit: AuditSettings,
+    /// What each severity level means here (shown in the console).
+    #[serde(default)]
+    pub severity: SeverityScale,
+}
+
+/// What each severity level means, and the Client's name for it if the
+/// Client has its own scale. The schedule defines no severity levels: these
+/// are the organisation's (or the Client's) definitions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityScale {
+    #[serde(default = "default_low")]
+    pub low: String,
+    #[serde(default = "default_medium")]
+    pub medium: String,
+    #[serde(default = "default_high")]
+    pub high: String,
+    #[serde(default = "default_critical")]
+    pub critical: String,
+    /// The Client's name for each level, e.g. `high = "P2"`.
+    #[serde(default)]
+    pub client_scale: ClientSeverityNames,
+}
+
+/// The Client's own names for the levels, where it has a scale.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSeverityNames {
+    #[serde(default)]
+    pub low: Option<String>,
+    #[serde(default)]
+    pub medium: Option<String>,
+    #[serde(default)]
+    pub high: Option<String>,
+    #[serde(default)]
+    pub critical: Option<String>,
+}
+
+fn default_low() -> String {
+    "contained; no Government Data or personal data affected; no service impact".into()
+}
+fn default_medium() -> String {
+    "limited data or a non-critical service affected; contained or containable".into()
+}
+fn default_high() -> String {
+    "Government Data or personal data exposed, or a service the Client relies on disrupted".into()
+}
+fn default_critical() -> String {
+    "ongoing compromise, large-scale data loss, or a critical service down".into()
+}
+
+impl Default for SeverityScale {
+    fn default() -> Self {
+        SeverityScale {
+            low: default_low(),
+            medium: default_medium(),
+            high: default_high(),
+            critical: default_critical(),
+            client_scale: ClientSeverityNames::default(),
+        }
+    }
+}
+
+impl SeverityScale {
+    /// One level in words: "high: <definition> (Client's scale: P2)".
+    pub fn describe(&self, level: crate::domain::incident::Severity) -> String {
+        use crate::domain::incident::Severity;
+        let (definition, client) = match level {
+            Severity::Low => (&self.low, &self.client_scale.low),
+            Severity::Medium => (&self.medium, &self.client_scale.medium),
+            Severity::High => (&self.high, &self.client_scale.high),
+            Severity::Critical => (&self.critical, &self.client_scale.critical),
+        };
+        match client {
+            Some(name) => format!("{level}: {definition} (Client's scale: {name})"),
+            None => format!("{level}: {definition}"),
+        }
+    }
+
+    /// Every level described, in [`Severity::ALL`](crate::domain::incident::Severity::ALL) order.
+    pub fn help(&self) -> Vec<String> {
+        crate::domain::incident::Severity::ALL
+            .iter()
+            .map(|s| self.describe(*s))
+            .collect()
+    }
 }
 
 /// The person at the keyboard.
@@ -159,7 +245,9 @@ fn default_end_of_day() -> String {
     "23:59:59".into()
 }
 
-/// Audit-log retention (Annex 1, 8.3: at least 6 months).
+/// Retention of breachdesk's own audit log (the record of the response):
+/// at least 6 calendar months, as Annex 1 paragraph 8.3 asks of the ICT
+/// Environment's audit records (which this log is not).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditSettings {
@@ -248,7 +336,7 @@ impl Config {
             return Err(invalid(
                 "audit.retention_days",
                 format!(
-                    "{} days is below the 6 months Annex 1 paragraph 8.3 requires (at least {})",
+                    "{} days is below the minimum of 6 calendar months (at least {} days)",
                     self.audit.retention_days, MIN_AUDIT_RETENTION_DAYS
                 ),
             ));
@@ -390,12 +478,42 @@ mod tests {
         assert!(err.to_string().contains("calendar.timezone"), "{err}");
         let err = Config::parse("[audit]\nretention_days = 30\n", Path::new("c.toml"))
             .expect_err("short");
-        assert!(err.to_string().contains("6 months"), "{err}");
+        assert!(err.to_string().contains("6 calendar months"), "{err}");
         let err = Config::parse(
             "[smtp]\nhost = \"x\"\npasword = \"oops\"\n",
             Path::new("c.toml"),
         )
         .expect_err("typo");
         assert!(err.to_string().contains("c.toml:3:"), "{err}");
+    }
+
+    #[test]
+    fn severity_levels_have_definitions_and_may_map_to_the_clients_scale() {
+        use crate::domain::incident::Severity;
+        let c = Config::parse(
+            r#"
+[severity]
+low = "cosmetic"
+[severity.client_scale]
+low = "P4"
+"#,
+            Path::new("c.toml"),
+        )
+        .expect("parses");
+        assert_eq!(
+            c.severity.describe(Severity::Low),
+            "low: cosmetic (Client's scale: P4)"
+        );
+        assert!(
+            c.severity
+                .describe(Severity::Critical)
+                .starts_with("critical: ongoing compromise")
+        );
+        assert_eq!(c.severity.help().len(), Severity::ALL.len());
+        let err = Config::parse("[severity]\nsevere = \"x\"\n", Path::new("c.toml"))
+            .expect_err("unknown level");
+        assert!(err.to_string().contains("c.toml:2:"), "{err}");
+        // The example config parses (its [severity] section is commented out).
+        Config::parse(EXAMPLE, Path::new("example.toml")).expect("example parses");
     }
 }

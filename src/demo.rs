@@ -9,8 +9,8 @@
 use crate::desk::{Desk, DeskError, mark_filled_steps};
 use crate::domain::incident::{
     BreachKind, Channel, Closure, DataRequest, EntryKind, Incident, IncidentStatus, NewIncident,
-    RepeatLink, RequestStatus, Requester, RootCauseCategory, Severity, StepStatus, incident_id,
-    normalise_component,
+    RepeatLink, RequestAuthority, RequestStatus, Requester, RootCauseCategory, Severity,
+    StepStatus, incident_id, normalise_component,
 };
 use crate::domain::playbook::{RecordField, apply_playbooks, refresh_due_times};
 use chrono::{DateTime, Duration, Utc};
@@ -258,11 +258,13 @@ fn incident(
         let supplied_at = (received + Duration::hours(rng.i64(2..40))).min(now);
         i.data_requests.push(DataRequest {
             id: i.next_request_id(),
-            requester: if rng.bool() {
+            deliver_to: if rng.bool() {
                 Requester::Client
             } else {
                 Requester::GovCertUk
             },
+            authority: RequestAuthority::Client,
+            reference: None,
             requester_name: String::new(),
             received_at: received,
             what: "Firewall and VPN logs for the incident window".into(),
@@ -324,6 +326,7 @@ fn incident(
             closed_by: responder.to_string(),
             reason: None,
             open_steps: Vec::new(),
+            not_a_breach: false,
         });
         i.log(done_at, responder, EntryKind::Change, "Incident closed");
     }

@@ -2,7 +2,9 @@
 //! paste into a ticket (and attach to the 8.2.1 (f) report), and its open
 //! deadlines as iCalendar events (RFC 5545).
 
-use crate::domain::incident::{Evidence, Incident, RequestStatus, StepStatus};
+use crate::domain::incident::{
+    Evidence, Incident, RcaRequired, RequestAuthority, RequestStatus, StepStatus,
+};
 use crate::domain::playbook::{RecordField, next_action, waiting_on};
 use crate::present::{local, verdict};
 use crate::text::{one_line, terminal_safe};
@@ -12,6 +14,14 @@ use std::fmt::Write;
 
 fn yes_no(flag: bool) -> &'static str {
     if flag { "yes" } else { "no" }
+}
+
+fn rca_words(required: RcaRequired) -> &'static str {
+    match required {
+        RcaRequired::Yes => "yes",
+        RcaRequired::No => "no",
+        RcaRequired::Unknown => "not yet known",
+    }
 }
 
 /// The `show` view: everything about one incident, terminal-safe.
@@ -33,9 +43,19 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
     );
     let _ = writeln!(
         o,
-        "We are the {}; notify the {}. Personal data: {}. Government Data: {}.",
+        "We are the {}; {}. Personal data: {}. Government Data: {}.",
         i.our_role.label(),
-        i.our_role.other_party().label(),
+        if i.we_notify() {
+            format!(
+                "we identified it and notify the {}",
+                i.our_role.other_party().label()
+            )
+        } else {
+            format!(
+                "the {} identified it and notified us",
+                i.our_role.other_party().label()
+            )
+        },
         yes_no(i.personal_data),
         yes_no(i.government_data)
     );
@@ -47,12 +67,25 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
         let _ = writeln!(o, "\n{}", terminal_safe(&i.summary, true));
     }
     let n = &i.notification;
-    let _ = writeln!(
-        o,
-        "\nNotification (8.1): due {} — {}",
-        local(n.due_at, tz),
-        verdict(n.due_at, n.made_at, now)
-    );
+    if let Some(r) = i.notice_received.as_ref().filter(|_| !i.we_notify()) {
+        let _ = writeln!(
+            o,
+            "\nNotice received (8.1) from the {}: {}{}",
+            i.our_role.other_party().label(),
+            one_line(&crate::desk::notice_received_line(r)),
+            r.source
+                .as_deref()
+                .map(|s| format!(" — time from {}", one_line(s)))
+                .unwrap_or_default()
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "\nNotification (8.1): due {} — {}",
+            local(n.due_at, tz),
+            verdict(n.due_at, n.made_at, now)
+        );
+    }
     if let Some(made) = n.made_at {
         let _ = writeln!(
             o,
@@ -135,14 +168,19 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
             };
             let _ = writeln!(
                 o,
-                "  {} from {}{} received {}: {} — due {} — {}",
+                "  {} {}{}, to {}, received {}: {} — due {} — {}",
                 r.id,
-                r.requester,
+                if r.authority == RequestAuthority::Unconfirmed {
+                    "(on whose authority was not recorded)"
+                } else {
+                    "on the Client's request"
+                },
                 if r.requester_name.is_empty() {
                     String::new()
                 } else {
-                    format!(" ({})", one_line(&r.requester_name))
+                    format!(", asked by {}", one_line(&r.requester_name))
                 },
+                r.deliver_to.label(),
                 local(r.received_at, tz),
                 one_line(&r.what),
                 local(r.due_at, tz),
@@ -182,6 +220,15 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
                     one_line(&r.period)
                 }
             );
+            if let Some(n) = &r.notice {
+                let _ = writeln!(
+                    o,
+                    "  the Client's written notice of {} (ref {}) sets the period: {}",
+                    n.dated,
+                    one_line(&n.reference),
+                    one_line(&n.period)
+                );
+            }
         }
     }
     let rc = &i.root_cause;
@@ -202,11 +249,49 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
     for link in &i.repeat_of {
         let _ = writeln!(
             o,
-            "!! REPEAT ROOT CAUSE: same as {} ({} in {}) — a substantial failure under paragraph 6.5",
+            "!! REPEAT ROOT CAUSE (internal): same as {} ({} in {}) — a further breach from the same root cause, which 8.2.1 (d) prevention is meant to stop",
             link.incident,
             link.category,
             one_line(&link.component)
         );
+    }
+    let _ = writeln!(
+        o,
+        "Root-cause analysis required by the Client (8.2.1 f): {}",
+        rca_words(i.rca_required)
+    );
+    if !i.security_tests.is_empty() {
+        let _ = writeln!(o, "\nSecurity Tests (paragraph 6):");
+        for t in &i.security_tests {
+            let _ = writeln!(
+                o,
+                "  {} {} — {} by {}: {}{}",
+                t.id,
+                t.date,
+                t.clause.label(),
+                one_line(&t.run_by),
+                one_line(&t.scope),
+                t.repeats
+                    .as_deref()
+                    .map(|r| format!(" (repeats {r})"))
+                    .unwrap_or_default()
+            );
+            for f in &t.findings {
+                let _ = writeln!(
+                    o,
+                    "      finding: {} ({} in {}){}",
+                    one_line(&f.description),
+                    f.category,
+                    one_line(&f.component),
+                    f.same_root_cause_as
+                        .as_deref()
+                        .map(|s| format!(
+                            " — !! PARAGRAPH 6.5 (internal): same root cause as {s} on a repeat test under 6.4"
+                        ))
+                        .unwrap_or_default()
+                );
+            }
+        }
     }
     if i.isms_change.required {
         let _ = writeln!(
@@ -226,7 +311,12 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
     if let Some(c) = &i.closure {
         let _ = writeln!(
             o,
-            "\nClosed {} by {}{}",
+            "\nClosed{} {} by {}{}",
+            if c.not_a_breach {
+                " as not a Breach of Security"
+            } else {
+                ""
+            },
             local(c.closed_at, tz),
             one_line(&c.closed_by),
             c.reason
@@ -309,12 +399,27 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
     }
     let n = &i.notification;
     let _ = writeln!(o, "\n## Notification (paragraph 8.1)\n");
-    let _ = writeln!(
-        o,
-        "- Due: {} ({})",
-        local(n.due_at, tz),
-        verdict(n.due_at, n.made_at, now)
-    );
+    if let Some(r) = i.notice_received.as_ref().filter(|_| !i.we_notify()) {
+        let _ = writeln!(
+            o,
+            "- Notice received from the {}: {} by {} at {}{}",
+            i.our_role.other_party().label(),
+            md(&r.from),
+            r.channel,
+            local(r.received_at, tz),
+            r.reference
+                .as_deref()
+                .map(|x| format!(" (reference {})", md(x)))
+                .unwrap_or_default()
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "- Due: {} ({})",
+            local(n.due_at, tz),
+            verdict(n.due_at, n.made_at, now)
+        );
+    }
     if let Some(made) = n.made_at {
         let _ = writeln!(
             o,
@@ -352,14 +457,33 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
     if !i.data_requests.is_empty() {
         let _ = writeln!(
             o,
-            "\n## Data requests (paragraph 8.2.1 (e): 2 Working Days, without charge)\n\n| Id | From | Received | What | Due | Status | Supplied |\n|---|---|---|---|---|---|---|"
+            "\n## Data requests (paragraph 8.2.1 (e): 2 Working Days, without charge)\n\n| Id | Asked by, to | Received | What | Due | Status | Supplied |\n|---|---|---|---|---|---|---|"
         );
         for r in &i.data_requests {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 r.id,
-                r.requester,
+                match (r.requester_name.is_empty(), r.authority) {
+                    (true, RequestAuthority::Client) => {
+                        format!("the Client, to {}", r.deliver_to.label())
+                    }
+                    (false, RequestAuthority::Client) => format!(
+                        "{} (the Client's request), to {}",
+                        md(&r.requester_name),
+                        r.deliver_to.label()
+                    ),
+                    // Recorded before breachdesk asked on whose authority.
+                    (_, RequestAuthority::Unconfirmed) => format!(
+                        "{} (authority not recorded), to {}",
+                        if r.requester_name.is_empty() {
+                            "-".to_string()
+                        } else {
+                            md(&r.requester_name)
+                        },
+                        r.deliver_to.label()
+                    ),
+                },
                 local(r.received_at, tz),
                 md(&r.what),
                 local(r.due_at, tz),
@@ -410,9 +534,23 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
             m.kpi_relief.granted.map(yes_no).unwrap_or("not yet"),
             md(&m.kpi_relief.period)
         );
+        if let Some(n) = &m.kpi_relief.notice {
+            let _ = writeln!(
+                o,
+                "- The Client's written notice setting the relief period: dated {}, reference {}, period {}",
+                n.dated,
+                md(&n.reference),
+                md(&n.period)
+            );
+        }
     }
     let rc = &i.root_cause;
     let _ = writeln!(o, "\n## Root cause (paragraphs 8.2.1 (d) and (f))\n");
+    let _ = writeln!(
+        o,
+        "- Root-cause analysis required by the Client (8.2.1 (f)): {}",
+        rca_words(i.rca_required)
+    );
     match rc.category {
         Some(c) => {
             let _ = writeln!(
@@ -431,15 +569,9 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
     for a in &rc.prevention_actions {
         let _ = writeln!(o, "- Prevention: {}", md(a));
     }
-    for link in &i.repeat_of {
-        let _ = writeln!(
-            o,
-            "\n**Repeat root cause:** the same root cause as {} ({} in {}). Under paragraph 6.5 a repeat breach from the same root cause is a substantial failure.",
-            link.incident,
-            link.category,
-            md(&link.component)
-        );
-    }
+    // A repeated root cause is an internal matter (8.2.1 (d) prevention):
+    // `show` and the console show it; this report, which is attached to what
+    // is sent to the Client, does not.
     let _ = writeln!(o, "\n## ISMS change (paragraph 8.3)\n");
     let _ = writeln!(
         o,
@@ -456,7 +588,12 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
     if let Some(c) = &i.closure {
         let _ = writeln!(
             o,
-            "\n## Closure\n\nClosed {} by {}{}",
+            "\n## Closure\n\nClosed{} {} by {}{}",
+            if c.not_a_breach {
+                " as not a Breach of Security"
+            } else {
+                ""
+            },
             local(c.closed_at, tz),
             md(&c.closed_by),
             c.reason
@@ -491,7 +628,7 @@ pub struct OpenDeadline {
 /// time, and open data requests.
 pub fn open_deadlines(i: &Incident) -> Vec<OpenDeadline> {
     let mut out = Vec::new();
-    if i.notification.made_at.is_none() {
+    if i.we_notify() && i.notification.made_at.is_none() {
         out.push(OpenDeadline {
             key: "notification".into(),
             title: "Notify the other party (8.1)".into(),
@@ -520,7 +657,11 @@ pub fn open_deadlines(i: &Incident) -> Vec<OpenDeadline> {
     {
         out.push(OpenDeadline {
             key: format!("request-{}", r.id),
-            title: format!("Supply data request {} to {} (8.2.1 e)", r.id, r.requester),
+            title: format!(
+                "Supply data request {} to {} (8.2.1 e)",
+                r.id,
+                r.deliver_to.label()
+            ),
             due_at: r.due_at,
         });
     }

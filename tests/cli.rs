@@ -162,9 +162,15 @@ fn a_responder_works_an_incident_from_the_command_line() {
         record["root_cause"]["category"].as_str(),
         Some("weak-authentication")
     );
+    // `--from govcertuk` (the older spelling) is GovCertUK as the
+    // destination, on the Client's authority.
     assert_eq!(
-        record["data_requests"][0]["requester"].as_str(),
+        record["data_requests"][0]["deliver_to"].as_str(),
         Some("govcertuk")
+    );
+    assert_eq!(
+        record["data_requests"][0]["authority"].as_str(),
+        Some("client")
     );
     assert_eq!(
         record["data_requests"][0]["no_charge"].as_bool(),
@@ -200,7 +206,10 @@ fn a_responder_works_an_incident_from_the_command_line() {
         markdown.contains("## Root cause (paragraphs 8.2.1 (d) and (f))"),
         "{markdown}"
     );
-    assert!(markdown.contains("| R1 | govcertuk |"), "{markdown}");
+    assert!(
+        markdown.contains("| R1 | the Client, to GovCertUK |"),
+        "{markdown}"
+    );
 
     let verify = desk.ok(&["audit", "verify"]);
     assert!(verify.contains("6 entries, hash chain intact"), "{verify}");
@@ -348,7 +357,10 @@ fn bad_input_exits_non_zero_with_one_clear_line() {
         &["workdays", "--from", "2026-12-32", "--to", "2027-01-05"],
         "--from",
     );
-    desk.fails(&["audit", "prune", "--older-than-days", "30"], "6 months");
+    desk.fails(
+        &["audit", "prune", "--older-than-days", "30"],
+        "at least 6 calendar months",
+    );
     // Nothing was lost by all that.
     let list: serde_json::Value =
         serde_json::from_str(&desk.ok(&["list", "--format", "json"])).expect("json");

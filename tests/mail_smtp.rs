@@ -57,7 +57,9 @@ fn incident(title: &str, now: DateTime<Utc>) -> Incident {
     .expect("incident");
     incident.data_requests.push(DataRequest {
         id: "R1".into(),
-        requester: Requester::GovCertUk,
+        deliver_to: Requester::GovCertUk,
+        authority: breachdesk::domain::incident::RequestAuthority::Client,
+        reference: None,
         requester_name: String::new(),
         received_at: now - Duration::minutes(10),
         what: "VPN logs for 27-28 November".into(),
@@ -1081,7 +1083,7 @@ fn full_report_lists_what_is_missing_and_late_notice_gives_reason() {
     assert!(
         notice
             .body
-            .contains("data request R1 from GovCertUK is still open"),
+            .contains("data request R1 (the Client's, to GovCertUK) is still open"),
         "{}",
         notice.body
     );

@@ -108,7 +108,7 @@ fn a_users_playbook_overrides_the_built_in_one_and_a_bad_one_is_skipped() {
     assert_eq!(set.problems.len(), 1, "{:?}", set.problems);
     assert!(set.problems[0].file.ends_with("b-broken.toml"));
     let p = set.get("schedule6-paragraph8").expect("still there");
-    assert_eq!(p.version, 2);
+    assert_eq!(p.version, 3);
     assert!(p.source.ends_with("a-override.toml"));
     // The built-in GDPR playbook still loads beside it.
     assert!(set.get("uk-gdpr-personal-data").is_some());
@@ -125,7 +125,7 @@ fn an_incident_keeps_the_steps_of_the_version_it_was_opened_under() {
     assert!(
         old.playbooks
             .iter()
-            .any(|p| p.name == "schedule6-paragraph8" && p.version == 1)
+            .any(|p| p.name == "schedule6-paragraph8" && p.version == 2)
     );
     let v1_steps: Vec<String> = old.steps.iter().map(|s| s.title.clone()).collect();
 
@@ -140,7 +140,7 @@ fn an_incident_keeps_the_steps_of_the_version_it_was_opened_under() {
     assert!(
         new.playbooks
             .iter()
-            .any(|p| p.name == "schedule6-paragraph8" && p.version == 2)
+            .any(|p| p.name == "schedule6-paragraph8" && p.version == 3)
     );
     assert_eq!(
         new.step("8.1").map(|s| s.title.as_str()),
@@ -175,7 +175,8 @@ fn conditions_switch_steps_on_and_off() {
             .all(|s| !s.id.starts_with("gdpr"))
     );
 
-    // Personal data discovered later: the ICO clock (72 h from identification) applies.
+    // Personal data discovered later: as the Service Provider (normally the
+    // processor) we notify the controller; the ICO report is the controller's.
     let changed = d
         .edit(
             &incident.id,
@@ -187,9 +188,13 @@ fn conditions_switch_steps_on_and_off() {
         )
         .expect("edit");
     let i = changed.incident;
-    let ico = i.step("gdpr-ico").expect("step");
-    assert!(ico.applies(&i));
-    assert_eq!(ico.due_at, Some(at("2026-12-01T09:00:00Z")));
+    assert!(i.step("gdpr-controller").expect("step").applies(&i));
+    assert!(!i.step("gdpr-ico").expect("step").applies(&i));
+    // The internal assessment target runs 24 h from becoming aware.
+    assert_eq!(
+        i.step("gdpr-assess").expect("step").due_at,
+        Some(at("2026-11-29T09:00:00Z"))
+    );
 
     // As the Client, the Service Provider's 8.2.1 steps do not apply to us.
     let mut client = Config::default();
@@ -206,6 +211,15 @@ fn conditions_switch_steps_on_and_off() {
         .expect("open");
     assert!(!ours.step("8.2.1c").expect("step").applies(&ours));
     assert!(ours.step("8.1").expect("step").applies(&ours));
+    // As the controller with personal data, the ICO clock (72 h from
+    // becoming aware) applies.
+    let mut pd = fields("as client, personal data", at("2026-11-28T09:00:00Z"));
+    pd.personal_data = true;
+    let ours = c.open_incident(pd, now).expect("open");
+    let ico = ours.step("gdpr-ico").expect("step");
+    assert!(ico.applies(&ours));
+    assert_eq!(ico.due_at, Some(at("2026-12-01T09:00:00Z")));
+    assert!(!ours.step("gdpr-controller").expect("step").applies(&ours));
 }
 
 #[test]
@@ -239,7 +253,7 @@ fn the_next_action_is_the_first_open_required_step_by_due_time() {
         next_action(&after_notice).map(|s| s.id.as_str()),
         Some("gdpr-assess")
     );
-    // A data request due in 2 Working Days (Tue 1 Dec 23:59:59) then sits between 24 h and 72 h.
+    // A data request due in 2 Working Days (Tue 1 Dec 23:59:59) comes after the 24 h target.
     let with_request = d
         .add_request(
             &incident.id,
@@ -254,13 +268,13 @@ fn the_next_action_is_the_first_open_required_step_by_due_time() {
     let order: Vec<&str> = open_steps_by_urgency(&with_request)
         .iter()
         .map(|s| s.id.as_str())
-        .take(3)
+        .take(2)
         .collect();
-    assert_eq!(order, ["gdpr-assess", "gdpr-ico", "8.2.1e"]);
+    assert_eq!(order, ["gdpr-assess", "8.2.1e"]);
     // Steps with no clock come after those with one, in playbook order.
     let rest: Vec<&str> = open_steps_by_urgency(&with_request)
         .iter()
-        .skip(3)
+        .skip(2)
         .map(|s| s.id.as_str())
         .collect();
     assert_eq!(
@@ -271,7 +285,8 @@ fn the_next_action_is_the_first_open_required_step_by_due_time() {
             "8.2.1c",
             "8.2.1d",
             "8.2.1f",
-            "close-out"
+            "close-out",
+            "gdpr-controller"
         ]
     );
 }
@@ -331,7 +346,15 @@ fn a_repeat_root_cause_is_linked_and_warned_about() {
         .expect("rc");
     assert_eq!(repeat.warnings.len(), 1, "{:?}", repeat.warnings);
     assert!(repeat.warnings[0].contains(&first.id));
-    assert!(repeat.warnings[0].contains("substantial failure under paragraph 6.5"));
+    // A repeated root cause in a new incident is an 8.2.1 (d) prevention
+    // failure, said internally; it is not by itself a paragraph 6.5 event.
+    assert!(
+        repeat.warnings[0].contains("8.2.1 (d)"),
+        "{:?}",
+        repeat.warnings
+    );
+    assert!(!repeat.warnings[0].contains("substantial failure"));
+    assert!(!repeat.warnings[0].contains("6.5"));
     assert_eq!(repeat.incident.repeat_of.len(), 1);
     assert_eq!(repeat.incident.repeat_of[0].incident, first.id);
     assert_eq!(repeat.incident.repeat_of[0].component, "vpn-gateway");
@@ -341,13 +364,20 @@ fn a_repeat_root_cause_is_linked_and_warned_about() {
             .iter()
             .any(|e| e.action == "root-cause.repeat" && e.detail.contains(&first.id))
     );
+    // The timeline (part of the report for the Client) states the fact only;
+    // the repeat is in the audit entry.
     assert!(
         repeat
             .incident
             .timeline
             .iter()
-            .any(|e| e.text.contains("REPEAT") && e.text.contains(&first.id))
+            .all(|e| !e.text.contains(&first.id))
     );
+    assert!(audit.iter().any(|e| {
+        e.action == "root-cause.recorded"
+            && e.detail
+                .contains(&format!("same root cause as {}", first.id))
+    }));
 }
 
 #[test]

@@ -54,6 +54,17 @@ fn full_incident(id: &str) -> Incident {
         identified_at: t(14, 32),
         logged_at: t(14, 40),
         our_role: PartyRole::ServiceProvider,
+        identified_by: IdentifiedBy::OtherParty,
+        notice_received: Some(NoticeReceived {
+            received_at: t(14, 35),
+            from: format!("Client CSR {AWKWARD}"),
+            channel: Channel::Other,
+            reference: Some("<n@x>".into()),
+            recorded_by: "alice".into(),
+            recorded_at: t(14, 40),
+            source: Some("the Date: header of n.eml".into()),
+        }),
+        rca_required: RcaRequired::Yes,
         playbooks: vec![
             PlaybookRef {
                 name: "paragraph-8".into(),
@@ -86,6 +97,11 @@ fn full_incident(id: &str) -> Incident {
                 requested_at: Some(t(16, 5)),
                 granted: Some(false),
                 period: "2026-11-28 to 2026-12-05".into(),
+                notice: Some(ReliefNotice {
+                    dated: chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
+                    reference: AWKWARD.into(),
+                    period: "2026-11-28 to 2026-12-05".into(),
+                }),
             },
         },
         root_cause: RootCause {
@@ -98,7 +114,9 @@ fn full_incident(id: &str) -> Incident {
         },
         data_requests: vec![DataRequest {
             id: "R1".into(),
-            requester: Requester::GovCertUk,
+            deliver_to: DataDestination::GovCertUk,
+            authority: RequestAuthority::Unconfirmed,
+            reference: Some("<req@x>".into()),
             requester_name: "GovCertUK duty officer".into(),
             received_at: t(16, 30),
             what: "Logs\nall of them".into(),
@@ -123,7 +141,25 @@ fn full_incident(id: &str) -> Incident {
             closed_by: "alice".into(),
             reason: Some("done".into()),
             open_steps: vec!["8.3".into()],
+            not_a_breach: true,
         }),
+        security_tests: vec![SecurityTest {
+            id: "T1".into(),
+            clause: TestClause::Repeat,
+            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            scope: AWKWARD.into(),
+            run_by: "Pen Testers Ltd".into(),
+            repeats: Some("T0".into()),
+            findings: vec![TestFinding {
+                description: AWKWARD.into(),
+                category: RootCauseCategory::Phishing,
+                component: "vpn-gateway".into(),
+                same_root_cause_as: Some("Security Test T0".into()),
+                recorded_at: t(15, 0),
+            }],
+            recorded_by: "alice".into(),
+            recorded_at: t(15, 0),
+        }],
         repeat_of: vec![RepeatLink {
             incident: "INC-20261001-0900-000001".into(),
             category: RootCauseCategory::Phishing,

@@ -10,9 +10,10 @@ use crate::config::Config;
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::clock::DATA_REQUEST_WORKING_DAYS;
 use crate::domain::incident::{
-    BreachKind, Channel, Closure, DataRequest, EntryKind, Evidence, Incident, IncidentStatus,
-    NewIncident, NewIncidentError, RepeatLink, RequestStatus, Requester, RootCause,
-    RootCauseCategory, Severity, StepStatus, incident_id,
+    BreachKind, Channel, Closure, DataDestination, DataRequest, EntryKind, Evidence, Incident,
+    IncidentStatus, IncomingNotice, NewIncident, NewIncidentError, RcaRequired, ReliefNotice,
+    RepeatLink, RequestAuthority, RequestStatus, Requester, RootCause, RootCauseCategory, Severity,
+    StepStatus, incident_id,
 };
 use crate::domain::playbook::{RecordField, apply_playbooks, refresh_due_times, waiting_on};
 use crate::domain::summary::IncidentSummary;
@@ -86,6 +87,20 @@ pub struct MitigationInput {
     pub relief_granted: Option<bool>,
     pub relief_period: Option<String>,
     pub evidence_file: Option<PathBuf>,
+    /// The Client's written notice setting the relief period (8.2.1 c).
+    pub relief_notice: Option<ReliefNotice>,
+}
+
+/// An 8.2.1 (e) data request, as the responder gives it. The request is
+/// the Client's (its authority); `requester_name` is who asked.
+#[derive(Debug, Clone)]
+pub struct NewDataRequest {
+    pub requester_name: String,
+    pub deliver_to: DataDestination,
+    pub what: String,
+    pub received_at: DateTime<Utc>,
+    /// e.g. the Message-ID of the email that made the request.
+    pub reference: Option<String>,
 }
 
 /// A notification (8.1) made outside breachdesk's mailer, or by it.
@@ -478,21 +493,44 @@ impl Desk {
         })
     }
 
-    /// Adds a paragraph 8.2.1 (e) data request; it is due 2 Working Days
-    /// after receipt.
+    /// Adds a paragraph 8.2.1 (e) data request made on the Client's
+    /// request, for delivery to `deliver_to`; it is due 2 Working Days after
+    /// receipt.
     pub fn add_request(
         &self,
         id: &str,
-        requester: Requester,
+        deliver_to: Requester,
         requester_name: &str,
         what: &str,
         received_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Changed, DeskError> {
-        let what = what.trim();
+        self.add_data_request(
+            id,
+            NewDataRequest {
+                requester_name: requester_name.to_string(),
+                deliver_to,
+                what: what.to_string(),
+                received_at,
+                reference: None,
+            },
+            now,
+        )
+    }
+
+    /// Adds a paragraph 8.2.1 (e) data request: who asked, on the Client's
+    /// authority, and where the data goes. Due 2 Working Days after receipt.
+    pub fn add_data_request(
+        &self,
+        id: &str,
+        input: NewDataRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        let what = input.what.trim();
         if what.is_empty() {
             return Err(refused("say what data was asked for"));
         }
+        let received_at = input.received_at;
         if received_at > now {
             return Err(refused(format!(
                 "received at {} is in the future",
@@ -503,11 +541,13 @@ impl Desk {
             .calendar
             .working_days_after(received_at, DATA_REQUEST_WORKING_DAYS);
         let actor = self.actor.clone();
+        let requester_name = input.requester_name.trim().to_string();
         self.change(id, now, "request.added", |incident| {
             let request = DataRequest {
                 id: incident.next_request_id(),
-                requester,
-                requester_name: requester_name.trim().to_string(),
+                requester_name: requester_name.clone(),
+                authority: RequestAuthority::Client,
+                deliver_to: input.deliver_to,
                 received_at,
                 what: what.to_string(),
                 due_at,
@@ -516,14 +556,25 @@ impl Desk {
                 supplied_how: None,
                 no_charge: true,
                 attachments: Vec::new(),
+                reference: input.reference.clone(),
             };
             let text = format!(
-                "Data request {} from {} received {}: {} (due {}, 8.2.1 e)",
+                "Data request {} on the Client's request{} received {}: {} (to {}; due {}, 8.2.1 e){}",
                 request.id,
-                requester,
+                if requester_name.is_empty() {
+                    String::new()
+                } else {
+                    format!(", asked by {requester_name}")
+                },
                 stamp(received_at),
                 what,
-                stamp(due_at)
+                input.deliver_to.label(),
+                stamp(due_at),
+                input
+                    .reference
+                    .as_deref()
+                    .map(|r| format!(" ref {r}"))
+                    .unwrap_or_default()
             );
             incident.data_requests.push(request);
             if let Some(step) = incident.steps.iter_mut().find(|s| {
@@ -594,7 +645,10 @@ impl Desk {
     }
 
     /// Records the root cause (8.2.1 d/f) and looks through every other
-    /// incident for the same root cause (paragraph 6.5), linking and warning.
+    /// incident for the same root cause, linking and warning: a further
+    /// breach exploiting the same root cause is what 8.2.1 (d) asks the
+    /// Service Provider to prevent. (Paragraph 6.5 is narrower: see
+    /// [`Desk::add_test_finding`].) The warning is internal.
     #[allow(clippy::too_many_arguments)]
     pub fn record_root_cause(
         &self,
@@ -641,7 +695,11 @@ impl Desk {
             }
             rc.recorded_at = Some(now);
             rc.recorded_by = Some(actor.clone());
-            let mut text = format!("Root cause recorded: {category} in {}", component.trim());
+            // The timeline states the fact; the repeat (internal) goes only
+            // into the audit entry and the record's links, because the
+            // timeline is part of the report sent to the Client.
+            let text = format!("Root cause recorded: {category} in {}", component.trim());
+            let mut detail = text.clone();
             for (other, _) in &earlier {
                 if !incident.repeat_of.iter().any(|l| &l.incident == other) {
                     incident.repeat_of.push(RepeatLink {
@@ -650,17 +708,19 @@ impl Desk {
                         component: crate::domain::incident::normalise_component(component),
                         linked_at: now,
                     });
-                    text.push_str(&format!("; REPEAT of {other} (paragraph 6.5)"));
+                    detail.push_str(&format!(
+                        "; same root cause as {other} (internal: 8.2.1 d prevention)"
+                    ));
                 }
             }
-            incident.log(now, &actor, EntryKind::Change, text.clone());
-            Ok(text)
+            incident.log(now, &actor, EntryKind::Change, text);
+            Ok(detail)
         })?;
         for (other, identified) in &earlier {
             changed.warnings.push(format!(
                 "REPEAT ROOT CAUSE: {other} (identified {}) had the same root cause ({category} in {}). \
-                 A repeat breach exploiting the same root cause is a substantial failure under paragraph 6.5: \
-                 escalate now and make sure 8.2.1 (d) prevention is in place.",
+                 8.2.1 (d) asks the Service Provider to prevent a further breach exploiting the same root cause, \
+                 so this is a prevention failure the Client will ask about: escalate internally and check the (d) prevention actions.",
                 stamp(*identified),
                 crate::domain::incident::normalise_component(component)
             ));
@@ -735,6 +795,26 @@ impl Desk {
                 m.kpi_relief.period = p;
                 said.push("KPI relief period".to_string());
             }
+            if let Some(notice) = input.relief_notice {
+                if notice.reference.trim().is_empty() || notice.period.trim().is_empty() {
+                    return Err(refused(
+                        "the Client's written notice needs its reference and the period it sets",
+                    ));
+                }
+                said.push(format!(
+                    "the Client's written notice of {} (ref {}) sets the relief period: {}",
+                    notice.dated,
+                    notice.reference.trim(),
+                    notice.period.trim()
+                ));
+                m.kpi_relief.period = notice.period.trim().to_string();
+                m.kpi_relief.granted = Some(true);
+                m.kpi_relief.notice = Some(ReliefNotice {
+                    dated: notice.dated,
+                    reference: notice.reference.trim().to_string(),
+                    period: notice.period.trim().to_string(),
+                });
+            }
             if let Some(e) = evidence {
                 said.push(format!(
                     "test evidence {} ({} bytes, sha256 {})",
@@ -750,6 +830,10 @@ impl Desk {
             let text = format!("Mitigation (8.2.1 c): {}", said.join(", "));
             incident.log(now, &actor, EntryKind::Change, text.clone());
             Ok(text)
+        })
+        .map(|mut changed| {
+            changed.warnings.extend(relief_warning(&changed.incident));
+            changed
         })
     }
 
@@ -912,6 +996,7 @@ impl Desk {
                 closed_by: actor.clone(),
                 reason,
                 open_steps: open,
+                not_a_breach: false,
             });
             incident.log(now, &actor, EntryKind::Change, text.clone());
             Ok(text)
@@ -957,8 +1042,10 @@ pub(crate) fn mark_filled_steps(
     }
 }
 
+mod contract;
 mod evidence;
 mod notices;
 mod quarantine;
+pub use contract::*;
 pub use evidence::*;
 pub use notices::*;

@@ -13,7 +13,8 @@ use std::str::FromStr;
 /// The record format version written into every incident file.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// One Breach of Security (actual, potential or attempted) and its response.
+/// One Breach of Security, or a potential or attempted one (which paragraph
+/// 8.1 covers too, though it is not a Breach of Security), and its response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Incident {
@@ -48,6 +49,17 @@ pub struct Incident {
     pub logged_at: DateTime<Utc>,
     /// Our side of the contract; decides who "the other party" is.
     pub our_role: PartyRole,
+    /// Who identified the breach: us (we notify the other party under 8.1)
+    /// or the other party (it notified us; `notice_received` records it).
+    #[serde(default)]
+    pub identified_by: IdentifiedBy,
+    /// The other party's paragraph 8.1 notice to us, when it identified the breach.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_received: Option<NoticeReceived>,
+    /// Whether the Client requires a root-cause analysis in the 8.2.1 (f)
+    /// full details ("where required by the Client").
+    #[serde(default)]
+    pub rca_required: RcaRequired,
     /// Playbooks (name + version) this incident was opened under.
     #[serde(default)]
     pub playbooks: Vec<PlaybookRef>,
@@ -71,9 +83,15 @@ pub struct Incident {
     /// Set when the incident is closed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closure: Option<Closure>,
-    /// Links to earlier incidents with the same root cause (paragraph 6.5).
+    /// Links to earlier incidents with the same root cause: a failure of
+    /// 8.2.1 (d) prevention (not by itself a paragraph 6.5 event).
     #[serde(default)]
     pub repeat_of: Vec<RepeatLink>,
+    /// Security Tests (paragraphs 6.1-6.4) tied to this incident, with their
+    /// findings; a repeat test under 6.4 whose finding has the same root
+    /// cause as an earlier one is the paragraph 6.5 case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security_tests: Vec<SecurityTest>,
     /// Playbook steps (paragraph 8.1, 8.2.1 (a)-(f), 8.3 and any others),
     /// copied from the playbook when the incident was opened.
     #[serde(default)]
@@ -139,8 +157,37 @@ kebab_enum! {
     PartyRole { ServiceProvider => "service-provider", Client => "client" }
 }
 kebab_enum! {
-    /// How a notice was given.
-    Channel { Email => "email", Phone => "phone", InPerson => "in-person" }
+    /// How a notice was given or received.
+    Channel { Email => "email", Phone => "phone", InPerson => "in-person", Other => "other" }
+}
+kebab_enum! {
+    /// Who identified the breach (paragraph 8.1 binds either party to tell the other).
+    IdentifiedBy { Us => "us", OtherParty => "other-party" }
+}
+kebab_enum! {
+    /// Whether the Client requires a root-cause analysis (8.2.1 f: "where required by the Client").
+    RcaRequired { Unknown => "unknown", Yes => "yes", No => "no" }
+}
+kebab_enum! {
+    /// Where 8.2.1 (e) data goes: the Client, or GovCertUK at the Client's request.
+    DataDestination { Client => "client", GovCertUk => "govcertuk" }
+}
+kebab_enum! {
+    /// On whose authority data was asked for. The 8.2.1 (e) duty arises on
+    /// the Client's request; `unconfirmed` is only for records made before
+    /// breachdesk asked (a request from GovCertUK or another party).
+    RequestAuthority { Client => "client", Unconfirmed => "unconfirmed" }
+}
+kebab_enum! {
+    /// Which paragraph a Security Test was run under.
+    TestClause {
+        /// 6.1/6.2: the Service Provider's own test (the Client may witness).
+        ServiceProvider => "6.2",
+        /// 6.3: a test the Client ran.
+        Client => "6.3",
+        /// 6.4: a repeat of the relevant tests after changes to the ISMS.
+        Repeat => "6.4",
+    }
 }
 kebab_enum! {
     /// Which paragraph 8 notice an email is.
@@ -175,9 +222,12 @@ kebab_enum! {
     /// Progress of one playbook step.
     StepStatus { Todo => "todo", InProgress => "in-progress", Done => "done", NotApplicable => "not-applicable" }
 }
+/// Where the data of an 8.2.1 (e) request goes (the name older callers use).
+pub type Requester = DataDestination;
+
 kebab_enum! {
-    /// Who asked for data under paragraph 8.2.1 (e).
-    Requester { Client => "client", GovCertUk => "govcertuk", Other => "other" }
+    /// `requester` as records before the 8.2.1 (e) fix wrote it.
+    LegacyRequester { Client => "client", GovCertUk => "govcertuk", Other => "other" }
 }
 kebab_enum! {
     /// Progress of one data request.
@@ -211,6 +261,41 @@ impl Default for IncidentStatus {
     }
 }
 
+#[allow(clippy::derivable_impls)] // the enum is declared by a macro
+impl Default for IdentifiedBy {
+    fn default() -> Self {
+        IdentifiedBy::Us
+    }
+}
+
+#[allow(clippy::derivable_impls)] // the enum is declared by a macro
+impl Default for RcaRequired {
+    fn default() -> Self {
+        RcaRequired::Unknown
+    }
+}
+
+impl DataDestination {
+    /// In words: "the Client", "GovCertUK".
+    pub fn label(self) -> &'static str {
+        match self {
+            DataDestination::Client => "the Client",
+            DataDestination::GovCertUk => "GovCertUK",
+        }
+    }
+}
+
+impl TestClause {
+    /// In words, for screens.
+    pub fn label(self) -> &'static str {
+        match self {
+            TestClause::ServiceProvider => "Service Provider's Security Test (6.1/6.2)",
+            TestClause::Client => "Client's test (6.3)",
+            TestClause::Repeat => "repeat test after ISMS changes (6.4)",
+        }
+    }
+}
+
 impl BreachKind {
     /// In words: "actual breach", "potential breach", "attempted breach".
     pub fn label(self) -> &'static str {
@@ -218,6 +303,16 @@ impl BreachKind {
             BreachKind::Breach => "actual breach",
             BreachKind::Potential => "potential breach",
             BreachKind::Attempted => "attempted breach",
+        }
+    }
+
+    /// In the schedule's words. A potential or attempted breach is not a
+    /// Breach of Security, but paragraph 8.1 covers it too.
+    pub fn contract_label(self) -> &'static str {
+        match self {
+            BreachKind::Breach => "a Breach of Security",
+            BreachKind::Potential => "a potential Breach of Security",
+            BreachKind::Attempted => "an attempted Breach of Security",
         }
     }
 }
@@ -311,6 +406,24 @@ pub struct NoticeRecord {
     pub cancel_reason: Option<String>,
 }
 
+/// The other party's paragraph 8.1 notice, received by us.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeReceived {
+    pub received_at: DateTime<Utc>,
+    /// Who gave it (a name or address).
+    pub from: String,
+    pub channel: Channel,
+    /// e.g. the email's Message-ID or a call reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+    /// Where the details came from, e.g. "the Date: header of notice.eml".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
 /// A piece of evidence: a note, or a file fixed by size and SHA-256.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -365,6 +478,21 @@ pub struct KpiRelief {
     /// The period the Client specified, in its words (e.g. "2026-11-28 to 2026-12-05").
     #[serde(default)]
     pub period: String,
+    /// The Client's written notice setting the period (8.2.1 c).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<ReliefNotice>,
+}
+
+/// The Client's written notice of the KPI relief period under 8.2.1 (c).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReliefNotice {
+    /// The date of the notice.
+    pub dated: chrono::NaiveDate,
+    /// The Client's reference for it (letter, email Message-ID).
+    pub reference: String,
+    /// The period it specifies, in its words.
+    pub period: String,
 }
 
 /// Paragraph 8.2.1 (d) and (f): the root cause, and how a repeat is prevented.
@@ -415,16 +543,20 @@ pub fn normalise_component(text: &str) -> String {
     out
 }
 
-/// Paragraph 8.2.1 (e): data the Client or GovCertUK asked for, due within 2 Working Days.
+/// Paragraph 8.2.1 (e): data asked for on the Client's request, supplied to
+/// the Client (or to GovCertUK) within 2 Working Days, without charge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "DataRequestRecord")]
 pub struct DataRequest {
     /// `R1`, `R2`, ... within the incident.
     pub id: String,
-    pub requester: Requester,
-    /// Who exactly asked (name or address), if known.
+    /// Who asked (a name or address), if known.
     #[serde(default)]
     pub requester_name: String,
+    /// On whose authority: the Client's.
+    pub authority: RequestAuthority,
+    /// Where the data goes: the Client, or GovCertUK at the Client's request.
+    pub deliver_to: DataDestination,
     pub received_at: DateTime<Utc>,
     pub what: String,
     pub due_at: DateTime<Utc>,
@@ -439,6 +571,74 @@ pub struct DataRequest {
     pub no_charge: bool,
     #[serde(default)]
     pub attachments: Vec<Evidence>,
+    /// The request's own reference, e.g. the Message-ID of the email that made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// A data request as stored, old or new: records written before the
+/// 8.2.1 (e) fix have `requester = "client" | "govcertuk" | "other"` instead
+/// of `authority` and `deliver_to`, and still load.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DataRequestRecord {
+    id: String,
+    #[serde(default)]
+    requester: Option<LegacyRequester>,
+    #[serde(default)]
+    requester_name: String,
+    #[serde(default)]
+    authority: Option<RequestAuthority>,
+    #[serde(default)]
+    deliver_to: Option<DataDestination>,
+    received_at: DateTime<Utc>,
+    what: String,
+    due_at: DateTime<Utc>,
+    #[serde(default = "open_request")]
+    status: RequestStatus,
+    #[serde(default)]
+    supplied_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    supplied_how: Option<String>,
+    #[serde(default = "yes")]
+    no_charge: bool,
+    #[serde(default)]
+    attachments: Vec<Evidence>,
+    #[serde(default)]
+    reference: Option<String>,
+}
+
+impl From<DataRequestRecord> for DataRequest {
+    fn from(r: DataRequestRecord) -> DataRequest {
+        // Old records: "client" was the Client asking for itself; "govcertuk"
+        // was GovCertUK as the destination, with the Client's authority not
+        // recorded; "other" was outside 8.2.1 (e) altogether.
+        let (authority, deliver_to) = match r.requester {
+            Some(LegacyRequester::Client) => (RequestAuthority::Client, DataDestination::Client),
+            Some(LegacyRequester::GovCertUk) => {
+                (RequestAuthority::Unconfirmed, DataDestination::GovCertUk)
+            }
+            Some(LegacyRequester::Other) => {
+                (RequestAuthority::Unconfirmed, DataDestination::Client)
+            }
+            None => (RequestAuthority::Client, DataDestination::Client),
+        };
+        DataRequest {
+            id: r.id,
+            requester_name: r.requester_name,
+            authority: r.authority.unwrap_or(authority),
+            deliver_to: r.deliver_to.unwrap_or(deliver_to),
+            received_at: r.received_at,
+            what: r.what,
+            due_at: r.due_at,
+            status: r.status,
+            supplied_at: r.supplied_at,
+            supplied_how: r.supplied_how,
+            no_charge: r.no_charge,
+            attachments: r.attachments,
+            reference: r.reference,
+        }
+    }
 }
 
 fn open_request() -> RequestStatus {
@@ -482,9 +682,14 @@ pub struct Closure {
     /// Required steps that were open at closing.
     #[serde(default)]
     pub open_steps: Vec<String>,
+    /// Closed because, on assessment, it was not a Breach of Security (nor a
+    /// potential or attempted one); the reasoning is in `reason`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_a_breach: bool,
 }
 
-/// A link to an earlier incident with the same root cause (paragraph 6.5).
+/// A link to an earlier incident with the same root cause: the further breach
+/// 8.2.1 (d) asks the Service Provider to prevent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RepeatLink {
@@ -492,6 +697,49 @@ pub struct RepeatLink {
     pub category: RootCauseCategory,
     pub component: String,
     pub linked_at: DateTime<Utc>,
+}
+
+/// A Security Test (paragraphs 6.1-6.4): validates the ISMS, processes,
+/// systems, incident response plans, patches and mitigations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityTest {
+    /// `T1`, `T2`, ... within the incident.
+    pub id: String,
+    pub clause: TestClause,
+    pub date: chrono::NaiveDate,
+    pub scope: String,
+    /// Who ran it (a person or firm).
+    pub run_by: String,
+    /// For a repeat test under 6.4: the test it repeats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<String>,
+    #[serde(default)]
+    pub findings: Vec<TestFinding>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// What a Security Test revealed, with its root cause.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestFinding {
+    pub description: String,
+    pub category: RootCauseCategory,
+    pub component: String,
+    /// Set when a repeat test under 6.4 found the same root cause as an
+    /// earlier finding or the incident's root cause (the paragraph 6.5 case).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_root_cause_as: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl TestFinding {
+    /// The root cause as the repeat checks compare it.
+    pub fn repeat_key(&self) -> Option<(RootCauseCategory, String)> {
+        let component = normalise_component(&self.component);
+        (!component.is_empty()).then_some((self.category, component))
+    }
 }
 
 /// One step of a playbook, as copied into the incident when it was opened.
@@ -595,6 +843,32 @@ impl Incident {
         self.steps.iter().filter(|s| s.required && s.is_open())
     }
 
+    /// When we became aware of the breach: when we identified it, or, when the
+    /// other party identified it, when its notice reached us. The paragraph
+    /// 8.2 duties run from here ("upon becoming aware").
+    pub fn aware_at(&self) -> DateTime<Utc> {
+        match (&self.identified_by, &self.notice_received) {
+            (IdentifiedBy::OtherParty, Some(notice)) => notice.received_at,
+            _ => self.identified_at,
+        }
+    }
+
+    /// Whether the 8.1 notice is ours to give (we identified the breach).
+    pub fn we_notify(&self) -> bool {
+        self.identified_by == IdentifiedBy::Us
+    }
+
+    /// The id the next Security Test gets: `T<n>`.
+    pub fn next_test_id(&self) -> String {
+        let highest = self
+            .security_tests
+            .iter()
+            .filter_map(|t| t.id.strip_prefix('T')?.parse::<u32>().ok())
+            .max()
+            .unwrap_or(0);
+        format!("T{}", highest + 1)
+    }
+
     /// The id the next data request gets: `R<n>` one past the highest so far.
     pub fn next_request_id(&self) -> String {
         let highest = self
@@ -634,6 +908,18 @@ pub enum NewIncidentError {
     EmptyTitle,
     #[error("the title is {0} characters long; keep it under 200 and put the rest in the summary")]
     TitleTooLong(usize),
+    #[error("say who gave the notice (--received-from)")]
+    NoNoticeSender,
+    #[error("notice received at {received} is after now ({now})")]
+    ReceivedInFuture {
+        received: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
+    #[error("notice received at {received} is before the breach was identified ({identified})")]
+    ReceivedBeforeIdentified {
+        received: DateTime<Utc>,
+        identified: DateTime<Utc>,
+    },
     #[error(
         "identified at {identified} is after now ({now}): a breach cannot be identified in the future"
     )]
@@ -694,6 +980,9 @@ impl Incident {
             identified_at: fields.identified_at,
             logged_at: now,
             our_role,
+            identified_by: IdentifiedBy::Us,
+            notice_received: None,
+            rca_required: RcaRequired::Unknown,
             playbooks: Vec::new(),
             notification: Notification {
                 due_at: crate::domain::clock::notification_due(fields.identified_at),
@@ -713,13 +1002,14 @@ impl Incident {
             isms_change: IsmsChange::default(),
             closure: None,
             repeat_of: Vec::new(),
+            security_tests: Vec::new(),
             steps: Vec::new(),
             timeline: Vec::new(),
             notices: Vec::new(),
         };
         let text = format!(
-            "Incident opened ({} of security, severity {}); identified at {}",
-            incident.kind.label(),
+            "Incident opened ({}, severity {}); identified at {}",
+            incident.kind.contract_label(),
             incident.severity,
             incident
                 .identified_at
@@ -727,5 +1017,282 @@ impl Incident {
         );
         incident.log(now, logged_by, EntryKind::Change, text);
         Ok(incident)
+    }
+}
+
+/// The other party's paragraph 8.1 notice, as the responder gives it when
+/// opening an incident the other party identified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncomingNotice {
+    pub received_at: DateTime<Utc>,
+    pub from: String,
+    pub channel: Channel,
+    pub reference: Option<String>,
+    /// Where the details came from, e.g. "the Date: header of notice.eml".
+    pub source: Option<String>,
+}
+
+impl Incident {
+    /// A new open incident the other party identified and notified us of
+    /// under paragraph 8.1. No notification countdown runs for us; the
+    /// paragraph 8.2 duties run from the notice's receipt ([`Incident::aware_at`]).
+    pub fn new_on_notice(
+        id: String,
+        fields: NewIncident,
+        notice: IncomingNotice,
+        logged_by: &str,
+        our_role: PartyRole,
+        now: DateTime<Utc>,
+    ) -> Result<Incident, NewIncidentError> {
+        let from = notice.from.trim().to_string();
+        if from.is_empty() {
+            return Err(NewIncidentError::NoNoticeSender);
+        }
+        if notice.received_at > now {
+            return Err(NewIncidentError::ReceivedInFuture {
+                received: notice.received_at,
+                now,
+            });
+        }
+        if notice.received_at < fields.identified_at {
+            return Err(NewIncidentError::ReceivedBeforeIdentified {
+                received: notice.received_at,
+                identified: fields.identified_at,
+            });
+        }
+        let mut incident = Incident::new(id, fields, logged_by, our_role, now)?;
+        incident.identified_by = IdentifiedBy::OtherParty;
+        let text = format!(
+            "Paragraph 8.1 notice received from the {} ({}) by {} at {}{}{}",
+            our_role.other_party().label(),
+            from,
+            notice.channel,
+            notice
+                .received_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            notice
+                .reference
+                .as_deref()
+                .map(|r| format!(" ref {r}"))
+                .unwrap_or_default(),
+            notice
+                .source
+                .as_deref()
+                .map(|s| format!(" (time from {s})"))
+                .unwrap_or_default()
+        );
+        incident.notice_received = Some(NoticeReceived {
+            received_at: notice.received_at,
+            from,
+            channel: notice.channel,
+            reference: notice.reference,
+            recorded_by: logged_by.to_string(),
+            recorded_at: now,
+            source: notice.source,
+        });
+        incident.log(now, logged_by, EntryKind::Notice, text);
+        Ok(incident)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 28, h, m, 0)
+            .single()
+            .expect("valid time")
+    }
+
+    fn fields(identified: DateTime<Utc>) -> NewIncident {
+        NewIncident {
+            title: "t".into(),
+            summary: String::new(),
+            kind: BreachKind::Potential,
+            severity: Severity::High,
+            personal_data: false,
+            government_data: false,
+            affected_assets: Vec::new(),
+            identified_at: identified,
+        }
+    }
+
+    fn notice(received: DateTime<Utc>) -> IncomingNotice {
+        IncomingNotice {
+            received_at: received,
+            from: "Jo".into(),
+            channel: Channel::Email,
+            reference: Some("<m@x>".into()),
+            source: None,
+        }
+    }
+
+    #[test]
+    fn awareness_is_identification_or_the_notice_received() {
+        let ours = Incident::new(
+            "INC-1".into(),
+            fields(at(9, 0)),
+            "a",
+            PartyRole::ServiceProvider,
+            at(10, 0),
+        )
+        .expect("new");
+        assert!(ours.we_notify());
+        assert_eq!(ours.aware_at(), at(9, 0));
+
+        let theirs = Incident::new_on_notice(
+            "INC-2".into(),
+            fields(at(9, 0)),
+            notice(at(9, 40)),
+            "a",
+            PartyRole::ServiceProvider,
+            at(10, 0),
+        )
+        .expect("new");
+        assert!(!theirs.we_notify());
+        assert_eq!(theirs.identified_by, IdentifiedBy::OtherParty);
+        assert_eq!(theirs.aware_at(), at(9, 40), "8.2 runs from the notice");
+        assert!(theirs.timeline.iter().any(|e| {
+            e.kind == EntryKind::Notice
+                && e.text
+                    .contains("notice received from the Client (Jo) by email")
+        }));
+    }
+
+    #[test]
+    fn a_notice_from_nobody_from_the_future_or_before_identification_is_refused() {
+        let open = |from: &str, received, identified| {
+            Incident::new_on_notice(
+                "INC-3".into(),
+                fields(identified),
+                IncomingNotice {
+                    from: from.into(),
+                    ..notice(received)
+                },
+                "a",
+                PartyRole::Client,
+                at(10, 0),
+            )
+        };
+        assert_eq!(
+            open(" ", at(9, 0), at(9, 0)).expect_err("refused"),
+            NewIncidentError::NoNoticeSender
+        );
+        assert!(matches!(
+            open("Jo", at(10, 1), at(9, 0)),
+            Err(NewIncidentError::ReceivedInFuture { .. })
+        ));
+        assert!(matches!(
+            open("Jo", at(8, 59), at(9, 0)),
+            Err(NewIncidentError::ReceivedBeforeIdentified { .. })
+        ));
+    }
+
+    #[test]
+    fn a_potential_breach_is_not_called_a_breach_of_security() {
+        assert_eq!(BreachKind::Breach.contract_label(), "a Breach of Security");
+        assert_eq!(
+            BreachKind::Potential.contract_label(),
+            "a potential Breach of Security"
+        );
+        assert_eq!(
+            BreachKind::Attempted.contract_label(),
+            "an attempted Breach of Security"
+        );
+        let i = Incident::new(
+            "INC-4".into(),
+            fields(at(9, 0)),
+            "a",
+            PartyRole::ServiceProvider,
+            at(10, 0),
+        )
+        .expect("new");
+        assert!(
+            i.timeline[0]
+                .text
+                .starts_with("Incident opened (a potential Breach of Security, severity high)")
+        );
+    }
+
+    fn request_toml(requester: Option<&str>, extra: &str) -> String {
+        format!(
+            "id = \"R1\"\n{}requester_name = \"Jo\"\nreceived_at = \"2026-11-28T09:00:00Z\"\nwhat = \"logs\"\ndue_at = \"2026-12-01T23:59:59Z\"\n{extra}",
+            requester
+                .map(|r| format!("requester = \"{r}\"\n"))
+                .unwrap_or_default()
+        )
+    }
+
+    #[test]
+    fn old_requester_values_migrate_to_authority_and_destination() {
+        for (old, authority, deliver_to) in [
+            ("client", RequestAuthority::Client, DataDestination::Client),
+            (
+                "govcertuk",
+                RequestAuthority::Unconfirmed,
+                DataDestination::GovCertUk,
+            ),
+            (
+                "other",
+                RequestAuthority::Unconfirmed,
+                DataDestination::Client,
+            ),
+        ] {
+            let r: DataRequest = toml::from_str(&request_toml(Some(old), "")).expect(old);
+            assert_eq!(
+                (r.authority, r.deliver_to),
+                (authority, deliver_to),
+                "{old}"
+            );
+            assert_eq!(r.requester_name, "Jo");
+            assert_eq!(r.status, RequestStatus::Open);
+            // Saved again, it is in the new form only.
+            let saved = toml::to_string(&r).expect("serialise");
+            assert!(!saved.contains("requester ="), "{saved}");
+            let again: DataRequest = toml::from_str(&saved).expect("reload");
+            assert_eq!(again, r);
+        }
+        let new: DataRequest = toml::from_str(&request_toml(
+            None,
+            "authority = \"client\"\ndeliver_to = \"govcertuk\"\n",
+        ))
+        .expect("new form");
+        assert_eq!(new.deliver_to, DataDestination::GovCertUk);
+        assert!(
+            toml::from_str::<DataRequest>(&request_toml(Some("police"), "")).is_err(),
+            "an unknown old value is refused"
+        );
+        assert!(
+            toml::from_str::<DataRequest>(&request_toml(None, "surprise = 1\n")).is_err(),
+            "unknown fields are still refused"
+        );
+    }
+
+    #[test]
+    fn test_and_request_ids_count_up() {
+        let mut i = Incident::new(
+            "INC-5".into(),
+            fields(at(9, 0)),
+            "a",
+            PartyRole::ServiceProvider,
+            at(10, 0),
+        )
+        .expect("new");
+        assert_eq!(i.next_test_id(), "T1");
+        i.security_tests.push(SecurityTest {
+            id: "T7".into(),
+            clause: TestClause::ServiceProvider,
+            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),
+            scope: "s".into(),
+            run_by: "r".into(),
+            repeats: None,
+            findings: Vec::new(),
+            recorded_by: "a".into(),
+            recorded_at: at(10, 0),
+        });
+        assert_eq!(i.next_test_id(), "T8");
+        assert_eq!("6.4".parse::<TestClause>(), Ok(TestClause::Repeat));
     }
 }

@@ -8,7 +8,8 @@
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::clock::ClockSpec;
 use crate::domain::incident::{
-    BreachKind, Incident, PartyRole, PlaybookRef, RequestStatus, Step, StepStatus,
+    BreachKind, IdentifiedBy, Incident, PartyRole, PlaybookRef, RcaRequired, RequestStatus, Step,
+    StepStatus,
 };
 use crate::text::line_col;
 use chrono::{DateTime, Utc};
@@ -56,6 +57,10 @@ pub enum RecordField {
     Report,
     IsmsChange,
     Timeline,
+    /// The other party's 8.1 notice to us.
+    NoticeReceived,
+    /// Whether the Client requires a root-cause analysis (8.2.1 f).
+    RcaRequired,
 }
 
 impl RecordField {
@@ -69,6 +74,8 @@ impl RecordField {
             RecordField::Report => "report",
             RecordField::IsmsChange => "isms-change",
             RecordField::Timeline => "timeline",
+            RecordField::NoticeReceived => "notice-received",
+            RecordField::RcaRequired => "rca-required",
         }
     }
 }
@@ -87,6 +94,14 @@ pub enum CloseCheck {
     Notified,
     /// No data request is still open.
     RequestsClosed,
+    /// Paragraph 8.1 is satisfied: we notified the other party, or (when it
+    /// identified the breach) its notice to us is recorded.
+    NoticeExchanged,
+    /// Where the Client requires a root-cause analysis, one is recorded
+    /// (category, component and analysis); the Client's answer is recorded.
+    RcaWhereRequired,
+    /// The Client's decision on whether it requires a root-cause analysis is recorded.
+    RcaDecided,
 }
 
 impl CloseCheck {
@@ -98,6 +113,15 @@ impl CloseCheck {
             CloseCheck::ReportSent => "the full-details report has not been sent (8.2.1 f)",
             CloseCheck::Notified => "the other party has not been notified (8.1)",
             CloseCheck::RequestsClosed => "a data request is still open (8.2.1 e)",
+            CloseCheck::NoticeExchanged => {
+                "paragraph 8.1 is not satisfied: no notice to the other party, nor one from it, is recorded"
+            }
+            CloseCheck::RcaWhereRequired => {
+                "the Client requires a root-cause analysis (8.2.1 f) and none is recorded, or whether it requires one is not recorded"
+            }
+            CloseCheck::RcaDecided => {
+                "whether the Client requires a root-cause analysis (8.2.1 f) is not recorded"
+            }
         }
     }
 
@@ -113,6 +137,19 @@ impl CloseCheck {
                 .data_requests
                 .iter()
                 .all(|r| r.status != RequestStatus::Open),
+            CloseCheck::NoticeExchanged => match incident.identified_by {
+                IdentifiedBy::Us => incident.notification.made_at.is_some(),
+                IdentifiedBy::OtherParty => incident.notice_received.is_some(),
+            },
+            CloseCheck::RcaWhereRequired => match incident.rca_required {
+                RcaRequired::Unknown => false,
+                RcaRequired::No => true,
+                RcaRequired::Yes => {
+                    incident.root_cause.is_recorded()
+                        && !incident.root_cause.analysis.trim().is_empty()
+                }
+            },
+            CloseCheck::RcaDecided => incident.rca_required != RcaRequired::Unknown,
         }
     }
 }
@@ -138,6 +175,9 @@ pub enum ClockStart {
     Identified,
     /// When the incident was logged.
     Logged,
+    /// When we became aware: identified by us, or the other party's 8.1
+    /// notice received ([`Incident::aware_at`]).
+    Aware,
     /// When each data request was received (one clock per request).
     RequestReceived,
     /// When another step was completed: `step:8.2.1c`.
@@ -150,11 +190,12 @@ impl TryFrom<String> for ClockStart {
         match text.as_str() {
             "identified" => Ok(ClockStart::Identified),
             "logged" => Ok(ClockStart::Logged),
+            "aware" => Ok(ClockStart::Aware),
             "request-received" => Ok(ClockStart::RequestReceived),
             other => match other.strip_prefix("step:") {
                 Some(step) if !step.trim().is_empty() => Ok(ClockStart::StepDone(step.to_string())),
                 _ => Err(format!(
-                    "clock start '{other}' is not one of: identified, logged, request-received, step:<step id>"
+                    "clock start '{other}' is not one of: identified, aware, logged, request-received, step:<step id>"
                 )),
             },
         }
@@ -172,6 +213,7 @@ impl fmt::Display for ClockStart {
         match self {
             ClockStart::Identified => f.write_str("identified"),
             ClockStart::Logged => f.write_str("logged"),
+            ClockStart::Aware => f.write_str("aware"),
             ClockStart::RequestReceived => f.write_str("request-received"),
             ClockStart::StepDone(step) => write!(f, "step:{step}"),
         }
@@ -197,6 +239,7 @@ impl StepClock {
         let from = match &self.from {
             ClockStart::Identified => "identification".to_string(),
             ClockStart::Logged => "logging".to_string(),
+            ClockStart::Aware => "becoming aware".to_string(),
             ClockStart::RequestReceived => "each request's receipt".to_string(),
             ClockStart::StepDone(step) => format!("step {step} done"),
         };
@@ -216,7 +259,8 @@ impl StepClock {
 
 /// A condition that switches a step on. Written as `personal-data`,
 /// `government-data`, `breach`, `potential`, `attempted`,
-/// `service-provider`, `client`, each optionally prefixed `not `.
+/// `service-provider`, `client`, `identified-by-us`,
+/// `identified-by-other-party`, each optionally prefixed `not `.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Condition {
@@ -231,6 +275,7 @@ pub enum Fact {
     GovernmentData,
     Kind(BreachKind),
     Role(PartyRole),
+    IdentifiedBy(IdentifiedBy),
 }
 
 impl TryFrom<String> for Condition {
@@ -246,9 +291,11 @@ impl TryFrom<String> for Condition {
             "government-data" => Fact::GovernmentData,
             "service-provider" => Fact::Role(PartyRole::ServiceProvider),
             "client" => Fact::Role(PartyRole::Client),
+            "identified-by-us" => Fact::IdentifiedBy(IdentifiedBy::Us),
+            "identified-by-other-party" => Fact::IdentifiedBy(IdentifiedBy::OtherParty),
             other => Fact::Kind(other.parse::<BreachKind>().map_err(|_| {
                 format!(
-                    "condition '{text}' is not one of: personal-data, government-data, breach, potential, attempted, service-provider, client (optionally prefixed 'not ')"
+                    "condition '{text}' is not one of: personal-data, government-data, breach, potential, attempted, service-provider, client, identified-by-us, identified-by-other-party (optionally prefixed 'not ')"
                 )
             })?),
         };
@@ -263,6 +310,8 @@ impl From<Condition> for String {
             Fact::GovernmentData => "government-data",
             Fact::Kind(kind) => kind.as_str(),
             Fact::Role(role) => role.as_str(),
+            Fact::IdentifiedBy(IdentifiedBy::Us) => "identified-by-us",
+            Fact::IdentifiedBy(IdentifiedBy::OtherParty) => "identified-by-other-party",
         };
         if c.negated {
             format!("not {fact}")
@@ -280,6 +329,7 @@ impl Condition {
             Fact::GovernmentData => incident.government_data,
             Fact::Kind(kind) => incident.kind == kind,
             Fact::Role(role) => incident.our_role == role,
+            Fact::IdentifiedBy(by) => incident.identified_by == by,
         };
         fact != self.negated
     }
@@ -614,6 +664,7 @@ pub fn refresh_due_times(incident: &mut Incident, calendar: &WorkingCalendar) {
         .map(|r| r.due_at)
         .min();
     let identified = incident.identified_at;
+    let aware = incident.aware_at();
     let logged = incident.logged_at;
     for step in &mut incident.steps {
         step.due_at = step.clock.as_ref().and_then(|clock| {
@@ -621,6 +672,7 @@ pub fn refresh_due_times(incident: &mut Incident, calendar: &WorkingCalendar) {
             match &clock.from {
                 ClockStart::Identified => Some(spec.due(identified, calendar)),
                 ClockStart::Logged => Some(spec.due(logged, calendar)),
+                ClockStart::Aware => Some(spec.due(aware, calendar)),
                 ClockStart::RequestReceived => earliest_open_request,
                 ClockStart::StepDone(other) => completed.get(other).map(|t| spec.due(*t, calendar)),
             }
@@ -655,4 +707,195 @@ pub fn waiting_on<'a>(incident: &'a Incident, step: &Step) -> Vec<&'a str> {
         .filter(|dep| dep.is_open() && dep.applies(incident))
         .map(|dep| dep.id.as_str())
         .collect()
+}
+
+/// The steps a responder is shown: those whose conditions hold, and any
+/// other step already worked on (so nothing done is hidden after, say, the
+/// personal-data flag changes). Steps for the other role or the other
+/// identifier (e.g. the Client's steps, for a Service Provider) are left out.
+pub fn shown_steps(incident: &Incident) -> Vec<&Step> {
+    incident
+        .steps
+        .iter()
+        .filter(|s| s.applies(incident) || s.status != StepStatus::Todo)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::incident::{
+        BreachKind, Channel, IncomingNotice, NewIncident, PartyRole, Severity,
+    };
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 28, h, m, 0)
+            .single()
+            .expect("valid time")
+    }
+
+    fn incident(role: PartyRole, theirs: bool) -> Incident {
+        let fields = NewIncident {
+            title: "t".into(),
+            summary: String::new(),
+            kind: BreachKind::Breach,
+            severity: Severity::High,
+            personal_data: true,
+            government_data: false,
+            affected_assets: Vec::new(),
+            identified_at: at(9, 0),
+        };
+        let mut i = if theirs {
+            Incident::new_on_notice(
+                "INC-1".into(),
+                fields,
+                IncomingNotice {
+                    received_at: at(9, 30),
+                    from: "Jo".into(),
+                    channel: Channel::Phone,
+                    reference: None,
+                    source: None,
+                },
+                "a",
+                role,
+                at(10, 0),
+            )
+        } else {
+            Incident::new("INC-1".into(), fields, "a", role, at(10, 0))
+        }
+        .expect("new");
+        let builtin: Vec<Playbook> = [
+            include_str!("../../playbooks/schedule6-paragraph8.toml"),
+            include_str!("../../playbooks/uk-gdpr-personal-data.toml"),
+        ]
+        .iter()
+        .map(|t| Playbook::parse(t, "built-in").expect("parses"))
+        .collect();
+        apply_playbooks(&mut i, &builtin, &WorkingCalendar::default());
+        i
+    }
+
+    fn applying(i: &Incident) -> Vec<&str> {
+        i.steps
+            .iter()
+            .filter(|s| s.applies(i))
+            .map(|s| s.id.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn the_built_in_playbook_fits_all_four_cases() {
+        use PartyRole::{Client, ServiceProvider};
+        let sp_us = incident(ServiceProvider, false);
+        let sp_them = incident(ServiceProvider, true);
+        let cl_us = incident(Client, false);
+        let cl_them = incident(Client, true);
+        for (i, notify, received) in [
+            (&sp_us, true, false),
+            (&sp_them, false, true),
+            (&cl_us, true, false),
+            (&cl_them, false, true),
+        ] {
+            let steps = applying(i);
+            assert_eq!(steps.contains(&"8.1"), notify, "{steps:?}");
+            assert_eq!(steps.contains(&"8.1-received"), received, "{steps:?}");
+        }
+        for i in [&sp_us, &sp_them] {
+            let steps = applying(i);
+            for id in ["8.2.1a", "8.2.1e", "8.2.1f", "close-out", "gdpr-controller"] {
+                assert!(steps.contains(&id), "{id}: {steps:?}");
+            }
+            assert!(!steps.iter().any(|s| s.starts_with("client-")), "{steps:?}");
+            assert!(
+                !steps.contains(&"gdpr-ico"),
+                "the processor does not report to the ICO"
+            );
+        }
+        for i in [&cl_us, &cl_them] {
+            let steps = applying(i);
+            for id in [
+                "client-track",
+                "client-rca",
+                "client-details",
+                "client-close-out",
+                "gdpr-ico",
+            ] {
+                assert!(steps.contains(&id), "{id}: {steps:?}");
+            }
+            assert!(!steps.iter().any(|s| s.starts_with("8.2.1")), "{steps:?}");
+            let close = i.step("client-close-out").expect("step");
+            assert!(
+                !close.checks.contains(&CloseCheck::ReportSent),
+                "no report for the Client to send"
+            );
+        }
+        assert!(applying(&cl_them).contains(&"client-acknowledge"));
+        assert!(!applying(&cl_us).contains(&"client-acknowledge"));
+    }
+
+    #[test]
+    fn clocks_from_aware_start_at_the_notice_for_the_other_partys_breach() {
+        let ours = incident(PartyRole::Client, false);
+        let theirs = incident(PartyRole::Client, true);
+        // Controller's ICO report: 72 h from becoming aware.
+        assert_eq!(
+            ours.step("gdpr-ico").and_then(|s| s.due_at),
+            Some(at(9, 0) + chrono::Duration::hours(72))
+        );
+        assert_eq!(
+            theirs.step("gdpr-ico").and_then(|s| s.due_at),
+            Some(at(9, 30) + chrono::Duration::hours(72))
+        );
+    }
+
+    #[test]
+    fn close_checks_follow_the_notice_and_the_clients_rca_decision() {
+        let mut theirs = incident(PartyRole::ServiceProvider, true);
+        assert!(CloseCheck::NoticeExchanged.passes(&theirs, 1));
+        let ours = incident(PartyRole::ServiceProvider, false);
+        assert!(!CloseCheck::NoticeExchanged.passes(&ours, 1));
+
+        assert!(!CloseCheck::RcaWhereRequired.passes(&theirs, 1), "unknown");
+        assert!(!CloseCheck::RcaDecided.passes(&theirs, 1));
+        theirs.rca_required = RcaRequired::No;
+        assert!(CloseCheck::RcaWhereRequired.passes(&theirs, 1));
+        assert!(CloseCheck::RcaDecided.passes(&theirs, 1));
+        theirs.rca_required = RcaRequired::Yes;
+        assert!(!CloseCheck::RcaWhereRequired.passes(&theirs, 1));
+        theirs.root_cause.category = Some(crate::domain::incident::RootCauseCategory::Phishing);
+        theirs.root_cause.component = "vpn".into();
+        assert!(
+            !CloseCheck::RcaWhereRequired.passes(&theirs, 1),
+            "no analysis yet"
+        );
+        theirs.root_cause.analysis = "MFA was off".into();
+        assert!(CloseCheck::RcaWhereRequired.passes(&theirs, 1));
+    }
+
+    #[test]
+    fn new_conditions_and_clock_start_round_trip() {
+        for text in ["identified-by-us", "not identified-by-other-party"] {
+            let c = Condition::try_from(text.to_string()).expect(text);
+            assert_eq!(String::from(c), text);
+        }
+        let e = Condition::try_from("identified-by-them".to_string()).expect_err("refused");
+        assert!(e.contains("identified-by-other-party"), "{e}");
+        assert_eq!(
+            ClockStart::try_from("aware".to_string()),
+            Ok(ClockStart::Aware)
+        );
+    }
+
+    #[test]
+    fn shown_steps_leave_out_the_other_sides_but_keep_work_done() {
+        let mut i = incident(PartyRole::ServiceProvider, false);
+        let shown: Vec<String> = shown_steps(&i).iter().map(|s| s.id.clone()).collect();
+        assert!(!shown.iter().any(|s| s.starts_with("client-")), "{shown:?}");
+        assert!(!shown.contains(&"8.1-received".to_string()));
+        if let Some(s) = i.step_mut("client-track") {
+            s.status = StepStatus::Done;
+        }
+        assert!(shown_steps(&i).iter().any(|s| s.id == "client-track"));
+    }
 }

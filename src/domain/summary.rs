@@ -23,6 +23,10 @@ pub struct IncidentSummary {
     pub notification_due_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notified_at: Option<DateTime<Utc>>,
+    /// When the other party identified the breach: when its 8.1 notice
+    /// reached us (no notification countdown runs for us).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_received_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_action: Option<NextAction>,
     pub open_requests: usize,
@@ -60,7 +64,7 @@ impl IncidentSummary {
             .iter()
             .filter(|r| r.status == RequestStatus::Open)
             .collect();
-        let notification_open = incident.notification.made_at.is_none();
+        let notification_open = incident.we_notify() && incident.notification.made_at.is_none();
         let next_due_at = [
             notification_open.then_some(incident.notification.due_at),
             next.as_ref().and_then(|n| n.due_at),
@@ -80,6 +84,11 @@ impl IncidentSummary {
             logged_at: incident.logged_at,
             notification_due_at: incident.notification.due_at,
             notified_at: incident.notification.made_at,
+            notice_received_at: if incident.we_notify() {
+                None
+            } else {
+                incident.notice_received.as_ref().map(|n| n.received_at)
+            },
             next_action: next,
             open_requests: open_requests.len(),
             next_due_at,

@@ -170,7 +170,8 @@ impl<'a> Draft<'a> {
                     incident.id
                 ))
             })?;
-        let to = match request.requester {
+        // 8.2.1 (e): data goes to the Client, or to GovCertUK at the Client's request.
+        let to = match request.deliver_to {
             Requester::GovCertUk => config.contacts.govcertuk.clone().ok_or_else(|| {
                 MailError::Incomplete(
                     "no address for GovCertUK: set [contacts] govcertuk in config.toml".into(),
@@ -181,7 +182,6 @@ impl<'a> Draft<'a> {
                     "no address for the Client: set [contacts] other_party in config.toml".into(),
                 )
             })?,
-            Requester::Other => request.requester_name.clone(),
         };
         let mut draft = Draft::new(NoticeKind::DataSupply, incident, config)?;
         draft.to = vec![to];

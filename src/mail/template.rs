@@ -262,14 +262,18 @@ fn indent(text: &str, empty: &str) -> String {
 /// confirm and listed in the report itself.
 pub fn missing_for_report(incident: &Incident) -> Vec<String> {
     let mut missing = Vec::new();
-    if incident.notification.made_at.is_none() {
+    // 8.1 is ours to give only when we identified the breach.
+    if incident.we_notify() && incident.notification.made_at.is_none() {
         missing.push("the 8.1 notification is not recorded as made".to_string());
     }
     if !incident.root_cause.is_recorded() {
         missing.push("no root cause recorded (category and component)".to_string());
     }
-    if incident.root_cause.analysis.trim().is_empty() {
-        missing.push("no root-cause analysis written".to_string());
+    // 8.2.1 (f): a root-cause analysis "where required by the Client".
+    if incident.rca_required == crate::domain::incident::RcaRequired::Yes
+        && incident.root_cause.analysis.trim().is_empty()
+    {
+        missing.push("no root-cause analysis written (the Client requires one)".to_string());
     }
     if incident.root_cause.prevention_actions.is_empty() {
         missing.push("no actions to prevent a repeat".to_string());
@@ -282,9 +286,9 @@ pub fn missing_for_report(incident: &Incident) -> Vec<String> {
     for r in &incident.data_requests {
         if r.status == RequestStatus::Open {
             missing.push(format!(
-                "data request {} from {} is still open: {}",
+                "data request {} (the Client's, to {}) is still open: {}",
                 r.id,
-                requester_label(r.requester),
+                requester_label(r.deliver_to),
                 r.what.trim()
             ));
         }
@@ -296,7 +300,6 @@ fn requester_label(r: Requester) -> &'static str {
     match r {
         Requester::Client => "the Client",
         Requester::GovCertUk => "GovCertUK",
-        Requester::Other => "another party",
     }
 }
 
@@ -418,9 +421,9 @@ pub fn fields(
         bullets(
             incident.data_requests.iter().map(|r| {
                 format!(
-                    "{} from {}: {} ({}, due {})",
+                    "{} (the Client's, to {}): {} ({}, due {})",
                     r.id,
-                    requester_label(r.requester),
+                    requester_label(r.deliver_to),
                     r.what.trim(),
                     r.status,
                     time(r.due_at)
@@ -437,10 +440,7 @@ pub fn fields(
     });
     if let Some(r) = request {
         f.insert("request.id", r.id.clone());
-        let who = match r.requester {
-            Requester::Other => "you".to_string(),
-            other => requester_label(other).to_string(),
-        };
+        let who = requester_label(r.deliver_to).to_string();
         let who = if r.requester_name.trim().is_empty() {
             who
         } else {

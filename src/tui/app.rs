@@ -175,6 +175,8 @@ pub struct App {
     pub theme: Theme,
     /// Default recipient for a notification (config `contacts.other_party`).
     pub other_party: Option<String>,
+    /// What each severity level means (config `[severity]`), shown in forms.
+    pub severity_help: Vec<String>,
     pub screen: Screen,
     pub board: Board,
     pub incident: Option<IncidentScreen>,
@@ -209,6 +211,7 @@ impl App {
             tz,
             theme,
             other_party,
+            severity_help: crate::config::SeverityScale::default().help(),
             screen: Screen::Board,
             board: Board::default(),
             incident: None,
@@ -245,6 +248,7 @@ impl App {
         app.warn_on_start(&crate::commands::directory_warnings(desk));
         app.mail.smtp = desk.config.smtp.is_some();
         app.mail.cc = desk.config.contacts.cc.clone();
+        app.severity_help = desk.config.severity.help();
         if let Outcome::Board {
             summaries,
             closed,
@@ -483,7 +487,9 @@ impl App {
     fn selected_step(&self) -> Option<String> {
         let screen = self.incident.as_ref()?;
         let record = screen.record.as_ref()?;
-        record.steps.get(screen.step).map(|s| s.id.clone())
+        crate::domain::playbook::shown_steps(record)
+            .get(screen.step)
+            .map(|s| s.id.clone())
     }
 
     fn step_status(&mut self, status: StepStatus, now: DateTime<Utc>) -> Vec<Job> {
@@ -545,7 +551,12 @@ impl App {
                     && let Some(record) = &screen.record
                 {
                     match screen.pane {
-                        Pane::Steps => screen.step = step(screen.step, record.steps.len()),
+                        Pane::Steps => {
+                            screen.step = step(
+                                screen.step,
+                                crate::domain::playbook::shown_steps(record).len(),
+                            )
+                        }
                         Pane::Requests => {
                             screen.request = step(screen.request, record.data_requests.len())
                         }
@@ -604,7 +615,7 @@ impl App {
                     return self.show_incident(id, None, now);
                 }
             }
-            Cmd::NewIncident => self.open_form(Form::new_incident()),
+            Cmd::NewIncident => self.open_form(Form::new_incident_with(self.severity_help.clone())),
             Cmd::ToggleClosed => {
                 self.board.show_closed = !self.board.show_closed;
                 self.board.selected = 0;
@@ -687,8 +698,17 @@ impl App {
                     self.open_form(form);
                 }
             }
+            Cmd::RcaRequired => {
+                if let Some(form) = self.record().map(Form::rca_required) {
+                    self.open_form(form);
+                }
+            }
             Cmd::RecordNotification => {
-                if self
+                if self.record().is_some_and(|r| !r.we_notify()) {
+                    self.complain(
+                        "The other party identified this breach and notified us: no 8.1 notification is due from us",
+                    )
+                } else if self
                     .record()
                     .is_some_and(|r| r.notification.made_at.is_some())
                 {
@@ -754,7 +774,10 @@ impl App {
                 }
             }
             Cmd::Edit => {
-                if let Some(form) = self.record().map(|r| Form::edit(r, self.tz)) {
+                if let Some(form) = self
+                    .record()
+                    .map(|r| Form::edit(r, self.tz).with_severity_help(self.severity_help.clone()))
+                {
                     self.open_form(form);
                 }
             }
@@ -1124,7 +1147,11 @@ impl App {
                     if grew {
                         screen.entry = incident.timeline.len().saturating_sub(1);
                     }
-                    screen.step = screen.step.min(incident.steps.len().saturating_sub(1));
+                    screen.step = screen.step.min(
+                        crate::domain::playbook::shown_steps(&incident)
+                            .len()
+                            .saturating_sub(1),
+                    );
                     screen.request = screen
                         .request
                         .min(incident.data_requests.len().saturating_sub(1));

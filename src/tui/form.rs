@@ -3,7 +3,8 @@
 
 use crate::desk::{Edit, MitigationInput, NotificationInput};
 use crate::domain::incident::{
-    BreachKind, Channel, Incident, NewIncident, Requester, RootCauseCategory, Severity,
+    BreachKind, Channel, IdentifiedBy, Incident, IncomingNotice, NewIncident, RcaRequired,
+    ReliefNotice, Requester, RootCauseCategory, Severity,
 };
 use crate::domain::when::parse_past;
 use crate::mail::NoticeKind;
@@ -24,6 +25,8 @@ pub enum FormKind {
     RootCause,
     Mitigation,
     Isms,
+    /// Whether the Client requires a root-cause analysis (8.2.1 f).
+    RcaRequired,
     Notify,
     StepNote {
         step: String,
@@ -157,6 +160,9 @@ pub struct Form {
     pub confirm_discard: bool,
     /// The cursor in the focused text field, in characters.
     pub cursor: usize,
+    /// What each severity level means (config `[severity]`), in
+    /// `Severity::ALL` order: the Severity field's hint shows the chosen one.
+    pub severity_help: Vec<String>,
 }
 
 impl Form {
@@ -170,9 +176,28 @@ impl Form {
             pending: None,
             confirm_discard: false,
             cursor: 0,
+            severity_help: Vec::new(),
         };
         form.cursor_to_end();
         form
+    }
+
+    /// Gives the form the severity definitions to show as the Severity
+    /// field's hint (the chosen level's).
+    pub fn with_severity_help(mut self, help: Vec<String>) -> Form {
+        self.severity_help = help;
+        self.refresh_severity_hint();
+        self
+    }
+
+    fn refresh_severity_hint(&mut self) {
+        let help = &self.severity_help;
+        if let Some(f) = self.fields.iter_mut().find(|f| f.label == "Severity")
+            && let Value::Choice { index, .. } = f.value
+            && let Some(text) = help.get(index)
+        {
+            f.hint = std::borrow::Cow::Owned(format!("←/→ · {text}"));
+        }
     }
 
     /// The focused field's text, if it is a text field.
@@ -232,24 +257,81 @@ impl Form {
         (s[..at].to_string(), s[at..].to_string())
     }
 
+    /// The new-incident form, with the built-in severity definitions.
     pub fn new_incident() -> Form {
+        Form::new_incident_with(crate::config::SeverityScale::default().help())
+    }
+
+    /// The new-incident form. "Identified by": us (the 1-hour 8.1 clock
+    /// runs) or the other party (it notified us: when, from whom, how).
+    pub fn new_incident_with(severity_help: Vec<String>) -> Form {
         let kinds = BreachKind::ALL.iter().map(|k| k.as_str()).collect();
         let severities = Severity::ALL.iter().map(|s| s.as_str()).collect();
         let high = Severity::ALL
             .iter()
             .position(|s| *s == Severity::High)
             .unwrap_or(0);
+        let channels = Channel::ALL.iter().map(|c| c.as_str()).collect();
         Form::new(
             FormKind::NewIncident,
-            "Open a new incident (8.1: notify within 1 hour)",
+            "Open a new incident (8.1: either party notifies the other within 1 hour)",
             vec![
                 text("Title", "what happened, in a few words", ""),
                 choice("Kind", kinds, 0),
                 choice("Severity", severities, high),
                 flag("Personal data", false),
                 text("Identified at", "now, 14:05, -20m or RFC 3339", "now"),
+                field(
+                    "Identified by",
+                    "us: we notify within 1 hour · other-party: it notified us (fill in below)",
+                    Value::Choice {
+                        options: vec![IdentifiedBy::Us.as_str(), IdentifiedBy::OtherParty.as_str()],
+                        index: 0,
+                    },
+                ),
+                text(
+                    "Received at",
+                    "other-party only: when its notice reached us (now, 14:05, -20m)",
+                    "",
+                ),
+                text("Received from", "other-party only: who gave the notice", ""),
+                choice("Channel", channels, 0),
+                text(
+                    "Reference",
+                    "other-party only: Message-ID or call reference",
+                    "",
+                ),
             ],
         )
+        .with_severity_help(severity_help)
+    }
+
+    /// The other party's notice, when the new-incident form says it
+    /// identified the breach.
+    fn incoming_notice(
+        &self,
+        now: DateTime<Utc>,
+        tz: Tz,
+    ) -> Result<Option<IncomingNotice>, String> {
+        let by: IdentifiedBy = self.parse("Identified by")?;
+        if by == IdentifiedBy::Us {
+            return Ok(None);
+        }
+        if self.text_of("Received at").trim().is_empty() {
+            return Err("Received at: say when the other party's notice reached us".into());
+        }
+        let from = self.text_of("Received from").trim().to_string();
+        if from.is_empty() {
+            return Err("Received from: say who gave the notice".into());
+        }
+        let reference = self.text_of("Reference").trim().to_string();
+        Ok(Some(IncomingNotice {
+            received_at: self.when("Received at", now, tz)?,
+            from,
+            channel: self.parse("Channel")?,
+            reference: (!reference.is_empty()).then_some(reference),
+            source: None,
+        }))
     }
 
     pub fn log() -> Form {
@@ -261,12 +343,19 @@ impl Form {
     }
 
     pub fn add_request() -> Form {
-        let requesters = Requester::ALL.iter().map(|r| r.as_str()).collect();
+        let destinations = Requester::ALL.iter().map(|r| r.as_str()).collect();
         Form::new(
             FormKind::AddRequest,
-            "Add a data request (8.2.1 e: supply within 2 Working Days)",
+            "Add a data request made on the Client's request (8.2.1 e: 2 Working Days)",
             vec![
-                choice("Requester", requesters, 0),
+                field(
+                    "Deliver to",
+                    "where the data goes: the Client, or GovCertUK at the Client's request",
+                    Value::Choice {
+                        options: destinations,
+                        index: 0,
+                    },
+                ),
                 text("Name", "who asked (optional)", ""),
                 text("What", "the data asked for", ""),
                 text("Received at", "now, 14:05, -20m or RFC 3339", "now"),
@@ -296,7 +385,7 @@ impl Form {
             .unwrap_or(0);
         Form::new(
             FormKind::RootCause,
-            "Root cause (8.2.1 d/f; repeats are checked, paragraph 6.5)",
+            "Root cause (8.2.1 d/f; a repeat of an earlier incident's is flagged)",
             vec![
                 choice("Category", categories, index),
                 text(
@@ -343,14 +432,52 @@ impl Form {
                 ),
                 text(
                     "Relief period",
-                    "KPI relief asked of the Client",
+                    "KPI relief asked of the Client, or the period its written notice sets",
                     &m.kpi_relief.period,
+                ),
+                text(
+                    "Notice date",
+                    "the Client's written notice setting the period (8.2.1 c): YYYY-MM-DD",
+                    &m.kpi_relief
+                        .notice
+                        .as_ref()
+                        .map(|n| n.dated.to_string())
+                        .unwrap_or_default(),
+                ),
+                text(
+                    "Notice ref",
+                    "the Client's reference for that notice",
+                    &m.kpi_relief
+                        .notice
+                        .as_ref()
+                        .map(|n| n.reference.clone())
+                        .unwrap_or_default(),
                 ),
                 text(
                     "Evidence file",
                     "path of the test evidence to hash and keep (optional)",
                     "",
                 ),
+            ],
+        )
+    }
+
+    pub fn rca_required(incident: &Incident) -> Form {
+        let options: Vec<&'static str> = RcaRequired::ALL.iter().map(|r| r.as_str()).collect();
+        let index = RcaRequired::ALL
+            .iter()
+            .position(|r| *r == incident.rca_required)
+            .unwrap_or(0);
+        Form::new(
+            FormKind::RcaRequired,
+            "Does the Client require a root-cause analysis? (8.2.1 f: \"where required by the Client\")",
+            vec![
+                field(
+                    "RCA required",
+                    "the Client's answer: yes, no, or unknown (not asked or not answered yet)",
+                    Value::Choice { options, index },
+                ),
+                text("Note", "who said so, when, and how (optional)", ""),
             ],
         )
     }
@@ -583,12 +710,19 @@ impl Form {
         Form::new(
             FormKind::Close { open_steps },
             title,
-            vec![Field {
-                label: "Reason",
-                hint: std::borrow::Cow::Owned(hint),
-                initial: Value::Text(String::new()),
-                value: Value::Text(String::new()),
-            }],
+            vec![
+                Field {
+                    label: "Reason",
+                    hint: std::borrow::Cow::Owned(hint),
+                    initial: Value::Text(String::new()),
+                    value: Value::Text(String::new()),
+                },
+                field(
+                    "Not a breach",
+                    "yes: on assessment not a Breach of Security (nor potential or attempted); the reason is the reasoning",
+                    Value::Flag(false),
+                ),
+            ],
         )
     }
 
@@ -632,6 +766,7 @@ impl Form {
                 text("Why moved", "required if Identified at changes", ""),
             ],
         )
+        .with_severity_help(crate::config::SeverityScale::default().help())
     }
 
     /// Whether anything was typed or changed.
@@ -690,6 +825,7 @@ impl Form {
                 _ => {}
             }
         }
+        self.refresh_severity_hint();
     }
 
     /// A typed character. Returns whether it was used.
@@ -807,6 +943,30 @@ impl Form {
             .any(|f| f.label == label && f.value != f.initial)
     }
 
+    /// The Client's written relief notice, when its date or reference was
+    /// changed (both, and the period, are then needed).
+    fn relief_notice(&self) -> Result<Option<ReliefNotice>, String> {
+        if !self.changed("Notice date") && !self.changed("Notice ref") {
+            return Ok(None);
+        }
+        let date = self.text_of("Notice date").trim().to_string();
+        let dated = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+            .map_err(|_| format!("Notice date: '{date}' is not a date like 2026-12-01"))?;
+        let reference = self.text_of("Notice ref").trim().to_string();
+        if reference.is_empty() {
+            return Err("Notice ref: give the Client's reference for its notice".into());
+        }
+        let period = self.text_of("Relief period").trim().to_string();
+        if period.is_empty() {
+            return Err("Relief period: give the period the notice sets".into());
+        }
+        Ok(Some(ReliefNotice {
+            dated,
+            reference,
+            period,
+        }))
+    }
+
     fn optional_path(&self, label: &str) -> Option<PathBuf> {
         let t = self.text_of(label).trim().to_string();
         (!t.is_empty()).then(|| PathBuf::from(t))
@@ -825,23 +985,38 @@ impl Form {
             }
         };
         Ok(match &self.kind {
-            FormKind::NewIncident => JobKind::Open(NewIncident {
-                title: nonempty("Title")?,
-                summary: String::new(),
-                kind: self.parse("Kind")?,
-                severity: self.parse("Severity")?,
-                personal_data: self.flag_of("Personal data"),
-                government_data: false,
-                affected_assets: Vec::new(),
-                identified_at: self.when("Identified at", now, tz)?,
-            }),
+            FormKind::NewIncident => {
+                let fields = NewIncident {
+                    title: nonempty("Title")?,
+                    summary: String::new(),
+                    kind: self.parse("Kind")?,
+                    severity: self.parse("Severity")?,
+                    personal_data: self.flag_of("Personal data"),
+                    government_data: false,
+                    affected_assets: Vec::new(),
+                    identified_at: self.when("Identified at", now, tz)?,
+                };
+                match self.incoming_notice(now, tz)? {
+                    None => JobKind::Open(fields),
+                    // The other party's notice may not say when it identified
+                    // the breach: unless told, take the receipt time.
+                    Some(notice) if !self.changed("Identified at") => JobKind::OpenOnNotice(
+                        NewIncident {
+                            identified_at: notice.received_at,
+                            ..fields
+                        },
+                        notice,
+                    ),
+                    Some(notice) => JobKind::OpenOnNotice(fields, notice),
+                }
+            }
             FormKind::Log => JobKind::Log {
                 id,
                 text: nonempty("Entry")?,
             },
             FormKind::AddRequest => JobKind::AddRequest {
                 id,
-                requester: self.parse("Requester")?,
+                requester: self.parse("Deliver to")?,
                 name: self.text_of("Name"),
                 what: nonempty("What")?,
                 received_at: self.when("Received at", now, tz)?,
@@ -883,8 +1058,17 @@ impl Form {
                         _ => None,
                     },
                     evidence_file: self.optional_path("Evidence file"),
+                    relief_notice: self.relief_notice()?,
                 },
             },
+            FormKind::RcaRequired => {
+                let note = self.text_of("Note").trim().to_string();
+                JobKind::RcaRequired {
+                    id,
+                    required: self.parse("RCA required")?,
+                    note: (!note.is_empty()).then_some(note),
+                }
+            }
             FormKind::Isms => JobKind::Isms {
                 id,
                 required: self.flag_of("Required"),
@@ -973,6 +1157,16 @@ impl Form {
                 cc: Some(cc_of(&self.text_of("Cc"))),
                 ..ComposeRequest::new(&id, NoticeKind::Update)
             }),
+            FormKind::Close { .. } if self.flag_of("Not a breach") => {
+                let reasoning = self.text_of("Reason").trim().to_string();
+                if reasoning.is_empty() {
+                    return Err(
+                        "Reason: say why it is not a Breach of Security (the reasoning is kept)"
+                            .into(),
+                    );
+                }
+                JobKind::CloseNotABreach { id, reasoning }
+            }
             FormKind::EmailReport => JobKind::Compose(ComposeRequest {
                 cc: Some(cc_of(&self.text_of("Cc"))),
                 ..ComposeRequest::new(&id, NoticeKind::FullReport)

@@ -3,7 +3,7 @@
 
 use crate::desk::{Attempted, Desk, Edit, MitigationInput, NotificationInput};
 use crate::domain::incident::{
-    DeliveryState, Incident, NewIncident, Requester, RootCauseCategory, StepStatus,
+    DeliveryState, Incident, IncomingNotice, NewIncident, Requester, RootCauseCategory, StepStatus,
 };
 use crate::domain::summary::{IncidentSummary, sort_by_urgency};
 use crate::mail::Notice;
@@ -29,6 +29,8 @@ pub enum JobKind {
     },
     LoadIncident(String),
     Open(NewIncident),
+    /// A new incident the other party identified: its 8.1 notice to us.
+    OpenOnNotice(NewIncident, IncomingNotice),
     Log {
         id: String,
         text: String,
@@ -78,6 +80,17 @@ pub enum JobKind {
     Close {
         id: String,
         reason: Option<String>,
+    },
+    /// Whether the Client requires a root-cause analysis (8.2.1 f).
+    RcaRequired {
+        id: String,
+        required: crate::domain::incident::RcaRequired,
+        note: Option<String>,
+    },
+    /// Close as not a Breach of Security, with the reasoning.
+    CloseNotABreach {
+        id: String,
+        reasoning: String,
     },
     Reopen {
         id: String,
@@ -366,6 +379,17 @@ impl Job {
                         opened: true,
                     })
             }
+            JobKind::OpenOnNotice(fields, notice) => desk
+                .open_incident_on_notice(fields, notice, now)
+                .map(|incident| Outcome::Incident {
+                    message: Some(format!(
+                        "Opened {}: the other party's 8.1 notice is recorded",
+                        incident.id
+                    )),
+                    incident: Box::new(incident),
+                    warnings: Vec::new(),
+                    opened: true,
+                }),
             JobKind::Log { id, text } => desk.log(&id, &text, now).map(|c| saved("Logged", c)),
             JobKind::AddRequest {
                 id,
@@ -430,6 +454,12 @@ impl Job {
             JobKind::Close { id, reason } => desk
                 .close(&id, reason, now)
                 .map(|c| saved("Incident closed", c)),
+            JobKind::RcaRequired { id, required, note } => desk
+                .set_rca_required(&id, required, note, now)
+                .map(|c| saved("Saved whether the Client requires an RCA", c)),
+            JobKind::CloseNotABreach { id, reasoning } => desk
+                .close_not_a_breach(&id, &reasoning, now)
+                .map(|c| saved("Incident closed as not a Breach of Security", c)),
             JobKind::Reopen { id, reason } => desk
                 .reopen(&id, &reason, now)
                 .map(|c| saved("Incident reopened", c)),

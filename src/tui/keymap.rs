@@ -29,6 +29,8 @@ pub enum Cmd {
     RootCause,
     Mitigation,
     Isms,
+    /// Whether the Client requires a root-cause analysis (8.2.1 f).
+    RcaRequired,
     RecordNotification,
     SendNoticeByEmail,
     Outbox,
@@ -304,6 +306,13 @@ pub const INCIDENT: &[Binding] = &[
     ),
     b(&[k('m')], "m", Cmd::Mitigation, "mitigation (8.2.1 c)", ""),
     b(&[k('i')], "i", Cmd::Isms, "ISMS change flag (8.3)", ""),
+    b(
+        &[k('A')],
+        "A",
+        Cmd::RcaRequired,
+        "does the Client require a root-cause analysis? (8.2.1 f)",
+        "",
+    ),
     b(
         &[code(KeyCode::Esc)],
         "Esc",

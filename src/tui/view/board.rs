@@ -123,14 +123,21 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
             Some(at) if s.status == IncidentStatus::Open => countdown(app, at, now),
             _ => (String::new(), app.theme.dim()),
         };
-        let notified = match s.notified_at {
-            Some(at) if at <= s.notification_due_at => Line::styled("notified ✓", app.theme.ok()),
-            Some(_) => Line::styled("notified late", app.theme.danger()),
-            None if s.notification_due_at < now => Line::styled("NOT NOTIFIED", app.theme.alarm()),
-            None => {
-                let (text, style) = countdown(app, s.notification_due_at, now);
-                Line::styled(format!("notify in {text}"), style)
-            }
+        let notified = match (s.notice_received_at, s.notified_at) {
+            (Some(_), _) => Line::styled("notice received", app.theme.ok()),
+            (None, notified_at) => match notified_at {
+                Some(at) if at <= s.notification_due_at => {
+                    Line::styled("notified ✓", app.theme.ok())
+                }
+                Some(_) => Line::styled("notified late", app.theme.danger()),
+                None if s.notification_due_at < now => {
+                    Line::styled("NOT NOTIFIED", app.theme.alarm())
+                }
+                None => {
+                    let (text, style) = countdown(app, s.notification_due_at, now);
+                    Line::styled(format!("notify in {text}"), style)
+                }
+            },
         };
         let next = s.next_action.as_ref().map_or_else(
             || "no open steps".to_string(),

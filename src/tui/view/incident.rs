@@ -64,13 +64,26 @@ fn render_head(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
     if incident.personal_data {
         facts.push("personal data".into());
     }
-    facts.push(format!(
-        "identified {} by {}",
-        local_short(incident.identified_at, app.tz),
-        safe(&incident.logged_by)
-    ));
+    facts.push(if incident.we_notify() {
+        format!(
+            "identified {} by {}",
+            local_short(incident.identified_at, app.tz),
+            safe(&incident.logged_by)
+        )
+    } else {
+        format!(
+            "identified {} by the {}",
+            local_short(incident.identified_at, app.tz),
+            incident.our_role.other_party().label()
+        )
+    });
     if !incident.is_open() {
-        facts.push("CLOSED".into());
+        let not_a_breach = incident.closure.as_ref().is_some_and(|c| c.not_a_breach);
+        facts.push(if not_a_breach {
+            "CLOSED: not a Breach of Security".into()
+        } else {
+            "CLOSED".into()
+        });
     }
     let lines = vec![
         Line::from(vec![
@@ -84,6 +97,38 @@ fn render_head(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
 }
 
 fn render_clock(app: &App, incident: &Incident, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
+    if let Some(r) = incident
+        .notice_received
+        .as_ref()
+        .filter(|_| !incident.we_notify())
+    {
+        // The other party identified it and notified us: no countdown runs for us.
+        let party = incident.our_role.other_party().label();
+        let block = Block::bordered()
+            .title(format!(" 8.1 Notice received from the {party} "))
+            .border_style(app.theme.ok());
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let mut second = vec![format!("recorded by {}", safe(&r.recorded_by))];
+        if let Some(reference) = &r.reference {
+            second.push(format!("ref {}", safe(reference)));
+        }
+        second.push("8.2 runs from this notice".to_string());
+        let lines = vec![
+            Line::styled(
+                format!(
+                    "Received {} by {} from {}",
+                    local_short(r.received_at, app.tz),
+                    r.channel,
+                    safe(&r.from)
+                ),
+                app.theme.ok(),
+            ),
+            Line::styled(second.join(" · "), app.theme.dim()),
+        ];
+        frame.render_widget(Paragraph::new(lines), inner);
+        return;
+    }
     let n = &incident.notification;
     let party = incident.our_role.other_party().label();
     let due = local_short(n.due_at, app.tz);
@@ -231,14 +276,13 @@ fn steps(
         Constraint::Fill(1),
         Constraint::Length(5),
     ]));
-    let id_width = incident
-        .steps
+    let shown = crate::domain::playbook::shown_steps(incident);
+    let id_width = shown
         .iter()
         .map(|s| s.id.chars().count())
         .max()
         .unwrap_or(0);
-    let items: Vec<ListItem> = incident
-        .steps
+    let items: Vec<ListItem> = shown
         .iter()
         .map(|step| {
             let applies = step.applies(incident);
@@ -274,7 +318,7 @@ fn steps(
         list_area,
         &mut state,
     );
-    if let Some(step) = incident.steps.get(screen.step) {
+    if let Some(step) = shown.get(screen.step) {
         let mut lines = Vec::new();
         let waiting = waiting_on(incident, step);
         if !waiting.is_empty() && step.is_open() {
@@ -373,9 +417,9 @@ fn requests(
             RequestStatus::Withdrawn => ("withdrawn".to_string(), app.theme.dim()),
         };
         let from = if r.requester_name.is_empty() {
-            r.requester.as_str().to_string()
+            format!("to {}", r.deliver_to.as_str())
         } else {
-            format!("{} ({})", r.requester.as_str(), safe(&r.requester_name))
+            format!("{} (to {})", safe(&r.requester_name), r.deliver_to.as_str())
         };
         Row::new(vec![
             Cell::from(safe(&r.id)),
@@ -397,7 +441,9 @@ fn requests(
             Constraint::Length(14),
         ],
     )
-    .header(Row::new(["id", "from", "what", "received", "due", "state"]).style(app.theme.title()))
+    .header(
+        Row::new(["id", "asked by", "what", "received", "due", "state"]).style(app.theme.title()),
+    )
     .row_highlight_style(app.theme.selected());
     let mut state = TableState::default().with_selected(Some(screen.request));
     frame.render_stateful_widget(table, area, &mut state);
@@ -424,7 +470,7 @@ fn root_cause(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
     for link in &incident.repeat_of {
         lines.push(Line::styled(
             format!(
-                "⚠ REPEAT ROOT CAUSE of {} ({} in {}): substantial failure under paragraph 6.5, escalate now",
+                "⚠ REPEAT ROOT CAUSE of {} ({} in {}): an 8.2.1 (d) prevention failure (internal), escalate",
                 safe(&link.incident),
                 link.category,
                 safe(&link.component)
@@ -432,6 +478,16 @@ fn root_cause(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
             app.theme.danger(),
         ));
     }
+    lines.push(field(
+        app,
+        "RCA required",
+        match incident.rca_required {
+            crate::domain::incident::RcaRequired::Yes => "yes, by the Client (8.2.1 f)",
+            crate::domain::incident::RcaRequired::No => "no, the Client does not require one",
+            crate::domain::incident::RcaRequired::Unknown => "not yet known (ask the Client)",
+        }
+        .to_string(),
+    ));
     lines.push(field(
         app,
         "Category",

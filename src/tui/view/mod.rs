@@ -120,7 +120,7 @@ fn render_warnings(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(
             Block::bordered()
-                .title(" ⚠ PARAGRAPH 6.5: REPEAT ROOT CAUSE ")
+                .title(" ⚠ WARNING (internal) ")
                 .border_style(app.theme.danger())
                 .title_style(app.theme.alarm()),
         ),
