@@ -24,3 +24,4 @@ pub mod present;
 pub mod store;
 pub mod text;
 pub mod tui;
+pub mod watch;
