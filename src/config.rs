@@ -294,9 +294,7 @@ pub enum ReminderCommand {
 pub enum RawCommand {
     Line(String),
     Argv(Vec<String>),
-    Shell {
-        shell: String,
-    },
+    Shell { shell: String },
 }
 
 impl TryFrom<RawCommand> for ReminderCommand {
@@ -543,7 +541,10 @@ mod tests {
         .expect("argv");
         assert_eq!(
             argv.reminders.command,
-            Some(ReminderCommand::Direct(vec!["page".into(), "two words".into()]))
+            Some(ReminderCommand::Direct(vec![
+                "page".into(),
+                "two words".into()
+            ]))
         );
         let shell = Config::parse(
             "[reminders]\ncommand = { shell = \"env > /tmp/x\" }\n",
@@ -559,8 +560,16 @@ mod tests {
     #[test]
     fn reminder_errors_name_the_line() {
         for (text, line, words) in [
-            ("[reminders]\n\nbefore = [\"15m\", \"5 minutes\"]\n", 3, "lead time"),
-            ("[reminders]\nemail_to = \"not an address\"\n", 2, "email address"),
+            (
+                "[reminders]\n\nbefore = [\"15m\", \"5 minutes\"]\n",
+                3,
+                "lead time",
+            ),
+            (
+                "[reminders]\nemail_to = \"not an address\"\n",
+                2,
+                "email address",
+            ),
             ("[reminders]\ncommand = \"  \"\n", 2, "empty"),
             ("[reminders]\ncommand = { shell = \"\" }\n", 2, "empty"),
             ("[reminders]\ndesktp = true\n", 2, "unknown field"),

@@ -140,7 +140,11 @@ impl Watcher {
     }
 
     fn longest_lead(&self) -> Duration {
-        self.leads.iter().copied().max().unwrap_or_else(Duration::zero)
+        self.leads
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or_else(Duration::zero)
     }
 
     fn warn(&mut self, text: String) {
@@ -206,7 +210,10 @@ impl Watcher {
 
     /// The open clocks of every incident that may need a reminder now, and
     /// the earliest instant any other open incident might.
-    fn open_clocks(&mut self, now: DateTime<Utc>) -> (Vec<OpenClock>, BTreeSet<String>, Option<DateTime<Utc>>) {
+    fn open_clocks(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> (Vec<OpenClock>, BTreeSet<String>, Option<DateTime<Utc>>) {
         let (summaries, problems) = self.desk.open_summaries();
         for p in problems {
             self.warn(p);
@@ -246,7 +253,11 @@ impl Watcher {
 
     /// One check at `now`: sends what is due and returns when the next
     /// reminder could fall due (or an email retry is scheduled).
-    async fn check(&mut self, now: DateTime<Utc>, out: &mut dyn Write) -> Result<Option<DateTime<Utc>>> {
+    async fn check(
+        &mut self,
+        now: DateTime<Utc>,
+        out: &mut dyn Write,
+    ) -> Result<Option<DateTime<Utc>>> {
         let (clocks, open, later) = self.open_clocks(now);
         let lock = lock(&self.data_dir).await?;
         let mut state = read_state(&self.data_dir)?;
@@ -286,7 +297,10 @@ impl Watcher {
                 "reminder.sent",
                 &detail,
             ) {
-                self.warn(format!("reminder {}: audit note not written: {e}", reminder.key));
+                self.warn(format!(
+                    "reminder {}: audit note not written: {e}",
+                    reminder.key
+                ));
             }
         }
         drop(lock);
@@ -340,7 +354,7 @@ impl Watcher {
         if self.settings.command.is_some() {
             c.push("command");
         }
-        if self.settings.desktop {
+        if self.settings.desktop && session_bus() {
             c.push("desktop");
         }
         c.join(", ")
@@ -494,7 +508,7 @@ impl StderrFd for std::io::Stderr {
 /// A desktop notification with `notify-send`, only where a session bus
 /// exists and the program is installed; anything else is skipped quietly.
 async fn desktop(reminder: &Reminder) -> Result<(), String> {
-    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none_or(|v| v.is_empty()) {
+    if !session_bus() {
         return Ok(());
     }
     let Some(program) = find_program("notify-send") else {
@@ -534,6 +548,11 @@ async fn desktop(reminder: &Reminder) -> Result<(), String> {
             ))
         }
     }
+}
+
+/// Whether a desktop session bus is there to show notifications on.
+fn session_bus() -> bool {
+    std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|v| !v.is_empty())
 }
 
 fn find_program(name: &str) -> Option<PathBuf> {
@@ -583,7 +602,10 @@ mod email {
             "{left}: {} - {} {}",
             clock.what, clock.incident, clock.title
         ));
-        let due_local = clock.due_at.with_timezone(&tz).format("%a %-d %b %Y %H:%M %Z");
+        let due_local = clock
+            .due_at
+            .with_timezone(&tz)
+            .format("%a %-d %b %Y %H:%M %Z");
         let body = format!(
             "Reminder from breachdesk: {left}.\n\
              \n\

@@ -173,7 +173,10 @@ fn triple(id: &str, clock: &str, threshold: &str) -> (String, String, String) {
 }
 
 fn reminder_lines(stdout: &str) -> Vec<&str> {
-    stdout.lines().filter(|l| l.contains(" reminder ")).collect()
+    stdout
+        .lines()
+        .filter(|l| l.contains(" reminder "))
+        .collect()
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -278,7 +281,9 @@ async fn thresholds_are_crossed_once_across_runs_and_satisfied_clocks_stay_quiet
 
     // The command's environment describes the clock.
     for run in env.command_runs() {
-        let left: i64 = var(&run, "BREACHDESK_LEFT_SECONDS").parse().expect("seconds");
+        let left: i64 = var(&run, "BREACHDESK_LEFT_SECONDS")
+            .parse()
+            .expect("seconds");
         let due = var(&run, "BREACHDESK_DUE_AT");
         assert!(
             chrono::DateTime::parse_from_rfc3339(due).is_ok(),
@@ -286,7 +291,10 @@ async fn thresholds_are_crossed_once_across_runs_and_satisfied_clocks_stay_quiet
         );
         assert!(due.ends_with('Z'), "UTC: {due}");
         let message = var(&run, "BREACHDESK_MESSAGE");
-        assert!(message.contains(var(&run, "BREACHDESK_INCIDENT")), "{message}");
+        assert!(
+            message.contains(var(&run, "BREACHDESK_INCIDENT")),
+            "{message}"
+        );
         match var(&run, "BREACHDESK_THRESHOLD") {
             "overdue" => {
                 assert!(left < 0, "{run:?}");
@@ -302,7 +310,10 @@ async fn thresholds_are_crossed_once_across_runs_and_satisfied_clocks_stay_quiet
         }
         if var(&run, "BREACHDESK_INCIDENT") == a {
             assert_eq!(var(&run, "BREACHDESK_TITLE"), "Portal login");
-            assert!(message.contains("Notify the other party (8.1)"), "{message}");
+            assert!(
+                message.contains("Notify the other party (8.1)"),
+                "{message}"
+            );
         }
     }
 
@@ -326,7 +337,9 @@ async fn thresholds_are_crossed_once_across_runs_and_satisfied_clocks_stay_quiet
             "{subject}"
         );
         assert!(
-            [&a, &b, &c, &d].iter().any(|id| subject.contains(id.as_str())),
+            [&a, &b, &c, &d]
+                .iter()
+                .any(|id| subject.contains(id.as_str())),
             "{subject}"
         );
         subjects.insert(subject);
@@ -381,6 +394,74 @@ async fn thresholds_are_crossed_once_across_runs_and_satisfied_clocks_stay_quiet
     drop(server);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_reminder_email_is_retried_and_the_reminder_not_repeated() {
+    let pki = pki();
+    // The port is held but not listening: the first attempt is refused.
+    let reserved = smtp_server::reserve_port();
+    let env = std::sync::Arc::new(Env::new(Some((reserved.port(), &pki.ca_pem)), ""));
+    let id = env.new_incident("Portal login", "-50m", &[]);
+    let out = blocking({
+        let env = env.clone();
+        move || env.run(&["watch", "--once"])
+    })
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("reminder email"), "{stderr}");
+    assert_eq!(fired(&env), vec![triple(&id, "8.1", "15m")]);
+    let pending: Vec<_> = std::fs::read_dir(env.data.join("reminders").join("outbox"))
+        .expect("reminder outbox")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".toml"))
+        .collect();
+    assert_eq!(pending.len(), 1, "the email waits in the reminders' outbox");
+
+    // The server comes up; the watcher retries after the outbox's backoff.
+    let server = reserved.start(Options {
+        tls: Some(pki.server_config.clone()),
+        starttls: true,
+        auth: Some((USER.into(), PASS.into())),
+        ..Options::default()
+    });
+    let mut child = env
+        .command(&["watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("watch");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while server.messages().is_empty() {
+        assert!(Instant::now() < deadline, "the email was never retried");
+        assert!(child.try_wait().expect("wait").is_none(), "watch exited");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // SAFETY: signalling the child this test started, by its pid.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+    let out = blocking(move || child.wait_with_output().expect("output")).await;
+    assert!(out.status.success());
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&messages[0].data)
+        .expect("message");
+    let subject = parsed.subject().expect("subject");
+    assert!(
+        subject.contains(" min left: ") && subject.contains(&id),
+        "{subject}"
+    );
+    // Retrying the email is not a new reminder.
+    assert_eq!(fired(&env).len(), 1);
+    assert!(reminder_lines(&String::from_utf8_lossy(&out.stdout)).is_empty());
+}
+
 #[test]
 fn a_corrected_identified_at_re_arms_its_reminders() {
     let env = Env::new(None, "");
@@ -430,7 +511,7 @@ fn a_corrected_identified_at_re_arms_its_reminders() {
 }
 
 #[test]
-fn regulator_clocks_and_internal_targets() {
+fn regulator_clocks_are_reminded() {
     // The ICO's 72 hours, 10 minutes from running out; the 24-hour
     // assessment is overdue and required, so it is a legal clock here.
     let env = Env::new(None, "");
@@ -461,10 +542,35 @@ fn regulator_clocks_and_internal_targets() {
 }
 
 #[test]
+fn internal_targets_only_when_switched_on() {
+    for internal in [false, true] {
+        let env = Env::new(None, &format!("internal_targets = {internal}\n"));
+        let playbook = env.root.join("targets.toml");
+        std::fs::write(
+            &playbook,
+            "name = \"house-targets\"\nversion = 1\ntitle = \"Our own targets\"\n\
+             clause = \"internal\"\n[[step]]\nid = \"page-lead\"\n\
+             title = \"Tell the incident lead\"\nrequired = false\n\
+             clock = { hours = 1, from = \"identified\" }\n",
+        )
+        .expect("playbook");
+        let playbook = playbook.display().to_string();
+        let id = env.new_incident("Portal", "-50m", &["--playbook", &playbook]);
+        env.ok(&["notify", &id, "--channel", "phone", "--to", "Client CSR"]);
+        env.ok(&["watch", "--once"]);
+        if internal {
+            assert_eq!(fired(&env), vec![triple(&id, "page-lead", "15m")]);
+        } else {
+            assert!(fired(&env).is_empty(), "{:?}", fired(&env));
+        }
+    }
+}
+
+#[test]
 fn a_hung_command_is_killed_and_reported_and_not_repeated() {
     let env = Env::new(
         None,
-        "command = { shell = \"echo started >> \\\"$(dirname \\\"$BREACHDESK_CONFIG\\\")/hung.log\\\"; exec sleep 600\" }\ncommand_timeout_secs = 1\n",
+        "command = { shell = \"echo from-the-command; echo started >> \\\"$(dirname \\\"$BREACHDESK_CONFIG\\\")/hung.log\\\"; exec sleep 600\" }\ncommand_timeout_secs = 1\n",
     );
     let id = env.new_incident("Hung pager", "-50m", &[]);
     let out = env.run(&["watch", "--once"]);
@@ -481,6 +587,9 @@ fn a_hung_command_is_killed_and_reported_and_not_repeated() {
     assert!(stderr.contains(&id), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(reminder_lines(&stdout).len(), 1, "{stdout}");
+    // The command's output goes to standard error, never into the log lines.
+    assert!(stderr.contains("from-the-command"), "{stderr}");
+    assert!(!stdout.contains("from-the-command"), "{stdout}");
     let again = env.ok(&["watch", "--once"]);
     assert!(reminder_lines(&again).is_empty(), "{again}");
     let started = std::fs::read_to_string(env.root.join("hung.log")).expect("ran");
@@ -498,7 +607,10 @@ fn a_damaged_state_file_is_refused_not_reset() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("reminders.json:1:"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(fired(&env).is_empty(), "nothing sent on a state it cannot read");
+    assert!(
+        fired(&env).is_empty(),
+        "nothing sent on a state it cannot read"
+    );
 }
 
 #[test]

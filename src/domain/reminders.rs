@@ -575,8 +575,18 @@ mod tests {
         let inc = incident();
         let summary = IncidentSummary::of(&inc);
         let lead = Duration::minutes(15);
-        assert!(!may_remind(&summary, lead, false, at("2026-03-10T14:44:59Z")));
-        assert!(may_remind(&summary, lead, false, at("2026-03-10T14:45:00Z")));
+        assert!(!may_remind(
+            &summary,
+            lead,
+            false,
+            at("2026-03-10T14:44:59Z")
+        ));
+        assert!(may_remind(
+            &summary,
+            lead,
+            false,
+            at("2026-03-10T14:45:00Z")
+        ));
         assert!(may_remind(&summary, lead, true, at("2026-03-10T14:00:00Z")));
         // Every legal clock is at or after the summary's nearest deadline.
         let nearest = summary.next_due_at.expect("deadline");
