@@ -453,21 +453,20 @@ async fn run_command(
     reminder: &Reminder,
     timeout: std::time::Duration,
 ) -> Result<(), String> {
-    let mut cmd = match command {
+    let (program, mut cmd) = match command {
         ReminderCommand::Direct(argv) => {
-            let mut c = tokio::process::Command::new(&argv[0]);
-            c.args(&argv[1..]);
-            c
+            let Some((program, args)) = argv.split_first() else {
+                return Err("the command is empty".into());
+            };
+            let mut c = tokio::process::Command::new(program);
+            c.args(args);
+            (program.clone(), c)
         }
         ReminderCommand::Shell(line) => {
             let mut c = tokio::process::Command::new("/bin/sh");
             c.arg("-c").arg(line);
-            c
+            ("/bin/sh".to_string(), c)
         }
-    };
-    let program = match command {
-        ReminderCommand::Direct(argv) => argv[0].clone(),
-        ReminderCommand::Shell(_) => "/bin/sh".to_string(),
     };
     cmd.envs(reminder_env(reminder))
         .stdin(std::process::Stdio::null())

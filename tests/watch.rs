@@ -614,6 +614,21 @@ fn a_damaged_state_file_is_refused_not_reset() {
 }
 
 #[test]
+fn email_without_smtp_is_refused_at_start() {
+    let env = Env::new(None, "email_to = \"oncall@provider.example\"\n");
+    env.new_incident("Portal", "-50m", &[]);
+    let out = env.run(&["watch", "--once"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("config.toml: reminders.email_to is set but there is no [smtp]"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(fired(&env).is_empty());
+}
+
+#[test]
 fn sigterm_ends_watch_promptly_and_cleanly() {
     let env = Env::new(None, "");
     let id = env.new_incident("Portal", "-50m", &[]);
