@@ -595,32 +595,10 @@ mod email {
         }
         let from = parse_mailbox("responder.email", &email.from)?;
         let to = parse_mailbox("reminders.email_to", &email.to)?;
-        let left = time_left_words(reminder.left);
+        // No `[contract]` marking or reference in the config on this branch
+        // yet (issue 12): pass them here when it has them.
+        let (subject, body) = compose(reminder, None, None, tz);
         let clock = &reminder.clock;
-        let subject = clean_header_text(&format!(
-            "{left}: {} - {} {}",
-            clock.what, clock.incident, clock.title
-        ));
-        let due_local = clock
-            .due_at
-            .with_timezone(&tz)
-            .format("%a %-d %b %Y %H:%M %Z");
-        let body = format!(
-            "Reminder from breachdesk: {left}.\n\
-             \n\
-             Incident:  {} \"{}\"\n\
-             Clock:     {}\n\
-             Due:       {due_local} ({})\n\
-             \n\
-             This reminder went to the on-call responder only; it is not a notice\n\
-             to the other party.\n\
-             breachdesk show {}\n",
-            clock.incident,
-            crate::text::one_line(&clock.title),
-            clock.what,
-            stamp(clock.due_at),
-            clock.incident,
-        );
         let notice = Notice {
             id,
             incident_id: clock.incident.clone(),
@@ -639,6 +617,62 @@ mod email {
             body,
         };
         outbox::queue(dir, notice, now).map(|_| ())
+    }
+
+    /// The reminder email's subject and body. The subject leads with the
+    /// time left (after the protective marking, when there is one) and names
+    /// the incident; the body is a few lines, with the marking at the top
+    /// and bottom and the contract reference when set.
+    pub(super) fn compose(
+        reminder: &Reminder,
+        marking: Option<&str>,
+        contract_reference: Option<&str>,
+        tz: Tz,
+    ) -> (String, String) {
+        let clock = &reminder.clock;
+        let left = time_left_words(reminder.left);
+        let marking = marking.map(clean_header_text).filter(|m| !m.is_empty());
+        let subject = clean_header_text(&format!(
+            "{}{left}: {} - {} {}",
+            marking
+                .as_deref()
+                .map(|m| format!("{m} "))
+                .unwrap_or_default(),
+            clock.what,
+            clock.incident,
+            clock.title
+        ));
+        let due_local = clock
+            .due_at
+            .with_timezone(&tz)
+            .format("%a %-d %b %Y %H:%M %Z");
+        let mut body = String::new();
+        if let Some(m) = &marking {
+            body.push_str(&format!("{m}\n\n"));
+        }
+        body.push_str(&format!(
+            "Reminder from breachdesk: {left}.\n\n\
+             Incident:  {} \"{}\"\n\
+             Clock:     {}\n\
+             Due:       {due_local} ({})\n",
+            clock.incident,
+            crate::text::one_line(&clock.title),
+            clock.what,
+            stamp(clock.due_at),
+        ));
+        if let Some(r) = contract_reference.map(crate::text::one_line) {
+            body.push_str(&format!("Contract:  {r}\n"));
+        }
+        body.push_str(&format!(
+            "\nThis reminder went to the on-call responder only; it is not a notice\n\
+             to the other party.\n\
+             breachdesk show {}\n",
+            clock.incident
+        ));
+        if let Some(m) = &marking {
+            body.push_str(&format!("\n{m}\n"));
+        }
+        (subject, body)
     }
 
     /// Delivers every queued reminder email whose time has come; returns
@@ -694,5 +728,71 @@ mod email {
             }
         }
         (errors, retry_at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::email::compose;
+    use crate::domain::reminders::{OpenClock, Reminder, Threshold};
+    use chrono::{DateTime, Duration, Utc};
+
+    fn reminder(left_min: i64) -> Reminder {
+        let due: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-03-10T15:00:00Z")
+            .expect("instant")
+            .with_timezone(&Utc);
+        Reminder {
+            clock: OpenClock {
+                incident: "INC-20260310-1400-abcdef".into(),
+                title: "Portal\r\nBcc: x@evil.example".into(),
+                clock: "8.1".into(),
+                what: "Notify the other party (8.1)".into(),
+                due_at: due,
+                internal: false,
+            },
+            threshold: Threshold::Before(Duration::minutes(15)),
+            left: Duration::minutes(left_min),
+            key: "k".into(),
+            settles: vec!["k".into()],
+        }
+    }
+
+    #[test]
+    fn the_email_is_short_and_leads_with_the_time_left() {
+        let (subject, body) = compose(&reminder(10), None, None, chrono_tz::Europe::London);
+        assert_eq!(
+            subject,
+            "10 min left: Notify the other party (8.1) - INC-20260310-1400-abcdef Portal Bcc: x@evil.example"
+        );
+        assert!(
+            body.starts_with("Reminder from breachdesk: 10 min left.\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("Due:       Tue 10 Mar 2026 15:00 GMT (2026-03-10T15:00:00Z)"),
+            "{body}"
+        );
+        assert!(body.contains("not a notice"), "{body}");
+        assert!(!body.contains('\r'), "{body:?}");
+        assert!(body.lines().count() <= 10, "{body}");
+        let (overdue, _) = compose(&reminder(-3), None, None, chrono_tz::Europe::London);
+        assert!(overdue.starts_with("overdue by 3 min: "), "{overdue}");
+    }
+
+    #[test]
+    fn marking_and_contract_reference_when_set() {
+        let (subject, body) = compose(
+            &reminder(10),
+            Some("OFFICIAL-SENSITIVE"),
+            Some("ACME/2026/017"),
+            chrono_tz::Europe::London,
+        );
+        assert!(
+            subject.starts_with("OFFICIAL-SENSITIVE 10 min left: "),
+            "{subject}"
+        );
+        assert!(body.starts_with("OFFICIAL-SENSITIVE\n"), "{body}");
+        assert!(body.trim_end().ends_with("OFFICIAL-SENSITIVE"), "{body}");
+        assert!(body.contains("Contract:  ACME/2026/017\n"), "{body}");
     }
 }
