@@ -442,7 +442,8 @@ fn reminder_env(reminder: &Reminder) -> Vec<(&'static str, String)> {
             reminder.left.num_seconds().to_string(),
         ),
         ("BREACHDESK_THRESHOLD", reminder.threshold.label()),
-        ("BREACHDESK_MESSAGE", clean(&reminder_line(reminder))),
+        // One line: control characters (CR, LF, ESC...) made visible.
+        ("BREACHDESK_MESSAGE", one_line(&reminder_line(reminder))),
     ]
 }
 
@@ -777,6 +778,21 @@ mod tests {
         assert!(body.lines().count() <= 10, "{body}");
         let (overdue, _) = compose(&reminder(-3), None, None, chrono_tz::Europe::London);
         assert!(overdue.starts_with("overdue by 3 min: "), "{overdue}");
+    }
+
+    #[test]
+    fn the_command_environment_describes_the_clock_on_one_line() {
+        let env: std::collections::BTreeMap<&str, String> =
+            super::reminder_env(&reminder(-3)).into_iter().collect();
+        assert_eq!(env["BREACHDESK_INCIDENT"], "INC-20260310-1400-abcdef");
+        assert_eq!(env["BREACHDESK_CLOCK"], "8.1");
+        assert_eq!(env["BREACHDESK_DUE_AT"], "2026-03-10T15:00:00Z");
+        assert_eq!(env["BREACHDESK_LEFT_SECONDS"], "-180");
+        assert_eq!(env["BREACHDESK_THRESHOLD"], "15m");
+        assert_eq!(env["BREACHDESK_TITLE"], "Portal\r\nBcc: x@evil.example");
+        let message = &env["BREACHDESK_MESSAGE"];
+        assert!(message.starts_with("overdue by 3 min: "), "{message}");
+        assert!(!message.contains(['\r', '\n']), "{message:?}");
     }
 
     #[test]
