@@ -229,6 +229,13 @@ pub enum Command {
     /// The config file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Remind the on-call responder before each legal clock runs out
+    /// (see [reminders] in the config); runs until SIGTERM or Ctrl-C.
+    Watch {
+        /// Check once and exit (for cron or a systemd timer).
+        #[arg(long)]
+        once: bool,
+    },
     /// Fill the data directory with realistic demo incidents (refuses one
     /// that already holds records unless --force).
     Demo {

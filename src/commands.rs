@@ -285,6 +285,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
             Ok(())
         }
         Command::Config(cmd) => config(&setup, cmd, out),
+        Command::Watch { once } => crate::watch::run(&setup, once, now, out),
         Command::Demo {
             incidents,
             open,

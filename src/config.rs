@@ -35,6 +35,8 @@ pub struct Config {
     /// What each severity level means here (shown in the console).
     #[serde(default)]
     pub severity: SeverityScale,
+    #[serde(default)]
+    pub reminders: Reminders,
 }
 
 /// What each severity level means, and the Client's name for it if the
@@ -268,6 +270,160 @@ fn default_retention() -> u32 {
     2557
 }
 
+/// `[reminders]`: what `breachdesk watch` does before a legal clock runs out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reminders {
+    /// Lead times before each due time (`["15m", "5m"]`); every clock is
+    /// also reminded of once when it becomes overdue.
+    #[serde(default = "default_before")]
+    pub before: Vec<Lead>,
+    /// Who the reminder email goes to (through `[smtp]` and the outbox).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_to: Option<Mailbox>,
+    /// Run for each reminder, with `BREACHDESK_*` environment variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<ReminderCommand>,
+    /// How long the command may run before it is killed (and reported).
+    #[serde(default = "default_command_timeout")]
+    pub command_timeout_secs: u64,
+    /// A desktop notification (`notify-send`) where a session bus exists.
+    #[serde(default = "default_true")]
+    pub desktop: bool,
+    /// Also remind of clocks on steps that are not required.
+    #[serde(default)]
+    pub internal_targets: bool,
+}
+
+impl Default for Reminders {
+    fn default() -> Self {
+        Reminders {
+            before: default_before(),
+            email_to: None,
+            command: None,
+            command_timeout_secs: default_command_timeout(),
+            desktop: true,
+            internal_targets: false,
+        }
+    }
+}
+
+impl Reminders {
+    /// The lead times as durations.
+    pub fn leads(&self) -> Vec<chrono::Duration> {
+        self.before.iter().map(|l| l.0).collect()
+    }
+}
+
+fn default_before() -> Vec<Lead> {
+    vec![
+        Lead(chrono::Duration::minutes(15)),
+        Lead(chrono::Duration::minutes(5)),
+    ]
+}
+fn default_command_timeout() -> u64 {
+    30
+}
+fn default_true() -> bool {
+    true
+}
+
+/// A lead time such as `15m` or `1h30m` (see
+/// [`crate::domain::reminders::parse_lead`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Lead(pub chrono::Duration);
+
+impl TryFrom<String> for Lead {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        crate::domain::reminders::parse_lead(&text).map(Lead)
+    }
+}
+
+impl From<Lead> for String {
+    fn from(lead: Lead) -> String {
+        crate::domain::reminders::lead_label(lead.0)
+    }
+}
+
+/// One email address, `Name <address>` or `address`, checked when read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Mailbox(pub String);
+
+impl TryFrom<String> for Mailbox {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        if text.chars().any(char::is_control) {
+            return Err("an address may not contain control characters".into());
+        }
+        text.parse::<lettre::message::Mailbox>()
+            .map_err(|e| format!("'{text}' is not one email address: {e}"))?;
+        Ok(Mailbox(text))
+    }
+}
+
+impl From<Mailbox> for String {
+    fn from(m: Mailbox) -> String {
+        m.0
+    }
+}
+
+/// The reminder command. In TOML:
+/// - `command = "page-oncall --urgent"`: split on spaces, run without a shell;
+/// - `command = ["page-oncall", "--team", "incident response"]`: exactly
+///   these arguments, without a shell;
+/// - `command = { shell = "curl ... | ..." }`: run with `sh -c`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawCommand", into = "RawCommand")]
+pub enum ReminderCommand {
+    /// Program and arguments, run directly.
+    Direct(Vec<String>),
+    /// A shell command line, run with `sh -c`.
+    Shell(String),
+}
+
+/// The on-disk shapes of a [`ReminderCommand`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RawCommand {
+    Line(String),
+    Argv(Vec<String>),
+    Shell { shell: String },
+}
+
+impl TryFrom<RawCommand> for ReminderCommand {
+    type Error = String;
+    fn try_from(raw: RawCommand) -> Result<Self, String> {
+        let command = match raw {
+            RawCommand::Line(line) => {
+                ReminderCommand::Direct(line.split_whitespace().map(str::to_string).collect())
+            }
+            RawCommand::Argv(argv) => ReminderCommand::Direct(argv),
+            RawCommand::Shell { shell } if shell.trim().is_empty() => {
+                return Err("the shell command is empty".into());
+            }
+            RawCommand::Shell { shell } => ReminderCommand::Shell(shell),
+        };
+        if let ReminderCommand::Direct(argv) = &command
+            && argv.first().is_none_or(|p| p.trim().is_empty())
+        {
+            return Err("the command is empty".into());
+        }
+        Ok(command)
+    }
+}
+
+impl From<ReminderCommand> for RawCommand {
+    fn from(c: ReminderCommand) -> RawCommand {
+        match c {
+            ReminderCommand::Direct(argv) => RawCommand::Argv(argv),
+            ReminderCommand::Shell(shell) => RawCommand::Shell { shell },
+        }
+    }
+}
+
 /// A config file that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -338,6 +494,16 @@ impl Config {
                 format!(
                     "{} days is below the minimum of 6 calendar months (at least {} days)",
                     self.audit.retention_days, MIN_AUDIT_RETENTION_DAYS
+                ),
+            ));
+        }
+        let reminders = &self.reminders;
+        if reminders.command_timeout_secs == 0 || reminders.command_timeout_secs > 600 {
+            return Err(invalid(
+                "reminders.command_timeout_secs",
+                format!(
+                    "{} is not between 1 and 600",
+                    reminders.command_timeout_secs
                 ),
             ));
         }
@@ -515,5 +681,88 @@ low = "P4"
         assert!(err.to_string().contains("c.toml:2:"), "{err}");
         // The example config parses (its [severity] section is commented out).
         Config::parse(EXAMPLE, Path::new("example.toml")).expect("example parses");
+    }
+
+    #[test]
+    fn reminders_default_and_parse() {
+        let config = Config::parse("", Path::new("c.toml")).expect("empty");
+        assert_eq!(
+            config.reminders.leads(),
+            vec![chrono::Duration::minutes(15), chrono::Duration::minutes(5)]
+        );
+        assert!(config.reminders.desktop);
+        assert!(!config.reminders.internal_targets);
+        assert_eq!(config.reminders.command, None);
+        let config = Config::parse(
+            "[reminders]\nbefore = [\"1h\", \"10m\"]\nemail_to = \"On-call <oncall@provider.example>\"\ncommand = \"page-oncall  --urgent\"\ndesktop = false\ninternal_targets = true\n",
+            Path::new("c.toml"),
+        )
+        .expect("parses");
+        let r = &config.reminders;
+        assert_eq!(
+            r.leads(),
+            vec![chrono::Duration::hours(1), chrono::Duration::minutes(10)]
+        );
+        assert_eq!(
+            r.command,
+            Some(ReminderCommand::Direct(vec![
+                "page-oncall".into(),
+                "--urgent".into()
+            ]))
+        );
+        let argv = Config::parse(
+            "[reminders]\ncommand = [\"page\", \"two words\"]\n",
+            Path::new("c.toml"),
+        )
+        .expect("argv");
+        assert_eq!(
+            argv.reminders.command,
+            Some(ReminderCommand::Direct(vec![
+                "page".into(),
+                "two words".into()
+            ]))
+        );
+        let shell = Config::parse(
+            "[reminders]\ncommand = { shell = \"env > /tmp/x\" }\n",
+            Path::new("c.toml"),
+        )
+        .expect("shell");
+        assert_eq!(
+            shell.reminders.command,
+            Some(ReminderCommand::Shell("env > /tmp/x".into()))
+        );
+    }
+
+    #[test]
+    fn reminder_errors_name_the_line() {
+        for (text, line, words) in [
+            (
+                "[reminders]\n\nbefore = [\"15m\", \"5 minutes\"]\n",
+                3,
+                "lead time",
+            ),
+            (
+                "[reminders]\nemail_to = \"not an address\"\n",
+                2,
+                "email address",
+            ),
+            ("[reminders]\ncommand = \"  \"\n", 2, "empty"),
+            ("[reminders]\ncommand = { shell = \"\" }\n", 2, "empty"),
+            ("[reminders]\ndesktp = true\n", 2, "unknown field"),
+        ] {
+            let err = Config::parse(text, Path::new("c.toml")).expect_err(text);
+            let said = err.to_string();
+            assert!(said.starts_with(&format!("c.toml:{line}:")), "{said}");
+            assert!(said.contains(words), "{said}");
+        }
+        let err = Config::parse(
+            "[reminders]\ncommand_timeout_secs = 0\n",
+            Path::new("c.toml"),
+        )
+        .expect_err("zero");
+        assert!(
+            err.to_string().contains("reminders.command_timeout_secs"),
+            "{err}"
+        );
     }
 }

@@ -27,3 +27,4 @@ pub mod safe_read;
 pub mod store;
 pub mod text;
 pub mod tui;
+pub mod watch;

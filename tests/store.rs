@@ -178,6 +178,7 @@ fn full_incident(id: &str) -> Incident {
                 hours: Some(1),
                 working_days: None,
                 from: ClockStart::StepDone("8.1".into()),
+                internal: true,
             }),
             depends_on: vec!["8.1".into()],
             fills: vec![RecordField::Mitigation, RecordField::Timeline],

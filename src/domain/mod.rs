@@ -4,5 +4,6 @@ pub mod calendar;
 pub mod clock;
 pub mod incident;
 pub mod playbook;
+pub mod reminders;
 pub mod summary;
 pub mod when;

@@ -165,6 +165,11 @@ pub struct StepClock {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_days: Option<u32>,
     pub from: ClockStart,
+    /// `internal = true`: the organisation's own target, not a clock set by
+    /// the contract or the law (reminded of only when asked, and never
+    /// presented as a legal deadline).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
 }
 
 /// Where a step's clock starts.
