@@ -473,15 +473,26 @@ async fn run_command(
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::from(std::io::stderr().as_fd_owned()?))
         .stderr(std::process::Stdio::from(std::io::stderr().as_fd_owned()?))
-        .kill_on_drop(true);
+        .kill_on_drop(true)
+        // Its own process group, so a hung command is killed with anything
+        // it started (a shell's background jobs included).
+        .process_group(0);
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
+    let group = child.id().and_then(|pid| i32::try_from(pid).ok());
     match tokio::time::timeout(timeout, child.wait()).await {
         Ok(Ok(status)) if status.success() => Ok(()),
         Ok(Ok(status)) => Err(format!("{program} failed ({status})")),
         Ok(Err(e)) => Err(format!("{program}: {e}")),
         Err(_) => {
+            if let Some(pgid) = group {
+                // SAFETY: kill(2) with a negative pid signals that process
+                // group; it touches no memory of ours.
+                unsafe {
+                    libc::kill(-pgid, libc::SIGKILL);
+                }
+            }
             let _ = child.kill().await;
             Err(format!(
                 "{program} did not finish within {} s and was killed",

@@ -571,7 +571,7 @@ fn internal_targets_only_when_switched_on() {
 fn a_hung_command_is_killed_and_reported_and_not_repeated() {
     let env = Env::new(
         None,
-        "command = { shell = \"echo from-the-command; echo started >> \\\"$(dirname \\\"$BREACHDESK_CONFIG\\\")/hung.log\\\"; exec sleep 600\" }\ncommand_timeout_secs = 1\n",
+        "command = { shell = \"echo from-the-command; d=$(dirname \\\"$BREACHDESK_CONFIG\\\"); echo started >> \\\"$d/hung.log\\\"; sleep 600 & echo $! > \\\"$d/bg.pid\\\"; wait\" }\ncommand_timeout_secs = 1\n",
     );
     let id = env.new_incident("Hung pager", "-50m", &[]);
     let out = env.run(&["watch", "--once"]);
@@ -595,6 +595,26 @@ fn a_hung_command_is_killed_and_reported_and_not_repeated() {
     assert!(reminder_lines(&again).is_empty(), "{again}");
     let started = std::fs::read_to_string(env.root.join("hung.log")).expect("ran");
     assert_eq!(started.lines().count(), 1, "run once: {started}");
+    // What the command started in the background was killed with it (its
+    // process group), not left running.
+    let pid = std::fs::read_to_string(env.root.join("bg.pid")).expect("bg pid");
+    let stat = format!("/proc/{}/stat", pid.trim());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let gone = || {
+        std::fs::read_to_string(&stat).map_or(true, |s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+        })
+    };
+    while !gone() && std::time::Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    assert!(
+        gone(),
+        "the background sleep {} is still running",
+        pid.trim()
+    );
 }
 
 #[test]
