@@ -524,6 +524,7 @@ impl Desk {
                         request_id: n.request_id.clone(),
                         again_reason: n.again_reason.clone(),
                         cancel_reason: None,
+                        recorded_by: Some(actor.clone()),
                     });
                     incident.notices.len() - 1
                 }
