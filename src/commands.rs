@@ -218,6 +218,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
             report_change(out, &changed, "root-cause analysis requirement saved")
         }
         Command::SecurityTest(cmd) => crate::contractcli::security_test(&setup, cmd, now, out),
+        Command::Notice(cmd) => crate::noticecli::notice(&setup, cmd, now, out),
         Command::Reopen { id, reason } => {
             let changed = setup.desk()?.reopen(&id, &reason, now)?;
             report_change(out, &changed, "reopened")
@@ -480,11 +481,18 @@ fn show(
     let desk = setup.reader()?;
     let incident = desk.load(id)?;
     match format {
-        ShowFormat::Json => writeln!(
-            out,
-            "{}",
-            json_safe(&serde_json::to_string_pretty(&incident)?)
-        )?,
+        ShowFormat::Json => {
+            // The record, plus the notice register built from it: every
+            // notice sent or received (`notices` holds the email ones).
+            let mut value = serde_json::to_value(&incident)?;
+            if let Some(map) = value.as_object_mut() {
+                map.insert(
+                    "notice_register".into(),
+                    serde_json::to_value(crate::domain::register::register(&incident))?,
+                );
+            }
+            writeln!(out, "{}", json_safe(&serde_json::to_string_pretty(&value)?))?
+        }
         ShowFormat::Toml => write!(out, "{}", toml::to_string(&incident)?)?,
         ShowFormat::Text => write!(out, "{}", crate::export::text(&incident, desk.tz, now))?,
     }
@@ -493,6 +501,7 @@ fn show(
 
 fn edit(setup: &Setup, args: EditArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
     let tz = setup.tz()?;
+    let details = crate::noticecli::details_edit(&args, now, tz)?;
     let identified_at = match args.identified_at {
         Some(text) => {
             let at = parse_past(&text, now, tz).map_err(|e| anyhow!("--identified-at: {e}"))?;
@@ -513,6 +522,7 @@ fn edit(setup: &Setup, args: EditArgs, now: DateTime<Utc>, out: &mut impl Write)
         add_assets: args.assets,
         add_responders: args.responders,
         identified_at,
+        details,
     };
     let changed = setup.desk()?.edit(&args.id, edit, now)?;
     report_change(out, &changed, "saved")

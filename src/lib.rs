@@ -20,6 +20,7 @@ pub mod export;
 pub mod index;
 pub mod mail;
 pub mod mailcli;
+pub mod noticecli;
 pub mod paths;
 pub mod playbooks;
 pub mod present;
