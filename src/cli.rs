@@ -187,6 +187,10 @@ pub enum Command {
         /// Write to FILE instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// In the report-* formats, show evidence files' local paths (by
+        /// default only file name, size and SHA-256, as sent to the Client).
+        #[arg(long)]
+        include_paths: bool,
     },
     /// The tamper-evident audit log.
     #[command(subcommand)]
@@ -679,4 +683,10 @@ pub enum ExportFormat {
     Markdown,
     Json,
     Ics,
+    /// The 8.2.1 (f) full-details report as plain text.
+    ReportText,
+    /// The 8.2.1 (f) full-details report as Markdown (as attached to the report email).
+    ReportMarkdown,
+    /// The 8.2.1 (f) full-details report as self-contained printable HTML.
+    ReportHtml,
 }

@@ -224,7 +224,12 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
             report_change(out, &changed, "reopened")
         }
         Command::Evidence { id } => evidence(&setup, &id, out),
-        Command::Export { id, format, output } => export(&setup, &id, format, output, now, out),
+        Command::Export {
+            id,
+            format,
+            output,
+            include_paths,
+        } => export(&setup, &id, format, output, include_paths, now, out),
         Command::Audit(cmd) => audit(&setup, cmd, now, out),
         Command::Quarantine(cmd) => quarantine(&setup, cmd, now, out),
         Command::Playbook(cmd) => playbook(&setup, cmd, out),
@@ -494,7 +499,18 @@ fn show(
             writeln!(out, "{}", json_safe(&serde_json::to_string_pretty(&value)?))?
         }
         ShowFormat::Toml => write!(out, "{}", toml::to_string(&incident)?)?,
-        ShowFormat::Text => write!(out, "{}", crate::export::text(&incident, desk.tz, now))?,
+        ShowFormat::Text => write!(
+            out,
+            "{}",
+            crate::export::marked(
+                crate::export::text(&incident, desk.tz, now),
+                setup
+                    .config
+                    .contract
+                    .marking()
+                    .map(|m| crate::text::one_line(&m))
+            )
+        )?,
     }
     Ok(())
 }
@@ -688,13 +704,32 @@ fn export(
     id: &str,
     format: ExportFormat,
     output: Option<PathBuf>,
+    include_paths: bool,
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
     let desk = setup.reader()?;
     let incident = desk.load(id)?;
+    let contract = &setup.config.contract;
+    let report = || {
+        let options = crate::report::ReportOptions {
+            marking: contract.marking(),
+            contract: match (contract.name(), contract.reference()) {
+                (Some(n), Some(r)) => Some(format!("{n} ({r})")),
+                (n, r) => n.or(r),
+            },
+            include_paths,
+        };
+        crate::report::full_details(&incident, desk.tz, now, &options)
+    };
     let text = match format {
-        ExportFormat::Markdown => crate::export::markdown(&incident, desk.tz, now),
+        ExportFormat::Markdown => crate::export::marked(
+            crate::export::markdown(&incident, desk.tz, now),
+            contract.marking().map(|m| format!("**{}**", crate::text::one_line(&m))),
+        ),
+        ExportFormat::ReportText => crate::report::to_text(&report()),
+        ExportFormat::ReportMarkdown => crate::report::to_markdown(&report()),
+        ExportFormat::ReportHtml => crate::report::to_html(&report()),
         ExportFormat::Json => json_safe(&serde_json::to_string_pretty(&incident)?) + "\n",
         ExportFormat::Ics => crate::export::ics(&incident, now),
     };

@@ -24,6 +24,7 @@ pub mod noticecli;
 pub mod paths;
 pub mod playbooks;
 pub mod present;
+pub mod report;
 pub mod safe_read;
 pub mod store;
 pub mod text;

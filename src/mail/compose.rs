@@ -341,6 +341,7 @@ pub fn content_type_for(path: &Path) -> &'static str {
     match ext.as_str() {
         "txt" | "log" => "text/plain; charset=utf-8",
         "md" | "markdown" => "text/markdown; charset=utf-8",
+        "html" | "htm" => "text/html; charset=utf-8",
         "csv" => "text/csv; charset=utf-8",
         "json" => "application/json",
         "toml" => "application/toml",
