@@ -725,7 +725,9 @@ fn export(
     let text = match format {
         ExportFormat::Markdown => crate::export::marked(
             crate::export::markdown(&incident, desk.tz, now),
-            contract.marking().map(|m| format!("**{}**", crate::text::one_line(&m))),
+            contract
+                .marking()
+                .map(|m| format!("**{}**", crate::text::one_line(&m))),
         ),
         ExportFormat::ReportText => crate::report::to_text(&report()),
         ExportFormat::ReportMarkdown => crate::report::to_markdown(&report()),

@@ -5,7 +5,7 @@ use crate::cli::{EditArgs, NoticeCommand, NoticeListFormat};
 use crate::commands::{Setup, parse_enum, report_change};
 use crate::desk::{DetailsEdit, OtherNoticeInput};
 use crate::domain::register::{line, register};
-use crate::domain::when::{parse_past, parse_when};
+use crate::domain::when::{parse_future, parse_past};
 use crate::text::{SafeWriter, json_safe};
 use anyhow::{Result, anyhow};
 use chrono::{DateTime, Utc};
@@ -29,7 +29,7 @@ pub fn details_edit(args: &EditArgs, now: DateTime<Utc>, tz: Tz) -> Result<Detai
         None => None,
         Some(t) if clearing(t) => Some(None),
         Some(t) => Some(Some(
-            parse_when(t, now, tz).map_err(|e| anyhow!("--next-update: {e}"))?,
+            parse_future(t, now, tz).map_err(|e| anyhow!("--next-update: {e}"))?,
         )),
     };
     let data_subjects = match args.data_subjects.as_deref() {

@@ -154,7 +154,12 @@ pub fn full_details(
     });
     let mut data = vec![(
         "Personal data".into(),
-        if i.personal_data { "yes" } else { "none known to be involved" }.to_string(),
+        if i.personal_data {
+            "yes"
+        } else {
+            "none known to be involved"
+        }
+        .to_string(),
     )];
     if i.personal_data {
         data.push((
@@ -280,11 +285,13 @@ pub fn full_details(
     });
     sections.push(Section {
         heading: "Change to the ISMS (8.3)".into(),
-        blocks: vec![Block::Text(if i.isms_change.description.trim().is_empty() {
-            "No change to the ISMS recorded.".into()
-        } else {
-            i.isms_change.description.trim().to_string()
-        })],
+        blocks: vec![Block::Text(
+            if i.isms_change.description.trim().is_empty() {
+                "No change to the ISMS recorded.".into()
+            } else {
+                i.isms_change.description.trim().to_string()
+            },
+        )],
     });
     sections.push(Section {
         heading: "Data requests (8.2.1 (e))".into(),
@@ -359,7 +366,8 @@ pub fn to_text(doc: &Doc) -> String {
             match b {
                 Block::Fields(rows) => {
                     for (k, v) in rows {
-                        let _ = writeln!(o, "  {:<18} {}", format!("{}:", one_line(k)), one_line(v));
+                        let _ =
+                            writeln!(o, "  {:<18} {}", format!("{}:", one_line(k)), one_line(v));
                     }
                 }
                 Block::Text(text) => {
@@ -450,7 +458,10 @@ th{width:12em;background:#eee}.text{white-space:pre-wrap}\
 pub fn to_html(doc: &Doc) -> String {
     let e = html_escape;
     let mut o = String::new();
-    let _ = writeln!(o, "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">");
+    let _ = writeln!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">"
+    );
     let _ = writeln!(
         o,
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
@@ -459,7 +470,11 @@ pub fn to_html(doc: &Doc) -> String {
         Some(m) => format!("{} {}", m, doc.title),
         None => doc.title.clone(),
     };
-    let _ = writeln!(o, "<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>", e(&title));
+    let _ = writeln!(
+        o,
+        "<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
+        e(&title)
+    );
     if let Some(m) = &doc.marking {
         let _ = writeln!(o, "<div class=\"marking\">{}</div>", e(m));
     }
@@ -529,7 +544,11 @@ mod tests {
         assert!(md.trim_end().ends_with("**OFFICIAL-SENSITIVE**"), "{md}");
         assert!(md.contains("v\\|w"), "{md}");
         let html = to_html(&doc);
-        assert_eq!(html.matches("<div class=\"marking\">OFFICIAL-SENSITIVE</div>").count(), 2);
+        assert_eq!(
+            html.matches("<div class=\"marking\">OFFICIAL-SENSITIVE</div>")
+                .count(),
+            2
+        );
         assert!(html.contains("&lt;img src=x&gt;"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(!html.contains("://"), "no external resources: {html}");

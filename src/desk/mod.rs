@@ -109,7 +109,10 @@ impl DetailsEdit {
         let mut said = Vec::new();
         if let Some(Some(at)) = self.started_at {
             if at > now {
-                return Err(refused(format!("the breach start {} is in the future", stamp(at))));
+                return Err(refused(format!(
+                    "the breach start {} is in the future",
+                    stamp(at)
+                )));
             }
             if at > identified_at {
                 return Err(refused(format!(
@@ -149,11 +152,23 @@ impl DetailsEdit {
         let texts: [(&str, Option<String>, &mut String); 11] = [
             ("how detected", self.detected_how, &mut d.detected_how),
             ("service impact", self.service_impact, &mut d.service_impact),
-            ("confidentiality impact", self.confidentiality, &mut d.confidentiality),
+            (
+                "confidentiality impact",
+                self.confidentiality,
+                &mut d.confidentiality,
+            ),
             ("integrity impact", self.integrity, &mut d.integrity),
-            ("availability impact", self.availability, &mut d.availability),
+            (
+                "availability impact",
+                self.availability,
+                &mut d.availability,
+            ),
             ("containment", self.containment, &mut d.containment),
-            ("data categories", self.data_categories, &mut d.data_categories),
+            (
+                "data categories",
+                self.data_categories,
+                &mut d.data_categories,
+            ),
             (
                 "Government Data details",
                 self.government_data_details,
@@ -161,7 +176,11 @@ impl DetailsEdit {
             ),
             ("others told", self.others_told, &mut d.others_told),
             ("residual risk", self.residual_risk, &mut d.residual_risk),
-            ("lessons learned", self.lessons_learned, &mut d.lessons_learned),
+            (
+                "lessons learned",
+                self.lessons_learned,
+                &mut d.lessons_learned,
+            ),
         ];
         for (label, new, field) in texts {
             if let Some(new) = new {

@@ -69,7 +69,10 @@ pub fn register(incident: &Incident) -> Vec<RegisterEntry> {
             out.push(RegisterEntry {
                 direction: Direction::Sent,
                 party: other,
-                channel: n.channel.map(channel_word).unwrap_or_else(|| "other".into()),
+                channel: n
+                    .channel
+                    .map(channel_word)
+                    .unwrap_or_else(|| "other".into()),
                 at: made,
                 what: match &n.recipient {
                     Some(to) => format!("8.1 notification to {}", to.trim()),
@@ -97,7 +100,10 @@ pub fn register(incident: &Incident) -> Vec<RegisterEntry> {
                     Some(Requester::GovCertUk) => NoticeParty::GovCertUk,
                     _ => other,
                 };
-                (party, format!("8.2.1 (e) data supply {id}").trim().to_string())
+                (
+                    party,
+                    format!("8.2.1 (e) data supply {id}").trim().to_string(),
+                )
             }
         };
         out.push(RegisterEntry {

@@ -550,15 +550,13 @@ fn contract_fields(
     let d = &incident.details;
     let time = |t: DateTime<Utc>| show_time(t, tz);
     let mut unknown: Vec<&str> = Vec::new();
-    let mut fact = |name: &'static str, value: Option<String>, what: &'static str| {
-        match value {
-            Some(v) => {
-                f.insert(name, v);
-            }
-            None => {
-                unknown.push(what);
-                f.insert(name, UNKNOWN.to_string());
-            }
+    let mut fact = |name: &'static str, value: Option<String>, what: &'static str| match value {
+        Some(v) => {
+            f.insert(name, v);
+        }
+        None => {
+            unknown.push(what);
+            f.insert(name, UNKNOWN.to_string());
         }
     };
     fact(
@@ -566,13 +564,29 @@ fn contract_fields(
         d.started_at.map(time),
         "when the breach started",
     );
-    fact("detected_how", known(&d.detected_how), "how it was detected");
-    fact("containment", known(&d.containment), "whether it is contained");
+    fact(
+        "detected_how",
+        known(&d.detected_how),
+        "how it was detected",
+    );
+    fact(
+        "containment",
+        known(&d.containment),
+        "whether it is contained",
+    );
     let impact_parts = [
         ("Service", &d.service_impact, "the impact on the service"),
-        ("Confidentiality", &d.confidentiality, "the impact on confidentiality"),
+        (
+            "Confidentiality",
+            &d.confidentiality,
+            "the impact on confidentiality",
+        ),
         ("Integrity", &d.integrity, "the impact on integrity"),
-        ("Availability", &d.availability, "the impact on availability"),
+        (
+            "Availability",
+            &d.availability,
+            "the impact on availability",
+        ),
     ];
     let mut impact = Vec::new();
     for (label, value, what) in impact_parts {
@@ -630,7 +644,10 @@ fn contract_fields(
         None => "not yet set; we will tell you when it is".to_string(),
     };
     f.insert("next_update", next);
-    f.insert("not_yet_known", bullets(unknown.into_iter().map(String::from), "nothing outstanding"));
+    f.insert(
+        "not_yet_known",
+        bullets(unknown.into_iter().map(String::from), "nothing outstanding"),
+    );
     let opening = match incident.kind {
         BreachKind::Breach => "We have identified a Breach of Security.",
         BreachKind::Potential => {
@@ -715,7 +732,10 @@ fn contract_fields(
             "none recorded",
         ),
     );
-    f.insert("residual_risk", indent(&d.residual_risk, "not yet assessed"));
+    f.insert(
+        "residual_risk",
+        indent(&d.residual_risk, "not yet assessed"),
+    );
     f.insert(
         "lessons_learned",
         indent(&d.lessons_learned, "not yet recorded"),

@@ -795,27 +795,55 @@ impl Form {
                     "when the breach started (not when identified); empty if not known",
                     &opt_time(d.started_at),
                 ),
-                text("How detected", "e.g. SOC alert on impossible travel", &d.detected_how),
+                text(
+                    "How detected",
+                    "e.g. SOC alert on impossible travel",
+                    &d.detected_how,
+                ),
                 text("Service impact", "impact on the service", &d.service_impact),
-                text("Confidential.", "impact on confidentiality", &d.confidentiality),
+                text(
+                    "Confidential.",
+                    "impact on confidentiality",
+                    &d.confidentiality,
+                ),
                 text("Integrity", "impact on integrity", &d.integrity),
                 text("Availability", "impact on availability", &d.availability),
-                text("Containment", "e.g. contained 15:10: account disabled", &d.containment),
+                text(
+                    "Containment",
+                    "e.g. contained 15:10: account disabled",
+                    &d.containment,
+                ),
                 text(
                     "Data subjects",
                     "how many (personal data); empty if not known",
                     &d.data_subjects.map(|n| n.to_string()).unwrap_or_default(),
                 ),
-                text("Categories", "categories of personal data", &d.data_categories),
-                text("Govt. data is", "which Government Data", &d.government_data_details),
+                text(
+                    "Categories",
+                    "categories of personal data",
+                    &d.data_categories,
+                ),
+                text(
+                    "Govt. data is",
+                    "which Government Data",
+                    &d.government_data_details,
+                ),
                 text("Others told", "who else has been told", &d.others_told),
                 text(
                     "Next update",
                     "when the next update is due: 17:00, +2h or RFC 3339",
                     &opt_time(d.next_update_due),
                 ),
-                text("Residual risk", "after the mitigation (for the report)", &d.residual_risk),
-                text("Lessons", "lessons learned (for the report)", &d.lessons_learned),
+                text(
+                    "Residual risk",
+                    "after the mitigation (for the report)",
+                    &d.residual_risk,
+                ),
+                text(
+                    "Lessons",
+                    "lessons learned (for the report)",
+                    &d.lessons_learned,
+                ),
             ],
         )
         .with_severity_help(crate::config::SeverityScale::default().help())
@@ -975,7 +1003,10 @@ impl Form {
     /// The edit form's incident facts, as typed: only changed fields are
     /// sent; an emptied time or number clears it.
     fn details_edit(&self, now: DateTime<Utc>, tz: Tz) -> Result<crate::desk::DetailsEdit, String> {
-        let text = |label: &str| self.changed(label).then(|| self.text_of(label).trim().to_string());
+        let text = |label: &str| {
+            self.changed(label)
+                .then(|| self.text_of(label).trim().to_string())
+        };
         let started_at = if self.changed("Started at") {
             Some(self.optional_when("Started at", now, tz)?)
         } else {
@@ -987,7 +1018,7 @@ impl Form {
                 Some(None)
             } else {
                 Some(Some(
-                    crate::domain::when::parse_when(&t, now, tz)
+                    crate::domain::when::parse_future(&t, now, tz)
                         .map_err(|e| format!("Next update: {e}"))?,
                 ))
             }

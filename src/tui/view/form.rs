@@ -140,10 +140,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             .wrap(Wrap { trim: false })
             .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
             .block(
-            Block::bordered()
-                .title(format!(" {} ", form.title))
-                .border_style(app.theme.focus_border()),
-        ),
+                Block::bordered()
+                    .title(format!(" {} ", form.title))
+                    .border_style(app.theme.focus_border()),
+            ),
         popup,
     );
 }
