@@ -484,3 +484,36 @@ async fn the_full_details_report_attaches_marked_html_without_local_paths() {
         .await;
     assert!(with_paths.contains(&root), "{with_paths}");
 }
+
+/// The console's `E` chooser offers only the notices that are ours: no 8.1
+/// notification when the other party identified the breach, no 8.2.1 (e)
+/// supply or (f) report for a Client user.
+#[test]
+fn the_email_chooser_offers_only_our_notices() {
+    use breachdesk::tui::form::{Form, Value};
+    let offered = |we_notify: bool, supplier: bool| -> Vec<String> {
+        let form = Form::email_choice_for(0, false, we_notify, supplier);
+        match &form.fields[0].value {
+            Value::Choice { options, .. } => options.iter().map(|o| o.to_string()).collect(),
+            other => panic!("a choice, not {other:?}"),
+        }
+    };
+    assert_eq!(
+        offered(true, true),
+        [
+            "8.1 notification",
+            "8.2.1(f) report",
+            "8.2.1(e) data supply",
+            "update"
+        ]
+    );
+    // A Service Provider told by the Client: no 8.1 notification of ours.
+    assert_eq!(
+        offered(false, true),
+        ["8.2.1(f) report", "8.2.1(e) data supply", "update"]
+    );
+    // A Client user who identified it: notifies the supplier; no (e)/(f).
+    assert_eq!(offered(true, false), ["8.1 notification", "update"]);
+    // A Client user told by the supplier: updates only.
+    assert_eq!(offered(false, false), ["update"]);
+}

@@ -169,3 +169,139 @@ pub fn line(e: &RegisterEntry, tz: chrono_tz::Tz) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::incident::{
+        BreachKind, Channel, NewIncident, NoticeChannel, NoticeReceived, NoticeRecord, OtherNotice,
+        Severity,
+    };
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|d| d.with_timezone(&Utc))
+            .expect("time")
+    }
+
+    fn incident(role: PartyRole) -> Incident {
+        Incident::new(
+            "INC-20260310-1400-abcdef".into(),
+            NewIncident {
+                title: "Admin portal login".into(),
+                summary: String::new(),
+                kind: BreachKind::Breach,
+                severity: Severity::High,
+                personal_data: true,
+                government_data: false,
+                affected_assets: Vec::new(),
+                identified_at: at("2026-03-10T14:00:00Z"),
+            },
+            "alice",
+            role,
+            at("2026-03-10T14:02:00Z"),
+        )
+        .expect("incident")
+    }
+
+    fn email(kind: NoticeKind, message_id: &str, when: &str) -> NoticeRecord {
+        NoticeRecord {
+            id: "N-1".into(),
+            kind,
+            message_id: message_id.into(),
+            to: vec!["csr@client.example".into()],
+            cc: Vec::new(),
+            subject: String::new(),
+            queued_at: at(when),
+            state: DeliveryState::Sent,
+            attempts: 1,
+            accepted_at: Some(at(when)),
+            server_reply: None,
+            request_id: None,
+            again_reason: None,
+            cancel_reason: None,
+            recorded_by: Some("alice".into()),
+        }
+    }
+
+    #[test]
+    fn an_emailed_notification_appears_once_and_a_phoned_one_appears() {
+        let mut i = incident(PartyRole::ServiceProvider);
+        i.notification.made_at = Some(at("2026-03-10T14:20:00Z"));
+        i.notification.channel = Some(Channel::Email);
+        i.notification.reference = Some("<a@x>".into());
+        i.notices.push(email(
+            NoticeKind::Notification,
+            "<a@x>",
+            "2026-03-10T14:20:00Z",
+        ));
+        let r = register(&i);
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_eq!(r[0].party, NoticeParty::Client);
+        assert_eq!(r[0].reference.as_deref(), Some("<a@x>"));
+
+        let mut phoned = incident(PartyRole::ServiceProvider);
+        phoned.notification.made_at = Some(at("2026-03-10T14:30:00Z"));
+        phoned.notification.made_by = Some("bob".into());
+        phoned.notification.channel = Some(Channel::Phone);
+        let r = register(&phoned);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].channel, "phone");
+        assert_eq!(r[0].recorded_by.as_deref(), Some("bob"));
+        assert_eq!(r[0].direction, Direction::Sent);
+    }
+
+    #[test]
+    fn received_and_hand_recorded_notices_are_in_time_order() {
+        let mut i = incident(PartyRole::Client);
+        i.notice_received = Some(NoticeReceived {
+            received_at: at("2026-03-10T14:05:00Z"),
+            from: "Provider SOC".into(),
+            channel: Channel::Phone,
+            reference: Some("CALL-1".into()),
+            recorded_by: "alice".into(),
+            recorded_at: at("2026-03-10T14:06:00Z"),
+            source: None,
+        });
+        i.other_notices.push(OtherNotice {
+            id: "G1".into(),
+            direction: Direction::Sent,
+            party: NoticeParty::Ico,
+            channel: NoticeChannel::Portal,
+            at: at("2026-03-10T14:01:00Z"),
+            counterpart: String::new(),
+            reference: Some("ICO-1".into()),
+            summary: "initial report".into(),
+            recorded_by: "alice".into(),
+            recorded_at: at("2026-03-10T14:10:00Z"),
+        });
+        let r = register(&i);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].party, NoticeParty::Ico);
+        assert_eq!(r[1].party, NoticeParty::ServiceProvider);
+        assert_eq!(r[1].direction, Direction::Received);
+        let text = line(&r[0], chrono_tz::Europe::London);
+        assert!(
+            text.contains(
+                "sent to ico by portal: G1: initial report [ref ICO-1], recorded by alice"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn records_from_before_the_register_still_read() {
+        // No other_notices, no details, no recorded_by on a notice.
+        let i = incident(PartyRole::ServiceProvider);
+        let mut text = toml::to_string(&i).expect("toml");
+        assert!(!text.contains("other_notices"));
+        text = text.replace("[details]\n", "[old_details_gone]\n");
+        let cut = text
+            .find("[old_details_gone]")
+            .map(|n| &text[..n])
+            .unwrap_or(&text);
+        let back: Incident = toml::from_str(cut).expect("old record reads");
+        assert!(back.other_notices.is_empty());
+        assert_eq!(back.details, Default::default());
+    }
+}

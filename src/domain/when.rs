@@ -132,7 +132,8 @@ pub fn parse_future(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<U
     if let Some(rest) = t.strip_prefix('+')
         && t.len() <= 100
     {
-        let ahead = parse_relative(rest).ok_or_else(|| WhenError::Unrecognised(text.to_string()))?;
+        let ahead =
+            parse_relative(rest).ok_or_else(|| WhenError::Unrecognised(text.to_string()))?;
         let at = now
             .checked_add_signed(ahead)
             .ok_or_else(|| WhenError::OutOfRange(text.to_string()))?;
