@@ -80,7 +80,7 @@ pub enum Command {
         format: ShowFormat,
     },
     /// Change an incident's details (moving --identified-at needs --reason).
-    Edit(EditArgs),
+    Edit(Box<EditArgs>),
     /// Notify the other party (paragraph 8.1). With --channel phone or
     /// in-person, records a notification already made; otherwise sends the
     /// notice by email.

@@ -154,7 +154,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
             closed,
         } => list(&setup, format, all, closed, now, out),
         Command::Show { id, format } => show(&setup, &id, format, now, out),
-        Command::Edit(args) => edit(&setup, args, now, out),
+        Command::Edit(args) => edit(&setup, *args, now, out),
         Command::Notify(args) => notify(&setup, args, now, out),
         Command::Report { id, cc, yes } => crate::mailcli::report(&setup, &id, &cc, yes, now, out),
         Command::Supply {
@@ -517,7 +517,7 @@ fn show(
 
 fn edit(setup: &Setup, args: EditArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
     let tz = setup.tz()?;
-    let details = crate::noticecli::details_edit(&args, now, tz)?;
+    let details = Box::new(crate::noticecli::details_edit(&args, now, tz)?);
     let identified_at = match args.identified_at {
         Some(text) => {
             let at = parse_past(&text, now, tz).map_err(|e| anyhow!("--identified-at: {e}"))?;

@@ -75,7 +75,7 @@ pub struct Edit {
     /// Moving the start of the 1-hour clock needs a reason.
     pub identified_at: Option<(DateTime<Utc>, String)>,
     /// The facts the notices and the report state; `None` leaves a field as it is.
-    pub details: DetailsEdit,
+    pub details: Box<DetailsEdit>,
 }
 
 /// Changes to [`Details`](crate::domain::incident::Details); `None` leaves a
@@ -515,7 +515,7 @@ impl Desk {
                 }
             }
             said.extend(
-                edit.details
+                (*edit.details)
                     .apply(&mut incident.details, incident.identified_at, now)?,
             );
             if said.is_empty() {

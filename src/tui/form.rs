@@ -1350,7 +1350,7 @@ impl Form {
                         personal_data: Some(self.flag_of("Personal data")),
                         government_data: Some(self.flag_of("Govt. data")),
                         identified_at,
-                        details: self.details_edit(now, tz)?,
+                        details: Box::new(self.details_edit(now, tz)?),
                         ..Edit::default()
                     },
                 }
