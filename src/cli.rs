@@ -85,8 +85,9 @@ pub enum Command {
     /// in-person, records a notification already made; otherwise sends the
     /// notice by email.
     Notify(NotifyArgs),
-    /// Send the 8.2.1 (f) full-details report with the root-cause analysis
-    /// (the incident as Markdown attached). Lists what is still missing first.
+    /// Send the 8.2.1 (f) full-details report, with a root-cause analysis
+    /// where the Client requires one, attached as Markdown and printable
+    /// HTML. Lists what is still missing first.
     Report {
         id: String,
         /// Copy this notice to ADDR too (repeatable; on top of `[contacts] cc`).
@@ -179,7 +180,7 @@ pub enum Command {
     },
     /// Re-hash an incident's evidence files and report any that changed.
     Evidence { id: String },
-    /// Export an incident as Markdown, JSON or iCalendar (its open deadlines).
+    /// Export an incident as Markdown, JSON or iCalendar (its open deadlines), or its 8.2.1 (f) full-details report.
     Export {
         id: String,
         #[arg(long, value_enum)]

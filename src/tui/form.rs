@@ -684,7 +684,7 @@ impl Form {
     pub fn email_report(cc: &[String]) -> Form {
         Form::new(
             FormKind::EmailReport,
-            "Email the 8.2.1 (f) full-details report (the incident as Markdown attached)",
+            "Email the 8.2.1 (f) full-details report (attached as Markdown and printable HTML)",
             vec![text(
                 "Cc",
                 "copies, separated by , (edit freely)",
