@@ -62,3 +62,40 @@ fn the_notices_pane_lists_the_register() {
     assert!(text.contains("file server isolated"), "{text}");
     assert_snapshot!("notices_pane", screen.backend().to_string());
 }
+
+/// The edit form holds the incident facts too; taller than a 24-line
+/// screen, it scrolls so the focused field stays in view.
+#[test]
+fn the_edit_form_scrolls_to_the_focused_field() {
+    let f = fixture();
+    f.incident(ID, "Ransomware on the payroll file server", minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "e");
+    assert!(app.form.is_some());
+    let top = screen_text(&draw(&app, now(), 80, 24));
+    assert!(top.contains("▶ Title"), "{top}");
+    assert!(!top.contains("Lessons"), "the last field is below: {top}");
+    let fields = app.form.as_ref().map(|f| f.fields.len()).expect("form");
+    for _ in 1..fields {
+        f.key(&mut app, KeyCode::Tab);
+    }
+    let bottom = screen_text(&draw(&app, now(), 80, 24));
+    assert!(bottom.contains("▶ Lessons"), "{bottom}");
+    assert!(
+        bottom.contains("lessons learned (for the report)"),
+        "{bottom}"
+    );
+    // Typed into the last field and saved: it reaches the record.
+    f.chars(&mut app, "patch sooner");
+    f.key(&mut app, KeyCode::Enter);
+    assert!(
+        app.form.is_none(),
+        "{:?}",
+        app.form.as_ref().map(|f| &f.error)
+    );
+    assert_eq!(
+        f.desk.load(ID).expect("load").details.lessons_learned,
+        "patch sooner"
+    );
+}

@@ -661,6 +661,20 @@ fn contract_fields(
     };
     f.insert("opening", opening.to_string());
     f.insert("breach_words", breach_words(incident.kind).to_string());
+    // When the other party identified the breach, its notice to us is the
+    // 8.1 notice: say so rather than "not yet".
+    if !incident.we_notify()
+        && let Some(r) = &incident.notice_received
+    {
+        f.insert(
+            "notification.made_at",
+            format!(
+                "your notice received {} ({})",
+                time(r.received_at),
+                r.from.trim()
+            ),
+        );
+    }
     f.insert(
         "followup",
         match incident.our_role {
@@ -745,6 +759,114 @@ fn contract_fields(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::incident::{Channel, NewIncident, NoticeReceived, PartyRole, Severity};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|d| d.with_timezone(&Utc))
+            .expect("time")
+    }
+
+    fn incident(kind: BreachKind, role: PartyRole) -> Incident {
+        Incident::new(
+            "INC-20260310-1400-abcdef".into(),
+            NewIncident {
+                title: "Admin portal login".into(),
+                summary: String::new(),
+                kind,
+                severity: Severity::High,
+                personal_data: true,
+                government_data: false,
+                affected_assets: Vec::new(),
+                identified_at: at("2026-03-10T14:00:00Z"),
+            },
+            "alice",
+            role,
+            at("2026-03-10T14:02:00Z"),
+        )
+        .expect("incident")
+    }
+
+    fn render(kind: NoticeKind, incident: &Incident, extras: &Extras) -> String {
+        let f = fields(
+            incident,
+            extras,
+            chrono_tz::Europe::London,
+            at("2026-03-10T14:30:00Z"),
+        );
+        load(kind, None)
+            .expect("template")
+            .render(&f)
+            .expect("render")
+            .1
+    }
+
+    #[test]
+    fn the_notification_never_calls_a_potential_breach_a_breach_of_security() {
+        let extras = Extras {
+            phone: Some("+44 1".into()),
+            ..Extras::default()
+        };
+        for kind in [BreachKind::Potential, BreachKind::Attempted] {
+            let body = render(
+                NoticeKind::Notification,
+                &incident(kind, PartyRole::ServiceProvider),
+                &extras,
+            );
+            assert!(
+                !body.contains("We have identified a Breach of Security"),
+                "{body}"
+            );
+            assert!(!body.contains("a Breach of Security ("), "{body}");
+            assert!(body.contains("requires either party"), "{body}");
+            assert!(body.contains("phone +44 1"), "{body}");
+        }
+        let body = render(
+            NoticeKind::Notification,
+            &incident(BreachKind::Breach, PartyRole::ServiceProvider),
+            &Extras::default(),
+        );
+        assert!(
+            body.contains("We have identified a Breach of Security."),
+            "{body}"
+        );
+        assert!(body.contains("Full details will follow under paragraph 8.2.1 (f)."));
+        assert!(body.contains("phone no phone number configured"), "{body}");
+        // Personal data involved, numbers not given: listed as not yet known.
+        assert!(
+            body.contains("- how many data subjects are affected"),
+            "{body}"
+        );
+        // A Client notifying its supplier promises no 8.2.1 (f) report.
+        let body = render(
+            NoticeKind::Notification,
+            &incident(BreachKind::Breach, PartyRole::Client),
+            &Extras::default(),
+        );
+        assert!(!body.contains("8.2.1 (f)"), "{body}");
+    }
+
+    #[test]
+    fn the_report_to_the_party_that_told_us_names_its_notice() {
+        let mut i = incident(BreachKind::Breach, PartyRole::ServiceProvider);
+        i.identified_by = crate::domain::incident::IdentifiedBy::OtherParty;
+        i.notice_received = Some(NoticeReceived {
+            received_at: at("2026-03-10T14:00:00Z"),
+            from: "Jo, Client CSR".into(),
+            channel: Channel::Phone,
+            reference: None,
+            recorded_by: "alice".into(),
+            recorded_at: at("2026-03-10T14:01:00Z"),
+            source: None,
+        });
+        let body = render(NoticeKind::FullReport, &i, &Extras::default());
+        assert!(
+            body.contains("Notified (8.1):     your notice received Tue 10 Mar 2026 14:00 GMT (Jo, Client CSR)"),
+            "{body}"
+        );
+        assert!(body.contains("Notices given and received:"), "{body}");
+        assert!(body.contains("received from client by phone"), "{body}");
+    }
 
     #[test]
     fn builtin_templates_parse() {
