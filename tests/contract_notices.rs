@@ -295,6 +295,16 @@ async fn edit_records_the_facts_a_notice_states() {
     assert!(shown.starts_with(MARKING), "{shown}");
     assert!(shown.trim_end().ends_with(MARKING), "{shown}");
     assert!(shown.contains("Containment: remote wipe sent"), "{shown}");
+    // And by the exports.
+    let md = env.ok(&["export", &id, "--format", "markdown"]).await;
+    assert!(md.starts_with(&format!("**{MARKING}**")), "{md}");
+    assert!(md.trim_end().ends_with(&format!("**{MARKING}**")), "{md}");
+    assert!(md.contains("| Containment | remote wipe sent |"), "{md}");
+    let text = env.ok(&["export", &id, "--format", "report-text"]).await;
+    assert!(text.starts_with(MARKING), "{text}");
+    assert!(text.trim_end().ends_with(MARKING), "{text}");
+    assert!(text.contains("Lessons learned"), "{text}");
+    assert!(text.contains("encrypt the spares"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
