@@ -80,13 +80,14 @@ pub enum Command {
         format: ShowFormat,
     },
     /// Change an incident's details (moving --identified-at needs --reason).
-    Edit(EditArgs),
+    Edit(Box<EditArgs>),
     /// Notify the other party (paragraph 8.1). With --channel phone or
     /// in-person, records a notification already made; otherwise sends the
     /// notice by email.
     Notify(NotifyArgs),
-    /// Send the 8.2.1 (f) full-details report with the root-cause analysis
-    /// (the incident as Markdown attached). Lists what is still missing first.
+    /// Send the 8.2.1 (f) full-details report, with a root-cause analysis
+    /// where the Client requires one, attached as Markdown and printable
+    /// HTML. Lists what is still missing first.
     Report {
         id: String,
         /// Copy this notice to ADDR too (repeatable; on top of `[contacts] cc`).
@@ -166,6 +167,11 @@ pub enum Command {
     /// 6.4 finding the same root cause again is the paragraph 6.5 case.
     #[command(subcommand)]
     SecurityTest(SecurityTestCommand),
+    /// The notice register: record a notice given or received other than
+    /// by breachdesk's email (ICO, NCSC, police, insurer, data subjects, the
+    /// other party by phone), or list every notice of an incident.
+    #[command(subcommand)]
+    Notice(NoticeCommand),
     /// Reopen a closed incident.
     Reopen {
         id: String,
@@ -174,7 +180,7 @@ pub enum Command {
     },
     /// Re-hash an incident's evidence files and report any that changed.
     Evidence { id: String },
-    /// Export an incident as Markdown, JSON or iCalendar (its open deadlines).
+    /// Export an incident as Markdown, JSON or iCalendar (its open deadlines), or its 8.2.1 (f) full-details report.
     Export {
         id: String,
         #[arg(long, value_enum)]
@@ -182,6 +188,10 @@ pub enum Command {
         /// Write to FILE instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// In the report-* formats, show evidence files' local paths (by
+        /// default only file name, size and SHA-256, as sent to the Client).
+        #[arg(long)]
+        include_paths: bool,
     },
     /// The tamper-evident audit log.
     #[command(subcommand)]
@@ -322,6 +332,89 @@ pub struct EditArgs {
     pub identified_at: Option<String>,
     #[arg(long)]
     pub reason: Option<String>,
+    /// When the breach started (distinct from when it was identified); "none" clears it.
+    #[arg(long, allow_hyphen_values = true)]
+    pub started_at: Option<String>,
+    /// How the breach was detected.
+    #[arg(long)]
+    pub detected_how: Option<String>,
+    /// Impact on the service.
+    #[arg(long)]
+    pub service_impact: Option<String>,
+    /// Impact on confidentiality.
+    #[arg(long)]
+    pub confidentiality: Option<String>,
+    /// Impact on integrity.
+    #[arg(long)]
+    pub integrity: Option<String>,
+    /// Impact on availability.
+    #[arg(long)]
+    pub availability: Option<String>,
+    /// Containment status, e.g. "contained at 15:10: VPN account disabled".
+    #[arg(long)]
+    pub containment: Option<String>,
+    /// How many data subjects are affected; "none" clears it.
+    #[arg(long)]
+    pub data_subjects: Option<String>,
+    /// Categories of personal data affected.
+    #[arg(long)]
+    pub data_categories: Option<String>,
+    /// Which Government Data is affected.
+    #[arg(long)]
+    pub government_data_details: Option<String>,
+    /// Who else has been told (the notice register holds the records).
+    #[arg(long)]
+    pub others_told: Option<String>,
+    /// When the next update to the other party is due; "none" clears it.
+    #[arg(long, allow_hyphen_values = true)]
+    pub next_update: Option<String>,
+    /// Residual risk after the mitigation (for the 8.2.1 (f) report).
+    #[arg(long)]
+    pub residual_risk: Option<String>,
+    /// Lessons learned (for the 8.2.1 (f) report).
+    #[arg(long)]
+    pub lessons_learned: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NoticeCommand {
+    /// Record a notice given or received other than by breachdesk's email.
+    Add {
+        id: String,
+        /// sent or received.
+        #[arg(long)]
+        direction: String,
+        /// client, service-provider, govcertuk, ico, ncsc, police, insurer, data-subjects, controller or other.
+        #[arg(long)]
+        party: String,
+        /// email, phone, in-person, letter, portal or other.
+        #[arg(long)]
+        channel: String,
+        /// When it was given or received (default now).
+        #[arg(long, default_value = "now", allow_hyphen_values = true)]
+        at: String,
+        /// A name or address at the other end.
+        #[arg(long, default_value = "")]
+        with: String,
+        /// A Message-ID, case number or call reference.
+        #[arg(long)]
+        reference: Option<String>,
+        /// What the notice said, in a line.
+        #[arg(long, default_value = "")]
+        summary: String,
+    },
+    /// Every notice of an incident, sent or received, oldest first.
+    List {
+        id: String,
+        #[arg(long, value_enum, default_value_t = NoticeListFormat::Text)]
+        format: NoticeListFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NoticeListFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -591,4 +684,10 @@ pub enum ExportFormat {
     Markdown,
     Json,
     Ics,
+    /// The 8.2.1 (f) full-details report as plain text.
+    ReportText,
+    /// The 8.2.1 (f) full-details report as Markdown (as attached to the report email).
+    ReportMarkdown,
+    /// The 8.2.1 (f) full-details report as self-contained printable HTML.
+    ReportHtml,
 }

@@ -154,7 +154,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
             closed,
         } => list(&setup, format, all, closed, now, out),
         Command::Show { id, format } => show(&setup, &id, format, now, out),
-        Command::Edit(args) => edit(&setup, args, now, out),
+        Command::Edit(args) => edit(&setup, *args, now, out),
         Command::Notify(args) => notify(&setup, args, now, out),
         Command::Report { id, cc, yes } => crate::mailcli::report(&setup, &id, &cc, yes, now, out),
         Command::Supply {
@@ -218,12 +218,18 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
             report_change(out, &changed, "root-cause analysis requirement saved")
         }
         Command::SecurityTest(cmd) => crate::contractcli::security_test(&setup, cmd, now, out),
+        Command::Notice(cmd) => crate::noticecli::notice(&setup, cmd, now, out),
         Command::Reopen { id, reason } => {
             let changed = setup.desk()?.reopen(&id, &reason, now)?;
             report_change(out, &changed, "reopened")
         }
         Command::Evidence { id } => evidence(&setup, &id, out),
-        Command::Export { id, format, output } => export(&setup, &id, format, output, now, out),
+        Command::Export {
+            id,
+            format,
+            output,
+            include_paths,
+        } => export(&setup, &id, format, output, include_paths, now, out),
         Command::Audit(cmd) => audit(&setup, cmd, now, out),
         Command::Quarantine(cmd) => quarantine(&setup, cmd, now, out),
         Command::Playbook(cmd) => playbook(&setup, cmd, out),
@@ -480,19 +486,38 @@ fn show(
     let desk = setup.reader()?;
     let incident = desk.load(id)?;
     match format {
-        ShowFormat::Json => writeln!(
+        ShowFormat::Json => {
+            // The record, plus the notice register built from it: every
+            // notice sent or received (`notices` holds the email ones).
+            let mut value = serde_json::to_value(&incident)?;
+            if let Some(map) = value.as_object_mut() {
+                map.insert(
+                    "notice_register".into(),
+                    serde_json::to_value(crate::domain::register::register(&incident))?,
+                );
+            }
+            writeln!(out, "{}", json_safe(&serde_json::to_string_pretty(&value)?))?
+        }
+        ShowFormat::Toml => write!(out, "{}", toml::to_string(&incident)?)?,
+        ShowFormat::Text => write!(
             out,
             "{}",
-            json_safe(&serde_json::to_string_pretty(&incident)?)
+            crate::export::marked(
+                crate::export::text(&incident, desk.tz, now),
+                setup
+                    .config
+                    .contract
+                    .marking()
+                    .map(|m| crate::text::one_line(&m))
+            )
         )?,
-        ShowFormat::Toml => write!(out, "{}", toml::to_string(&incident)?)?,
-        ShowFormat::Text => write!(out, "{}", crate::export::text(&incident, desk.tz, now))?,
     }
     Ok(())
 }
 
 fn edit(setup: &Setup, args: EditArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
     let tz = setup.tz()?;
+    let details = Box::new(crate::noticecli::details_edit(&args, now, tz)?);
     let identified_at = match args.identified_at {
         Some(text) => {
             let at = parse_past(&text, now, tz).map_err(|e| anyhow!("--identified-at: {e}"))?;
@@ -513,6 +538,7 @@ fn edit(setup: &Setup, args: EditArgs, now: DateTime<Utc>, out: &mut impl Write)
         add_assets: args.assets,
         add_responders: args.responders,
         identified_at,
+        details,
     };
     let changed = setup.desk()?.edit(&args.id, edit, now)?;
     report_change(out, &changed, "saved")
@@ -678,13 +704,34 @@ fn export(
     id: &str,
     format: ExportFormat,
     output: Option<PathBuf>,
+    include_paths: bool,
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
     let desk = setup.reader()?;
     let incident = desk.load(id)?;
+    let contract = &setup.config.contract;
+    let report = || {
+        let options = crate::report::ReportOptions {
+            marking: contract.marking(),
+            contract: match (contract.name(), contract.reference()) {
+                (Some(n), Some(r)) => Some(format!("{n} ({r})")),
+                (n, r) => n.or(r),
+            },
+            include_paths,
+        };
+        crate::report::full_details(&incident, desk.tz, now, &options)
+    };
     let text = match format {
-        ExportFormat::Markdown => crate::export::markdown(&incident, desk.tz, now),
+        ExportFormat::Markdown => crate::export::marked(
+            crate::export::markdown(&incident, desk.tz, now),
+            contract
+                .marking()
+                .map(|m| format!("**{}**", crate::text::one_line(&m))),
+        ),
+        ExportFormat::ReportText => crate::report::to_text(&report()),
+        ExportFormat::ReportMarkdown => crate::report::to_markdown(&report()),
+        ExportFormat::ReportHtml => crate::report::to_html(&report()),
         ExportFormat::Json => json_safe(&serde_json::to_string_pretty(&incident)?) + "\n",
         ExportFormat::Ics => crate::export::ics(&incident, now),
     };

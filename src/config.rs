@@ -37,6 +37,46 @@ pub struct Config {
     pub severity: SeverityScale,
     #[serde(default)]
     pub reminders: Reminders,
+    /// The contract the notices are given under, and its protective marking.
+    #[serde(default)]
+    pub contract: ContractSettings,
+}
+
+/// `[contract]`: named in every notice; the marking heads every subject
+/// line and the top and bottom of every body and export.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractSettings {
+    /// e.g. "Managed Hosting Services".
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The contract reference, e.g. "CCS-RM6100-0042".
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// Protective marking, e.g. "OFFICIAL-SENSITIVE".
+    #[serde(default)]
+    pub marking: Option<String>,
+}
+
+impl ContractSettings {
+    /// The marking, trimmed, when set and not blank.
+    pub fn marking(&self) -> Option<String> {
+        clean(&self.marking)
+    }
+    /// The contract reference, trimmed, when set and not blank.
+    pub fn reference(&self) -> Option<String> {
+        clean(&self.reference)
+    }
+    /// The contract name, trimmed, when set and not blank.
+    pub fn name(&self) -> Option<String> {
+        clean(&self.name)
+    }
+}
+
+fn clean(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|s| !s.is_empty())
 }
 
 /// What each severity level means, and the Client's name for it if the
@@ -137,6 +177,9 @@ pub struct Responder {
     /// Our side of the contract: decides who "the other party" is.
     #[serde(default = "default_role")]
     pub role: PartyRole,
+    /// A phone number the other party can call; given in every notice.
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 impl Default for Responder {
@@ -146,6 +189,7 @@ impl Default for Responder {
             email: None,
             reply_to: None,
             role: default_role(),
+            phone: None,
         }
     }
 }

@@ -325,6 +325,21 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
                 .unwrap_or_default()
         );
     }
+    let rows = details_rows(i, tz);
+    if !rows.is_empty() {
+        let _ = writeln!(o, "\nDetails:");
+        for (k, v) in rows {
+            let _ = writeln!(o, "  {k}: {}", one_line(&v));
+        }
+    }
+    let notices = crate::domain::register::register(i);
+    let _ = writeln!(o, "\nNotices given and received:");
+    if notices.is_empty() {
+        let _ = writeln!(o, "  none recorded");
+    }
+    for e in &notices {
+        let _ = writeln!(o, "  {}", one_line(&crate::domain::register::line(e, tz)));
+    }
     let _ = writeln!(o, "\nTimeline:");
     for e in &i.timeline {
         let _ = writeln!(
@@ -336,6 +351,62 @@ pub fn text(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
         );
     }
     o
+}
+
+/// The facts entered for notices and the report, those that are set.
+fn details_rows(i: &Incident, tz: Tz) -> Vec<(&'static str, String)> {
+    let d = &i.details;
+    let mut rows = Vec::new();
+    if let Some(at) = d.started_at {
+        rows.push(("Breach started", local(at, tz)));
+    }
+    for (k, v) in [
+        ("How detected", &d.detected_how),
+        ("Service impact", &d.service_impact),
+        ("Confidentiality", &d.confidentiality),
+        ("Integrity", &d.integrity),
+        ("Availability", &d.availability),
+        ("Containment", &d.containment),
+    ] {
+        if !v.trim().is_empty() {
+            rows.push((k, v.trim().to_string()));
+        }
+    }
+    if let Some(n) = d.data_subjects {
+        rows.push(("Data subjects", n.to_string()));
+    }
+    for (k, v) in [
+        ("Data categories", &d.data_categories),
+        ("Government Data", &d.government_data_details),
+        ("Others told", &d.others_told),
+    ] {
+        if !v.trim().is_empty() {
+            rows.push((k, v.trim().to_string()));
+        }
+    }
+    if let Some(at) = d.next_update_due {
+        rows.push(("Next update due", local(at, tz)));
+    }
+    for (k, v) in [
+        ("Residual risk", &d.residual_risk),
+        ("Lessons learned", &d.lessons_learned),
+    ] {
+        if !v.trim().is_empty() {
+            rows.push((k, v.trim().to_string()));
+        }
+    }
+    rows
+}
+
+/// `body` with the protective marking line at its top and bottom (as is
+/// when there is no marking).
+pub fn marked(body: String, marking: Option<String>) -> String {
+    match marking {
+        Some(m) if !m.trim().is_empty() => {
+            format!("{m}\n\n{}\n\n{m}\n", body.trim_end())
+        }
+        _ => body,
+    }
 }
 
 fn evidence_line(e: &Evidence) -> String {
@@ -601,6 +672,21 @@ pub fn markdown(incident: &Incident, tz: Tz, now: DateTime<Utc>) -> String {
                 .map(|r| format!(": {}", md(r)))
                 .unwrap_or_default()
         );
+    }
+    let rows = details_rows(i, tz);
+    if !rows.is_empty() {
+        let _ = writeln!(o, "\n## Details\n\n| | |\n|---|---|");
+        for (k, v) in rows {
+            let _ = writeln!(o, "| {k} | {} |", md(&v));
+        }
+    }
+    let notices = crate::domain::register::register(i);
+    let _ = writeln!(o, "\n## Notices given and received\n");
+    if notices.is_empty() {
+        let _ = writeln!(o, "- none recorded");
+    }
+    for e in &notices {
+        let _ = writeln!(o, "- {}", md(&crate::domain::register::line(e, tz)));
     }
     let _ = writeln!(o, "\n## Timeline\n\n| When | Who | What |\n|---|---|---|");
     for e in &i.timeline {

@@ -88,6 +88,9 @@ struct Email {
     smtp: Smtp,
     from: String,
     to: String,
+    /// `[contract] marking` and `reference`.
+    marking: Option<String>,
+    contract_reference: Option<String>,
 }
 
 struct Watcher {
@@ -125,6 +128,8 @@ impl Watcher {
                     smtp,
                     from,
                     to: to.0.clone(),
+                    marking: setup.config.contract.marking(),
+                    contract_reference: setup.config.contract.reference(),
                 })
             }
         };
@@ -607,9 +612,12 @@ mod email {
         }
         let from = parse_mailbox("responder.email", &email.from)?;
         let to = parse_mailbox("reminders.email_to", &email.to)?;
-        // No `[contract]` marking or reference in the config on this branch
-        // yet (issue 12): pass them here when it has them.
-        let (subject, body) = compose(reminder, None, None, tz);
+        let (subject, body) = compose(
+            reminder,
+            email.marking.as_deref(),
+            email.contract_reference.as_deref(),
+            tz,
+        );
         let clock = &reminder.clock;
         let notice = Notice {
             id,

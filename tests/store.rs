@@ -222,7 +222,29 @@ fn full_incident(id: &str) -> Incident {
             request_id: Some("R1".into()),
             again_reason: Some(AWKWARD.into()),
             cancel_reason: Some(AWKWARD.into()),
+            recorded_by: Some(AWKWARD.into()),
         }],
+        other_notices: vec![breachdesk::domain::incident::OtherNotice {
+            id: "G1".into(),
+            direction: breachdesk::domain::incident::Direction::Sent,
+            party: breachdesk::domain::incident::NoticeParty::Ico,
+            channel: breachdesk::domain::incident::NoticeChannel::Portal,
+            at: t(15, 20),
+            counterpart: AWKWARD.into(),
+            reference: Some(AWKWARD.into()),
+            summary: AWKWARD.into(),
+            recorded_by: "alice".into(),
+            recorded_at: t(15, 21),
+        }],
+        details: breachdesk::domain::incident::Details {
+            started_at: Some(t(13, 0)),
+            detected_how: AWKWARD.into(),
+            data_subjects: Some(1200),
+            data_categories: AWKWARD.into(),
+            next_update_due: Some(t(18, 0)),
+            lessons_learned: AWKWARD.into(),
+            ..Default::default()
+        },
     }
 }
 

@@ -705,7 +705,15 @@ fn report_supply_and_update_by_email() {
     let preview = app.preview.as_ref().expect("report preview");
     assert_eq!(preview.notice.kind.as_str(), "full-report");
     assert!(!preview.missing.is_empty());
-    assert_eq!(preview.notice.attachments.len(), 1);
+    // The full details as Markdown and as printable HTML.
+    assert_eq!(preview.notice.attachments.len(), 2);
+    assert!(
+        preview.notice.attachments[1]
+            .content_type
+            .starts_with("text/html"),
+        "{:?}",
+        preview.notice.attachments
+    );
     let shown = screen_text(&draw(&app, now(), 100, 30));
     assert!(shown.contains("Still missing"), "{shown}");
     f.chars(&mut app, "y");

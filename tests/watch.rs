@@ -701,3 +701,45 @@ fn sigterm_ends_watch_promptly_and_cleanly() {
     let again = env.ok(&["watch", "--once"]);
     assert!(reminder_lines(&again).is_empty(), "{again}");
 }
+
+/// `[contract] marking` leads the reminder email's subject and heads and
+/// ends its body; the body names the contract reference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reminder_email_carries_the_contract_marking() {
+    let pki = pki();
+    let server = TestServer::start(Options {
+        tls: Some(pki.server_config.clone()),
+        starttls: true,
+        auth: Some((USER.into(), PASS.into())),
+        ..Options::default()
+    })
+    .await;
+    let env = std::sync::Arc::new(Env::new(
+        Some((server.port(), &pki.ca_pem)),
+        // `command` here (the reminders' own) so that nothing follows [contract].
+        "command = [\"true\"]\n[contract]\nmarking = \"OFFICIAL-SENSITIVE\"\nreference = \"CCS-0042\"\n",
+    ));
+    let id = env.new_incident("Portal login", "-50m", &[]);
+    let out = blocking({
+        let env = env.clone();
+        move || env.run(&["watch", "--once"])
+    })
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1);
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&messages[0].data)
+        .expect("message");
+    let subject = parsed.subject().expect("subject");
+    assert!(subject.starts_with("OFFICIAL-SENSITIVE "), "{subject}");
+    assert!(subject.contains(&id), "{subject}");
+    let body = parsed.body_text(0).expect("body").replace("\r\n", "\n");
+    assert!(body.starts_with("OFFICIAL-SENSITIVE"), "{body}");
+    assert!(body.trim_end().ends_with("OFFICIAL-SENSITIVE"), "{body}");
+    assert!(body.contains("CCS-0042"), "{body}");
+}

@@ -74,6 +74,137 @@ pub struct Edit {
     pub add_responders: Vec<String>,
     /// Moving the start of the 1-hour clock needs a reason.
     pub identified_at: Option<(DateTime<Utc>, String)>,
+    /// The facts the notices and the report state; `None` leaves a field as it is.
+    pub details: Box<DetailsEdit>,
+}
+
+/// Changes to [`Details`](crate::domain::incident::Details); `None` leaves a
+/// field as it is, an empty text clears it.
+#[derive(Debug, Clone, Default)]
+pub struct DetailsEdit {
+    pub started_at: Option<Option<DateTime<Utc>>>,
+    pub detected_how: Option<String>,
+    pub service_impact: Option<String>,
+    pub confidentiality: Option<String>,
+    pub integrity: Option<String>,
+    pub availability: Option<String>,
+    pub containment: Option<String>,
+    pub data_subjects: Option<Option<u64>>,
+    pub data_categories: Option<String>,
+    pub government_data_details: Option<String>,
+    pub others_told: Option<String>,
+    pub next_update_due: Option<Option<DateTime<Utc>>>,
+    pub residual_risk: Option<String>,
+    pub lessons_learned: Option<String>,
+}
+
+impl DetailsEdit {
+    /// Applies the changes; returns what changed, in words.
+    fn apply(
+        self,
+        d: &mut crate::domain::incident::Details,
+        identified_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, DeskError> {
+        let mut said = Vec::new();
+        if let Some(Some(at)) = self.started_at {
+            if at > now {
+                return Err(refused(format!(
+                    "the breach start {} is in the future",
+                    stamp(at)
+                )));
+            }
+            if at > identified_at {
+                return Err(refused(format!(
+                    "the breach start {} is after it was identified ({})",
+                    stamp(at),
+                    stamp(identified_at)
+                )));
+            }
+        }
+        if let Some(v) = self.started_at
+            && v != d.started_at
+        {
+            said.push(match v {
+                Some(at) => format!("breach started at {}", stamp(at)),
+                None => "breach start cleared".to_string(),
+            });
+            d.started_at = v;
+        }
+        if let Some(v) = self.next_update_due
+            && v != d.next_update_due
+        {
+            said.push(match v {
+                Some(at) => format!("next update due {}", stamp(at)),
+                None => "next update due cleared".to_string(),
+            });
+            d.next_update_due = v;
+        }
+        if let Some(v) = self.data_subjects
+            && v != d.data_subjects
+        {
+            said.push(match v {
+                Some(n) => format!("data subjects: {n}"),
+                None => "data subjects cleared".to_string(),
+            });
+            d.data_subjects = v;
+        }
+        let texts: [(&str, Option<String>, &mut String); 11] = [
+            ("how detected", self.detected_how, &mut d.detected_how),
+            ("service impact", self.service_impact, &mut d.service_impact),
+            (
+                "confidentiality impact",
+                self.confidentiality,
+                &mut d.confidentiality,
+            ),
+            ("integrity impact", self.integrity, &mut d.integrity),
+            (
+                "availability impact",
+                self.availability,
+                &mut d.availability,
+            ),
+            ("containment", self.containment, &mut d.containment),
+            (
+                "data categories",
+                self.data_categories,
+                &mut d.data_categories,
+            ),
+            (
+                "Government Data details",
+                self.government_data_details,
+                &mut d.government_data_details,
+            ),
+            ("others told", self.others_told, &mut d.others_told),
+            ("residual risk", self.residual_risk, &mut d.residual_risk),
+            (
+                "lessons learned",
+                self.lessons_learned,
+                &mut d.lessons_learned,
+            ),
+        ];
+        for (label, new, field) in texts {
+            if let Some(new) = new {
+                let new = new.trim().to_string();
+                if new != *field {
+                    said.push(format!("{label} -> {new:?}"));
+                    *field = new;
+                }
+            }
+        }
+        Ok(said)
+    }
+}
+
+/// A notice given or received other than by breachdesk's email, as typed.
+#[derive(Debug, Clone)]
+pub struct OtherNoticeInput {
+    pub direction: crate::domain::incident::Direction,
+    pub party: crate::domain::incident::NoticeParty,
+    pub channel: crate::domain::incident::NoticeChannel,
+    pub at: DateTime<Utc>,
+    pub counterpart: String,
+    pub reference: Option<String>,
+    pub summary: String,
 }
 
 /// The paragraph 8.2.1 (c) mitigation, as typed.
@@ -383,11 +514,73 @@ impl Desk {
                     incident.notification.met_deadline = Some(made <= incident.notification.due_at);
                 }
             }
+            said.extend(
+                (*edit.details)
+                    .apply(&mut incident.details, incident.identified_at, now)?,
+            );
             if said.is_empty() {
                 return Ok(String::new());
             }
             let text = said.join("; ");
             incident.log(now, &actor, EntryKind::Change, text.clone());
+            Ok(text)
+        })
+    }
+
+    /// Adds a notice given or received other than by breachdesk's email
+    /// (a call to the ICO, a letter to data subjects, a police report, an
+    /// update received) to the notice register.
+    pub fn record_other_notice(
+        &self,
+        id: &str,
+        input: OtherNoticeInput,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        use crate::domain::incident::{Direction, OtherNotice};
+        let actor = self.actor.clone();
+        if input.at > now {
+            return Err(refused(format!(
+                "the notice time {} is in the future",
+                stamp(input.at)
+            )));
+        }
+        self.change(id, now, "notice.recorded", |incident| {
+            let next = incident.other_notices.len() + 1;
+            let notice_id = format!("G{next}");
+            let reference = input
+                .reference
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty());
+            let verb = match input.direction {
+                Direction::Sent => "sent to",
+                Direction::Received => "received from",
+            };
+            let mut text = format!(
+                "notice {notice_id} {verb} {} by {} at {}",
+                input.party,
+                input.channel,
+                stamp(input.at)
+            );
+            if let Some(r) = &reference {
+                text.push_str(&format!(" (reference {r})"));
+            }
+            let summary = input.summary.trim().to_string();
+            if !summary.is_empty() {
+                text.push_str(&format!(": {summary}"));
+            }
+            incident.other_notices.push(OtherNotice {
+                id: notice_id,
+                direction: input.direction,
+                party: input.party,
+                channel: input.channel,
+                at: input.at,
+                counterpart: input.counterpart.trim().to_string(),
+                reference,
+                summary,
+                recorded_by: actor.clone(),
+                recorded_at: now,
+            });
+            incident.log(now, &actor, EntryKind::Notice, text.clone());
             Ok(text)
         })
     }

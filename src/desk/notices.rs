@@ -226,10 +226,14 @@ impl Desk {
         let mut missing = Vec::new();
         if req.kind == NoticeKind::FullReport {
             missing = missing_for_report(&incident);
-            let markdown =
-                crate::mail::report_attachment(self.store.data_dir(), &incident, self.tz, now)
-                    .map_err(mail)?;
-            draft.attachments = vec![markdown];
+            draft.attachments = crate::mail::report_attachment(
+                self.store.data_dir(),
+                &incident,
+                &self.config.contract,
+                self.tz,
+                now,
+            )
+            .map_err(mail)?;
         }
         let notice =
             crate::mail::compose(&draft, req.templates.as_deref(), self.tz, now).map_err(mail)?;
@@ -524,6 +528,7 @@ impl Desk {
                         request_id: n.request_id.clone(),
                         again_reason: n.again_reason.clone(),
                         cancel_reason: None,
+                        recorded_by: Some(actor.clone()),
                     });
                     incident.notices.len() - 1
                 }

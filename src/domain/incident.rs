@@ -103,6 +103,78 @@ pub struct Incident {
     /// Message-ID, with its delivery state (older records have none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<NoticeRecord>,
+    /// Notices not sent by breachdesk's email (phone calls, letters, portal
+    /// reports, emails sent elsewhere, notices received): ICO, NCSC, police,
+    /// insurer, data subjects, the other party. Together with `notices`,
+    /// `notification` and `notice_received` they make the notice register
+    /// ([`crate::domain::register`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_notices: Vec<OtherNotice>,
+    /// What a Client security officer and GovCertUK expect to read in a
+    /// notice, beyond the title and summary (older records have none).
+    #[serde(default)]
+    pub details: Details,
+}
+
+/// The facts a notice and the full-details report state, each as the
+/// responder entered it; empty means "not yet known".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Details {
+    /// When the breach started (distinct from when it was identified).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    /// How it was detected.
+    pub detected_how: String,
+    /// Impact on the service.
+    pub service_impact: String,
+    /// Impact on confidentiality.
+    pub confidentiality: String,
+    /// Impact on integrity.
+    pub integrity: String,
+    /// Impact on availability.
+    pub availability: String,
+    /// Containment status, in the responder's words.
+    pub containment: String,
+    /// How many data subjects are affected (personal data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_subjects: Option<u64>,
+    /// Categories of personal data affected.
+    pub data_categories: String,
+    /// Which Government Data is affected.
+    pub government_data_details: String,
+    /// Who else has been told (free text; the notice register has the records).
+    pub others_told: String,
+    /// When the next update to the other party is due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_update_due: Option<DateTime<Utc>>,
+    /// Residual risk after the mitigation (for the 8.2.1 (f) report).
+    pub residual_risk: String,
+    /// Lessons learned (for the 8.2.1 (f) report).
+    pub lessons_learned: String,
+}
+
+/// A notice recorded by hand (not one breachdesk emailed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtherNotice {
+    /// `G1`, `G2`, ... within the incident.
+    pub id: String,
+    pub direction: Direction,
+    pub party: NoticeParty,
+    pub channel: NoticeChannel,
+    /// When it was given or received.
+    pub at: DateTime<Utc>,
+    /// A name or address on the other end, when known.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub counterpart: String,
+    /// e.g. a Message-ID, an ICO case number, a crime reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub summary: String,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 macro_rules! kebab_enum {
@@ -156,6 +228,37 @@ kebab_enum! {
     /// Which side of the contract we are on.
     PartyRole { ServiceProvider => "service-provider", Client => "client" }
 }
+kebab_enum! {
+    /// Whether a notice went out from us or came in to us.
+    Direction { Sent => "sent", Received => "received" }
+}
+kebab_enum! {
+    /// Who a notice went to or came from.
+    NoticeParty {
+        Client => "client",
+        ServiceProvider => "service-provider",
+        GovCertUk => "govcertuk",
+        Ico => "ico",
+        Ncsc => "ncsc",
+        Police => "police",
+        Insurer => "insurer",
+        DataSubjects => "data-subjects",
+        Controller => "controller",
+        Other => "other"
+    }
+}
+kebab_enum! {
+    /// How a recorded notice was given.
+    NoticeChannel {
+        Email => "email",
+        Phone => "phone",
+        InPerson => "in-person",
+        Letter => "letter",
+        Portal => "portal",
+        Other => "other"
+    }
+}
+
 kebab_enum! {
     /// How a notice was given or received.
     Channel { Email => "email", Phone => "phone", InPerson => "in-person", Other => "other" }
@@ -404,6 +507,9 @@ pub struct NoticeRecord {
     /// Why it was cancelled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_reason: Option<String>,
+    /// Who confirmed it (records older than the register have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_by: Option<String>,
 }
 
 /// The other party's paragraph 8.1 notice, received by us.
@@ -1006,6 +1112,8 @@ impl Incident {
             steps: Vec::new(),
             timeline: Vec::new(),
             notices: Vec::new(),
+            other_notices: Vec::new(),
+            details: Details::default(),
         };
         let text = format!(
             "Incident opened ({}, severity {}); identified at {}",

@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod clock;
 pub mod incident;
 pub mod playbook;
+pub mod register;
 pub mod reminders;
 pub mod summary;
 pub mod when;

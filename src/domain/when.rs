@@ -124,6 +124,41 @@ fn parse_any(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc>, Wh
     }
 }
 
+/// A time still to come, e.g. when the next update is due: `+2h` or `+1h30m`
+/// from now, a local `HH:MM` (today, or tomorrow once it has passed), or
+/// anything [`parse_when`] reads.
+pub fn parse_future(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc>, WhenError> {
+    let t = text.trim();
+    if let Some(rest) = t.strip_prefix('+')
+        && t.len() <= 100
+    {
+        let ahead =
+            parse_relative(rest).ok_or_else(|| WhenError::Unrecognised(text.to_string()))?;
+        let at = now
+            .checked_add_signed(ahead)
+            .ok_or_else(|| WhenError::OutOfRange(text.to_string()))?;
+        return if in_range(at) {
+            Ok(at)
+        } else {
+            Err(WhenError::OutOfRange(text.to_string()))
+        };
+    }
+    if let Ok(time) =
+        NaiveTime::parse_from_str(t, "%H:%M").or_else(|_| NaiveTime::parse_from_str(t, "%H:%M:%S"))
+    {
+        let today = now.with_timezone(&tz).date_naive();
+        for day in [Some(today), today.succ_opt()].into_iter().flatten() {
+            if let Some(at) = local_to_utc(day.and_time(time), tz)
+                && at > now
+            {
+                return Ok(at);
+            }
+        }
+        return Err(WhenError::Skipped(text.to_string(), tz));
+    }
+    parse_when(text, now, tz)
+}
+
 /// Like [`parse_when`], but refuses an instant after `now` (a breach cannot be
 /// identified in the future).
 pub fn parse_past(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc>, WhenError> {
@@ -197,6 +232,26 @@ mod tests {
         DateTime::parse_from_rfc3339(s)
             .map(|d| d.with_timezone(&Utc))
             .expect("valid test time")
+    }
+
+    #[test]
+    fn future_times_for_the_next_update() {
+        let now = at("2026-11-28T15:00:00Z");
+        let tz = chrono_tz::Europe::London;
+        assert_eq!(
+            parse_future("+2h", now, tz).expect("+2h"),
+            at("2026-11-28T17:00:00Z")
+        );
+        // A time of day still to come is today; one gone by is tomorrow.
+        assert_eq!(
+            parse_future("17:30", now, tz).expect("17:30"),
+            at("2026-11-28T17:30:00Z")
+        );
+        assert_eq!(
+            parse_future("09:00", now, tz).expect("09:00"),
+            at("2026-11-29T09:00:00Z")
+        );
+        assert!(parse_future("+soon", now, tz).is_err());
     }
     const LONDON: Tz = chrono_tz::Europe::London;
 

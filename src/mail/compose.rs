@@ -110,6 +110,13 @@ pub struct Draft<'a> {
     pub request_id: Option<String>,
     /// For `update`: the free-form text.
     pub message: String,
+    /// `[contract] marking`: first in the subject, top and bottom of the body.
+    pub marking: Option<String>,
+    /// `[contract] name` and `reference`, named in the notice.
+    pub contract_name: Option<String>,
+    pub contract_reference: Option<String>,
+    /// `[responder] phone`, given in the notice.
+    pub phone: Option<String>,
 }
 
 impl<'a> Draft<'a> {
@@ -148,6 +155,15 @@ impl<'a> Draft<'a> {
             delay_reason: None,
             request_id: None,
             message: String::new(),
+            marking: config.contract.marking(),
+            contract_name: config.contract.name(),
+            contract_reference: config.contract.reference(),
+            phone: config
+                .responder
+                .phone
+                .as_deref()
+                .map(clean_header_text)
+                .filter(|p| !p.is_empty()),
         })
     }
 
@@ -325,6 +341,7 @@ pub fn content_type_for(path: &Path) -> &'static str {
     match ext.as_str() {
         "txt" | "log" => "text/plain; charset=utf-8",
         "md" | "markdown" => "text/markdown; charset=utf-8",
+        "html" | "htm" => "text/html; charset=utf-8",
         "csv" => "text/csv; charset=utf-8",
         "json" => "application/json",
         "toml" => "application/toml",
@@ -457,9 +474,20 @@ pub fn compose(
         request_id: draft.request_id.clone(),
         message: draft.message.clone(),
         attachment_names: attachments.iter().map(|a| a.file_name.clone()).collect(),
+        phone: draft.phone.clone(),
+        contract_name: draft.contract_name.clone(),
+        contract_reference: draft.contract_reference.clone(),
     };
     let fields = template::fields(draft.incident, &extras, tz, now);
     let (subject, body) = template.render(&fields)?;
+    let marking = draft.marking.as_deref().map(clean_header_text);
+    let marking = marking.as_deref().filter(|m| !m.is_empty());
+    // The protective marking comes first in the subject, and at the top and
+    // bottom of the body.
+    let (subject, body) = match marking {
+        Some(m) => (format!("{m} {subject}"), format!("{m}\n\n{body}\n{m}\n")),
+        None => (subject, body),
+    };
     let subject = clean_header_text(&subject);
     if subject.is_empty() {
         return Err(MailError::Incomplete("the subject is empty".into()));

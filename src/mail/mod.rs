@@ -66,30 +66,47 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::path::{Path, PathBuf};
 
-/// Writes the incident as Markdown, privately, to `<data dir>/exports/`, for
-/// the 8.2.1 (f) full-details report to carry as an attachment. Shared by
-/// the CLI (`breachdesk report`) and the console.
+/// Writes the 8.2.1 (f) full-details report, privately, to `<data dir>/exports/`,
+/// as Markdown and as self-contained printable HTML, both carrying the
+/// `[contract] marking`, for the report email to carry as attachments.
+/// Evidence is named by file name, size and SHA-256, never by local path.
+/// Shared by the CLI (`breachdesk report`) and the console.
 pub fn report_attachment(
     data_dir: &Path,
     incident: &Incident,
+    contract: &crate::config::ContractSettings,
     tz: Tz,
     now: DateTime<Utc>,
-) -> Result<PathBuf, MailError> {
+) -> Result<Vec<PathBuf>, MailError> {
     let exports = data_dir.join("exports");
     crate::durable::ensure_private_dir(&exports).map_err(|e| MailError::io(&exports, e))?;
+    let options = crate::report::ReportOptions {
+        marking: contract.marking(),
+        contract: match (contract.name(), contract.reference()) {
+            (Some(n), Some(r)) => Some(format!("{n} ({r})")),
+            (n, r) => n.or(r),
+        },
+        include_paths: false,
+    };
+    let doc = crate::report::full_details(incident, tz, now, &options);
     // A random tail: composing twice in one second must not collide.
-    let markdown = exports.join(format!(
-        "{}-{}-{}.md",
+    let stem = format!(
+        "{}-{}-{}",
         incident.id,
         now.format("%Y%m%dT%H%M%SZ"),
         crate::durable::random_hex(3)
-    ));
-    crate::durable::create_private_file(
-        &markdown,
-        crate::export::markdown(incident, tz, now).as_bytes(),
-    )
-    .map_err(|e| MailError::io(&markdown, e))?;
-    Ok(markdown)
+    );
+    let mut written = Vec::new();
+    for (ext, text) in [
+        ("md", crate::report::to_markdown(&doc)),
+        ("html", crate::report::to_html(&doc)),
+    ] {
+        let path = exports.join(format!("{stem}.{ext}"));
+        crate::durable::create_private_file(&path, text.as_bytes())
+            .map_err(|e| MailError::io(&path, e))?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 /// Everything that can go wrong between composing a notice and the server

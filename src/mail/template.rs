@@ -50,6 +50,29 @@ pub const FIELDS: &[&str] = &[
     "missing",
     "message",
     "now",
+    "opening",
+    "breach_words",
+    "followup",
+    "contract",
+    "contact",
+    "responder.phone",
+    "started_at",
+    "detected_how",
+    "impact",
+    "containment",
+    "personal_data",
+    "government_data",
+    "others_told",
+    "next_update",
+    "not_yet_known",
+    "request.basis",
+    "request.recipient",
+    "rca",
+    "relief",
+    "isms_change",
+    "notices",
+    "residual_risk",
+    "lessons_learned",
 ];
 
 /// A parsed template.
@@ -313,6 +336,11 @@ pub struct Extras {
     pub request_id: Option<String>,
     pub message: String,
     pub attachment_names: Vec<String>,
+    /// `[responder] phone`.
+    pub phone: Option<String>,
+    /// `[contract] name` and `reference`.
+    pub contract_name: Option<String>,
+    pub contract_reference: Option<String>,
 }
 
 /// The values of every field in [`FIELDS`] for `incident`.
@@ -461,12 +489,384 @@ pub fn fields(
     );
     f.insert("message", extras.message.trim().to_string());
     f.insert("now", time(now));
+    contract_fields(&mut f, incident, extras, tz);
+    if let Some(r) = request {
+        let requester = if r.requester_name.trim().is_empty() {
+            "the Client".to_string()
+        } else {
+            format!("the Client ({})", r.requester_name.trim())
+        };
+        let (recipient, basis) = match r.deliver_to {
+            Requester::GovCertUk => (
+                "GovCertUK".to_string(),
+                format!(
+                    "{requester} asked us to supply data about incident {} ({}) to\n\
+                     GovCertUK. Under paragraph 8.2.1 (e) of the security schedule, data\n\
+                     is supplied on the Client's request to the Client or to GovCertUK,\n\
+                     without charge, within 2 Working Days of the request.",
+                    incident.id, incident.title
+                ),
+            ),
+            Requester::Client => (
+                requester.clone(),
+                format!(
+                    "You asked us for data about incident {} ({}).\n\
+                     Under paragraph 8.2.1 (e) of the security schedule we supply it\n\
+                     without charge, within 2 Working Days of the request.",
+                    incident.id, incident.title
+                ),
+            ),
+        };
+        f.insert("request.recipient", recipient);
+        f.insert("request.basis", basis);
+    }
     f
+}
+
+/// "the Breach of Security", "the potential Breach of Security", ...
+pub fn breach_words(kind: BreachKind) -> &'static str {
+    match kind {
+        BreachKind::Breach => "the Breach of Security",
+        BreachKind::Potential => "the potential Breach of Security",
+        BreachKind::Attempted => "the attempted Breach of Security",
+    }
+}
+
+fn known(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// What the notices state beyond the basic record: each fact as the
+/// responder entered it, or "not yet known".
+fn contract_fields(
+    f: &mut BTreeMap<&'static str, String>,
+    incident: &Incident,
+    extras: &Extras,
+    tz: Tz,
+) {
+    use crate::domain::incident::{PartyRole, RcaRequired};
+    const UNKNOWN: &str = "not yet known";
+    let d = &incident.details;
+    let time = |t: DateTime<Utc>| show_time(t, tz);
+    let mut unknown: Vec<&str> = Vec::new();
+    let mut fact = |name: &'static str, value: Option<String>, what: &'static str| match value {
+        Some(v) => {
+            f.insert(name, v);
+        }
+        None => {
+            unknown.push(what);
+            f.insert(name, UNKNOWN.to_string());
+        }
+    };
+    fact(
+        "started_at",
+        d.started_at.map(time),
+        "when the breach started",
+    );
+    fact(
+        "detected_how",
+        known(&d.detected_how),
+        "how it was detected",
+    );
+    fact(
+        "containment",
+        known(&d.containment),
+        "whether it is contained",
+    );
+    let impact_parts = [
+        ("Service", &d.service_impact, "the impact on the service"),
+        (
+            "Confidentiality",
+            &d.confidentiality,
+            "the impact on confidentiality",
+        ),
+        ("Integrity", &d.integrity, "the impact on integrity"),
+        (
+            "Availability",
+            &d.availability,
+            "the impact on availability",
+        ),
+    ];
+    let mut impact = Vec::new();
+    for (label, value, what) in impact_parts {
+        match known(value) {
+            Some(v) => impact.push(format!("  {label}: {v}")),
+            None => {
+                impact.push(format!("  {label}: {UNKNOWN}"));
+                unknown.push(what);
+            }
+        }
+    }
+    f.insert("impact", impact.join("\n"));
+    let personal = if incident.personal_data {
+        let mut s = "yes".to_string();
+        match d.data_subjects {
+            Some(n) => s.push_str(&format!("; data subjects: {n}")),
+            None => {
+                s.push_str("; number of data subjects not yet known");
+                unknown.push("how many data subjects are affected");
+            }
+        }
+        match known(&d.data_categories) {
+            Some(c) => s.push_str(&format!("; categories: {c}")),
+            None => {
+                s.push_str("; categories not yet known");
+                unknown.push("which categories of personal data");
+            }
+        }
+        s
+    } else {
+        "none known to be involved".to_string()
+    };
+    f.insert("personal_data", personal);
+    let government = if incident.government_data {
+        match known(&d.government_data_details) {
+            Some(g) => format!("yes: {g}"),
+            None => "yes".to_string(),
+        }
+    } else {
+        "none known to be involved".to_string()
+    };
+    f.insert("government_data", government);
+    f.insert(
+        "others_told",
+        indent(&d.others_told, "no one else recorded as told"),
+    );
+    if incident.affected_assets.is_empty() {
+        unknown.push("which assets are affected");
+    }
+    if !incident.root_cause.is_recorded() {
+        unknown.push("the root cause");
+    }
+    let next = match d.next_update_due {
+        Some(at) => time(at),
+        None => "not yet set; we will tell you when it is".to_string(),
+    };
+    f.insert("next_update", next);
+    f.insert(
+        "not_yet_known",
+        bullets(unknown.into_iter().map(String::from), "nothing outstanding"),
+    );
+    let opening = match incident.kind {
+        BreachKind::Breach => "We have identified a Breach of Security.",
+        BreachKind::Potential => {
+            "We have identified a potential Breach of Security (not, as far as we\n\
+             know now, an actual one). Paragraph 8.1 covers potential breaches too."
+        }
+        BreachKind::Attempted => {
+            "We have identified an attempted Breach of Security. Paragraph 8.1\n\
+             covers attempted breaches too."
+        }
+    };
+    f.insert("opening", opening.to_string());
+    f.insert("breach_words", breach_words(incident.kind).to_string());
+    // When the other party identified the breach, its notice to us is the
+    // 8.1 notice: say so rather than "not yet".
+    if !incident.we_notify()
+        && let Some(r) = &incident.notice_received
+    {
+        f.insert(
+            "notification.made_at",
+            format!(
+                "your notice received {} ({})",
+                time(r.received_at),
+                r.from.trim()
+            ),
+        );
+    }
+    f.insert(
+        "followup",
+        match incident.our_role {
+            PartyRole::ServiceProvider => {
+                "Full details will follow under paragraph 8.2.1 (f).".to_string()
+            }
+            PartyRole::Client => String::new(),
+        },
+    );
+    let contract = match (&extras.contract_name, &extras.contract_reference) {
+        (Some(n), Some(r)) => format!("{n} ({r})"),
+        (Some(n), None) => n.clone(),
+        (None, Some(r)) => r.clone(),
+        (None, None) => "not configured".to_string(),
+    };
+    f.insert("contract", contract);
+    let phone = extras
+        .phone
+        .clone()
+        .unwrap_or_else(|| "no phone number configured".to_string());
+    f.insert("responder.phone", phone.clone());
+    f.insert(
+        "contact",
+        format!(
+            "{} <{}>, phone {}, for the {}",
+            extras.responder_name,
+            extras.responder_email,
+            phone,
+            incident.our_role.label()
+        ),
+    );
+    let rc = &incident.root_cause;
+    let rca = match incident.rca_required {
+        RcaRequired::No => "The Client has not required a root-cause analysis.".to_string(),
+        RcaRequired::Yes => indent(&rc.analysis, "(required by the Client; not yet written)"),
+        RcaRequired::Unknown => indent(&rc.analysis, "(not yet written)"),
+    };
+    f.insert("rca", rca);
+    let m = &incident.mitigation;
+    let relief = match (m.kpi_relief.requested_at, m.kpi_relief.granted) {
+        (_, Some(true)) => {
+            let mut s = "  Relief granted".to_string();
+            if !m.kpi_relief.period.trim().is_empty() {
+                s.push_str(&format!(" for {}", m.kpi_relief.period.trim()));
+            }
+            if let Some(n) = &m.kpi_relief.notice {
+                s.push_str(&format!(
+                    " (the Client's written notice dated {}, reference {})",
+                    n.dated, n.reference
+                ));
+            }
+            s
+        }
+        (Some(at), _) => format!("  Relief requested {}", time(at)),
+        (None, _) => "  No relief requested".to_string(),
+    };
+    f.insert("relief", relief);
+    let isms = &incident.isms_change;
+    f.insert(
+        "isms_change",
+        indent(&isms.description, "no change to the ISMS recorded"),
+    );
+    f.insert(
+        "notices",
+        bullets(
+            crate::domain::register::register(incident)
+                .iter()
+                .map(|e| crate::domain::register::line(e, tz)),
+            "none recorded",
+        ),
+    );
+    f.insert(
+        "residual_risk",
+        indent(&d.residual_risk, "not yet assessed"),
+    );
+    f.insert(
+        "lessons_learned",
+        indent(&d.lessons_learned, "not yet recorded"),
+    );
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::incident::{Channel, NewIncident, NoticeReceived, PartyRole, Severity};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|d| d.with_timezone(&Utc))
+            .expect("time")
+    }
+
+    fn incident(kind: BreachKind, role: PartyRole) -> Incident {
+        Incident::new(
+            "INC-20260310-1400-abcdef".into(),
+            NewIncident {
+                title: "Admin portal login".into(),
+                summary: String::new(),
+                kind,
+                severity: Severity::High,
+                personal_data: true,
+                government_data: false,
+                affected_assets: Vec::new(),
+                identified_at: at("2026-03-10T14:00:00Z"),
+            },
+            "alice",
+            role,
+            at("2026-03-10T14:02:00Z"),
+        )
+        .expect("incident")
+    }
+
+    fn render(kind: NoticeKind, incident: &Incident, extras: &Extras) -> String {
+        let f = fields(
+            incident,
+            extras,
+            chrono_tz::Europe::London,
+            at("2026-03-10T14:30:00Z"),
+        );
+        load(kind, None)
+            .expect("template")
+            .render(&f)
+            .expect("render")
+            .1
+    }
+
+    #[test]
+    fn the_notification_never_calls_a_potential_breach_a_breach_of_security() {
+        let extras = Extras {
+            phone: Some("+44 1".into()),
+            ..Extras::default()
+        };
+        for kind in [BreachKind::Potential, BreachKind::Attempted] {
+            let body = render(
+                NoticeKind::Notification,
+                &incident(kind, PartyRole::ServiceProvider),
+                &extras,
+            );
+            assert!(
+                !body.contains("We have identified a Breach of Security"),
+                "{body}"
+            );
+            assert!(!body.contains("a Breach of Security ("), "{body}");
+            assert!(body.contains("requires either party"), "{body}");
+            assert!(body.contains("phone +44 1"), "{body}");
+        }
+        let body = render(
+            NoticeKind::Notification,
+            &incident(BreachKind::Breach, PartyRole::ServiceProvider),
+            &Extras::default(),
+        );
+        assert!(
+            body.contains("We have identified a Breach of Security."),
+            "{body}"
+        );
+        assert!(body.contains("Full details will follow under paragraph 8.2.1 (f)."));
+        assert!(body.contains("phone no phone number configured"), "{body}");
+        // Personal data involved, numbers not given: listed as not yet known.
+        assert!(
+            body.contains("- how many data subjects are affected"),
+            "{body}"
+        );
+        // A Client notifying its supplier promises no 8.2.1 (f) report.
+        let body = render(
+            NoticeKind::Notification,
+            &incident(BreachKind::Breach, PartyRole::Client),
+            &Extras::default(),
+        );
+        assert!(!body.contains("8.2.1 (f)"), "{body}");
+    }
+
+    #[test]
+    fn the_report_to_the_party_that_told_us_names_its_notice() {
+        let mut i = incident(BreachKind::Breach, PartyRole::ServiceProvider);
+        i.identified_by = crate::domain::incident::IdentifiedBy::OtherParty;
+        i.notice_received = Some(NoticeReceived {
+            received_at: at("2026-03-10T14:00:00Z"),
+            from: "Jo, Client CSR".into(),
+            channel: Channel::Phone,
+            reference: None,
+            recorded_by: "alice".into(),
+            recorded_at: at("2026-03-10T14:01:00Z"),
+            source: None,
+        });
+        let body = render(NoticeKind::FullReport, &i, &Extras::default());
+        assert!(
+            body.contains("Notified (8.1):     your notice received Tue 10 Mar 2026 14:00 GMT (Jo, Client CSR)"),
+            "{body}"
+        );
+        assert!(body.contains("Notices given and received:"), "{body}");
+        assert!(body.contains("received from client by phone"), "{body}");
+    }
 
     #[test]
     fn builtin_templates_parse() {

@@ -48,16 +48,18 @@ pub enum Pane {
     RootCause,
     Mitigation,
     Isms,
+    Notices,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 6] = [
+    pub const ALL: [Pane; 7] = [
         Pane::Steps,
         Pane::Timeline,
         Pane::Requests,
         Pane::RootCause,
         Pane::Mitigation,
         Pane::Isms,
+        Pane::Notices,
     ];
     pub fn title(self) -> &'static str {
         match self {
@@ -67,6 +69,7 @@ impl Pane {
             Pane::RootCause => "Root cause",
             Pane::Mitigation => "Mitigation",
             Pane::Isms => "ISMS (8.3)",
+            Pane::Notices => "Notices",
         }
     }
     fn index(self) -> usize {
@@ -850,7 +853,16 @@ impl App {
         // update comes first and a second notification is offered last,
         // marked, never by default.
         let notified = crate::desk::notification_recorded(record).is_some();
-        self.open_form(Form::email_choice(0, notified));
+        // Only the notices that are ours to send: no 8.1 notification when
+        // the other party identified the breach, no (e) supply or (f)
+        // report for a Client user.
+        let supplier = record.our_role == crate::domain::incident::PartyRole::ServiceProvider;
+        self.open_form(Form::email_choice_for(
+            0,
+            notified,
+            record.we_notify(),
+            supplier,
+        ));
     }
 
     /// The choice form was submitted: open the form for that notice, or

@@ -543,11 +543,29 @@ impl Form {
     /// [`NOTICE_CHOICES_NOTIFIED`] once the 8.1 notification is recorded.
     /// The choice stops at both ends (it does not wrap round).
     pub fn email_choice(index: usize, notified: bool) -> Form {
-        let choices = if notified {
+        Form::email_choice_for(index, notified, true, true)
+    }
+
+    /// [`Form::email_choice`] offering only the notices that are ours to
+    /// send: the 8.1 notification only when we identified the breach
+    /// (`we_notify`), the 8.2.1 (e) supply and (f) report only for the
+    /// Service Provider (`supplier`: paragraph 8.2 binds only it).
+    pub fn email_choice_for(index: usize, notified: bool, we_notify: bool, supplier: bool) -> Form {
+        let all = if notified {
             &NOTICE_CHOICES_NOTIFIED
         } else {
             &NOTICE_CHOICES
         };
+        let choices: Vec<(&str, NoticeKind)> = all
+            .iter()
+            .copied()
+            .filter(|(_, kind)| match kind {
+                NoticeKind::Notification => we_notify,
+                NoticeKind::FullReport | NoticeKind::DataSupply => supplier,
+                NoticeKind::Update => true,
+            })
+            .collect();
+        let index = index.min(choices.len().saturating_sub(1));
         Form::new(
             FormKind::EmailChoice,
             if notified {
@@ -666,7 +684,7 @@ impl Form {
     pub fn email_report(cc: &[String]) -> Form {
         Form::new(
             FormKind::EmailReport,
-            "Email the 8.2.1 (f) full-details report (the incident as Markdown attached)",
+            "Email the 8.2.1 (f) full-details report (attached as Markdown and printable HTML)",
             vec![text(
                 "Cc",
                 "copies, separated by , (edit freely)",
@@ -749,6 +767,14 @@ impl Form {
             .identified_at
             .with_timezone(&tz)
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let d = &incident.details;
+        let opt_time = |at: Option<DateTime<Utc>>| {
+            at.map(|t| {
+                t.with_timezone(&tz)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            })
+            .unwrap_or_default()
+        };
         Form::new(
             FormKind::Edit,
             "Edit the incident (every change is logged)",
@@ -764,6 +790,60 @@ impl Form {
                     &identified,
                 ),
                 text("Why moved", "required if Identified at changes", ""),
+                text(
+                    "Started at",
+                    "when the breach started (not when identified); empty if not known",
+                    &opt_time(d.started_at),
+                ),
+                text(
+                    "How detected",
+                    "e.g. SOC alert on impossible travel",
+                    &d.detected_how,
+                ),
+                text("Service impact", "impact on the service", &d.service_impact),
+                text(
+                    "Confidential.",
+                    "impact on confidentiality",
+                    &d.confidentiality,
+                ),
+                text("Integrity", "impact on integrity", &d.integrity),
+                text("Availability", "impact on availability", &d.availability),
+                text(
+                    "Containment",
+                    "e.g. contained 15:10: account disabled",
+                    &d.containment,
+                ),
+                text(
+                    "Data subjects",
+                    "how many (personal data); empty if not known",
+                    &d.data_subjects.map(|n| n.to_string()).unwrap_or_default(),
+                ),
+                text(
+                    "Categories",
+                    "categories of personal data",
+                    &d.data_categories,
+                ),
+                text(
+                    "Govt. data is",
+                    "which Government Data",
+                    &d.government_data_details,
+                ),
+                text("Others told", "who else has been told", &d.others_told),
+                text(
+                    "Next update",
+                    "when the next update is due: 17:00, +2h or RFC 3339",
+                    &opt_time(d.next_update_due),
+                ),
+                text(
+                    "Residual risk",
+                    "after the mitigation (for the report)",
+                    &d.residual_risk,
+                ),
+                text(
+                    "Lessons",
+                    "lessons learned (for the report)",
+                    &d.lessons_learned,
+                ),
             ],
         )
         .with_severity_help(crate::config::SeverityScale::default().help())
@@ -918,6 +998,61 @@ impl Form {
         self.text_of(label)
             .parse()
             .map_err(|e| format!("{label}: {e}"))
+    }
+
+    /// The edit form's incident facts, as typed: only changed fields are
+    /// sent; an emptied time or number clears it.
+    fn details_edit(&self, now: DateTime<Utc>, tz: Tz) -> Result<crate::desk::DetailsEdit, String> {
+        let text = |label: &str| {
+            self.changed(label)
+                .then(|| self.text_of(label).trim().to_string())
+        };
+        let started_at = if self.changed("Started at") {
+            Some(self.optional_when("Started at", now, tz)?)
+        } else {
+            None
+        };
+        let next_update_due = if self.changed("Next update") {
+            let t = self.text_of("Next update");
+            if t.trim().is_empty() {
+                Some(None)
+            } else {
+                Some(Some(
+                    crate::domain::when::parse_future(&t, now, tz)
+                        .map_err(|e| format!("Next update: {e}"))?,
+                ))
+            }
+        } else {
+            None
+        };
+        let data_subjects = if self.changed("Data subjects") {
+            let t = self.text_of("Data subjects");
+            if t.trim().is_empty() {
+                Some(None)
+            } else {
+                Some(Some(t.trim().parse::<u64>().map_err(|_| {
+                    format!("Data subjects: '{}' is not a whole number", t.trim())
+                })?))
+            }
+        } else {
+            None
+        };
+        Ok(crate::desk::DetailsEdit {
+            started_at,
+            detected_how: text("How detected"),
+            service_impact: text("Service impact"),
+            confidentiality: text("Confidential."),
+            integrity: text("Integrity"),
+            availability: text("Availability"),
+            containment: text("Containment"),
+            data_subjects,
+            data_categories: text("Categories"),
+            government_data_details: text("Govt. data is"),
+            others_told: text("Others told"),
+            next_update_due,
+            residual_risk: text("Residual risk"),
+            lessons_learned: text("Lessons"),
+        })
     }
 
     fn when(&self, label: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc>, String> {
@@ -1215,6 +1350,7 @@ impl Form {
                         personal_data: Some(self.flag_of("Personal data")),
                         government_data: Some(self.flag_of("Govt. data")),
                         identified_at,
+                        details: Box::new(self.details_edit(now, tz)?),
                         ..Edit::default()
                     },
                 }

@@ -101,7 +101,7 @@ pub enum JobKind {
         edit: Edit,
     },
     /// Compose a notice for the preview (reads templates and attachments;
-    /// for the report, writes the Markdown export). Nothing is queued.
+    /// for the report, writes the report as Markdown and HTML). Nothing is queued.
     Compose(ComposeRequest),
     /// The responder confirmed this exact notice: queue it once, deliver it,
     /// record the acceptance.

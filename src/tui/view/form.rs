@@ -12,8 +12,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         return;
     };
     let mut lines = Vec::new();
+    // The line the focused field starts on, to keep it in view.
+    let mut focus_line = 0usize;
     for (i, field) in form.fields.iter().enumerate() {
         let focused = i == form.focus;
+        if focused {
+            focus_line = lines.len();
+        }
         let marker = if focused { "▶ " } else { "  " };
         let label_style = if focused {
             app.theme.key()
@@ -121,13 +126,24 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
     let height = (rows as u16 + 2).min(area.height);
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
+    // A form taller than the screen scrolls so the focused field (and its
+    // hint) stay in view.
+    let visible = usize::from(height.saturating_sub(2));
+    let scroll = if rows > visible {
+        (focus_line + 3).saturating_sub(visible).min(rows - visible)
+    } else {
+        0
+    };
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::bordered()
-                .title(format!(" {} ", form.title))
-                .border_style(app.theme.focus_border()),
-        ),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
+            .block(
+                Block::bordered()
+                    .title(format!(" {} ", form.title))
+                    .border_style(app.theme.focus_border()),
+            ),
         popup,
     );
 }

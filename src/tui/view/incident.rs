@@ -53,6 +53,7 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
         Pane::RootCause => root_cause(app, incident, frame, inner),
         Pane::Mitigation => mitigation(app, incident, frame, inner),
         Pane::Isms => isms(app, incident, frame, inner),
+        Pane::Notices => notices(app, incident, frame, inner),
     }
 }
 
@@ -557,5 +558,50 @@ fn isms(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
             app.theme.dim(),
         ),
     ];
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+/// The notice register: every notice sent or received, oldest first, and
+/// the facts the next notice will state.
+fn notices(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
+    use crate::domain::incident::Direction;
+    let entries = crate::domain::register::register(incident);
+    let mut lines = Vec::new();
+    if entries.is_empty() {
+        lines.push(Line::raw("No notices sent or received yet."));
+    }
+    for e in &entries {
+        let dir = match e.direction {
+            Direction::Sent => "sent to    ",
+            Direction::Received => "recv. from ",
+        };
+        let mut text = format!("{} by {}: {}", e.party, e.channel, safe(&e.what));
+        if let Some(r) = &e.reference {
+            text.push_str(&format!(" [{}]", safe(r)));
+        }
+        if let Some(d) = e.delivery {
+            text.push_str(&format!(" ({d})"));
+        }
+        lines.push(Line::from(vec![
+            Span::styled(local_short(e.at, app.tz), app.theme.dim()),
+            Span::raw(" "),
+            Span::styled(dir, app.theme.key()),
+            Span::raw(text),
+        ]));
+    }
+    let d = &incident.details;
+    lines.push(Line::raw(""));
+    lines.push(field(
+        app,
+        "Next update",
+        d.next_update_due
+            .map(|at| local_short(at, app.tz))
+            .unwrap_or_else(|| "—".into()),
+    ));
+    lines.push(field(app, "Containment", or_none(&d.containment)));
+    lines.push(Line::styled(
+        "breachdesk notice add records a call, letter or portal report (ICO, NCSC, police, insurer, data subjects)",
+        app.theme.dim(),
+    ));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
