@@ -487,12 +487,12 @@ fn show(
     let incident = desk.load(id)?;
     match format {
         ShowFormat::Json => {
-            // The record, plus the notice register built from it: every
-            // notice sent or received (`notices` holds the email ones).
+            // The record, plus `notices`: the register built from it, every
+            // notice sent or received (`email_notices` holds the email ones).
             let mut value = serde_json::to_value(&incident)?;
             if let Some(map) = value.as_object_mut() {
                 map.insert(
-                    "notice_register".into(),
+                    "notices".into(),
                     serde_json::to_value(crate::domain::register::register(&incident))?,
                 );
             }

@@ -171,7 +171,7 @@ async fn the_register_lists_every_notice_sent_or_received() {
     env.ok(&["notify", &id, "--yes"]).await;
     assert_eq!(server.messages().len(), 1);
     let record = env.show(&id).await;
-    let register = record["notice_register"].as_array().expect("register");
+    let register = record["notices"].as_array().expect("register");
     assert_eq!(register.len(), 3, "{register:#?}");
     let parties: Vec<&str> = register
         .iter()

@@ -221,7 +221,7 @@ fn kill_9_around_the_send_delivers_at_least_once_and_records_exactly_once() {
     )
     .expect("record parses");
     let notices = record
-        .get("notices")
+        .get("email_notices")
         .and_then(|n| n.as_array())
         .cloned()
         .unwrap_or_default();

@@ -595,10 +595,16 @@ fn recording_is_decided_by_message_id_inside_the_update() {
     // A record from before the `notices` list existed still loads.
     let path = m.f.desk.store.record_path(ID);
     let text = std::fs::read_to_string(&path).expect("read");
-    let cut = text.find("[[notices]]").expect("notices written");
+    let cut = text.find("[[email_notices]]").expect("notices written");
     let old: breachdesk::domain::incident::Incident =
         toml::from_str(&text[..cut]).expect("old record parses");
     assert!(old.notices.is_empty());
+    // A record written while the list was called `notices` reads the same.
+    let renamed: breachdesk::domain::incident::Incident =
+        toml::from_str(&text.replace("[[email_notices]]", "[[notices]]"))
+            .expect("record with [[notices]] parses");
+    assert_eq!(renamed.notices, after.notices);
+    assert!(!after.notices.is_empty());
 }
 
 #[test]
@@ -621,7 +627,7 @@ fn an_outbox_from_before_the_notices_list_is_reconciled_without_doubling() {
     std::fs::write(&sent, text.replace("format = 2\n", "")).expect("write");
     let path = m.f.desk.store.record_path(ID);
     let text = std::fs::read_to_string(&path).expect("read");
-    let cut = text.find("[[notices]]").expect("notices");
+    let cut = text.find("[[email_notices]]").expect("notices");
     std::fs::write(&path, &text[..cut]).expect("write");
 
     let said = m.f.desk.reconcile_outbox(now() + minutes(1));

@@ -153,7 +153,7 @@ async fn a_second_8_1_notification_needs_again_with_a_reason() {
     let messages = server.messages();
     assert_eq!(messages.len(), 2);
     let record = env.record(&id);
-    let notices = record["notices"].as_array().expect("notices");
+    let notices = record["email_notices"].as_array().expect("notices");
     assert_eq!(notices.len(), 2);
     let first = notices[0]["message_id"].as_str().expect("id");
     let second = String::from_utf8_lossy(&messages[1].data).to_string();
@@ -271,7 +271,7 @@ async fn refused_notices_are_listed_failed_retried_on_purpose_or_cancelled() {
         .collect();
     assert_eq!(states, ["sent", "cancelled"]);
     let record = env.record(&id);
-    let notices = record["notices"].as_array().expect("notices");
+    let notices = record["email_notices"].as_array().expect("notices");
     assert_eq!(notices[1]["state"].as_str(), Some("cancelled"));
     assert_eq!(
         notices[1]["cancel_reason"].as_str(),

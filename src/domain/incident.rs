@@ -101,7 +101,15 @@ pub struct Incident {
     pub timeline: Vec<TimelineEntry>,
     /// Every email notice confirmed for this incident, one entry per
     /// Message-ID, with its delivery state (older records have none).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Written as `email_notices` (read from `notices` too, as the first
+    /// release with it wrote them); `show --format json`'s `notices` is the
+    /// whole register, built from this and the other notices.
+    #[serde(
+        rename = "email_notices",
+        alias = "notices",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub notices: Vec<NoticeRecord>,
     /// Notices not sent by breachdesk's email (phone calls, letters, portal
     /// reports, emails sent elsewhere, notices received): ICO, NCSC, police,
