@@ -732,8 +732,15 @@ fn export(
         ExportFormat::ReportText => crate::report::to_text(&report()),
         ExportFormat::ReportMarkdown => crate::report::to_markdown(&report()),
         ExportFormat::ReportHtml => crate::report::to_html(&report()),
-        ExportFormat::Json => json_safe(&serde_json::to_string_pretty(&incident)?) + "\n",
-        ExportFormat::Ics => crate::export::ics(&incident, now),
+        ExportFormat::Json => {
+            // The record, with the protective marking when one is set.
+            let mut value = serde_json::to_value(&incident)?;
+            if let (Some(m), Some(map)) = (contract.marking(), value.as_object_mut()) {
+                map.insert("marking".into(), serde_json::Value::String(m));
+            }
+            json_safe(&serde_json::to_string_pretty(&value)?) + "\n"
+        }
+        ExportFormat::Ics => crate::export::ics(&incident, now, contract.marking().as_deref()),
     };
     match output {
         Some(path) => {

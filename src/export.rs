@@ -794,7 +794,8 @@ fn ics_time(at: DateTime<Utc>) -> String {
 /// The incident's open deadlines as iCalendar events, each ending at its
 /// deadline with an alarm before it (15 minutes for the 1-hour clock, an
 /// hour for the rest).
-pub fn ics(incident: &Incident, now: DateTime<Utc>) -> String {
+pub fn ics(incident: &Incident, now: DateTime<Utc>, marking: Option<&str>) -> String {
+    let marking = marking.map(one_line).filter(|m| !m.trim().is_empty());
     let mut lines = vec![
         "BEGIN:VCALENDAR".to_string(),
         "VERSION:2.0".to_string(),
@@ -808,7 +809,10 @@ pub fn ics(incident: &Incident, now: DateTime<Utc>) -> String {
         } else {
             (Duration::minutes(30), "-PT1H")
         };
-        let summary = format!("DEADLINE {}: {}", incident.id, d.title);
+        let summary = match &marking {
+            Some(m) => format!("{m} DEADLINE {}: {}", incident.id, d.title),
+            None => format!("DEADLINE {}: {}", incident.id, d.title),
+        };
         lines.extend([
             "BEGIN:VEVENT".to_string(),
             format!("UID:{}-{}@breachdesk", incident.id, d.key),
@@ -818,10 +822,9 @@ pub fn ics(incident: &Incident, now: DateTime<Utc>) -> String {
             format!("SUMMARY:{}", ics_text(&summary)),
             format!(
                 "DESCRIPTION:{}",
-                ics_text(&format!(
-                    "{}\nDue {}",
-                    incident.title,
-                    d.due_at.to_rfc3339()
+                ics_text(&crate::export::marked(
+                    format!("{}\nDue {}", incident.title, d.due_at.to_rfc3339()),
+                    marking.clone()
                 ))
             ),
             "BEGIN:VALARM".to_string(),

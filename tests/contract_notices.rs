@@ -305,6 +305,21 @@ async fn edit_records_the_facts_a_notice_states() {
     assert!(text.trim_end().ends_with(MARKING), "{text}");
     assert!(text.contains("Lessons learned"), "{text}");
     assert!(text.contains("encrypt the spares"), "{text}");
+    // The JSON export carries it as a field; each calendar event leads with it.
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&["export", &id, "--format", "json"]).await).expect("json");
+    assert_eq!(json["marking"].as_str(), Some(MARKING));
+    let ics = env.ok(&["export", &id, "--format", "ics"]).await;
+    assert!(
+        ics.contains("SUMMARY:"),
+        "an open deadline to export: {ics}"
+    );
+    for summary in ics.lines().filter(|l| l.starts_with("SUMMARY:")) {
+        assert!(
+            summary.starts_with(&format!("SUMMARY:{MARKING} ")),
+            "{summary}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -143,7 +143,7 @@ fn record_parsing_never_panics_on_arbitrary_bytes() {
             let _ = breachdesk::domain::summary::IncidentSummary::of(&incident);
             let _ = breachdesk::export::text(&incident, LONDON, now());
             let _ = breachdesk::export::markdown(&incident, LONDON, now());
-            let _ = breachdesk::export::ics(&incident, now());
+            let _ = breachdesk::export::ics(&incident, now(), Some("OFFICIAL"));
             prop_assert_eq!(incident.id, "INC-X");
         }
         // Loading everything quarantines what will not parse, never panics,
