@@ -71,7 +71,7 @@ const OLD_LOG_FILE: &str = "audit-log.toml";
 const LOCK_FILE: &str = "audit.lock";
 /// The `prev` of the first entry.
 pub const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-const TAIL_WINDOW: u64 = 64 * 1024;
+const TAIL_WINDOW: u64 = 8 * 1024;
 /// The largest log read whole (verify, list, prune): far beyond years of
 /// incidents, small enough that a hostile file cannot exhaust memory.
 const MAX_LOG_BYTES: u64 = 2 * 1024 * 1024 * 1024;
@@ -494,25 +494,37 @@ impl AuditLog {
     pub fn append_entries(&self, new: &[NewEntry]) -> Result<Vec<AuditEntry>, AuditError> {
         self.writable("appending an audit entry")?;
         let _guard = self.lock()?;
-        if self.tip().is_err() {
-            // A last line torn by a killed writer (its record was never
-            // written: records are written only after their entry). Set it
-            // aside, logged, and go on; other damage is refused.
-            let at = new.first().map_or_else(Utc::now, |e| e.at);
-            if let Some((_, _, note)) = self.set_aside_torn_tail(at, "breachdesk")? {
+        match self.tip() {
+            Ok(tip) => self.append_after(tip, new),
+            Err(damaged) => {
+                // A last line torn by a killed writer (its record was never
+                // written: records are written only after their entry). Set
+                // it aside, logged, and go on; other damage is refused.
+                let at = new.first().map_or_else(Utc::now, |e| e.at);
+                let Some((_, _, note)) = self.set_aside_torn_tail(at, "breachdesk")? else {
+                    return Err(damaged);
+                };
                 let mut all = vec![note];
                 all.extend_from_slice(new);
                 let mut entries = self.append_locked(&all)?;
                 entries.remove(0);
-                return Ok(entries);
+                Ok(entries)
             }
         }
-        self.append_locked(new)
     }
 
     /// [`AuditLog::append_entries`] with the lock already held.
     fn append_locked(&self, new: &[NewEntry]) -> Result<Vec<AuditEntry>, AuditError> {
-        let (mut seq, mut prev) = self.tip()?;
+        let tip = self.tip()?;
+        self.append_after(tip, new)
+    }
+
+    /// Appends after the tip `(seq, hash)`, with the lock held.
+    fn append_after(
+        &self,
+        (mut seq, mut prev): (u64, String),
+        new: &[NewEntry],
+    ) -> Result<Vec<AuditEntry>, AuditError> {
         let mut text = String::new();
         let mut raws = Vec::with_capacity(new.len());
         for entry in new {
