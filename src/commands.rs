@@ -373,8 +373,11 @@ fn list(
     let mut summaries: Vec<IncidentSummary> = summaries
         .into_iter()
         .filter(|s| {
-            let open = s.status == IncidentStatus::Open;
-            if closed { !open } else { all || open }
+            if closed {
+                s.status != IncidentStatus::Open
+            } else {
+                all || s.on_board()
+            }
         })
         .collect();
     sort_by_urgency(&mut summaries);

@@ -50,7 +50,7 @@ fn open_log_request_root_cause_all_saved() {
     assert_eq!(record.notification.due_at, now() + minutes(40));
     assert_eq!(app.board.summaries.len(), 1, "board reloaded");
     let shown = screen_text(&draw(&app, now(), 100, 30));
-    assert!(shown.contains("40:00 left"), "{shown}");
+    assert!(shown.contains("40m 00s left"), "{shown}");
 
     // One key, type, Enter: a timeline entry.
     f.chars(&mut app, "lBlocked 198.51.100.7 at the edge firewall");

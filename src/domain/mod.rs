@@ -6,4 +6,5 @@ pub mod incident;
 pub mod playbook;
 pub mod reminders;
 pub mod summary;
+pub mod urgency;
 pub mod when;

@@ -3,7 +3,7 @@
 //! UI task; their results come back as [`Action::Done`].
 
 use crate::desk::Desk;
-use crate::domain::incident::{Incident, IncidentStatus, RequestStatus, StepStatus};
+use crate::domain::incident::{Incident, RequestStatus, StepStatus};
 use crate::domain::summary::IncidentSummary;
 use crate::mail::{Notice, NoticeKind};
 use crate::tui::form::{Form, FormKind};
@@ -87,6 +87,11 @@ pub struct Board {
     pub selected: usize,
     /// False until the first load from disk has come back.
     pub loaded: bool,
+    /// How many rows the last frame had room for (PgUp/PgDn move by it).
+    pub page: std::cell::Cell<usize>,
+    /// The first row the last frame showed (kept while the selection stays
+    /// on screen, so the list does not jump).
+    pub offset: std::cell::Cell<usize>,
 }
 
 impl Board {
@@ -95,7 +100,7 @@ impl Board {
         let needle = self.filter.trim().to_lowercase();
         self.summaries
             .iter()
-            .filter(|s| self.show_closed || s.status == IncidentStatus::Open)
+            .filter(|s| self.show_closed || s.on_board())
             .filter(|s| {
                 needle.is_empty()
                     || [
@@ -720,6 +725,25 @@ impl App {
             }
             Cmd::SendNoticeByEmail => self.send_notice_by_email(),
             Cmd::ConfirmSend => return self.confirm_send(now),
+            Cmd::Top | Cmd::Bottom => {
+                let len = self.board.visible().len();
+                self.board.selected = if cmd == Cmd::Top {
+                    0
+                } else {
+                    len.saturating_sub(1)
+                };
+            }
+            Cmd::PageUp | Cmd::PageDown
+                if self.screen == Screen::Board && self.preview.is_none() && !self.outbox_open =>
+            {
+                let len = self.board.visible().len();
+                let page = self.board.page.get().max(1);
+                self.board.selected = if cmd == Cmd::PageDown {
+                    (self.board.selected + page).min(len.saturating_sub(1))
+                } else {
+                    self.board.selected.saturating_sub(page)
+                };
+            }
             Cmd::PageUp | Cmd::PageDown => {
                 if let Some(preview) = &mut self.preview {
                     preview.scroll = if cmd == Cmd::PageDown {

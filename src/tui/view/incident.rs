@@ -1,6 +1,6 @@
 //! The incident screen: the 8.1 notification clock on top, then the panes.
 
-use super::{clock, countdown, safe};
+use super::{countdown, safe};
 use crate::domain::clock::{ClockState, clock_state, format_duration_short};
 use crate::domain::incident::{Incident, RequestStatus, StepStatus};
 use crate::domain::playbook::waiting_on;
@@ -151,7 +151,7 @@ fn render_clock(app: &App, incident: &Incident, now: DateTime<Utc>, frame: &mut 
                     .gauge_style(style)
                     .use_unicode(true)
                     .label(Span::styled(
-                        format!("{} left", clock(secs)),
+                        crate::domain::clock::format_countdown(n.due_at, now),
                         app.theme.title(),
                     )),
                 bar,
@@ -160,12 +160,17 @@ fn render_clock(app: &App, incident: &Incident, now: DateTime<Utc>, frame: &mut 
                 "NOTIFY NOW: under 5 minutes left"
             } else if secs < 15 * 60 {
                 "under 15 minutes left: notify now"
+            } else if app.mail.smtp {
+                "notify now: E emails the notice, or call and record it with N"
             } else {
                 "notify now: phone or in person, then record it with N"
             };
             frame.render_widget(
                 Paragraph::new(Line::styled(
-                    format!("{} to notify the {party} · {urgency}", clock(secs)),
+                    format!(
+                        "{} to notify the {party} · {urgency}",
+                        crate::domain::clock::format_span(remaining)
+                    ),
                     style,
                 )),
                 words,
@@ -182,12 +187,16 @@ fn render_clock(app: &App, incident: &Incident, now: DateTime<Utc>, frame: &mut 
                 Line::styled(
                     format!(
                         " OVERDUE by {} · the {party} has NOT been notified · notify now ",
-                        clock(by.num_seconds())
+                        crate::domain::clock::format_span(by)
                     ),
                     style,
                 ),
                 Line::styled(
-                    "Notify by phone or in person, then record it with N (say why it was late).",
+                    if app.mail.smtp {
+                        "Notify now: E emails the notice, or call and record it with N (say why it was late)."
+                    } else {
+                        "Notify by phone or in person, then record it with N (say why it was late)."
+                    },
                     app.theme.danger(),
                 ),
             ];
@@ -294,7 +303,8 @@ fn steps(
             if !applies {
                 spans.push(Span::styled(" (does not apply)", app.theme.dim()));
             }
-            if let Some(due) = step.due_at {
+            let not_applicable = !applies || step.status == StepStatus::NotApplicable;
+            if let Some(due) = step.due_at.filter(|_| !not_applicable) {
                 if step.is_open() {
                     let (text, style) = countdown(app, due, now);
                     spans.push(Span::styled(format!("  {text}"), style));

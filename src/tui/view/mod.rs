@@ -128,28 +128,11 @@ fn render_warnings(app: &App, frame: &mut Frame, area: Rect) {
     );
 }
 
-/// Seconds as `mm:ss`, or `h:mm:ss` from an hour up.
-pub fn clock(secs: i64) -> String {
-    let secs = secs.unsigned_abs();
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m:02}:{s:02}")
-    }
-}
-
-/// A deadline as a short live countdown and its style: `42:17`,
-/// `OVERDUE 07:12`, `2 d 3 h`.
+/// A deadline as a live countdown and its style: `14m 59s left`,
+/// `40h 01m overdue`, `2d 03h left`.
 pub fn countdown(app: &App, due: DateTime<Utc>, now: DateTime<Utc>) -> (String, Style) {
     let secs = (due - now).num_seconds();
-    let text = if secs < 0 {
-        format!("OVERDUE {}", clock(secs))
-    } else if secs < 3600 {
-        clock(secs)
-    } else {
-        crate::domain::clock::format_duration_short(due - now)
-    };
+    let text = crate::domain::clock::format_countdown(due, now);
     (text, app.theme.clock(secs))
 }
 
