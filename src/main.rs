@@ -33,7 +33,9 @@ fn main() -> ExitCode {
             // Usage errors quote what was typed: shown terminal-safe.
             let text = breachdesk::text::terminal_safe(&error.render().to_string(), true);
             if error.use_stderr() {
-                eprint!("{text}");
+                // One line plus a hint, not clap's five.
+                let command = usage_command(std::env::args_os());
+                eprint!("{}", breachdesk::cli::usage_error(&text, &command));
             } else {
                 print!("{text}");
             }
@@ -51,6 +53,21 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `breachdesk SUB` for the hint of a usage error: the first word typed
+/// when it names a command, else `breachdesk`.
+fn usage_command(args: impl Iterator<Item = std::ffi::OsString>) -> String {
+    use clap::CommandFactory;
+    let cli = breachdesk::cli::Cli::command();
+    args.skip(1)
+        .filter_map(|a| a.into_string().ok())
+        .find(|a| !a.starts_with('-'))
+        .filter(|a| cli.find_subcommand(a).is_some())
+        .map_or_else(
+            || "breachdesk".to_string(),
+            |sub| format!("breachdesk {sub}"),
+        )
 }
 
 /// The error and its causes as one line, each cause said once: our errors

@@ -1,0 +1,82 @@
+//! The command line explains itself (issue 14, item 6): every argument and
+//! option of every command has help text, global options have their own
+//! help section, and usage errors are one line plus a hint.
+
+mod support;
+
+use breachdesk::cli::Cli;
+use clap::CommandFactory;
+use support::Bin;
+
+fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+    for arg in cmd.get_arguments() {
+        let id = arg.get_id().as_str();
+        if id == "help" || id == "version" {
+            continue;
+        }
+        if arg.get_help().is_none() && arg.get_long_help().is_none() {
+            missing.push(format!("{path} {id}"));
+        }
+    }
+    for sub in cmd.get_subcommands() {
+        if sub.get_name() == "help" {
+            continue;
+        }
+        walk(sub, &format!("{path} {}", sub.get_name()), missing);
+    }
+}
+
+#[test]
+fn every_argument_and_option_has_help_text() {
+    let mut missing = Vec::new();
+    walk(&Cli::command(), "breachdesk", &mut missing);
+    assert!(
+        missing.is_empty(),
+        "{} arguments without help:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn global_options_have_their_own_help_section() {
+    let bin = Bin::new();
+    for args in [vec!["--help"], vec!["new", "--help"]] {
+        let help = bin.ok(&args);
+        let section = help
+            .split("Global options:")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{args:?}: no Global options section:\n{help}"));
+        for option in ["--data-dir", "--config", "--playbook"] {
+            assert!(
+                section.contains(option),
+                "{args:?}: {option} not global:\n{help}"
+            );
+        }
+        let own = help.split("Global options:").next().expect("before");
+        assert!(!own.contains("--data-dir"), "{args:?}:\n{help}");
+    }
+}
+
+#[test]
+fn usage_errors_are_one_line_plus_a_hint() {
+    let bin = Bin::new();
+    let ran = bin.run(&["new", "--titel", "x"]);
+    assert!(!ran.ok);
+    assert_eq!(
+        ran.err(),
+        "breachdesk: error: unexpected argument '--titel' found\nhint: a similar argument exists: '--title'\n"
+    );
+    let ran = bin.run(&["list", "--bogus"]);
+    assert_eq!(
+        ran.err(),
+        "breachdesk: error: unexpected argument '--bogus' found\nhint: 'breachdesk list --help' lists the options\n"
+    );
+    let ran = bin.run(&["log"]);
+    let err = ran.err();
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(
+        err.starts_with("breachdesk: error: the following required arguments were not provided"),
+        "{err}"
+    );
+}
