@@ -310,6 +310,15 @@ pub enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// Print a shell completion script, e.g.
+    /// `breachdesk completions bash > ~/.local/share/bash-completion/completions/breachdesk`.
+    Completions {
+        /// bash, zsh or fish.
+        shell: CompletionShell,
+    },
+    /// Print the manual page (roff) on standard output, e.g.
+    /// `breachdesk man > breachdesk.1; man ./breachdesk.1`.
+    Man,
     /// Fill the data directory with realistic demo incidents (refuses one
     /// that already holds records unless --force).
     Demo {
@@ -729,4 +738,12 @@ pub enum ExportFormat {
     Markdown,
     Json,
     Ics,
+}
+
+/// The shells `breachdesk completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }

@@ -80,3 +80,44 @@ fn usage_errors_are_one_line_plus_a_hint() {
         "{err}"
     );
 }
+
+#[test]
+fn completions_for_bash_zsh_and_fish() {
+    let bin = Bin::new();
+    let bash = bin.ok(&["completions", "bash"]);
+    assert!(bash.contains("complete -F _breachdesk"), "{bash}");
+    assert!(bash.contains("--personal-data"), "options completed");
+    let zsh = bin.ok(&["completions", "zsh"]);
+    assert!(zsh.starts_with("#compdef breachdesk"), "{zsh}");
+    let fish = bin.ok(&["completions", "fish"]);
+    assert!(fish.contains("complete -c breachdesk"), "{fish}");
+    assert!(
+        fish.contains("Personal data is involved"),
+        "help text in fish"
+    );
+    let ran = bin.run(&["completions", "powershell-ish"]);
+    assert!(!ran.ok);
+    // No config is read: a broken one does not stop completions.
+    std::fs::create_dir_all(bin.config.parent().expect("dir")).expect("dir");
+    std::fs::write(&bin.config, "[broken").expect("config");
+    bin.ok(&["completions", "bash"]);
+}
+
+#[test]
+fn man_page_is_roff_with_every_command_and_its_options() {
+    let bin = Bin::new();
+    let page = bin.ok(&["man"]);
+    assert!(page.starts_with(".ie"), "{}", &page[..80.min(page.len())]);
+    assert!(page.contains(".TH breachdesk 1"), "title header");
+    for section in [
+        ".SH NAME",
+        ".SH SYNOPSIS",
+        ".SH \"GLOBAL OPTIONS\"",
+        ".SH \"COMMAND OPTIONS\"",
+    ] {
+        assert!(page.contains(section), "{section} missing");
+    }
+    assert!(page.contains(".SS \"breachdesk new\""));
+    assert!(page.contains("\\fB\\-\\-personal-data\\fR\nPersonal data is involved"));
+    assert!(page.contains(".SS \"breachdesk rca-required\""));
+}
