@@ -90,6 +90,21 @@ pub struct Cli {
     pub playbooks: Vec<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Whether `--config` was typed (not taken from BREACHDESK_CONFIG or the
+    /// default): a typed file that does not exist is an error.
+    #[arg(skip)]
+    pub config_typed: bool,
+}
+
+impl Cli {
+    /// Parses the process's arguments, noting whether `--config` was typed.
+    pub fn try_parse_args() -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+        let matches = Cli::command().try_get_matches()?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        cli.config_typed = matches.value_source("config") == Some(ValueSource::CommandLine);
+        Ok(cli)
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -43,6 +43,17 @@ impl Setup {
             None => crate::paths::default_config_file()
                 .ok_or_else(|| anyhow!("no home directory: give --config or BREACHDESK_CONFIG"))?,
         };
+        let initialising = matches!(
+            cli.command,
+            Some(Command::Config(crate::cli::ConfigCommand::Init))
+        );
+        if cli.config_typed && !initialising && !config_path.exists() {
+            bail!(
+                "{}: no such config file (--config names it; `breachdesk config init --config {}` writes one)",
+                config_path.display(),
+                config_path.display()
+            );
+        }
         let config = Config::load(&config_path)?;
         Ok(Setup {
             data_dir,
@@ -1049,7 +1060,9 @@ fn config(setup: &Setup, cmd: ConfigCommand, out: &mut impl Write) -> Result<()>
             Ok(())
         }
         ConfigCommand::Check => {
-            // Setup::from_cli already parsed and validated it.
+            // Setup::from_cli already parsed and validated it; the
+            // addresses are checked here too.
+            crate::config::Config::check(&setup.config_path)?;
             let exists = setup.config_path.exists();
             setup.calendar(None)?;
             writeln!(

@@ -1,7 +1,6 @@
 //! The `breachdesk` binary: parse the command line, run it, and turn any
 //! error into one clear line on stderr and a non-zero exit.
 
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -27,7 +26,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    let cli = match breachdesk::cli::Cli::try_parse() {
+    let cli = match breachdesk::cli::Cli::try_parse_args() {
         Ok(cli) => cli,
         Err(error) => {
             // Usage errors quote what was typed: shown terminal-safe.

@@ -121,3 +121,75 @@ fn man_page_is_roff_with_every_command_and_its_options() {
     assert!(page.contains("\\fB\\-\\-personal-data\\fR\nPersonal data is involved"));
     assert!(page.contains(".SS \"breachdesk rca-required\""));
 }
+
+#[test]
+fn config_init_writes_every_name_and_address_commented_out() {
+    let bin = Bin::new();
+    bin.ok(&["config", "init"]);
+    let text = std::fs::read_to_string(&bin.config).expect("config");
+    for key in ["other_party", "govcertuk", "email", "name", "reply_to"] {
+        for line in text.lines().filter(|l| l.trim_start().starts_with(key)) {
+            panic!("{key} is live in the new config: {line}");
+        }
+    }
+    assert!(text.contains("# other_party = "), "{text}");
+}
+
+#[test]
+fn a_typed_config_that_does_not_exist_is_an_error() {
+    let bin = Bin::new();
+    let missing = bin.dir.path().join("nonexistent.toml");
+    let missing = missing.to_str().expect("utf-8");
+    let err = bin.fails(&["--config", missing, "list"]);
+    assert!(
+        err.contains(&format!("{missing}: no such config file")),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // The default (here BREACHDESK_CONFIG, also missing) gives the defaults.
+    bin.ok(&["list"]);
+    // `config init` may name the file it is to write.
+    bin.ok(&["--config", missing, "config", "init"]);
+    bin.ok(&["--config", missing, "list"]);
+}
+
+#[test]
+fn config_errors_name_the_file_and_line() {
+    let bin = Bin::new();
+    std::fs::create_dir_all(bin.config.parent().expect("dir")).expect("dir");
+    let file = bin.config.display().to_string();
+    std::fs::write(
+        &bin.config,
+        "[responder]\nname = \"Al\"\n\n[calendar]\ndivision = \"wales\"\n",
+    )
+    .expect("config");
+    let err = bin.fails(&["list"]);
+    assert!(
+        err.starts_with(&format!(
+            "breachdesk: error: {file}:5: calendar.division: unknown division `wales`"
+        )),
+        "{err}"
+    );
+    std::fs::write(&bin.config, "[calendar]\ntimezone = \"Mars/Olympus\"\n").expect("config");
+    let err = bin.fails(&["config", "check"]);
+    assert!(
+        err.contains(&format!("{file}:2: calendar.timezone:")),
+        "{err}"
+    );
+    // Addresses: checked by `config check`.
+    std::fs::write(&bin.config, "[contacts]\nother_party = \"not an email\"\n").expect("config");
+    let err = bin.fails(&["config", "check"]);
+    assert!(
+        err.contains(&format!(
+            "{file}:2: contacts.other_party: 'not an email' is not a valid email address"
+        )),
+        "{err}"
+    );
+    std::fs::write(
+        &bin.config,
+        "[contacts]\nother_party = \"CSR <csr@client.example>\"\n",
+    )
+    .expect("config");
+    let out = bin.ok(&["config", "check"]);
+    assert!(out.contains(": ok"), "{out}");
+}
