@@ -416,9 +416,9 @@ fn man_page() -> Result<()> {
     let page = String::from_utf8(page)?;
     let at = page.find(".SH VERSION").unwrap_or(page.len());
     let mut out = std::io::stdout().lock();
-    out.write_all(page[..at].as_bytes())?;
+    out.write_all(&page.as_bytes()[..at])?;
     out.write_all(more.as_bytes())?;
-    out.write_all(page[at..].as_bytes())?;
+    out.write_all(&page.as_bytes()[at..])?;
     Ok(())
 }
 

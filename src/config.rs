@@ -37,6 +37,36 @@ pub struct Config {
     pub severity: SeverityScale,
     #[serde(default)]
     pub reminders: Reminders,
+    /// The console.
+    #[serde(default)]
+    pub ui: UiSettings,
+}
+
+/// `[ui]`: the console's alerts and mouse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiSettings {
+    /// Besides the terminal bell, ask the terminal for a desktop
+    /// notification (OSC 9 and OSC 777) when a legal clock crosses 15
+    /// minutes, 5 minutes and overdue (default true).
+    #[serde(default = "yes")]
+    pub desktop_alerts: bool,
+    /// Click to select and the wheel to scroll (default false).
+    #[serde(default)]
+    pub mouse: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        UiSettings {
+            desktop_alerts: true,
+            mouse: false,
+        }
+    }
 }
 
 /// What each severity level means, and the Client's name for it if the

@@ -32,12 +32,20 @@ fn legal_clocks_come_first_and_the_board_says_more_rows_exist() {
     let mut app = f.app();
     let screen = draw(&app, now(), 80, 24);
     let text = screen_text(&screen);
-    let first_row = text.lines().nth(3).expect("first row");
+    // Line 0 is the alert banner (a legal clock under 15 minutes).
+    assert!(
+        text.lines()
+            .next()
+            .is_some_and(|l| l
+                .contains("⚠ INC-20260310-1245-00f999 Ransomware: notify now: 8.1 14m 00s left")),
+        "{text}"
+    );
+    let first_row = text.lines().nth(4).expect("first row");
     assert!(
         first_row.contains("INC-20260310-1245-00f999") && first_row.contains("8.1 14m 00s left"),
         "{text}"
     );
-    assert!(text.contains("4 more below"), "{text}");
+    assert!(text.contains("5 more below"), "{text}");
     assert_snapshot!("board_legal_first_80x24", screen.backend().to_string());
 
     // G and End go to the last row and keep it on screen; g and Home back.
@@ -46,7 +54,10 @@ fn legal_clocks_come_first_and_the_board_says_more_rows_exist() {
     let text = screen_text(&draw(&app, now(), 80, 24));
     assert!(text.contains("Old phishing 11"), "{text}");
     assert!(!text.contains("more below"), "{text}");
-    assert!(!text.contains("Ransomware"), "{text}");
+    assert!(
+        !text.lines().skip(1).any(|l| l.contains("Ransomware")),
+        "{text}"
+    );
     f.key(&mut app, KeyCode::Home);
     assert_eq!(app.board.selected, 0);
     f.key(&mut app, KeyCode::End);
@@ -54,17 +65,18 @@ fn legal_clocks_come_first_and_the_board_says_more_rows_exist() {
     f.key(&mut app, KeyCode::Char('g'));
     assert_eq!(app.board.selected, 0);
 
-    // PgDn moves by the page the last frame showed (9 rows at 80x24).
+    // PgDn moves by the page the last frame showed (8 rows at 80x24 with
+    // the banner).
     draw(&app, now(), 80, 24);
     f.key(&mut app, KeyCode::PageDown);
-    assert_eq!(app.board.selected, 9);
+    assert_eq!(app.board.selected, 8);
     let text = screen_text(&draw(&app, now(), 80, 24));
-    let selected = &app.board.visible()[9].id;
+    let selected = &app.board.visible()[8].id;
     assert!(text.contains(selected.as_str()), "{text}");
     f.key(&mut app, KeyCode::PageDown);
     assert_eq!(app.board.selected, 12);
     f.key(&mut app, KeyCode::PageUp);
-    assert_eq!(app.board.selected, 3);
+    assert_eq!(app.board.selected, 4);
 }
 
 #[test]
@@ -119,4 +131,121 @@ fn a_closed_incident_keeps_its_open_data_request_on_the_board() {
     let text = screen_text(&draw(&app, now(), 100, 24));
     assert!(text.contains(id), "{text}");
     assert!(text.contains("8.2.1e/R1"), "{text}");
+}
+
+/// A legal clock rings once per threshold: 15 minutes, 5 minutes, overdue.
+#[test]
+fn alerts_ring_once_at_each_threshold_and_name_the_incident() {
+    use breachdesk::tui::app::Action;
+    let f = fixture();
+    let id = "INC-20260310-1200-00a001";
+    // Identified 40 minutes ago: 20 minutes left.
+    f.incident(id, "Payroll ransomware", minutes(40));
+    let mut app = f.app();
+    let ring = |app: &mut breachdesk::tui::app::App, at| {
+        breachdesk::tui::app::dispatch(app, &f.desk, Action::Tick, at);
+        app.alert.take()
+    };
+    assert_eq!(ring(&mut app, now()), None, "20 minutes left: quiet");
+    let alert = ring(&mut app, now() + minutes(5)).expect("15 minutes left");
+    assert_eq!(alert, format!("{id} Payroll ransomware: 8.1 15m 00s left"));
+    assert_eq!(ring(&mut app, now() + minutes(6)), None, "once");
+    let alert = ring(&mut app, now() + minutes(16)).expect("under 5 minutes");
+    assert!(alert.ends_with("8.1 4m 00s left"), "{alert}");
+    assert_eq!(ring(&mut app, now() + minutes(17)), None, "once");
+    let alert = ring(&mut app, now() + minutes(21)).expect("overdue");
+    assert!(alert.ends_with("8.1 1m 00s overdue"), "{alert}");
+    assert_eq!(ring(&mut app, now() + minutes(30)), None, "once");
+    // Once notified, nothing more.
+    f.notify(id, minutes(-31), Some("phone line down"));
+    let text = screen_text(&draw(&app, now() + minutes(30), 100, 30));
+    assert!(
+        text.lines().next().is_some_and(|l| l.contains(&format!("⚠ {id} Payroll ransomware: 8.1 10m 00s overdue"))),
+        "{text}"
+    );
+}
+
+/// `q` asks while a legal clock runs; anything but `y` stays.
+#[test]
+fn quitting_with_a_legal_clock_running_asks_first() {
+    let f = fixture();
+    f.incident(
+        "INC-20260310-1200-00a001",
+        "Payroll ransomware",
+        minutes(10),
+    );
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Char('q'));
+    assert!(!app.quit);
+    let screen = draw(&app, now(), 100, 30);
+    assert_snapshot!(
+        "quit_asks_while_a_legal_clock_runs",
+        screen.backend().to_string()
+    );
+    f.key(&mut app, KeyCode::Esc);
+    assert!(!app.quit);
+    assert!(app.confirm_quit.is_none());
+    f.key(&mut app, KeyCode::Char('q'));
+    f.key(&mut app, KeyCode::Char('y'));
+    assert!(app.quit);
+
+    // Nothing running, nothing waiting: q quits at once.
+    let f = fixture();
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+}
+
+/// A change made elsewhere (here straight through the desk, as the CLI
+/// does) shows on the open incident at the next look, and the half-typed
+/// form and the pane stay as they were.
+#[test]
+fn changes_on_disk_show_without_losing_the_form_being_typed() {
+    use breachdesk::tui::app::{Action, Pane};
+    let f = fixture();
+    let id = "INC-20260310-1200-00a001";
+    f.incident(id, "Payroll ransomware", minutes(10));
+    f.incident("INC-20260310-1100-00b002", "Other", minutes(20));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Down);
+    let selected = app.board.visible()[app.board.selected].id.clone();
+    assert_eq!(selected, id);
+    f.key(&mut app, KeyCode::Enter);
+    f.send(&mut app, Action::Tick); // the first look: the stamp to compare with
+    f.key(&mut app, KeyCode::Tab);
+    assert_eq!(app.incident.as_ref().map(|s| s.pane), Some(Pane::Timeline));
+    f.chars(&mut app, "lhalf typed");
+    f.desk
+        .log(id, "Colleague called the Client", now())
+        .expect("log elsewhere");
+    f.send(&mut app, Action::Tick);
+    let record = app
+        .incident
+        .as_ref()
+        .and_then(|s| s.record.as_ref())
+        .expect("record");
+    assert!(
+        record
+            .timeline
+            .iter()
+            .any(|e| e.text == "Colleague called the Client")
+    );
+    let form = app.form.as_ref().expect("the form stays open");
+    assert!(
+        form.fields.iter().any(|fl| fl.value
+            == breachdesk::tui::form::Value::Text("half typed".into())
+            || fl.value == breachdesk::tui::form::Value::Multi("half typed".into())),
+        "{:?}",
+        form.fields.iter().map(|f| &f.value).collect::<Vec<_>>()
+    );
+    assert_eq!(app.incident.as_ref().map(|s| s.pane), Some(Pane::Timeline));
+    // Back on the board, the selection follows the incident, not the row.
+    f.key(&mut app, KeyCode::Esc);
+    f.key(&mut app, KeyCode::Char('y'));
+    f.key(&mut app, KeyCode::Esc);
+    f.desk
+        .log("INC-20260310-1100-00b002", "moves nothing", now())
+        .expect("log");
+    f.send(&mut app, Action::Tick);
+    assert_eq!(app.board.visible()[app.board.selected].id, id);
 }

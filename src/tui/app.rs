@@ -205,9 +205,38 @@ pub struct App {
     pub outbox_round: Option<u64>,
     /// When the outbox was last looked at from the tick.
     pub outbox_checked: Option<DateTime<Utc>>,
+    /// Legal-clock alerts already given (incident/clock/due/threshold), so
+    /// each threshold rings once.
+    pub alerted: std::collections::BTreeSet<String>,
+    /// An alert to ring now (the loop takes it: bell, desktop notification).
+    pub alert: Option<String>,
+    /// `q` was pressed while a legal clock runs or a notice waits: why, and
+    /// `y` quits.
+    pub confirm_quit: Option<String>,
+    /// The records' stamp at the last look (see [`JobKind::Stamp`]).
+    pub disk_stamp: Option<crate::tui::jobs::DiskStamp>,
+    /// The stamp job in flight, if any (one at a time).
+    stamp_job: Option<u64>,
     /// Background jobs that do not count as "saving".
     quiet: Vec<u64>,
     next_seq: u64,
+}
+
+/// The thresholds the console alerts at: 15 and 5 minutes left, overdue.
+pub const ALERT_LEADS_MINUTES: [i64; 2] = [15, 5];
+
+/// The most urgent legal clock on the board that is under 15 minutes or
+/// overdue at `now`: the alert banner's incident, clock and due time.
+pub fn alert_banner(
+    board: &Board,
+    now: DateTime<Utc>,
+) -> Option<(&IncidentSummary, &crate::domain::summary::DueClock)> {
+    board
+        .summaries
+        .iter()
+        .filter_map(|s| s.legal_due.as_ref().map(|d| (s, d)))
+        .filter(|(_, d)| d.due_at - now <= chrono::Duration::minutes(ALERT_LEADS_MINUTES[0]))
+        .min_by_key(|(_, d)| d.due_at)
 }
 
 impl App {
@@ -234,9 +263,139 @@ impl App {
             mail_busy: None,
             outbox_round: None,
             outbox_checked: None,
+            alerted: std::collections::BTreeSet::new(),
+            alert: None,
+            confirm_quit: None,
+            disk_stamp: None,
+            stamp_job: None,
             quiet: Vec::new(),
             next_seq: 1,
         }
+    }
+
+    /// Rings once for each legal clock that crossed 15 minutes, 5 minutes or
+    /// its due time since the last check (the most urgent threshold only,
+    /// when several were crossed at once); the alert names the incident.
+    pub fn check_alerts(&mut self, now: DateTime<Utc>) {
+        use crate::domain::reminders::{Threshold, crossed, thresholds};
+        let leads: Vec<chrono::Duration> = ALERT_LEADS_MINUTES
+            .iter()
+            .map(|m| chrono::Duration::minutes(*m))
+            .collect();
+        let mut newest: Option<(DateTime<Utc>, String)> = None;
+        for s in &self.board.summaries {
+            let Some(due) = &s.legal_due else { continue };
+            let key = |t: Threshold| {
+                format!(
+                    "{}/{}/{}/{}",
+                    s.id,
+                    due.clock,
+                    due.due_at.timestamp(),
+                    t.label()
+                )
+            };
+            let crossed_now: Vec<Threshold> = thresholds(&leads)
+                .into_iter()
+                .filter(|t| crossed(due.due_at, *t, now))
+                .collect();
+            let Some(most) = crossed_now.last() else {
+                continue;
+            };
+            if self.alerted.contains(&key(*most)) {
+                continue;
+            }
+            for t in &crossed_now {
+                self.alerted.insert(key(*t));
+            }
+            let text = format!(
+                "{} {}: {} {}",
+                s.id,
+                crate::text::one_line(&s.title),
+                due.clock,
+                crate::domain::clock::format_countdown(due.due_at, now)
+            );
+            if newest.as_ref().is_none_or(|(at, _)| due.due_at < *at) {
+                newest = Some((due.due_at, text));
+            }
+        }
+        if let Some((_, text)) = newest {
+            self.alert = Some(text);
+        }
+    }
+
+    /// Once a second (from the tick): a stamp of the records on disk, so a
+    /// change made by the CLI (or anyone) shows within about a second.
+    fn look_at_disk(&mut self, now: DateTime<Utc>) -> Vec<Job> {
+        if self.stamp_job.is_some() {
+            return Vec::new();
+        }
+        let open = match self.screen {
+            Screen::Incident => self.incident.as_ref().map(|s| s.id.clone()),
+            Screen::Board => None,
+        };
+        let job = self.quiet_job(now, JobKind::Stamp(open));
+        self.stamp_job = Some(job.seq);
+        vec![job]
+    }
+
+    /// A stamp came back: reload what changed, keeping the selection, the
+    /// pane and any form being typed.
+    fn on_stamp(&mut self, stamp: crate::tui::jobs::DiskStamp, now: DateTime<Utc>) -> Vec<Job> {
+        let before = self.disk_stamp.replace(stamp);
+        let Some(before) = before else {
+            return Vec::new();
+        };
+        let mut jobs = Vec::new();
+        if before.dir != stamp.dir || before.record != stamp.record {
+            jobs.push(self.quiet_job(
+                now,
+                JobKind::LoadBoard {
+                    closed: self.board.show_closed,
+                },
+            ));
+            if self.screen == Screen::Incident
+                && let Some(id) = self.incident.as_ref().map(|s| s.id.clone())
+            {
+                jobs.push(self.quiet_job(now, JobKind::LoadIncident(id)));
+            }
+        }
+        jobs
+    }
+
+    /// Why quitting needs a second key: a legal clock still running, or
+    /// notices waiting in the outbox (sent only while the console runs).
+    fn quit_needs_asking(&self, now: DateTime<Utc>) -> Option<String> {
+        let mut why = Vec::new();
+        // The open record is fresher than the board (whose reload may still
+        // be on its way after a change).
+        let open = self
+            .incident
+            .as_ref()
+            .and_then(|s| s.record.as_ref())
+            .map(|r| IncidentSummary::of(r));
+        let running = self
+            .board
+            .summaries
+            .iter()
+            .filter(|s| open.as_ref().is_none_or(|o| o.id != s.id))
+            .chain(open.iter())
+            .filter_map(|s| s.legal_due.as_ref().map(|d| (s, d)))
+            .min_by_key(|(_, d)| d.due_at);
+        if let Some((s, d)) = running {
+            why.push(format!(
+                "legal clock running ({} {} {})",
+                s.id,
+                d.clock,
+                crate::domain::clock::format_countdown(d.due_at, now)
+            ));
+        }
+        if !self.outbox.is_empty() {
+            why.push(format!(
+                "{} notice(s) waiting in the outbox are sent only while the console runs",
+                self.outbox.len()
+            ));
+        }
+        (!why.is_empty()).then(|| why.join("; "))
     }
 
     /// Shows what opening the data directory found (e.g. a directory other
@@ -368,7 +527,12 @@ impl App {
                 Vec::new()
             }
             Action::Cmd(cmd) => self.command(cmd, now),
-            Action::Tick => self.outbox_round(now),
+            Action::Tick => {
+                self.check_alerts(now);
+                let mut jobs = self.outbox_round(now);
+                jobs.extend(self.look_at_disk(now));
+                jobs
+            }
             Action::Resize => Vec::new(),
             Action::Done(done) => self.on_done(done, now),
         }
@@ -379,6 +543,15 @@ impl App {
             key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
         if self.help {
             self.help = false;
+            return Vec::new();
+        }
+        if self.confirm_quit.is_some() {
+            if matches!(key.code, KeyCode::Char('y' | 'Y')) {
+                self.quit = true;
+            } else {
+                self.confirm_quit = None;
+                self.say("Not quitting");
+            }
             return Vec::new();
         }
         if !self.warnings.is_empty() {
@@ -579,7 +752,10 @@ impl App {
 
     fn command(&mut self, cmd: Cmd, now: DateTime<Utc>) -> Vec<Job> {
         match cmd {
-            Cmd::Quit => self.quit = true,
+            Cmd::Quit => match self.quit_needs_asking(now) {
+                Some(why) => self.confirm_quit = Some(why),
+                None => self.quit = true,
+            },
             Cmd::Help => self.help = true,
             Cmd::Up => self.move_selection(false),
             Cmd::Down => self.move_selection(true),
@@ -1043,6 +1219,9 @@ impl App {
             self.mail_busy = None;
             self.preview = None;
         }
+        if self.stamp_job == Some(done.seq) {
+            self.stamp_job = None;
+        }
         let was_round = self.outbox_round == Some(done.seq);
         if was_round {
             self.outbox_round = None;
@@ -1135,14 +1314,25 @@ impl App {
                 closed,
                 problems,
             }) => {
+                // The selection stays on the same incident when rows move.
+                let selected = self
+                    .board
+                    .visible()
+                    .get(self.board.selected)
+                    .map(|s| s.id.clone());
                 self.board.summaries = summaries;
                 self.board.closed = closed;
                 self.board.problems = problems;
                 self.board.loaded = true;
-                let len = self.board.visible().len();
-                self.board.selected = self.board.selected.min(len.saturating_sub(1));
+                let visible = self.board.visible();
+                let len = visible.len();
+                let kept = selected.and_then(|id| visible.iter().position(|s| s.id == id));
+                self.board.selected =
+                    kept.unwrap_or(self.board.selected.min(len.saturating_sub(1)));
+                self.check_alerts(now);
                 Vec::new()
             }
+            Ok(Outcome::Stamp(stamp)) => self.on_stamp(stamp, now),
             Ok(Outcome::Incident {
                 incident,
                 warnings,

@@ -37,11 +37,34 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame) {
         );
         return;
     }
-    let [body, status, footer] = area.layout(&Layout::vertical([
+    let banner = crate::tui::app::alert_banner(&app.board, now);
+    let [banner_area, body, status, footer] = area.layout(&Layout::vertical([
+        Constraint::Length(u16::from(banner.is_some())),
         Constraint::Fill(1),
         Constraint::Length(1),
         Constraint::Length(1),
     ]));
+    if let Some((summary, due)) = banner {
+        let style = if due.due_at < now {
+            app.theme.alarm()
+        } else {
+            app.theme.clock((due.due_at - now).num_seconds())
+        };
+        let text = format!(
+            " ⚠ {} {}: {} {} ",
+            safe(&summary.id),
+            safe(&summary.title),
+            safe(&due.clock),
+            crate::domain::clock::format_countdown(due.due_at, now)
+        );
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                text,
+                style.add_modifier(ratatui::style::Modifier::REVERSED),
+            )),
+            banner_area,
+        );
+    }
     match app.screen {
         Screen::Board => board::render(app, now, frame, body),
         Screen::Incident => incident::render(app, now, frame, body),
@@ -62,6 +85,26 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame) {
     }
     if app.help {
         help::render(app, frame, body);
+    }
+    if let Some(why) = &app.confirm_quit {
+        let popup = body.centered(Constraint::Percentage(80), Constraint::Length(6));
+        frame.render_widget(Clear, popup);
+        let lines = vec![
+            Line::styled(crate::text::one_line(why), app.theme.warn()),
+            Line::raw(""),
+            Line::from(vec![
+                Span::styled("y", app.theme.key()),
+                Span::raw(" quit anyway · any other key stays"),
+            ]),
+        ];
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+                Block::bordered()
+                    .title(" Quit? ")
+                    .border_style(app.theme.danger()),
+            ),
+            popup,
+        );
     }
 }
 
