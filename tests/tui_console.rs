@@ -249,3 +249,99 @@ fn changes_on_disk_show_without_losing_the_form_being_typed() {
     f.send(&mut app, Action::Tick);
     assert_eq!(app.board.visible()[app.board.selected].id, id);
 }
+
+/// Text fields: a selected default is replaced by typing; Ctrl-U/W/K;
+/// pasted line breaks (CR, LF, CRLF) are new lines in a multi-line field
+/// and spaces in a single-line one.
+#[test]
+fn text_fields_edit_like_a_shell() {
+    use breachdesk::tui::form::Value;
+    let f = fixture();
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Char('n'));
+    let form = app.form.as_ref().expect("new incident form");
+    assert_eq!(form.fields[0].label, "Title");
+    f.chars(&mut app, "Laptop stolen from the car");
+    let value = |app: &breachdesk::tui::app::App| {
+        app.form.as_ref().map(|f| f.fields[f.focus].value.clone())
+    };
+    f.ctrl(&mut app, 'w');
+    assert_eq!(
+        value(&app),
+        Some(Value::Text("Laptop stolen from the ".into()))
+    );
+    f.ctrl(&mut app, 'w');
+    assert_eq!(value(&app), Some(Value::Text("Laptop stolen from ".into())));
+    f.ctrl(&mut app, 'a');
+    f.key(&mut app, KeyCode::Right);
+    f.ctrl(&mut app, 'k');
+    assert_eq!(value(&app), Some(Value::Text("L".into())));
+    f.ctrl(&mut app, 'e');
+    f.ctrl(&mut app, 'u');
+    assert_eq!(value(&app), Some(Value::Text(String::new())));
+    f.send(
+        &mut app,
+        breachdesk::tui::app::Action::Paste("two\r\nlines\rhere\n".into()),
+    );
+    assert_eq!(value(&app), Some(Value::Text("two lines here ".into())));
+    // Tab to "Identified at": its default "now" is selected; typing replaces it.
+    let form = app.form.as_mut().expect("form");
+    let at = form
+        .fields
+        .iter()
+        .position(|f| f.label == "Identified at")
+        .expect("identified at");
+    while app.form.as_ref().is_some_and(|f| f.focus != at) {
+        f.key(&mut app, KeyCode::Tab);
+    }
+    assert!(app.form.as_ref().is_some_and(|f| f.selected));
+    assert_eq!(value(&app), Some(Value::Text("now".into())));
+    f.chars(&mut app, "-20m");
+    assert_eq!(value(&app), Some(Value::Text("-20m".into())));
+    // Backspace on a selected default clears it all.
+    f.key(&mut app, KeyCode::Tab);
+    f.key(&mut app, KeyCode::BackTab);
+    assert_eq!(
+        value(&app),
+        Some(Value::Text("-20m".into())),
+        "not a default"
+    );
+    assert!(app.form.as_ref().is_some_and(|f| !f.selected));
+}
+
+/// A multi-line field keeps pasted line breaks, and the footer and the
+/// form's hint say the same thing about Enter.
+#[test]
+fn pasted_lines_stay_in_a_multi_line_field_and_hints_agree() {
+    use breachdesk::tui::form::Value;
+    let f = fixture();
+    let id = "INC-20260310-1200-00a001";
+    f.incident(id, "Payroll ransomware", minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.key(&mut app, KeyCode::Char('r'));
+    let form = app.form.as_ref().expect("root cause form");
+    let analysis = form
+        .fields
+        .iter()
+        .position(|f| matches!(f.value, Value::Multi(_)))
+        .expect("a multi-line field");
+    while app.form.as_ref().is_some_and(|f| f.focus != analysis) {
+        f.key(&mut app, KeyCode::Tab);
+    }
+    f.send(
+        &mut app,
+        breachdesk::tui::app::Action::Paste("first\r\nsecond\rthird".into()),
+    );
+    let form = app.form.as_ref().expect("form");
+    assert_eq!(
+        form.fields[analysis].value,
+        Value::Multi("first\nsecond\nthird".into())
+    );
+    let screen = draw(&app, now(), 100, 30);
+    let text = screen_text(&screen);
+    let footer = text.lines().last().expect("footer");
+    assert!(footer.starts_with("Enter new line  C-s save"), "{footer}");
+    assert!(text.contains("Enter new line · C-s save"), "{text}");
+    assert_snapshot!("multi_line_paste_and_hints", screen.backend().to_string());
+}

@@ -615,6 +615,18 @@ impl App {
                         form.delete();
                         return Vec::new();
                     }
+                    Cmd::KillToStart => {
+                        form.kill_to_start();
+                        return Vec::new();
+                    }
+                    Cmd::KillWord => {
+                        form.kill_word();
+                        return Vec::new();
+                    }
+                    Cmd::KillToEnd => {
+                        form.kill_to_end();
+                        return Vec::new();
+                    }
                     _ => {}
                 }
                 return self.command(cmd, now);
@@ -1013,7 +1025,12 @@ impl App {
                     form.change_choice(true);
                 }
             }
-            Cmd::CursorHome | Cmd::CursorEnd | Cmd::DeleteChar => {}
+            Cmd::CursorHome
+            | Cmd::CursorEnd
+            | Cmd::DeleteChar
+            | Cmd::KillToStart
+            | Cmd::KillWord
+            | Cmd::KillToEnd => {}
             Cmd::FormCancel => {
                 if self.board.filtering && self.form.is_none() {
                     self.board.filtering = false;

@@ -26,6 +26,15 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         ];
         let cursor = if focused { "▏" } else { "" };
         match &field.value {
+            Value::Text(s) if focused && form.selected => {
+                // A default, selected: typing replaces it.
+                spans.push(Span::styled(
+                    crate::text::one_line(s),
+                    app.theme
+                        .input()
+                        .add_modifier(ratatui::style::Modifier::REVERSED),
+                ));
+            }
             Value::Text(s) if focused => {
                 let (before, after) = form.split_at_cursor(s);
                 spans.push(Span::styled(
@@ -106,14 +115,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             app.theme.alarm(),
         ));
     } else {
-        lines.push(Line::styled(
-            if form.focused_is_multiline() {
-                "Enter new line · Ctrl+S saves · Tab next field · Esc cancels · F1 help"
-            } else {
-                "Enter saves · Tab next field · Esc cancels · F1 help"
-            },
-            app.theme.dim(),
-        ));
+        // The same keys, from the same table, as the footer.
+        let hint: Vec<String> = crate::tui::keymap::form_footer(form.focused_is_multiline())
+            .into_iter()
+            .map(|(key, what)| format!("{key} {what}"))
+            .collect();
+        lines.push(Line::styled(hint.join(" · "), app.theme.dim()));
     }
     let width = area.width.saturating_sub(4).min(96);
     // Rows after wrapping (long hints and errors take more than one).

@@ -139,13 +139,19 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
 
 fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
-    for binding in keymap::footer(app.context()) {
+    let keys: Vec<(&str, &str)> = match (&app.form, app.context()) {
+        (Some(form), keymap::Context::Form) => keymap::form_footer(form.focused_is_multiline()),
+        (_, context) => keymap::footer(context)
+            .map(|b| (b.label, b.footer))
+            .collect(),
+    };
+    for (label, what) in keys {
         if !spans.is_empty() {
             spans.push(Span::raw("  "));
         }
-        spans.push(Span::styled(binding.label, app.theme.key()));
+        spans.push(Span::styled(label, app.theme.key()));
         spans.push(Span::raw(" "));
-        spans.push(Span::styled(binding.footer, app.theme.dim()));
+        spans.push(Span::styled(what, app.theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
