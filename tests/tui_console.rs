@@ -345,3 +345,46 @@ fn pasted_lines_stay_in_a_multi_line_field_and_hints_agree() {
     assert!(text.contains("Enter new line · C-s save"), "{text}");
     assert_snapshot!("multi_line_paste_and_hints", screen.backend().to_string());
 }
+
+/// `C` on an incident whose notice still waits in the outbox asks first.
+#[test]
+fn closing_with_a_notice_waiting_asks_first() {
+    use breachdesk::domain::incident::DeliveryState;
+    use breachdesk::tui::jobs::OutboxRow;
+    let f = fixture();
+    let id = "INC-20260310-1200-00a001";
+    f.incident(id, "Payroll ransomware", minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    // The outbox as the 30-second round lists it.
+    app.outbox = vec![OutboxRow {
+        id: "N1".into(),
+        state: DeliveryState::Pending,
+        message_id: "<n1@breachdesk.example>".into(),
+        incident_id: id.into(),
+        kind: "supply".into(),
+        to: "csr@client.example".into(),
+        subject: "Data supplied".into(),
+        queued_at: now(),
+        attempts: 1,
+        next_attempt_at: None,
+        last_error: Some("connection refused".into()),
+    }];
+    f.key(&mut app, KeyCode::Char('C'));
+    assert!(app.form.is_none(), "asks before the close form");
+    let text = screen_text(&draw(&app, now(), 100, 30));
+    assert!(text.contains("Close?"), "{text}");
+    assert!(
+        text.contains("1 notice(s) of this incident still wait in the outbox: supply (pending)"),
+        "{text}"
+    );
+    f.key(&mut app, KeyCode::Esc);
+    assert!(app.form.is_none() && app.confirm_close.is_none());
+    f.key(&mut app, KeyCode::Char('C'));
+    f.key(&mut app, KeyCode::Char('y'));
+    assert!(
+        app.form.as_ref().is_some_and(|f| f.title.contains("Close")),
+        "{:?}",
+        app.form.as_ref().map(|f| &f.title)
+    );
+}

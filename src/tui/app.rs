@@ -213,6 +213,9 @@ pub struct App {
     /// `q` was pressed while a legal clock runs or a notice waits: why, and
     /// `y` quits.
     pub confirm_quit: Option<String>,
+    /// `C` on an incident with notices still in the outbox: why, and `y`
+    /// goes on to the close form.
+    pub confirm_close: Option<String>,
     /// The records' stamp at the last look (see [`JobKind::Stamp`]).
     pub disk_stamp: Option<crate::tui::jobs::DiskStamp>,
     /// The stamp job in flight, if any (one at a time).
@@ -266,6 +269,7 @@ impl App {
             alerted: std::collections::BTreeSet::new(),
             alert: None,
             confirm_quit: None,
+            confirm_close: None,
             disk_stamp: None,
             stamp_job: None,
             quiet: Vec::new(),
@@ -360,6 +364,24 @@ impl App {
             }
         }
         jobs
+    }
+
+    /// The close form (or, for a closed incident, the reopen form).
+    fn open_close_form(&mut self) {
+        if let Some(record) = self.record() {
+            let form = if record.is_open() {
+                Form::close(
+                    record
+                        .open_required_steps()
+                        .filter(|s| s.applies(record))
+                        .map(|s| s.id.clone())
+                        .collect(),
+                )
+            } else {
+                Form::reopen()
+            };
+            self.open_form(form);
+        }
     }
 
     /// Why quitting needs a second key: a legal clock still running, or
@@ -551,6 +573,14 @@ impl App {
             } else {
                 self.confirm_quit = None;
                 self.say("Not quitting");
+            }
+            return Vec::new();
+        }
+        if self.confirm_close.take().is_some() {
+            if matches!(key.code, KeyCode::Char('y' | 'Y')) {
+                self.open_close_form();
+            } else {
+                self.say("Not closed");
             }
             return Vec::new();
         }
@@ -970,19 +1000,23 @@ impl App {
                 }
             }
             Cmd::CloseOrReopen => {
-                if let Some(record) = self.record() {
-                    let form = if record.is_open() {
-                        Form::close(
-                            record
-                                .open_required_steps()
-                                .filter(|s| s.applies(record))
-                                .map(|s| s.id.clone())
-                                .collect(),
-                        )
-                    } else {
-                        Form::reopen()
-                    };
-                    self.open_form(form);
+                let waiting: Vec<String> = match self.record() {
+                    Some(record) if record.is_open() => self
+                        .outbox
+                        .iter()
+                        .filter(|n| n.incident_id == record.id)
+                        .map(|n| format!("{} ({})", n.kind, n.state.as_str()))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                if waiting.is_empty() {
+                    self.open_close_form();
+                } else {
+                    self.confirm_close = Some(format!(
+                        "{} notice(s) of this incident still wait in the outbox: {}. Closing does not cancel them; they are sent only while the console runs.",
+                        waiting.len(),
+                        waiting.join(", ")
+                    ));
                 }
             }
             Cmd::Edit => {

@@ -86,21 +86,26 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame) {
     if app.help {
         help::render(app, frame, body);
     }
-    if let Some(why) = &app.confirm_quit {
-        let popup = body.centered(Constraint::Percentage(80), Constraint::Length(6));
+    let confirm = app
+        .confirm_quit
+        .as_ref()
+        .map(|why| (" Quit? ", why, " quit anyway · any other key stays"))
+        .or(app
+            .confirm_close
+            .as_ref()
+            .map(|why| (" Close? ", why, " go on to close · any other key stays")));
+    if let Some((title, why, yes)) = confirm {
+        let popup = body.centered(Constraint::Percentage(80), Constraint::Length(7));
         frame.render_widget(Clear, popup);
         let lines = vec![
             Line::styled(crate::text::one_line(why), app.theme.warn()),
             Line::raw(""),
-            Line::from(vec![
-                Span::styled("y", app.theme.key()),
-                Span::raw(" quit anyway · any other key stays"),
-            ]),
+            Line::from(vec![Span::styled("y", app.theme.key()), Span::raw(yes)]),
         ];
         frame.render_widget(
             Paragraph::new(lines).wrap(Wrap { trim: true }).block(
                 Block::bordered()
-                    .title(" Quit? ")
+                    .title(title)
                     .border_style(app.theme.danger()),
             ),
             popup,
