@@ -388,3 +388,36 @@ fn closing_with_a_notice_waiting_asks_first() {
         app.form.as_ref().map(|f| &f.title)
     );
 }
+
+/// The console never tells the responder to pass a CLI flag, and the
+/// timeline's columns are padded.
+#[test]
+fn refusals_name_form_fields_and_the_timeline_lines_up() {
+    let f = fixture();
+    let id = "INC-20260310-1200-00a001";
+    f.incident(id, "Payroll ransomware", minutes(90));
+    f.desk
+        .log(id, "Called the Client's SOC", now())
+        .expect("log");
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.key(&mut app, KeyCode::Char('N'));
+    f.chars(&mut app, "\tClient CSR");
+    f.key(&mut app, KeyCode::Enter);
+    let error = app
+        .form
+        .as_ref()
+        .and_then(|f| f.error.clone())
+        .expect("late without a reason is refused");
+    assert!(error.contains("(the Delay reason field)"), "{error}");
+    assert!(!error.contains("--"), "{error}");
+    f.key(&mut app, KeyCode::Esc);
+    f.key(&mut app, KeyCode::Char('y'));
+    f.key(&mut app, KeyCode::Tab);
+    let text = screen_text(&draw(&app, now(), 100, 30));
+    assert!(text.contains("alice change Incident opened"), "{text}");
+    assert!(
+        text.contains("alice note   Called the Client's SOC"),
+        "{text}"
+    );
+}

@@ -225,6 +225,14 @@ pub struct App {
     next_seq: u64,
 }
 
+/// A refusal from the desk in the console's words: the desk names the CLI
+/// flag (`--delay-reason`), the console the form field.
+pub fn console_words(message: &str) -> String {
+    message
+        .replace("(--delay-reason)", "(the Delay reason field)")
+        .replace("(--reason)", "(the Reason field)")
+}
+
 /// The thresholds the console alerts at: 15 and 5 minutes left, overdue.
 pub const ALERT_LEADS_MINUTES: [i64; 2] = [15, 5];
 
@@ -1293,6 +1301,7 @@ impl App {
                             | FormKind::EmailReport
                     )
                 });
+                let message = console_words(&message);
                 let message = if was_mail {
                     message
                 } else if composing && for_form {

@@ -366,19 +366,50 @@ fn timeline(
         frame.render_widget(Paragraph::new("Nothing logged yet: press l."), area);
         return;
     }
+    // The selected entry in full below the list: as many lines as it needs
+    // (wrapped), up to half the pane.
+    let detail_lines = incident.timeline.get(screen.entry).map_or(1, |e| {
+        let width = usize::from(area.width.max(1));
+        e.text
+            .lines()
+            .map(|l| l.chars().count().div_ceil(width).max(1))
+            .sum::<usize>()
+            .max(1)
+    });
+    let detail_height = u16::try_from(detail_lines + 1)
+        .unwrap_or(u16::MAX)
+        .clamp(3, (area.height / 2).max(3));
     let [list_area, detail] = area.layout(&Layout::vertical([
         Constraint::Fill(1),
-        Constraint::Length(3),
+        Constraint::Length(detail_height),
     ]));
+    // Padded columns: who and what kind, as wide as the widest shown.
+    let by_width = incident
+        .timeline
+        .iter()
+        .map(|e| safe(&e.by).chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(24);
+    let kind_width = incident
+        .timeline
+        .iter()
+        .map(|e| e.kind.as_str().len())
+        .max()
+        .unwrap_or(0);
     let items: Vec<ListItem> = incident
         .timeline
         .iter()
         .map(|e| {
+            let by: String = safe(&e.by).chars().take(by_width).collect();
             ListItem::new(Line::from(vec![
                 Span::styled(local_short(e.at, app.tz), app.theme.dim()),
                 Span::raw(" "),
-                Span::styled(format!("{:<8}", safe(&e.by)), app.theme.key()),
-                Span::styled(format!("{:<7}", e.kind.as_str()), app.theme.dim()),
+                Span::styled(format!("{by:<by_width$} "), app.theme.key()),
+                Span::styled(
+                    format!("{:<kind_width$} ", e.kind.as_str()),
+                    app.theme.dim(),
+                ),
                 Span::raw(safe(&e.text)),
             ]))
         })
@@ -391,7 +422,7 @@ fn timeline(
     );
     if let Some(e) = incident.timeline.get(screen.entry) {
         frame.render_widget(
-            Paragraph::new(safe(&e.text))
+            Paragraph::new(crate::text::terminal_safe(&e.text, true))
                 .wrap(Wrap { trim: true })
                 .block(Block::new().borders(ratatui::widgets::Borders::TOP)),
             detail,
