@@ -233,6 +233,25 @@ pub fn console_words(message: &str) -> String {
         .replace("(--reason)", "(the Reason field)")
 }
 
+/// Text from the desk with every RFC 3339 instant in it (`2026-03-01T13:00:00Z`)
+/// shown in local time, as the rest of the screen is (`Sun 01 Mar 13:00`).
+pub fn local_stamps(text: &str, tz: Tz) -> String {
+    text.split(' ')
+        .map(|word| {
+            let core = word.trim_matches(|c: char| matches!(c, '(' | ')' | ',' | ';' | '.'));
+            match DateTime::parse_from_rfc3339(core) {
+                Ok(at) if core.len() >= 20 => word.replacen(
+                    core,
+                    &crate::present::local_short(at.with_timezone(&Utc), tz),
+                    1,
+                ),
+                _ => word.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The thresholds the console alerts at: 15 and 5 minutes left, overdue.
 pub const ALERT_LEADS_MINUTES: [i64; 2] = [15, 5];
 
@@ -1406,8 +1425,12 @@ impl App {
                 if let Some(message) = message {
                     self.say(message);
                 }
-                self.warnings
-                    .extend(warnings.iter().map(|w| crate::text::one_line(w)));
+                let tz = self.tz;
+                self.warnings.extend(
+                    warnings
+                        .iter()
+                        .map(|w| local_stamps(&crate::text::one_line(w), tz)),
+                );
                 let mut jobs = Vec::new();
                 if opened {
                     jobs.extend(self.show_incident(incident.id.clone(), Some(incident), now));

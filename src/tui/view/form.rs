@@ -22,7 +22,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         };
         let mut spans = vec![
             Span::styled(marker, app.theme.key()),
-            Span::styled(format!("{:<14}", field.label), label_style),
+            Span::styled(format!("{:<14} ", field.label), label_style),
         ];
         let cursor = if focused { "▏" } else { "" };
         match &field.value {
@@ -68,7 +68,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 lines.push(Line::from(std::mem::take(&mut spans)));
                 for part in parts {
                     lines.push(Line::from(vec![
-                        Span::raw(" ".repeat(16)),
+                        Span::raw(" ".repeat(17)),
                         Span::styled(part.to_string(), app.theme.input()),
                     ]));
                 }
