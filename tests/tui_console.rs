@@ -421,3 +421,36 @@ fn refusals_name_form_fields_and_the_timeline_lines_up() {
         "{text}"
     );
 }
+
+/// A step's evidence shows its path, size and short hash.
+#[test]
+fn evidence_shows_path_size_and_short_hash() {
+    use breachdesk::domain::incident::StepStatus;
+    let f = fixture();
+    let id = "INC-20260310-1200-00a001";
+    f.incident(id, "Payroll ransomware", minutes(10));
+    let file = f.dir.path().join("call-notes.txt");
+    std::fs::write(&file, "abc").expect("evidence file");
+    f.desk
+        .set_step(
+            id,
+            "8.2.1a",
+            StepStatus::InProgress,
+            None,
+            Some(&file),
+            now(),
+        )
+        .expect("evidence");
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.key(&mut app, KeyCode::Down);
+    let text = screen_text(&draw(&app, now(), 200, 30));
+    // SHA-256 of "abc" starts ba7816bf.
+    assert!(
+        text.contains(&format!(
+            "evidence: {} (3 B, sha256 ba7816bf…)",
+            file.display()
+        )),
+        "{text}"
+    );
+}

@@ -337,6 +337,12 @@ fn steps(
                 app.theme.warn(),
             ));
         }
+        for evidence in &step.evidence {
+            lines.push(Line::styled(
+                format!("evidence: {}", evidence_line(evidence)),
+                app.theme.dim(),
+            ));
+        }
         for note in step.notes.iter().rev().take(1) {
             lines.push(Line::styled(
                 format!("note: {}", safe(note)),
@@ -557,6 +563,34 @@ fn root_cause(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
+/// An evidence file as the screen shows it: path, size and short hash
+/// (`/srv/logs/vpn.log (12.0 KiB, sha256 3f2a9c1b…)`).
+fn evidence_line(e: &crate::domain::incident::Evidence) -> String {
+    let path = e
+        .path
+        .as_deref()
+        .map_or_else(|| "(no path)".to_string(), safe);
+    let size = e.size.map(|n| {
+        if n < 1024 {
+            format!("{n} B")
+        } else if n < 1024 * 1024 {
+            format!("{:.1} KiB", n as f64 / 1024.0)
+        } else {
+            format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
+        }
+    });
+    let hash = e
+        .sha256
+        .as_deref()
+        .map(|h| format!("sha256 {}…", safe(&h.chars().take(8).collect::<String>())));
+    let facts: Vec<String> = size.into_iter().chain(hash).collect();
+    if facts.is_empty() {
+        path
+    } else {
+        format!("{path} ({})", facts.join(", "))
+    }
+}
+
 fn yes_no(flag: bool) -> String {
     if flag { "yes" } else { "no" }.to_string()
 }
@@ -568,7 +602,19 @@ fn mitigation(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
         field(app, "What", or_none(&m.description)),
         field(app, "Tested how", or_none(&m.tested_how)),
         field(app, "Tested", yes_no(m.tested)),
-        field(app, "Evidence", format!("{} file(s)", m.evidence.len())),
+        field(
+            app,
+            "Evidence",
+            if m.evidence.is_empty() {
+                "none".to_string()
+            } else {
+                m.evidence
+                    .iter()
+                    .map(evidence_line)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+        ),
         field(app, "Affects KPIs", yes_no(m.affects_kpis)),
         field(
             app,
