@@ -454,3 +454,43 @@ fn evidence_shows_path_size_and_short_hash() {
         "{text}"
     );
 }
+
+/// With `[ui] mouse = true`: a click selects a board row, a second click
+/// opens it, the wheel moves the selection.
+#[test]
+fn mouse_clicks_select_and_open_board_rows() {
+    use breachdesk::tui::app::{Action, MouseInput, Screen};
+    let f = fixture();
+    f.incident("INC-20260310-1200-00a001", "First", minutes(10));
+    f.incident("INC-20260310-1100-00b002", "Second", minutes(20));
+    let mut app = f.app();
+    let text = screen_text(&draw(&app, now(), 100, 30));
+    let row = text
+        .lines()
+        .position(|l| l.contains("INC-20260310-1200-00a001"))
+        .expect("row of the second incident");
+    assert_eq!(app.board.selected, 0);
+    let click = Action::Mouse(MouseInput::Click {
+        column: 5,
+        row: u16::try_from(row + 1).expect("row"),
+    });
+    f.send(&mut app, click.clone());
+    assert_eq!(
+        app.board.visible()[app.board.selected].id,
+        "INC-20260310-1200-00a001"
+    );
+    f.send(&mut app, Action::Mouse(MouseInput::WheelUp));
+    assert_eq!(app.board.selected, 0);
+    f.send(&mut app, Action::Mouse(MouseInput::WheelDown));
+    assert_eq!(app.board.selected, 1);
+    f.send(&mut app, click);
+    assert_eq!(app.screen, Screen::Incident);
+    // A click below the rows does nothing.
+    f.key(&mut app, KeyCode::Esc);
+    draw(&app, now(), 100, 30);
+    f.send(
+        &mut app,
+        Action::Mouse(MouseInput::Click { column: 5, row: 25 }),
+    );
+    assert_eq!(app.screen, Screen::Board);
+}

@@ -366,6 +366,8 @@ fn alerts_and_changes_from_the_cli_show_while_open() {
         || "no OSC 777 notification".to_string(),
     );
     assert!(console.raw_contains(b"\x1b]9;breachdesk: "));
+    // The mouse is off by default: no mouse reporting asked of the terminal.
+    assert!(!console.raw_contains(b"\x1b[?1000h"));
 
     // A colleague's change on the board, then on the open incident.
     cli(
@@ -391,13 +393,14 @@ fn alerts_and_changes_from_the_cli_show_while_open() {
     assert!(status.success(), "exit status {status:?}");
 }
 
-/// `[ui] desktop_alerts = false`: the bell only.
+/// `[ui] desktop_alerts = false`: the bell only; `mouse = true` asks the
+/// terminal for mouse reports.
 #[test]
 fn desktop_alerts_can_be_switched_off() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(
         dir.path().join("config.toml"),
-        "[ui]\ndesktop_alerts = false\n",
+        "[ui]\ndesktop_alerts = false\nmouse = true\n",
     )
     .expect("config");
     let id = cli(
@@ -411,6 +414,8 @@ fn desktop_alerts_can_be_switched_off() {
     wait_until(|| console.raw_contains(b"\x07"), || "no bell".to_string());
     assert!(!console.raw_contains(b"\x1b]777;"));
     assert!(!console.raw_contains(b"\x1b]9;"));
+    // `mouse = true`: mouse reporting on while open.
+    assert!(console.raw_contains(b"\x1b[?1000h"));
     console.send("q");
     console.wait_for("Quit?");
     console.send("y");

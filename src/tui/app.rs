@@ -29,8 +29,18 @@ pub enum Action {
     Tick,
     /// The terminal was resized.
     Resize,
+    /// A mouse click (column, row) or wheel turn (`[ui] mouse = true`).
+    Mouse(MouseInput),
     /// A desk job finished.
     Done(Done),
+}
+
+/// What the console does with the mouse: click to select, wheel to move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseInput {
+    Click { column: u16, row: u16 },
+    WheelUp,
+    WheelDown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +102,9 @@ pub struct Board {
     /// The first row the last frame showed (kept while the selection stays
     /// on screen, so the list does not jump).
     pub offset: std::cell::Cell<usize>,
+    /// The screen lines the last frame drew rows on (first, last + 1), for
+    /// mouse clicks.
+    pub rows_at: std::cell::Cell<(u16, u16)>,
 }
 
 impl Board {
@@ -393,6 +406,41 @@ impl App {
         jobs
     }
 
+    /// A click on a board row selects it (a second click on the selected
+    /// row opens it); the wheel moves the selection as ↑/↓ do. Ignored while
+    /// a form, preview or popup is open.
+    fn on_mouse(&mut self, input: MouseInput, now: DateTime<Utc>) -> Vec<Job> {
+        let popup = self.form.is_some()
+            || self.preview.is_some()
+            || self.help
+            || !self.warnings.is_empty()
+            || self.confirm_quit.is_some()
+            || self.confirm_close.is_some();
+        if popup {
+            return Vec::new();
+        }
+        match input {
+            MouseInput::WheelUp => self.command(Cmd::Up, now),
+            MouseInput::WheelDown => self.command(Cmd::Down, now),
+            MouseInput::Click { row, .. } if self.screen == Screen::Board && !self.outbox_open => {
+                let (first, end) = self.board.rows_at.get();
+                if row < first || row >= end {
+                    return Vec::new();
+                }
+                let index = self.board.offset.get() + usize::from((row - first) / 2);
+                if index >= self.board.visible().len() {
+                    return Vec::new();
+                }
+                if index == self.board.selected {
+                    return self.command(Cmd::Open, now);
+                }
+                self.board.selected = index;
+                Vec::new()
+            }
+            MouseInput::Click { .. } => Vec::new(),
+        }
+    }
+
     /// The close form (or, for a closed incident, the reopen form).
     fn open_close_form(&mut self) {
         if let Some(record) = self.record() {
@@ -583,6 +631,7 @@ impl App {
                 jobs
             }
             Action::Resize => Vec::new(),
+            Action::Mouse(input) => self.on_mouse(input, now),
             Action::Done(done) => self.on_done(done, now),
         }
     }

@@ -53,8 +53,21 @@ pub fn run_console(setup: &Setup) -> Result<()> {
     let mut terminal = ratatui::try_init().context("setting up the terminal")?;
     let _ = execute!(std::io::stdout(), EnableBracketedPaste);
     let desktop_alerts = desk.config.ui.desktop_alerts;
+    let mouse = desk.config.ui.mouse;
+    if mouse {
+        let _ = execute!(
+            std::io::stdout(),
+            ratatui::crossterm::event::EnableMouseCapture
+        );
+    }
     let result = runtime.block_on(event_loop(&mut terminal, app, desk, desktop_alerts));
     let _ = execute!(std::io::stdout(), DisableBracketedPaste);
+    if mouse {
+        let _ = execute!(
+            std::io::stdout(),
+            ratatui::crossterm::event::DisableMouseCapture
+        );
+    }
     ratatui::restore();
     runtime.shutdown_timeout(Duration::from_secs(5));
     result
@@ -96,6 +109,10 @@ async fn event_loop(
                         actions.push(Action::Paste(text));
                     } else if let Event::Resize(..) = event {
                         actions.push(Action::Resize);
+                    } else if let Event::Mouse(mouse) = event
+                        && let Some(input) = mouse_input(mouse)
+                    {
+                        actions.push(Action::Mouse(input));
                     }
                 }
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
@@ -123,6 +140,20 @@ async fn event_loop(
         if app.quit {
             return Ok(());
         }
+    }
+}
+
+/// The mouse events the console uses (only sent with `[ui] mouse = true`).
+fn mouse_input(event: ratatui::crossterm::event::MouseEvent) -> Option<app::MouseInput> {
+    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+    match event.kind {
+        MouseEventKind::Down(MouseButton::Left) => Some(app::MouseInput::Click {
+            column: event.column,
+            row: event.row,
+        }),
+        MouseEventKind::ScrollUp => Some(app::MouseInput::WheelUp),
+        MouseEventKind::ScrollDown => Some(app::MouseInput::WheelDown),
+        _ => None,
     }
 }
 

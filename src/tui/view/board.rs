@@ -127,6 +127,12 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
     }
     board.offset.set(offset);
     let below = visible.len().saturating_sub(offset + page);
+    // Rows start under the top border and the header line, two lines each.
+    let first = list.y + 2;
+    let shown = visible.len().saturating_sub(offset).min(page);
+    board
+        .rows_at
+        .set((first, first + u16::try_from(shown * 2).unwrap_or(u16::MAX)));
     let rows = visible.iter().skip(offset).take(page).map(|s| {
         let (due, due_style) = match (&s.legal_due, &s.internal_due) {
             (Some(legal), _) => {
