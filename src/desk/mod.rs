@@ -1030,11 +1030,18 @@ pub(crate) fn mark_filled_steps(
     actor: &str,
     at: DateTime<Utc>,
 ) {
-    for step in incident
+    // The same dependency rule as marking a step done by hand: a step
+    // whose prerequisites are still open stays open (the record keeps what
+    // was sent), and is marked done once they are.
+    let snapshot = incident.clone();
+    let ready: Vec<String> = snapshot
         .steps
-        .iter_mut()
+        .iter()
         .filter(|s| s.fills.contains(&field) && s.is_open())
-    {
+        .filter(|s| crate::domain::playbook::waiting_on(&snapshot, s).is_empty())
+        .map(|s| s.id.clone())
+        .collect();
+    for step in incident.steps.iter_mut().filter(|s| ready.contains(&s.id)) {
         step.status = StepStatus::Done;
         step.completed_at = Some(at);
         step.updated_at = Some(at);
