@@ -809,10 +809,14 @@ impl Form {
             .iter()
             .position(|s| *s == incident.severity)
             .unwrap_or(0);
-        let identified = incident
-            .identified_at
-            .with_timezone(&tz)
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        // Local time, as the rest of the screen shows it (seconds only when
+        // there are any); the WHEN grammar reads it back.
+        let local = incident.identified_at.with_timezone(&tz);
+        let identified = if chrono::Timelike::second(&local) == 0 {
+            local.format("%Y-%m-%d %H:%M").to_string()
+        } else {
+            local.format("%Y-%m-%d %H:%M:%S").to_string()
+        };
         Form::new(
             FormKind::Edit,
             "Edit the incident (every change is logged)",
@@ -824,7 +828,7 @@ impl Form {
                 flag("Govt. data", incident.government_data),
                 text(
                     "Identified at",
-                    "moving it moves the 1-hour clock: 14:05, -20m or RFC 3339",
+                    "local time; moving it moves the 1-hour clock: 14:05, -20m or RFC 3339",
                     &identified,
                 ),
                 text("Why moved", "required if Identified at changes", ""),
