@@ -494,3 +494,44 @@ fn mouse_clicks_select_and_open_board_rows() {
     );
     assert_eq!(app.screen, Screen::Board);
 }
+
+/// A request's state is never cut off, at 200 columns or 100.
+#[test]
+fn request_states_are_shown_whole() {
+    use breachdesk::domain::incident::Requester;
+    let f = fixture();
+    let id = "INC-20260310-1200-00a001";
+    f.incident(id, "Payroll ransomware", minutes(50));
+    f.desk
+        .add_request(
+            id,
+            Requester::Client,
+            "Client CSR",
+            "Firewall logs for the whole of the last week, every site",
+            now() - minutes(40),
+            now() - minutes(40),
+        )
+        .expect("request");
+    f.desk
+        .supply_request(id, "R1", now() - minutes(5), "sftp", &[], now())
+        .expect("supplied");
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.key(&mut app, KeyCode::Tab);
+    f.key(&mut app, KeyCode::Tab);
+    let state = app
+        .incident
+        .as_ref()
+        .and_then(|s| s.record.as_ref())
+        .map(|r| r.data_requests[0].due_at)
+        .expect("due");
+    let verdict = breachdesk::present::verdict(state, Some(now() - minutes(5)), now())
+        .replace("done, ", "supplied, ");
+    for width in [200, 100] {
+        let text = screen_text(&draw(&app, now(), width, 30));
+        assert!(
+            text.contains(&verdict),
+            "{width} columns: {verdict:?} cut\n{text}"
+        );
+    }
+}

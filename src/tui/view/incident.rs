@@ -454,29 +454,45 @@ fn requests(
         );
         return;
     }
-    let rows = incident.data_requests.iter().map(|r| {
-        let (state, style) = match r.status {
+    let states: Vec<(String, ratatui::style::Style)> = incident
+        .data_requests
+        .iter()
+        .map(|r| match r.status {
             RequestStatus::Open => countdown(app, r.due_at, now),
             RequestStatus::Supplied => (
                 verdict(r.due_at, r.supplied_at, now).replace("done, ", "supplied, "),
                 app.theme.ok(),
             ),
             RequestStatus::Withdrawn => ("withdrawn".to_string(), app.theme.dim()),
-        };
-        let from = if r.requester_name.is_empty() {
-            format!("to {}", r.deliver_to.as_str())
-        } else {
-            format!("{} (to {})", safe(&r.requester_name), r.deliver_to.as_str())
-        };
-        Row::new(vec![
-            Cell::from(safe(&r.id)),
-            Cell::from(from),
-            Cell::from(safe(&r.what)),
-            Cell::from(local_short(r.received_at, app.tz)),
-            Cell::from(local_short(r.due_at, app.tz)),
-            Cell::from(Span::styled(state, style)),
-        ])
-    });
+        })
+        .collect();
+    // The state column as wide as its longest entry, so it is never cut
+    // (the "what" column gives way).
+    let state_width = states
+        .iter()
+        .map(|(s, _)| s.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(14, 40);
+    let rows = incident
+        .data_requests
+        .iter()
+        .zip(states)
+        .map(|(r, (state, style))| {
+            let from = if r.requester_name.is_empty() {
+                format!("to {}", r.deliver_to.as_str())
+            } else {
+                format!("{} (to {})", safe(&r.requester_name), r.deliver_to.as_str())
+            };
+            Row::new(vec![
+                Cell::from(safe(&r.id)),
+                Cell::from(from),
+                Cell::from(safe(&r.what)),
+                Cell::from(local_short(r.received_at, app.tz)),
+                Cell::from(local_short(r.due_at, app.tz)),
+                Cell::from(Span::styled(state, style)),
+            ])
+        });
     let table = Table::new(
         rows,
         [
@@ -485,7 +501,7 @@ fn requests(
             Constraint::Fill(1),
             Constraint::Length(16),
             Constraint::Length(16),
-            Constraint::Length(14),
+            Constraint::Length(u16::try_from(state_width).unwrap_or(40)),
         ],
     )
     .header(
