@@ -535,3 +535,57 @@ fn request_states_are_shown_whole() {
         );
     }
 }
+
+/// A timeline entry can be backdated ("At", default now, selected); it
+/// goes in the timeline in time order.
+#[test]
+fn timeline_entries_can_be_backdated() {
+    use breachdesk::tui::app::Pane;
+    let f = fixture();
+    let id = "INC-20260310-1200-00a001";
+    f.incident(id, "Payroll ransomware", minutes(30));
+    f.desk.log(id, "Later entry", now()).expect("log");
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.key(&mut app, KeyCode::Tab);
+    assert_eq!(app.incident.as_ref().map(|s| s.pane), Some(Pane::Timeline));
+    f.chars(&mut app, "lCalled the Client CSR");
+    f.key(&mut app, KeyCode::Tab);
+    f.chars(&mut app, "-10m");
+    f.key(&mut app, KeyCode::Enter);
+    assert!(
+        app.form.is_none(),
+        "{:?}",
+        app.form.as_ref().map(|f| &f.error)
+    );
+    let record = f.desk.load(id).expect("load");
+    let texts: Vec<(&str, chrono::DateTime<chrono::Utc>)> = record
+        .timeline
+        .iter()
+        .map(|e| (e.text.as_str(), e.at))
+        .collect();
+    let called = texts
+        .iter()
+        .position(|(t, _)| *t == "Called the Client CSR")
+        .expect("logged");
+    let later = texts
+        .iter()
+        .position(|(t, _)| *t == "Later entry")
+        .expect("later");
+    assert!(called < later, "{texts:?}");
+    assert_eq!(texts[called].1, now() - minutes(10));
+    // Before the breach was identified: refused, the text stays.
+    f.chars(&mut app, "lToo early");
+    f.key(&mut app, KeyCode::Tab);
+    f.chars(&mut app, "-45m");
+    f.key(&mut app, KeyCode::Enter);
+    let error = app
+        .form
+        .as_ref()
+        .and_then(|f| f.error.clone())
+        .expect("refused");
+    assert!(
+        error.contains("before the breach was identified"),
+        "{error}"
+    );
+}

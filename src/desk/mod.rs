@@ -285,6 +285,45 @@ impl Desk {
         })
     }
 
+    /// Appends a timeline entry that happened at `at` (now or earlier, not
+    /// before the breach was identified): it goes in the timeline in time
+    /// order, and the audit entry (made now) says it was backdated.
+    pub fn log_at(
+        &self,
+        id: &str,
+        text: &str,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        if at >= now {
+            return self.log(id, text, now);
+        }
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(refused("the log entry is empty"));
+        }
+        let actor = self.actor.clone();
+        self.change(id, now, "timeline.entry", |incident| {
+            if at < incident.identified_at {
+                return Err(refused(format!(
+                    "{} is before the breach was identified ({})",
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    incident
+                        .identified_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                )));
+            }
+            let place = incident.timeline.partition_point(|e| e.at <= at);
+            incident.log(at, &actor, EntryKind::Note, text);
+            let entry = incident.timeline.pop().expect("just logged");
+            incident.timeline.insert(place, entry);
+            Ok(format!(
+                "timeline (backdated to {}): {text}",
+                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ))
+        })
+    }
+
     /// Edits incident fields. Moving `identified_at` needs a reason, which the
     /// timeline and the audit entry both keep.
     pub fn edit(&self, id: &str, edit: Edit, now: DateTime<Utc>) -> Result<Changed, DeskError> {

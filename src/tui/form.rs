@@ -402,7 +402,14 @@ impl Form {
         Form::new(
             FormKind::Log,
             "Log a timeline entry",
-            vec![text("Entry", "what was done or found", "")],
+            vec![
+                text("Entry", "what was done or found", ""),
+                text(
+                    "At",
+                    "when it happened: now, 14:05, -20m or RFC 3339",
+                    "now",
+                ),
+            ],
         )
     }
 
@@ -1092,6 +1099,7 @@ impl Form {
             FormKind::Log => JobKind::Log {
                 id,
                 text: nonempty("Entry")?,
+                at: self.when("At", now, tz)?,
             },
             FormKind::AddRequest => JobKind::AddRequest {
                 id,

@@ -34,6 +34,8 @@ pub enum JobKind {
     Log {
         id: String,
         text: String,
+        /// When it happened (now, or backdated).
+        at: DateTime<Utc>,
     },
     AddRequest {
         id: String,
@@ -425,7 +427,9 @@ impl Job {
                     warnings: Vec::new(),
                     opened: true,
                 }),
-            JobKind::Log { id, text } => desk.log(&id, &text, now).map(|c| saved("Logged", c)),
+            JobKind::Log { id, text, at } => {
+                desk.log_at(&id, &text, at, now).map(|c| saved("Logged", c))
+            }
             JobKind::AddRequest {
                 id,
                 requester,
