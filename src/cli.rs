@@ -31,22 +31,80 @@ pub fn check_argument_sizes(args: impl IntoIterator<Item = OsString>) -> Result<
     Ok(())
 }
 
+/// A clap usage error as one line plus a hint: the error itself, then
+/// clap's tip if it has one (`a similar argument exists: '--title'`), else
+/// where the options are listed. `rendered` is clap's rendering.
+pub fn usage_error(rendered: &str, command: &str) -> String {
+    let mut lines = rendered.lines().map(str::trim).skip_while(|l| l.is_empty());
+    let mut first = lines
+        .next()
+        .unwrap_or("invalid command line")
+        .trim_start_matches("error: ")
+        .to_string();
+    // "the following required arguments were not provided:" and a list.
+    if first.ends_with(':') {
+        let listed: Vec<&str> = lines.take_while(|l| !l.is_empty()).collect();
+        first = format!("{} {}", first, listed.join(", "));
+    }
+    let tip = rendered
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("tip: "));
+    let hint = match tip {
+        Some(tip) => tip.to_string(),
+        None => format!("'{command} --help' lists the options"),
+    };
+    format!("breachdesk: error: {first}\nhint: {hint}\n")
+}
+
 /// breachdesk: respond to a Breach of Security under paragraph 8 of the
 /// security schedule. With no command it opens the console.
 #[derive(Debug, Parser)]
 #[command(name = "breachdesk", version, about, long_about = None)]
 pub struct Cli {
     /// Data directory (default: the platform's data dir, e.g. ~/.local/share/breachdesk).
-    #[arg(long, global = true, env = "BREACHDESK_DATA_DIR", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "BREACHDESK_DATA_DIR",
+        value_name = "DIR",
+        help_heading = "Global options"
+    )]
     pub data_dir: Option<PathBuf>,
     /// Config file (default: config.toml in the platform's config dir).
-    #[arg(long, global = true, env = "BREACHDESK_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "BREACHDESK_CONFIG",
+        value_name = "FILE",
+        help_heading = "Global options"
+    )]
     pub config: Option<PathBuf>,
     /// An extra playbook file to use (may be repeated); overrides one with the same name.
-    #[arg(long = "playbook", global = true, value_name = "FILE")]
+    #[arg(
+        long = "playbook",
+        global = true,
+        value_name = "FILE",
+        help_heading = "Global options"
+    )]
     pub playbooks: Vec<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Whether `--config` was typed (not taken from BREACHDESK_CONFIG or the
+    /// default): a typed file that does not exist is an error.
+    #[arg(skip)]
+    pub config_typed: bool,
+}
+
+impl Cli {
+    /// Parses the process's arguments, noting whether `--config` was typed.
+    pub fn try_parse_args() -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+        let matches = Cli::command().try_get_matches()?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        cli.config_typed = matches.value_source("config") == Some(ValueSource::CommandLine);
+        Ok(cli)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,6 +115,7 @@ pub enum Command {
     New(NewArgs),
     /// Append an entry to an incident's timeline.
     Log {
+        /// The incident's id (INC-...).
         id: String,
         /// The entry (words are joined with spaces).
         #[arg(required = true, num_args = 1..)]
@@ -64,6 +123,7 @@ pub enum Command {
     },
     /// List incidents (open ones unless --all or --closed).
     List {
+        /// table (aligned columns) or json.
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
         /// Include closed incidents.
@@ -75,7 +135,9 @@ pub enum Command {
     },
     /// Show one incident.
     Show {
+        /// The incident's id (INC-...).
         id: String,
+        /// text, json or toml.
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
     },
@@ -89,6 +151,7 @@ pub enum Command {
     /// where the Client requires one, attached as Markdown and printable
     /// HTML. Lists what is still missing first.
     Report {
+        /// The incident's id (INC-...).
         id: String,
         /// Copy this notice to ADDR too (repeatable; on top of `[contacts] cc`).
         #[arg(long = "cc", value_name = "ADDR")]
@@ -99,7 +162,9 @@ pub enum Command {
     },
     /// Supply the data of an 8.2.1 (e) request by email, files attached.
     Supply {
+        /// The incident's id (INC-...).
         id: String,
+        /// The data request's id (R1, R2...).
         request: String,
         /// A file to attach (repeat, or give several).
         #[arg(long = "attach", required = true, num_args = 1..)]
@@ -107,17 +172,21 @@ pub enum Command {
         /// Copy this notice to ADDR too (repeatable; on top of `[contacts] cc`).
         #[arg(long = "cc", value_name = "ADDR")]
         cc: Vec<String>,
+        /// Send without asking.
         #[arg(long)]
         yes: bool,
     },
     /// Send a free-form update to the other party.
     Update {
+        /// The incident's id (INC-...).
         id: String,
+        /// The update's text.
         #[arg(long)]
         message: String,
         /// Copy this notice to ADDR too (repeatable; on top of `[contacts] cc`).
         #[arg(long = "cc", value_name = "ADDR")]
         cc: Vec<String>,
+        /// Send without asking.
         #[arg(long)]
         yes: bool,
     },
@@ -133,10 +202,12 @@ pub enum Command {
     Mitigation(MitigationArgs),
     /// Set the ISMS-change flag (8.3).
     Isms {
+        /// The incident's id (INC-...).
         id: String,
         /// Whether the ISMS must change.
         #[arg(long, action = clap::ArgAction::Set)]
         required: bool,
+        /// What has to change in the ISMS.
         #[arg(long, default_value = "")]
         description: String,
     },
@@ -145,7 +216,9 @@ pub enum Command {
     /// Close an incident (a reason is needed while a required step is open;
     /// with --not-a-breach, the reasoning why it is not a Breach of Security).
     Close {
+        /// The incident's id (INC-...).
         id: String,
+        /// Why it is closed (needed while a required step is open).
         #[arg(long)]
         reason: Option<String>,
         /// On assessment it was not a Breach of Security, nor a potential or
@@ -156,6 +229,7 @@ pub enum Command {
     /// Record whether the Client requires a root-cause analysis in the
     /// 8.2.1 (f) full details: yes, no or unknown.
     RcaRequired {
+        /// The incident's id (INC-...).
         id: String,
         /// yes, no or unknown.
         value: String,
@@ -174,15 +248,22 @@ pub enum Command {
     Notice(NoticeCommand),
     /// Reopen a closed incident.
     Reopen {
+        /// The incident's id (INC-...).
         id: String,
+        /// Why it is reopened.
         #[arg(long)]
         reason: String,
     },
     /// Re-hash an incident's evidence files and report any that changed.
-    Evidence { id: String },
+    Evidence {
+        /// The incident's id (INC-...).
+        id: String,
+    },
     /// Export an incident as Markdown, JSON or iCalendar (its open deadlines), or its 8.2.1 (f) full-details report.
     Export {
+        /// The incident's id (INC-...).
         id: String,
+        /// markdown, json or ics.
         #[arg(long, value_enum)]
         format: ExportFormat,
         /// Write to FILE instead of standard output.
@@ -205,8 +286,10 @@ pub enum Command {
     Playbook(PlaybookCommand),
     /// Print a year's bank holidays: YYYY-MM-DD<TAB>Title, in date order.
     Holidays {
+        /// england-and-wales, scotland or northern-ireland (default: [calendar] in the config).
         #[arg(long)]
         division: Option<String>,
+        /// The year, e.g. 2026.
         #[arg(long)]
         year: i32,
     },
@@ -215,6 +298,7 @@ pub enum Command {
         /// Start: RFC 3339, local HH:MM, local "YYYY-MM-DD HH:MM", or -20m.
         #[arg(long, allow_hyphen_values = true)]
         from: String,
+        /// Working Days after --from (8.2.1 (e) data requests have 2).
         #[arg(
             long,
             conflicts_with = "hours",
@@ -222,17 +306,22 @@ pub enum Command {
             allow_negative_numbers = true
         )]
         working_days: Option<i64>,
+        /// Hours after --from.
         #[arg(long, allow_negative_numbers = true)]
         hours: Option<i64>,
+        /// england-and-wales, scotland or northern-ireland (default: [calendar] in the config).
         #[arg(long)]
         division: Option<String>,
     },
     /// Count Working Days after --from up to and including --to.
     Workdays {
+        /// The start (not counted): as for `due --from`.
         #[arg(long)]
         from: String,
+        /// The end (counted): as for `due --from`.
         #[arg(long)]
         to: String,
+        /// england-and-wales, scotland or northern-ireland (default: [calendar] in the config).
         #[arg(long)]
         division: Option<String>,
     },
@@ -246,16 +335,28 @@ pub enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// Print a shell completion script, e.g.
+    /// `breachdesk completions bash > ~/.local/share/bash-completion/completions/breachdesk`.
+    Completions {
+        /// bash, zsh or fish.
+        shell: CompletionShell,
+    },
+    /// Print the manual page (roff) on standard output, e.g.
+    /// `breachdesk man > breachdesk.1; man ./breachdesk.1`.
+    Man,
     /// Fill the data directory with realistic demo incidents (refuses one
     /// that already holds records unless --force).
     Demo {
+        /// How many incidents to create.
         #[arg(long, default_value_t = 25)]
         incidents: usize,
         /// How many stay open (default: one in fifty, at least six).
         #[arg(long)]
         open: Option<usize>,
+        /// The random seed: the same seed gives the same incidents.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Add to a data directory that already holds records.
         #[arg(long)]
         force: bool,
     },
@@ -266,6 +367,7 @@ pub struct NewArgs {
     /// What happened (with --from-eml, the message's subject if not given).
     #[arg(long, required_unless_present = "from_eml")]
     pub title: Option<String>,
+    /// What is known so far, in a few sentences.
     #[arg(long, default_value = "")]
     pub summary: String,
     /// When the breach was identified: RFC 3339, HH:MM, -20m (default now;
@@ -299,8 +401,10 @@ pub struct NewArgs {
     /// low, medium, high or critical.
     #[arg(long, default_value = "high")]
     pub severity: String,
+    /// Personal data is involved (the UK GDPR steps apply).
     #[arg(long)]
     pub personal_data: bool,
+    /// Government data is involved.
     #[arg(long)]
     pub government_data: bool,
     /// An affected asset (may be repeated).
@@ -310,26 +414,36 @@ pub struct NewArgs {
 
 #[derive(Debug, Args)]
 pub struct EditArgs {
+    /// The incident's id (INC-...).
     pub id: String,
+    /// A new title.
     #[arg(long)]
     pub title: Option<String>,
+    /// A new summary.
     #[arg(long)]
     pub summary: Option<String>,
+    /// breach, potential or attempted.
     #[arg(long)]
     pub kind: Option<String>,
+    /// low, medium, high or critical.
     #[arg(long)]
     pub severity: Option<String>,
+    /// true or false: whether personal data is involved.
     #[arg(long, action = clap::ArgAction::Set)]
     pub personal_data: Option<bool>,
+    /// true or false: whether government data is involved.
     #[arg(long, action = clap::ArgAction::Set)]
     pub government_data: Option<bool>,
+    /// Add an affected asset (may be repeated).
     #[arg(long = "asset")]
     pub assets: Vec<String>,
+    /// Add a responder (may be repeated).
     #[arg(long = "responder")]
     pub responders: Vec<String>,
     /// Moves the start of the 1-hour clock; needs --reason.
     #[arg(long, requires = "reason", allow_hyphen_values = true)]
     pub identified_at: Option<String>,
+    /// Why --identified-at moves (kept in the record and the audit log).
     #[arg(long)]
     pub reason: Option<String>,
     /// When the breach started (distinct from when it was identified); "none" clears it.
@@ -380,6 +494,7 @@ pub struct EditArgs {
 pub enum NoticeCommand {
     /// Record a notice given or received other than by breachdesk's email.
     Add {
+        /// The incident's id (INC-...), or a unique part of it.
         id: String,
         /// sent or received.
         #[arg(long)]
@@ -405,7 +520,9 @@ pub enum NoticeCommand {
     },
     /// Every notice of an incident, sent or received, oldest first.
     List {
+        /// The incident's id (INC-...), or a unique part of it.
         id: String,
+        /// text (one line per notice) or json (the register as an array).
         #[arg(long, value_enum, default_value_t = NoticeListFormat::Text)]
         format: NoticeListFormat,
     },
@@ -419,6 +536,7 @@ pub enum NoticeListFormat {
 
 #[derive(Debug, Args)]
 pub struct NotifyArgs {
+    /// The incident's id (INC-...).
     pub id: String,
     /// phone or in-person to record a notification already made (email sends one).
     #[arg(long)]
@@ -429,6 +547,7 @@ pub struct NotifyArgs {
     /// When (default now).
     #[arg(long, default_value = "now", allow_hyphen_values = true)]
     pub at: String,
+    /// A reference for the notification (e.g. a call log number).
     #[arg(long)]
     pub reference: Option<String>,
     /// Why the notification was after its 1-hour deadline.
@@ -454,6 +573,7 @@ pub enum RequestCommand {
     /// Add a data request made on the Client's request; it is due 2 Working
     /// Days after receipt.
     Add {
+        /// The incident's id (INC-...).
         id: String,
         /// Older spelling: client (deliver to the Client) or govcertuk
         /// (deliver to GovCertUK). Use --deliver-to.
@@ -482,11 +602,14 @@ pub enum RequestCommand {
     },
     /// Mark a data request supplied (free of charge).
     Supplied {
+        /// The incident's id (INC-...).
         id: String,
+        /// The data request's id (R1, R2...).
         request: String,
         /// How it was supplied.
         #[arg(long)]
         how: String,
+        /// When it was supplied: RFC 3339, HH:MM or -20m (default now).
         #[arg(long, default_value = "now", allow_hyphen_values = true)]
         at: String,
         /// A file supplied (hashed for the record; may be repeated).
@@ -497,6 +620,7 @@ pub enum RequestCommand {
 
 #[derive(Debug, Args)]
 pub struct RootCauseArgs {
+    /// The incident's id (INC-...).
     pub id: String,
     /// e.g. unpatched-vulnerability, misconfiguration, weak-authentication, phishing.
     #[arg(long)]
@@ -504,6 +628,7 @@ pub struct RootCauseArgs {
     /// The asset or component that failed.
     #[arg(long)]
     pub component: String,
+    /// The analysis, in words.
     #[arg(long)]
     pub analysis: Option<String>,
     /// A prevention action (may be repeated).
@@ -513,22 +638,30 @@ pub struct RootCauseArgs {
 
 #[derive(Debug, Args)]
 pub struct MitigationArgs {
+    /// The incident's id (INC-...).
     pub id: String,
+    /// What was done to mitigate the breach.
     #[arg(long)]
     pub description: Option<String>,
+    /// How the mitigation was tested.
     #[arg(long)]
     pub tested_how: Option<String>,
+    /// true or false: whether the mitigation has been tested.
     #[arg(long, action = clap::ArgAction::Set)]
     pub tested: Option<bool>,
+    /// true or false: whether the breach affects KPIs.
     #[arg(long, action = clap::ArgAction::Set)]
     pub affects_kpis: Option<bool>,
     /// When KPI relief was requested from the Client.
     #[arg(long, allow_hyphen_values = true)]
     pub relief_requested: Option<String>,
+    /// true or false: whether the Client granted KPI relief.
     #[arg(long, action = clap::ArgAction::Set)]
     pub relief_granted: Option<bool>,
+    /// The relief period, in words (e.g. "2 weeks from 3 March").
     #[arg(long)]
     pub relief_period: Option<String>,
+    /// A file evidencing the mitigation (hashed into the record).
     #[arg(long)]
     pub evidence_file: Option<PathBuf>,
     /// The date of the Client's written notice setting the relief period
@@ -544,6 +677,7 @@ pub struct MitigationArgs {
 pub enum SecurityTestCommand {
     /// Record a Security Test on the incident it relates to; prints its id (T1, T2...).
     Add {
+        /// The incident's id (INC-...).
         id: String,
         /// The test date, YYYY-MM-DD.
         #[arg(long)]
@@ -564,28 +698,40 @@ pub enum SecurityTestCommand {
     },
     /// Record a finding of a test, with its root cause.
     Finding {
+        /// The incident's id (INC-...).
         id: String,
+        /// The test's id (T1, T2...).
         test: String,
+        /// What the test found.
         #[arg(long)]
         description: String,
+        /// The root cause's category, as for `root-cause --category`.
         #[arg(long)]
         category: String,
+        /// The asset or component at fault.
         #[arg(long)]
         component: String,
     },
     /// The incident's Security Tests and findings.
-    List { id: String },
+    List {
+        /// The incident's id (INC-...).
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct StepArgs {
+    /// The incident's id (INC-...).
     pub id: String,
+    /// The step's id, as the playbook names it (e.g. 8.2.1c).
     pub step: String,
     /// todo, in-progress, done or not-applicable.
     #[arg(long)]
     pub status: Option<String>,
+    /// A note on the step.
     #[arg(long)]
     pub note: Option<String>,
+    /// A file evidencing the step (hashed into the record).
     #[arg(long)]
     pub evidence_file: Option<PathBuf>,
 }
@@ -595,16 +741,22 @@ pub enum OutboxCommand {
     /// Every notice in the outbox with its delivery state: pending, unknown
     /// (may have arrived), failed (refused for good), sent, cancelled.
     List {
+        /// table (aligned columns) or json.
         #[arg(long, value_enum, default_value_t = OutboxFormat::Table)]
         format: OutboxFormat,
     },
     /// Try notices now: one (a failed one too, on purpose), or every pending
     /// and unknown one.
-    Retry { id: Option<String> },
+    Retry {
+        /// The notice's id, as `outbox list` shows it (default: every pending and unknown one).
+        id: Option<String>,
+    },
     /// Drop a notice that has not been accepted; the reason is recorded on
     /// the incident and in the audit log.
     Cancel {
+        /// The notice's id, as `outbox list` shows it.
         id: String,
+        /// Why the notice is dropped (recorded on the incident and in the audit log).
         #[arg(long)]
         reason: String,
     },
@@ -621,12 +773,16 @@ pub enum AuditCommand {
     /// Check the hash chain; reports the first entry where it breaks.
     Verify,
     /// Print the entries (of one incident, if given).
-    List { id: Option<String> },
+    List {
+        /// Only this incident's entries.
+        id: Option<String>,
+    },
     /// Set aside a torn last entry left by a crash mid-append (kept in
     /// audit/torn-*.bin); refuses damage anywhere else.
     Repair,
     /// Remove entries older than the retention (never below 184 days: 6 calendar months).
     Prune {
+        /// Remove entries older than this many days (default: [audit] retention_days; never below 184).
         #[arg(long)]
         older_than_days: Option<u32>,
     },
@@ -643,7 +799,10 @@ pub enum QuarantineCommand {
     /// Check a hand-fixed file (a name in quarantine/ or a path): it must
     /// parse, its id must match its name, and the incident must not be in
     /// incidents/ already. Then put it back (atomically, 0600).
-    Restore { file: PathBuf },
+    Restore {
+        /// A file name in quarantine/, or a path.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -651,9 +810,15 @@ pub enum PlaybookCommand {
     /// The playbooks in force and where each came from.
     List,
     /// One playbook's steps.
-    Show { name: String },
+    Show {
+        /// The playbook's name, as `playbook list` shows it.
+        name: String,
+    },
     /// Check a playbook file; exits non-zero with file:line:column if it is refused.
-    Check { file: PathBuf },
+    Check {
+        /// The playbook file to check.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -690,4 +855,12 @@ pub enum ExportFormat {
     ReportMarkdown,
     /// The 8.2.1 (f) full-details report as self-contained printable HTML.
     ReportHtml,
+}
+
+/// The shells `breachdesk completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }

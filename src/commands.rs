@@ -43,6 +43,17 @@ impl Setup {
             None => crate::paths::default_config_file()
                 .ok_or_else(|| anyhow!("no home directory: give --config or BREACHDESK_CONFIG"))?,
         };
+        let initialising = matches!(
+            cli.command,
+            Some(Command::Config(crate::cli::ConfigCommand::Init))
+        );
+        if cli.config_typed && !initialising && !config_path.exists() {
+            bail!(
+                "{}: no such config file (--config names it; `breachdesk config init --config {}` writes one)",
+                config_path.display(),
+                config_path.display()
+            );
+        }
         let config = Config::load(&config_path)?;
         Ok(Setup {
             data_dir,
@@ -133,6 +144,12 @@ pub fn directory_warnings(desk: &Desk) -> Vec<String> {
 
 /// Runs one command. `now` is read once, by the caller.
 pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
+    // Generated from the command line's own definition: no config needed.
+    match cli.command {
+        Some(Command::Completions { shell }) => return completions(shell),
+        Some(Command::Man) => return man_page(),
+        _ => {}
+    }
     let setup = Setup::from_cli(&cli)?;
     let command = cli.command.unwrap_or(Command::Console);
     // Everything printed passes through a writer that shows control
@@ -292,6 +309,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
         }
         Command::Config(cmd) => config(&setup, cmd, out),
         Command::Watch { once } => crate::watch::run(&setup, once, now, out),
+        Command::Completions { .. } | Command::Man => unreachable!("handled above"),
         Command::Demo {
             incidents,
             open,
@@ -355,6 +373,72 @@ pub(crate) fn report_change(out: &mut impl Write, changed: &Changed, what: &str)
     Ok(())
 }
 
+/// `breachdesk completions SHELL`: the script on standard output.
+fn completions(shell: crate::cli::CompletionShell) -> Result<()> {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let shell = match shell {
+        crate::cli::CompletionShell::Bash => Shell::Bash,
+        crate::cli::CompletionShell::Zsh => Shell::Zsh,
+        crate::cli::CompletionShell::Fish => Shell::Fish,
+    };
+    let mut cmd = Cli::command();
+    // Into memory first: a closed pipe is then an error, not a panic.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "breachdesk", &mut script);
+    std::io::stdout().lock().write_all(&script)?;
+    Ok(())
+}
+
+/// `breachdesk man`: the manual page as roff: clap_mangen's page for
+/// `breachdesk`, then a COMMAND OPTIONS section with each command's own
+/// arguments and options.
+fn man_page() -> Result<()> {
+    use clap::CommandFactory;
+    use std::fmt::Write as _;
+    let cmd = Cli::command();
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut page)?;
+    let mut more = String::from(".SH \"COMMAND OPTIONS\"\n");
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let _ = writeln!(more, ".SS \"breachdesk {}\"", sub.get_name());
+        if let Some(about) = sub.get_about() {
+            let _ = writeln!(more, "{}", roff_text(&about.to_string()));
+        }
+        for arg in sub.get_arguments().filter(|a| !a.is_global_set()) {
+            let id = arg.get_id().as_str();
+            if id == "help" {
+                continue;
+            }
+            let name = match arg.get_long() {
+                Some(long) => format!("\\-\\-{long}"),
+                None => format!("<{}>", id.to_uppercase()),
+            };
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            let _ = writeln!(more, ".TP\n\\fB{name}\\fR\n{}", roff_text(&help));
+        }
+    }
+    // Before the VERSION section clap_mangen ends with.
+    let page = String::from_utf8(page)?;
+    let at = page.find(".SH VERSION").unwrap_or(page.len());
+    let mut out = std::io::stdout().lock();
+    out.write_all(&page.as_bytes()[..at])?;
+    out.write_all(more.as_bytes())?;
+    out.write_all(&page.as_bytes()[at..])?;
+    Ok(())
+}
+
+/// Text safe as a roff text line: backslashes escaped, and a line starting
+/// with `.` or `'` not taken as a request.
+fn roff_text(text: &str) -> String {
+    let text = crate::text::one_line(text).replace('\\', "\\e");
+    if text.starts_with(['.', '\'']) {
+        format!("\\&{text}")
+    } else {
+        text
+    }
+}
+
 fn new(setup: &Setup, args: NewArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
     crate::contractcli::new(setup, args, now, out)
 }
@@ -379,8 +463,11 @@ fn list(
     let mut summaries: Vec<IncidentSummary> = summaries
         .into_iter()
         .filter(|s| {
-            let open = s.status == IncidentStatus::Open;
-            if closed { !open } else { all || open }
+            if closed {
+                s.status != IncidentStatus::Open
+            } else {
+                all || s.on_board()
+            }
         })
         .collect();
     sort_by_urgency(&mut summaries);
@@ -1027,7 +1114,9 @@ fn config(setup: &Setup, cmd: ConfigCommand, out: &mut impl Write) -> Result<()>
             Ok(())
         }
         ConfigCommand::Check => {
-            // Setup::from_cli already parsed and validated it.
+            // Setup::from_cli already parsed and validated it; the
+            // addresses are checked here too.
+            crate::config::Config::check(&setup.config_path)?;
             let exists = setup.config_path.exists();
             setup.calendar(None)?;
             writeln!(

@@ -40,6 +40,9 @@ pub struct Config {
     /// The contract the notices are given under, and its protective marking.
     #[serde(default)]
     pub contract: ContractSettings,
+    /// The console.
+    #[serde(default)]
+    pub ui: UiSettings,
 }
 
 /// `[contract]`: named in every notice; the marking heads every subject
@@ -77,6 +80,33 @@ fn clean(v: &Option<String>) -> Option<String> {
     v.as_deref()
         .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|s| !s.is_empty())
+}
+
+/// `[ui]`: the console's alerts and mouse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiSettings {
+    /// Besides the terminal bell, ask the terminal for a desktop
+    /// notification (OSC 9 and OSC 777) when a legal clock crosses 15
+    /// minutes, 5 minutes and overdue (default true).
+    #[serde(default = "yes")]
+    pub desktop_alerts: bool,
+    /// Click to select and the wheel to scroll (default false).
+    #[serde(default)]
+    pub mouse: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        UiSettings {
+            desktop_alerts: true,
+            mouse: false,
+        }
+    }
 }
 
 /// What each severity level means, and the Client's name for it if the
@@ -468,6 +498,40 @@ impl From<ReminderCommand> for RawCommand {
     }
 }
 
+/// An address error without its field name (the field is named once).
+fn address_words(e: crate::mail::MailError) -> String {
+    match e {
+        crate::mail::MailError::Address { value, reason, .. } => {
+            format!("'{value}' is not a valid email address: {reason}")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// `file:line` of a dotted field (`calendar.division`) in config text: the
+/// line of its key inside its `[section]`; the file alone if it is not there.
+fn field_at(text: &str, path: &Path, field: &str) -> String {
+    let (section, key) = field.split_once('.').unwrap_or(("", field));
+    let mut current = String::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            current = header.trim().to_string();
+            continue;
+        }
+        let name = line
+            .split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"');
+        if current == section && line.contains('=') && name == key {
+            return format!("{}:{}", path.display(), n + 1);
+        }
+    }
+    path.display().to_string()
+}
+
 /// A config file that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -483,9 +547,11 @@ pub enum ConfigError {
         column: usize,
         message: String,
     },
-    #[error("{path}: {field}: {message}")]
+    /// `at` is `file:line` (the line of the field), or the file alone when
+    /// the field is not in it (a default that does not validate).
+    #[error("{at}: {field}: {message}")]
     Invalid {
-        path: PathBuf,
+        at: String,
         field: &'static str,
         message: String,
     },
@@ -522,16 +588,48 @@ impl Config {
                 message: e.message().trim().to_string(),
             }
         })?;
-        config.validate(path)?;
+        config.validate(text, path)?;
         Ok(config)
     }
 
-    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |field, message: String| ConfigError::Invalid {
-            path: path.to_path_buf(),
+    /// What `config check` adds to [`Config::load`]: every address in the
+    /// file (the sender, the other party, GovCertUK) is
+    /// one an email could be sent to.
+    pub fn check(path: &Path) -> Result<Config, ConfigError> {
+        let config = Config::load(path)?;
+        let text = crate::safe_read::read_user_file(path).unwrap_or_default();
+        let invalid = |field: &'static str, message: String| ConfigError::Invalid {
+            at: field_at(&text, path, field),
             field,
             message,
         };
+        let addresses = [
+            ("responder.email", config.responder.email.as_deref()),
+            (
+                "contacts.other_party",
+                config.contacts.other_party.as_deref(),
+            ),
+            ("contacts.govcertuk", config.contacts.govcertuk.as_deref()),
+        ];
+        for (field, value) in addresses {
+            if let Some(value) = value {
+                crate::mail::compose::parse_mailbox(field, value)
+                    .map_err(|e| invalid(field, address_words(e)))?;
+            }
+        }
+        Ok(config)
+    }
+
+    fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |field, message: String| ConfigError::Invalid {
+            at: field_at(text, path, field),
+            field,
+            message,
+        };
+        self.calendar
+            .division
+            .parse::<crate::domain::calendar::Division>()
+            .map_err(|e| invalid("calendar.division", e.to_string()))?;
         if self.audit.retention_days < MIN_AUDIT_RETENTION_DAYS {
             return Err(invalid(
                 "audit.retention_days",
@@ -555,13 +653,7 @@ impl Config {
             .map_err(|m| invalid("calendar.timezone", m))?;
         self.end_of_day()
             .map_err(|m| invalid("calendar.end_of_day", m))?;
-        // The address error without its field name (the field is named once).
-        let words = |e: crate::mail::MailError| match e {
-            crate::mail::MailError::Address { value, reason, .. } => {
-                format!("'{value}' is not a valid email address: {reason}")
-            }
-            other => other.to_string(),
-        };
+        let words = address_words;
         for (i, cc) in self.contacts.cc.iter().enumerate() {
             crate::mail::compose::parse_mailbox("contacts.cc", cc)
                 .map_err(|e| invalid("contacts.cc", format!("entry {}: {}", i + 1, words(e))))?;
@@ -632,7 +724,13 @@ mod tests {
     fn the_example_config_parses() {
         let config =
             Config::parse(EXAMPLE, Path::new("config.example.toml")).expect("example parses");
-        assert_eq!(config.responder.name.as_deref(), Some("Sam Patel"));
+        // Every name and address is an example, commented out: none is
+        // used as a live recipient (or signs the audit log) by mistake.
+        assert_eq!(config.responder.name, None);
+        assert_eq!(config.responder.email, None);
+        assert_eq!(config.contacts.other_party, None);
+        assert_eq!(config.contacts.govcertuk, None);
+        assert!(config.contacts.cc.is_empty());
         assert_eq!(config.responder.role, PartyRole::ServiceProvider);
         assert!(config.smtp.is_none());
     }
@@ -655,8 +753,9 @@ mod tests {
         )
         .expect_err("two in one entry");
         assert!(
-            err.to_string()
-                .starts_with("c.toml: contacts.cc: entry 2: 'a@p.example, evil@x.example' is not"),
+            err.to_string().starts_with(
+                "c.toml:2: contacts.cc: entry 2: 'a@p.example, evil@x.example' is not"
+            ),
             "{err}"
         );
         let err = Config::parse(

@@ -24,7 +24,7 @@
 //! and it is rebuilt from them, and nothing is lost. The index is JSON because
 //! it is a machine cache read on every start, not a record anyone edits.
 
-use crate::domain::incident::{IncidentStatus, SCHEMA_VERSION};
+use crate::domain::incident::SCHEMA_VERSION;
 use crate::domain::summary::IncidentSummary;
 use crate::durable::replace_file;
 use crate::store::{Store, StoreError};
@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 pub const INDEX_FILE: &str = "index.json";
 /// File name of the summaries of closed incidents.
 pub const CLOSED_INDEX_FILE: &str = "index-closed.json";
-const INDEX_VERSION: u32 = 3;
+const INDEX_VERSION: u32 = 4;
 /// How long `incidents/` must have been unchanged when the index was written
 /// for the fast start-up path to trust it.
 const RACY_NS: i64 = 2_000_000_000;
@@ -216,7 +216,7 @@ pub fn open_summaries(store: &Store) -> Summaries {
         }
     }
     let mut all = scan(store, index, false);
-    all.summaries.retain(|s| s.status == IncidentStatus::Open);
+    all.summaries.retain(|s| s.on_board());
     all
 }
 
@@ -319,7 +319,7 @@ fn scan(store: &Store, mut index: OpenIndex, want_closed: bool) -> Summaries {
         match loaded {
             Ok(summary) => {
                 stats.parsed += 1;
-                let is_open = summary.status == IncidentStatus::Open;
+                let is_open = summary.on_board();
                 let entry = Entry { stamp, summary };
                 if is_open {
                     open.insert(id, entry);

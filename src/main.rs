@@ -1,7 +1,6 @@
 //! The `breachdesk` binary: parse the command line, run it, and turn any
 //! error into one clear line on stderr and a non-zero exit.
 
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -27,13 +26,15 @@ fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    let cli = match breachdesk::cli::Cli::try_parse() {
+    let cli = match breachdesk::cli::Cli::try_parse_args() {
         Ok(cli) => cli,
         Err(error) => {
             // Usage errors quote what was typed: shown terminal-safe.
             let text = breachdesk::text::terminal_safe(&error.render().to_string(), true);
             if error.use_stderr() {
-                eprint!("{text}");
+                // One line plus a hint, not clap's five.
+                let command = usage_command(std::env::args_os());
+                eprint!("{}", breachdesk::cli::usage_error(&text, &command));
             } else {
                 print!("{text}");
             }
@@ -51,6 +52,21 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `breachdesk SUB` for the hint of a usage error: the first word typed
+/// when it names a command, else `breachdesk`.
+fn usage_command(args: impl Iterator<Item = std::ffi::OsString>) -> String {
+    use clap::CommandFactory;
+    let cli = breachdesk::cli::Cli::command();
+    args.skip(1)
+        .filter_map(|a| a.into_string().ok())
+        .find(|a| !a.starts_with('-'))
+        .filter(|a| cli.find_subcommand(a).is_some())
+        .map_or_else(
+            || "breachdesk".to_string(),
+            |sub| format!("breachdesk {sub}"),
+        )
 }
 
 /// The error and its causes as one line, each cause said once: our errors

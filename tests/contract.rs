@@ -60,10 +60,15 @@ impl Desk {
             stderr.contains(needle),
             "breachdesk {args:?}: stderr {stderr:?} lacks {needle:?}"
         );
-        if !stderr.contains("Usage:") {
+        {
+            // One line; a usage error adds one "hint:" line.
+            let hint = stderr
+                .lines()
+                .nth(1)
+                .is_some_and(|l| l.starts_with("hint: "));
             assert_eq!(
                 stderr.trim_end().lines().count(),
-                1,
+                if hint { 2 } else { 1 },
                 "not one line: {stderr:?}"
             );
         }

@@ -227,6 +227,19 @@ async fn notify_supply_and_report_are_sent_and_recorded() {
     assert!(report.contains(".md"), "markdown attached");
     let record = env.record(&id);
     assert!(record["report"]["sent_at"].as_str().is_some());
+    // Sending follows the same dependency rule as marking the step done by
+    // hand: 8.2.1 (f) waits for 8.2.1 (d), still open, so it stays open.
+    let step_f = record["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"].as_str() == Some("8.2.1f"))
+        .expect("8.2.1f");
+    assert_ne!(step_f["status"].as_str(), Some("done"), "{step_f:?}");
+    let out = env.run(&["step", &id, "8.2.1f", "--status", "done"]).await;
+    let refused = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(refused.contains("waits for 8.2.1d"), "{refused}");
 
     let audit = env.ok(&["audit", "list", &id]).await;
     assert_eq!(audit.matches("notice.sent").count(), 3, "{audit}");

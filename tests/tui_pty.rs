@@ -32,6 +32,9 @@ struct Console {
     /// Set by the reader thread once the pty has nothing more to give (every
     /// byte the console wrote has been fed to the emulator).
     drained: Arc<AtomicBool>,
+    /// Every byte the console wrote (bells and OSC sequences leave no trace
+    /// on the emulated screen).
+    raw: Arc<Mutex<Vec<u8>>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
 }
@@ -126,6 +129,8 @@ fn start(dir: &std::path::Path) -> Console {
         0,
     )));
     let feed = Arc::clone(&screen);
+    let raw = Arc::new(Mutex::new(Vec::new()));
+    let raw_feed = Arc::clone(&raw);
     let drained = Arc::new(AtomicBool::new(false));
     let done = Arc::clone(&drained);
     std::thread::spawn(move || {
@@ -138,12 +143,16 @@ fn start(dir: &std::path::Path) -> Console {
             if let Ok(mut parser) = feed.lock() {
                 parser.process(&buf[..n]);
             }
+            if let Ok(mut raw) = raw_feed.lock() {
+                raw.extend_from_slice(&buf[..n]);
+            }
         }
         done.store(true, Ordering::SeqCst);
     });
     Console {
         screen,
         drained,
+        raw,
         writer,
         child,
     }
@@ -180,7 +189,15 @@ fn a_whole_response_in_a_real_terminal() {
     console.send("\tLaptop fleet\tDisk not encrypted.\rFound at audit.\tEncrypt all disks\x13");
     console.wait_for("Root cause recorded");
 
+    // The 8.1 clock is running: q asks first; any key but y stays.
     console.send("q");
+    console.wait_for("Quit?");
+    console.wait_for("legal clock running");
+    console.send("n");
+    console.wait_for("Not quitting");
+    console.send("q");
+    console.wait_for("Quit?");
+    console.send("y");
     let status = console.wait_for_exit("q");
     assert!(status.success(), "exit status {status:?}");
 
@@ -296,4 +313,111 @@ fn a_closed_terminal_or_sigterm_restores_the_terminal_and_exits_cleanly() {
     let parser = console.screen.lock().expect("screen");
     assert!(!parser.screen().alternate_screen(), "alternate screen left");
     assert!(!parser.screen().hide_cursor(), "cursor shown again");
+}
+
+/// Runs the real binary as the CLI, on the console's data directory.
+fn cli(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_breachdesk"))
+        .args(args)
+        .env("BREACHDESK_DATA_DIR", dir.join("data"))
+        .env("BREACHDESK_CONFIG", dir.join("config.toml"))
+        .env("USER", "colleague")
+        .output()
+        .expect("run breachdesk");
+    assert!(
+        out.status.success(),
+        "breachdesk {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+impl Console {
+    fn raw_contains(&self, needle: &[u8]) -> bool {
+        self.raw
+            .lock()
+            .map(|raw| raw.windows(needle.len()).any(|w| w == needle))
+            .unwrap_or(false)
+    }
+}
+
+/// A legal clock under 15 minutes rings the bell (and asks for a desktop
+/// notification) and shows a banner naming the incident; a change made by
+/// the CLI shows on the open incident without a key being pressed.
+#[test]
+fn alerts_and_changes_from_the_cli_show_while_open() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let id = cli(
+        dir.path(),
+        &[
+            "new",
+            "--title",
+            "Payroll ransomware",
+            "--identified-at",
+            "-50m",
+        ],
+    );
+    let id = id.trim().to_string();
+    let mut console = start(dir.path());
+    console.wait_for(&format!("⚠ {id} Payroll ransomware: 8.1"));
+    wait_until(|| console.raw_contains(b"\x07"), || "no bell".to_string());
+    wait_until(
+        || console.raw_contains(b"\x1b]777;notify;breachdesk;"),
+        || "no OSC 777 notification".to_string(),
+    );
+    assert!(console.raw_contains(b"\x1b]9;breachdesk: "));
+    // The mouse is off by default: no mouse reporting asked of the terminal.
+    assert!(!console.raw_contains(b"\x1b[?1000h"));
+
+    // A colleague's change on the board, then on the open incident.
+    cli(
+        dir.path(),
+        &["new", "--title", "Second incident from the CLI"],
+    );
+    console.wait_for("Second incident from the CLI");
+    console.send("\r");
+    console.wait_for("Timeline");
+    console.send("\t");
+    console.wait_for("┌ Timeline");
+    cli(dir.path(), &["log", &id, "Colleague called the Client"]);
+    console.wait_for("Colleague called the Client");
+    cli(
+        dir.path(),
+        &["edit", &id, "--title", "Payroll ransomware (renamed)"],
+    );
+    console.wait_for("Payroll ransomware (renamed)");
+    console.send("q");
+    console.wait_for("Quit?");
+    console.send("y");
+    let status = console.wait_for_exit("q then y");
+    assert!(status.success(), "exit status {status:?}");
+}
+
+/// `[ui] desktop_alerts = false`: the bell only; `mouse = true` asks the
+/// terminal for mouse reports.
+#[test]
+fn desktop_alerts_can_be_switched_off() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[ui]\ndesktop_alerts = false\nmouse = true\n",
+    )
+    .expect("config");
+    let id = cli(
+        dir.path(),
+        &["new", "--title", "Overdue one", "--identified-at", "-70m"],
+    );
+    let id = id.trim().to_string();
+    let mut console = start(dir.path());
+    console.wait_for(&format!("⚠ {id} Overdue one: 8.1"));
+    console.wait_for("overdue");
+    wait_until(|| console.raw_contains(b"\x07"), || "no bell".to_string());
+    assert!(!console.raw_contains(b"\x1b]777;"));
+    assert!(!console.raw_contains(b"\x1b]9;"));
+    // `mouse = true`: mouse reporting on while open.
+    assert!(console.raw_contains(b"\x1b[?1000h"));
+    console.send("q");
+    console.wait_for("Quit?");
+    console.send("y");
+    console.wait_for_exit("q then y");
 }

@@ -416,6 +416,45 @@ impl Desk {
         })
     }
 
+    /// Appends a timeline entry that happened at `at` (now or earlier, not
+    /// before the breach was identified): it goes in the timeline in time
+    /// order, and the audit entry (made now) says it was backdated.
+    pub fn log_at(
+        &self,
+        id: &str,
+        text: &str,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        if at >= now {
+            return self.log(id, text, now);
+        }
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(refused("the log entry is empty"));
+        }
+        let actor = self.actor.clone();
+        self.change(id, now, "timeline.entry", |incident| {
+            if at < incident.identified_at {
+                return Err(refused(format!(
+                    "{} is before the breach was identified ({})",
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    incident
+                        .identified_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                )));
+            }
+            let place = incident.timeline.partition_point(|e| e.at <= at);
+            incident.log(at, &actor, EntryKind::Note, text);
+            let entry = incident.timeline.pop().expect("just logged");
+            incident.timeline.insert(place, entry);
+            Ok(format!(
+                "timeline (backdated to {}): {text}",
+                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ))
+        })
+    }
+
     /// Edits incident fields. Moving `identified_at` needs a reason, which the
     /// timeline and the audit entry both keep.
     pub fn edit(&self, id: &str, edit: Edit, now: DateTime<Utc>) -> Result<Changed, DeskError> {
@@ -1223,11 +1262,18 @@ pub(crate) fn mark_filled_steps(
     actor: &str,
     at: DateTime<Utc>,
 ) {
-    for step in incident
+    // The same dependency rule as marking a step done by hand: a step
+    // whose prerequisites are still open stays open (the record keeps what
+    // was sent), and is marked done once they are.
+    let snapshot = incident.clone();
+    let ready: Vec<String> = snapshot
         .steps
-        .iter_mut()
+        .iter()
         .filter(|s| s.fills.contains(&field) && s.is_open())
-    {
+        .filter(|s| crate::domain::playbook::waiting_on(&snapshot, s).is_empty())
+        .map(|s| s.id.clone())
+        .collect();
+    for step in incident.steps.iter_mut().filter(|s| ready.contains(&s.id)) {
         step.status = StepStatus::Done;
         step.completed_at = Some(at);
         step.updated_at = Some(at);

@@ -166,6 +166,37 @@ pub fn clock_state(
     }
 }
 
+/// A span of time in the one format the console and `list` use for clocks:
+/// two units, the second zero-padded: `2d 03h` (two days or more),
+/// `40h 01m` (an hour or more), `14m 59s` (under an hour). Truncated, never
+/// rounded up; the sign is ignored.
+pub fn format_span(d: Duration) -> String {
+    let secs = d.num_seconds().unsigned_abs();
+    let (days, hours, mins, s) = (
+        secs / 86_400,
+        (secs % 86_400) / 3_600,
+        (secs % 3_600) / 60,
+        secs % 60,
+    );
+    if secs >= 2 * 86_400 {
+        format!("{days}d {hours:02}h")
+    } else if secs >= 3_600 {
+        format!("{}h {mins:02}m", secs / 3_600)
+    } else {
+        format!("{mins}m {s:02}s")
+    }
+}
+
+/// A countdown to `due` at `now`: `14m 59s left`, `2d 03h overdue`. The due
+/// instant itself is still in time (`0m 00s left`).
+pub fn format_countdown(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if now <= due {
+        format!("{} left", format_span(due - now))
+    } else {
+        format!("{} overdue", format_span(now - due))
+    }
+}
+
 /// A short human duration for notes such as "on time by 23 min".
 ///
 /// Units are truncated, never rounded up: under a minute "45 s"; under an
@@ -192,4 +223,42 @@ pub fn format_duration_short(d: Duration) -> String {
         format!("{days} d {hours} h")
     };
     format!("{sign}{body}")
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn spans_use_two_units_padded() {
+        assert_eq!(format_span(Duration::seconds(14 * 60 + 59)), "14m 59s");
+        assert_eq!(format_span(Duration::seconds(5)), "0m 05s");
+        assert_eq!(format_span(Duration::seconds(3_600)), "1h 00m");
+        assert_eq!(format_span(Duration::seconds(40 * 3_600 + 61)), "40h 01m");
+        assert_eq!(format_span(Duration::hours(48)), "2d 00h");
+        assert_eq!(
+            format_span(Duration::hours(51) + Duration::minutes(59)),
+            "2d 03h"
+        );
+        assert_eq!(format_span(Duration::seconds(-90)), "1m 30s");
+    }
+
+    #[test]
+    fn countdowns_say_left_or_overdue() {
+        let due = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
+        assert_eq!(format_countdown(due, due), "0m 00s left");
+        assert_eq!(
+            format_countdown(due, due - Duration::seconds(899)),
+            "14m 59s left"
+        );
+        assert_eq!(
+            format_countdown(due, due + Duration::seconds(1)),
+            "0m 01s overdue"
+        );
+        assert_eq!(
+            format_countdown(due, due + Duration::hours(40) + Duration::minutes(1)),
+            "40h 01m overdue"
+        );
+    }
 }

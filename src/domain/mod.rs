@@ -7,4 +7,5 @@ pub mod playbook;
 pub mod register;
 pub mod reminders;
 pub mod summary;
+pub mod urgency;
 pub mod when;

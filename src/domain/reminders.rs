@@ -11,92 +11,12 @@
 //! corrected) is re-armed: its old keys no longer match.
 
 use crate::domain::clock::{ClockState, clock_state, format_duration_short};
-use crate::domain::incident::{Incident, RequestStatus};
-use crate::domain::playbook::{ClockStart, RecordField};
 use crate::domain::summary::IncidentSummary;
 use crate::domain::when::parse_when;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use std::collections::BTreeSet;
 
-/// One open deadline of one incident.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenClock {
-    pub incident: String,
-    /// The incident's title.
-    pub title: String,
-    /// `8.1`, `8.2.1e/R1` (one per data request), or a playbook step id
-    /// such as `gdpr-ico`.
-    pub clock: String,
-    /// What has to happen, in the responder's words.
-    pub what: String,
-    pub due_at: DateTime<Utc>,
-    /// An internal target (a clock on a step that is not required) rather
-    /// than a legal clock.
-    pub internal: bool,
-}
-
-/// The open clocks of an incident: the paragraph 8.1 notification until it
-/// is made, each open 8.2.1 (e) data request until supplied, and every open,
-/// applicable playbook step with a running clock (e.g. the ICO's 72 hours).
-/// Clocks of steps that are not required are internal targets, included only
-/// when `internal_targets` is set. A closed incident has none.
-pub fn open_clocks(incident: &Incident, internal_targets: bool) -> Vec<OpenClock> {
-    if !incident.is_open() {
-        return Vec::new();
-    }
-    let clock = |clock: String, what: String, due_at, internal| OpenClock {
-        incident: incident.id.clone(),
-        title: incident.title.clone(),
-        clock,
-        what,
-        due_at,
-        internal,
-    };
-    let mut out = Vec::new();
-    if incident.notification.made_at.is_none() {
-        out.push(clock(
-            "8.1".into(),
-            "Notify the other party (8.1)".into(),
-            incident.notification.due_at,
-            false,
-        ));
-    }
-    for r in &incident.data_requests {
-        if r.status == RequestStatus::Open {
-            out.push(clock(
-                format!("8.2.1e/{}", r.id),
-                format!("Supply the data of request {} (8.2.1 e)", r.id),
-                r.due_at,
-                false,
-            ));
-        }
-    }
-    for step in &incident.steps {
-        // The notification and the data requests have their own clocks above.
-        let covered = step.fills.contains(&RecordField::Notification)
-            || step
-                .clock
-                .as_ref()
-                .is_some_and(|c| c.from == ClockStart::RequestReceived);
-        let Some(due_at) = step.due_at else { continue };
-        if covered || !step.is_open() || !step.applies(incident) {
-            continue;
-        }
-        // An internal target: a step that is not required, or whose clock
-        // the playbook marks as the organisation's own.
-        let internal = !step.required || step.clock.as_ref().is_some_and(|c| c.internal);
-        if internal && !internal_targets {
-            continue;
-        }
-        out.push(clock(
-            step.id.clone(),
-            format!("{} ({})", step.title, step.id),
-            due_at,
-            internal,
-        ));
-    }
-    out
-}
+pub use crate::domain::urgency::{OpenClock, open_clocks};
 
 /// Whether an incident can have a legal-clock reminder due at `now` or
 /// later than `now` by less than `lead`, judged from its summary alone: its
@@ -350,8 +270,8 @@ mod tests {
     use super::*;
     use crate::domain::calendar::{Division, WorkingCalendar};
     use crate::domain::incident::{
-        BreachKind, Channel, DataDestination, DataRequest, NewIncident, PartyRole,
-        RequestAuthority, Severity, StepStatus,
+        BreachKind, Channel, DataDestination, DataRequest, Incident, NewIncident, PartyRole,
+        RequestAuthority, RequestStatus, Severity, StepStatus,
     };
     use crate::domain::playbook::{Playbook, apply_playbooks, refresh_due_times};
 

@@ -3,7 +3,7 @@
 //! UI task; their results come back as [`Action::Done`].
 
 use crate::desk::Desk;
-use crate::domain::incident::{Incident, IncidentStatus, RequestStatus, StepStatus};
+use crate::domain::incident::{Incident, RequestStatus, StepStatus};
 use crate::domain::summary::IncidentSummary;
 use crate::mail::{Notice, NoticeKind};
 use crate::tui::form::{Form, FormKind};
@@ -29,8 +29,18 @@ pub enum Action {
     Tick,
     /// The terminal was resized.
     Resize,
+    /// A mouse click (column, row) or wheel turn (`[ui] mouse = true`).
+    Mouse(MouseInput),
     /// A desk job finished.
     Done(Done),
+}
+
+/// What the console does with the mouse: click to select, wheel to move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseInput {
+    Click { column: u16, row: u16 },
+    WheelUp,
+    WheelDown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +100,14 @@ pub struct Board {
     pub selected: usize,
     /// False until the first load from disk has come back.
     pub loaded: bool,
+    /// How many rows the last frame had room for (PgUp/PgDn move by it).
+    pub page: std::cell::Cell<usize>,
+    /// The first row the last frame showed (kept while the selection stays
+    /// on screen, so the list does not jump).
+    pub offset: std::cell::Cell<usize>,
+    /// The screen lines the last frame drew rows on (first, last + 1), for
+    /// mouse clicks.
+    pub rows_at: std::cell::Cell<(u16, u16)>,
 }
 
 impl Board {
@@ -98,7 +116,7 @@ impl Board {
         let needle = self.filter.trim().to_lowercase();
         self.summaries
             .iter()
-            .filter(|s| self.show_closed || s.status == IncidentStatus::Open)
+            .filter(|s| self.show_closed || s.on_board())
             .filter(|s| {
                 needle.is_empty()
                     || [
@@ -203,9 +221,68 @@ pub struct App {
     pub outbox_round: Option<u64>,
     /// When the outbox was last looked at from the tick.
     pub outbox_checked: Option<DateTime<Utc>>,
+    /// Legal-clock alerts already given (incident/clock/due/threshold), so
+    /// each threshold rings once.
+    pub alerted: std::collections::BTreeSet<String>,
+    /// An alert to ring now (the loop takes it: bell, desktop notification).
+    pub alert: Option<String>,
+    /// `q` was pressed while a legal clock runs or a notice waits: why, and
+    /// `y` quits.
+    pub confirm_quit: Option<String>,
+    /// `C` on an incident with notices still in the outbox: why, and `y`
+    /// goes on to the close form.
+    pub confirm_close: Option<String>,
+    /// The records' stamp at the last look (see [`JobKind::Stamp`]).
+    pub disk_stamp: Option<crate::tui::jobs::DiskStamp>,
+    /// The stamp job in flight, if any (one at a time).
+    stamp_job: Option<u64>,
     /// Background jobs that do not count as "saving".
     quiet: Vec<u64>,
     next_seq: u64,
+}
+
+/// A refusal from the desk in the console's words: the desk names the CLI
+/// flag (`--delay-reason`), the console the form field.
+pub fn console_words(message: &str) -> String {
+    message
+        .replace("(--delay-reason)", "(the Delay reason field)")
+        .replace("(--reason)", "(the Reason field)")
+}
+
+/// Text from the desk with every RFC 3339 instant in it (`2026-03-01T13:00:00Z`)
+/// shown in local time, as the rest of the screen is (`Sun 01 Mar 13:00`).
+pub fn local_stamps(text: &str, tz: Tz) -> String {
+    text.split(' ')
+        .map(|word| {
+            let core = word.trim_matches(|c: char| matches!(c, '(' | ')' | ',' | ';' | '.'));
+            match DateTime::parse_from_rfc3339(core) {
+                Ok(at) if core.len() >= 20 => word.replacen(
+                    core,
+                    &crate::present::local_short(at.with_timezone(&Utc), tz),
+                    1,
+                ),
+                _ => word.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The thresholds the console alerts at: 15 and 5 minutes left, overdue.
+pub const ALERT_LEADS_MINUTES: [i64; 2] = [15, 5];
+
+/// The most urgent legal clock on the board that is under 15 minutes or
+/// overdue at `now`: the alert banner's incident, clock and due time.
+pub fn alert_banner(
+    board: &Board,
+    now: DateTime<Utc>,
+) -> Option<(&IncidentSummary, &crate::domain::summary::DueClock)> {
+    board
+        .summaries
+        .iter()
+        .filter_map(|s| s.legal_due.as_ref().map(|d| (s, d)))
+        .filter(|(_, d)| d.due_at - now <= chrono::Duration::minutes(ALERT_LEADS_MINUTES[0]))
+        .min_by_key(|(_, d)| d.due_at)
 }
 
 impl App {
@@ -232,9 +309,193 @@ impl App {
             mail_busy: None,
             outbox_round: None,
             outbox_checked: None,
+            alerted: std::collections::BTreeSet::new(),
+            alert: None,
+            confirm_quit: None,
+            confirm_close: None,
+            disk_stamp: None,
+            stamp_job: None,
             quiet: Vec::new(),
             next_seq: 1,
         }
+    }
+
+    /// Rings once for each legal clock that crossed 15 minutes, 5 minutes or
+    /// its due time since the last check (the most urgent threshold only,
+    /// when several were crossed at once); the alert names the incident.
+    pub fn check_alerts(&mut self, now: DateTime<Utc>) {
+        use crate::domain::reminders::{Threshold, crossed, thresholds};
+        let leads: Vec<chrono::Duration> = ALERT_LEADS_MINUTES
+            .iter()
+            .map(|m| chrono::Duration::minutes(*m))
+            .collect();
+        let mut newest: Option<(DateTime<Utc>, String)> = None;
+        for s in &self.board.summaries {
+            let Some(due) = &s.legal_due else { continue };
+            let key = |t: Threshold| {
+                format!(
+                    "{}/{}/{}/{}",
+                    s.id,
+                    due.clock,
+                    due.due_at.timestamp(),
+                    t.label()
+                )
+            };
+            let crossed_now: Vec<Threshold> = thresholds(&leads)
+                .into_iter()
+                .filter(|t| crossed(due.due_at, *t, now))
+                .collect();
+            let Some(most) = crossed_now.last() else {
+                continue;
+            };
+            if self.alerted.contains(&key(*most)) {
+                continue;
+            }
+            for t in &crossed_now {
+                self.alerted.insert(key(*t));
+            }
+            let text = format!(
+                "{} {}: {} {}",
+                s.id,
+                crate::text::one_line(&s.title),
+                due.clock,
+                crate::domain::clock::format_countdown(due.due_at, now)
+            );
+            if newest.as_ref().is_none_or(|(at, _)| due.due_at < *at) {
+                newest = Some((due.due_at, text));
+            }
+        }
+        if let Some((_, text)) = newest {
+            self.alert = Some(text);
+        }
+    }
+
+    /// Once a second (from the tick): a stamp of the records on disk, so a
+    /// change made by the CLI (or anyone) shows within about a second.
+    fn look_at_disk(&mut self, now: DateTime<Utc>) -> Vec<Job> {
+        if self.stamp_job.is_some() {
+            return Vec::new();
+        }
+        let open = match self.screen {
+            Screen::Incident => self.incident.as_ref().map(|s| s.id.clone()),
+            Screen::Board => None,
+        };
+        let job = self.quiet_job(now, JobKind::Stamp(open));
+        self.stamp_job = Some(job.seq);
+        vec![job]
+    }
+
+    /// A stamp came back: reload what changed, keeping the selection, the
+    /// pane and any form being typed.
+    fn on_stamp(&mut self, stamp: crate::tui::jobs::DiskStamp, now: DateTime<Utc>) -> Vec<Job> {
+        let before = self.disk_stamp.replace(stamp);
+        let Some(before) = before else {
+            return Vec::new();
+        };
+        let mut jobs = Vec::new();
+        if before.dir != stamp.dir || before.record != stamp.record {
+            jobs.push(self.quiet_job(
+                now,
+                JobKind::LoadBoard {
+                    closed: self.board.show_closed,
+                },
+            ));
+            if self.screen == Screen::Incident
+                && let Some(id) = self.incident.as_ref().map(|s| s.id.clone())
+            {
+                jobs.push(self.quiet_job(now, JobKind::LoadIncident(id)));
+            }
+        }
+        jobs
+    }
+
+    /// A click on a board row selects it (a second click on the selected
+    /// row opens it); the wheel moves the selection as ↑/↓ do. Ignored while
+    /// a form, preview or popup is open.
+    fn on_mouse(&mut self, input: MouseInput, now: DateTime<Utc>) -> Vec<Job> {
+        let popup = self.form.is_some()
+            || self.preview.is_some()
+            || self.help
+            || !self.warnings.is_empty()
+            || self.confirm_quit.is_some()
+            || self.confirm_close.is_some();
+        if popup {
+            return Vec::new();
+        }
+        match input {
+            MouseInput::WheelUp => self.command(Cmd::Up, now),
+            MouseInput::WheelDown => self.command(Cmd::Down, now),
+            MouseInput::Click { row, .. } if self.screen == Screen::Board && !self.outbox_open => {
+                let (first, end) = self.board.rows_at.get();
+                if row < first || row >= end {
+                    return Vec::new();
+                }
+                let index = self.board.offset.get() + usize::from((row - first) / 2);
+                if index >= self.board.visible().len() {
+                    return Vec::new();
+                }
+                if index == self.board.selected {
+                    return self.command(Cmd::Open, now);
+                }
+                self.board.selected = index;
+                Vec::new()
+            }
+            MouseInput::Click { .. } => Vec::new(),
+        }
+    }
+
+    /// The close form (or, for a closed incident, the reopen form).
+    fn open_close_form(&mut self) {
+        if let Some(record) = self.record() {
+            let form = if record.is_open() {
+                Form::close(
+                    record
+                        .open_required_steps()
+                        .filter(|s| s.applies(record))
+                        .map(|s| s.id.clone())
+                        .collect(),
+                )
+            } else {
+                Form::reopen()
+            };
+            self.open_form(form);
+        }
+    }
+
+    /// Why quitting needs a second key: a legal clock still running, or
+    /// notices waiting in the outbox (sent only while the console runs).
+    fn quit_needs_asking(&self, now: DateTime<Utc>) -> Option<String> {
+        let mut why = Vec::new();
+        // The open record is fresher than the board (whose reload may still
+        // be on its way after a change).
+        let open = self
+            .incident
+            .as_ref()
+            .and_then(|s| s.record.as_ref())
+            .map(|r| IncidentSummary::of(r));
+        let running = self
+            .board
+            .summaries
+            .iter()
+            .filter(|s| open.as_ref().is_none_or(|o| o.id != s.id))
+            .chain(open.iter())
+            .filter_map(|s| s.legal_due.as_ref().map(|d| (s, d)))
+            .min_by_key(|(_, d)| d.due_at);
+        if let Some((s, d)) = running {
+            why.push(format!(
+                "legal clock running ({} {} {})",
+                s.id,
+                d.clock,
+                crate::domain::clock::format_countdown(d.due_at, now)
+            ));
+        }
+        if !self.outbox.is_empty() {
+            why.push(format!(
+                "{} notice(s) waiting in the outbox are sent only while the console runs",
+                self.outbox.len()
+            ));
+        }
+        (!why.is_empty()).then(|| why.join("; "))
     }
 
     /// Shows what opening the data directory found (e.g. a directory other
@@ -366,8 +627,14 @@ impl App {
                 Vec::new()
             }
             Action::Cmd(cmd) => self.command(cmd, now),
-            Action::Tick => self.outbox_round(now),
+            Action::Tick => {
+                self.check_alerts(now);
+                let mut jobs = self.outbox_round(now);
+                jobs.extend(self.look_at_disk(now));
+                jobs
+            }
             Action::Resize => Vec::new(),
+            Action::Mouse(input) => self.on_mouse(input, now),
             Action::Done(done) => self.on_done(done, now),
         }
     }
@@ -377,6 +644,23 @@ impl App {
             key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
         if self.help {
             self.help = false;
+            return Vec::new();
+        }
+        if self.confirm_quit.is_some() {
+            if matches!(key.code, KeyCode::Char('y' | 'Y')) {
+                self.quit = true;
+            } else {
+                self.confirm_quit = None;
+                self.say("Not quitting");
+            }
+            return Vec::new();
+        }
+        if self.confirm_close.take().is_some() {
+            if matches!(key.code, KeyCode::Char('y' | 'Y')) {
+                self.open_close_form();
+            } else {
+                self.say("Not closed");
+            }
             return Vec::new();
         }
         if !self.warnings.is_empty() {
@@ -438,6 +722,18 @@ impl App {
                     }
                     Cmd::DeleteChar => {
                         form.delete();
+                        return Vec::new();
+                    }
+                    Cmd::KillToStart => {
+                        form.kill_to_start();
+                        return Vec::new();
+                    }
+                    Cmd::KillWord => {
+                        form.kill_word();
+                        return Vec::new();
+                    }
+                    Cmd::KillToEnd => {
+                        form.kill_to_end();
                         return Vec::new();
                     }
                     _ => {}
@@ -577,7 +873,10 @@ impl App {
 
     fn command(&mut self, cmd: Cmd, now: DateTime<Utc>) -> Vec<Job> {
         match cmd {
-            Cmd::Quit => self.quit = true,
+            Cmd::Quit => match self.quit_needs_asking(now) {
+                Some(why) => self.confirm_quit = Some(why),
+                None => self.quit = true,
+            },
             Cmd::Help => self.help = true,
             Cmd::Up => self.move_selection(false),
             Cmd::Down => self.move_selection(true),
@@ -723,6 +1022,25 @@ impl App {
             }
             Cmd::SendNoticeByEmail => self.send_notice_by_email(),
             Cmd::ConfirmSend => return self.confirm_send(now),
+            Cmd::Top | Cmd::Bottom => {
+                let len = self.board.visible().len();
+                self.board.selected = if cmd == Cmd::Top {
+                    0
+                } else {
+                    len.saturating_sub(1)
+                };
+            }
+            Cmd::PageUp | Cmd::PageDown
+                if self.screen == Screen::Board && self.preview.is_none() && !self.outbox_open =>
+            {
+                let len = self.board.visible().len();
+                let page = self.board.page.get().max(1);
+                self.board.selected = if cmd == Cmd::PageDown {
+                    (self.board.selected + page).min(len.saturating_sub(1))
+                } else {
+                    self.board.selected.saturating_sub(page)
+                };
+            }
             Cmd::PageUp | Cmd::PageDown => {
                 if let Some(preview) = &mut self.preview {
                     preview.scroll = if cmd == Cmd::PageDown {
@@ -761,19 +1079,23 @@ impl App {
                 }
             }
             Cmd::CloseOrReopen => {
-                if let Some(record) = self.record() {
-                    let form = if record.is_open() {
-                        Form::close(
-                            record
-                                .open_required_steps()
-                                .filter(|s| s.applies(record))
-                                .map(|s| s.id.clone())
-                                .collect(),
-                        )
-                    } else {
-                        Form::reopen()
-                    };
-                    self.open_form(form);
+                let waiting: Vec<String> = match self.record() {
+                    Some(record) if record.is_open() => self
+                        .outbox
+                        .iter()
+                        .filter(|n| n.incident_id == record.id)
+                        .map(|n| format!("{} ({})", n.kind, n.state.as_str()))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                if waiting.is_empty() {
+                    self.open_close_form();
+                } else {
+                    self.confirm_close = Some(format!(
+                        "{} notice(s) of this incident still wait in the outbox: {}. Closing does not cancel them; they are sent only while the console runs.",
+                        waiting.len(),
+                        waiting.join(", ")
+                    ));
                 }
             }
             Cmd::Edit => {
@@ -816,7 +1138,12 @@ impl App {
                     form.change_choice(true);
                 }
             }
-            Cmd::CursorHome | Cmd::CursorEnd | Cmd::DeleteChar => {}
+            Cmd::CursorHome
+            | Cmd::CursorEnd
+            | Cmd::DeleteChar
+            | Cmd::KillToStart
+            | Cmd::KillWord
+            | Cmd::KillToEnd => {}
             Cmd::FormCancel => {
                 if self.board.filtering && self.form.is_none() {
                     self.board.filtering = false;
@@ -1031,6 +1358,9 @@ impl App {
             self.mail_busy = None;
             self.preview = None;
         }
+        if self.stamp_job == Some(done.seq) {
+            self.stamp_job = None;
+        }
         let was_round = self.outbox_round == Some(done.seq);
         if was_round {
             self.outbox_round = None;
@@ -1051,6 +1381,7 @@ impl App {
                             | FormKind::EmailReport
                     )
                 });
+                let message = console_words(&message);
                 let message = if was_mail {
                     message
                 } else if composing && for_form {
@@ -1123,14 +1454,25 @@ impl App {
                 closed,
                 problems,
             }) => {
+                // The selection stays on the same incident when rows move.
+                let selected = self
+                    .board
+                    .visible()
+                    .get(self.board.selected)
+                    .map(|s| s.id.clone());
                 self.board.summaries = summaries;
                 self.board.closed = closed;
                 self.board.problems = problems;
                 self.board.loaded = true;
-                let len = self.board.visible().len();
-                self.board.selected = self.board.selected.min(len.saturating_sub(1));
+                let visible = self.board.visible();
+                let len = visible.len();
+                let kept = selected.and_then(|id| visible.iter().position(|s| s.id == id));
+                self.board.selected =
+                    kept.unwrap_or(self.board.selected.min(len.saturating_sub(1)));
+                self.check_alerts(now);
                 Vec::new()
             }
+            Ok(Outcome::Stamp(stamp)) => self.on_stamp(stamp, now),
             Ok(Outcome::Incident {
                 incident,
                 warnings,
@@ -1144,8 +1486,12 @@ impl App {
                 if let Some(message) = message {
                     self.say(message);
                 }
-                self.warnings
-                    .extend(warnings.iter().map(|w| crate::text::one_line(w)));
+                let tz = self.tz;
+                self.warnings.extend(
+                    warnings
+                        .iter()
+                        .map(|w| local_stamps(&crate::text::one_line(w), tz)),
+                );
                 let mut jobs = Vec::new();
                 if opened {
                     jobs.extend(self.show_incident(incident.id.clone(), Some(incident), now));

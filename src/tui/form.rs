@@ -160,6 +160,10 @@ pub struct Form {
     pub confirm_discard: bool,
     /// The cursor in the focused text field, in characters.
     pub cursor: usize,
+    /// The focused field still holds its default ("now"), shown
+    /// selected: typing or pasting replaces it, Backspace clears it, and a
+    /// cursor key keeps it.
+    pub selected: bool,
     /// What each severity level means (config `[severity]`), in
     /// `Severity::ALL` order: the Severity field's hint shows the chosen one.
     pub severity_help: Vec<String>,
@@ -176,9 +180,10 @@ impl Form {
             pending: None,
             confirm_discard: false,
             cursor: 0,
+            selected: false,
             severity_help: Vec::new(),
         };
-        form.cursor_to_end();
+        form.focus_changed();
         form
     }
 
@@ -214,6 +219,12 @@ impl Form {
     }
 
     fn insert(&mut self, text: &str) {
+        if std::mem::take(&mut self.selected)
+            && let Some(s) = self.focused_text()
+        {
+            s.clear();
+            self.cursor = 0;
+        }
         let cursor = self.cursor;
         if let Some(s) = self.focused_text() {
             let at = Form::at(s, cursor);
@@ -223,15 +234,68 @@ impl Form {
     }
 
     pub fn cursor_to_end(&mut self) {
+        self.selected = false;
         self.cursor = self.focused_text().map_or(0, |s| s.chars().count());
     }
 
     pub fn cursor_home(&mut self) {
+        self.selected = false;
         self.cursor = 0;
+    }
+
+    /// After a move to another field: the cursor at the end, and a time
+    /// field's untouched default ("now") selected so that typing `-20m`
+    /// replaces it. (Existing text, such as a title being edited or the Cc
+    /// line, is not selected: typing adds to it.)
+    fn focus_changed(&mut self) {
+        self.cursor_to_end();
+        self.selected = self
+            .fields
+            .get(self.focus)
+            .is_some_and(|f| f.value == f.initial && f.value == Value::Text("now".into()));
+    }
+
+    /// Ctrl-U: deletes from the start of the text to the cursor.
+    pub fn kill_to_start(&mut self) {
+        self.selected = false;
+        let cursor = self.cursor;
+        if let Some(s) = self.focused_text() {
+            let at = Form::at(s, cursor);
+            s.replace_range(..at, "");
+            self.cursor = 0;
+        }
+    }
+
+    /// Ctrl-K: deletes from the cursor to the end of the text.
+    pub fn kill_to_end(&mut self) {
+        self.selected = false;
+        let cursor = self.cursor;
+        if let Some(s) = self.focused_text() {
+            let at = Form::at(s, cursor);
+            s.truncate(at);
+        }
+    }
+
+    /// Ctrl-W: deletes the word before the cursor (and the spaces after it).
+    pub fn kill_word(&mut self) {
+        self.selected = false;
+        let cursor = self.cursor;
+        if let Some(s) = self.focused_text() {
+            let end = Form::at(s, cursor);
+            let before = &s[..end];
+            let trimmed = before.trim_end_matches(char::is_whitespace);
+            let start = trimmed.rfind(char::is_whitespace).map_or(0, |i| {
+                i + trimmed[i..].chars().next().map_or(1, char::len_utf8)
+            });
+            let removed = s[start..end].chars().count();
+            s.replace_range(start..end, "");
+            self.cursor = cursor - removed;
+        }
     }
 
     /// Left/Right in a text field.
     pub fn move_cursor(&mut self, forward: bool) {
+        self.selected = false;
         let len = self.focused_text().map_or(0, |s| s.chars().count());
         self.cursor = if forward {
             (self.cursor + 1).min(len)
@@ -338,7 +402,14 @@ impl Form {
         Form::new(
             FormKind::Log,
             "Log a timeline entry",
-            vec![text("Entry", "what was done or found", "")],
+            vec![
+                text("Entry", "what was done or found", ""),
+                text(
+                    "At",
+                    "when it happened: now, 14:05, -20m or RFC 3339",
+                    "now",
+                ),
+            ],
         )
     }
 
@@ -395,7 +466,7 @@ impl Form {
                 ),
                 field(
                     "Analysis",
-                    "Enter = new line, Ctrl+S saves",
+                    "several lines (Enter: new line)",
                     Value::Multi(rc.analysis.clone()),
                 ),
                 text("Prevention", "actions to stop a repeat, separated by ;", ""),
@@ -673,7 +744,7 @@ impl Form {
             vec![
                 field(
                     "Message",
-                    "Enter = new line, Ctrl+S composes",
+                    "several lines (Enter: new line)",
                     Value::Multi(String::new()),
                 ),
                 text("Cc", "copies, separated by , (edit freely)", &cc.join(", ")),
@@ -763,18 +834,19 @@ impl Form {
             .iter()
             .position(|s| *s == incident.severity)
             .unwrap_or(0);
-        let identified = incident
-            .identified_at
-            .with_timezone(&tz)
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let d = &incident.details;
-        let opt_time = |at: Option<DateTime<Utc>>| {
-            at.map(|t| {
-                t.with_timezone(&tz)
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            })
-            .unwrap_or_default()
+        // Local time, as the rest of the screen shows it (seconds only when
+        // there are any); the WHEN grammar reads it back.
+        let local_text = |t: DateTime<Utc>| {
+            let local = t.with_timezone(&tz);
+            if chrono::Timelike::second(&local) == 0 {
+                local.format("%Y-%m-%d %H:%M").to_string()
+            } else {
+                local.format("%Y-%m-%d %H:%M:%S").to_string()
+            }
         };
+        let identified = local_text(incident.identified_at);
+        let d = &incident.details;
+        let opt_time = |at: Option<DateTime<Utc>>| at.map(local_text).unwrap_or_default();
         Form::new(
             FormKind::Edit,
             "Edit the incident (every change is logged)",
@@ -786,7 +858,7 @@ impl Form {
                 flag("Govt. data", incident.government_data),
                 text(
                     "Identified at",
-                    "moving it moves the 1-hour clock: 14:05, -20m or RFC 3339",
+                    "local time; moving it moves the 1-hour clock: 14:05, -20m or RFC 3339",
                     &identified,
                 ),
                 text("Why moved", "required if Identified at changes", ""),
@@ -871,13 +943,13 @@ impl Form {
 
     pub fn next(&mut self) {
         self.focus = (self.focus + 1) % self.fields.len().max(1);
-        self.cursor_to_end();
+        self.focus_changed();
     }
 
     pub fn prev(&mut self) {
         let n = self.fields.len().max(1);
         self.focus = (self.focus + n - 1) % n;
-        self.cursor_to_end();
+        self.focus_changed();
     }
 
     /// Left/Right/Space on a choice or flag.
@@ -937,7 +1009,10 @@ impl Form {
     }
 
     /// Pasted text (bracketed paste): new lines kept only in a multi-line field.
+    /// Terminals send a pasted line break as CR, LF or CRLF: each is one
+    /// new line in a multi-line field and one space in a single-line one.
     pub fn paste(&mut self, pasted: &str) {
+        let pasted = pasted.replace("\r\n", "\n").replace('\r', "\n");
         let text: String = match self.fields.get(self.focus).map(|f| &f.value) {
             Some(Value::Multi(_)) => pasted
                 .chars()
@@ -959,8 +1034,16 @@ impl Form {
         }
     }
 
-    /// Backspace: the character before the cursor.
+    /// Backspace: the character before the cursor (a selected default:
+    /// all of it).
     pub fn backspace(&mut self) {
+        if std::mem::take(&mut self.selected) {
+            if let Some(s) = self.focused_text() {
+                s.clear();
+            }
+            self.cursor = 0;
+            return;
+        }
         if self.cursor == 0 {
             return;
         }
@@ -1148,6 +1231,7 @@ impl Form {
             FormKind::Log => JobKind::Log {
                 id,
                 text: nonempty("Entry")?,
+                at: self.when("At", now, tz)?,
             },
             FormKind::AddRequest => JobKind::AddRequest {
                 id,

@@ -34,6 +34,8 @@ pub enum JobKind {
     Log {
         id: String,
         text: String,
+        /// When it happened (now, or backdated).
+        at: DateTime<Utc>,
     },
     AddRequest {
         id: String,
@@ -117,6 +119,9 @@ pub enum JobKind {
     DeliverDue,
     /// Read the pending notices.
     LoadOutbox,
+    /// The stamps that say whether records changed on disk (another
+    /// `breachdesk` wrote): the incidents directory, and the open record.
+    Stamp(Option<String>),
 }
 
 /// What to put in a notice: the desk's [`crate::desk::NoticeRequest`].
@@ -193,6 +198,37 @@ pub enum Outcome {
     },
     /// The pending notices.
     Outbox(Vec<OutboxRow>),
+    /// See [`JobKind::Stamp`].
+    Stamp(DiskStamp),
+}
+
+/// What changes when any record is written: every write renames a new file
+/// into `incidents/` (so its modification time moves), and the open
+/// record's own size, time and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DiskStamp {
+    pub dir: Option<(u128, u64)>,
+    pub record: Option<(u128, u64, u64)>,
+}
+
+/// Two `stat` calls: cheap enough for once a second.
+pub fn disk_stamp(desk: &Desk, open: Option<&str>) -> DiskStamp {
+    use std::os::unix::fs::MetadataExt;
+    let nanos = |m: &std::fs::Metadata| {
+        m.modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos())
+    };
+    let dir = std::fs::metadata(desk.store.incidents_dir())
+        .ok()
+        .map(|m| (nanos(&m), m.ino()));
+    let record = open.and_then(|id| {
+        std::fs::metadata(desk.store.record_path(id))
+            .ok()
+            .map(|m| (nanos(&m), m.len(), m.ino()))
+    });
+    DiskStamp { dir, record }
 }
 
 /// The result of job `seq`.
@@ -329,6 +365,7 @@ fn run_mail(
             Some(_) => deliver_due(desk, now),
         },
         JobKind::LoadOutbox => Ok(Outcome::Outbox(outbox_rows(desk))),
+        JobKind::Stamp(id) => Ok(Outcome::Stamp(disk_stamp(desk, id.as_deref()))),
         other => return Err(Box::new(other)),
     })
 }
@@ -390,7 +427,9 @@ impl Job {
                     warnings: Vec::new(),
                     opened: true,
                 }),
-            JobKind::Log { id, text } => desk.log(&id, &text, now).map(|c| saved("Logged", c)),
+            JobKind::Log { id, text, at } => {
+                desk.log_at(&id, &text, at, now).map(|c| saved("Logged", c))
+            }
             JobKind::AddRequest {
                 id,
                 requester,

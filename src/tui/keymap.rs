@@ -42,6 +42,10 @@ pub enum Cmd {
     ConfirmSend,
     PageUp,
     PageDown,
+    /// The first row of a list.
+    Top,
+    /// The last row of a list.
+    Bottom,
     FormSubmit,
     FormNext,
     FormPrev,
@@ -49,6 +53,12 @@ pub enum Cmd {
     CursorHome,
     CursorEnd,
     DeleteChar,
+    /// Ctrl-U: delete from the start of the text to the cursor.
+    KillToStart,
+    /// Ctrl-W: delete the word before the cursor.
+    KillWord,
+    /// Ctrl-K: delete from the cursor to the end of the text.
+    KillToEnd,
     FormCancel,
 }
 
@@ -134,6 +144,34 @@ pub const BOARD: &[Binding] = &[
         "↑/k",
         Cmd::Up,
         "previous incident",
+        "",
+    ),
+    b(
+        &[k('g'), code(KeyCode::Home)],
+        "g/Home",
+        Cmd::Top,
+        "first incident",
+        "",
+    ),
+    b(
+        &[k('G'), code(KeyCode::End)],
+        "G/End",
+        Cmd::Bottom,
+        "last incident",
+        "",
+    ),
+    b(
+        &[code(KeyCode::PageUp)],
+        "PgUp",
+        Cmd::PageUp,
+        "a page up",
+        "",
+    ),
+    b(
+        &[code(KeyCode::PageDown)],
+        "PgDn",
+        Cmd::PageDown,
+        "a page down",
         "",
     ),
     b(&[k('/')], "/", Cmd::Filter, "filter by text", "filter"),
@@ -374,14 +412,14 @@ pub const FORM: &[Binding] = &[
     ),
     b(
         &[code(KeyCode::Home), ctrl('a')],
-        "Home",
+        "Home/C-a",
         Cmd::CursorHome,
         "cursor to the start of the text",
         "",
     ),
     b(
         &[code(KeyCode::End), ctrl('e')],
-        "End",
+        "End/C-e",
         Cmd::CursorEnd,
         "cursor to the end of the text",
         "",
@@ -391,6 +429,27 @@ pub const FORM: &[Binding] = &[
         "Del",
         Cmd::DeleteChar,
         "delete the character at the cursor (Backspace: before it)",
+        "",
+    ),
+    b(
+        &[ctrl('u')],
+        "C-u",
+        Cmd::KillToStart,
+        "delete from the start of the text to the cursor",
+        "",
+    ),
+    b(
+        &[ctrl('w')],
+        "C-w",
+        Cmd::KillWord,
+        "delete the word before the cursor",
+        "",
+    ),
+    b(
+        &[ctrl('k')],
+        "C-k",
+        Cmd::KillToEnd,
+        "delete from the cursor to the end of the text",
         "",
     ),
     b(
@@ -524,6 +583,20 @@ pub fn lookup(context: Context, key: &KeyEvent) -> Option<Cmd> {
 /// The footer's keys for a context, in table order.
 pub fn footer(context: Context) -> impl Iterator<Item = &'static Binding> {
     table(context).iter().filter(|b| !b.footer.is_empty())
+}
+
+/// The form's footer keys, as the footer and the form's own hint line both
+/// show them: in a multi-line field Enter types a new line and `C-s` saves;
+/// elsewhere Enter saves.
+pub fn form_footer(multiline: bool) -> Vec<(&'static str, &'static str)> {
+    footer(Context::Form)
+        .filter_map(|b| match (b.cmd, b.label) {
+            (Cmd::FormSubmit, "Enter") if multiline => Some(("Enter", "new line")),
+            (Cmd::FormSubmit, "Enter") => Some(("Enter", b.footer)),
+            (Cmd::FormSubmit, _) if !multiline => None,
+            _ => Some((b.label, b.footer)),
+        })
+        .collect()
 }
 
 /// How the key for `cmd` is written in `context` (for hints in text).

@@ -52,8 +52,22 @@ pub fn run_console(setup: &Setup) -> Result<()> {
     // Installs the panic hook that restores the terminal.
     let mut terminal = ratatui::try_init().context("setting up the terminal")?;
     let _ = execute!(std::io::stdout(), EnableBracketedPaste);
-    let result = runtime.block_on(event_loop(&mut terminal, app, desk));
+    let desktop_alerts = desk.config.ui.desktop_alerts;
+    let mouse = desk.config.ui.mouse;
+    if mouse {
+        let _ = execute!(
+            std::io::stdout(),
+            ratatui::crossterm::event::EnableMouseCapture
+        );
+    }
+    let result = runtime.block_on(event_loop(&mut terminal, app, desk, desktop_alerts));
     let _ = execute!(std::io::stdout(), DisableBracketedPaste);
+    if mouse {
+        let _ = execute!(
+            std::io::stdout(),
+            ratatui::crossterm::event::DisableMouseCapture
+        );
+    }
     ratatui::restore();
     runtime.shutdown_timeout(Duration::from_secs(5));
     result
@@ -61,7 +75,12 @@ pub fn run_console(setup: &Setup) -> Result<()> {
 
 /// One loop over key presses, a 1 s tick and finished desk jobs. Draws only
 /// after something happened; reads the clock once per pass.
-async fn event_loop(terminal: &mut DefaultTerminal, mut app: App, desk: Arc<Desk>) -> Result<()> {
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    mut app: App,
+    desk: Arc<Desk>,
+    desktop_alerts: bool,
+) -> Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -90,6 +109,10 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut app: App, desk: Arc<Desk
                         actions.push(Action::Paste(text));
                     } else if let Event::Resize(..) = event {
                         actions.push(Action::Resize);
+                    } else if let Event::Mouse(mouse) = event
+                        && let Some(input) = mouse_input(mouse)
+                    {
+                        actions.push(Action::Mouse(input));
                     }
                 }
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
@@ -111,10 +134,54 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut app: App, desk: Arc<Desk
                 spawn_job(job, &desk, &tx);
             }
         }
+        if let Some(text) = app.alert.take() {
+            ring(&text, desktop_alerts);
+        }
         if app.quit {
             return Ok(());
         }
     }
+}
+
+/// The mouse events the console uses (only sent with `[ui] mouse = true`).
+fn mouse_input(event: ratatui::crossterm::event::MouseEvent) -> Option<app::MouseInput> {
+    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+    match event.kind {
+        MouseEventKind::Down(MouseButton::Left) => Some(app::MouseInput::Click {
+            column: event.column,
+            row: event.row,
+        }),
+        MouseEventKind::ScrollUp => Some(app::MouseInput::WheelUp),
+        MouseEventKind::ScrollDown => Some(app::MouseInput::WheelDown),
+        _ => None,
+    }
+}
+
+/// The terminal bell, and (unless `[ui] desktop_alerts = false`) a desktop
+/// notification by OSC 9 (iTerm2, Windows Terminal, kitty...) and OSC 777
+/// (VTE terminals, foot, urxvt); terminals without them ignore the
+/// sequences. The text is stripped of every control character first, so a
+/// title cannot end the sequence early or inject one of its own.
+fn ring(text: &str, desktop: bool) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(alert_sequence(text, desktop).as_bytes());
+    let _ = out.flush();
+}
+
+/// The bytes [`ring`] writes.
+pub fn alert_sequence(text: &str, desktop: bool) -> String {
+    let clean: String = text
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(*c, ';' | '\u{9c}'))
+        .take(200)
+        .collect();
+    let mut out = String::from("\x07");
+    if desktop {
+        out.push_str(&format!("\x1b]9;breachdesk: {clean}\x07"));
+        out.push_str(&format!("\x1b]777;notify;breachdesk;{clean}\x07"));
+    }
+    out
 }
 
 /// Runs a desk job on the blocking pool; its result comes back on `tx`.

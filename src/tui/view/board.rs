@@ -115,12 +115,34 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
         return;
     }
     // Only the rows that fit are built: with thousands of incidents shown
-    // (closed ones toggled on) a frame still costs the same.
+    // (closed ones toggled on) a frame still costs the same. The selection
+    // is kept on screen; the list moves only when it would leave it.
     let page = usize::from(list.height.saturating_sub(3) / 2).max(1);
-    let offset = (board.selected + 1).saturating_sub(page);
+    board.page.set(page);
+    let mut offset = board.offset.get().min(visible.len().saturating_sub(page));
+    if board.selected < offset {
+        offset = board.selected;
+    } else if board.selected >= offset + page {
+        offset = board.selected + 1 - page;
+    }
+    board.offset.set(offset);
+    let below = visible.len().saturating_sub(offset + page);
+    // Rows start under the top border and the header line, two lines each.
+    let first = list.y + 2;
+    let shown = visible.len().saturating_sub(offset).min(page);
+    board
+        .rows_at
+        .set((first, first + u16::try_from(shown * 2).unwrap_or(u16::MAX)));
     let rows = visible.iter().skip(offset).take(page).map(|s| {
-        let (due, due_style) = match s.next_due_at {
-            Some(at) if s.status == IncidentStatus::Open => countdown(app, at, now),
+        let (due, due_style) = match (&s.legal_due, &s.internal_due) {
+            (Some(legal), _) => {
+                let (text, style) = countdown(app, legal.due_at, now);
+                (format!("{} {text}", safe(&legal.clock)), style)
+            }
+            (None, Some(target)) if s.status == IncidentStatus::Open => {
+                let (text, _) = countdown(app, target.due_at, now);
+                (format!("{} {text}", safe(&target.clock)), app.theme.dim())
+            }
             _ => (String::new(), app.theme.dim()),
         };
         let notified = match (s.notice_received_at, s.notified_at) {
@@ -133,10 +155,7 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
                 None if s.notification_due_at < now => {
                     Line::styled("NOT NOTIFIED", app.theme.alarm())
                 }
-                None => {
-                    let (text, style) = countdown(app, s.notification_due_at, now);
-                    Line::styled(format!("notify in {text}"), style)
-                }
+                None => Line::styled("not notified yet", app.theme.warn()),
             },
         };
         let next = s.next_action.as_ref().map_or_else(
@@ -176,15 +195,31 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
             Constraint::Length(24),
             Constraint::Length(9),
             Constraint::Fill(1),
-            Constraint::Length(17),
+            Constraint::Length(27),
         ],
     )
     .header(
-        Row::new(["Incident", "Severity", "Title / next action", "Next due"])
-            .style(app.theme.title()),
+        Row::new([
+            "Incident",
+            "Severity",
+            "Title / next action",
+            "Nearest clock",
+        ])
+        .style(app.theme.title()),
     )
     .row_highlight_style(app.theme.selected())
-    .block(Block::bordered().title(" Incidents, most urgent first "));
+    .block({
+        let block =
+            Block::bordered().title(" Incidents: legal clocks first, then internal targets (dim) ");
+        if below > 0 {
+            block.title_bottom(Line::styled(
+                format!(" {below} more below "),
+                app.theme.warn(),
+            ))
+        } else {
+            block
+        }
+    });
     let mut state = TableState::default().with_selected(Some(board.selected - offset));
     frame.render_stateful_widget(table, list, &mut state);
 }

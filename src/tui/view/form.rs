@@ -27,10 +27,19 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         };
         let mut spans = vec![
             Span::styled(marker, app.theme.key()),
-            Span::styled(format!("{:<14}", field.label), label_style),
+            Span::styled(format!("{:<14} ", field.label), label_style),
         ];
         let cursor = if focused { "▏" } else { "" };
         match &field.value {
+            Value::Text(s) if focused && form.selected => {
+                // A default, selected: typing replaces it.
+                spans.push(Span::styled(
+                    crate::text::one_line(s),
+                    app.theme
+                        .input()
+                        .add_modifier(ratatui::style::Modifier::REVERSED),
+                ));
+            }
             Value::Text(s) if focused => {
                 let (before, after) = form.split_at_cursor(s);
                 spans.push(Span::styled(
@@ -64,7 +73,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 lines.push(Line::from(std::mem::take(&mut spans)));
                 for part in parts {
                     lines.push(Line::from(vec![
-                        Span::raw(" ".repeat(16)),
+                        Span::raw(" ".repeat(17)),
                         Span::styled(part.to_string(), app.theme.input()),
                     ]));
                 }
@@ -111,14 +120,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             app.theme.alarm(),
         ));
     } else {
-        lines.push(Line::styled(
-            if form.focused_is_multiline() {
-                "Enter new line · Ctrl+S saves · Tab next field · Esc cancels · F1 help"
-            } else {
-                "Enter saves · Tab next field · Esc cancels · F1 help"
-            },
-            app.theme.dim(),
-        ));
+        // The same keys, from the same table, as the footer.
+        let hint: Vec<String> = crate::tui::keymap::form_footer(form.focused_is_multiline())
+            .into_iter()
+            .map(|(key, what)| format!("{key} {what}"))
+            .collect();
+        lines.push(Line::styled(hint.join(" · "), app.theme.dim()));
     }
     let width = area.width.saturating_sub(4).min(96);
     // Rows after wrapping (long hints and errors take more than one).

@@ -1,6 +1,6 @@
 //! The incident screen: the 8.1 notification clock on top, then the panes.
 
-use super::{clock, countdown, safe};
+use super::{countdown, safe};
 use crate::domain::clock::{ClockState, clock_state, format_duration_short};
 use crate::domain::incident::{Incident, RequestStatus, StepStatus};
 use crate::domain::playbook::waiting_on;
@@ -152,7 +152,7 @@ fn render_clock(app: &App, incident: &Incident, now: DateTime<Utc>, frame: &mut 
                     .gauge_style(style)
                     .use_unicode(true)
                     .label(Span::styled(
-                        format!("{} left", clock(secs)),
+                        crate::domain::clock::format_countdown(n.due_at, now),
                         app.theme.title(),
                     )),
                 bar,
@@ -161,12 +161,17 @@ fn render_clock(app: &App, incident: &Incident, now: DateTime<Utc>, frame: &mut 
                 "NOTIFY NOW: under 5 minutes left"
             } else if secs < 15 * 60 {
                 "under 15 minutes left: notify now"
+            } else if app.mail.smtp {
+                "notify now: E emails the notice, or call and record it with N"
             } else {
                 "notify now: phone or in person, then record it with N"
             };
             frame.render_widget(
                 Paragraph::new(Line::styled(
-                    format!("{} to notify the {party} · {urgency}", clock(secs)),
+                    format!(
+                        "{} to notify the {party} · {urgency}",
+                        crate::domain::clock::format_span(remaining)
+                    ),
                     style,
                 )),
                 words,
@@ -183,12 +188,16 @@ fn render_clock(app: &App, incident: &Incident, now: DateTime<Utc>, frame: &mut 
                 Line::styled(
                     format!(
                         " OVERDUE by {} · the {party} has NOT been notified · notify now ",
-                        clock(by.num_seconds())
+                        crate::domain::clock::format_span(by)
                     ),
                     style,
                 ),
                 Line::styled(
-                    "Notify by phone or in person, then record it with N (say why it was late).",
+                    if app.mail.smtp {
+                        "Notify now: E emails the notice, or call and record it with N (say why it was late)."
+                    } else {
+                        "Notify by phone or in person, then record it with N (say why it was late)."
+                    },
                     app.theme.danger(),
                 ),
             ];
@@ -295,7 +304,8 @@ fn steps(
             if !applies {
                 spans.push(Span::styled(" (does not apply)", app.theme.dim()));
             }
-            if let Some(due) = step.due_at {
+            let not_applicable = !applies || step.status == StepStatus::NotApplicable;
+            if let Some(due) = step.due_at.filter(|_| !not_applicable) {
                 if step.is_open() {
                     let (text, style) = countdown(app, due, now);
                     spans.push(Span::styled(format!("  {text}"), style));
@@ -328,6 +338,12 @@ fn steps(
                 app.theme.warn(),
             ));
         }
+        for evidence in &step.evidence {
+            lines.push(Line::styled(
+                format!("evidence: {}", evidence_line(evidence)),
+                app.theme.dim(),
+            ));
+        }
         for note in step.notes.iter().rev().take(1) {
             lines.push(Line::styled(
                 format!("note: {}", safe(note)),
@@ -357,19 +373,50 @@ fn timeline(
         frame.render_widget(Paragraph::new("Nothing logged yet: press l."), area);
         return;
     }
+    // The selected entry in full below the list: as many lines as it needs
+    // (wrapped), up to half the pane.
+    let detail_lines = incident.timeline.get(screen.entry).map_or(1, |e| {
+        let width = usize::from(area.width.max(1));
+        e.text
+            .lines()
+            .map(|l| l.chars().count().div_ceil(width).max(1))
+            .sum::<usize>()
+            .max(1)
+    });
+    let detail_height = u16::try_from(detail_lines + 1)
+        .unwrap_or(u16::MAX)
+        .clamp(3, (area.height / 2).max(3));
     let [list_area, detail] = area.layout(&Layout::vertical([
         Constraint::Fill(1),
-        Constraint::Length(3),
+        Constraint::Length(detail_height),
     ]));
+    // Padded columns: who and what kind, as wide as the widest shown.
+    let by_width = incident
+        .timeline
+        .iter()
+        .map(|e| safe(&e.by).chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(24);
+    let kind_width = incident
+        .timeline
+        .iter()
+        .map(|e| e.kind.as_str().len())
+        .max()
+        .unwrap_or(0);
     let items: Vec<ListItem> = incident
         .timeline
         .iter()
         .map(|e| {
+            let by: String = safe(&e.by).chars().take(by_width).collect();
             ListItem::new(Line::from(vec![
                 Span::styled(local_short(e.at, app.tz), app.theme.dim()),
                 Span::raw(" "),
-                Span::styled(format!("{:<8}", safe(&e.by)), app.theme.key()),
-                Span::styled(format!("{:<7}", e.kind.as_str()), app.theme.dim()),
+                Span::styled(format!("{by:<by_width$} "), app.theme.key()),
+                Span::styled(
+                    format!("{:<kind_width$} ", e.kind.as_str()),
+                    app.theme.dim(),
+                ),
                 Span::raw(safe(&e.text)),
             ]))
         })
@@ -382,7 +429,7 @@ fn timeline(
     );
     if let Some(e) = incident.timeline.get(screen.entry) {
         frame.render_widget(
-            Paragraph::new(safe(&e.text))
+            Paragraph::new(crate::text::terminal_safe(&e.text, true))
                 .wrap(Wrap { trim: true })
                 .block(Block::new().borders(ratatui::widgets::Borders::TOP)),
             detail,
@@ -408,29 +455,45 @@ fn requests(
         );
         return;
     }
-    let rows = incident.data_requests.iter().map(|r| {
-        let (state, style) = match r.status {
+    let states: Vec<(String, ratatui::style::Style)> = incident
+        .data_requests
+        .iter()
+        .map(|r| match r.status {
             RequestStatus::Open => countdown(app, r.due_at, now),
             RequestStatus::Supplied => (
                 verdict(r.due_at, r.supplied_at, now).replace("done, ", "supplied, "),
                 app.theme.ok(),
             ),
             RequestStatus::Withdrawn => ("withdrawn".to_string(), app.theme.dim()),
-        };
-        let from = if r.requester_name.is_empty() {
-            format!("to {}", r.deliver_to.as_str())
-        } else {
-            format!("{} (to {})", safe(&r.requester_name), r.deliver_to.as_str())
-        };
-        Row::new(vec![
-            Cell::from(safe(&r.id)),
-            Cell::from(from),
-            Cell::from(safe(&r.what)),
-            Cell::from(local_short(r.received_at, app.tz)),
-            Cell::from(local_short(r.due_at, app.tz)),
-            Cell::from(Span::styled(state, style)),
-        ])
-    });
+        })
+        .collect();
+    // The state column as wide as its longest entry, so it is never cut
+    // (the "what" column gives way).
+    let state_width = states
+        .iter()
+        .map(|(s, _)| s.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(14, 40);
+    let rows = incident
+        .data_requests
+        .iter()
+        .zip(states)
+        .map(|(r, (state, style))| {
+            let from = if r.requester_name.is_empty() {
+                format!("to {}", r.deliver_to.as_str())
+            } else {
+                format!("{} (to {})", safe(&r.requester_name), r.deliver_to.as_str())
+            };
+            Row::new(vec![
+                Cell::from(safe(&r.id)),
+                Cell::from(from),
+                Cell::from(safe(&r.what)),
+                Cell::from(local_short(r.received_at, app.tz)),
+                Cell::from(local_short(r.due_at, app.tz)),
+                Cell::from(Span::styled(state, style)),
+            ])
+        });
     let table = Table::new(
         rows,
         [
@@ -439,7 +502,7 @@ fn requests(
             Constraint::Fill(1),
             Constraint::Length(16),
             Constraint::Length(16),
-            Constraint::Length(14),
+            Constraint::Length(u16::try_from(state_width).unwrap_or(40)),
         ],
     )
     .header(
@@ -517,6 +580,34 @@ fn root_cause(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
+/// An evidence file as the screen shows it: path, size and short hash
+/// (`/srv/logs/vpn.log (12.0 KiB, sha256 3f2a9c1b…)`).
+fn evidence_line(e: &crate::domain::incident::Evidence) -> String {
+    let path = e
+        .path
+        .as_deref()
+        .map_or_else(|| "(no path)".to_string(), safe);
+    let size = e.size.map(|n| {
+        if n < 1024 {
+            format!("{n} B")
+        } else if n < 1024 * 1024 {
+            format!("{:.1} KiB", n as f64 / 1024.0)
+        } else {
+            format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
+        }
+    });
+    let hash = e
+        .sha256
+        .as_deref()
+        .map(|h| format!("sha256 {}…", safe(&h.chars().take(8).collect::<String>())));
+    let facts: Vec<String> = size.into_iter().chain(hash).collect();
+    if facts.is_empty() {
+        path
+    } else {
+        format!("{path} ({})", facts.join(", "))
+    }
+}
+
 fn yes_no(flag: bool) -> String {
     if flag { "yes" } else { "no" }.to_string()
 }
@@ -528,7 +619,19 @@ fn mitigation(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
         field(app, "What", or_none(&m.description)),
         field(app, "Tested how", or_none(&m.tested_how)),
         field(app, "Tested", yes_no(m.tested)),
-        field(app, "Evidence", format!("{} file(s)", m.evidence.len())),
+        field(
+            app,
+            "Evidence",
+            if m.evidence.is_empty() {
+                "none".to_string()
+            } else {
+                m.evidence
+                    .iter()
+                    .map(evidence_line)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+        ),
         field(app, "Affects KPIs", yes_no(m.affects_kpis)),
         field(
             app,

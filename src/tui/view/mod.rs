@@ -37,11 +37,34 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame) {
         );
         return;
     }
-    let [body, status, footer] = area.layout(&Layout::vertical([
+    let banner = crate::tui::app::alert_banner(&app.board, now);
+    let [banner_area, body, status, footer] = area.layout(&Layout::vertical([
+        Constraint::Length(u16::from(banner.is_some())),
         Constraint::Fill(1),
         Constraint::Length(1),
         Constraint::Length(1),
     ]));
+    if let Some((summary, due)) = banner {
+        let style = if due.due_at < now {
+            app.theme.alarm()
+        } else {
+            app.theme.clock((due.due_at - now).num_seconds())
+        };
+        let text = format!(
+            " ⚠ {} {}: {} {} ",
+            safe(&summary.id),
+            safe(&summary.title),
+            safe(&due.clock),
+            crate::domain::clock::format_countdown(due.due_at, now)
+        );
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                text,
+                style.add_modifier(ratatui::style::Modifier::REVERSED),
+            )),
+            banner_area,
+        );
+    }
     match app.screen {
         Screen::Board => board::render(app, now, frame, body),
         Screen::Incident => incident::render(app, now, frame, body),
@@ -62,6 +85,31 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame) {
     }
     if app.help {
         help::render(app, frame, body);
+    }
+    let confirm = app
+        .confirm_quit
+        .as_ref()
+        .map(|why| (" Quit? ", why, " quit anyway · any other key stays"))
+        .or(app
+            .confirm_close
+            .as_ref()
+            .map(|why| (" Close? ", why, " go on to close · any other key stays")));
+    if let Some((title, why, yes)) = confirm {
+        let popup = body.centered(Constraint::Percentage(80), Constraint::Length(7));
+        frame.render_widget(Clear, popup);
+        let lines = vec![
+            Line::styled(crate::text::one_line(why), app.theme.warn()),
+            Line::raw(""),
+            Line::from(vec![Span::styled("y", app.theme.key()), Span::raw(yes)]),
+        ];
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+                Block::bordered()
+                    .title(title)
+                    .border_style(app.theme.danger()),
+            ),
+            popup,
+        );
     }
 }
 
@@ -96,13 +144,19 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
 
 fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
-    for binding in keymap::footer(app.context()) {
+    let keys: Vec<(&str, &str)> = match (&app.form, app.context()) {
+        (Some(form), keymap::Context::Form) => keymap::form_footer(form.focused_is_multiline()),
+        (_, context) => keymap::footer(context)
+            .map(|b| (b.label, b.footer))
+            .collect(),
+    };
+    for (label, what) in keys {
         if !spans.is_empty() {
             spans.push(Span::raw("  "));
         }
-        spans.push(Span::styled(binding.label, app.theme.key()));
+        spans.push(Span::styled(label, app.theme.key()));
         spans.push(Span::raw(" "));
-        spans.push(Span::styled(binding.footer, app.theme.dim()));
+        spans.push(Span::styled(what, app.theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -128,28 +182,11 @@ fn render_warnings(app: &App, frame: &mut Frame, area: Rect) {
     );
 }
 
-/// Seconds as `mm:ss`, or `h:mm:ss` from an hour up.
-pub fn clock(secs: i64) -> String {
-    let secs = secs.unsigned_abs();
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m:02}:{s:02}")
-    }
-}
-
-/// A deadline as a short live countdown and its style: `42:17`,
-/// `OVERDUE 07:12`, `2 d 3 h`.
+/// A deadline as a live countdown and its style: `14m 59s left`,
+/// `40h 01m overdue`, `2d 03h left`.
 pub fn countdown(app: &App, due: DateTime<Utc>, now: DateTime<Utc>) -> (String, Style) {
     let secs = (due - now).num_seconds();
-    let text = if secs < 0 {
-        format!("OVERDUE {}", clock(secs))
-    } else if secs < 3600 {
-        clock(secs)
-    } else {
-        crate::domain::clock::format_duration_short(due - now)
-    };
+    let text = crate::domain::clock::format_countdown(due, now);
     (text, app.theme.clock(secs))
 }
 

@@ -1,0 +1,194 @@
+//! The command line explains itself (issue 14, item 6): every argument and
+//! option of every command has help text, global options have their own
+//! help section, and usage errors are one line plus a hint.
+
+mod support;
+
+use breachdesk::cli::Cli;
+use clap::CommandFactory;
+use support::Bin;
+
+fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+    for arg in cmd.get_arguments() {
+        let id = arg.get_id().as_str();
+        if id == "help" || id == "version" {
+            continue;
+        }
+        if arg.get_help().is_none() && arg.get_long_help().is_none() {
+            missing.push(format!("{path} {id}"));
+        }
+    }
+    for sub in cmd.get_subcommands() {
+        if sub.get_name() == "help" {
+            continue;
+        }
+        walk(sub, &format!("{path} {}", sub.get_name()), missing);
+    }
+}
+
+#[test]
+fn every_argument_and_option_has_help_text() {
+    let mut missing = Vec::new();
+    walk(&Cli::command(), "breachdesk", &mut missing);
+    assert!(
+        missing.is_empty(),
+        "{} arguments without help:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn global_options_have_their_own_help_section() {
+    let bin = Bin::new();
+    for args in [vec!["--help"], vec!["new", "--help"]] {
+        let help = bin.ok(&args);
+        let section = help
+            .split("Global options:")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{args:?}: no Global options section:\n{help}"));
+        for option in ["--data-dir", "--config", "--playbook"] {
+            assert!(
+                section.contains(option),
+                "{args:?}: {option} not global:\n{help}"
+            );
+        }
+        let own = help.split("Global options:").next().expect("before");
+        assert!(!own.contains("--data-dir"), "{args:?}:\n{help}");
+    }
+}
+
+#[test]
+fn usage_errors_are_one_line_plus_a_hint() {
+    let bin = Bin::new();
+    let ran = bin.run(&["new", "--titel", "x"]);
+    assert!(!ran.ok);
+    assert_eq!(
+        ran.err(),
+        "breachdesk: error: unexpected argument '--titel' found\nhint: a similar argument exists: '--title'\n"
+    );
+    let ran = bin.run(&["list", "--bogus"]);
+    assert_eq!(
+        ran.err(),
+        "breachdesk: error: unexpected argument '--bogus' found\nhint: 'breachdesk list --help' lists the options\n"
+    );
+    let ran = bin.run(&["log"]);
+    let err = ran.err();
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(
+        err.starts_with("breachdesk: error: the following required arguments were not provided"),
+        "{err}"
+    );
+}
+
+#[test]
+fn completions_for_bash_zsh_and_fish() {
+    let bin = Bin::new();
+    let bash = bin.ok(&["completions", "bash"]);
+    assert!(bash.contains("complete -F _breachdesk"), "{bash}");
+    assert!(bash.contains("--personal-data"), "options completed");
+    let zsh = bin.ok(&["completions", "zsh"]);
+    assert!(zsh.starts_with("#compdef breachdesk"), "{zsh}");
+    let fish = bin.ok(&["completions", "fish"]);
+    assert!(fish.contains("complete -c breachdesk"), "{fish}");
+    assert!(
+        fish.contains("Personal data is involved"),
+        "help text in fish"
+    );
+    let ran = bin.run(&["completions", "powershell-ish"]);
+    assert!(!ran.ok);
+    // No config is read: a broken one does not stop completions.
+    std::fs::create_dir_all(bin.config.parent().expect("dir")).expect("dir");
+    std::fs::write(&bin.config, "[broken").expect("config");
+    bin.ok(&["completions", "bash"]);
+}
+
+#[test]
+fn man_page_is_roff_with_every_command_and_its_options() {
+    let bin = Bin::new();
+    let page = bin.ok(&["man"]);
+    assert!(page.starts_with(".ie"), "{}", &page[..80.min(page.len())]);
+    assert!(page.contains(".TH breachdesk 1"), "title header");
+    for section in [
+        ".SH NAME",
+        ".SH SYNOPSIS",
+        ".SH \"GLOBAL OPTIONS\"",
+        ".SH \"COMMAND OPTIONS\"",
+    ] {
+        assert!(page.contains(section), "{section} missing");
+    }
+    assert!(page.contains(".SS \"breachdesk new\""));
+    assert!(page.contains("\\fB\\-\\-personal-data\\fR\nPersonal data is involved"));
+    assert!(page.contains(".SS \"breachdesk rca-required\""));
+}
+
+#[test]
+fn config_init_writes_every_name_and_address_commented_out() {
+    let bin = Bin::new();
+    bin.ok(&["config", "init"]);
+    let text = std::fs::read_to_string(&bin.config).expect("config");
+    for key in ["other_party", "govcertuk", "email", "name", "reply_to"] {
+        let live = text.lines().find(|l| l.trim_start().starts_with(key));
+        assert_eq!(live, None, "{key} is live in the new config");
+    }
+    assert!(text.contains("# other_party = "), "{text}");
+}
+
+#[test]
+fn a_typed_config_that_does_not_exist_is_an_error() {
+    let bin = Bin::new();
+    let missing = bin.dir.path().join("nonexistent.toml");
+    let missing = missing.to_str().expect("utf-8");
+    let err = bin.fails(&["--config", missing, "list"]);
+    assert!(
+        err.contains(&format!("{missing}: no such config file")),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // The default (here BREACHDESK_CONFIG, also missing) gives the defaults.
+    bin.ok(&["list"]);
+    // `config init` may name the file it is to write.
+    bin.ok(&["--config", missing, "config", "init"]);
+    bin.ok(&["--config", missing, "list"]);
+}
+
+#[test]
+fn config_errors_name_the_file_and_line() {
+    let bin = Bin::new();
+    std::fs::create_dir_all(bin.config.parent().expect("dir")).expect("dir");
+    let file = bin.config.display().to_string();
+    std::fs::write(
+        &bin.config,
+        "[responder]\nname = \"Al\"\n\n[calendar]\ndivision = \"wales\"\n",
+    )
+    .expect("config");
+    let err = bin.fails(&["list"]);
+    assert!(
+        err.starts_with(&format!(
+            "breachdesk: error: {file}:5: calendar.division: unknown division `wales`"
+        )),
+        "{err}"
+    );
+    std::fs::write(&bin.config, "[calendar]\ntimezone = \"Mars/Olympus\"\n").expect("config");
+    let err = bin.fails(&["config", "check"]);
+    assert!(
+        err.contains(&format!("{file}:2: calendar.timezone:")),
+        "{err}"
+    );
+    // Addresses: checked by `config check`.
+    std::fs::write(&bin.config, "[contacts]\nother_party = \"not an email\"\n").expect("config");
+    let err = bin.fails(&["config", "check"]);
+    assert!(
+        err.contains(&format!(
+            "{file}:2: contacts.other_party: 'not an email' is not a valid email address"
+        )),
+        "{err}"
+    );
+    std::fs::write(
+        &bin.config,
+        "[contacts]\nother_party = \"CSR <csr@client.example>\"\n",
+    )
+    .expect("config");
+    let out = bin.ok(&["config", "check"]);
+    assert!(out.contains(": ok"), "{out}");
+}
