@@ -170,6 +170,7 @@ pub mod fault {
     use std::io::{self, Write};
     use std::path::{Path, PathBuf};
     use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     /// Which kind of durable write a fault hits.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,7 +197,7 @@ pub mod fault {
     }
 
     static ARMED: Mutex<Vec<Armed>> = Mutex::new(Vec::new());
-    static NEXT_ID: Mutex<u64> = Mutex::new(0);
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
     /// Removes its fault when dropped.
     #[must_use = "the fault is removed when this is dropped"]
@@ -215,13 +216,7 @@ pub mod fault {
     /// Makes every `fault.op` write under `under` fail with `fault.kind`
     /// (after `fault.after_bytes` bytes) until the guard is dropped.
     pub fn inject(under: &Path, fault: Fault) -> Injected {
-        let id = NEXT_ID
-            .lock()
-            .map(|mut n| {
-                *n += 1;
-                *n
-            })
-            .unwrap_or_default();
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut armed) = ARMED.lock() {
             armed.push(Armed {
                 under: under.to_path_buf(),

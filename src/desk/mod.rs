@@ -257,6 +257,16 @@ pub struct Desk {
     pub actor: String,
 }
 
+/// Adds to an audit entry's `detail` every timeline entry the change wrote
+/// that it does not already quote, word for word.
+fn quote_timeline(detail: &mut String, written: &[crate::domain::incident::TimelineEntry]) {
+    for entry in written {
+        if !detail.contains(&entry.text) {
+            detail.push_str(&format!("; timeline ({}): {}", entry.kind, entry.text));
+        }
+    }
+}
+
 fn stamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -358,12 +368,7 @@ impl Desk {
             ),
         );
         let mut note = note;
-        for entry in &incident.timeline {
-            if !note.detail.contains(&entry.text) {
-                note.detail
-                    .push_str(&format!("; timeline ({}): {}", entry.kind, entry.text));
-            }
-        }
+        quote_timeline(&mut note.detail, &incident.timeline);
         let saved = self.store.create(&incident, &note)?;
         Ok(saved)
     }
@@ -381,19 +386,21 @@ impl Desk {
         let id = self.store.resolve_id(id)?;
         let calendar = &self.calendar;
         let (incident, written) = self.store.update(&id, |incident: &mut Incident| {
-            let logged_before = incident.timeline.len();
+            let timeline_before = incident.timeline.clone();
             let mut detail = change(incident)?;
             refresh_due_times(incident, calendar);
             if detail.trim().is_empty() {
                 detail = action.to_string();
             }
-            // Whatever the change wrote to the timeline is in its audit entry,
-            // word for word.
-            for entry in incident.timeline.iter().skip(logged_before) {
-                if !detail.contains(&entry.text) {
-                    detail.push_str(&format!("; timeline ({}): {}", entry.kind, entry.text));
-                }
-            }
+            // Entries are usually appended, but a backdated one is placed in
+            // time order: quote whatever is new, wherever it landed.
+            let written: Vec<_> = incident
+                .timeline
+                .iter()
+                .filter(|e| !timeline_before.contains(e))
+                .cloned()
+                .collect();
+            quote_timeline(&mut detail, &written);
             Ok::<AuditNote, DeskError>(AuditNote::new(now, &self.actor, action, &detail))
         })?;
         Ok(Changed {
