@@ -552,7 +552,10 @@ impl AuditLog {
 
     /// Every entry, in file order. Fails on the first line that cannot be read.
     pub fn entries(&self) -> Result<Vec<AuditEntry>, AuditError> {
-        let text = self.read_all()?;
+        self.entries_of(&self.read_all()?)
+    }
+
+    fn entries_of(&self, text: &str) -> Result<Vec<AuditEntry>, AuditError> {
         let mut out = Vec::new();
         for (index, line) in text.lines().enumerate() {
             match parse_line(line) {
@@ -580,5 +583,20 @@ impl AuditLog {
     /// in [`VerifyReport::first_break`] (line and seq of the first problem).
     pub fn verify(&self) -> Result<VerifyReport, AuditError> {
         Ok(verify_text(&self.read_all()?))
+    }
+
+    /// [`AuditLog::verify`], and when the chain is intact its entries too,
+    /// from one read of the file (for `audit verify`'s accounting).
+    pub fn verify_with_entries(
+        &self,
+    ) -> Result<(VerifyReport, Option<Vec<AuditEntry>>), AuditError> {
+        let text = self.read_all()?;
+        let report = verify_text(&text);
+        let entries = if report.is_ok() {
+            Some(self.entries_of(&text)?)
+        } else {
+            None
+        };
+        Ok((report, entries))
     }
 }
