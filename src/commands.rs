@@ -108,10 +108,7 @@ impl Setup {
             self.playbooks(),
             self.calendar(None)?,
         )?;
-        for warning in directory_warnings(&desk) {
-            eprintln!("breachdesk: warning: {}", one_line(&warning));
-        }
-        Ok(desk)
+        Ok(warned(desk))
     }
 
     /// The desk for a command that only reads: opens nothing for writing
@@ -123,11 +120,17 @@ impl Setup {
             self.playbooks(),
             self.calendar(None)?,
         )?;
-        for warning in directory_warnings(&desk) {
-            eprintln!("breachdesk: warning: {}", one_line(&warning));
-        }
-        Ok(desk)
+        Ok(warned(desk))
     }
+}
+
+/// Says on stderr what opening the data directory found, then hands the
+/// desk on.
+fn warned(desk: Desk) -> Desk {
+    for warning in directory_warnings(&desk) {
+        eprintln!("breachdesk: warning: {}", one_line(&warning));
+    }
+    desk
 }
 
 /// What opening the data directory found that the responder should know

@@ -170,21 +170,17 @@ impl Desk {
             if !incident.is_open() {
                 return Err(refused(format!("{} is already closed", incident.id)));
             }
-            let open: Vec<String> = incident
-                .open_required_steps()
-                .filter(|s| s.applies(incident))
-                .map(|s| s.id.clone())
-                .collect();
+            let open = super::open_required_ids(incident);
             let text = format!("Incident closed as not a Breach of Security: {reasoning}");
-            incident.status = IncidentStatus::Closed;
-            incident.closure = Some(Closure {
-                closed_at: now,
-                closed_by: actor.clone(),
-                reason: Some(reasoning.clone()),
-                open_steps: open,
-                not_a_breach: true,
-            });
-            incident.log(now, &actor, EntryKind::Change, text.clone());
+            super::close_record(
+                incident,
+                &actor,
+                now,
+                Some(reasoning.clone()),
+                open,
+                true,
+                &text,
+            );
             Ok(text)
         })
     }

@@ -257,6 +257,38 @@ pub struct Desk {
     pub actor: String,
 }
 
+/// The ids of the required steps that apply and are still open, as a
+/// closure keeps them.
+pub(crate) fn open_required_ids(incident: &Incident) -> Vec<String> {
+    incident
+        .open_required_steps()
+        .filter(|s| s.applies(incident))
+        .map(|s| s.id.clone())
+        .collect()
+}
+
+/// Marks `incident` closed at `now`, keeping the reason and the open steps,
+/// and logs `text` on its timeline.
+pub(crate) fn close_record(
+    incident: &mut Incident,
+    actor: &str,
+    now: DateTime<Utc>,
+    reason: Option<String>,
+    open_steps: Vec<String>,
+    not_a_breach: bool,
+    text: &str,
+) {
+    incident.status = IncidentStatus::Closed;
+    incident.closure = Some(Closure {
+        closed_at: now,
+        closed_by: actor.to_string(),
+        reason,
+        open_steps,
+        not_a_breach,
+    });
+    incident.log(now, actor, EntryKind::Change, text.to_string());
+}
+
 /// Adds to an audit entry's `detail` every timeline entry the change wrote
 /// that it does not already quote, word for word.
 fn quote_timeline(detail: &mut String, written: &[crate::domain::incident::TimelineEntry]) {
@@ -1205,11 +1237,7 @@ impl Desk {
             if !incident.is_open() {
                 return Err(refused(format!("{} is already closed", incident.id)));
             }
-            let open: Vec<String> = incident
-                .open_required_steps()
-                .filter(|s| s.applies(incident))
-                .map(|s| s.id.clone())
-                .collect();
+            let open = open_required_ids(incident);
             let reason = reason
                 .map(|r| r.trim().to_string())
                 .filter(|r| !r.is_empty());
@@ -1229,15 +1257,7 @@ impl Desk {
                 Some(r) => format!("Incident closed: {r}"),
                 None => "Incident closed".to_string(),
             };
-            incident.status = IncidentStatus::Closed;
-            incident.closure = Some(Closure {
-                closed_at: now,
-                closed_by: actor.clone(),
-                reason,
-                open_steps: open,
-                not_a_breach: false,
-            });
-            incident.log(now, &actor, EntryKind::Change, text.clone());
+            close_record(incident, &actor, now, reason, open, false, &text);
             Ok(text)
         })
     }

@@ -156,6 +156,15 @@ impl Store {
     /// parses, whose id matches its name, and whose incident is not in
     /// `incidents/` already. Returns its path, the id and its bytes.
     pub fn restorable(&self, file: &Path) -> Result<(PathBuf, String, Vec<u8>), StoreError> {
+        self.restorable_record(file)
+            .map(|(path, id, bytes, _)| (path, id, bytes))
+    }
+
+    /// [`Store::restorable`], with the record as it parsed.
+    fn restorable_record(
+        &self,
+        file: &Path,
+    ) -> Result<(PathBuf, String, Vec<u8>, Incident), StoreError> {
         let in_quarantine = self.quarantine.join(file);
         let path = if file.components().count() == 1 && fs::symlink_metadata(&in_quarantine).is_ok()
         {
@@ -180,35 +189,14 @@ impl Store {
             })?
             .to_string();
         let bytes = read_bytes(&path, MAX_RECORD_BYTES).map_err(|e| refuse(e.to_string()))?;
-        match parse_record_bytes(&bytes, &id) {
-            Parsed::Ok(_) => {}
-            Parsed::TooNew(found) => {
-                return Err(StoreError::TooNew {
-                    file: path,
-                    found,
-                    supported: SCHEMA_VERSION,
-                });
-            }
-            Parsed::Bad {
-                line,
-                column,
-                message,
-            } => {
-                return Err(StoreError::Corrupt {
-                    file: path,
-                    line,
-                    column,
-                    message,
-                });
-            }
-        }
+        let incident = parse_record_bytes(&bytes, &id).into_result(path.clone())?;
         if fs::symlink_metadata(self.record_path(&id)).is_ok() {
             return Err(refuse(format!(
                 "{id} is already in {} (remove or rename that record first)",
                 self.incidents.display()
             )));
         }
-        Ok((path, id, bytes))
+        Ok((path, id, bytes, incident))
     }
 
     /// Puts a hand-fixed record back (see [`Store::restorable`] for the
@@ -221,7 +209,7 @@ impl Store {
         note: &AuditNote,
     ) -> Result<Incident, StoreError> {
         self.writable("restoring a record")?;
-        let (path, id, bytes) = self.restorable(file)?;
+        let (path, id, bytes, incident) = self.restorable_record(file)?;
         let refuse = |message: String| StoreError::Restore {
             file: path.clone(),
             message,
@@ -242,12 +230,8 @@ impl Store {
         }
         // Logged first, like every record write: the restored bytes become a
         // revision the audit log accounts for.
-        let revision = match parse_record_bytes(&bytes, &id) {
-            Parsed::Ok(incident) => incident.revision,
-            _ => return Err(refuse("it no longer parses".into())),
-        };
         self.audit
-            .append_entries(&[note.entry(&id, revision, &record_sha256(&bytes))])
+            .append_entries(&[note.entry(&id, incident.revision, &record_sha256(&bytes))])
             .map_err(|source| StoreError::AuditFailed {
                 id: id.clone(),
                 source,
@@ -258,6 +242,7 @@ impl Store {
             fs::remove_file(&path).map_err(io_err("remove", &path))?;
             sync_dir(&self.quarantine).map_err(io_err("sync directory", &self.quarantine))?;
         }
-        self.load(&id)
+        // What was written is exactly the bytes that parsed as `incident`.
+        Ok(incident)
     }
 }

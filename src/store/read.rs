@@ -14,6 +14,31 @@ pub(super) enum Parsed {
     },
 }
 
+impl Parsed {
+    /// The record, or the error that names `file` (line and column when
+    /// known) or says it is from a newer breachdesk.
+    pub(super) fn into_result(self, file: PathBuf) -> Result<Incident, StoreError> {
+        match self {
+            Parsed::Ok(incident) => Ok(*incident),
+            Parsed::TooNew(found) => Err(StoreError::TooNew {
+                file,
+                found,
+                supported: SCHEMA_VERSION,
+            }),
+            Parsed::Bad {
+                line,
+                column,
+                message,
+            } => Err(StoreError::Corrupt {
+                file,
+                line,
+                column,
+                message,
+            }),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 pub(super) struct VersionOnly {
     schema_version: Option<u32>,
@@ -129,25 +154,7 @@ impl Store {
     pub fn load(&self, id: &str) -> Result<Incident, StoreError> {
         check_id(id)?;
         let bytes = self.read_record_bytes(id)?;
-        let file = self.record_path(id);
-        match parse_record_bytes(&bytes, id) {
-            Parsed::Ok(incident) => Ok(*incident),
-            Parsed::TooNew(found) => Err(StoreError::TooNew {
-                file,
-                found,
-                supported: SCHEMA_VERSION,
-            }),
-            Parsed::Bad {
-                line,
-                column,
-                message,
-            } => Err(StoreError::Corrupt {
-                file,
-                line,
-                column,
-                message,
-            }),
-        }
+        parse_record_bytes(&bytes, id).into_result(self.record_path(id))
     }
 
     /// Every record file (not temp files) in `incidents/` as (id, path),
