@@ -6,8 +6,10 @@ use crate::cli::{
     NewArgs, NotifyArgs, OutboxCommand, PlaybookCommand, QuarantineCommand, RequestCommand,
     RootCauseArgs, ShowFormat, StepArgs,
 };
-use crate::config::{Config, MIN_AUDIT_RETENTION_DAYS};
-use crate::desk::{Changed, Desk, Edit, EvidenceCheck, MitigationInput, NotificationInput};
+use crate::config::Config;
+use crate::desk::{
+    Changed, Desk, DeskError, Edit, EvidenceCheck, MitigationInput, NotificationInput,
+};
 use crate::domain::calendar::{Division, WorkingCalendar};
 use crate::domain::incident::{Channel, IncidentStatus, RootCauseCategory, StepStatus};
 use crate::domain::summary::{IncidentSummary, sort_by_urgency};
@@ -136,13 +138,7 @@ fn warned(desk: Desk) -> Desk {
 /// What opening the data directory found that the responder should know
 /// (a directory other users can reach), once each.
 pub fn directory_warnings(desk: &Desk) -> Vec<String> {
-    let mut warnings: Vec<String> = Vec::new();
-    for w in desk.store.warnings().iter().chain(desk.audit.warnings()) {
-        if !warnings.contains(w) {
-            warnings.push(w.clone());
-        }
-    }
-    warnings
+    desk.warnings()
 }
 
 /// Runs one command. `now` is read once, by the caller.
@@ -593,7 +589,7 @@ fn show(
             out,
             "{}",
             crate::export::marked(
-                crate::export::text(&incident, desk.tz, now),
+                crate::export::text(&incident, desk.tz(), now),
                 setup
                     .config
                     .contract
@@ -810,11 +806,11 @@ fn export(
             },
             include_paths,
         };
-        crate::report::full_details(&incident, desk.tz, now, &options)
+        crate::report::full_details(&incident, desk.tz(), now, &options)
     };
     let text = match format {
         ExportFormat::Markdown => crate::export::marked(
-            crate::export::markdown(&incident, desk.tz, now),
+            crate::export::markdown(&incident, desk.tz(), now),
             contract
                 .marking()
                 .map(|m| format!("**{}**", crate::text::one_line(&m))),
@@ -856,49 +852,41 @@ fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Wr
     match cmd {
         AuditCommand::Verify => {
             let desk = setup.reader()?;
-            let log = desk.store.audit();
-            let (report, entries) = log.verify_with_entries()?;
-            if let Some(first) = &report.first_break {
+            let check = desk.verify_audit()?;
+            let log = check.log.display();
+            if let Some(first) = &check.chain.first_break {
                 bail!(
-                    "{}: hash chain broken at {} ({} entries before it verified)",
-                    log.path().display(),
+                    "{log}: hash chain broken at {} ({} entries before it verified)",
                     one_line(&first.to_string()),
-                    report.entries
+                    check.chain.entries
                 );
             }
-            let problems = desk.store.account(&entries.unwrap_or_default());
-            let failures: Vec<_> = problems.iter().filter(|p| p.failure).collect();
-            for p in &problems {
+            for p in &check.accounting {
                 let label = if p.failure { "FAIL" } else { "note" };
                 writeln!(out, "{label}  {}", one_line(&p.to_string()))?;
             }
-            if !failures.is_empty() {
+            let failures = check.accounting.iter().filter(|p| p.failure).count();
+            if failures > 0 {
                 bail!(
-                    "{}: {} saved revision(s) not accounted for in the audit log (listed above)",
-                    log.path().display(),
-                    failures.len()
+                    "{log}: {failures} saved revision(s) not accounted for in the audit log (listed above)"
                 );
             }
             writeln!(
                 out,
-                "{}: ok, {} entries, hash chain intact{}; every saved record revision has its entry; head {}",
-                log.path().display(),
-                report.entries,
-                if report.pruned > 0 {
-                    format!(" ({} older entries pruned)", report.pruned)
+                "{log}: ok, {} entries, hash chain intact{}; every saved record revision has its entry; head {}",
+                check.chain.entries,
+                if check.chain.pruned > 0 {
+                    format!(" ({} older entries pruned)", check.chain.pruned)
                 } else {
                     String::new()
                 },
-                report.last_hash
+                check.chain.last_hash
             )?;
             Ok(())
         }
         AuditCommand::List { id } => {
             let desk = setup.reader()?;
-            let entries = match id {
-                Some(id) => desk.audit.entries_for(&desk.store.resolve_id(&id)?)?,
-                None => desk.audit.entries()?,
-            };
+            let entries = desk.audit_entries(id.as_deref())?;
             for e in entries {
                 writeln!(
                     out,
@@ -915,7 +903,7 @@ fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Wr
         }
         AuditCommand::Repair => {
             let desk = setup.desk()?;
-            let report = desk.audit.repair(now, &desk.actor)?;
+            let report = desk.repair_audit(now)?;
             match report.saved_to {
                 Some(saved) => writeln!(
                     out,
@@ -929,13 +917,14 @@ fn audit(setup: &Setup, cmd: AuditCommand, now: DateTime<Utc>, out: &mut impl Wr
         }
         AuditCommand::Prune { older_than_days } => {
             let desk = setup.desk()?;
-            let days = older_than_days.unwrap_or(desk.config.audit.retention_days);
-            if days < MIN_AUDIT_RETENTION_DAYS {
-                bail!(
-                    "--older-than-days {days}: breachdesk's audit log is kept at least 6 calendar months ({MIN_AUDIT_RETENTION_DAYS} days)"
-                );
-            }
-            let report = desk.audit.prune(now, days, &desk.actor)?;
+            let report =
+                desk.prune_audit(now, older_than_days)
+                    .map_err(|e| match (older_than_days, e) {
+                        (Some(days), e @ DeskError::Invalid(_)) => {
+                            anyhow!("--older-than-days {days}: {e}")
+                        }
+                        (_, e) => anyhow!(e),
+                    })?;
             writeln!(
                 out,
                 "pruned {} entries older than {}; kept {}; {} record revision(s) carried forward",
@@ -960,7 +949,7 @@ fn quarantine(
     match cmd {
         QuarantineCommand::Sweep => {
             let desk = setup.desk()?;
-            let problems = desk.store.load_all().problems;
+            let problems = desk.sweep_quarantine();
             if problems.is_empty() {
                 writeln!(out, "nothing to move: every record in incidents/ parses")?;
             }
@@ -971,23 +960,24 @@ fn quarantine(
         }
         QuarantineCommand::List => {
             let desk = setup.reader()?;
-            let files = desk.store.quarantined()?;
-            if files.is_empty() {
+            let rows = desk.quarantined()?;
+            if rows.is_empty() {
                 writeln!(
                     out,
                     "{}: empty (every record parses)",
-                    desk.store.quarantine_dir().display()
+                    desk.quarantine_dir().display()
                 )?;
                 return Ok(());
             }
-            for q in files {
+            for row in rows {
+                let q = row.file;
                 let name = q
                     .path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let state = match desk.store.restorable(&q.path) {
-                    Ok(_) => format!("parses now: breachdesk quarantine restore {name}"),
+                let state = match row.restorable {
+                    Ok(()) => format!("parses now: breachdesk quarantine restore {name}"),
                     Err(e) => format!("not restorable: {e}"),
                 };
                 writeln!(
@@ -1008,7 +998,7 @@ fn quarantine(
                 out,
                 "{}: restored to {} (revision {})",
                 incident.id,
-                desk.store.record_path(&incident.id).display(),
+                desk.record_path(&incident.id).display(),
                 incident.revision
             )?;
             Ok(())

@@ -166,7 +166,7 @@ pub fn request_add(
     else {
         bail!("not a request add");
     };
-    let tz = desk.tz;
+    let tz = desk.tz();
     let deliver_to = match (requester.as_deref(), deliver_to.as_deref()) {
         (_, Some(d)) => parse_enum::<DataDestination>(d, "--deliver-to")?,
         (Some(from), None) => match from.trim().to_ascii_lowercase().as_str() {

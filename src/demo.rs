@@ -203,8 +203,8 @@ fn incident(
         affected_assets: vec![component.to_string()],
         identified_at: identified,
     };
-    let mut i = Incident::new(id, fields, responder, desk.config.responder.role, logged)?;
-    apply_playbooks(&mut i, &desk.playbooks.playbooks, &desk.calendar);
+    let mut i = Incident::new(id, fields, responder, desk.config().responder.role, logged)?;
+    apply_playbooks(&mut i, &desk.playbooks().playbooks, desk.calendar());
 
     // Timeline: a handful to a few dozen entries, never after now.
     let entries = rng.usize(1..if open { 8 } else { 30 });
@@ -253,7 +253,7 @@ fn incident(
     let requests = if rng.u8(..3) == 0 { rng.usize(1..4) } else { 0 };
     for _ in 0..requests {
         let received = (logged + Duration::minutes(rng.i64(30..(2 * 24 * 60)))).min(now);
-        let due = desk.calendar.working_days_after(received, 2);
+        let due = desk.calendar().working_days_after(received, 2);
         let supplied = !open || rng.bool();
         let supplied_at = (received + Duration::hours(rng.i64(2..40))).min(now);
         i.data_requests.push(DataRequest {
@@ -331,7 +331,7 @@ fn incident(
         i.log(done_at, responder, EntryKind::Change, "Incident closed");
     }
     i.timeline.sort_by_key(|e| e.at);
-    refresh_due_times(&mut i, &desk.calendar);
+    refresh_due_times(&mut i, desk.calendar());
     Ok(i)
 }
 
@@ -372,33 +372,20 @@ pub fn generate(
     force: bool,
     now: DateTime<Utc>,
 ) -> Result<DemoReport, DeskError> {
-    let existing = desk.store.record_files()?.len();
-    if existing > 0 && !force {
-        return Err(DeskError::Refused(format!(
-            "{} already holds {existing} incident record(s); demo data goes in an empty directory (use --data-dir), or add --force",
-            desk.store.data_dir().display()
-        )));
-    }
+    desk.check_seedable(force)?;
     let incidents = build(desk, plan, now)?;
     let report = DemoReport {
         open: incidents.iter().filter(|i| i.is_open()).count(),
         closed: incidents.iter().filter(|i| !i.is_open()).count(),
         repeats: incidents.iter().filter(|i| !i.repeat_of.is_empty()).count(),
     };
-    let note = crate::store::AuditNote::new(
-        now,
-        &desk.actor,
-        "demo.generated",
-        &format!(
-            "demo incident ({} in all: {} open, {} closed) with seed {}",
-            incidents.len(),
-            report.open,
-            report.closed,
-            plan.seed
-        ),
+    let detail = format!(
+        "demo incident ({} in all: {} open, {} closed) with seed {}",
+        incidents.len(),
+        report.open,
+        report.closed,
+        plan.seed
     );
-    desk.store.create_many(&incidents, &note)?;
-    // Build the summary index now, so the first start is fast.
-    crate::index::summaries(&desk.store);
+    desk.seed(&incidents, force, "demo.generated", &detail, now)?;
     Ok(report)
 }

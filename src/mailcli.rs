@@ -123,7 +123,7 @@ pub fn notify(
         if incident.notification.made_at.is_none() && now > incident.notification.due_at {
             req.delay_reason = ask(&format!(
                 "The notification was due by {}. Reason for the delay:",
-                local(incident.notification.due_at, desk.tz)
+                local(incident.notification.due_at, desk.tz())
             ))?;
         }
     }

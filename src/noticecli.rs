@@ -104,7 +104,7 @@ pub fn notice(
                         writeln!(safe, "no notices recorded for {}", incident.id)?;
                     }
                     for e in &entries {
-                        writeln!(safe, "{}", line(e, desk.tz))?;
+                        writeln!(safe, "{}", line(e, desk.tz()))?;
                     }
                 }
             }

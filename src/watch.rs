@@ -244,7 +244,7 @@ impl Watcher {
                 }
                 continue;
             }
-            match self.desk.store.load(&summary.id) {
+            match self.desk.load(&summary.id) {
                 Ok(incident) => {
                     let found = open_clocks(&incident, internal);
                     clocks.extend(found.iter().cloned());
@@ -271,7 +271,7 @@ impl Watcher {
         for reminder in &due {
             if let Some(email) = &self.email {
                 let outbox = reminder_outbox(&self.data_dir);
-                email::queue(&outbox, email, reminder, self.desk.tz, now).map_err(|e| {
+                email::queue(&outbox, email, reminder, self.desk.tz(), now).map_err(|e| {
                     anyhow!(
                         "reminder {} not sent: its email could not be queued: {e}",
                         reminder.key
@@ -295,9 +295,8 @@ impl Watcher {
                 reminder.clock.clock,
                 reminder_line(reminder)
             );
-            if let Err(e) = self.desk.audit.append(
+            if let Err(e) = self.desk.note(
                 now,
-                &self.desk.actor,
                 Some(&reminder.clock.incident),
                 "reminder.sent",
                 &detail,

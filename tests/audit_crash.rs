@@ -52,13 +52,14 @@ fn new_fields(n: u64) -> NewIncident {
 /// The child: opens incidents and logs to them, forever.
 fn churn(data: &Path) -> ! {
     let desk = setup(data).desk().unwrap();
+    let store = breachdesk::store::Store::open(data).unwrap();
     let mut random = [0u8; 8];
     getrandom::fill(&mut random).unwrap();
     let mut n = u64::from_le_bytes(random) % 1_000_000;
     loop {
         n += 1;
         let now = base() + Duration::seconds((n % 3000) as i64);
-        let ids = desk.store.ids().unwrap();
+        let ids = store.ids().unwrap();
         if ids.len() < 3 || n % 9 == 0 {
             desk.open_incident(new_fields(n), now).unwrap();
             continue;

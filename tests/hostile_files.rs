@@ -320,7 +320,7 @@ fn the_console_status_line_shows_a_directory_warning() {
 fn the_console_board_loads_past_odd_files_and_names_them() {
     let fx = support::fixture();
     fx.incident("INC-GOOD", "Good", support::minutes(10));
-    let incidents = fx.desk.store.incidents_dir().to_path_buf();
+    let incidents = fx.store.incidents_dir().to_path_buf();
     mkfifo(&incidents.join("INC-FIFO.toml"));
     symlink("/dev/zero", incidents.join("INC-ZERO.toml")).expect("symlink");
     let app = fx.app();

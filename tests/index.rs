@@ -15,6 +15,11 @@ fn now() -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// The desk's data directory opened as a bare store, as the index sees it.
+fn store_of(d: &Desk) -> breachdesk::store::Store {
+    breachdesk::store::Store::open(d.data_dir()).expect("store")
+}
+
 fn desk(dir: &std::path::Path) -> Desk {
     Desk::open(
         dir,
@@ -58,12 +63,12 @@ fn fresh_entries_are_reused_and_changed_records_reread() {
         .map(|i| open(&d, &format!("incident {i}"), 10 + i))
         .collect();
 
-    let first = summaries(&d.store);
+    let first = summaries(&store_of(&d));
     assert_eq!(first.stats.records, 5);
     assert_eq!(first.stats.parsed, 5);
     assert!(first.stats.rewritten);
 
-    let second = summaries(&d.store);
+    let second = summaries(&store_of(&d));
     assert_eq!(second.stats.cached, 5);
     assert_eq!(second.stats.parsed, 0);
     assert!(!second.stats.rewritten, "nothing changed, nothing written");
@@ -77,7 +82,7 @@ fn fresh_entries_are_reused_and_changed_records_reread() {
         now(),
     )
     .expect("edit");
-    let third = summaries(&d.store);
+    let third = summaries(&store_of(&d));
     assert_eq!((third.stats.cached, third.stats.parsed), (4, 1));
     assert!(
         third
@@ -87,8 +92,8 @@ fn fresh_entries_are_reused_and_changed_records_reread() {
     );
 
     // A record removed from the directory drops out of the index.
-    std::fs::remove_file(d.store.record_path(&ids[0])).expect("rm");
-    let fourth = summaries(&d.store);
+    std::fs::remove_file(store_of(&d).record_path(&ids[0])).expect("rm");
+    let fourth = summaries(&store_of(&d));
     assert_eq!(fourth.stats.records, 4);
     assert!(fourth.stats.rewritten);
 }
@@ -124,7 +129,7 @@ fn a_corrupt_record_is_quarantined_and_reported_through_the_index() {
     let good = open(&d, "good", 5);
     let bad = open(&d, "bad", 6);
     d.summaries();
-    std::fs::write(d.store.record_path(&bad), b"title = \"unterminated\n").expect("corrupt");
+    std::fs::write(store_of(&d).record_path(&bad), b"title = \"unterminated\n").expect("corrupt");
     let (rows, problems) = d.summaries();
     assert_eq!(
         rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
@@ -135,7 +140,10 @@ fn a_corrupt_record_is_quarantined_and_reported_through_the_index() {
         problems[0].contains(&bad) && problems[0].contains(":1:"),
         "{problems:?}"
     );
-    assert!(!d.store.record_path(&bad).exists(), "moved to quarantine");
+    assert!(
+        !store_of(&d).record_path(&bad).exists(),
+        "moved to quarantine"
+    );
     let quarantined = std::fs::read_dir(dir.path().join("quarantine"))
         .expect("dir")
         .count();
@@ -163,16 +171,16 @@ fn start_up_reads_only_the_open_work_when_nothing_changed() {
         d.close(&id, Some("test".into()), now()).expect("close");
     }
     // Right after a save the directory is "racy": the fast path is not trusted.
-    let racy = breachdesk::index::open_summaries(&d.store);
+    let racy = breachdesk::index::open_summaries(&store_of(&d));
     assert!(!racy.stats.fast);
     assert_eq!((racy.summaries.len(), racy.closed), (3, 4));
 
     settle(dir.path());
-    let scan = breachdesk::index::summaries(&d.store);
+    let scan = breachdesk::index::summaries(&store_of(&d));
     assert_eq!(scan.summaries.len(), 7, "all, open and closed");
     assert!(scan.stats.rewritten, "rewritten once the directory settled");
 
-    let fast = breachdesk::index::open_summaries(&d.store);
+    let fast = breachdesk::index::open_summaries(&store_of(&d));
     assert!(fast.stats.fast, "{:?}", fast.stats);
     assert_eq!(fast.closed, 4);
     let mut titles: Vec<String> = fast.summaries.iter().map(|s| s.title.clone()).collect();
@@ -183,7 +191,7 @@ fn start_up_reads_only_the_open_work_when_nothing_changed() {
     // A save (rename into incidents/) is seen at once.
     d.close(&open_ids[1], Some("done".into()), now())
         .expect("close");
-    let after = breachdesk::index::open_summaries(&d.store);
+    let after = breachdesk::index::open_summaries(&store_of(&d));
     assert!(!after.stats.fast);
     assert_eq!((after.summaries.len(), after.closed), (2, 5));
     assert!(after.summaries.iter().all(|s| s.id != open_ids[1]));
@@ -191,7 +199,7 @@ fn start_up_reads_only_the_open_work_when_nothing_changed() {
     // Deleting both index files loses nothing.
     std::fs::remove_file(dir.path().join(INDEX_FILE)).expect("rm");
     std::fs::remove_file(dir.path().join("index-closed.json")).expect("rm");
-    let rebuilt = breachdesk::index::summaries(&d.store);
+    let rebuilt = breachdesk::index::summaries(&store_of(&d));
     assert_eq!(rebuilt.summaries.len(), 7);
     assert_eq!(rebuilt.stats.parsed, 7);
 }

@@ -95,7 +95,7 @@ fn store_with_incidents() -> (tempfile::TempDir, Store, Vec<String>) {
     for id in ids {
         fx.incident(id, "t", support::minutes(30));
     }
-    let store = fx.desk.store.clone();
+    let store = fx.store.clone();
     (fx.dir, store, ids.iter().map(|s| s.to_string()).collect())
 }
 

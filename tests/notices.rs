@@ -178,7 +178,7 @@ fn attachments_arrive_byte_exact_and_the_body_survives_a_strict_server() {
         );
     }
     // Sent: the outbox's copies are gone.
-    let copies = outbox::outbox_dir(m.f.desk.store.data_dir())
+    let copies = outbox::outbox_dir(m.f.store.data_dir())
         .join("files")
         .join(&outbox_id);
     assert!(!copies.exists(), "copies deleted once sent");
@@ -316,7 +316,7 @@ fn a_refused_notice_is_cancelled_with_its_reason_recorded_and_audited() {
         Some("wrong address; supplied by hand instead")
     );
     assert!(!copies.exists(), "copies deleted once cancelled");
-    let audit = m.f.desk.audit.entries_for(ID).expect("audit");
+    let audit = m.f.store.audit().entries_for(ID).expect("audit");
     let cancelled: Vec<_> = audit
         .iter()
         .filter(|e| e.action == "notice.cancelled")
@@ -552,10 +552,8 @@ cc = ["Provider SOC <soc@provider.example>", "GovCertUK <incidents@ncsc.example>
     );
 
     // The audit head: 64 hex, and an entry hash in the log.
-    let log = std::fs::read_to_string(desk.store.data_dir().join("audit").join("audit-log.toml"))
-        .or_else(|_| {
-            std::fs::read_to_string(desk.store.data_dir().join("audit").join("audit-log.jsonl"))
-        })
+    let log = std::fs::read_to_string(desk.data_dir().join("audit").join("audit-log.toml"))
+        .or_else(|_| std::fs::read_to_string(desk.data_dir().join("audit").join("audit-log.jsonl")))
         .expect("audit log");
     for m in [&one, &two] {
         let head = raw_header(m, "X-Breachdesk-Audit-Head").expect("audit head header");
@@ -567,7 +565,10 @@ cc = ["Provider SOC <soc@provider.example>", "GovCertUK <incidents@ncsc.example>
     let h2 = raw_header(&two, "X-Breachdesk-Audit-Head");
     assert_ne!(h1, h2, "the log moved on between the two");
     // What `breachdesk audit verify` reports as the head now.
-    assert_eq!(desk.audit.head().expect("head").len(), 64);
+    assert_eq!(
+        desk.verify_audit().expect("verify").chain.last_hash.len(),
+        64
+    );
 }
 
 #[test]
@@ -593,7 +594,7 @@ fn recording_is_decided_by_message_id_inside_the_update() {
     let after = m.f.desk.load(ID).expect("load");
     assert_eq!(before, after);
     // A record from before the `notices` list existed still loads.
-    let path = m.f.desk.store.record_path(ID);
+    let path = m.f.store.record_path(ID);
     let text = std::fs::read_to_string(&path).expect("read");
     let cut = text.find("[[email_notices]]").expect("notices written");
     let old: breachdesk::domain::incident::Incident =
@@ -625,7 +626,7 @@ fn an_outbox_from_before_the_notices_list_is_reconciled_without_doubling() {
     let text = std::fs::read_to_string(&sent).expect("read");
     assert!(text.contains("format = 2"), "{text}");
     std::fs::write(&sent, text.replace("format = 2\n", "")).expect("write");
-    let path = m.f.desk.store.record_path(ID);
+    let path = m.f.store.record_path(ID);
     let text = std::fs::read_to_string(&path).expect("read");
     let cut = text.find("[[email_notices]]").expect("notices");
     std::fs::write(&path, &text[..cut]).expect("write");

@@ -358,7 +358,7 @@ fn a_repeat_root_cause_is_linked_and_warned_about() {
     assert_eq!(repeat.incident.repeat_of.len(), 1);
     assert_eq!(repeat.incident.repeat_of[0].incident, first.id);
     assert_eq!(repeat.incident.repeat_of[0].component, "vpn-gateway");
-    let audit = d.audit.entries_for(&second.id).expect("audit");
+    let audit = d.audit_entries(Some(&second.id)).expect("audit");
     assert!(
         audit
             .iter()

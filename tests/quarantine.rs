@@ -198,7 +198,7 @@ fn the_board_names_quarantined_records() {
     let fx = support::fixture();
     fx.incident("INC-GOOD", "Good", support::minutes(10));
     fx.incident("INC-DAMAGED", "Damaged", support::minutes(20));
-    let path = fx.desk.store.record_path("INC-DAMAGED");
+    let path = fx.store.record_path("INC-DAMAGED");
     fs::write(&path, "title = [broken\n").expect("damage");
     // The load that quarantines it, then a later one: both name it.
     for _ in 0..2 {
@@ -211,7 +211,7 @@ fn the_board_names_quarantined_records() {
             .unwrap_or_else(|| panic!("board does not name it:\n{screen}"));
         assert!(line.contains("quarantine"), "{line}");
     }
-    let files = fx.desk.store.quarantined().expect("list");
+    let files = fx.store.quarantined().expect("list");
     assert_eq!(files.len(), 1);
     let app = fx.app();
     let shown = app.board.problems.join("\n");

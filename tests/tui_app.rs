@@ -10,7 +10,7 @@ use ratatui::crossterm::event::KeyCode;
 use support::{draw, fixture, minutes, now, screen_text};
 
 fn record_file(f: &support::Fixture, id: &str) -> String {
-    std::fs::read_to_string(f.desk.store.record_path(id)).expect("record file")
+    std::fs::read_to_string(f.store.record_path(id)).expect("record file")
 }
 
 #[test]
@@ -400,7 +400,7 @@ fn email_notification_is_sent_once_and_recorded() {
         reference.starts_with('<') && data.contains(reference),
         "{reference}"
     );
-    let audit = f.desk.audit.entries_for(ID).expect("audit");
+    let audit = f.store.audit().entries_for(ID).expect("audit");
     assert_eq!(
         audit.iter().filter(|e| e.action == "notice.sent").count(),
         1
@@ -777,7 +777,7 @@ fn report_supply_and_update_by_email() {
         saved.data_requests[0].status,
         breachdesk::domain::incident::RequestStatus::Supplied
     );
-    let audit = f.desk.audit.entries_for(ID).expect("audit");
+    let audit = f.store.audit().entries_for(ID).expect("audit");
     assert_eq!(
         audit.iter().filter(|e| e.action == "notice.sent").count(),
         3

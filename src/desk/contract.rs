@@ -55,7 +55,7 @@ impl Desk {
     ) -> Result<Incident, DeskError> {
         let mut random = [0u8; 4];
         getrandom::fill(&mut random)
-            .map_err(|e| refused(format!("no randomness for a new id: {e}")))?;
+            .map_err(|e| system(format!("no randomness for a new id: {e}")))?;
         let id = incident_id(now, u32::from_le_bytes(random));
         let mut incident = Incident::new_on_notice(
             id,
@@ -161,14 +161,14 @@ impl Desk {
     ) -> Result<Changed, DeskError> {
         let reasoning = reasoning.trim().to_string();
         if reasoning.is_empty() {
-            return Err(refused(
+            return Err(missing(
                 "closing as not a Breach of Security needs the reasoning (--reason)",
             ));
         }
         let actor = self.actor.clone();
         self.change(id, now, "incident.closed", |incident| {
             if !incident.is_open() {
-                return Err(refused(format!("{} is already closed", incident.id)));
+                return Err(wrong_state(format!("{} is already closed", incident.id)));
             }
             let open = super::open_required_ids(incident);
             let text = format!("Incident closed as not a Breach of Security: {reasoning}");
@@ -195,13 +195,13 @@ impl Desk {
         let scope = input.scope.trim().to_string();
         let run_by = input.run_by.trim().to_string();
         if scope.is_empty() {
-            return Err(refused("say what the Security Test covered (--scope)"));
+            return Err(missing("say what the Security Test covered (--scope)"));
         }
         if run_by.is_empty() {
-            return Err(refused("say who ran the Security Test (--run-by)"));
+            return Err(missing("say who ran the Security Test (--run-by)"));
         }
         if input.date > now.date_naive() {
-            return Err(refused(format!(
+            return Err(invalid(format!(
                 "test date {} is in the future",
                 input.date
             )));
@@ -209,7 +209,7 @@ impl Desk {
         let clause = match (&input.repeats, input.clause) {
             (Some(_), _) => TestClause::Repeat,
             (None, TestClause::Repeat) => {
-                return Err(refused(
+                return Err(missing(
                     "a repeat test under 6.4 names the test it repeats (--repeats T1)",
                 ));
             }
@@ -224,7 +224,7 @@ impl Desk {
                         .iter()
                         .find(|x| x.id.eq_ignore_ascii_case(t.trim()))
                         .ok_or_else(|| {
-                            refused(format!("{} has no Security Test '{}'", incident.id, t))
+                            not_found(format!("{} has no Security Test '{}'", incident.id, t))
                         })?;
                     Some(earlier.id.clone())
                 }
@@ -272,10 +272,10 @@ impl Desk {
     ) -> Result<Changed, DeskError> {
         let description = input.description.trim().to_string();
         if description.is_empty() {
-            return Err(refused("say what the test found (--description)"));
+            return Err(missing("say what the test found (--description)"));
         }
         if normalise_component(&input.component).is_empty() {
-            return Err(refused("say which asset or component (--component)"));
+            return Err(missing("say which asset or component (--component)"));
         }
         let actor = self.actor.clone();
         let mut same_as: Option<String> = None;
@@ -285,7 +285,7 @@ impl Desk {
                 .security_tests
                 .iter()
                 .position(|t| t.id.eq_ignore_ascii_case(test.trim()))
-                .ok_or_else(|| refused(format!("{incident_id} has no Security Test '{test}'")))?;
+                .ok_or_else(|| not_found(format!("{incident_id} has no Security Test '{test}'")))?;
             let finding = TestFinding {
                 description: description.clone(),
                 category: input.category,

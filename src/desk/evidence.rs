@@ -12,11 +12,12 @@ use std::os::unix::ffi::OsStrExt;
 
 /// Evidence fixed by path, size and SHA-256 (chain of custody).
 pub fn evidence_file(path: &Path, actor: &str, now: DateTime<Utc>) -> Result<Evidence, DeskError> {
-    let shown = path.display();
-    let absolute =
-        std::fs::canonicalize(path).map_err(|e| refused(format!("evidence file {shown}: {e}")))?;
-    let (size, sha256) =
-        hash_file(&absolute).map_err(|e| refused(format!("evidence file {shown}: {e}")))?;
+    let unreadable = |source| DeskError::Evidence {
+        path: path.to_path_buf(),
+        source,
+    };
+    let absolute = std::fs::canonicalize(path).map_err(unreadable)?;
+    let (size, sha256) = hash_file(&absolute).map_err(unreadable)?;
     Ok(Evidence {
         added_at: now,
         added_by: actor.to_string(),

@@ -26,7 +26,8 @@ use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Why a change was not made. The message is one line a responder can act on.
+/// Why a change was not made. The message is one line a responder can act
+/// on; the variant says what kind of refusal it is, for a caller to match.
 #[derive(Debug, thiserror::Error)]
 pub enum DeskError {
     #[error(transparent)]
@@ -35,12 +36,60 @@ pub enum DeskError {
     Audit(#[from] AuditError),
     #[error(transparent)]
     NewIncident(#[from] NewIncidentError),
+    /// Something the change needs was not given: an empty entry, no
+    /// recipient, no reason where the contract or the record needs one.
     #[error("{0}")]
-    Refused(String),
+    Missing(String),
+    /// The incident has no such data request, step, Security Test or notice.
+    #[error("{0}")]
+    NotFound(String),
+    /// The record is not in a state that allows it: already closed, already
+    /// open, already supplied, already notified.
+    #[error("{0}")]
+    WrongState(String),
+    /// A value given cannot be right: a time in the future or before the
+    /// breach was identified, a retention shorter than the minimum.
+    #[error("{0}")]
+    Invalid(String),
+    /// A step's prerequisites or record checks are not met yet.
+    #[error("{0}")]
+    StepBlocked(String),
+    /// No `[smtp]` section: email notices are off.
+    #[error(
+        "no [smtp] section in the config: email notices are off (breachdesk config init shows an example)"
+    )]
+    EmailOff,
+    /// A notice could not be composed, queued or sent (the mailer's reason).
+    #[error("{0}")]
+    Notice(String),
+    /// An evidence file could not be opened or read.
+    #[error("evidence file {}: {source}", path.display())]
+    Evidence {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The machine could not do it: no randomness, no async runtime.
+    #[error("{0}")]
+    System(String),
 }
 
-fn refused(message: impl Into<String>) -> DeskError {
-    DeskError::Refused(message.into())
+fn missing(message: impl Into<String>) -> DeskError {
+    DeskError::Missing(message.into())
+}
+fn not_found(message: impl Into<String>) -> DeskError {
+    DeskError::NotFound(message.into())
+}
+fn wrong_state(message: impl Into<String>) -> DeskError {
+    DeskError::WrongState(message.into())
+}
+fn invalid(message: impl Into<String>) -> DeskError {
+    DeskError::Invalid(message.into())
+}
+fn blocked(message: impl Into<String>) -> DeskError {
+    DeskError::StepBlocked(message.into())
+}
+fn system(message: impl Into<String>) -> DeskError {
+    DeskError::System(message.into())
 }
 
 impl From<UpdateError<DeskError>> for DeskError {
@@ -109,13 +158,13 @@ impl DetailsEdit {
         let mut said = Vec::new();
         if let Some(Some(at)) = self.started_at {
             if at > now {
-                return Err(refused(format!(
+                return Err(invalid(format!(
                     "the breach start {} is in the future",
                     stamp(at)
                 )));
             }
             if at > identified_at {
-                return Err(refused(format!(
+                return Err(invalid(format!(
                     "the breach start {} is after it was identified ({})",
                     stamp(at),
                     stamp(identified_at)
@@ -247,14 +296,14 @@ pub struct NotificationInput {
 
 /// Everything the CLI and the console need to change incidents.
 pub struct Desk {
-    pub store: Store,
-    pub audit: AuditLog,
-    pub config: Config,
-    pub playbooks: PlaybookSet,
-    pub calendar: WorkingCalendar,
-    pub tz: Tz,
+    store: Store,
+    audit: AuditLog,
+    config: Config,
+    playbooks: PlaybookSet,
+    calendar: WorkingCalendar,
+    tz: Tz,
     /// Who is making the changes (from config, else the OS user).
-    pub actor: String,
+    actor: String,
 }
 
 /// The ids of the required steps that apply and are still open, as a
@@ -376,7 +425,7 @@ impl Desk {
     ) -> Result<Incident, DeskError> {
         let mut random = [0u8; 4];
         getrandom::fill(&mut random)
-            .map_err(|e| refused(format!("no randomness for a new id: {e}")))?;
+            .map_err(|e| system(format!("no randomness for a new id: {e}")))?;
         let id = incident_id(now, u32::from_le_bytes(random));
         let mut incident = Incident::new(id, fields, &self.actor, self.config.responder.role, now)?;
         apply_playbooks(&mut incident, &self.playbooks.playbooks, &self.calendar);
@@ -446,7 +495,7 @@ impl Desk {
     pub fn log(&self, id: &str, text: &str, now: DateTime<Utc>) -> Result<Changed, DeskError> {
         let text = text.trim();
         if text.is_empty() {
-            return Err(refused("the log entry is empty"));
+            return Err(missing("the log entry is empty"));
         }
         let actor = self.actor.clone();
         self.change(id, now, "timeline.entry", |incident| {
@@ -470,12 +519,12 @@ impl Desk {
         }
         let text = text.trim();
         if text.is_empty() {
-            return Err(refused("the log entry is empty"));
+            return Err(missing("the log entry is empty"));
         }
         let actor = self.actor.clone();
         self.change(id, now, "timeline.entry", |incident| {
             if at < incident.identified_at {
-                return Err(refused(format!(
+                return Err(invalid(format!(
                     "{} is before the breach was identified ({})",
                     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     incident
@@ -503,7 +552,7 @@ impl Desk {
             if let Some(title) = edit.title {
                 let title = title.trim().to_string();
                 if title.is_empty() {
-                    return Err(refused("the title is empty"));
+                    return Err(missing("the title is empty"));
                 }
                 if title != incident.title {
                     said.push(format!("title '{}' -> '{}'", incident.title, title));
@@ -559,12 +608,12 @@ impl Desk {
             {
                 let reason = reason.trim();
                 if reason.is_empty() {
-                    return Err(refused(
+                    return Err(missing(
                         "moving identified_at moves the 1-hour clock: give a reason (--reason)",
                     ));
                 }
                 if at > now {
-                    return Err(refused(format!(
+                    return Err(invalid(format!(
                         "identified at {} is in the future",
                         stamp(at)
                     )));
@@ -572,7 +621,7 @@ impl Desk {
                 if let Some(made) = incident.notification.made_at
                     && made < at
                 {
-                    return Err(refused(format!(
+                    return Err(invalid(format!(
                         "identified at {} would be after the notification made at {}: a notification cannot come before the breach was identified",
                         stamp(at),
                         stamp(made)
@@ -617,7 +666,7 @@ impl Desk {
         use crate::domain::incident::{Direction, OtherNotice};
         let actor = self.actor.clone();
         if input.at > now {
-            return Err(refused(format!(
+            return Err(invalid(format!(
                 "the notice time {} is in the future",
                 stamp(input.at)
             )));
@@ -672,10 +721,10 @@ impl Desk {
         now: DateTime<Utc>,
     ) -> Result<Changed, DeskError> {
         if input.recipient.trim().is_empty() {
-            return Err(refused("say who was notified (the recipient)"));
+            return Err(missing("say who was notified (the recipient)"));
         }
         if input.at > now {
-            return Err(refused(format!(
+            return Err(invalid(format!(
                 "notified at {} is in the future",
                 stamp(input.at)
             )));
@@ -683,13 +732,13 @@ impl Desk {
         let actor = self.actor.clone();
         self.change(id, now, "notification.recorded", |incident| {
             if incident.notification.made_at.is_some() {
-                return Err(refused(format!(
+                return Err(wrong_state(format!(
                     "{} already records a notification; log any further notice in the timeline",
                     incident.id
                 )));
             }
             if input.at < incident.identified_at {
-                return Err(refused(format!(
+                return Err(invalid(format!(
                     "notified at {} is before the breach was identified ({})",
                     stamp(input.at),
                     stamp(incident.identified_at)
@@ -698,7 +747,7 @@ impl Desk {
             let on_time = input.at <= incident.notification.due_at;
             let reason = input.delay_reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
             if !on_time && reason.is_none() {
-                return Err(refused(format!(
+                return Err(missing(format!(
                     "the notification was due by {}: give the reason for the delay (--delay-reason)",
                     stamp(incident.notification.due_at)
                 )));
@@ -799,11 +848,11 @@ impl Desk {
     ) -> Result<Changed, DeskError> {
         let what = input.what.trim();
         if what.is_empty() {
-            return Err(refused("say what data was asked for"));
+            return Err(missing("say what data was asked for"));
         }
         let received_at = input.received_at;
         if received_at > now {
-            return Err(refused(format!(
+            return Err(invalid(format!(
                 "received at {} is in the future",
                 stamp(received_at)
             )));
@@ -876,7 +925,7 @@ impl Desk {
         now: DateTime<Utc>,
     ) -> Result<Changed, DeskError> {
         if how.trim().is_empty() {
-            return Err(refused(
+            return Err(missing(
                 "say how the data was supplied (e.g. 'email to csr@client')",
             ));
         }
@@ -887,11 +936,14 @@ impl Desk {
         let actor = self.actor.clone();
         self.change(id, now, "request.supplied", |incident| {
             let incident_id = incident.id.clone();
-            let r = incident
-                .request_mut(request)
-                .ok_or_else(|| refused(format!("{incident_id} has no data request '{request}'")))?;
+            let r = incident.request_mut(request).ok_or_else(|| {
+                not_found(format!("{incident_id} has no data request '{request}'"))
+            })?;
             if r.status != RequestStatus::Open {
-                return Err(refused(format!("request {} is already {}", r.id, r.status)));
+                return Err(wrong_state(format!(
+                    "request {} is already {}",
+                    r.id, r.status
+                )));
             }
             r.status = RequestStatus::Supplied;
             r.supplied_at = Some(supplied_at);
@@ -931,7 +983,7 @@ impl Desk {
         now: DateTime<Utc>,
     ) -> Result<Changed, DeskError> {
         if component.trim().is_empty() {
-            return Err(refused("say which asset or component failed (--component)"));
+            return Err(missing("say which asset or component failed (--component)"));
         }
         let id = self.store.resolve_id(id)?;
         let probe = RootCause {
@@ -1068,7 +1120,7 @@ impl Desk {
             }
             if let Some(notice) = input.relief_notice {
                 if notice.reference.trim().is_empty() || notice.period.trim().is_empty() {
-                    return Err(refused(
+                    return Err(missing(
                         "the Client's written notice needs its reference and the period it sets",
                     ));
                 }
@@ -1168,7 +1220,7 @@ impl Desk {
             let incident_id = incident.id.clone();
             let step = incident.step_mut(step_id).ok_or_else(|| {
                 let ids: Vec<&str> = snapshot.steps.iter().map(|s| s.id.as_str()).collect();
-                refused(format!(
+                not_found(format!(
                     "{incident_id} has no step '{step_id}' (steps: {})",
                     ids.join(", ")
                 ))
@@ -1176,7 +1228,7 @@ impl Desk {
             if status == StepStatus::Done {
                 let waiting = waiting_on(&snapshot, step);
                 if !waiting.is_empty() {
-                    return Err(refused(format!(
+                    return Err(blocked(format!(
                         "step {step_id} waits for {} to be done first",
                         waiting.join(", ")
                     )));
@@ -1188,7 +1240,7 @@ impl Desk {
                     .map(|c| c.failure())
                     .collect();
                 if !failing.is_empty() {
-                    return Err(refused(format!(
+                    return Err(blocked(format!(
                         "step {step_id} cannot be done yet: {}",
                         failing.join("; ")
                     )));
@@ -1235,14 +1287,14 @@ impl Desk {
         let actor = self.actor.clone();
         self.change(id, now, "incident.closed", |incident| {
             if !incident.is_open() {
-                return Err(refused(format!("{} is already closed", incident.id)));
+                return Err(wrong_state(format!("{} is already closed", incident.id)));
             }
             let open = open_required_ids(incident);
             let reason = reason
                 .map(|r| r.trim().to_string())
                 .filter(|r| !r.is_empty());
             if !open.is_empty() && reason.is_none() {
-                return Err(refused(format!(
+                return Err(missing(format!(
                     "required steps are still open ({}): give a reason to close anyway (--reason)",
                     open.join(", ")
                 )));
@@ -1265,12 +1317,12 @@ impl Desk {
     /// Reopens a closed incident (the closure is kept in the timeline).
     pub fn reopen(&self, id: &str, reason: &str, now: DateTime<Utc>) -> Result<Changed, DeskError> {
         if reason.trim().is_empty() {
-            return Err(refused("give a reason to reopen (--reason)"));
+            return Err(missing("give a reason to reopen (--reason)"));
         }
         let actor = self.actor.clone();
         self.change(id, now, "incident.reopened", |incident| {
             if incident.is_open() {
-                return Err(refused(format!("{} is already open", incident.id)));
+                return Err(wrong_state(format!("{} is already open", incident.id)));
             }
             incident.status = IncidentStatus::Open;
             incident.closure = None;
@@ -1311,7 +1363,8 @@ pub(crate) fn mark_filled_steps(
 mod contract;
 mod evidence;
 mod notices;
-mod quarantine;
+mod upkeep;
 pub use contract::*;
 pub use evidence::*;
 pub use notices::*;
+pub use upkeep::*;

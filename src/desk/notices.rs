@@ -135,12 +135,12 @@ fn block_on<F: std::future::Future>(fut: F) -> Result<F::Output, DeskError> {
             .enable_all()
             .build()
             .map(|rt| rt.block_on(fut))
-            .map_err(|e| refused(format!("cannot start the async runtime: {e}"))),
+            .map_err(|e| system(format!("cannot start the async runtime: {e}"))),
     }
 }
 
 fn mail(e: MailError) -> DeskError {
-    DeskError::Refused(crate::text::one_line(&e.to_string()))
+    DeskError::Notice(crate::text::one_line(&e.to_string()))
 }
 
 impl Desk {
@@ -150,11 +150,7 @@ impl Desk {
     }
 
     fn smtp(&self) -> Result<crate::config::Smtp, DeskError> {
-        self.config.smtp.clone().ok_or_else(|| {
-            refused(
-                "no [smtp] section in the config: email notices are off (breachdesk config init shows an example)",
-            )
-        })
+        self.config.smtp.clone().ok_or(DeskError::EmailOff)
     }
 
     /// Composes the notice asked for, for the responder to read and confirm.
@@ -176,7 +172,7 @@ impl Desk {
         if req.kind == NoticeKind::Notification {
             match (notification_recorded(&incident), &again) {
                 (Some(how), None) => {
-                    return Err(refused(format!(
+                    return Err(wrong_state(format!(
                         "{} already records its 8.1 notification ({how}); to send another on purpose, give the reason (--again REASON; in the console, choose '8.1 notification AGAIN')",
                         incident.id
                     )));
@@ -188,7 +184,7 @@ impl Desk {
                             .as_deref()
                             .is_none_or(|r| r.trim().is_empty()) =>
                 {
-                    return Err(refused(format!(
+                    return Err(missing(format!(
                         "the notification was due by {}: give the reason for the delay (--delay-reason)",
                         crate::present::local(incident.notification.due_at, self.tz)
                     )));
@@ -251,7 +247,7 @@ impl Desk {
         if notice.kind == NoticeKind::Notification && notice.again_reason.is_none() {
             let incident = self.load(&notice.incident_id)?;
             if let Some(how) = notification_recorded(&incident) {
-                return Err(refused(format!(
+                return Err(wrong_state(format!(
                     "not sent, nothing queued: {} already records its 8.1 notification ({how})",
                     incident.id
                 )));
@@ -261,7 +257,7 @@ impl Desk {
         notice.audit_head = self.audit.head().ok();
         let dir = self.outbox_dir();
         let queued = outbox::queue(&dir, notice, now)
-            .map_err(|e| refused(format!("not sent, nothing queued: {}", one(&e))))?;
+            .map_err(|e| DeskError::Notice(format!("not sent, nothing queued: {}", one(&e))))?;
         let id = queued.id().to_string();
         // The outbox has it now; a failure to record it here is repaired by
         // the next outbox round, so it must not stop the attempt.
@@ -560,7 +556,7 @@ impl Desk {
             match state {
                 DeliveryState::Sent => {
                     let sent = q.sent.clone().ok_or_else(|| {
-                        refused(format!("notice {} has no acceptance to record", n.id))
+                        not_found(format!("notice {} has no acceptance to record", n.id))
                     })?;
                     record.accepted_at = Some(sent.accepted_at);
                     detail.push_str(&format!(
@@ -672,9 +668,9 @@ fn apply_sent(
         NoticeKind::DataSupply => {
             let request = n.request_id.clone().unwrap_or_default();
             let incident_id = incident.id.clone();
-            let r = incident
-                .request_mut(&request)
-                .ok_or_else(|| refused(format!("{incident_id} has no data request '{request}'")))?;
+            let r = incident.request_mut(&request).ok_or_else(|| {
+                not_found(format!("{incident_id} has no data request '{request}'"))
+            })?;
             if r.status == RequestStatus::Open {
                 r.status = RequestStatus::Supplied;
                 r.supplied_at = Some(at);

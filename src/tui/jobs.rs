@@ -202,34 +202,7 @@ pub enum Outcome {
     Stamp(DiskStamp),
 }
 
-/// What changes when any record is written: every write renames a new file
-/// into `incidents/` (so its modification time moves), and the open
-/// record's own size, time and inode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct DiskStamp {
-    pub dir: Option<(u128, u64)>,
-    pub record: Option<(u128, u64, u64)>,
-}
-
-/// Two `stat` calls: cheap enough for once a second.
-pub fn disk_stamp(desk: &Desk, open: Option<&str>) -> DiskStamp {
-    use std::os::unix::fs::MetadataExt;
-    let nanos = |m: &std::fs::Metadata| {
-        m.modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos())
-    };
-    let dir = std::fs::metadata(desk.store.incidents_dir())
-        .ok()
-        .map(|m| (nanos(&m), m.ino()));
-    let record = open.and_then(|id| {
-        std::fs::metadata(desk.store.record_path(id))
-            .ok()
-            .map(|m| (nanos(&m), m.len(), m.ino()))
-    });
-    DiskStamp { dir, record }
-}
+pub use crate::desk::DiskStamp;
 
 /// The result of job `seq`.
 #[derive(Debug, Clone)]
@@ -241,11 +214,7 @@ pub struct Done {
 /// The incidents, most urgent first (closed ones only when `closed`), how
 /// many are closed, and the load problems.
 pub fn board(desk: &Desk, closed: bool) -> Outcome {
-    let found = if closed {
-        crate::index::summaries(&desk.store)
-    } else {
-        crate::index::open_summaries(&desk.store)
-    };
+    let found = desk.board(closed);
     let mut summaries = found.summaries;
     sort_by_urgency(&mut summaries);
     Outcome::Board {
@@ -343,7 +312,7 @@ fn run_mail(
                 missing: c.missing,
             })
             .map_err(|e| text(&e)),
-        JobKind::SendNotice(notice) => match desk.config.smtp {
+        JobKind::SendNotice(notice) => match desk.config().smtp {
             None => Err(strings::NO_SMTP.to_string()),
             Some(_) => Ok(attempted(desk, desk.send_notice(*notice, now))),
         },
@@ -360,12 +329,12 @@ fn run_mail(
             }),
             Err(e) => Err(text(&e)),
         },
-        JobKind::DeliverDue => match desk.config.smtp {
+        JobKind::DeliverDue => match desk.config().smtp {
             None => Err(strings::NO_SMTP.to_string()),
             Some(_) => deliver_due(desk, now),
         },
         JobKind::LoadOutbox => Ok(Outcome::Outbox(outbox_rows(desk))),
-        JobKind::Stamp(id) => Ok(Outcome::Stamp(disk_stamp(desk, id.as_deref()))),
+        JobKind::Stamp(id) => Ok(Outcome::Stamp(desk.disk_stamp(id.as_deref()))),
         other => return Err(Box::new(other)),
     })
 }
@@ -477,7 +446,7 @@ impl Job {
                     Some(s) => Ok(s),
                     None => desk.load(&id).and_then(|i| {
                         i.step(&step).map(|s| s.status).ok_or_else(|| {
-                            crate::desk::DeskError::Refused(format!("no step '{step}'"))
+                            crate::desk::DeskError::NotFound(format!("no step '{step}'"))
                         })
                     }),
                 };
@@ -505,7 +474,7 @@ impl Job {
             JobKind::Edit { id, edit } => desk
                 .edit(&id, edit, now)
                 .map(|c| saved("Incident updated", c)),
-            other => Err(crate::desk::DeskError::Refused(format!(
+            other => Err(crate::desk::DeskError::System(format!(
                 "not a desk job: {other:?}"
             ))),
         };

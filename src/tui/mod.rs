@@ -37,11 +37,11 @@ use tokio::sync::mpsc;
 /// responder quits. The terminal is restored on quit, on error and on panic.
 pub fn run_console(setup: &Setup) -> Result<()> {
     let desk = Arc::new(setup.desk()?);
-    let tz = desk.tz;
-    let other_party = desk.config.contacts.other_party.clone();
+    let tz = desk.tz();
+    let other_party = desk.config().contacts.other_party.clone();
     let mut app = App::new(tz, theme::Theme::from_env(), other_party);
     app.warn_on_start(&crate::commands::directory_warnings(&desk));
-    app.mail.smtp = desk.config.smtp.is_some();
+    app.mail.smtp = desk.config().smtp.is_some();
     app.mail.templates_dir = setup.config_path.parent().map(|d| d.join("templates"));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -52,8 +52,8 @@ pub fn run_console(setup: &Setup) -> Result<()> {
     // Installs the panic hook that restores the terminal.
     let mut terminal = ratatui::try_init().context("setting up the terminal")?;
     let _ = execute!(std::io::stdout(), EnableBracketedPaste);
-    let desktop_alerts = desk.config.ui.desktop_alerts;
-    let mouse = desk.config.ui.mouse;
+    let desktop_alerts = desk.config().ui.desktop_alerts;
+    let mouse = desk.config().ui.mouse;
     if mouse {
         let _ = execute!(
             std::io::stdout(),

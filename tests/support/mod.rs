@@ -9,6 +9,7 @@ use breachdesk::domain::incident::{
     BreachKind, Channel, Incident, NewIncident, PartyRole, Severity,
 };
 use breachdesk::domain::playbook::apply_playbooks;
+use breachdesk::store::Store;
 use breachdesk::tui::app::{Action, App, dispatch};
 use breachdesk::tui::theme::Theme;
 use chrono::{DateTime, Duration, Utc};
@@ -30,6 +31,9 @@ pub fn minutes(m: i64) -> Duration {
 pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub desk: Desk,
+    /// The same data directory opened as a bare store, for tests that
+    /// plant, read or damage records underneath the desk.
+    pub store: Store,
 }
 
 pub fn fixture() -> Fixture {
@@ -44,7 +48,8 @@ pub fn fixture() -> Fixture {
         extra_playbooks: Vec::new(),
     };
     let desk = setup.desk().expect("desk");
-    Fixture { dir, desk }
+    let store = Store::open(desk.data_dir()).expect("store");
+    Fixture { dir, desk, store }
 }
 
 /// A desk whose config is `config_toml` (written to `config.toml` in the
@@ -65,7 +70,8 @@ pub fn fixture_with_config(config_toml: &str) -> Fixture {
         extra_playbooks: Vec::new(),
     };
     let desk = setup.desk().expect("desk");
-    Fixture { dir, desk }
+    let store = Store::open(desk.data_dir()).expect("store");
+    Fixture { dir, desk, store }
 }
 
 impl Fixture {
@@ -92,11 +98,11 @@ impl Fixture {
         .expect("incident");
         apply_playbooks(
             &mut incident,
-            &self.desk.playbooks.playbooks,
-            &self.desk.calendar,
+            &self.desk.playbooks().playbooks,
+            self.desk.calendar(),
         );
         let note = breachdesk::store::AuditNote::new(logged, "alice", "incident.opened", title);
-        self.desk.store.create(&incident, &note).expect("create")
+        self.store.create(&incident, &note).expect("create")
     }
 
     pub fn notify(&self, id: &str, ago: Duration, delay_reason: Option<&str>) {
