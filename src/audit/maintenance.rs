@@ -4,6 +4,31 @@
 use super::*;
 use chain::{ChainMarker, MarkerLine, pruned_detail};
 
+/// What [`AuditLog::prune`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PruneReport {
+    /// Entries removed by this prune.
+    pub pruned: u64,
+    /// Entries kept (not counting the entries this prune appended).
+    pub kept: u64,
+    /// Entries older than this were removed.
+    pub cutoff: DateTime<Utc>,
+    /// The hash the first kept entry's `prev` refers to, when anything was pruned.
+    pub anchor: Option<String>,
+    /// The "audit.pruned" entry appended, when anything was pruned.
+    pub entry: Option<AuditEntry>,
+    /// Record revisions carried forward as `record.checkpoint` entries.
+    pub checkpoints: u64,
+}
+
+/// What [`AuditLog::repair`] did (all empty when there was nothing to do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepairReport {
+    pub removed_bytes: usize,
+    pub saved_to: Option<PathBuf>,
+    pub entry: Option<AuditEntry>,
+}
+
 impl AuditLog {
     /// The first-format file as JSON Lines, and any torn tail bytes it had.
     pub(super) fn convert_first_format(&self, old: &Path) -> Result<(String, Vec<u8>), AuditError> {

@@ -57,6 +57,7 @@ use std::path::{Path, PathBuf};
 
 mod chain;
 mod maintenance;
+pub use maintenance::{PruneReport, RepairReport};
 
 use chain::{Line, RawEntry, format_at, parse_line, tip_of, verify_text};
 
@@ -207,31 +208,6 @@ impl fmt::Display for ChainBreak {
             None => write!(f, "line {}: {}", self.line, self.message),
         }
     }
-}
-
-/// What [`AuditLog::prune`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PruneReport {
-    /// Entries removed by this prune.
-    pub pruned: u64,
-    /// Entries kept (not counting the entries this prune appended).
-    pub kept: u64,
-    /// Entries older than this were removed.
-    pub cutoff: DateTime<Utc>,
-    /// The hash the first kept entry's `prev` refers to, when anything was pruned.
-    pub anchor: Option<String>,
-    /// The "audit.pruned" entry appended, when anything was pruned.
-    pub entry: Option<AuditEntry>,
-    /// Record revisions carried forward as `record.checkpoint` entries.
-    pub checkpoints: u64,
-}
-
-/// What [`AuditLog::repair`] did (all empty when there was nothing to do).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RepairReport {
-    pub removed_bytes: usize,
-    pub saved_to: Option<PathBuf>,
-    pub entry: Option<AuditEntry>,
 }
 
 /// The audit log of one data directory. Holds no open files.
