@@ -259,7 +259,7 @@ pub enum Command {
         /// The incident's id (INC-...).
         id: String,
     },
-    /// Export an incident as Markdown, JSON or iCalendar (its open deadlines), or its 8.2.1 (f) full-details report.
+    /// Export an incident as Markdown, HTML, JSON or iCalendar (its open deadlines), or its 8.2.1 (f) full-details report.
     Export {
         /// The incident's id (INC-...).
         id: String,
@@ -847,6 +847,8 @@ pub enum ShowFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
     Markdown,
+    /// The Markdown export's content as self-contained HTML.
+    Html,
     Json,
     Ics,
     /// The 8.2.1 (f) full-details report as plain text.

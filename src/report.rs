@@ -5,22 +5,23 @@
 //! paths stay out unless asked for: evidence is shown by file name, size
 //! and SHA-256.
 
-use crate::domain::incident::{Evidence, Incident, RcaRequired};
+use crate::domain::incident::{BreachKind, Evidence, Incident, RcaRequired, RequestStatus};
 use crate::domain::register::{line, register};
-use crate::mail::template::{breach_words, missing_for_report};
 use crate::present::local;
 use crate::text::{one_line, terminal_safe};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::fmt::Write;
 
-/// A document: a title, sections, and the protective marking that goes at
-/// its top and bottom.
+/// A document: a title, sections, an optional closing line, and the
+/// protective marking that goes at its top and bottom.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Doc {
     pub marking: Option<String>,
     pub title: String,
     pub sections: Vec<Section>,
+    /// A closing line ("Exported by breachdesk at ...").
+    pub footer: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +38,11 @@ pub enum Block {
     Text(String),
     /// A bulleted list.
     List(Vec<String>),
+    /// Rows under column headings.
+    Table {
+        columns: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
 }
 
 /// What goes into the report besides the record.
@@ -60,22 +66,104 @@ fn or_unknown(text: &str) -> String {
     }
 }
 
-fn file_of(e: &Evidence, include_paths: bool) -> String {
-    let shown = match (&e.path, &e.note) {
-        (Some(path), _) if include_paths => path.clone(),
-        (Some(path), _) => std::path::Path::new(path)
+/// How much of an evidence file's path and hash a line shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvidenceForm {
+    /// The full local path, exact size and full SHA-256 (the record).
+    Full,
+    /// The file name only (what goes to the Client), exact size, full SHA-256.
+    FileName,
+    /// The full path, a human size and the hash's first 8 digits (screens).
+    Short,
+}
+
+/// One evidence entry as a line of text, the one place this is formatted:
+/// `/srv/logs/vpn.log (12 bytes, SHA-256 3f2a...)`; a note-only entry is its
+/// note. Terminal-safe on one line.
+pub fn evidence_line(e: &Evidence, form: EvidenceForm) -> String {
+    let path = match (&e.path, &e.note) {
+        (Some(path), _) => path,
+        (None, Some(note)) => return one_line(note),
+        (None, None) => return "-".into(),
+    };
+    let shown = match form {
+        EvidenceForm::FileName => std::path::Path::new(path)
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_else(|| "(file)".into()),
-        (None, Some(note)) => return note.clone(),
-        (None, None) => return "-".into(),
+        EvidenceForm::Full | EvidenceForm::Short => path.clone(),
     };
-    format!(
-        "{} ({} bytes, SHA-256 {})",
-        shown,
-        e.size.unwrap_or(0),
-        e.sha256.as_deref().unwrap_or("?")
-    )
+    let sha = e.sha256.as_deref().unwrap_or("?");
+    let facts = match form {
+        EvidenceForm::Short => {
+            let n = e.size.unwrap_or(0);
+            let size = if n < 1024 {
+                format!("{n} B")
+            } else if n < 1024 * 1024 {
+                format!("{:.1} KiB", n as f64 / 1024.0)
+            } else {
+                format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
+            };
+            format!("{size}, sha256 {}…", sha.chars().take(8).collect::<String>())
+        }
+        _ => format!("{} bytes, SHA-256 {sha}", e.size.unwrap_or(0)),
+    };
+    one_line(&format!("{shown} ({facts})"))
+}
+
+fn file_of(e: &Evidence, include_paths: bool) -> String {
+    let form = if include_paths {
+        EvidenceForm::Full
+    } else {
+        EvidenceForm::FileName
+    };
+    evidence_line(e, form)
+}
+
+/// "the Breach of Security", "the potential Breach of Security", ...
+pub fn breach_words(kind: BreachKind) -> &'static str {
+    match kind {
+        BreachKind::Breach => "the Breach of Security",
+        BreachKind::Potential => "the potential Breach of Security",
+        BreachKind::Attempted => "the attempted Breach of Security",
+    }
+}
+
+/// What the 8.2.1 (f) report still lacks; shown to the responder before they
+/// confirm and listed in the report itself.
+pub fn missing_for_report(incident: &Incident) -> Vec<String> {
+    let mut missing = Vec::new();
+    // 8.1 is ours to give only when we identified the breach.
+    if incident.we_notify() && incident.notification.made_at.is_none() {
+        missing.push("the 8.1 notification is not recorded as made".to_string());
+    }
+    if !incident.root_cause.is_recorded() {
+        missing.push("no root cause recorded (category and component)".to_string());
+    }
+    // 8.2.1 (f): a root-cause analysis "where required by the Client".
+    if incident.rca_required == RcaRequired::Yes && incident.root_cause.analysis.trim().is_empty()
+    {
+        missing.push("no root-cause analysis written (the Client requires one)".to_string());
+    }
+    if incident.root_cause.prevention_actions.is_empty() {
+        missing.push("no actions to prevent a repeat".to_string());
+    }
+    if incident.mitigation.description.trim().is_empty() {
+        missing.push("no mitigation described (8.2.1 (c))".to_string());
+    } else if !incident.mitigation.tested {
+        missing.push("the mitigation has not been tested".to_string());
+    }
+    for r in &incident.data_requests {
+        if r.status == RequestStatus::Open {
+            missing.push(format!(
+                "data request {} (the Client's, to {}) is still open: {}",
+                r.id,
+                r.deliver_to.label(),
+                r.what.trim()
+            ));
+        }
+    }
+    missing
 }
 
 /// The 8.2.1 (f) full-details report of `incident`.
@@ -350,6 +438,7 @@ pub fn full_details(
             i.id, i.title
         ),
         sections,
+        footer: None,
     }
 }
 
@@ -366,8 +455,7 @@ pub fn to_text(doc: &Doc) -> String {
             match b {
                 Block::Fields(rows) => {
                     for (k, v) in rows {
-                        let _ =
-                            writeln!(o, "  {:<18} {}", format!("{}:", one_line(k)), one_line(v));
+                        let _ = writeln!(o, "  {}: {}", one_line(k), one_line(v));
                     }
                 }
                 Block::Text(text) => {
@@ -380,8 +468,23 @@ pub fn to_text(doc: &Doc) -> String {
                         let _ = writeln!(o, "  - {}", one_line(item));
                     }
                 }
+                Block::Table { rows, .. } => {
+                    // One line a row, its cells (the empty and "-" ones left
+                    // out) two spaces apart.
+                    for row in rows {
+                        let cells: Vec<String> = row
+                            .iter()
+                            .filter(|c| !c.trim().is_empty() && c.trim() != "-")
+                            .map(|c| one_line(c))
+                            .collect();
+                        let _ = writeln!(o, "  {}", cells.join("  "));
+                    }
+                }
             }
         }
+    }
+    if let Some(f) = &doc.footer {
+        let _ = writeln!(o, "\n{}", one_line(f));
     }
     if let Some(m) = &doc.marking {
         let _ = writeln!(o, "\n{}", one_line(m));
@@ -420,8 +523,21 @@ pub fn to_markdown(doc: &Doc) -> String {
                     }
                     o.push('\n');
                 }
+                Block::Table { columns, rows } => {
+                    let head: Vec<String> = columns.iter().map(|c| md(c)).collect();
+                    let _ = writeln!(o, "| {} |", head.join(" | "));
+                    let _ = writeln!(o, "|{}", "---|".repeat(columns.len()));
+                    for row in rows {
+                        let cells: Vec<String> = row.iter().map(|c| md(c)).collect();
+                        let _ = writeln!(o, "| {} |", cells.join(" | "));
+                    }
+                    o.push('\n');
+                }
             }
         }
+    }
+    if let Some(f) = &doc.footer {
+        let _ = writeln!(o, "_{}_\n", md(f));
     }
     if let Some(m) = &doc.marking {
         let _ = writeln!(o, "**{}**", md(m));
@@ -451,7 +567,7 @@ pub fn html_escape(text: &str) -> String {
 const STYLE: &str = "body{font-family:sans-serif;max-width:50em;margin:2em auto;color:#000}\
 .marking{text-align:center;font-weight:bold;letter-spacing:.1em;border:2px solid #000;padding:.3em}\
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:.3em;vertical-align:top;text-align:left}\
-th{width:12em;background:#eee}.text{white-space:pre-wrap}\
+th{width:12em;background:#eee}table.rows th{width:auto}.text{white-space:pre-wrap}\
 @media print{.marking{position:static}h2{page-break-after:avoid}}";
 
 /// A self-contained printable HTML page: no scripts, no external resources.
@@ -500,8 +616,27 @@ pub fn to_html(doc: &Doc) -> String {
                     }
                     let _ = writeln!(o, "</ul>");
                 }
+                Block::Table { columns, rows } => {
+                    let _ = writeln!(o, "<table class=\"rows\">");
+                    let head: String = columns
+                        .iter()
+                        .map(|c| format!("<th>{}</th>", e(c)))
+                        .collect();
+                    let _ = writeln!(o, "<tr>{head}</tr>");
+                    for row in rows {
+                        let cells: String = row
+                            .iter()
+                            .map(|c| format!("<td>{}</td>", e(c)))
+                            .collect();
+                        let _ = writeln!(o, "<tr>{cells}</tr>");
+                    }
+                    let _ = writeln!(o, "</table>");
+                }
             }
         }
+    }
+    if let Some(f) = &doc.footer {
+        let _ = writeln!(o, "<p><em>{}</em></p>", e(f));
     }
     if let Some(m) = &doc.marking {
         let _ = writeln!(o, "<div class=\"marking\">{}</div>", e(m));
@@ -535,6 +670,7 @@ mod tests {
                     Block::List(vec!["<img src=x>".into()]),
                 ],
             }],
+            footer: None,
         };
         let text = to_text(&doc);
         assert!(text.starts_with("OFFICIAL-SENSITIVE\n"), "{text}");
