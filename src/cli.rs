@@ -88,6 +88,9 @@ pub struct Cli {
         help_heading = "Global options"
     )]
     pub playbooks: Vec<PathBuf>,
+    /// Log what breachdesk does, at debug level, to logs/breachdesk.log in the data directory (BREACHDESK_LOG=FILTER instead sets the level).
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Whether `--config` was typed (not taken from BREACHDESK_CONFIG or the
