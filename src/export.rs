@@ -104,16 +104,18 @@ pub fn document(
     facts.extend([
         ("Personal data", yes_no(i.personal_data).to_string()),
         ("Government Data", yes_no(i.government_data).to_string()),
-        ("Affected assets", i.affected_assets.join(", ")),
-        (
-            "Playbooks",
-            i.playbooks
-                .iter()
-                .map(|p| format!("{} v{}", p.name, p.version))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
     ]);
+    if !(internal && i.affected_assets.is_empty()) {
+        facts.push(("Affected assets", i.affected_assets.join(", ")));
+    }
+    facts.push((
+        "Playbooks",
+        i.playbooks
+            .iter()
+            .map(|p| format!("{} v{}", p.name, p.version))
+            .collect::<Vec<_>>()
+            .join(", "),
+    ));
     sections.push(section("Incident", vec![fields(facts)]));
     if !i.summary.is_empty() {
         sections.push(section("Summary", vec![Block::Text(i.summary.clone())]));
@@ -185,11 +187,19 @@ pub fn document(
                 extra.push("optional".into());
             }
             if !extra.is_empty() {
-                due = format!("{due} ({})", extra.join("; "));
+                let extra = extra.join("; ");
+                due = match s.due_at {
+                    Some(_) => format!("{due} ({extra})"),
+                    None => format!("({extra})"),
+                };
             }
             step_notes.extend(s.notes.iter().map(|n| format!("{} note: {n}", s.id)));
             step_notes.extend(s.evidence.iter().map(|e| {
-                format!("{} evidence: {}", s.id, evidence_line(e, EvidenceForm::Full))
+                format!(
+                    "{} evidence: {}",
+                    s.id,
+                    evidence_line(e, EvidenceForm::Full)
+                )
             }));
         }
         steps.push(vec![
@@ -368,10 +378,7 @@ pub fn document(
     if !after.is_empty() {
         blocks.push(Block::List(after));
     }
-    sections.push(section(
-        "Root cause (paragraphs 8.2.1 (d) and (f))",
-        blocks,
-    ));
+    sections.push(section("Root cause (paragraphs 8.2.1 (d) and (f))", blocks));
 
     // Security Tests and paragraph 6.5 are internal too.
     if internal && !i.security_tests.is_empty() {
@@ -488,7 +495,6 @@ pub fn document(
 
 /// The facts entered for notices and the report, those that are set.
 fn details_rows(i: &Incident, tz: Tz) -> Vec<(&'static str, String)> {
-
     let d = &i.details;
     let mut rows = Vec::new();
     if let Some(at) = d.started_at {

@@ -104,7 +104,10 @@ pub fn evidence_line(e: &Evidence, form: EvidenceForm) -> String {
             } else {
                 format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
             };
-            format!("{size}, sha256 {}…", sha.chars().take(8).collect::<String>())
+            format!(
+                "{size}, sha256 {}…",
+                sha.chars().take(8).collect::<String>()
+            )
         }
         _ => format!("{} bytes, SHA-256 {sha}", e.size.unwrap_or(0)),
     };
@@ -141,8 +144,7 @@ pub fn missing_for_report(incident: &Incident) -> Vec<String> {
         missing.push("no root cause recorded (category and component)".to_string());
     }
     // 8.2.1 (f): a root-cause analysis "where required by the Client".
-    if incident.rca_required == RcaRequired::Yes && incident.root_cause.analysis.trim().is_empty()
-    {
+    if incident.rca_required == RcaRequired::Yes && incident.root_cause.analysis.trim().is_empty() {
         missing.push("no root-cause analysis written (the Client requires one)".to_string());
     }
     if incident.root_cause.prevention_actions.is_empty() {
@@ -624,10 +626,8 @@ pub fn to_html(doc: &Doc) -> String {
                         .collect();
                     let _ = writeln!(o, "<tr>{head}</tr>");
                     for row in rows {
-                        let cells: String = row
-                            .iter()
-                            .map(|c| format!("<td>{}</td>", e(c)))
-                            .collect();
+                        let cells: String =
+                            row.iter().map(|c| format!("<td>{}</td>", e(c))).collect();
                         let _ = writeln!(o, "<tr>{cells}</tr>");
                     }
                     let _ = writeln!(o, "</table>");
@@ -648,6 +648,38 @@ pub fn to_html(doc: &Doc) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_evidence_line_in_three_forms() {
+        let e = Evidence {
+            added_at: chrono::DateTime::UNIX_EPOCH,
+            added_by: "sam".into(),
+            note: None,
+            path: Some("/srv/logs/vpn\u{1b}[2J.log".into()),
+            path_hex: None,
+            size: Some(12 * 1024),
+            sha256: Some("3f2a9c1b".repeat(8)),
+        };
+        let full = evidence_line(&e, EvidenceForm::Full);
+        assert_eq!(
+            full,
+            format!(
+                "/srv/logs/vpn^[[2J.log (12288 bytes, SHA-256 {})",
+                "3f2a9c1b".repeat(8)
+            )
+        );
+        assert!(evidence_line(&e, EvidenceForm::FileName).starts_with("vpn^[[2J.log (12288 bytes"));
+        assert_eq!(
+            evidence_line(&e, EvidenceForm::Short),
+            "/srv/logs/vpn^[[2J.log (12.0 KiB, sha256 3f2a9c1b…)"
+        );
+        let note = Evidence {
+            path: None,
+            note: Some("seen on screen".into()),
+            ..e
+        };
+        assert_eq!(evidence_line(&note, EvidenceForm::Full), "seen on screen");
+    }
 
     #[test]
     fn html_escapes_record_text() {

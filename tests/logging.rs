@@ -74,7 +74,11 @@ impl Env {
 }
 
 fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).expect("exists").permissions().mode() & 0o777
+    std::fs::metadata(path)
+        .expect("exists")
+        .permissions()
+        .mode()
+        & 0o777
 }
 
 #[test]
@@ -106,9 +110,18 @@ fn breachdesk_log_writes_a_private_file_naming_the_change_not_its_text() {
     assert!(committed[0].contains("action=\"incident.opened\""), "{log}");
     assert!(committed[1].contains("revision=2"), "{log}");
     assert!(committed[1].contains("action=\"timeline.entry\""), "{log}");
-    assert!(log.contains("audit append"), "debug shows the audit append: {log}");
+    assert!(
+        log.contains("audit append"),
+        "debug shows the audit append: {log}"
+    );
     // UTC RFC 3339 times, no colours.
-    assert!(committed[0].split_whitespace().next().unwrap_or("").ends_with('Z'));
+    assert!(
+        committed[0]
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .ends_with('Z')
+    );
     assert!(!log.contains('\x1b'), "{log}");
     // Never the record's words.
     assert!(!log.contains("Laptop lost"), "{log}");
@@ -193,7 +206,10 @@ timeout_secs = 5
     let sent: Vec<&str> = log.lines().filter(|l| l.contains("smtp send")).collect();
     assert_eq!(sent.len(), 1, "{log}");
     assert!(sent[0].contains("host=127.0.0.1"), "{log}");
-    assert!(sent[0].contains(&format!("port=Some({})", server.port())), "{log}");
+    assert!(
+        sent[0].contains(&format!("port=Some({})", server.port())),
+        "{log}"
+    );
     assert!(sent[0].contains("status=\"accepted\""), "{log}");
     assert!(sent[0].contains("message_id="), "{log}");
     assert!(!log.contains(PASS), "never the password: {log}");
