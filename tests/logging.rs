@@ -212,7 +212,109 @@ timeout_secs = 5
     );
     assert!(sent[0].contains("status=\"accepted\""), "{log}");
     assert!(sent[0].contains("message_id="), "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("smtp connect") && l.contains("host=127.0.0.1")),
+        "{log}"
+    );
     assert!(!log.contains(PASS), "never the password: {log}");
     assert!(!log.contains("horse"), "{log}");
     assert!(!log.contains("Wiped it"), "never the email body: {log}");
+}
+
+/// The console with `BREACHDESK_LOG=debug` in a real pseudo-terminal: the
+/// log fills while nothing of it reaches the terminal the console draws on.
+#[test]
+fn the_console_logs_to_the_file_never_to_its_terminal() {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 30,
+            cols: 100,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("open a pty");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_breachdesk"));
+    cmd.env("BREACHDESK_DATA_DIR", dir.path().join("data"));
+    cmd.env("BREACHDESK_CONFIG", dir.path().join("config.toml"));
+    cmd.env("BREACHDESK_LOG", "debug");
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("USER", "pty-tester");
+    cmd.cwd(dir.path());
+    let mut child = pair.slave.spawn_command(cmd).expect("spawn breachdesk");
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().expect("pty reader");
+    let mut writer = pair.master.take_writer().expect("pty writer");
+    let raw = Arc::new(Mutex::new(Vec::new()));
+    let feed = Arc::clone(&raw);
+    let reading = std::thread::spawn(move || {
+        let _master = pair.master; // open while reading
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            feed.lock().expect("lock").extend_from_slice(&buf[..n]);
+        }
+    });
+    // Polls for a condition; the deadline is generous for a loaded machine
+    // and measures nothing.
+    let wait = |what: &str, done: &mut dyn FnMut() -> bool| {
+        let start = Instant::now();
+        while !done() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{what}: {}",
+                String::from_utf8_lossy(&raw.lock().expect("lock"))
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let shown = |text: &str| {
+        let text = text.to_string();
+        let raw = Arc::clone(&raw);
+        move || String::from_utf8_lossy(&raw.lock().expect("lock")).contains(&text)
+    };
+    let log_file = dir.path().join("data").join("logs").join("breachdesk.log");
+    let logged = |text: &'static str| {
+        let file = log_file.clone();
+        move || std::fs::read_to_string(&file).is_ok_and(|l| l.contains(text))
+    };
+
+    wait("the board", &mut shown("No incidents yet"));
+    writer.write_all(b"n").expect("write");
+    writer.flush().expect("flush");
+    wait("the new-incident form", &mut shown("Open a new incident"));
+    writer.write_all(b"Laptop stolen\r").expect("write");
+    writer.flush().expect("flush");
+    wait("the change in the log", &mut logged("change committed"));
+    writer.write_all(b"q").expect("write");
+    writer.flush().expect("flush");
+    wait("the quit question", &mut shown("Quit?"));
+    writer.write_all(b"y").expect("write");
+    writer.flush().expect("flush");
+    let mut exited = || child.try_wait().expect("wait").is_some();
+    wait("the console to exit", &mut exited);
+    drop(writer);
+    reading.join().expect("reader");
+
+    let screen = String::from_utf8_lossy(&raw.lock().expect("lock")).to_string();
+    for word in [
+        "change committed",
+        "audit append",
+        "breachdesk started",
+        "DEBUG",
+        "INFO",
+    ] {
+        assert!(!screen.contains(word), "{word} reached the terminal");
+    }
+    let log = std::fs::read_to_string(&log_file).expect("log");
+    assert!(log.contains("action=\"incident.opened\""), "{log}");
+    assert!(!log.contains("Laptop stolen"), "{log}");
 }
