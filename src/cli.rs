@@ -88,6 +88,9 @@ pub struct Cli {
         help_heading = "Global options"
     )]
     pub playbooks: Vec<PathBuf>,
+    /// Log what breachdesk does, at debug level, to logs/breachdesk.log in the data directory (BREACHDESK_LOG=FILTER instead sets the level).
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Whether `--config` was typed (not taken from BREACHDESK_CONFIG or the
@@ -259,7 +262,7 @@ pub enum Command {
         /// The incident's id (INC-...).
         id: String,
     },
-    /// Export an incident as Markdown, JSON or iCalendar (its open deadlines), or its 8.2.1 (f) full-details report.
+    /// Export an incident as Markdown, HTML, JSON or iCalendar (its open deadlines), or its 8.2.1 (f) full-details report.
     Export {
         /// The incident's id (INC-...).
         id: String,
@@ -847,6 +850,8 @@ pub enum ShowFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
     Markdown,
+    /// The Markdown export's content as self-contained HTML.
+    Html,
     Json,
     Ics,
     /// The 8.2.1 (f) full-details report as plain text.

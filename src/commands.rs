@@ -815,6 +815,7 @@ fn export(
                 .marking()
                 .map(|m| format!("**{}**", crate::text::one_line(&m))),
         ),
+        ExportFormat::Html => crate::export::html(&incident, desk.tz(), now, contract.marking()),
         ExportFormat::ReportText => crate::report::to_text(&report()),
         ExportFormat::ReportMarkdown => crate::report::to_markdown(&report()),
         ExportFormat::ReportHtml => crate::report::to_html(&report()),

@@ -341,6 +341,12 @@ fn scan(store: &Store, mut index: OpenIndex, want_closed: bool) -> Summaries {
             }
         }
     }
+    tracing::info!(
+        cached = stats.cached,
+        parsed = stats.parsed,
+        problems = problems.len(),
+        "index rebuild"
+    );
     let mut just_quarantined = Vec::new();
     if needs_full_load {
         // Rare: let the store report and quarantine what will not parse.

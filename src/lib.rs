@@ -18,6 +18,7 @@ pub mod durable;
 pub mod eml;
 pub mod export;
 pub mod index;
+pub mod logging;
 pub mod mail;
 pub mod mailcli;
 pub mod noticecli;

@@ -41,6 +41,21 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
         }
     };
+    // A log only when asked for, and only to a file: the console draws on
+    // the terminal. Failing to start it is said here, before any drawing,
+    // and does not stop the command.
+    if let Some(dir) = cli
+        .data_dir
+        .clone()
+        .or_else(breachdesk::paths::default_data_dir)
+        && let Err(message) = breachdesk::logging::init(&dir, cli.verbose)
+    {
+        eprintln!(
+            "breachdesk: warning: {}; logging is off",
+            breachdesk::text::one_line(&message)
+        );
+    }
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "breachdesk started");
     match breachdesk::commands::run(cli, now()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

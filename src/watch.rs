@@ -289,6 +289,7 @@ impl Watcher {
         }
         for reminder in &due {
             let channels = self.channels();
+            tracing::info!(incident = %reminder.clock.incident, clock = %reminder.clock.clock, threshold = reminder.threshold.label(), "reminder due");
             let detail = format!(
                 "{} reminder for clock {}: {} (by {channels})",
                 reminder.threshold.label(),

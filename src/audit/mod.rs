@@ -512,6 +512,7 @@ impl AuditLog {
         }
         durable::append_durably(&self.file, text.as_bytes())
             .map_err(self.io("append to", &self.file))?;
+        tracing::debug!(entries = new.len(), last_seq = seq, "audit append");
         raws.into_iter()
             .map(|raw| raw.into_entry().map_err(|message| self.corrupt(0, message)))
             .collect()

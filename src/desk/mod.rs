@@ -267,6 +267,7 @@ impl Desk {
         let mut note = note;
         quote_timeline(&mut note.detail, &incident.timeline);
         let saved = self.store.create(&incident, &note)?;
+        tracing::info!(incident = %saved.id, revision = saved.revision, action = "incident.opened", "change committed");
         Ok(saved)
     }
 
@@ -300,6 +301,7 @@ impl Desk {
             quote_timeline(&mut detail, &written);
             Ok::<AuditNote, DeskError>(AuditNote::new(now, &self.actor, action, &detail))
         })?;
+        tracing::info!(incident = %incident.id, revision = incident.revision, action, "change committed");
         Ok(Changed {
             incident,
             written,

@@ -192,10 +192,8 @@ impl Desk {
             }
             if let Some(e) = evidence {
                 said.push(format!(
-                    "test evidence {} ({} bytes, sha256 {})",
-                    e.path.clone().unwrap_or_default(),
-                    e.size.unwrap_or(0),
-                    e.sha256.clone().unwrap_or_default()
+                    "test evidence {}",
+                    crate::report::evidence_line(&e, crate::report::EvidenceForm::Full)
                 ));
                 m.evidence.push(e);
             }

@@ -66,10 +66,8 @@ impl Desk {
             }
             if let Some(e) = evidence {
                 said.push(format!(
-                    "evidence {} ({} bytes, sha256 {})",
-                    e.path.clone().unwrap_or_default(),
-                    e.size.unwrap_or(0),
-                    e.sha256.clone().unwrap_or_default()
+                    "evidence {}",
+                    crate::report::evidence_line(&e, crate::report::EvidenceForm::Full)
                 ));
                 step.evidence.push(e);
             }

@@ -610,6 +610,7 @@ pub async fn deliver(
     }
     .await;
 
+    tracing::info!(host = %smtp.host, port = ?smtp.port, message_id = %q.notice.message_id, status = if outcome.is_ok() { "accepted" } else { "failed" }, "smtp send");
     let last = q.attempts.len() - 1;
     match outcome {
         Ok(accepted) => {

@@ -9,7 +9,7 @@
 
 use super::MailError;
 use super::compose::NoticeKind;
-use crate::domain::incident::{BreachKind, Incident, RequestStatus, Requester};
+use crate::domain::incident::{BreachKind, Incident, Requester};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
@@ -281,43 +281,8 @@ fn indent(text: &str, empty: &str) -> String {
         .join("\n")
 }
 
-/// What the 8.2.1 (f) report still lacks; shown to the responder before they
-/// confirm and listed in the report itself.
-pub fn missing_for_report(incident: &Incident) -> Vec<String> {
-    let mut missing = Vec::new();
-    // 8.1 is ours to give only when we identified the breach.
-    if incident.we_notify() && incident.notification.made_at.is_none() {
-        missing.push("the 8.1 notification is not recorded as made".to_string());
-    }
-    if !incident.root_cause.is_recorded() {
-        missing.push("no root cause recorded (category and component)".to_string());
-    }
-    // 8.2.1 (f): a root-cause analysis "where required by the Client".
-    if incident.rca_required == crate::domain::incident::RcaRequired::Yes
-        && incident.root_cause.analysis.trim().is_empty()
-    {
-        missing.push("no root-cause analysis written (the Client requires one)".to_string());
-    }
-    if incident.root_cause.prevention_actions.is_empty() {
-        missing.push("no actions to prevent a repeat".to_string());
-    }
-    if incident.mitigation.description.trim().is_empty() {
-        missing.push("no mitigation described (8.2.1 (c))".to_string());
-    } else if !incident.mitigation.tested {
-        missing.push("the mitigation has not been tested".to_string());
-    }
-    for r in &incident.data_requests {
-        if r.status == RequestStatus::Open {
-            missing.push(format!(
-                "data request {} (the Client's, to {}) is still open: {}",
-                r.id,
-                requester_label(r.deliver_to),
-                r.what.trim()
-            ));
-        }
-    }
-    missing
-}
+// About the incident, not mail: kept with the report, used here too.
+pub use crate::report::{breach_words, missing_for_report};
 
 fn requester_label(r: Requester) -> &'static str {
     match r {
@@ -521,15 +486,6 @@ pub fn fields(
         f.insert("request.basis", basis);
     }
     f
-}
-
-/// "the Breach of Security", "the potential Breach of Security", ...
-pub fn breach_words(kind: BreachKind) -> &'static str {
-    match kind {
-        BreachKind::Breach => "the Breach of Security",
-        BreachKind::Potential => "the potential Breach of Security",
-        BreachKind::Attempted => "the attempted Breach of Security",
-    }
 }
 
 fn known(text: &str) -> Option<String> {

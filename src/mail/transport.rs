@@ -361,6 +361,7 @@ async fn open(smtp: &Smtp) -> Result<Session, MailError> {
     check_plain_text(smtp, &addrs)?;
     let password = resolve_password(smtp).await?;
     let secrets = Secrets::new(smtp.username.as_deref(), password.as_ref());
+    tracing::debug!(host = %smtp.host, port = port(smtp), "smtp connect");
     match connect(smtp, &addrs, password.as_ref(), secs).await {
         Ok((conn, addr)) => Ok(Session {
             conn,

@@ -583,29 +583,7 @@ fn root_cause(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
 /// An evidence file as the screen shows it: path, size and short hash
 /// (`/srv/logs/vpn.log (12.0 KiB, sha256 3f2a9c1b…)`).
 fn evidence_line(e: &crate::domain::incident::Evidence) -> String {
-    let path = e
-        .path
-        .as_deref()
-        .map_or_else(|| "(no path)".to_string(), safe);
-    let size = e.size.map(|n| {
-        if n < 1024 {
-            format!("{n} B")
-        } else if n < 1024 * 1024 {
-            format!("{:.1} KiB", n as f64 / 1024.0)
-        } else {
-            format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
-        }
-    });
-    let hash = e
-        .sha256
-        .as_deref()
-        .map(|h| format!("sha256 {}…", safe(&h.chars().take(8).collect::<String>())));
-    let facts: Vec<String> = size.into_iter().chain(hash).collect();
-    if facts.is_empty() {
-        path
-    } else {
-        format!("{path} ({})", facts.join(", "))
-    }
+    crate::report::evidence_line(e, crate::report::EvidenceForm::Short)
 }
 
 fn yes_no(flag: bool) -> String {

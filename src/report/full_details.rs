@@ -1,43 +1,15 @@
-//! The 8.2.1 (f) full-details report, built once as a small document model
-//! and rendered to plain text, Markdown and self-contained printable HTML.
+//! The 8.2.1 (f) full-details report as a [`Doc`].
 //!
 //! Everything in it is the record as the responder entered it. Local file
 //! paths stay out unless asked for: evidence is shown by file name, size
 //! and SHA-256.
 
-use crate::domain::incident::{Evidence, Incident, RcaRequired};
+use super::{Block, Doc, EvidenceForm, Section, evidence_line};
+use crate::domain::incident::{BreachKind, Evidence, Incident, RcaRequired, RequestStatus};
 use crate::domain::register::{line, register};
-use crate::mail::template::{breach_words, missing_for_report};
 use crate::present::local;
-use crate::text::{one_line, terminal_safe};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use std::fmt::Write;
-
-/// A document: a title, sections, and the protective marking that goes at
-/// its top and bottom.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Doc {
-    pub marking: Option<String>,
-    pub title: String,
-    pub sections: Vec<Section>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Section {
-    pub heading: String,
-    pub blocks: Vec<Block>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Block {
-    /// Label / value rows.
-    Fields(Vec<(String, String)>),
-    /// A paragraph (may span lines).
-    Text(String),
-    /// A bulleted list.
-    List(Vec<String>),
-}
 
 /// What goes into the report besides the record.
 #[derive(Debug, Clone, Default)]
@@ -61,21 +33,57 @@ fn or_unknown(text: &str) -> String {
 }
 
 fn file_of(e: &Evidence, include_paths: bool) -> String {
-    let shown = match (&e.path, &e.note) {
-        (Some(path), _) if include_paths => path.clone(),
-        (Some(path), _) => std::path::Path::new(path)
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_else(|| "(file)".into()),
-        (None, Some(note)) => return note.clone(),
-        (None, None) => return "-".into(),
+    let form = if include_paths {
+        EvidenceForm::Full
+    } else {
+        EvidenceForm::FileName
     };
-    format!(
-        "{} ({} bytes, SHA-256 {})",
-        shown,
-        e.size.unwrap_or(0),
-        e.sha256.as_deref().unwrap_or("?")
-    )
+    evidence_line(e, form)
+}
+
+/// "the Breach of Security", "the potential Breach of Security", ...
+pub fn breach_words(kind: BreachKind) -> &'static str {
+    match kind {
+        BreachKind::Breach => "the Breach of Security",
+        BreachKind::Potential => "the potential Breach of Security",
+        BreachKind::Attempted => "the attempted Breach of Security",
+    }
+}
+
+/// What the 8.2.1 (f) report still lacks; shown to the responder before they
+/// confirm and listed in the report itself.
+pub fn missing_for_report(incident: &Incident) -> Vec<String> {
+    let mut missing = Vec::new();
+    // 8.1 is ours to give only when we identified the breach.
+    if incident.we_notify() && incident.notification.made_at.is_none() {
+        missing.push("the 8.1 notification is not recorded as made".to_string());
+    }
+    if !incident.root_cause.is_recorded() {
+        missing.push("no root cause recorded (category and component)".to_string());
+    }
+    // 8.2.1 (f): a root-cause analysis "where required by the Client".
+    if incident.rca_required == RcaRequired::Yes && incident.root_cause.analysis.trim().is_empty() {
+        missing.push("no root-cause analysis written (the Client requires one)".to_string());
+    }
+    if incident.root_cause.prevention_actions.is_empty() {
+        missing.push("no actions to prevent a repeat".to_string());
+    }
+    if incident.mitigation.description.trim().is_empty() {
+        missing.push("no mitigation described (8.2.1 (c))".to_string());
+    } else if !incident.mitigation.tested {
+        missing.push("the mitigation has not been tested".to_string());
+    }
+    for r in &incident.data_requests {
+        if r.status == RequestStatus::Open {
+            missing.push(format!(
+                "data request {} (the Client's, to {}) is still open: {}",
+                r.id,
+                r.deliver_to.label(),
+                r.what.trim()
+            ));
+        }
+    }
+    missing
 }
 
 /// The 8.2.1 (f) full-details report of `incident`.
@@ -350,207 +358,6 @@ pub fn full_details(
             i.id, i.title
         ),
         sections,
-    }
-}
-
-/// Plain text (terminal-safe).
-pub fn to_text(doc: &Doc) -> String {
-    let mut o = String::new();
-    if let Some(m) = &doc.marking {
-        let _ = writeln!(o, "{}\n", one_line(m));
-    }
-    let _ = writeln!(o, "{}", one_line(&doc.title));
-    for s in &doc.sections {
-        let _ = writeln!(o, "\n{}", one_line(&s.heading));
-        for b in &s.blocks {
-            match b {
-                Block::Fields(rows) => {
-                    for (k, v) in rows {
-                        let _ =
-                            writeln!(o, "  {:<18} {}", format!("{}:", one_line(k)), one_line(v));
-                    }
-                }
-                Block::Text(text) => {
-                    for l in terminal_safe(text, true).lines() {
-                        let _ = writeln!(o, "  {l}");
-                    }
-                }
-                Block::List(items) => {
-                    for item in items {
-                        let _ = writeln!(o, "  - {}", one_line(item));
-                    }
-                }
-            }
-        }
-    }
-    if let Some(m) = &doc.marking {
-        let _ = writeln!(o, "\n{}", one_line(m));
-    }
-    o
-}
-
-fn md(text: &str) -> String {
-    one_line(text).replace('|', "\\|")
-}
-
-/// Markdown.
-pub fn to_markdown(doc: &Doc) -> String {
-    let mut o = String::new();
-    if let Some(m) = &doc.marking {
-        let _ = writeln!(o, "**{}**\n", md(m));
-    }
-    let _ = writeln!(o, "# {}", md(&doc.title));
-    for s in &doc.sections {
-        let _ = writeln!(o, "\n## {}\n", md(&s.heading));
-        for b in &s.blocks {
-            match b {
-                Block::Fields(rows) => {
-                    let _ = writeln!(o, "| | |\n|---|---|");
-                    for (k, v) in rows {
-                        let _ = writeln!(o, "| {} | {} |", md(k), md(v));
-                    }
-                    o.push('\n');
-                }
-                Block::Text(text) => {
-                    let _ = writeln!(o, "{}\n", terminal_safe(text, true).trim_end());
-                }
-                Block::List(items) => {
-                    for item in items {
-                        let _ = writeln!(o, "- {}", md(item));
-                    }
-                    o.push('\n');
-                }
-            }
-        }
-    }
-    if let Some(m) = &doc.marking {
-        let _ = writeln!(o, "**{}**", md(m));
-    }
-    o
-}
-
-/// Escapes text for HTML element content and attribute values; control
-/// characters other than newline and tab are dropped.
-pub fn html_escape(text: &str) -> String {
-    let mut o = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            '\n' | '\t' => o.push(c),
-            c if c.is_control() => {}
-            c => o.push(c),
-        }
-    }
-    o
-}
-
-const STYLE: &str = "body{font-family:sans-serif;max-width:50em;margin:2em auto;color:#000}\
-.marking{text-align:center;font-weight:bold;letter-spacing:.1em;border:2px solid #000;padding:.3em}\
-table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:.3em;vertical-align:top;text-align:left}\
-th{width:12em;background:#eee}.text{white-space:pre-wrap}\
-@media print{.marking{position:static}h2{page-break-after:avoid}}";
-
-/// A self-contained printable HTML page: no scripts, no external resources.
-pub fn to_html(doc: &Doc) -> String {
-    let e = html_escape;
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">"
-    );
-    let _ = writeln!(
-        o,
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-    );
-    let title = match &doc.marking {
-        Some(m) => format!("{} {}", m, doc.title),
-        None => doc.title.clone(),
-    };
-    let _ = writeln!(
-        o,
-        "<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
-        e(&title)
-    );
-    if let Some(m) = &doc.marking {
-        let _ = writeln!(o, "<div class=\"marking\">{}</div>", e(m));
-    }
-    let _ = writeln!(o, "<h1>{}</h1>", e(&doc.title));
-    for s in &doc.sections {
-        let _ = writeln!(o, "<h2>{}</h2>", e(&s.heading));
-        for b in &s.blocks {
-            match b {
-                Block::Fields(rows) => {
-                    let _ = writeln!(o, "<table>");
-                    for (k, v) in rows {
-                        let _ = writeln!(o, "<tr><th>{}</th><td>{}</td></tr>", e(k), e(v));
-                    }
-                    let _ = writeln!(o, "</table>");
-                }
-                Block::Text(text) => {
-                    let _ = writeln!(o, "<p class=\"text\">{}</p>", e(text.trim()));
-                }
-                Block::List(items) => {
-                    let _ = writeln!(o, "<ul>");
-                    for item in items {
-                        let _ = writeln!(o, "<li>{}</li>", e(item));
-                    }
-                    let _ = writeln!(o, "</ul>");
-                }
-            }
-        }
-    }
-    if let Some(m) = &doc.marking {
-        let _ = writeln!(o, "<div class=\"marking\">{}</div>", e(m));
-    }
-    let _ = writeln!(o, "</body>\n</html>");
-    o
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn html_escapes_record_text() {
-        assert_eq!(
-            html_escape("<script>alert('x')</script> & \"q\"\u{1b}[31m"),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;[31m"
-        );
-    }
-
-    #[test]
-    fn marking_heads_and_ends_every_rendering() {
-        let doc = Doc {
-            marking: Some("OFFICIAL-SENSITIVE".into()),
-            title: "T <b>".into(),
-            sections: vec![Section {
-                heading: "H".into(),
-                blocks: vec![
-                    Block::Fields(vec![("k".into(), "v|w".into())]),
-                    Block::Text("line one\nline two".into()),
-                    Block::List(vec!["<img src=x>".into()]),
-                ],
-            }],
-        };
-        let text = to_text(&doc);
-        assert!(text.starts_with("OFFICIAL-SENSITIVE\n"), "{text}");
-        assert!(text.trim_end().ends_with("OFFICIAL-SENSITIVE"), "{text}");
-        let md = to_markdown(&doc);
-        assert!(md.starts_with("**OFFICIAL-SENSITIVE**"), "{md}");
-        assert!(md.trim_end().ends_with("**OFFICIAL-SENSITIVE**"), "{md}");
-        assert!(md.contains("v\\|w"), "{md}");
-        let html = to_html(&doc);
-        assert_eq!(
-            html.matches("<div class=\"marking\">OFFICIAL-SENSITIVE</div>")
-                .count(),
-            2
-        );
-        assert!(html.contains("&lt;img src=x&gt;"), "{html}");
-        assert!(!html.contains("<img"), "{html}");
-        assert!(!html.contains("://"), "no external resources: {html}");
+        footer: None,
     }
 }
