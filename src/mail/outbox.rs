@@ -43,10 +43,10 @@
 //! [`retry_now`] makes one due immediately (a failed one too, on purpose);
 //! [`deliver`] sends one now regardless of its schedule.
 
-use super::MailError;
+use super::error::MailError;
 use super::compose::{Notice, read_attachment, to_message};
 use super::transport;
-use crate::config::Smtp;
+use crate::config::schema::Smtp;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};

@@ -7,8 +7,8 @@
 //! language does not know is an error naming the template file and line, so a
 //! typo is caught when the notice is composed, not after it is sent.
 
-use super::MailError;
-use super::compose::NoticeKind;
+use super::error::MailError;
+use crate::domain::notice::NoticeKind;
 use crate::domain::incident::{BreachKind, Incident, RequestStatus, Requester};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

@@ -29,8 +29,8 @@
 //! of message. lettre's async client only bounds the TCP connect itself, so
 //! the deadlines are enforced here.
 
-use super::MailError;
-use crate::config::{Smtp, SmtpSecurity};
+use super::error::MailError;
+use crate::config::schema::{Smtp, SmtpSecurity};
 use chrono::{DateTime, Utc};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};

@@ -1,22 +1,14 @@
-//! `config.toml`: who the responder is, who to notify, how to send mail, and
-//! which calendar decides Working Days.
-//!
-//! A missing file means defaults. A file that does not parse is an error that
-//! names the file, line and column. Secrets are never read from or written to
-//! this file: the SMTP password comes from `BREACHDESK_SMTP_PASSWORD` or from
-//! the output of `password_command`.
+//! What `config.toml` can say, as types: each section and value is checked
+//! as it is read (addresses, lead times, the calendar's division, zone and
+//! end of day), so the rest of breachdesk works with typed values. Reading
+//! the file and the checks that span fields are in [`super`].
 
+use crate::domain::calendar::Division;
 use crate::domain::incident::PartyRole;
-use crate::text::line_col;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
-
-/// The commented example `breachdesk config init` writes.
-pub const EXAMPLE: &str = include_str!("../assets/config.example.toml");
-
-/// breachdesk's audit log is kept at least 6 calendar months (184 days).
-pub const MIN_AUDIT_RETENTION_DAYS: u32 = crate::audit::MIN_RETENTION_DAYS;
+use std::path::PathBuf;
 
 /// Everything `config.toml` can say.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -282,19 +274,22 @@ pub enum SmtpSecurity {
     None,
 }
 
-/// Which days are Working Days and where "end of day" is.
+/// Which days are Working Days and where "end of day" is. Each value is
+/// checked as it is read: a bad one is reported with its file, line and
+/// field (see [`super::Config::parse`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarSettings {
     /// `england-and-wales` (default), `scotland` or `northern-ireland`.
-    #[serde(default = "default_division")]
-    pub division: String,
+    #[serde(default, with = "division_text")]
+    pub division: Division,
     /// IANA zone for showing times and for Working Days (default Europe/London).
-    #[serde(default = "default_timezone")]
-    pub timezone: String,
-    /// Local time at which a Working Day ends for deadlines (default 23:59:59).
-    #[serde(default = "default_end_of_day")]
-    pub end_of_day: String,
+    #[serde(default = "default_timezone", with = "zone_text")]
+    pub timezone: Tz,
+    /// Local time at which a Working Day ends for deadlines (default
+    /// 23:59:59), written `17:30` or `23:59:59`.
+    #[serde(default = "default_end_of_day", with = "time_of_day_text")]
+    pub end_of_day: NaiveTime,
     /// The organisation's own closure days (not Working Days).
     #[serde(default)]
     pub closures: Vec<NaiveDate>,
@@ -303,7 +298,7 @@ pub struct CalendarSettings {
 impl Default for CalendarSettings {
     fn default() -> Self {
         CalendarSettings {
-            division: default_division(),
+            division: Division::default(),
             timezone: default_timezone(),
             end_of_day: default_end_of_day(),
             closures: Vec::new(),
@@ -311,14 +306,67 @@ impl Default for CalendarSettings {
     }
 }
 
-fn default_division() -> String {
-    "england-and-wales".into()
+fn default_timezone() -> Tz {
+    chrono_tz::Europe::London
 }
-fn default_timezone() -> String {
-    "Europe/London".into()
+fn default_end_of_day() -> NaiveTime {
+    NaiveTime::from_hms_opt(23, 59, 59).expect("a valid time")
 }
-fn default_end_of_day() -> String {
-    "23:59:59".into()
+
+/// `calendar.division` as written: `england-and-wales`, `scotland`, `northern-ireland`.
+mod division_text {
+    use crate::domain::calendar::Division;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(division: &Division, out: S) -> Result<S::Ok, S::Error> {
+        out.serialize_str(division.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<Division, D::Error> {
+        let text = String::deserialize(input)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// `calendar.timezone` as written: an IANA zone name such as `Europe/London`.
+mod zone_text {
+    use chrono_tz::Tz;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(zone: &Tz, out: S) -> Result<S::Ok, S::Error> {
+        out.serialize_str(zone.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<Tz, D::Error> {
+        let text = String::deserialize(input)?;
+        text.trim().parse::<Tz>().map_err(|_| {
+            serde::de::Error::custom(format!(
+                "'{text}' is not an IANA time zone (e.g. Europe/London)"
+            ))
+        })
+    }
+}
+
+/// `calendar.end_of_day` as written: `17:30` or `23:59:59`.
+mod time_of_day_text {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(time: &NaiveTime, out: S) -> Result<S::Ok, S::Error> {
+        out.collect_str(&time.format("%H:%M:%S"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<NaiveTime, D::Error> {
+        let text = String::deserialize(input)?;
+        let trimmed = text.trim();
+        NaiveTime::parse_from_str(trimmed, "%H:%M:%S")
+            .or_else(|_| NaiveTime::parse_from_str(trimmed, "%H:%M"))
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "'{trimmed}' is not a time of day like 17:30 or 23:59:59"
+                ))
+            })
+    }
 }
 
 /// Retention of breachdesk's own audit log (the record of the response):
@@ -498,209 +546,48 @@ impl From<ReminderCommand> for RawCommand {
     }
 }
 
-/// An address error without its field name (the field is named once).
-fn address_words(e: crate::mail::MailError) -> String {
-    match e {
-        crate::mail::MailError::Address { value, reason, .. } => {
-            format!("'{value}' is not a valid email address: {reason}")
-        }
-        other => other.to_string(),
-    }
+/// Where the mail a notice needs comes from in `config.toml`: the
+/// responder (sender, reply-to, phone), the contacts (recipients and
+/// copies) and the contract named in every notice. A narrower view than
+/// [`Config`], for composing notices.
+#[derive(Debug, Clone, Copy)]
+pub struct Addressing<'a> {
+    pub responder: &'a Responder,
+    pub contacts: &'a Contacts,
+    pub contract: &'a ContractSettings,
 }
 
-/// `file:line` of a dotted field (`calendar.division`) in config text: the
-/// line of its key inside its `[section]`; the file alone if it is not there.
-fn field_at(text: &str, path: &Path, field: &str) -> String {
-    let (section, key) = field.split_once('.').unwrap_or(("", field));
-    let mut current = String::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if let Some(header) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
-            current = header.trim().to_string();
-            continue;
-        }
-        let name = line
-            .split('=')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .trim_matches('"');
-        if current == section && line.contains('=') && name == key {
-            return format!("{}:{}", path.display(), n + 1);
+impl<'a> From<&'a Config> for Addressing<'a> {
+    fn from(config: &'a Config) -> Addressing<'a> {
+        Addressing {
+            responder: &config.responder,
+            contacts: &config.contacts,
+            contract: &config.contract,
         }
     }
-    path.display().to_string()
-}
-
-/// A config file that cannot be used, with where and why.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{path}: cannot read: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}:{column}: {message}")]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    /// `at` is `file:line` (the line of the field), or the file alone when
-    /// the field is not in it (a default that does not validate).
-    #[error("{at}: {field}: {message}")]
-    Invalid {
-        at: String,
-        field: &'static str,
-        message: String,
-    },
 }
 
 impl Config {
-    /// Reads `path`; a missing file gives the defaults.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        // Only a regular file (a FIFO or /dev/zero never hangs or fills memory).
-        let text = match crate::safe_read::read_user_file(path) {
-            Ok(text) => text,
-            Err(e) if e.is_not_found() => return Ok(Config::default()),
-            Err(e) => {
-                return Err(ConfigError::Read {
-                    path: path.to_path_buf(),
-                    source: e.into_io(),
-                });
-            }
-        };
-        Config::parse(&text, path)
-    }
-
-    /// Parses and validates config text; `path` is only used in messages.
-    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|span| line_col(text, span.start))
-                .unwrap_or((1, 1));
-            ConfigError::Parse {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message: e.message().trim().to_string(),
-            }
-        })?;
-        config.validate(text, path)?;
-        Ok(config)
-    }
-
-    /// What `config check` adds to [`Config::load`]: every address in the
-    /// file (the sender, the other party, GovCertUK) is
-    /// one an email could be sent to.
-    pub fn check(path: &Path) -> Result<Config, ConfigError> {
-        let config = Config::load(path)?;
-        let text = crate::safe_read::read_user_file(path).unwrap_or_default();
-        let invalid = |field: &'static str, message: String| ConfigError::Invalid {
-            at: field_at(&text, path, field),
-            field,
-            message,
-        };
-        let addresses = [
-            ("responder.email", config.responder.email.as_deref()),
-            (
-                "contacts.other_party",
-                config.contacts.other_party.as_deref(),
-            ),
-            ("contacts.govcertuk", config.contacts.govcertuk.as_deref()),
-        ];
-        for (field, value) in addresses {
-            if let Some(value) = value {
-                crate::mail::compose::parse_mailbox(field, value)
-                    .map_err(|e| invalid(field, address_words(e)))?;
-            }
-        }
-        Ok(config)
-    }
-
-    fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |field, message: String| ConfigError::Invalid {
-            at: field_at(text, path, field),
-            field,
-            message,
-        };
-        self.calendar
-            .division
-            .parse::<crate::domain::calendar::Division>()
-            .map_err(|e| invalid("calendar.division", e.to_string()))?;
-        if self.audit.retention_days < MIN_AUDIT_RETENTION_DAYS {
-            return Err(invalid(
-                "audit.retention_days",
-                format!(
-                    "{} days is below the minimum of 6 calendar months (at least {} days)",
-                    self.audit.retention_days, MIN_AUDIT_RETENTION_DAYS
-                ),
-            ));
-        }
-        let reminders = &self.reminders;
-        if reminders.command_timeout_secs == 0 || reminders.command_timeout_secs > 600 {
-            return Err(invalid(
-                "reminders.command_timeout_secs",
-                format!(
-                    "{} is not between 1 and 600",
-                    reminders.command_timeout_secs
-                ),
-            ));
-        }
-        self.timezone()
-            .map_err(|m| invalid("calendar.timezone", m))?;
-        self.end_of_day()
-            .map_err(|m| invalid("calendar.end_of_day", m))?;
-        let words = address_words;
-        for (i, cc) in self.contacts.cc.iter().enumerate() {
-            crate::mail::compose::parse_mailbox("contacts.cc", cc)
-                .map_err(|e| invalid("contacts.cc", format!("entry {}: {}", i + 1, words(e))))?;
-        }
-        if let Some(r) = &self.responder.reply_to {
-            crate::mail::compose::parse_mailbox("responder.reply_to", r)
-                .map_err(|e| invalid("responder.reply_to", words(e)))?;
-        }
-        if let Some(smtp) = &self.smtp {
-            if smtp.host.trim().is_empty() {
-                return Err(invalid("smtp.host", "is empty".into()));
-            }
-            if smtp.timeout_secs == 0 || smtp.timeout_secs > 600 {
-                return Err(invalid(
-                    "smtp.timeout_secs",
-                    format!("{} is not between 1 and 600", smtp.timeout_secs),
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// The display and calendar time zone.
-    pub fn timezone(&self) -> Result<chrono_tz::Tz, String> {
-        self.calendar
-            .timezone
-            .parse::<chrono_tz::Tz>()
-            .map_err(|_| {
-                format!(
-                    "'{}' is not an IANA time zone (e.g. Europe/London)",
-                    self.calendar.timezone
-                )
-            })
+    pub fn timezone(&self) -> Tz {
+        self.calendar.timezone
     }
 
     /// The local time a Working Day ends.
-    pub fn end_of_day(&self) -> Result<chrono::NaiveTime, String> {
-        let text = self.calendar.end_of_day.trim();
-        chrono::NaiveTime::parse_from_str(text, "%H:%M:%S")
-            .or_else(|_| chrono::NaiveTime::parse_from_str(text, "%H:%M"))
-            .map_err(|_| format!("'{text}' is not a time of day like 17:30 or 23:59:59"))
+    pub fn end_of_day(&self) -> NaiveTime {
+        self.calendar.end_of_day
     }
 
     /// The responder's name: from config, else the OS user.
     pub fn responder_name(&self) -> String {
-        self.responder
-            .name
+        self.responder.name_or_os_user()
+    }
+}
+
+impl Responder {
+    /// The name: as configured, else the OS user.
+    pub fn name_or_os_user(&self) -> String {
+        self.name
             .clone()
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(os_user)
@@ -714,198 +601,4 @@ pub fn os_user() -> String {
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
         .or_else(|| whoami::username().ok())
         .unwrap_or_else(|| "unknown".to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_example_config_parses() {
-        let config =
-            Config::parse(EXAMPLE, Path::new("config.example.toml")).expect("example parses");
-        // Every name and address is an example, commented out: none is
-        // used as a live recipient (or signs the audit log) by mistake.
-        assert_eq!(config.responder.name, None);
-        assert_eq!(config.responder.email, None);
-        assert_eq!(config.contacts.other_party, None);
-        assert_eq!(config.contacts.govcertuk, None);
-        assert!(config.contacts.cc.is_empty());
-        assert_eq!(config.responder.role, PartyRole::ServiceProvider);
-        assert!(config.smtp.is_none());
-    }
-
-    #[test]
-    fn copies_and_reply_to_are_checked_addresses() {
-        let config = Config::parse(
-            "[responder]\nreply_to = \"SOC <soc@p.example>\"\n[contacts]\ncc = [\"a@p.example\", \"B <b@p.example>\"]\n",
-            Path::new("c.toml"),
-        )
-        .expect("parses");
-        assert_eq!(config.contacts.cc.len(), 2);
-        assert_eq!(
-            config.responder.reply_to.as_deref(),
-            Some("SOC <soc@p.example>")
-        );
-        let err = Config::parse(
-            "[contacts]\ncc = [\"a@p.example\", \"a@p.example, evil@x.example\"]\n",
-            Path::new("c.toml"),
-        )
-        .expect_err("two in one entry");
-        assert!(
-            err.to_string().starts_with(
-                "c.toml:2: contacts.cc: entry 2: 'a@p.example, evil@x.example' is not"
-            ),
-            "{err}"
-        );
-        let err = Config::parse(
-            "[responder]\nreply_to = \"not an address\"\n",
-            Path::new("c.toml"),
-        )
-        .expect_err("bad reply_to");
-        assert_eq!(
-            err.to_string().matches("responder.reply_to").count(),
-            1,
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn errors_name_the_line_and_field() {
-        let err = Config::parse(
-            "[responder]\nname = \"x\"\nrole = \"vendor\"\n",
-            Path::new("c.toml"),
-        )
-        .expect_err("bad role");
-        let text = err.to_string();
-        assert!(text.starts_with("c.toml:3:"), "{text}");
-        let err = Config::parse(
-            "[calendar]\ntimezone = \"Mars/Olympus\"\n",
-            Path::new("c.toml"),
-        )
-        .expect_err("bad zone");
-        assert!(err.to_string().contains("calendar.timezone"), "{err}");
-        let err = Config::parse("[audit]\nretention_days = 30\n", Path::new("c.toml"))
-            .expect_err("short");
-        assert!(err.to_string().contains("6 calendar months"), "{err}");
-        let err = Config::parse(
-            "[smtp]\nhost = \"x\"\npasword = \"oops\"\n",
-            Path::new("c.toml"),
-        )
-        .expect_err("typo");
-        assert!(err.to_string().contains("c.toml:3:"), "{err}");
-    }
-
-    #[test]
-    fn severity_levels_have_definitions_and_may_map_to_the_clients_scale() {
-        use crate::domain::incident::Severity;
-        let c = Config::parse(
-            r#"
-[severity]
-low = "cosmetic"
-[severity.client_scale]
-low = "P4"
-"#,
-            Path::new("c.toml"),
-        )
-        .expect("parses");
-        assert_eq!(
-            c.severity.describe(Severity::Low),
-            "low: cosmetic (Client's scale: P4)"
-        );
-        assert!(
-            c.severity
-                .describe(Severity::Critical)
-                .starts_with("critical: ongoing compromise")
-        );
-        assert_eq!(c.severity.help().len(), Severity::ALL.len());
-        let err = Config::parse("[severity]\nsevere = \"x\"\n", Path::new("c.toml"))
-            .expect_err("unknown level");
-        assert!(err.to_string().contains("c.toml:2:"), "{err}");
-        // The example config parses (its [severity] section is commented out).
-        Config::parse(EXAMPLE, Path::new("example.toml")).expect("example parses");
-    }
-
-    #[test]
-    fn reminders_default_and_parse() {
-        let config = Config::parse("", Path::new("c.toml")).expect("empty");
-        assert_eq!(
-            config.reminders.leads(),
-            vec![chrono::Duration::minutes(15), chrono::Duration::minutes(5)]
-        );
-        assert!(config.reminders.desktop);
-        assert!(!config.reminders.internal_targets);
-        assert_eq!(config.reminders.command, None);
-        let config = Config::parse(
-            "[reminders]\nbefore = [\"1h\", \"10m\"]\nemail_to = \"On-call <oncall@provider.example>\"\ncommand = \"page-oncall  --urgent\"\ndesktop = false\ninternal_targets = true\n",
-            Path::new("c.toml"),
-        )
-        .expect("parses");
-        let r = &config.reminders;
-        assert_eq!(
-            r.leads(),
-            vec![chrono::Duration::hours(1), chrono::Duration::minutes(10)]
-        );
-        assert_eq!(
-            r.command,
-            Some(ReminderCommand::Direct(vec![
-                "page-oncall".into(),
-                "--urgent".into()
-            ]))
-        );
-        let argv = Config::parse(
-            "[reminders]\ncommand = [\"page\", \"two words\"]\n",
-            Path::new("c.toml"),
-        )
-        .expect("argv");
-        assert_eq!(
-            argv.reminders.command,
-            Some(ReminderCommand::Direct(vec![
-                "page".into(),
-                "two words".into()
-            ]))
-        );
-        let shell = Config::parse(
-            "[reminders]\ncommand = { shell = \"env > /tmp/x\" }\n",
-            Path::new("c.toml"),
-        )
-        .expect("shell");
-        assert_eq!(
-            shell.reminders.command,
-            Some(ReminderCommand::Shell("env > /tmp/x".into()))
-        );
-    }
-
-    #[test]
-    fn reminder_errors_name_the_line() {
-        for (text, line, words) in [
-            (
-                "[reminders]\n\nbefore = [\"15m\", \"5 minutes\"]\n",
-                3,
-                "lead time",
-            ),
-            (
-                "[reminders]\nemail_to = \"not an address\"\n",
-                2,
-                "email address",
-            ),
-            ("[reminders]\ncommand = \"  \"\n", 2, "empty"),
-            ("[reminders]\ncommand = { shell = \"\" }\n", 2, "empty"),
-            ("[reminders]\ndesktp = true\n", 2, "unknown field"),
-        ] {
-            let err = Config::parse(text, Path::new("c.toml")).expect_err(text);
-            let said = err.to_string();
-            assert!(said.starts_with(&format!("c.toml:{line}:")), "{said}");
-            assert!(said.contains(words), "{said}");
-        }
-        let err = Config::parse(
-            "[reminders]\ncommand_timeout_secs = 0\n",
-            Path::new("c.toml"),
-        )
-        .expect_err("zero");
-        assert!(
-            err.to_string().contains("reminders.command_timeout_secs"),
-            "{err}"
-        );
-    }
 }
