@@ -55,6 +55,7 @@
 
 pub mod compose;
 pub mod error;
+pub mod fields;
 pub mod outbox;
 pub mod template;
 pub mod transport;
