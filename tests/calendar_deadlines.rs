@@ -227,10 +227,22 @@ fn clock_spec_due_and_describe() {
         StepClock::working_days(2, ClockStart::Identified).due(start, &c),
         utc("2026-10-27T23:59:59Z")
     );
-    assert_eq!(StepClock::hours(1, ClockStart::Identified).describe_length(), "1 hour");
-    assert_eq!(StepClock::hours(72, ClockStart::Identified).describe_length(), "72 hours");
-    assert_eq!(StepClock::working_days(1, ClockStart::Identified).describe_length(), "1 Working Day");
-    assert_eq!(StepClock::working_days(2, ClockStart::Identified).describe_length(), "2 Working Days");
+    assert_eq!(
+        StepClock::hours(1, ClockStart::Identified).describe_length(),
+        "1 hour"
+    );
+    assert_eq!(
+        StepClock::hours(72, ClockStart::Identified).describe_length(),
+        "72 hours"
+    );
+    assert_eq!(
+        StepClock::working_days(1, ClockStart::Identified).describe_length(),
+        "1 Working Day"
+    );
+    assert_eq!(
+        StepClock::working_days(2, ClockStart::Identified).describe_length(),
+        "2 Working Days"
+    );
     assert_eq!(
         StepClock::working_days(2, ClockStart::RequestReceived).to_string(),
         "2 Working Days from each request's receipt"

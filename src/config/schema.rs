@@ -546,6 +546,18 @@ impl From<ReminderCommand> for RawCommand {
     }
 }
 
+impl Smtp {
+    /// The port to connect to: as configured, else 587 for STARTTLS, 465
+    /// for implicit TLS, 25 for plain text.
+    pub fn effective_port(&self) -> u16 {
+        self.port.unwrap_or(match self.security {
+            SmtpSecurity::Starttls => 587,
+            SmtpSecurity::Tls => 465,
+            SmtpSecurity::None => 25,
+        })
+    }
+}
+
 /// Where the mail a notice needs comes from in `config.toml`: the
 /// responder (sender, reply-to, phone), the contacts (recipients and
 /// copies) and the contract named in every notice. A narrower view than

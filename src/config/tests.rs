@@ -6,8 +6,7 @@ use crate::domain::incident::PartyRole;
 
 #[test]
 fn the_example_config_parses() {
-    let config =
-        Config::parse(EXAMPLE, Path::new("config.example.toml")).expect("example parses");
+    let config = Config::parse(EXAMPLE, Path::new("config.example.toml")).expect("example parses");
     // Every name and address is an example, commented out: none is
     // used as a live recipient (or signs the audit log) by mistake.
     assert_eq!(config.responder.name, None);
@@ -37,9 +36,8 @@ fn copies_and_reply_to_are_checked_addresses() {
     )
     .expect_err("two in one entry");
     assert!(
-        err.to_string().starts_with(
-            "c.toml:2: contacts.cc: entry 2: 'a@p.example, evil@x.example' is not"
-        ),
+        err.to_string()
+            .starts_with("c.toml:2: contacts.cc: entry 2: 'a@p.example, evil@x.example' is not"),
         "{err}"
     );
     let err = Config::parse(
@@ -69,8 +67,8 @@ fn errors_name_the_line_and_field() {
     )
     .expect_err("bad zone");
     assert!(err.to_string().contains("calendar.timezone"), "{err}");
-    let err = Config::parse("[audit]\nretention_days = 30\n", Path::new("c.toml"))
-        .expect_err("short");
+    let err =
+        Config::parse("[audit]\nretention_days = 30\n", Path::new("c.toml")).expect_err("short");
     assert!(err.to_string().contains("6 calendar months"), "{err}");
     let err = Config::parse(
         "[smtp]\nhost = \"x\"\npasword = \"oops\"\n",
@@ -216,7 +214,10 @@ fn calendar_values_are_typed_and_bad_ones_name_file_line_and_field() {
     );
     // Written back in the same words.
     let text = toml::to_string(&config).expect("serializes");
-    assert_eq!(Config::parse(&text, Path::new("c.toml")).expect("reads back"), config);
+    assert_eq!(
+        Config::parse(&text, Path::new("c.toml")).expect("reads back"),
+        config
+    );
 
     for (text, wanted) in [
         (

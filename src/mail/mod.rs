@@ -57,12 +57,13 @@ pub mod compose;
 pub mod error;
 pub mod fields;
 pub mod outbox;
+mod smtp_errors;
 pub mod template;
 pub mod transport;
 
+pub use crate::domain::notice::NoticeKind;
 pub use compose::{AttachmentInfo, Draft, Notice, compose, render_preview};
 pub use error::MailError;
-pub use crate::domain::notice::NoticeKind;
 pub use outbox::{Attempt, Cancelled, Delivery, NoticeState, QueuedNotice, SentRecord};
 
 use crate::domain::incident::Incident;

@@ -14,9 +14,7 @@ use std::path::Path;
 
 // What each field says for an incident is worked out in `fields`; these
 // names stay here for the callers that find them in the template module.
-pub use super::fields::{
-    Extras, breach_words, fields, kind_words, missing_for_report, show_time,
-};
+pub use super::fields::{Extras, breach_words, fields, kind_words, missing_for_report, show_time};
 
 /// Every field a template may use.
 pub const FIELDS: &[&str] = &[
@@ -248,8 +246,8 @@ fn tidy_body(body: &str) -> String {
 mod tests {
     use super::*;
     use crate::domain::incident::{BreachKind, Incident};
-    use chrono::{DateTime, Utc};
     use crate::domain::incident::{Channel, NewIncident, NoticeReceived, PartyRole, Severity};
+    use chrono::{DateTime, Utc};
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s)
