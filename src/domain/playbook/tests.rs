@@ -175,3 +175,54 @@ fn shown_steps_leave_out_the_other_sides_but_keep_work_done() {
     }
     assert!(shown_steps(&i).iter().any(|s| s.id == "client-track"));
 }
+
+#[test]
+fn a_bad_clock_is_refused_with_its_line_and_why() {
+    let playbook = |clock: &str| {
+        format!(
+            "name = \"p\"\nversion = 1\ntitle = \"P\"\nclause = \"c\"\n\n[[step]]\nid = \"s1\"\ntitle = \"S\"\nclock = {clock}\n"
+        )
+    };
+    for (clock, why) in [
+        (
+            "{ hours = 0, from = \"identified\" }",
+            "a clock of 0 hours is not a deadline",
+        ),
+        (
+            "{ working_days = 261, from = \"identified\" }",
+            "a clock of 261 Working Days is too long (at most 260)",
+        ),
+        (
+            "{ hours = 1, working_days = 2, from = \"identified\" }",
+            "a clock takes exactly one of `hours` or `working_days`, not both",
+        ),
+        (
+            "{ from = \"identified\" }",
+            "a clock needs one of `hours` or `working_days`",
+        ),
+        (
+            "{ hours = 1, from = \"tuesday\" }",
+            "clock start 'tuesday' is not one of",
+        ),
+    ] {
+        let err = Playbook::parse(&playbook(clock), "p.toml").expect_err(clock);
+        assert_eq!(
+            (err.file.as_str(), err.line),
+            ("p.toml", 9),
+            "{clock}: {err}"
+        );
+        assert!(err.message.contains(why), "{clock}: {err}");
+    }
+    let ok = Playbook::parse(
+        &playbook("{ working_days = 2, from = \"identified\", internal = true }"),
+        "p.toml",
+    )
+    .expect("parses");
+    assert_eq!(
+        ok.steps[0].clock,
+        Some(StepClock {
+            internal: true,
+            ..StepClock::working_days(2, ClockStart::Identified)
+        })
+    );
+}
