@@ -160,7 +160,7 @@ impl Default for SeverityScale {
 }
 
 impl SeverityScale {
-    /// One level in words: "high: <definition> (Client's scale: P2)".
+    /// One level in words: `high: <definition> (Client's scale: P2)`.
     pub fn describe(&self, level: crate::domain::incident::Severity) -> String {
         use crate::domain::incident::Severity;
         let (definition, client) = match level {

@@ -197,7 +197,7 @@ impl QueuedNotice {
 pub struct Delivery {
     pub id: String,
     pub incident_id: String,
-    pub kind: super::NoticeKind,
+    pub kind: crate::domain::notice::NoticeKind,
     pub request_id: Option<String>,
     pub message_id: String,
     pub reply: String,
