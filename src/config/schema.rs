@@ -469,7 +469,8 @@ impl From<Lead> for String {
     }
 }
 
-/// One email address, `Name <address>` or `address`, checked when read.
+/// One email address, `Name <address>` or `address`, checked when read
+/// by the same rules as every other address ([`crate::address::parse_mailbox`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Mailbox(pub String);
@@ -477,11 +478,8 @@ pub struct Mailbox(pub String);
 impl TryFrom<String> for Mailbox {
     type Error = String;
     fn try_from(text: String) -> Result<Self, String> {
-        if text.chars().any(char::is_control) {
-            return Err("an address may not contain control characters".into());
-        }
-        text.parse::<lettre::message::Mailbox>()
-            .map_err(|e| format!("'{text}' is not one email address: {e}"))?;
+        // The field is named by the error that carries this message.
+        crate::address::parse_mailbox("", &text).map_err(|e| e.words())?;
         Ok(Mailbox(text))
     }
 }

@@ -239,3 +239,23 @@ fn calendar_values_are_typed_and_bad_ones_name_file_line_and_field() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
+
+#[test]
+fn a_reminder_address_is_checked_by_the_common_rules() {
+    for (value, why) in [
+        (
+            "not an address",
+            "'not an address' is not a valid email address: ",
+        ),
+        ("", "'' is not a valid email address: it is empty"),
+    ] {
+        let err = Config::parse(
+            &format!("[reminders]\nemail_to = \"{value}\"\n"),
+            Path::new("c.toml"),
+        )
+        .expect_err(value);
+        let said = err.to_string();
+        assert!(said.starts_with("c.toml:2:"), "{said}");
+        assert!(said.contains(why), "{said}");
+    }
+}
