@@ -16,6 +16,7 @@ pub const EXAMPLE: &str = include_str!("../../assets/config.example.toml");
 /// breachdesk's audit log is kept at least 6 calendar months (184 days).
 pub const MIN_AUDIT_RETENTION_DAYS: u32 = crate::audit::MIN_RETENTION_DAYS;
 
+pub mod reminders;
 pub mod schema;
 
 pub use schema::*;
