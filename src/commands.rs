@@ -72,19 +72,16 @@ impl Setup {
 
     /// The time zone for showing times and for Working Days.
     pub fn tz(&self) -> Result<Tz> {
-        self.config
-            .timezone()
-            .map_err(|m| anyhow!("{}: {m}", self.config_path.display()))
+        Ok(self.config.timezone())
     }
 
     /// The Working-Day calendar from config, with an optional other division.
     pub fn calendar(&self, division: Option<&str>) -> Result<WorkingCalendar> {
-        let name = division.unwrap_or(&self.config.calendar.division);
-        let division: Division = name.parse().map_err(|e| anyhow!("--division: {e}"))?;
-        let end = self
-            .config
-            .end_of_day()
-            .map_err(|m| anyhow!("{}: calendar.end_of_day: {m}", self.config_path.display()))?;
+        let division: Division = match division {
+            Some(name) => name.parse().map_err(|e| anyhow!("--division: {e}"))?,
+            None => self.config.calendar.division,
+        };
+        let end = self.config.end_of_day();
         Ok(WorkingCalendar::new(division, self.tz()?)
             .with_end_of_day(end)
             .with_closures(self.config.calendar.closures.iter().copied()))

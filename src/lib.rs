@@ -6,6 +6,7 @@
 //! ([`cli`], [`commands`]) and the console ([`tui`]) turn a responder's intent
 //! into changes through the [`desk`].
 
+pub mod address;
 pub mod audit;
 pub mod cli;
 pub mod commands;

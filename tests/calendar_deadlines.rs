@@ -3,9 +3,10 @@
 
 use breachdesk::domain::calendar::{Division, WorkingCalendar};
 use breachdesk::domain::clock::{
-    ClockSpec, ClockState, DATA_REQUEST_WORKING_DAYS, NOTIFICATION_WINDOW_HOURS, clock_state,
+    ClockState, DATA_REQUEST_WORKING_DAYS, NOTIFICATION_WINDOW_HOURS, clock_state,
     format_duration_short, notification_due,
 };
+use breachdesk::domain::step::{ClockStart, StepClock};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Europe::London;
 
@@ -219,77 +220,108 @@ fn clock_spec_due_and_describe() {
     let start = utc("2026-10-24T12:00:00Z"); // Saturday before the clocks go back
     // Elapsed hours ignore the GMT/BST change and the weekend.
     assert_eq!(
-        ClockSpec::Hours(72).due(start, &c),
+        StepClock::hours(72, ClockStart::Identified).due(start, &c),
         utc("2026-10-27T12:00:00Z")
     );
     assert_eq!(
-        ClockSpec::WorkingDays(2).due(start, &c),
+        StepClock::working_days(2, ClockStart::Identified).due(start, &c),
         utc("2026-10-27T23:59:59Z")
     );
-    assert_eq!(ClockSpec::Hours(1).describe(), "1 hour");
-    assert_eq!(ClockSpec::Hours(72).describe(), "72 hours");
-    assert_eq!(ClockSpec::WorkingDays(1).describe(), "1 Working Day");
-    assert_eq!(ClockSpec::WorkingDays(2).describe(), "2 Working Days");
-    assert_eq!(ClockSpec::WorkingDays(2).to_string(), "2 Working Days");
+    assert_eq!(
+        StepClock::hours(1, ClockStart::Identified).describe_length(),
+        "1 hour"
+    );
+    assert_eq!(
+        StepClock::hours(72, ClockStart::Identified).describe_length(),
+        "72 hours"
+    );
+    assert_eq!(
+        StepClock::working_days(1, ClockStart::Identified).describe_length(),
+        "1 Working Day"
+    );
+    assert_eq!(
+        StepClock::working_days(2, ClockStart::Identified).describe_length(),
+        "2 Working Days"
+    );
+    assert_eq!(
+        StepClock::working_days(2, ClockStart::RequestReceived).to_string(),
+        "2 Working Days from each request's receipt"
+    );
 }
 
 #[test]
-fn clock_spec_toml_form_and_validation() {
+fn step_clock_toml_form_and_validation() {
     #[derive(serde::Deserialize, serde::Serialize, Debug, PartialEq)]
     struct Step {
-        clock: ClockSpec,
+        clock: StepClock,
     }
     let parse = |s: &str| toml::from_str::<Step>(s).map(|s| s.clock);
     assert_eq!(
-        parse("clock = { hours = 72 }").ok(),
-        Some(ClockSpec::Hours(72))
+        parse("clock = { hours = 72, from = \"identified\" }").ok(),
+        Some(StepClock::hours(72, ClockStart::Identified))
     );
     assert_eq!(
-        parse("clock = { working_days = 2 }").ok(),
-        Some(ClockSpec::WorkingDays(2))
+        parse("clock = { working_days = 2, from = \"request-received\" }").ok(),
+        Some(StepClock::working_days(2, ClockStart::RequestReceived))
     );
     assert_eq!(
-        parse("[clock]\nworking_days = 2").ok(),
-        Some(ClockSpec::WorkingDays(2))
+        parse("[clock]\nworking_days = 2\nfrom = \"aware\"\ninternal = true").ok(),
+        Some(StepClock {
+            internal: true,
+            ..StepClock::working_days(2, ClockStart::Aware)
+        })
     );
-    // Errors: both, neither, unknown field, zero, absurd, negative, wrong type.
+    // Errors: both, neither, unknown field, zero, absurd, negative, wrong
+    // type, no start, an unknown start.
     for bad in [
-        "clock = { hours = 72, working_days = 2 }",
-        "clock = {}",
-        "clock = { days = 2 }",
-        "clock = { hours = 72, minutes = 5 }",
-        "clock = { hours = 0 }",
-        "clock = { working_days = 0 }",
-        "clock = { hours = 8761 }",
-        "clock = { working_days = 261 }",
-        "clock = { hours = -1 }",
-        "clock = { hours = \"72\" }",
+        "clock = { hours = 72, working_days = 2, from = \"identified\" }",
+        "clock = { from = \"identified\" }",
+        "clock = { days = 2, from = \"identified\" }",
+        "clock = { hours = 72, minutes = 5, from = \"identified\" }",
+        "clock = { hours = 0, from = \"identified\" }",
+        "clock = { working_days = 0, from = \"identified\" }",
+        "clock = { hours = 8761, from = \"identified\" }",
+        "clock = { working_days = 261, from = \"identified\" }",
+        "clock = { hours = -1, from = \"identified\" }",
+        "clock = { hours = \"72\", from = \"identified\" }",
+        "clock = { hours = 72 }",
+        "clock = { hours = 72, from = \"tuesday\" }",
     ] {
         assert!(parse(bad).is_err(), "accepted: {bad}");
     }
-    let err = parse("clock = { hours = 72, working_days = 2 }")
+    let err = parse("clock = { hours = 72, working_days = 2, from = \"identified\" }")
         .expect_err("both")
         .to_string();
     assert!(err.contains("exactly one"), "{err}");
     // Limits are inclusive.
     assert_eq!(
-        parse("clock = { hours = 8760 }").ok(),
-        Some(ClockSpec::Hours(8760))
+        parse("clock = { hours = 8760, from = \"identified\" }").ok(),
+        Some(StepClock::hours(8760, ClockStart::Identified))
     );
     assert_eq!(
-        parse("clock = { working_days = 260 }").ok(),
-        Some(ClockSpec::WorkingDays(260))
+        parse("clock = { working_days = 260, from = \"identified\" }").ok(),
+        Some(StepClock::working_days(260, ClockStart::Identified))
     );
     // validate() directly.
-    assert!(ClockSpec::Hours(1).validate().is_ok());
-    assert!(ClockSpec::Hours(0).validate().is_err());
-    assert!(ClockSpec::Hours(8761).validate().is_err());
-    assert!(ClockSpec::WorkingDays(0).validate().is_err());
-    assert!(ClockSpec::WorkingDays(261).validate().is_err());
+    let from = || ClockStart::Identified;
+    assert!(StepClock::hours(1, from()).validate().is_ok());
+    assert!(StepClock::hours(0, from()).validate().is_err());
+    assert!(StepClock::hours(8761, from()).validate().is_err());
+    assert!(StepClock::working_days(0, from()).validate().is_err());
+    assert!(StepClock::working_days(261, from()).validate().is_err());
     // Serializes back to the same form.
-    for spec in [ClockSpec::Hours(72), ClockSpec::WorkingDays(2)] {
-        let text = toml::to_string(&Step { clock: spec }).expect("serialize");
-        assert_eq!(parse(&text).ok(), Some(spec), "{text}");
+    for clock in [
+        StepClock::hours(72, ClockStart::StepDone("8.1".into())),
+        StepClock {
+            internal: true,
+            ..StepClock::working_days(2, ClockStart::Logged)
+        },
+    ] {
+        let text = toml::to_string(&Step {
+            clock: clock.clone(),
+        })
+        .expect("serialize");
+        assert_eq!(parse(&text).ok(), Some(clock), "{text}");
     }
 }
 

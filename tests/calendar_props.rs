@@ -10,7 +10,8 @@
 //! or 1 (receipt on a non-working day).
 
 use breachdesk::domain::calendar::{Division, WorkingCalendar};
-use breachdesk::domain::clock::{ClockSpec, ClockState, clock_state, notification_due};
+use breachdesk::domain::clock::{ClockState, clock_state, notification_due};
+use breachdesk::domain::step::{ClockStart, StepClock};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use proptest::prelude::*;
 
@@ -143,13 +144,13 @@ proptest! {
     #[test]
     fn working_days_clock_matches_calendar((at, cal, n) in case()) {
         prop_assume!(n >= 1);
-        prop_assert_eq!(ClockSpec::WorkingDays(n).due(at, &cal), cal.working_days_after(at, n));
+        prop_assert_eq!(StepClock::working_days(n, ClockStart::Identified).due(at, &cal), cal.working_days_after(at, n));
     }
 
     #[test]
     fn hours_clock_and_notification_are_elapsed_time(at in instant(), h in 1u32..=8760) {
         let cal = WorkingCalendar::default();
-        prop_assert_eq!(ClockSpec::Hours(h).due(at, &cal) - at, Duration::hours(i64::from(h)));
+        prop_assert_eq!(StepClock::hours(h, ClockStart::Identified).due(at, &cal) - at, Duration::hours(i64::from(h)));
         prop_assert_eq!(notification_due(at) - at, Duration::hours(1));
     }
 

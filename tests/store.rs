@@ -175,10 +175,8 @@ fn full_incident(id: &str) -> Incident {
             status: StepStatus::InProgress,
             due_at: Some(t(18, 0)),
             clock: Some(StepClock {
-                hours: Some(1),
-                working_days: None,
-                from: ClockStart::StepDone("8.1".into()),
                 internal: true,
+                ..StepClock::hours(1, ClockStart::StepDone("8.1".into()))
             }),
             depends_on: vec!["8.1".into()],
             fills: vec![RecordField::Mitigation, RecordField::Timeline],

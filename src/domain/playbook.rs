@@ -6,16 +6,17 @@
 //! rewrites an incident's history.
 
 use crate::domain::calendar::WorkingCalendar;
-use crate::domain::clock::ClockSpec;
-use crate::domain::incident::{
-    BreachKind, IdentifiedBy, Incident, PartyRole, PlaybookRef, RcaRequired, RequestStatus, Step,
-    StepStatus,
+use crate::domain::incident::Incident;
+use crate::domain::record::PlaybookRef;
+use crate::domain::request::RequestStatus;
+pub use crate::domain::step::{
+    ClockStart, ClockUnit, CloseCheck, Condition, Fact, RecordField, Step, StepClock, StepStatus,
 };
+use crate::domain::terms::{IdentifiedBy, RcaRequired};
 use crate::text::line_col;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use toml::Spanned;
 
 /// A checked playbook.
@@ -46,85 +47,11 @@ pub struct PlaybookStep {
     pub checks: Vec<CloseCheck>,
 }
 
-/// The parts of the incident record a step fills in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RecordField {
-    Notification,
-    Mitigation,
-    RootCause,
-    DataRequests,
-    Report,
-    IsmsChange,
-    Timeline,
-    /// The other party's 8.1 notice to us.
-    NoticeReceived,
-    /// Whether the Client requires a root-cause analysis (8.2.1 f).
-    RcaRequired,
-}
-
-impl RecordField {
-    /// As written in playbooks.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordField::Notification => "notification",
-            RecordField::Mitigation => "mitigation",
-            RecordField::RootCause => "root-cause",
-            RecordField::DataRequests => "data-requests",
-            RecordField::Report => "report",
-            RecordField::IsmsChange => "isms-change",
-            RecordField::Timeline => "timeline",
-            RecordField::NoticeReceived => "notice-received",
-            RecordField::RcaRequired => "rca-required",
-        }
-    }
-}
-
-/// Something checked before a close-out step may be marked done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CloseCheck {
-    /// The audit log holds entries for the incident.
-    AuditEntries,
-    /// A root cause (category + component) is recorded.
-    RootCauseRecorded,
-    /// The full-details report was sent.
-    ReportSent,
-    /// The other party was notified.
-    Notified,
-    /// No data request is still open.
-    RequestsClosed,
-    /// Paragraph 8.1 is satisfied: we notified the other party, or (when it
-    /// identified the breach) its notice to us is recorded.
-    NoticeExchanged,
-    /// Where the Client requires a root-cause analysis, one is recorded
-    /// (category, component and analysis); the Client's answer is recorded.
-    RcaWhereRequired,
-    /// The Client's decision on whether it requires a root-cause analysis is recorded.
-    RcaDecided,
-}
+// What a step's conditions and close-out checks mean for an incident. The
+// types live in `step` (an incident keeps them); their meaning needs the
+// whole record, so it is worked out here.
 
 impl CloseCheck {
-    /// What failing it means, for the responder.
-    pub fn failure(self) -> &'static str {
-        match self {
-            CloseCheck::AuditEntries => "the audit log holds no entries for this incident",
-            CloseCheck::RootCauseRecorded => "no root cause is recorded (8.2.1 d/f)",
-            CloseCheck::ReportSent => "the full-details report has not been sent (8.2.1 f)",
-            CloseCheck::Notified => "the other party has not been notified (8.1)",
-            CloseCheck::RequestsClosed => "a data request is still open (8.2.1 e)",
-            CloseCheck::NoticeExchanged => {
-                "paragraph 8.1 is not satisfied: no notice to the other party, nor one from it, is recorded"
-            }
-            CloseCheck::RcaWhereRequired => {
-                "the Client requires a root-cause analysis (8.2.1 f) and none is recorded, or whether it requires one is not recorded"
-            }
-            CloseCheck::RcaDecided => {
-                "whether the Client requires a root-cause analysis (8.2.1 f) is not recorded"
-            }
-        }
-    }
-
     /// Whether the incident passes this check; `audit_entries` is how many
     /// audit-log entries name the incident.
     pub fn passes(self, incident: &Incident, audit_entries: usize) -> bool {
@@ -150,178 +77,6 @@ impl CloseCheck {
                 }
             },
             CloseCheck::RcaDecided => incident.rca_required != RcaRequired::Unknown,
-        }
-    }
-}
-
-/// A step's clock: an amount of time from a named start.
-/// In TOML: `clock = { hours = 1, from = "identified" }` or
-/// `clock = { working_days = 2, from = "request-received" }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StepClock {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hours: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub working_days: Option<u32>,
-    pub from: ClockStart,
-    /// `internal = true`: the organisation's own target, not a clock set by
-    /// the contract or the law (reminded of only when asked, and never
-    /// presented as a legal deadline).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub internal: bool,
-}
-
-/// Where a step's clock starts.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub enum ClockStart {
-    /// When the breach was identified.
-    Identified,
-    /// When the incident was logged.
-    Logged,
-    /// When we became aware: identified by us, or the other party's 8.1
-    /// notice received ([`Incident::aware_at`]).
-    Aware,
-    /// When each data request was received (one clock per request).
-    RequestReceived,
-    /// When another step was completed: `step:8.2.1c`.
-    StepDone(String),
-}
-
-impl TryFrom<String> for ClockStart {
-    type Error = String;
-    fn try_from(text: String) -> Result<Self, String> {
-        match text.as_str() {
-            "identified" => Ok(ClockStart::Identified),
-            "logged" => Ok(ClockStart::Logged),
-            "aware" => Ok(ClockStart::Aware),
-            "request-received" => Ok(ClockStart::RequestReceived),
-            other => match other.strip_prefix("step:") {
-                Some(step) if !step.trim().is_empty() => Ok(ClockStart::StepDone(step.to_string())),
-                _ => Err(format!(
-                    "clock start '{other}' is not one of: identified, aware, logged, request-received, step:<step id>"
-                )),
-            },
-        }
-    }
-}
-
-impl From<ClockStart> for String {
-    fn from(start: ClockStart) -> String {
-        start.to_string()
-    }
-}
-
-impl fmt::Display for ClockStart {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClockStart::Identified => f.write_str("identified"),
-            ClockStart::Logged => f.write_str("logged"),
-            ClockStart::Aware => f.write_str("aware"),
-            ClockStart::RequestReceived => f.write_str("request-received"),
-            ClockStart::StepDone(step) => write!(f, "step:{step}"),
-        }
-    }
-}
-
-impl StepClock {
-    /// The amount as a clock the calendar can run.
-    pub fn spec(&self) -> Option<ClockSpec> {
-        match (self.hours, self.working_days) {
-            (Some(h), None) => Some(ClockSpec::Hours(h)),
-            (None, Some(d)) => Some(ClockSpec::WorkingDays(d)),
-            _ => None,
-        }
-    }
-
-    /// "1 hour from identified", "2 Working Days from each request's receipt".
-    pub fn describe(&self) -> String {
-        let amount = self
-            .spec()
-            .map(|s| s.describe())
-            .unwrap_or_else(|| "?".into());
-        let from = match &self.from {
-            ClockStart::Identified => "identification".to_string(),
-            ClockStart::Logged => "logging".to_string(),
-            ClockStart::Aware => "becoming aware".to_string(),
-            ClockStart::RequestReceived => "each request's receipt".to_string(),
-            ClockStart::StepDone(step) => format!("step {step} done"),
-        };
-        format!("{amount} from {from}")
-    }
-
-    fn check(&self) -> Result<(), String> {
-        match self.spec() {
-            Some(spec) => spec.validate(),
-            None if self.hours.is_some() => {
-                Err("a clock has hours or working_days, not both".into())
-            }
-            None => Err("a clock needs hours or working_days".into()),
-        }
-    }
-}
-
-/// A condition that switches a step on. Written as `personal-data`,
-/// `government-data`, `breach`, `potential`, `attempted`,
-/// `service-provider`, `client`, `identified-by-us`,
-/// `identified-by-other-party`, each optionally prefixed `not `.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Condition {
-    pub negated: bool,
-    pub fact: Fact,
-}
-
-/// A fact about an incident that a condition can test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Fact {
-    PersonalData,
-    GovernmentData,
-    Kind(BreachKind),
-    Role(PartyRole),
-    IdentifiedBy(IdentifiedBy),
-}
-
-impl TryFrom<String> for Condition {
-    type Error = String;
-    fn try_from(text: String) -> Result<Self, String> {
-        let trimmed = text.trim();
-        let (negated, body) = match trimmed.strip_prefix("not ") {
-            Some(rest) => (true, rest.trim()),
-            None => (false, trimmed),
-        };
-        let fact = match body {
-            "personal-data" => Fact::PersonalData,
-            "government-data" => Fact::GovernmentData,
-            "service-provider" => Fact::Role(PartyRole::ServiceProvider),
-            "client" => Fact::Role(PartyRole::Client),
-            "identified-by-us" => Fact::IdentifiedBy(IdentifiedBy::Us),
-            "identified-by-other-party" => Fact::IdentifiedBy(IdentifiedBy::OtherParty),
-            other => Fact::Kind(other.parse::<BreachKind>().map_err(|_| {
-                format!(
-                    "condition '{text}' is not one of: personal-data, government-data, breach, potential, attempted, service-provider, client, identified-by-us, identified-by-other-party (optionally prefixed 'not ')"
-                )
-            })?),
-        };
-        Ok(Condition { negated, fact })
-    }
-}
-
-impl From<Condition> for String {
-    fn from(c: Condition) -> String {
-        let fact = match c.fact {
-            Fact::PersonalData => "personal-data",
-            Fact::GovernmentData => "government-data",
-            Fact::Kind(kind) => kind.as_str(),
-            Fact::Role(role) => role.as_str(),
-            Fact::IdentifiedBy(IdentifiedBy::Us) => "identified-by-us",
-            Fact::IdentifiedBy(IdentifiedBy::OtherParty) => "identified-by-other-party",
-        };
-        if c.negated {
-            format!("not {fact}")
-        } else {
-            fact.to_string()
         }
     }
 }
@@ -472,9 +227,6 @@ impl Playbook {
             if let Some(clock) = &step.clock {
                 let offset = clock.span().start;
                 let clock = clock.get_ref();
-                clock
-                    .check()
-                    .map_err(|m| at(offset, format!("step {id}: {m}")))?;
                 match &clock.from {
                     ClockStart::StepDone(other) if other == &id => {
                         return Err(at(
@@ -672,15 +424,12 @@ pub fn refresh_due_times(incident: &mut Incident, calendar: &WorkingCalendar) {
     let aware = incident.aware_at();
     let logged = incident.logged_at;
     for step in &mut incident.steps {
-        step.due_at = step.clock.as_ref().and_then(|clock| {
-            let spec = clock.spec()?;
-            match &clock.from {
-                ClockStart::Identified => Some(spec.due(identified, calendar)),
-                ClockStart::Logged => Some(spec.due(logged, calendar)),
-                ClockStart::Aware => Some(spec.due(aware, calendar)),
-                ClockStart::RequestReceived => earliest_open_request,
-                ClockStart::StepDone(other) => completed.get(other).map(|t| spec.due(*t, calendar)),
-            }
+        step.due_at = step.clock.as_ref().and_then(|clock| match &clock.from {
+            ClockStart::Identified => Some(clock.due(identified, calendar)),
+            ClockStart::Logged => Some(clock.due(logged, calendar)),
+            ClockStart::Aware => Some(clock.due(aware, calendar)),
+            ClockStart::RequestReceived => earliest_open_request,
+            ClockStart::StepDone(other) => completed.get(other).map(|t| clock.due(*t, calendar)),
         });
     }
 }
@@ -727,180 +476,4 @@ pub fn shown_steps(incident: &Incident) -> Vec<&Step> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::incident::{
-        BreachKind, Channel, IncomingNotice, NewIncident, PartyRole, Severity,
-    };
-    use chrono::TimeZone;
-
-    fn at(h: u32, m: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 28, h, m, 0)
-            .single()
-            .expect("valid time")
-    }
-
-    fn incident(role: PartyRole, theirs: bool) -> Incident {
-        let fields = NewIncident {
-            title: "t".into(),
-            summary: String::new(),
-            kind: BreachKind::Breach,
-            severity: Severity::High,
-            personal_data: true,
-            government_data: false,
-            affected_assets: Vec::new(),
-            identified_at: at(9, 0),
-        };
-        let mut i = if theirs {
-            Incident::new_on_notice(
-                "INC-1".into(),
-                fields,
-                IncomingNotice {
-                    received_at: at(9, 30),
-                    from: "Jo".into(),
-                    channel: Channel::Phone,
-                    reference: None,
-                    source: None,
-                },
-                "a",
-                role,
-                at(10, 0),
-            )
-        } else {
-            Incident::new("INC-1".into(), fields, "a", role, at(10, 0))
-        }
-        .expect("new");
-        let builtin: Vec<Playbook> = [
-            include_str!("../../playbooks/schedule6-paragraph8.toml"),
-            include_str!("../../playbooks/uk-gdpr-personal-data.toml"),
-        ]
-        .iter()
-        .map(|t| Playbook::parse(t, "built-in").expect("parses"))
-        .collect();
-        apply_playbooks(&mut i, &builtin, &WorkingCalendar::default());
-        i
-    }
-
-    fn applying(i: &Incident) -> Vec<&str> {
-        i.steps
-            .iter()
-            .filter(|s| s.applies(i))
-            .map(|s| s.id.as_str())
-            .collect()
-    }
-
-    #[test]
-    fn the_built_in_playbook_fits_all_four_cases() {
-        use PartyRole::{Client, ServiceProvider};
-        let sp_us = incident(ServiceProvider, false);
-        let sp_them = incident(ServiceProvider, true);
-        let cl_us = incident(Client, false);
-        let cl_them = incident(Client, true);
-        for (i, notify, received) in [
-            (&sp_us, true, false),
-            (&sp_them, false, true),
-            (&cl_us, true, false),
-            (&cl_them, false, true),
-        ] {
-            let steps = applying(i);
-            assert_eq!(steps.contains(&"8.1"), notify, "{steps:?}");
-            assert_eq!(steps.contains(&"8.1-received"), received, "{steps:?}");
-        }
-        for i in [&sp_us, &sp_them] {
-            let steps = applying(i);
-            for id in ["8.2.1a", "8.2.1e", "8.2.1f", "close-out", "gdpr-controller"] {
-                assert!(steps.contains(&id), "{id}: {steps:?}");
-            }
-            assert!(!steps.iter().any(|s| s.starts_with("client-")), "{steps:?}");
-            assert!(
-                !steps.contains(&"gdpr-ico"),
-                "the processor does not report to the ICO"
-            );
-        }
-        for i in [&cl_us, &cl_them] {
-            let steps = applying(i);
-            for id in [
-                "client-track",
-                "client-rca",
-                "client-details",
-                "client-close-out",
-                "gdpr-ico",
-            ] {
-                assert!(steps.contains(&id), "{id}: {steps:?}");
-            }
-            assert!(!steps.iter().any(|s| s.starts_with("8.2.1")), "{steps:?}");
-            let close = i.step("client-close-out").expect("step");
-            assert!(
-                !close.checks.contains(&CloseCheck::ReportSent),
-                "no report for the Client to send"
-            );
-        }
-        assert!(applying(&cl_them).contains(&"client-acknowledge"));
-        assert!(!applying(&cl_us).contains(&"client-acknowledge"));
-    }
-
-    #[test]
-    fn clocks_from_aware_start_at_the_notice_for_the_other_partys_breach() {
-        let ours = incident(PartyRole::Client, false);
-        let theirs = incident(PartyRole::Client, true);
-        // Controller's ICO report: 72 h from becoming aware.
-        assert_eq!(
-            ours.step("gdpr-ico").and_then(|s| s.due_at),
-            Some(at(9, 0) + chrono::Duration::hours(72))
-        );
-        assert_eq!(
-            theirs.step("gdpr-ico").and_then(|s| s.due_at),
-            Some(at(9, 30) + chrono::Duration::hours(72))
-        );
-    }
-
-    #[test]
-    fn close_checks_follow_the_notice_and_the_clients_rca_decision() {
-        let mut theirs = incident(PartyRole::ServiceProvider, true);
-        assert!(CloseCheck::NoticeExchanged.passes(&theirs, 1));
-        let ours = incident(PartyRole::ServiceProvider, false);
-        assert!(!CloseCheck::NoticeExchanged.passes(&ours, 1));
-
-        assert!(!CloseCheck::RcaWhereRequired.passes(&theirs, 1), "unknown");
-        assert!(!CloseCheck::RcaDecided.passes(&theirs, 1));
-        theirs.rca_required = RcaRequired::No;
-        assert!(CloseCheck::RcaWhereRequired.passes(&theirs, 1));
-        assert!(CloseCheck::RcaDecided.passes(&theirs, 1));
-        theirs.rca_required = RcaRequired::Yes;
-        assert!(!CloseCheck::RcaWhereRequired.passes(&theirs, 1));
-        theirs.root_cause.category = Some(crate::domain::incident::RootCauseCategory::Phishing);
-        theirs.root_cause.component = "vpn".into();
-        assert!(
-            !CloseCheck::RcaWhereRequired.passes(&theirs, 1),
-            "no analysis yet"
-        );
-        theirs.root_cause.analysis = "MFA was off".into();
-        assert!(CloseCheck::RcaWhereRequired.passes(&theirs, 1));
-    }
-
-    #[test]
-    fn new_conditions_and_clock_start_round_trip() {
-        for text in ["identified-by-us", "not identified-by-other-party"] {
-            let c = Condition::try_from(text.to_string()).expect(text);
-            assert_eq!(String::from(c), text);
-        }
-        let e = Condition::try_from("identified-by-them".to_string()).expect_err("refused");
-        assert!(e.contains("identified-by-other-party"), "{e}");
-        assert_eq!(
-            ClockStart::try_from("aware".to_string()),
-            Ok(ClockStart::Aware)
-        );
-    }
-
-    #[test]
-    fn shown_steps_leave_out_the_other_sides_but_keep_work_done() {
-        let mut i = incident(PartyRole::ServiceProvider, false);
-        let shown: Vec<String> = shown_steps(&i).iter().map(|s| s.id.clone()).collect();
-        assert!(!shown.iter().any(|s| s.starts_with("client-")), "{shown:?}");
-        assert!(!shown.contains(&"8.1-received".to_string()));
-        if let Some(s) = i.step_mut("client-track") {
-            s.status = StepStatus::Done;
-        }
-        assert!(shown_steps(&i).iter().any(|s| s.id == "client-track"));
-    }
-}
+mod tests;

@@ -8,7 +8,7 @@
 //! `internal = true` (the GDPR 24 h assessment).
 
 use crate::domain::incident::{Incident, RequestStatus};
-use crate::domain::playbook::{ClockStart, RecordField};
+use crate::domain::step::{ClockStart, RecordField};
 use chrono::{DateTime, Utc};
 
 /// One open deadline of one incident.

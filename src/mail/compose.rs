@@ -10,10 +10,11 @@
 //! - attachments must exist, be regular files and be readable; their size
 //!   and SHA-256 are recorded and checked again when the message is built.
 
-use super::MailError;
+use super::error::MailError;
 use super::template::{self, Extras};
-use crate::config::Config;
+use crate::config::schema::Addressing;
 use crate::domain::incident::{Incident, Requester};
+use crate::durable::random_hex;
 use crate::text::terminal_safe;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -25,7 +26,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-pub use crate::domain::incident::NoticeKind;
+pub use crate::address::{clean_header_text, parse_mailbox, split_addresses};
+pub use crate::domain::notice::NoticeKind;
 
 /// A file attached to a notice, fixed by size and SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,14 +122,17 @@ pub struct Draft<'a> {
 }
 
 impl<'a> Draft<'a> {
-    /// A draft with the sender and recipients taken from the config:
+    /// A draft with the sender and recipients taken from `config.toml`:
     /// the notification, report and update go to `[contacts] other_party`;
     /// use [`Draft::supply`] for a data supply.
-    pub fn new(
+    /// `config` is the whole [`crate::config::Config`] or just its
+    /// [`Addressing`].
+    pub fn new<'c>(
         kind: NoticeKind,
         incident: &'a Incident,
-        config: &Config,
+        config: impl Into<Addressing<'c>>,
     ) -> Result<Draft<'a>, MailError> {
+        let config: Addressing<'c> = config.into();
         let from = sender(config)?;
         let to = match kind {
             NoticeKind::DataSupply => Vec::new(),
@@ -170,12 +175,13 @@ impl<'a> Draft<'a> {
     /// An 8.2.1 (e) data supply answering request `request_id`, addressed to
     /// whoever asked: GovCertUK (`[contacts] govcertuk`), the Client
     /// (`[contacts] other_party`), or the requester's own address.
-    pub fn supply(
+    pub fn supply<'c>(
         incident: &'a Incident,
-        config: &Config,
+        config: impl Into<Addressing<'c>>,
         request_id: &str,
         attachments: Vec<PathBuf>,
     ) -> Result<Draft<'a>, MailError> {
+        let config: Addressing<'c> = config.into();
         let request = incident
             .data_requests
             .iter()
@@ -231,34 +237,8 @@ pub fn first_notice_id(incident: &Incident) -> Option<String> {
         .or_else(|| first(&|n| n.state != DeliveryState::Cancelled))
 }
 
-/// Splits a typed list of addresses on `,` or `;` outside quotes and angle
-/// brackets (`"Doe, J" <j@x>, k@y` is two).
-pub fn split_addresses(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let (mut quoted, mut angle) = (false, false);
-    for c in text.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '<' if !quoted => angle = true,
-            '>' if !quoted => angle = false,
-            ',' | ';' if !quoted && !angle => {
-                out.push(std::mem::take(&mut current));
-                continue;
-            }
-            _ => {}
-        }
-        current.push(c);
-    }
-    out.push(current);
-    out.into_iter()
-        .map(|a| a.trim().to_string())
-        .filter(|a| !a.is_empty())
-        .collect()
-}
-
 /// `Name <address>` for the responder, with the name cleaned.
-fn sender(config: &Config) -> Result<String, MailError> {
+fn sender(config: Addressing<'_>) -> Result<String, MailError> {
     let email = config
         .responder
         .email
@@ -268,58 +248,10 @@ fn sender(config: &Config) -> Result<String, MailError> {
             MailError::Incomplete("no sender address: set [responder] email in config.toml".into())
         })?;
     let address = parse_mailbox("responder.email", &email)?.email;
-    let name = clean_header_text(&config.responder_name());
+    let name = clean_header_text(&config.responder.name_or_os_user());
     let name = (!name.is_empty()).then_some(name);
     Ok(Mailbox::new(name, address).to_string())
 }
-
-/// One line of header text: control characters (CR, LF, TAB, ...) become
-/// spaces, runs of spaces fold to one, and the ends are trimmed.
-pub fn clean_header_text(text: &str) -> String {
-    let replaced: String = text
-        .chars()
-        .map(|c| if c.is_control() || is_bidi(c) { ' ' } else { c })
-        .collect();
-    replaced.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn is_bidi(c: char) -> bool {
-    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
-/// Parses one address (`addr@example` or `Name <addr@example>`), refusing
-/// control characters and anything after the first mailbox.
-pub fn parse_mailbox(field: &str, value: &str) -> Result<Mailbox, MailError> {
-    let err = |reason: &str| MailError::Address {
-        field: field.to_string(),
-        value: terminal_safe(value, false),
-        reason: reason.to_string(),
-    };
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(err("it is empty"));
-    }
-    if v.chars().any(|c| c.is_control()) {
-        return Err(err("it contains a line break or another control character"));
-    }
-    let mailbox: Mailbox = v
-        .parse()
-        .map_err(|e: lettre::address::AddressError| err(&e.to_string()))?;
-    let address = mailbox.email.to_string();
-    // lettre stops at the end of the first mailbox: make sure nothing follows.
-    let whole = match v.rfind('>') {
-        Some(end) => v[end + 1..].trim().is_empty() && v.contains(&format!("<{address}>")),
-        None => v == address,
-    };
-    if !whole {
-        return Err(err(
-            "give one address per entry (found more than one, or extra text)",
-        ));
-    }
-    Ok(mailbox)
-}
-
-use crate::durable::random_hex;
 
 /// A new notice id, e.g. `N-20261128-143201-7f3a9c`.
 pub fn notice_id(now: DateTime<Utc>) -> String {
@@ -663,26 +595,4 @@ fn is_message_id(text: &str) -> bool {
         && text
             .chars()
             .all(|c| c.is_ascii_graphic() && c != '(' && c != ')' && c != ',')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn header_text_is_one_line() {
-        assert_eq!(clean_header_text("x\r\nBcc: evil@x"), "x Bcc: evil@x");
-        assert_eq!(clean_header_text("  a\t b\u{202e}c "), "a b c");
-    }
-
-    #[test]
-    fn mailbox_rules() {
-        assert!(parse_mailbox("to", "Sam <sam@example.org>").is_ok());
-        assert!(parse_mailbox("to", "sam@example.org").is_ok());
-        assert!(parse_mailbox("to", "sam@example.org, evil@x.org").is_err());
-        assert!(parse_mailbox("to", "Sam <sam@example.org> evil@x.org").is_err());
-        assert!(parse_mailbox("to", "Sam\r\nBcc: e@x <sam@example.org>").is_err());
-        assert!(parse_mailbox("to", "not an address").is_err());
-        assert!(parse_mailbox("to", "").is_err());
-    }
 }

@@ -1,5 +1,7 @@
 //! The outbox: a notice is written here, durably, before the first attempt to
 //! send it, and it stays until the server accepts it.
+//! (One file past ~600 lines on purpose: every state change - queue, retry,
+//! cancel, deliver - shares the private paths, lock and durable save below.)
 //!
 //! # Layout (`<data dir>/outbox/`, mode 0700; files 0600)
 //!
@@ -43,10 +45,10 @@
 //! [`retry_now`] makes one due immediately (a failed one too, on purpose);
 //! [`deliver`] sends one now regardless of its schedule.
 
-use super::MailError;
 use super::compose::{Notice, read_attachment, to_message};
+use super::error::MailError;
 use super::transport;
-use crate::config::Smtp;
+use crate::config::schema::Smtp;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
@@ -195,7 +197,7 @@ impl QueuedNotice {
 pub struct Delivery {
     pub id: String,
     pub incident_id: String,
-    pub kind: super::NoticeKind,
+    pub kind: crate::domain::notice::NoticeKind,
     pub request_id: Option<String>,
     pub message_id: String,
     pub reply: String,

@@ -29,14 +29,14 @@
 //! of message. lettre's async client only bounds the TCP connect itself, so
 //! the deadlines are enforced here.
 
-use super::MailError;
-use crate::config::{Smtp, SmtpSecurity};
+use super::error::MailError;
+use super::smtp_errors::{Stage, auth_failure, classify, error_text, io_words};
+use crate::config::schema::{Smtp, SmtpSecurity};
 use chrono::{DateTime, Utc};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -130,16 +130,6 @@ fn is_loopback(addr: &SocketAddr) -> bool {
     addr.ip().to_canonical().is_loopback()
 }
 
-/// The port used when the config gives none: 587 for STARTTLS, 465 for
-/// implicit TLS, 25 for plain text.
-pub fn port(smtp: &Smtp) -> u16 {
-    smtp.port.unwrap_or(match smtp.security {
-        SmtpSecurity::Starttls => 587,
-        SmtpSecurity::Tls => 465,
-        SmtpSecurity::None => 25,
-    })
-}
-
 /// Refuses settings that would send credentials without TLS, before anything
 /// is looked up or run. Whether plain text may go to the host is decided on
 /// its resolved addresses by [`check_plain_text`].
@@ -186,7 +176,7 @@ fn bare_host(smtp: &Smtp) -> &str {
 
 /// Looks the host up once, within the deadline.
 async fn resolve(smtp: &Smtp, secs: u64) -> Result<Vec<SocketAddr>, MailError> {
-    let port = port(smtp);
+    let port = smtp.effective_port();
     let lookup = tokio::net::lookup_host((bare_host(smtp), port));
     let found = tokio::time::timeout(Duration::from_secs(secs), lookup)
         .await
@@ -301,25 +291,6 @@ pub struct Accepted {
     pub accepted_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stage {
-    Connect,
-    StartTls,
-    Auth,
-    Send,
-}
-
-impl Stage {
-    fn words(self) -> &'static str {
-        match self {
-            Stage::Connect => "connecting",
-            Stage::StartTls => "starting TLS",
-            Stage::Auth => "logging in",
-            Stage::Send => "sending the message",
-        }
-    }
-}
-
 /// Says QUIT if the server is still listening, giving up after 2 s.
 async fn close(conn: &mut AsyncSmtpConnection) {
     let _ = tokio::time::timeout(Duration::from_secs(2), conn.abort()).await;
@@ -361,7 +332,7 @@ async fn open(smtp: &Smtp) -> Result<Session, MailError> {
     check_plain_text(smtp, &addrs)?;
     let password = resolve_password(smtp).await?;
     let secrets = Secrets::new(smtp.username.as_deref(), password.as_ref());
-    tracing::debug!(host = %smtp.host, port = port(smtp), "smtp connect");
+    tracing::debug!(host = %smtp.host, port = smtp.effective_port(), "smtp connect");
     match connect(smtp, &addrs, password.as_ref(), secs).await {
         Ok((conn, addr)) => Ok(Session {
             conn,
@@ -410,7 +381,7 @@ async fn connect(
     password: Option<&Password>,
     secs: u64,
 ) -> Result<(AsyncSmtpConnection, SocketAddr), MailError> {
-    let port = port(smtp);
+    let port = smtp.effective_port();
     let hello = ClientId::default();
     let tls = match smtp.security {
         SmtpSecurity::None => None,
@@ -588,7 +559,7 @@ pub async fn check_connection(smtp: &Smtp) -> Result<String, MailError> {
     Ok(format!(
         "connected to {}:{}{at} ({}){}",
         smtp.host,
-        port(smtp),
+        smtp.effective_port(),
         if encrypted {
             "TLS"
         } else {
@@ -602,290 +573,5 @@ pub async fn check_connection(smtp: &Smtp) -> Result<String, MailError> {
     ))
 }
 
-/// The lettre error and its sources joined, without debug formatting.
-fn error_text(e: &(dyn StdError + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
-}
-
-/// Finds an I/O error or a rustls error anywhere in the chain, including
-/// inside an `io::Error` (whose `source()` skips its own payload).
-fn find_in_chain<'a>(
-    e: &'a (dyn StdError + 'static),
-) -> (Option<&'a std::io::Error>, Option<&'a rustls::Error>) {
-    let mut io = None;
-    let mut tls = None;
-    let mut current: Option<&(dyn StdError + 'static)> = Some(e);
-    while let Some(err) = current {
-        if let Some(r) = err.downcast_ref::<rustls::Error>() {
-            tls = tls.or(Some(r));
-        }
-        if let Some(i) = err.downcast_ref::<std::io::Error>() {
-            io = io.or(Some(i));
-            if let Some(inner) = i.get_ref()
-                && let Some(r) = inner.downcast_ref::<rustls::Error>()
-            {
-                tls = tls.or(Some(r));
-            }
-        }
-        current = err.source();
-    }
-    (io, tls)
-}
-
-fn io_words(e: &std::io::Error) -> String {
-    use std::io::ErrorKind::*;
-    match e.kind() {
-        ConnectionRefused => "connection refused".into(),
-        ConnectionReset => "connection reset by the server".into(),
-        ConnectionAborted => "connection aborted".into(),
-        HostUnreachable => "host unreachable".into(),
-        NetworkUnreachable => "network unreachable".into(),
-        AddrNotAvailable => "address not available".into(),
-        UnexpectedEof | BrokenPipe => "the server closed the connection".into(),
-        _ => {
-            let text = e.to_string();
-            // "failed to lookup address information: ..." and friends.
-            let text = match text.find(" (os error") {
-                Some(i) => text[..i].to_string(),
-                None => text,
-            };
-            text.to_lowercase()
-        }
-    }
-}
-
-/// A failed login: the reply code and a fixed description, never the
-/// server's text (a server may echo the credentials it was sent).
-fn auth_failure(e: &lettre::transport::smtp::Error, smtp: &Smtp) -> MailError {
-    if let Some(code) = e.status() {
-        return MailError::Auth(format!("the server refused the login (reply {code})"));
-    }
-    if e.is_client() {
-        // lettre's own fixed words, e.g. no mechanism in common.
-        return MailError::Auth(crate::text::one_line(&error_text(e)));
-    }
-    let chain: &(dyn StdError + 'static) = e;
-    if let (Some(_), _) | (_, Some(_)) = find_in_chain(chain) {
-        // I/O and TLS failures are described in fixed words too.
-        return classify(e, Stage::Auth, smtp);
-    }
-    MailError::Auth("the login did not complete (the server's reply is not kept)".into())
-}
-
-fn classify(e: &lettre::transport::smtp::Error, stage: Stage, smtp: &Smtp) -> MailError {
-    let secs = smtp.timeout_secs.max(1);
-    let chain: &(dyn StdError + 'static) = e;
-    let (io, tls) = find_in_chain(chain);
-    if let Some(i) = io
-        && i.kind() == std::io::ErrorKind::TimedOut
-    {
-        return MailError::Timeout {
-            secs,
-            stage: stage.words().into(),
-        };
-    }
-    if let Some(t) = tls {
-        return match t {
-            rustls::Error::InvalidCertificate(c) => {
-                MailError::Certificate(cert_words(c, &smtp.host))
-            }
-            other => MailError::Tls(other.to_string()),
-        };
-    }
-    if let Some(code) = e.status() {
-        let message = e.source().map(|s| s.to_string()).unwrap_or_default();
-        let reply = crate::text::one_line(format!("{code} {message}").trim());
-        return match stage {
-            Stage::Auth => MailError::Auth(reply),
-            Stage::Send => MailError::Rejected(reply),
-            Stage::Connect => MailError::Connect {
-                host: smtp.host.clone(),
-                port: port(smtp),
-                reason: format!("the server refused the session: {reply}"),
-            },
-            Stage::StartTls => MailError::Tls(format!("the server refused STARTTLS: {reply}")),
-        };
-    }
-    if let Some(i) = io {
-        let words = io_words(i);
-        return match stage {
-            Stage::Connect => MailError::Connect {
-                host: smtp.host.clone(),
-                port: port(smtp),
-                reason: words,
-            },
-            _ => MailError::Protocol(format!("{words} while {}", stage.words())),
-        };
-    }
-    let text = crate::text::one_line(&error_text(chain));
-    match stage {
-        Stage::Auth => MailError::Auth(text),
-        Stage::Connect if text.contains("incomplete response") => MailError::Connect {
-            host: smtp.host.clone(),
-            port: port(smtp),
-            reason: "the server closed the connection".into(),
-        },
-        _ if text.contains("incomplete response") => MailError::Protocol(format!(
-            "the server closed the connection while {}",
-            stage.words()
-        )),
-        _ => MailError::Protocol(format!("{text} (while {})", stage.words())),
-    }
-}
-
-fn cert_words(e: &rustls::CertificateError, host: &str) -> String {
-    use rustls::CertificateError::*;
-    match e {
-        UnknownIssuer => format!(
-            "the certificate of {host} is signed by an unknown authority (add your organisation's CA as [smtp] ca_file)"
-        ),
-        BadSignature => "the certificate signature is invalid".into(),
-        Expired | ExpiredContext { .. } => format!("the certificate of {host} has expired"),
-        NotValidYet | NotValidYetContext { .. } => {
-            format!("the certificate of {host} is not valid yet (check this machine's clock)")
-        }
-        Revoked => format!("the certificate of {host} has been revoked"),
-        NotValidForName | NotValidForNameContext { .. } => {
-            format!("the certificate is not valid for the name {host}")
-        }
-        other => rustls::Error::InvalidCertificate(other.clone()).to_string(),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn plain(host: &str) -> Smtp {
-        Smtp {
-            host: host.into(),
-            port: Some(25),
-            security: SmtpSecurity::None,
-            username: None,
-            password_command: None,
-            ca_file: None,
-            timeout_secs: 2,
-        }
-    }
-
-    fn addrs(list: &[&str]) -> Vec<SocketAddr> {
-        list.iter()
-            .map(|a| a.parse().expect("socket address"))
-            .collect()
-    }
-
-    #[test]
-    fn plain_text_needs_every_address_loopback() {
-        let smtp = plain("relay.example");
-        for ok in [
-            &["127.0.0.1:25"][..],
-            &["127.5.6.7:25", "[::1]:25"],
-            &["[::ffff:127.0.0.1]:25"],
-        ] {
-            assert!(check_plain_text(&smtp, &addrs(ok)).is_ok(), "{ok:?}");
-        }
-        for (bad, named) in [
-            (&["10.0.0.1:25"][..], "10.0.0.1"),
-            (&["127.0.0.1:25", "192.0.2.7:25"], "192.0.2.7"),
-            (&["[::1]:25", "[2001:db8::1]:25"], "2001:db8::1"),
-            (&["[::ffff:10.0.0.1]:25"], "::ffff:10.0.0.1"),
-        ] {
-            let err = check_plain_text(&smtp, &addrs(bad)).expect_err("refused");
-            assert_eq!(
-                err.to_string(),
-                format!(
-                    "refused: security = \"none\" sends mail in clear text; it is only allowed to a loopback host, and relay.example resolves to {named}, which is not loopback"
-                )
-            );
-        }
-        assert!(matches!(
-            check_plain_text(&smtp, &[]),
-            Err(MailError::Insecure(_))
-        ));
-        // TLS settings are not limited to loopback.
-        let tls = Smtp {
-            security: SmtpSecurity::Starttls,
-            ..smtp
-        };
-        assert!(check_plain_text(&tls, &addrs(&["192.0.2.7:587"])).is_ok());
-    }
-
-    #[test]
-    fn secrets_are_redacted_in_every_form() {
-        use base64::Engine as _;
-        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-        let password = Password::new("s3cret?>pass".into());
-        let secrets = Secrets::new(Some("sam"), Some(&password));
-        let plain_blob = STANDARD.encode("\0sam\0s3cret?>pass");
-        let login_blob = URL_SAFE_NO_PAD.encode("s3cret?>pass");
-        let text = format!(
-            "550 you said s3cret?>pass, AUTH PLAIN {plain_blob} and {login_blob}; {} then",
-            STANDARD.encode("s3cret?>pass")
-        );
-        let redacted = secrets.redact(&text);
-        assert_eq!(
-            redacted,
-            "550 you said [redacted], AUTH PLAIN [redacted] and [redacted]; [redacted] then"
-        );
-        let err = secrets.redact_error(MailError::Rejected(text));
-        assert_eq!(
-            err.to_string(),
-            format!("server refused the message: {redacted}")
-        );
-        // Without a password there is nothing to take out.
-        assert_eq!(Secrets::new(Some("sam"), None).redact("s3cret"), "s3cret");
-    }
-
-    /// The session goes to the address that was checked: `connect` is given
-    /// addresses and never looks the name up again (this host name cannot
-    /// resolve, so a second lookup would fail the test).
-    #[tokio::test]
-    async fn connects_to_the_checked_address_not_the_name() {
-        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let server = tokio::spawn(async move {
-            let (socket, _) = listener.accept().await.expect("accept");
-            let mut stream = BufReader::new(socket);
-            stream
-                .write_all(b"220 checked ESMTP\r\n")
-                .await
-                .expect("greet");
-            let mut line = String::new();
-            stream.read_line(&mut line).await.expect("ehlo");
-            stream
-                .write_all(b"250 checked greets you\r\n")
-                .await
-                .expect("ehlo reply");
-            line
-        });
-        let smtp = Smtp {
-            port: Some(addr.port()),
-            ..plain("never-resolves.invalid")
-        };
-        let (mut conn, reached) = connect(&smtp, &[addr], None, 5)
-            .await
-            .expect("connected to the given address");
-        assert_eq!(reached, addr);
-        close(&mut conn).await;
-        let ehlo = server.await.expect("server");
-        assert!(ehlo.starts_with("EHLO "), "{ehlo}");
-    }
-
-    #[test]
-    fn password_is_redacted() {
-        let p = Password::new("hunter2".into());
-        assert!(!format!("{p:?}").contains("hunter2"));
-    }
-}
+mod tests;
