@@ -22,7 +22,6 @@
 //! Reminder emails live in their own outbox so that nothing treats them as
 //! notices to the other party: they are never recorded on the incident.
 
-use crate::commands::Setup;
 use crate::config::{ReminderCommand, Reminders, Smtp};
 use crate::desk::Desk;
 use crate::domain::reminders::{
@@ -30,6 +29,7 @@ use crate::domain::reminders::{
     reminder_line,
 };
 use crate::domain::summary::IncidentSummary;
+use crate::setup::Setup;
 use crate::text::one_line;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};

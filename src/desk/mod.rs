@@ -731,6 +731,7 @@ impl Desk {
         }
         let actor = self.actor.clone();
         self.change(id, now, "notification.recorded", |incident| {
+            ours_to_give(incident)?;
             if incident.notification.made_at.is_some() {
                 return Err(wrong_state(format!(
                     "{} already records a notification; log any further notice in the timeline",
@@ -1276,6 +1277,24 @@ impl Desk {
         })
     }
 
+    /// Adds a note or an evidence file to a playbook step, which keeps the
+    /// status it has.
+    pub fn note_step(
+        &self,
+        id: &str,
+        step_id: &str,
+        note: Option<String>,
+        evidence: Option<&Path>,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        let status = self
+            .load(id)?
+            .step(step_id)
+            .map(|s| s.status)
+            .ok_or_else(|| not_found(format!("no step '{step_id}'")))?;
+        self.set_step(id, step_id, status, note, evidence, now)
+    }
+
     /// Closes an incident. With a required step still open, a reason is needed
     /// and kept with the list of open steps.
     pub fn close(
@@ -1361,10 +1380,12 @@ pub(crate) fn mark_filled_steps(
 }
 
 mod contract;
+mod documents;
 mod evidence;
 mod notices;
 mod upkeep;
 pub use contract::*;
+pub use documents::*;
 pub use evidence::*;
 pub use notices::*;
 pub use upkeep::*;
