@@ -252,7 +252,7 @@ pub enum Command {
     RcaRequired {
         /// The incident's id (INC-...).
         id: String,
-        /// yes, no or unknown.
+        /// Whether the Client requires one.
         #[arg(value_parser = choice::<RcaRequired>())]
         value: RcaRequired,
         /// e.g. who said so and when.
@@ -308,7 +308,7 @@ pub enum Command {
     Playbook(PlaybookCommand),
     /// Print a year's bank holidays: YYYY-MM-DD<TAB>Title, in date order.
     Holidays {
-        /// england-and-wales, scotland or northern-ireland (default: [calendar] in the config).
+        /// The bank holidays' division (default: [calendar] in the config).
         #[arg(long, value_parser = choice::<Division>())]
         division: Option<Division>,
         /// The year, e.g. 2026.
@@ -331,7 +331,7 @@ pub enum Command {
         /// Hours after --from.
         #[arg(long, allow_negative_numbers = true)]
         hours: Option<i64>,
-        /// england-and-wales, scotland or northern-ireland (default: [calendar] in the config).
+        /// The bank holidays' division (default: [calendar] in the config).
         #[arg(long, value_parser = choice::<Division>())]
         division: Option<Division>,
     },
@@ -343,7 +343,7 @@ pub enum Command {
         /// The end (counted): as for `due --from`.
         #[arg(long)]
         to: String,
-        /// england-and-wales, scotland or northern-ireland (default: [calendar] in the config).
+        /// The bank holidays' division (default: [calendar] in the config).
         #[arg(long, value_parser = choice::<Division>())]
         division: Option<Division>,
     },

@@ -15,13 +15,13 @@ pub enum NoticeCommand {
     Add {
         /// The incident's id (INC-...), or a unique part of it.
         id: String,
-        /// sent or received.
+        /// Whether we gave the notice or received it.
         #[arg(long, value_parser = choice::<Direction>())]
         direction: Direction,
-        /// client, service-provider, govcertuk, ico, ncsc, police, insurer, data-subjects, controller or other.
+        /// Who was at the other end.
         #[arg(long, value_parser = choice::<NoticeParty>())]
         party: NoticeParty,
-        /// email, phone, in-person, letter, portal or other.
+        /// How the notice was given.
         #[arg(long, value_parser = choice::<NoticeChannel>())]
         channel: NoticeChannel,
         /// When it was given or received (default now).
@@ -60,11 +60,10 @@ pub enum RequestCommand {
     Add {
         /// The incident's id (INC-...).
         id: String,
-        /// Older spelling: client (deliver to the Client) or govcertuk
-        /// (deliver to GovCertUK). Use --deliver-to.
+        /// Older spelling of --deliver-to.
         #[arg(long = "from", value_parser = choice::<LegacyRequester>())]
         requester: Option<LegacyRequester>,
-        /// Where the data goes: client, or govcertuk at the Client's request.
+        /// Where the data goes: the Client, or GovCertUK at the Client's request.
         #[arg(long, conflicts_with = "requester", value_parser = choice::<DataDestination>())]
         deliver_to: Option<DataDestination>,
         /// Who asked (name or address).

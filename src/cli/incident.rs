@@ -30,7 +30,7 @@ pub struct NewArgs {
     /// Who gave the notice.
     #[arg(long)]
     pub received_from: Option<String>,
-    /// How it came: email, phone, in-person or other.
+    /// How the notice came.
     #[arg(long, value_parser = choice::<Channel>())]
     pub channel: Option<Channel>,
     /// The notice's reference (e.g. its Message-ID or a call reference).
@@ -41,10 +41,10 @@ pub struct NewArgs {
     /// the body, reference from Message-ID:.
     #[arg(long, value_name = "FILE")]
     pub from_eml: Option<PathBuf>,
-    /// breach, potential or attempted.
+    /// The kind: a breach, or a potential or attempted one.
     #[arg(long, default_value = "breach", value_parser = choice::<BreachKind>())]
     pub kind: BreachKind,
-    /// low, medium, high or critical.
+    /// How bad it is (`[severity]` in the config defines each level).
     #[arg(long, default_value = "high", value_parser = choice::<Severity>())]
     pub severity: Severity,
     /// Personal data is involved (the UK GDPR steps apply).
@@ -68,10 +68,10 @@ pub struct EditArgs {
     /// A new summary.
     #[arg(long)]
     pub summary: Option<String>,
-    /// breach, potential or attempted.
+    /// A new kind: a breach, or a potential or attempted one.
     #[arg(long, value_parser = choice::<BreachKind>())]
     pub kind: Option<BreachKind>,
-    /// low, medium, high or critical.
+    /// A new severity.
     #[arg(long, value_parser = choice::<Severity>())]
     pub severity: Option<Severity>,
     /// true or false: whether personal data is involved.
@@ -174,7 +174,7 @@ pub struct NotifyArgs {
 pub struct RootCauseArgs {
     /// The incident's id (INC-...).
     pub id: String,
-    /// e.g. unpatched-vulnerability, misconfiguration, weak-authentication, phishing.
+    /// The root cause's category.
     #[arg(long, value_parser = choice::<RootCauseCategory>())]
     pub category: RootCauseCategory,
     /// The asset or component that failed.
@@ -231,7 +231,7 @@ pub struct StepArgs {
     pub id: String,
     /// The step's id, as the playbook names it (e.g. 8.2.1c).
     pub step: String,
-    /// todo, in-progress, done or not-applicable.
+    /// The step's new status (default: it keeps its status).
     #[arg(long, value_parser = choice::<StepStatus>())]
     pub status: Option<StepStatus>,
     /// A note on the step.
