@@ -4,7 +4,7 @@
 //! and in 10,000), generated once per run in a temp directory with a fixed
 //! seed and a fixed "now".
 
-use breachdesk::commands::Setup;
+use breachdesk::setup::Setup;
 use breachdesk::config::Config;
 use breachdesk::demo::{DemoPlan, generate};
 use breachdesk::desk::Desk;
