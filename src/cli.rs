@@ -9,7 +9,9 @@ mod incident;
 mod upkeep;
 
 pub use choice::{Choice, choice};
-pub use contract::{NoticeCommand, NoticeListFormat, RequestCommand, SecurityTestCommand};
+pub use contract::{
+    AddRequestArgs, NoticeCommand, NoticeListFormat, RequestCommand, SecurityTestCommand,
+};
 pub use incident::{
     EditArgs, ExportFormat, ListFormat, MitigationArgs, NewArgs, NotifyArgs, RootCauseArgs,
     ShowFormat, StepArgs,

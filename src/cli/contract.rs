@@ -6,7 +6,7 @@ use crate::domain::incident::{
     DataDestination, Direction, LegacyRequester, NoticeChannel, NoticeParty, RootCauseCategory,
     TestClause,
 };
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
@@ -57,33 +57,7 @@ pub enum NoticeListFormat {
 pub enum RequestCommand {
     /// Add a data request made on the Client's request; it is due 2 Working
     /// Days after receipt.
-    Add {
-        /// The incident's id (INC-...).
-        id: String,
-        /// Older spelling of --deliver-to.
-        #[arg(long = "from", value_parser = choice::<LegacyRequester>())]
-        requester: Option<LegacyRequester>,
-        /// Where the data goes: the Client, or GovCertUK at the Client's request.
-        #[arg(long, conflicts_with = "requester", value_parser = choice::<DataDestination>())]
-        deliver_to: Option<DataDestination>,
-        /// Who asked (name or address).
-        #[arg(long)]
-        name: Option<String>,
-        /// What was asked for.
-        #[arg(long, required_unless_present = "from_eml")]
-        what: Option<String>,
-        /// When it was received (default now).
-        #[arg(long, allow_hyphen_values = true)]
-        received: Option<String>,
-        /// The request's reference (e.g. the Message-ID of its email).
-        #[arg(long)]
-        reference: Option<String>,
-        /// Read the request from a saved email (RFC 5322 .eml): received time
-        /// from its Date: header, who asked from From:, what was asked from the
-        /// subject and body, the Message-ID as the reference.
-        #[arg(long, value_name = "FILE")]
-        from_eml: Option<PathBuf>,
-    },
+    Add(AddRequestArgs),
     /// Mark a data request supplied (free of charge).
     Supplied {
         /// The incident's id (INC-...).
@@ -146,4 +120,34 @@ pub enum SecurityTestCommand {
         /// The incident's id (INC-...).
         id: String,
     },
+}
+
+/// `request add`: a data request made on the Client's request.
+#[derive(Debug, Args)]
+pub struct AddRequestArgs {
+    /// The incident's id (INC-...).
+    pub id: String,
+    /// Older spelling of --deliver-to.
+    #[arg(long = "from", value_parser = choice::<LegacyRequester>())]
+    pub requester: Option<LegacyRequester>,
+    /// Where the data goes: the Client, or GovCertUK at the Client's request.
+    #[arg(long, conflicts_with = "requester", value_parser = choice::<DataDestination>())]
+    pub deliver_to: Option<DataDestination>,
+    /// Who asked (name or address).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// What was asked for.
+    #[arg(long, required_unless_present = "from_eml")]
+    pub what: Option<String>,
+    /// When it was received (default now).
+    #[arg(long, allow_hyphen_values = true)]
+    pub received: Option<String>,
+    /// The request's reference (e.g. the Message-ID of its email).
+    #[arg(long)]
+    pub reference: Option<String>,
+    /// Read the request from a saved email (RFC 5322 .eml): received time
+    /// from its Date: header, who asked from From:, what was asked from the
+    /// subject and body, the Message-ID as the reference.
+    #[arg(long, value_name = "FILE")]
+    pub from_eml: Option<PathBuf>,
 }

@@ -4,8 +4,8 @@
 //! and Security Tests (`security-test`).
 
 use super::common::{parse_date, past, report_change};
-use crate::cli::{NewArgs, RequestCommand, SecurityTestCommand};
-use crate::desk::{NewDataRequest, NewFinding, NewSecurityTest};
+use crate::cli::{AddRequestArgs, NewArgs, RequestCommand, SecurityTestCommand};
+use crate::desk::{Desk, NewDataRequest, NewFinding, NewSecurityTest};
 use crate::domain::incident::{
     Channel, DataDestination, IdentifiedBy, IncomingNotice, LegacyRequester, NewIncident,
 };
@@ -148,20 +148,8 @@ pub fn request(
     out: &mut impl Write,
 ) -> Result<()> {
     let desk = setup.desk()?;
-    let tz = desk.tz();
-    let (id, requester, deliver_to, name, what, received, reference, from_eml) = match cmd {
-        RequestCommand::Add {
-            id,
-            requester,
-            deliver_to,
-            name,
-            what,
-            received,
-            reference,
-            from_eml,
-        } => (
-            id, requester, deliver_to, name, what, received, reference, from_eml,
-        ),
+    match cmd {
+        RequestCommand::Add(args) => request_add(&desk, args, now, out),
         RequestCommand::Supplied {
             id,
             request,
@@ -169,11 +157,32 @@ pub fn request(
             at,
             files,
         } => {
-            let at = past(&at, "--at", now, tz)?;
+            let at = past(&at, "--at", now, desk.tz())?;
             let changed = desk.supply_request(&id, &request, at, &how, &files, now)?;
-            return report_change(out, &changed, &format!("request {request} supplied"));
+            report_change(out, &changed, &format!("request {request} supplied"))
         }
-    };
+    }
+}
+
+/// `breachdesk request add`: who asked, where the data goes, and when it
+/// is due.
+fn request_add(
+    desk: &Desk,
+    args: AddRequestArgs,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let tz = desk.tz();
+    let AddRequestArgs {
+        id,
+        requester,
+        deliver_to,
+        name,
+        what,
+        received,
+        reference,
+        from_eml,
+    } = args;
     let deliver_to = match (requester, deliver_to) {
         (_, Some(d)) => d,
         (Some(LegacyRequester::Client), None) => DataDestination::Client,
