@@ -149,3 +149,53 @@ fn warned(desk: Desk) -> Desk {
     }
     desk
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place(dir: &std::path::Path, named: bool, to_be_written: bool) -> Where {
+        Where {
+            data_dir: Some(dir.join("data")),
+            config: Some(dir.join("config.toml")),
+            config_named: named,
+            config_to_be_written: to_be_written,
+            playbooks: vec![dir.join("extra.toml")],
+        }
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error_only_when_named_and_not_about_to_be_written() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let err = Setup::resolve(place(dir.path(), true, false))
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(err.ends_with("config.toml: no such config file (--config names it; `breachdesk config init --config {}` writes one)".replace("{}", &dir.path().join("config.toml").display().to_string()).as_str()), "{err}");
+        let setup = Setup::resolve(place(dir.path(), true, true)).expect("config init");
+        assert_eq!(setup.config, Config::default());
+        let setup = Setup::resolve(place(dir.path(), false, false)).expect("defaults");
+        assert_eq!(setup.data_dir, dir.path().join("data"));
+        assert_eq!(setup.extra_playbooks, vec![dir.path().join("extra.toml")]);
+        assert_eq!(setup.templates_dir(), Some(dir.path().join("templates")));
+        assert_eq!(
+            setup.user_playbook_dir(),
+            Some(dir.path().join("playbooks"))
+        );
+    }
+
+    #[test]
+    fn the_calendar_is_the_configs_division_unless_another_is_asked_for() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, "[calendar]\ndivision = \"scotland\"\n").expect("config");
+        let setup = Setup::resolve(place(dir.path(), true, false)).expect("setup");
+        let st_andrews = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+        let holiday = |d: Option<Division>| {
+            let calendar = setup.calendar(d).expect("calendar");
+            calendar.holidays(2026).iter().any(|h| h.date == st_andrews)
+        };
+        assert!(holiday(None), "Scotland from the config");
+        assert!(!holiday(Some(Division::EnglandAndWales)));
+    }
+}
