@@ -4,11 +4,11 @@
 //! and in 10,000), generated once per run in a temp directory with a fixed
 //! seed and a fixed "now".
 
-use breachdesk::commands::Setup;
 use breachdesk::config::Config;
 use breachdesk::demo::{DemoPlan, generate};
 use breachdesk::desk::Desk;
 use breachdesk::domain::calendar::{Division, WorkingCalendar};
+use breachdesk::setup::Setup;
 use breachdesk::tui::app::{Action, App, dispatch, run_inline};
 use breachdesk::tui::theme::Theme;
 use chrono::{DateTime, Duration, Utc};

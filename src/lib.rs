@@ -4,14 +4,13 @@
 //! Layers: [`domain`] is pure (incident, clocks, calendar, playbooks); the
 //! [`store`], [`audit`] log and mailer sit at the edges; the CLI
 //! ([`cli`], [`commands`]) and the console ([`tui`]) turn a responder's intent
-//! into changes through the [`desk`].
+//! into changes through the [`desk`], opened by [`setup`].
 
 pub mod address;
 pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod contractcli;
 pub mod demo;
 pub mod desk;
 pub mod domain;
@@ -21,13 +20,12 @@ pub mod export;
 pub mod index;
 pub mod logging;
 pub mod mail;
-pub mod mailcli;
-pub mod noticecli;
 pub mod paths;
 pub mod playbooks;
 pub mod present;
 pub mod report;
 pub mod safe_read;
+pub mod setup;
 pub mod store;
 pub mod text;
 pub mod tui;

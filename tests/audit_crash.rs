@@ -6,9 +6,9 @@
 //! every timeline text must appear in an entry.
 
 use breachdesk::audit::AuditLog;
-use breachdesk::commands::Setup;
 use breachdesk::config::Config;
 use breachdesk::domain::incident::{BreachKind, NewIncident, Severity};
+use breachdesk::setup::Setup;
 use breachdesk::store::Store;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;

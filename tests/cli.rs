@@ -1,25 +1,26 @@
 //! The real binary, run as a responder or an auditor's script would run it:
 //! each test with its own data directory and config file.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
+use std::path::Path;
+use support::{Bin, Ran};
+
+/// A data directory and config file of its own, run through [`Bin`].
 struct Desk {
-    _dir: tempfile::TempDir,
-    data: PathBuf,
-    config: PathBuf,
+    bin: Bin,
+}
+
+impl std::ops::Deref for Desk {
+    type Target = Bin;
+    fn deref(&self) -> &Bin {
+        &self.bin
+    }
 }
 
 impl Desk {
     fn new() -> Desk {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let data = dir.path().join("data");
-        let config = dir.path().join("config").join("config.toml");
-        Desk {
-            _dir: dir,
-            data,
-            config,
-        }
+        Desk { bin: Bin::new() }
     }
 
     fn with_config(text: &str) -> Desk {
@@ -29,33 +30,18 @@ impl Desk {
         desk
     }
 
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_breachdesk"))
-            .args(args)
-            .env("BREACHDESK_DATA_DIR", &self.data)
-            .env("BREACHDESK_CONFIG", &self.config)
-            .env("USER", "tester")
-            .env_remove("NO_COLOR")
-            .output()
-            .expect("run breachdesk")
+    fn run(&self, args: &[&str]) -> Ran {
+        self.bin.run(args)
     }
 
     /// Runs and expects success; returns stdout.
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "breachdesk {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8 stdout")
+        self.bin.ok(args)
     }
 
     /// Runs and expects failure with one line on stderr containing `needle`.
     fn fails(&self, args: &[&str], needle: &str) {
-        let out = self.run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "breachdesk {args:?} succeeded");
+        let stderr = self.bin.fails(args);
         assert!(
             stderr.contains(needle),
             "breachdesk {args:?}: stderr {stderr:?} lacks {needle:?}"
@@ -377,7 +363,7 @@ fn a_broken_config_file_is_named_with_its_line() {
     let desk = Desk::with_config("[responder]\nname = \"Sam\"\nrole = \"vendor\"\n");
     let out = desk.run(&["list"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    assert!(!out.ok);
     assert!(stderr.contains("config.toml:3:"), "{stderr}");
 }
 
@@ -581,7 +567,7 @@ fn escape_sequences_in_records_never_reach_the_terminal() {
         vec!["audit", "list"],
     ] {
         let out = desk.run(&args);
-        assert!(out.status.success());
+        assert!(out.ok);
         for stream in [&out.stdout, &out.stderr] {
             let text = String::from_utf8_lossy(stream);
             assert!(
@@ -600,7 +586,7 @@ fn escape_sequences_in_records_never_reach_the_terminal() {
 fn export_to_a_file_is_private_and_replaces_the_old_one() {
     let desk = Desk::new();
     let id = desk.new_incident(&[]);
-    let out = desk._dir.path().join("report.md");
+    let out = desk.dir.path().join("report.md");
     std::fs::write(&out, "old contents that must go").expect("old file");
     desk.ok(&[
         "export",
@@ -614,4 +600,38 @@ fn export_to_a_file_is_private_and_replaces_the_old_one() {
     assert!(text.starts_with(&format!("# {id}")), "{text}");
     assert!(!text.contains("old contents"));
     assert_eq!(mode(&out), 0o600);
+}
+
+#[test]
+fn no_notification_is_ours_to_give_when_the_other_party_identified_the_breach() {
+    let desk = Desk::with_config(
+        "[smtp]\nhost = \"127.0.0.1\"\nport = 9\nsecurity = \"none\"\n\n[responder]\nname = \"Al\"\nemail = \"al@sp.example\"\n\n[contacts]\nother_party = \"csr@client.example\"\n",
+    );
+    let id = desk.new_incident(&[
+        "--identified-by",
+        "other-party",
+        "--received-at",
+        "-5m",
+        "--received-from",
+        "Jo",
+        "--channel",
+        "phone",
+    ]);
+    // By phone (recorded by the desk) and by email (composed by the desk):
+    // the same refusal, before anything is recorded or queued.
+    for args in [
+        vec!["notify", &id, "--channel", "phone", "--to", "CSR"],
+        vec!["notify", &id, "--yes"],
+    ] {
+        desk.fails(&args, "no notification is due from us");
+    }
+    let record = desk.record(&id);
+    assert!(record["notification"].get("made_at").is_none(), "{record}");
+    assert!(
+        !desk.data.join("outbox").exists()
+            || std::fs::read_dir(desk.data.join("outbox"))
+                .expect("outbox")
+                .next()
+                .is_none()
+    );
 }

@@ -192,3 +192,128 @@ fn config_errors_name_the_file_and_line() {
     let out = bin.ok(&["config", "check"]);
     assert!(out.contains(": ok"), "{out}");
 }
+
+/// Every option or argument taking one of a fixed set of named values, by
+/// its id, wherever it appears in the command tree.
+const NAMED_VALUES: &[&str] = &[
+    "kind",
+    "severity",
+    "status",
+    "channel",
+    "division",
+    "category",
+    "direction",
+    "party",
+    "clause",
+    "identified_by",
+    "deliver_to",
+    "requester",
+    "value",
+    "format",
+    "shell",
+];
+
+fn walk_values(cmd: &clap::Command, path: &str, found: &mut Vec<String>, loose: &mut Vec<String>) {
+    for arg in cmd.get_arguments() {
+        let id = arg.get_id().as_str();
+        if !NAMED_VALUES.contains(&id) {
+            continue;
+        }
+        if arg.get_possible_values().is_empty() {
+            loose.push(format!("{path} {id}"));
+        } else {
+            found.push(format!("{path} {id}"));
+        }
+    }
+    for sub in cmd.get_subcommands() {
+        walk_values(sub, &format!("{path} {}", sub.get_name()), found, loose);
+    }
+}
+
+#[test]
+fn every_option_with_named_values_offers_them() {
+    let (mut found, mut loose) = (Vec::new(), Vec::new());
+    walk_values(&Cli::command(), "breachdesk", &mut found, &mut loose);
+    assert!(
+        loose.is_empty(),
+        "free text where values are named: {loose:?}"
+    );
+    // The walk saw the typed options (not a tree without them).
+    for expected in [
+        "breachdesk new kind",
+        "breachdesk edit severity",
+        "breachdesk step status",
+        "breachdesk notify channel",
+        "breachdesk holidays division",
+        "breachdesk rca-required value",
+        "breachdesk notice add party",
+        "breachdesk security-test add clause",
+    ] {
+        assert!(found.iter().any(|f| f == expected), "{expected}: {found:?}");
+    }
+}
+
+#[test]
+fn help_lists_the_values_and_completions_offer_them() {
+    let bin = Bin::new();
+    // Help wraps to the terminal's width: read it as one line.
+    let help = |args: &[&str]| {
+        bin.ok(args)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let text = help(&["new", "--help"]);
+    assert!(
+        text.contains("[possible values: breach, potential, attempted]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[possible values: low, medium, high, critical]"),
+        "{text}"
+    );
+    let text = help(&["step", "--help"]);
+    assert!(
+        text.contains("[possible values: todo, in-progress, done, not-applicable]"),
+        "{text}"
+    );
+    let text = help(&["holidays", "--help"]);
+    assert!(
+        text.contains("[possible values: england-and-wales, scotland, northern-ireland]"),
+        "{text}"
+    );
+    // `request add --from other` is refused with its reason, not offered.
+    let text = help(&["request", "add", "--help"]);
+    assert!(
+        text.contains("[possible values: client, govcertuk]"),
+        "{text}"
+    );
+    let bash = bin.ok(&["completions", "bash"]);
+    assert!(
+        bash.contains("low medium high critical"),
+        "severities completed"
+    );
+    assert!(
+        bash.contains("unpatched-vulnerability"),
+        "root-cause categories completed"
+    );
+}
+
+#[test]
+fn a_wrong_value_is_one_line_in_the_domains_words_plus_a_hint() {
+    let bin = Bin::new();
+    let ran = bin.run(&["new", "--title", "x", "--severity", "apocalyptic"]);
+    assert!(!ran.ok);
+    assert_eq!(
+        ran.err(),
+        "breachdesk: error: --severity: 'apocalyptic' is not one of: low, medium, high, critical\nhint: 'breachdesk new --help' lists the options\n"
+    );
+    let ran = bin.run(&["rca-required", "INC-1", "maybe"]);
+    assert_eq!(
+        ran.err(),
+        "breachdesk: error: VALUE: 'maybe' is not one of: unknown, yes, no\nhint: 'breachdesk rca-required --help' lists the options\n"
+    );
+    // Any case, and `_` for `-`, as the domain reads them.
+    let id = bin.new_incident("VPN", "-5m");
+    bin.ok(&["step", &id, "8.2.1a", "--status", "In_Progress"]);
+}

@@ -299,7 +299,7 @@ fn the_console_status_line_shows_a_directory_warning() {
     let data = dir.path().join("data");
     fs::create_dir(&data).expect("mkdir");
     fs::set_permissions(&data, fs::Permissions::from_mode(0o755)).expect("chmod");
-    let setup = breachdesk::commands::Setup {
+    let setup = breachdesk::setup::Setup {
         data_dir: data.clone(),
         config_path: dir.path().join("config.toml"),
         config: breachdesk::config::Config::default(),

@@ -7,10 +7,10 @@
 
 mod support;
 
-use breachdesk::commands::Setup;
 use breachdesk::config::Config;
 use breachdesk::desk::NotificationInput;
 use breachdesk::domain::incident::Channel;
+use breachdesk::setup::Setup;
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use support::{Bin, Ran};

@@ -68,6 +68,14 @@ impl ContractSettings {
     pub fn name(&self) -> Option<String> {
         clean(&self.name)
     }
+    /// The contract as one line for a report: "name (reference)", or
+    /// whichever of the two is set.
+    pub fn line(&self) -> Option<String> {
+        match (self.name(), self.reference()) {
+            (Some(n), Some(r)) => Some(format!("{n} ({r})")),
+            (n, r) => n.or(r),
+        }
+    }
 }
 
 fn clean(v: &Option<String>) -> Option<String> {

@@ -390,6 +390,7 @@ pub(crate) fn mark_filled_steps(
 }
 
 mod contract;
+mod documents;
 mod edit;
 mod evidence;
 mod notice_records;
@@ -400,6 +401,7 @@ mod root_cause;
 mod steps;
 mod upkeep;
 pub use contract::*;
+pub use documents::*;
 pub use edit::*;
 pub use evidence::*;
 pub use notices::*;

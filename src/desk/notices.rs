@@ -104,6 +104,19 @@ pub struct Round {
     pub attempts: Vec<Result<Attempted, String>>,
 }
 
+/// The 8.1 notice is ours to give only when we identified the breach: when
+/// the other party did, its notice to us is the record.
+pub(super) fn ours_to_give(incident: &Incident) -> Result<(), DeskError> {
+    if incident.we_notify() {
+        return Ok(());
+    }
+    Err(wrong_state(format!(
+        "{}: the {} identified this breach and notified us (8.1); no notification is due from us (log any reply in the timeline)",
+        incident.id,
+        incident.our_role.other_party().label(),
+    )))
+}
+
 /// Whether a paragraph 8.1 notification is already recorded for the
 /// incident, by any channel, or confirmed by email and not cancelled.
 pub fn notification_recorded(incident: &Incident) -> Option<String> {
@@ -163,6 +176,9 @@ impl Desk {
         now: DateTime<Utc>,
     ) -> Result<Composed, DeskError> {
         let incident = self.load(&req.incident)?;
+        if req.kind == NoticeKind::Notification {
+            ours_to_give(&incident)?;
+        }
         let again = req
             .again
             .as_deref()

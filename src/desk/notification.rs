@@ -105,6 +105,7 @@ impl Desk {
         }
         let actor = self.actor.clone();
         self.change(id, now, "notification.recorded", |incident| {
+            ours_to_give(incident)?;
             if incident.notification.made_at.is_some() {
                 return Err(wrong_state(format!(
                     "{} already records a notification; log any further notice in the timeline",

@@ -26,6 +26,18 @@ pub struct QuarantineRow {
     pub restorable: Result<(), String>,
 }
 
+/// Which incidents a listing holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// What the board shows: the open incidents, and closed ones whose
+    /// data request is still open.
+    Board,
+    /// Every incident.
+    All,
+    /// Only closed incidents.
+    Closed,
+}
+
 /// What changes when any record is written: every write renames a new file
 /// into `incidents/` (so its modification time moves), and the open
 /// record's own size, time and inode. Polled once a second (two `stat`
@@ -213,15 +225,33 @@ impl Desk {
         Ok(())
     }
 
-    /// The board's rows: the open incidents' summaries (every incident's
-    /// when `closed`), how many are closed, and the records that would not
-    /// load. See [`crate::index`].
+    /// The board's rows, most urgent first: the open incidents' summaries
+    /// (every incident's when `closed`), how many are closed, and the
+    /// records that would not load. See [`crate::index`].
     pub fn board(&self, closed: bool) -> crate::index::Summaries {
-        if closed {
+        let mut found = if closed {
             crate::index::summaries(&self.store)
         } else {
             crate::index::open_summaries(&self.store)
-        }
+        };
+        crate::domain::summary::sort_by_urgency(&mut found.summaries);
+        found
+    }
+
+    /// The rows `list` shows, in the board's order, and the records that
+    /// would not load.
+    pub fn listing(&self, which: Listing) -> (Vec<IncidentSummary>, Vec<String>) {
+        let found = self.board(which != Listing::Board);
+        let rows = found
+            .summaries
+            .into_iter()
+            .filter(|s| match which {
+                Listing::Board => s.on_board(),
+                Listing::All => true,
+                Listing::Closed => s.status != crate::domain::incident::IncidentStatus::Open,
+            })
+            .collect();
+        (rows, found.problems)
     }
 
     /// Refuses (unless `force`) a data directory that already holds records:

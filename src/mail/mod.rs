@@ -87,10 +87,7 @@ pub fn report_attachment(
     crate::durable::ensure_private_dir(&exports).map_err(|e| MailError::io(&exports, e))?;
     let options = crate::report::ReportOptions {
         marking: contract.marking(),
-        contract: match (contract.name(), contract.reference()) {
-            (Some(n), Some(r)) => Some(format!("{n} ({r})")),
-            (n, r) => n.or(r),
-        },
+        contract: contract.line(),
         include_paths: false,
     };
     let doc = crate::report::full_details(incident, tz, now, &options);

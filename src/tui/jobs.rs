@@ -441,21 +441,11 @@ impl Job {
                 status,
                 note,
                 evidence,
-            } => {
-                let status = match status {
-                    Some(s) => Ok(s),
-                    None => desk.load(&id).and_then(|i| {
-                        i.step(&step).map(|s| s.status).ok_or_else(|| {
-                            crate::desk::DeskError::NotFound(format!("no step '{step}'"))
-                        })
-                    }),
-                };
-                status
-                    .and_then(|status| {
-                        desk.set_step(&id, &step, status, note, evidence.as_deref(), now)
-                    })
-                    .map(|c| saved(&format!("Step {step} saved"), c))
+            } => match status {
+                Some(status) => desk.set_step(&id, &step, status, note, evidence.as_deref(), now),
+                None => desk.note_step(&id, &step, note, evidence.as_deref(), now),
             }
+            .map(|c| saved(&format!("Step {step} saved"), c)),
             JobKind::Notify { id, input } => desk
                 .record_notification(&id, input, now)
                 .map(|c| saved("Notification recorded", c)),

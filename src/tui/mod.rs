@@ -19,7 +19,6 @@ pub mod strings;
 pub mod theme;
 pub mod view;
 
-use crate::commands::Setup;
 use crate::desk::Desk;
 use anyhow::{Context as _, Result};
 use app::{Action, App};
@@ -33,16 +32,17 @@ use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-/// Opens the console on the data directory in `setup` and runs it until the
-/// responder quits. The terminal is restored on quit, on error and on panic.
-pub fn run_console(setup: &Setup) -> Result<()> {
-    let desk = Arc::new(setup.desk()?);
+/// Opens the console on `desk` and runs it until the responder quits;
+/// `templates_dir` holds the responder's own notice templates. The terminal
+/// is restored on quit, on error and on panic.
+pub fn run_console(desk: Desk, templates_dir: Option<std::path::PathBuf>) -> Result<()> {
+    let desk = Arc::new(desk);
     let tz = desk.tz();
     let other_party = desk.config().contacts.other_party.clone();
     let mut app = App::new(tz, theme::Theme::from_env(), other_party);
-    app.warn_on_start(&crate::commands::directory_warnings(&desk));
+    app.warn_on_start(&desk.warnings());
     app.mail.smtp = desk.config().smtp.is_some();
-    app.mail.templates_dir = setup.config_path.parent().map(|d| d.join("templates"));
+    app.mail.templates_dir = templates_dir;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .max_blocking_threads(4)

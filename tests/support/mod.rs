@@ -2,13 +2,13 @@
 //! responder and incidents with fixed ids and times.
 #![allow(dead_code)]
 
-use breachdesk::commands::Setup;
 use breachdesk::config::Config;
 use breachdesk::desk::{Desk, NotificationInput};
 use breachdesk::domain::incident::{
     BreachKind, Channel, Incident, NewIncident, PartyRole, Severity,
 };
 use breachdesk::domain::playbook::apply_playbooks;
+use breachdesk::setup::Setup;
 use breachdesk::store::Store;
 use breachdesk::tui::app::{Action, App, dispatch};
 use breachdesk::tui::theme::Theme;

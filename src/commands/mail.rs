@@ -1,17 +1,18 @@
-//! The email commands: a thin adapter over the desk's notice service
+//! The email commands (`notify` by email, `report`, `supply`, `update`,
+//! `outbox`): a thin adapter over the desk's notice service
 //! ([`crate::desk::NoticeRequest`], `Desk::compose_notice`,
 //! `Desk::send_notice`, ...). It shows the exact message, asks (or takes
 //! `--yes`), and prints what happened.
 
 use crate::cli::NotifyArgs;
-use crate::commands::Setup;
 use crate::desk::{Attempted, Desk, NoticeRequest};
 use crate::domain::incident::DeliveryState;
 use crate::mail::outbox::QueuedNotice;
 use crate::mail::{NoticeKind, render_preview};
 use crate::present::local;
+use crate::setup::Setup;
 use crate::text::one_line;
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, bail};
 use chrono::{DateTime, Utc};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -24,10 +25,6 @@ fn desk(setup: &Setup) -> Result<Desk> {
         );
     }
     setup.desk()
-}
-
-fn templates_dir(setup: &Setup) -> Option<PathBuf> {
-    setup.config_path.parent().map(|d| d.join("templates"))
 }
 
 /// Asks on the terminal; without one, `--yes` is required.
@@ -70,7 +67,7 @@ fn compose_and_send(
     out: &mut impl Write,
 ) -> Result<()> {
     let desk = desk(setup)?;
-    req.templates = templates_dir(setup);
+    req.templates = setup.templates_dir();
     let composed = desk.compose_notice(req, now)?;
     if !composed.missing.is_empty() {
         writeln!(out, "Still missing from this report:")?;
@@ -212,9 +209,9 @@ pub fn outbox_list(
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let tz = setup.tz()?;
-    let dir = crate::mail::outbox::outbox_dir(&setup.data_dir);
-    let notices: Vec<QueuedNotice> = crate::mail::outbox::list(&dir)?;
+    let desk = setup.reader()?;
+    let tz = desk.tz();
+    let notices: Vec<QueuedNotice> = desk.outbox_notices()?;
     if json {
         let rows: Vec<OutboxJson<'_>> = notices
             .iter()
@@ -387,21 +384,5 @@ pub fn outbox_cancel(
         "{}: notice {id} cancelled; the reason is recorded on the incident and in the audit log",
         changed.incident.id
     )?;
-    Ok(())
-}
-
-/// `breachdesk config check`: connect to the SMTP server (no mail is sent).
-pub fn check_connection(setup: &Setup, out: &mut impl Write) -> Result<()> {
-    let Some(smtp) = setup.config.smtp.as_ref() else {
-        writeln!(out, "no [smtp] section: email notices are off")?;
-        return Ok(());
-    };
-    let said = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?
-        .block_on(crate::mail::transport::check_connection(smtp))
-        .map_err(|e| anyhow!("{e}"))?;
-    writeln!(out, "smtp {}: {}", smtp.host, one_line(&said))?;
     Ok(())
 }

@@ -1,18 +1,17 @@
-//! The command line for the contract both ways: opening an incident the
-//! other party identified (`new --identified-by other-party`), data requests
-//! on the Client's request (`request add`), saved emails (`--from-eml`),
-//! the Client's written relief notice, and Security Tests.
+//! The contract both ways: opening an incident the other party identified
+//! (`new --identified-by other-party`), data requests on the Client's
+//! request (`request add`, `request supplied`), saved emails (`--from-eml`),
+//! and Security Tests (`security-test`).
 
-use crate::cli::{NewArgs, RequestCommand, SecurityTestCommand};
-use crate::commands::{Setup, parse_date, parse_enum, report_change};
+use super::common::{parse_date, past, report_change};
+use crate::cli::{AddRequestArgs, NewArgs, RequestCommand, SecurityTestCommand};
 use crate::desk::{Desk, NewDataRequest, NewFinding, NewSecurityTest};
 use crate::domain::incident::{
-    BreachKind, Channel, DataDestination, IdentifiedBy, IncomingNotice, NewIncident, ReliefNotice,
-    RootCauseCategory, Severity, TestClause,
+    Channel, DataDestination, IdentifiedBy, IncomingNotice, LegacyRequester, NewIncident,
 };
-use crate::domain::when::parse_past;
 use crate::eml::IncomingMail;
 use crate::present::{local, local_rfc3339};
+use crate::setup::Setup;
 use crate::text::one_line;
 use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Utc};
@@ -33,7 +32,7 @@ fn date_source(path: &Path) -> String {
 /// other party (its notice is recorded; no clock runs for us).
 pub fn new(setup: &Setup, args: NewArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
     let tz = setup.tz()?;
-    let identified_by: IdentifiedBy = parse_enum(&args.identified_by, "--identified-by")?;
+    let identified_by = args.identified_by;
     let mail = args.from_eml.as_deref().map(read_eml).transpose()?;
     if identified_by == IdentifiedBy::Us {
         for (given, flag) in [
@@ -70,10 +69,7 @@ pub fn new(setup: &Setup, args: NewArgs, now: DateTime<Utc>, out: &mut impl Writ
         IdentifiedBy::Us => None,
         IdentifiedBy::OtherParty => {
             let (received_at, source) = match (&args.received_at, &mail) {
-                (Some(text), _) => (
-                    parse_past(text, now, tz).map_err(|e| anyhow!("--received-at: {e}"))?,
-                    None,
-                ),
+                (Some(text), _) => (past(text, "--received-at", now, tz)?, None),
                 (None, Some(m)) => (m.date, args.from_eml.as_deref().map(date_source)),
                 (None, None) => bail!(
                     "--received-at: say when the other party's notice reached us (or give --from-eml FILE)"
@@ -85,7 +81,7 @@ pub fn new(setup: &Setup, args: NewArgs, now: DateTime<Utc>, out: &mut impl Writ
                 (None, None) => bail!("--received-from: say who gave the notice"),
             };
             let channel = match (&args.channel, &mail) {
-                (Some(c), _) => parse_enum::<Channel>(c, "--channel")?,
+                (Some(c), _) => *c,
                 (None, Some(_)) => Channel::Email,
                 (None, None) => {
                     bail!("--channel: say how the notice came (email, phone, in-person, other)")
@@ -105,9 +101,7 @@ pub fn new(setup: &Setup, args: NewArgs, now: DateTime<Utc>, out: &mut impl Writ
         }
     };
     let identified_at = match (&args.identified_at, &notice) {
-        (Some(text), _) => {
-            parse_past(text, now, tz).map_err(|e| anyhow!("--identified-at: {e}"))?
-        }
+        (Some(text), _) => past(text, "--identified-at", now, tz)?,
         // The other party's notice may not say when it identified the
         // breach: take the receipt time unless told otherwise.
         (None, Some(n)) => n.received_at,
@@ -116,8 +110,8 @@ pub fn new(setup: &Setup, args: NewArgs, now: DateTime<Utc>, out: &mut impl Writ
     let fields = NewIncident {
         title,
         summary,
-        kind: parse_enum::<BreachKind>(&args.kind, "--kind")?,
-        severity: parse_enum::<Severity>(&args.severity, "--severity")?,
+        kind: args.kind,
+        severity: args.severity,
         personal_data: args.personal_data,
         government_data: args.government_data,
         affected_assets: args.assets,
@@ -146,14 +140,40 @@ pub fn new(setup: &Setup, args: NewArgs, now: DateTime<Utc>, out: &mut impl Writ
     Ok(())
 }
 
-/// `breachdesk request add`.
-pub fn request_add(
-    desk: &Desk,
+/// `breachdesk request add|supplied`.
+pub fn request(
+    setup: &Setup,
     cmd: RequestCommand,
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let RequestCommand::Add {
+    let desk = setup.desk()?;
+    match cmd {
+        RequestCommand::Add(args) => request_add(&desk, args, now, out),
+        RequestCommand::Supplied {
+            id,
+            request,
+            how,
+            at,
+            files,
+        } => {
+            let at = past(&at, "--at", now, desk.tz())?;
+            let changed = desk.supply_request(&id, &request, at, &how, &files, now)?;
+            report_change(out, &changed, &format!("request {request} supplied"))
+        }
+    }
+}
+
+/// `breachdesk request add`: who asked, where the data goes, and when it
+/// is due.
+fn request_add(
+    desk: &Desk,
+    args: AddRequestArgs,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let tz = desk.tz();
+    let AddRequestArgs {
         id,
         requester,
         deliver_to,
@@ -162,30 +182,20 @@ pub fn request_add(
         received,
         reference,
         from_eml,
-    } = cmd
-    else {
-        bail!("not a request add");
-    };
-    let tz = desk.tz();
-    let deliver_to = match (requester.as_deref(), deliver_to.as_deref()) {
-        (_, Some(d)) => parse_enum::<DataDestination>(d, "--deliver-to")?,
-        (Some(from), None) => match from.trim().to_ascii_lowercase().as_str() {
-            "client" => DataDestination::Client,
-            "govcertuk" => DataDestination::GovCertUk,
-            "other" => bail!(
-                "--from other: 8.2.1 (e) covers data asked for on the Client's request, supplied to the Client or GovCertUK; \
-                 record another party's request as a timeline entry (breachdesk log)"
-            ),
-            _ => bail!("--from: '{from}' is not one of: client, govcertuk (use --deliver-to)"),
-        },
+    } = args;
+    let deliver_to = match (requester, deliver_to) {
+        (_, Some(d)) => d,
+        (Some(LegacyRequester::Client), None) => DataDestination::Client,
+        (Some(LegacyRequester::GovCertUk), None) => DataDestination::GovCertUk,
+        (Some(LegacyRequester::Other), None) => bail!(
+            "--from other: 8.2.1 (e) covers data asked for on the Client's request, supplied to the Client or GovCertUK; \
+             record another party's request as a timeline entry (breachdesk log)"
+        ),
         (None, None) => DataDestination::Client,
     };
     let mail = from_eml.as_deref().map(read_eml).transpose()?;
     let (received_at, source) = match (&received, &mail) {
-        (Some(text), _) => (
-            parse_past(text, now, tz).map_err(|e| anyhow!("--received: {e}"))?,
-            None,
-        ),
+        (Some(text), _) => (past(text, "--received", now, tz)?, None),
         (None, Some(m)) => (m.date, from_eml.as_deref().map(date_source)),
         (None, None) => (now, None),
     };
@@ -228,24 +238,6 @@ pub fn request_add(
     Ok(())
 }
 
-/// The Client's written relief notice from `--relief-notice-date`,
-/// `--relief-notice-ref` and `--relief-period`.
-pub fn relief_notice(
-    date: Option<&str>,
-    reference: Option<&str>,
-    period: Option<&str>,
-) -> Result<Option<ReliefNotice>> {
-    let Some(date) = date else {
-        return Ok(None);
-    };
-    let dated = parse_date(date, "--relief-notice-date")?;
-    Ok(Some(ReliefNotice {
-        dated,
-        reference: reference.unwrap_or("").to_string(),
-        period: period.unwrap_or("").to_string(),
-    }))
-}
-
 /// `breachdesk security-test add|finding|list`.
 pub fn security_test(
     setup: &Setup,
@@ -263,7 +255,6 @@ pub fn security_test(
             repeats,
         } => {
             let date = parse_date(&date, "--date")?;
-            let clause: TestClause = parse_enum(&clause, "--clause")?;
             let changed = setup.desk()?.add_security_test(
                 &id,
                 NewSecurityTest {
@@ -294,7 +285,6 @@ pub fn security_test(
             category,
             component,
         } => {
-            let category: RootCauseCategory = parse_enum(&category, "--category")?;
             let changed = setup.desk()?.add_test_finding(
                 &id,
                 &test,
@@ -345,19 +335,4 @@ pub fn security_test(
             Ok(())
         }
     }
-}
-
-/// The 8.1 notice is ours to give only when we identified the breach: when
-/// the other party did, its notice to us is the record, and `notify` says so.
-pub fn refuse_notice_when_theirs(setup: &Setup, id: &str) -> Result<()> {
-    let incident = setup.reader()?.load(id)?;
-    if incident.we_notify() {
-        return Ok(());
-    }
-    bail!(
-        "{}: the {} identified this breach and notified us (8.1); no notification is due from us (log a reply with: breachdesk log {} TEXT)",
-        incident.id,
-        incident.our_role.other_party().label(),
-        incident.id
-    )
 }

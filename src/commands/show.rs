@@ -1,0 +1,213 @@
+//! The commands that read: `list`, `show`, `export` and `evidence`. The
+//! rows and documents come from the desk; this is only their printing.
+
+use crate::cli::{ExportFormat, ListFormat, ShowFormat};
+use crate::desk::{Document, EvidenceCheck, Listing};
+use crate::domain::summary::IncidentSummary;
+use crate::present::{state_seconds, state_word, verdict};
+use crate::setup::Setup;
+use crate::text::{json_safe, one_line};
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, Utc};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// `breachdesk list [--all|--closed] [--format table|json]`.
+pub fn list(
+    setup: &Setup,
+    format: ListFormat,
+    which: Listing,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let (summaries, problems) = setup.reader()?.listing(which);
+    for problem in &problems {
+        eprintln!("breachdesk: warning: {}", one_line(problem));
+    }
+    match format {
+        ListFormat::Json => {
+            let items: Vec<serde_json::Value> =
+                summaries.iter().map(|s| summary_json(s, now)).collect();
+            writeln!(out, "{}", json_safe(&serde_json::to_string_pretty(&items)?))?;
+        }
+        ListFormat::Table if summaries.is_empty() => writeln!(
+            out,
+            "No incidents. Open one with: breachdesk new --title \"...\""
+        )?,
+        ListFormat::Table => {
+            writeln!(
+                out,
+                "{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  TITLE",
+                "ID", "SEVERITY", "KIND", "NOTIFICATION (8.1)", "NEXT ACTION"
+            )?;
+            for s in &summaries {
+                let next = s
+                    .next_action
+                    .as_ref()
+                    .map(|n| format!("{} {}", n.step, n.title))
+                    .unwrap_or_else(|| "-".into());
+                writeln!(
+                    out,
+                    "{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  {}",
+                    s.id,
+                    s.severity.as_str(),
+                    s.kind.as_str(),
+                    match s.notice_received_at {
+                        Some(_) => "notice received".to_string(),
+                        None => verdict(s.notification_due_at, s.notified_at, now),
+                    },
+                    truncate(&one_line(&next), 30),
+                    one_line(&s.title)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// The stable JSON form of one `list` row (documented in the README).
+pub fn summary_json(s: &IncidentSummary, now: DateTime<Utc>) -> serde_json::Value {
+    serde_json::json!({
+        "id": s.id,
+        "title": s.title,
+        "kind": s.kind,
+        "severity": s.severity,
+        "status": s.status,
+        "identified_at": s.identified_at,
+        "logged_at": s.logged_at,
+        "notification": match s.notice_received_at {
+            // The other party identified the breach and notified us (8.1):
+            // no countdown runs for us.
+            Some(received) => serde_json::json!({
+                "due_at": s.notification_due_at,
+                "made_at": null,
+                "received_at": received,
+                "state": "received",
+                "seconds": null,
+            }),
+            None => serde_json::json!({
+                "due_at": s.notification_due_at,
+                "made_at": s.notified_at,
+                "state": state_word(s.notification_due_at, s.notified_at, now),
+                "seconds": state_seconds(s.notification_due_at, s.notified_at, now),
+            }),
+        },
+        "next_action": s.next_action.as_ref().map(|n| serde_json::json!({
+            "step": n.step,
+            "title": n.title,
+            "due_at": n.due_at,
+        })),
+        "next_due_at": s.next_due_at,
+        "open_requests": s.open_requests,
+        "repeat_root_cause": s.repeat_root_cause,
+        "revision": s.revision,
+    })
+}
+
+/// `breachdesk show ID [--format text|json|toml]`.
+pub fn show(
+    setup: &Setup,
+    id: &str,
+    format: ShowFormat,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let desk = setup.reader()?;
+    match format {
+        ShowFormat::Text => write!(out, "{}", desk.document(id, Document::Text, false, now)?)?,
+        ShowFormat::Json => {
+            // The record, plus `notices`: the register built from it, every
+            // notice sent or received (`email_notices` holds the email ones).
+            let incident = desk.load(id)?;
+            let mut value = serde_json::to_value(&incident)?;
+            if let Some(map) = value.as_object_mut() {
+                map.insert(
+                    "notices".into(),
+                    serde_json::to_value(crate::domain::register::register(&incident))?,
+                );
+            }
+            writeln!(out, "{}", json_safe(&serde_json::to_string_pretty(&value)?))?
+        }
+        ShowFormat::Toml => write!(out, "{}", toml::to_string(&desk.load(id)?)?)?,
+    }
+    Ok(())
+}
+
+/// `breachdesk export ID --format F [--output FILE] [--include-paths]`.
+pub fn export(
+    setup: &Setup,
+    id: &str,
+    format: ExportFormat,
+    output: Option<PathBuf>,
+    include_paths: bool,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let document = match format {
+        ExportFormat::Markdown => Document::Markdown,
+        ExportFormat::Html => Document::Html,
+        ExportFormat::Json => Document::Json,
+        ExportFormat::Ics => Document::Ics,
+        ExportFormat::ReportText => Document::ReportText,
+        ExportFormat::ReportMarkdown => Document::ReportMarkdown,
+        ExportFormat::ReportHtml => Document::ReportHtml,
+    };
+    let text = setup.reader()?.document(id, document, include_paths, now)?;
+    let Some(path) = output else {
+        out.write_all(text.as_bytes())?;
+        return Ok(());
+    };
+    // Exports hold incident detail: private, and written atomically.
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| anyhow!("--output {}: not a file name", path.display()))?
+        .to_string_lossy()
+        .into_owned();
+    crate::durable::replace_file(dir, &name, text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `breachdesk evidence ID`: every evidence file re-hashed; fails when one
+/// changed or went missing.
+pub fn evidence(setup: &Setup, id: &str, out: &mut impl Write) -> Result<()> {
+    let incident = setup.reader()?.load(id)?;
+    let checks = crate::desk::check_evidence(&incident);
+    if checks.is_empty() {
+        writeln!(out, "{}: no evidence files recorded", incident.id)?;
+        return Ok(());
+    }
+    let mut bad = 0;
+    for (place, path, result) in &checks {
+        match result {
+            EvidenceCheck::Unchanged => writeln!(out, "ok       {place}: {path}")?,
+            EvidenceCheck::Changed { size, sha256 } => {
+                bad += 1;
+                writeln!(
+                    out,
+                    "CHANGED  {place}: {path} (now {size} bytes, sha256 {sha256})"
+                )?
+            }
+            EvidenceCheck::Unreadable(e) => {
+                bad += 1;
+                writeln!(out, "MISSING  {place}: {path} ({e})")?
+            }
+        }
+    }
+    if bad > 0 {
+        bail!("{bad} evidence file(s) changed or missing since they were recorded");
+    }
+    Ok(())
+}

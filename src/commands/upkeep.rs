@@ -1,0 +1,209 @@
+//! Keeping the data directory: the audit log (`audit verify|list|repair|prune`),
+//! the quarantine (`quarantine list|sweep|restore`) and demo data (`demo`).
+
+use crate::cli::{AuditCommand, QuarantineCommand};
+use crate::desk::DeskError;
+use crate::setup::Setup;
+use crate::text::one_line;
+use anyhow::{Result, anyhow, bail};
+use chrono::{DateTime, Utc};
+use std::io::Write;
+
+/// `breachdesk audit verify|list|repair|prune`.
+pub fn audit(
+    setup: &Setup,
+    cmd: AuditCommand,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    match cmd {
+        AuditCommand::Verify => {
+            let desk = setup.reader()?;
+            let check = desk.verify_audit()?;
+            let log = check.log.display();
+            if let Some(first) = &check.chain.first_break {
+                bail!(
+                    "{log}: hash chain broken at {} ({} entries before it verified)",
+                    one_line(&first.to_string()),
+                    check.chain.entries
+                );
+            }
+            for p in &check.accounting {
+                let label = if p.failure { "FAIL" } else { "note" };
+                writeln!(out, "{label}  {}", one_line(&p.to_string()))?;
+            }
+            let failures = check.accounting.iter().filter(|p| p.failure).count();
+            if failures > 0 {
+                bail!(
+                    "{log}: {failures} saved revision(s) not accounted for in the audit log (listed above)"
+                );
+            }
+            writeln!(
+                out,
+                "{log}: ok, {} entries, hash chain intact{}; every saved record revision has its entry; head {}",
+                check.chain.entries,
+                if check.chain.pruned > 0 {
+                    format!(" ({} older entries pruned)", check.chain.pruned)
+                } else {
+                    String::new()
+                },
+                check.chain.last_hash
+            )?;
+            Ok(())
+        }
+        AuditCommand::List { id } => {
+            let desk = setup.reader()?;
+            let entries = desk.audit_entries(id.as_deref())?;
+            for e in entries {
+                writeln!(
+                    out,
+                    "{:>6}  {}  {:<16}  {:<24}  {:<22}  {}",
+                    e.seq,
+                    e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    one_line(&e.actor),
+                    one_line(e.incident.as_deref().unwrap_or("-")),
+                    one_line(&e.action),
+                    one_line(&e.detail)
+                )?;
+            }
+            Ok(())
+        }
+        AuditCommand::Repair => {
+            let desk = setup.desk()?;
+            let report = desk.repair_audit(now)?;
+            match report.saved_to {
+                Some(saved) => writeln!(
+                    out,
+                    "set aside {} torn bytes (kept in {}); the hash chain verifies again",
+                    report.removed_bytes,
+                    saved.display()
+                )?,
+                None => writeln!(out, "nothing to repair: the hash chain verifies")?,
+            }
+            Ok(())
+        }
+        AuditCommand::Prune { older_than_days } => {
+            let desk = setup.desk()?;
+            let report =
+                desk.prune_audit(now, older_than_days)
+                    .map_err(|e| match (older_than_days, e) {
+                        (Some(days), e @ DeskError::Invalid(_)) => {
+                            anyhow!("--older-than-days {days}: {e}")
+                        }
+                        (_, e) => anyhow!(e),
+                    })?;
+            writeln!(
+                out,
+                "pruned {} entries older than {}; kept {}; {} record revision(s) carried forward",
+                report.pruned,
+                report
+                    .cutoff
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                report.kept,
+                report.checkpoints
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// `breachdesk quarantine list|sweep|restore`.
+pub fn quarantine(
+    setup: &Setup,
+    cmd: QuarantineCommand,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    match cmd {
+        QuarantineCommand::Sweep => {
+            let desk = setup.desk()?;
+            let problems = desk.sweep_quarantine();
+            if problems.is_empty() {
+                writeln!(out, "nothing to move: every record in incidents/ parses")?;
+            }
+            for problem in problems {
+                writeln!(out, "{}", one_line(&problem.to_string()))?;
+            }
+            Ok(())
+        }
+        QuarantineCommand::List => {
+            let desk = setup.reader()?;
+            let rows = desk.quarantined()?;
+            if rows.is_empty() {
+                writeln!(
+                    out,
+                    "{}: empty (every record parses)",
+                    desk.quarantine_dir().display()
+                )?;
+                return Ok(());
+            }
+            for row in rows {
+                let q = row.file;
+                let name = q
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let state = match row.restorable {
+                    Ok(()) => format!("parses now: breachdesk quarantine restore {name}"),
+                    Err(e) => format!("not restorable: {e}"),
+                };
+                writeln!(
+                    out,
+                    "{}\t{}\t{} bytes\t{}",
+                    q.path.display(),
+                    q.id.as_deref().unwrap_or("-"),
+                    q.size,
+                    one_line(&state)
+                )?;
+            }
+            Ok(())
+        }
+        QuarantineCommand::Restore { file } => {
+            let desk = setup.desk()?;
+            let incident = desk.restore_quarantined(&file, now)?;
+            writeln!(
+                out,
+                "{}: restored to {} (revision {})",
+                incident.id,
+                desk.record_path(&incident.id).display(),
+                incident.revision
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// `breachdesk demo`: fill an empty data directory with demo incidents.
+pub fn demo(
+    setup: &Setup,
+    incidents: usize,
+    open: Option<usize>,
+    seed: u64,
+    force: bool,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    if incidents > 100_000 {
+        bail!("--incidents {incidents}: at most 100000");
+    }
+    let mut plan = crate::demo::DemoPlan::new(incidents, seed);
+    if let Some(open) = open {
+        if open > incidents {
+            bail!("--open {open} is more than --incidents {incidents}");
+        }
+        plan.open = open;
+    }
+    let report = crate::demo::generate(&setup.desk()?, plan, force, now)?;
+    writeln!(
+        out,
+        "{}: {} demo incidents ({} open, {} closed, {} repeat root causes). Open the console with: breachdesk --data-dir {}",
+        setup.data_dir.display(),
+        report.open + report.closed,
+        report.open,
+        report.closed,
+        report.repeats,
+        setup.data_dir.display()
+    )?;
+    Ok(())
+}
