@@ -1360,6 +1360,7 @@ pub(crate) fn mark_filled_steps(
     }
 }
 
+mod console;
 mod contract;
 mod evidence;
 mod notices;

@@ -1543,8 +1543,8 @@ impl App {
 pub fn run_inline(app: &mut App, desk: &Desk, jobs: Vec<Job>, now: DateTime<Utc>) {
     let mut queue = jobs;
     while let Some(job) = queue.pop() {
-        let action = job.run(desk);
-        queue.extend(app.update(action, now));
+        let done = job.run(desk);
+        queue.extend(app.update(Action::Done(done), now));
     }
 }
 

@@ -1,14 +1,14 @@
 //! Work for the desk (disk and fsync): described by the app, run off the UI
-//! task, and reported back as an [`Action::Done`] on the same channel.
+//! task, and reported back as a [`Done`] (the event loop wraps it in the
+//! app's `Action::Done`). Each job calls one `Desk` method.
 
 use crate::desk::{Attempted, Desk, Edit, MitigationInput, NotificationInput};
 use crate::domain::incident::{
     DeliveryState, Incident, IncomingNotice, NewIncident, Requester, RootCauseCategory, StepStatus,
 };
-use crate::domain::summary::{IncidentSummary, sort_by_urgency};
+use crate::domain::summary::IncidentSummary;
 use crate::mail::Notice;
 use crate::mail::outbox::QueuedNotice;
-use crate::tui::app::Action;
 use crate::tui::strings;
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
@@ -214,11 +214,9 @@ pub struct Done {
 /// The incidents, most urgent first (closed ones only when `closed`), how
 /// many are closed, and the load problems.
 pub fn board(desk: &Desk, closed: bool) -> Outcome {
-    let found = desk.board(closed);
-    let mut summaries = found.summaries;
-    sort_by_urgency(&mut summaries);
+    let found = desk.board_by_urgency(closed);
     Outcome::Board {
-        summaries,
+        summaries: found.summaries,
         closed: found.closed,
         problems: found.problems,
     }
@@ -230,18 +228,8 @@ fn text(e: &dyn std::fmt::Display) -> String {
 
 /// The notices still to go (pending, unknown, failed).
 fn outbox_rows(desk: &Desk) -> Vec<OutboxRow> {
-    desk.outbox_notices()
-        .map(|all| {
-            all.iter()
-                .filter(|q| {
-                    matches!(
-                        q.effective_state(),
-                        DeliveryState::Pending | DeliveryState::Unknown | DeliveryState::Failed
-                    )
-                })
-                .map(OutboxRow::from_queued)
-                .collect()
-        })
+    desk.notices_to_go()
+        .map(|all| all.iter().map(OutboxRow::from_queued).collect())
         .unwrap_or_default()
 }
 
@@ -352,11 +340,11 @@ impl Job {
     }
 
     /// Does the work (blocking: disk, locks, fsync, SMTP) and says how it went.
-    pub fn run(self, desk: &Desk) -> Action {
+    pub fn run(self, desk: &Desk) -> Done {
         let now = self.now;
         let seq = self.seq;
         let kind = match run_mail(self.kind, desk, now) {
-            Ok(result) => return Action::Done(Done { seq, result }),
+            Ok(result) => return Done { seq, result },
             Err(kind) => *kind,
         };
         let saved = |message: &str, changed: crate::desk::Changed| Outcome::Incident {
@@ -441,21 +429,9 @@ impl Job {
                 status,
                 note,
                 evidence,
-            } => {
-                let status = match status {
-                    Some(s) => Ok(s),
-                    None => desk.load(&id).and_then(|i| {
-                        i.step(&step).map(|s| s.status).ok_or_else(|| {
-                            crate::desk::DeskError::NotFound(format!("no step '{step}'"))
-                        })
-                    }),
-                };
-                status
-                    .and_then(|status| {
-                        desk.set_step(&id, &step, status, note, evidence.as_deref(), now)
-                    })
-                    .map(|c| saved(&format!("Step {step} saved"), c))
-            }
+            } => desk
+                .update_step(&id, &step, status, note, evidence.as_deref(), now)
+                .map(|c| saved(&format!("Step {step} saved"), c)),
             JobKind::Notify { id, input } => desk
                 .record_notification(&id, input, now)
                 .map(|c| saved("Notification recorded", c)),
@@ -478,9 +454,9 @@ impl Job {
                 "not a desk job: {other:?}"
             ))),
         };
-        Action::Done(Done {
+        Done {
             seq,
             result: result.map_err(|e| crate::text::one_line(&e.to_string())),
-        })
+        }
     }
 }

@@ -189,6 +189,6 @@ fn spawn_job(job: jobs::Job, desk: &Arc<Desk>, tx: &mpsc::UnboundedSender<Action
     let desk = Arc::clone(desk);
     let tx = tx.clone();
     tokio::task::spawn_blocking(move || {
-        let _ = tx.send(job.run(&desk));
+        let _ = tx.send(Action::Done(job.run(&desk)));
     });
 }
