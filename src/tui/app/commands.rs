@@ -7,27 +7,29 @@ impl App {
     pub(super) fn command(&mut self, cmd: Cmd, now: DateTime<Utc>) -> Vec<Job> {
         match cmd {
             Cmd::Quit => match self.quit_needs_asking(now) {
-                Some(why) => self.confirm_quit = Some(why),
+                Some(why) => self.overlays.push(Overlay::ConfirmQuit(why)),
                 None => self.quit = true,
             },
-            Cmd::Help => self.help = true,
+            Cmd::Help => self.overlays.push(Overlay::Help),
             Cmd::Up => self.move_selection(false),
             Cmd::Down => self.move_selection(true),
-            Cmd::Back if self.preview.is_some() => {
-                if self.preview.as_ref().is_some_and(|p| p.sending) {
-                    // The send goes on; its result comes to the status line.
-                    self.preview = None;
-                    self.say(strings::SENDING);
+            Cmd::Back if self.context() == Context::Preview => {
+                let sending = self.preview().is_some_and(|p| p.sending);
+                self.overlays.close_preview();
+                // A send goes on; its result comes to the status line.
+                self.say(if sending {
+                    strings::SENDING
                 } else {
-                    self.preview = None;
-                    self.say(strings::NOT_SENT);
-                }
+                    strings::NOT_SENT
+                });
             }
-            Cmd::Back if self.outbox_open => self.outbox_open = false,
+            Cmd::Back if self.context() == Context::Outbox => {
+                self.overlays.remove(|o| matches!(o, Overlay::Outbox))
+            }
             Cmd::Back => match self.screen {
                 Screen::Board => {
                     self.board.filter.clear();
-                    self.board.filtering = false;
+                    self.overlays.remove(|o| matches!(o, Overlay::Filter));
                 }
                 Screen::Incident => {
                     self.screen = Screen::Board;
@@ -62,7 +64,7 @@ impl App {
                     },
                 )];
             }
-            Cmd::Filter => self.board.filtering = true,
+            Cmd::Filter => self.overlays.push(Overlay::Filter),
             Cmd::Refresh => {
                 let mut jobs = vec![self.job(
                     now,
@@ -164,7 +166,7 @@ impl App {
                 };
             }
             Cmd::PageUp | Cmd::PageDown
-                if self.screen == Screen::Board && self.preview.is_none() && !self.outbox_open =>
+                if self.screen == Screen::Board && self.preview().is_none() && !self.outbox_open() =>
             {
                 let len = self.board.visible().len();
                 let page = self.board.page.get().max(1);
@@ -175,7 +177,7 @@ impl App {
                 };
             }
             Cmd::PageUp | Cmd::PageDown => {
-                if let Some(preview) = &mut self.preview {
+                if let Some(preview) = self.overlays.preview_mut() {
                     preview.scroll = if cmd == Cmd::PageDown {
                         preview.scroll.saturating_add(10).min(preview.lines())
                     } else {
@@ -184,7 +186,7 @@ impl App {
                 }
             }
             Cmd::Outbox => {
-                self.outbox_open = true;
+                self.overlays.push(Overlay::Outbox);
                 self.outbox_selected = 0;
                 return vec![self.quiet_job(now, JobKind::LoadOutbox)];
             }
@@ -224,11 +226,11 @@ impl App {
                 if waiting.is_empty() {
                     self.open_close_form();
                 } else {
-                    self.confirm_close = Some(format!(
+                    self.overlays.push(Overlay::ConfirmClose(format!(
                         "{} notice(s) of this incident still wait in the outbox: {}. Closing does not cancel them; they are sent only while the console runs.",
                         waiting.len(),
                         waiting.join(", ")
-                    ));
+                    )));
                 }
             }
             Cmd::Edit => {
@@ -250,24 +252,25 @@ impl App {
                 }
             }
             Cmd::FormSubmit => {
-                if self.board.filtering && self.form.is_none() {
-                    self.board.filtering = false;
+                if self.context() == Context::Filter {
+                    // Stop typing; the filter stays.
+                    self.overlays.pop();
                     return Vec::new();
                 }
                 return self.submit_form(now);
             }
             Cmd::FormNext => {
-                if let Some(form) = &mut self.form {
+                if let Some(form) = self.overlays.form_mut() {
                     form.next();
                 }
             }
             Cmd::FormPrev => {
-                if let Some(form) = &mut self.form {
+                if let Some(form) = self.overlays.form_mut() {
                     form.prev();
                 }
             }
             Cmd::FormChoice => {
-                if let Some(form) = &mut self.form {
+                if let Some(form) = self.overlays.form_mut() {
                     form.change_choice(true);
                 }
             }
@@ -278,16 +281,16 @@ impl App {
             | Cmd::KillWord
             | Cmd::KillToEnd => {}
             Cmd::FormCancel => {
-                if self.board.filtering && self.form.is_none() {
-                    self.board.filtering = false;
+                if self.context() == Context::Filter {
+                    self.overlays.pop();
                     self.board.filter.clear();
                     return Vec::new();
                 }
-                if let Some(form) = &mut self.form {
+                if let Some(form) = self.overlays.form_mut() {
                     if form.is_dirty() {
                         form.confirm_discard = true;
                     } else {
-                        self.form = None;
+                        self.overlays.close_form();
                     }
                 }
             }
@@ -349,8 +352,9 @@ impl App {
         (!why.is_empty()).then(|| why.join("; "))
     }
 
+    /// Puts `form` on top (in place of any form open).
     pub(super) fn open_form(&mut self, form: Form) {
-        self.form = Some(form);
+        self.overlays.push(Overlay::Form(Box::new(form)));
     }
 
     pub(super) fn selected_step(&self) -> Option<String> {
@@ -395,7 +399,7 @@ impl App {
             .map(|s| s.id.clone())
             .unwrap_or_default();
         let tz = self.tz;
-        let Some(form) = &mut self.form else {
+        let Some(form) = self.overlays.form_mut() else {
             return Vec::new();
         };
         if form.pending.is_some() {
@@ -411,7 +415,7 @@ impl App {
                 }
                 form.error = None;
                 let job = self.job(now, kind);
-                if let Some(form) = &mut self.form {
+                if let Some(form) = self.overlays.form_mut() {
                     form.pending = Some(job.seq);
                 }
                 vec![job]

@@ -37,7 +37,7 @@ impl App {
     /// The choice form was submitted: open the form for that notice, or
     /// compose the report at once.
     pub(super) fn notice_chosen(&mut self, kind: NoticeKind, again: bool, now: DateTime<Utc>) -> Vec<Job> {
-        self.form = None;
+        self.overlays.close_form();
         let Some(record) = self.record() else {
             return Vec::new();
         };
@@ -92,7 +92,7 @@ impl App {
 
     /// `y` on the preview: queue this exact notice once and send it.
     pub(super) fn confirm_send(&mut self, now: DateTime<Utc>) -> Vec<Job> {
-        let Some(preview) = &self.preview else {
+        let Some(preview) = self.preview() else {
             return Vec::new();
         };
         if preview.sending {
@@ -118,7 +118,7 @@ impl App {
             return Vec::new();
         }
         let notice = preview.notice.clone();
-        if let Some(preview) = &mut self.preview {
+        if let Some(preview) = self.overlays.preview_mut() {
             preview.sending = true;
         }
         self.say(format!(

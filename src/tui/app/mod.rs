@@ -5,7 +5,7 @@
 use crate::desk::Desk;
 use crate::domain::incident::{Incident, RequestStatus, StepStatus};
 use crate::domain::summary::IncidentSummary;
-use crate::mail::{Notice, NoticeKind};
+use crate::mail::NoticeKind;
 use crate::tui::form::{Form, FormKind};
 use crate::tui::jobs::{Done, Job, JobKind, OutboxRow, Outcome};
 use crate::tui::keymap::{self, Cmd, Context};
@@ -13,13 +13,16 @@ use crate::tui::strings;
 use crate::tui::theme::Theme;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyEvent;
 use std::path::PathBuf;
 
 mod commands;
 mod input;
 mod mail;
 mod outcomes;
+mod overlay;
+
+pub use overlay::{Overlay, Overlays, Preview};
 
 /// Everything that can happen to the console.
 #[derive(Debug, Clone)]
@@ -101,7 +104,6 @@ pub struct Board {
     pub problems: Vec<String>,
     pub show_closed: bool,
     pub filter: String,
-    pub filtering: bool,
     pub selected: usize,
     /// False until the first load from disk has come back.
     pub loaded: bool,
@@ -167,30 +169,6 @@ pub struct MailSettings {
     pub cc: Vec<String>,
 }
 
-/// The exact message, shown before it is sent.
-#[derive(Debug, Clone)]
-pub struct Preview {
-    pub notice: Box<Notice>,
-    /// What the full-details report still lacks.
-    pub missing: Vec<String>,
-    pub scroll: u16,
-    /// Confirmed and in flight: further `y` presses are ignored.
-    pub sending: bool,
-}
-
-impl Preview {
-    /// About how many lines the preview has (the scroll stops there).
-    pub fn lines(&self) -> u16 {
-        let text = crate::mail::render_preview(&self.notice).lines().count();
-        let missing = if self.missing.is_empty() {
-            0
-        } else {
-            self.missing.len() + 2
-        };
-        u16::try_from(text + missing).unwrap_or(u16::MAX)
-    }
-}
-
 /// How often the outbox is looked at (and due notices sent).
 pub const OUTBOX_EVERY_SECS: i64 = 30;
 
@@ -206,19 +184,16 @@ pub struct App {
     pub screen: Screen,
     pub board: Board,
     pub incident: Option<IncidentScreen>,
-    pub form: Option<Form>,
-    pub help: bool,
+    /// What sits over the screen (forms, popups), bottom first: the top
+    /// one gets the keys and is drawn last.
+    pub overlays: Overlays,
     pub status: Option<Status>,
-    /// Loud warnings (repeat root cause) waiting to be acknowledged.
-    pub warnings: Vec<String>,
     pub quit: bool,
     /// Jobs sent and not yet done.
     pub in_flight: usize,
     pub mail: MailSettings,
-    pub preview: Option<Preview>,
     /// The notices still waiting in the outbox.
     pub outbox: Vec<OutboxRow>,
-    pub outbox_open: bool,
     pub outbox_selected: usize,
     /// The mail job in flight (one at a time), if any.
     pub mail_busy: Option<u64>,
@@ -231,12 +206,6 @@ pub struct App {
     pub alerted: std::collections::BTreeSet<String>,
     /// An alert to ring now (the loop takes it: bell, desktop notification).
     pub alert: Option<String>,
-    /// `q` was pressed while a legal clock runs or a notice waits: why, and
-    /// `y` quits.
-    pub confirm_quit: Option<String>,
-    /// `C` on an incident with notices still in the outbox: why, and `y`
-    /// goes on to the close form.
-    pub confirm_close: Option<String>,
     /// The records' stamp at the last look (see [`JobKind::Stamp`]).
     pub disk_stamp: Option<crate::tui::jobs::DiskStamp>,
     /// The stamp job in flight, if any (one at a time).
@@ -300,24 +269,18 @@ impl App {
             screen: Screen::Board,
             board: Board::default(),
             incident: None,
-            form: None,
-            help: false,
+            overlays: Overlays::default(),
             status: None,
-            warnings: Vec::new(),
             quit: false,
             in_flight: 0,
             mail: MailSettings::default(),
-            preview: None,
             outbox: Vec::new(),
-            outbox_open: false,
             outbox_selected: 0,
             mail_busy: None,
             outbox_round: None,
             outbox_checked: None,
             alerted: std::collections::BTreeSet::new(),
             alert: None,
-            confirm_quit: None,
-            confirm_close: None,
             disk_stamp: None,
             stamp_job: None,
             quiet: Vec::new(),
@@ -365,21 +328,54 @@ impl App {
         )
     }
 
-    /// Which key table is in force.
+    /// Which key table is in force: the top overlay's, else the screen's.
     pub fn context(&self) -> Context {
-        if self.preview.is_some() {
-            Context::Preview
-        } else if self.form.is_some() {
-            Context::Form
-        } else if self.outbox_open {
-            Context::Outbox
-        } else if self.screen == Screen::Board && self.board.filtering {
-            Context::Filter
-        } else if self.screen == Screen::Board {
-            Context::Board
-        } else {
-            Context::Incident
+        match self.overlays.context() {
+            Some(context) => context,
+            None if self.screen == Screen::Board => Context::Board,
+            None => Context::Incident,
         }
+    }
+
+    /// The form being filled in, if any.
+    pub fn form(&self) -> Option<&Form> {
+        self.overlays.form()
+    }
+
+    pub fn form_mut(&mut self) -> Option<&mut Form> {
+        self.overlays.form_mut()
+    }
+
+    /// The message shown before it is sent, if any.
+    pub fn preview(&self) -> Option<&Preview> {
+        self.overlays.preview()
+    }
+
+    pub fn preview_mut(&mut self) -> Option<&mut Preview> {
+        self.overlays.preview_mut()
+    }
+
+    /// Loud warnings (repeat root cause) waiting to be acknowledged.
+    pub fn warnings(&self) -> &[String] {
+        self.overlays.warnings()
+    }
+
+    pub fn outbox_open(&self) -> bool {
+        self.overlays.outbox_open()
+    }
+
+    pub fn help_open(&self) -> bool {
+        self.overlays.help_open()
+    }
+
+    /// Why `q` asks before quitting, while it asks.
+    pub fn confirm_quit(&self) -> Option<&str> {
+        self.overlays.confirm_quit()
+    }
+
+    /// Why `C` asks before the close form, while it asks.
+    pub fn confirm_close(&self) -> Option<&str> {
+        self.overlays.confirm_close()
     }
 
     pub(super) fn job(&mut self, now: DateTime<Utc>, kind: JobKind) -> Job {

@@ -103,7 +103,7 @@ impl App {
         let was_mail = self.mail_busy == Some(done.seq);
         if was_mail {
             self.mail_busy = None;
-            self.preview = None;
+            self.overlays.close_preview();
         }
         if self.stamp_job == Some(done.seq) {
             self.stamp_job = None;
@@ -114,12 +114,11 @@ impl App {
         }
         let was_mail = was_mail || was_round;
         let for_form = self
-            .form
-            .as_ref()
+            .form()
             .is_some_and(|f| f.pending == Some(done.seq));
         match done.result {
             Err(message) => {
-                let composing = self.form.as_ref().is_some_and(|f| {
+                let composing = self.form().is_some_and(|f| {
                     matches!(
                         f.kind,
                         FormKind::EmailNotification { .. }
@@ -136,7 +135,7 @@ impl App {
                 } else {
                     format!("Not saved: {message}")
                 };
-                if for_form && let Some(form) = &mut self.form {
+                if for_form && let Some(form) = self.overlays.form_mut() {
                     form.pending = None;
                     form.error = Some(message);
                 } else {
@@ -146,15 +145,15 @@ impl App {
             }
             Ok(Outcome::Composed { notice, missing }) => {
                 if for_form {
-                    self.form = None;
+                    self.overlays.close_form();
                 }
                 self.status = None;
-                self.preview = Some(Preview {
+                self.overlays.push(Overlay::Preview(Box::new(Preview {
                     notice,
                     missing,
                     scroll: 0,
                     sending: false,
-                });
+                })));
                 Vec::new()
             }
             Ok(Outcome::Outbox(rows)) => {
@@ -168,7 +167,7 @@ impl App {
                 outbox,
             }) => {
                 if for_form {
-                    self.form = None;
+                    self.overlays.close_form();
                 }
                 self.set_outbox(outbox);
                 match message {
@@ -227,14 +226,14 @@ impl App {
                 opened,
             }) => {
                 if for_form {
-                    self.form = None;
+                    self.overlays.close_form();
                 }
                 let saved = message.is_some();
                 if let Some(message) = message {
                     self.say(message);
                 }
                 let tz = self.tz;
-                self.warnings.extend(
+                self.overlays.warn(
                     warnings
                         .iter()
                         .map(|w| local_stamps(&crate::text::one_line(w), tz)),
@@ -293,6 +292,8 @@ impl App {
             request: 0,
         });
         self.screen = Screen::Incident;
+        // The filter line belongs to the board: typing stops (its text stays).
+        self.overlays.remove(|o| matches!(o, Overlay::Filter));
         if loaded {
             Vec::new()
         } else {
