@@ -878,11 +878,7 @@ cc = ["Provider SOC <soc@provider.example>"]
         assert!(app.form().and_then(|f| f.error.clone()).is_some());
         f.chars(&mut app, "sent by hand");
         f.key(&mut app, KeyCode::Enter);
-        assert!(
-            app.form().is_none(),
-            "{:?}",
-            app.form().map(|f| &f.error)
-        );
+        assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
         assert!(app.outbox.is_empty());
         let status = app.status.clone().expect("status");
         assert!(status.text.contains("Cancelled"), "{}", status.text);

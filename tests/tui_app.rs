@@ -65,11 +65,7 @@ fn open_log_request_root_cause_all_saved() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "VPN auth logs for 9 March");
     f.key(&mut app, KeyCode::Enter);
-    assert!(
-        app.form().is_none(),
-        "{:?}",
-        app.form().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
 
     // The root cause, with a multi-line analysis, saved with Ctrl+S.
     f.chars(&mut app, "r");
@@ -84,11 +80,7 @@ fn open_log_request_root_cause_all_saved() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "Enforce MFA; Block legacy auth");
     f.ctrl(&mut app, 's');
-    assert!(
-        app.form().is_none(),
-        "{:?}",
-        app.form().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
 
     // Step 8.1 in progress from the Steps pane.
     f.chars(&mut app, "w");
@@ -196,10 +188,7 @@ fn a_refused_save_keeps_the_text_and_says_why() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "xx");
     f.key(&mut app, KeyCode::Enter);
-    let error = app
-        .form()
-        .and_then(|f| f.error.clone())
-        .unwrap_or_default();
+    let error = app.form().and_then(|f| f.error.clone()).unwrap_or_default();
     assert!(error.starts_with("Received at"), "{error}");
 }
 
@@ -541,7 +530,10 @@ fn failed_send_shows_the_error_and_keeps_the_notice() {
         .count();
     assert_eq!(rounds, 1);
     breachdesk::tui::app::run_inline(&mut app, &f.desk, jobs, later);
-    assert!(app.preview().is_some(), "the round leaves the preview alone");
+    assert!(
+        app.preview().is_some(),
+        "the round leaves the preview alone"
+    );
     assert_eq!(server.messages().len(), 1);
     assert!(app.outbox.is_empty());
     assert!(outbox_pending(&f).is_empty());
@@ -571,11 +563,7 @@ fn close_with_open_steps_needs_a_reason() {
     assert!(form.error.as_deref().is_some_and(|e| e.contains("Reason")));
     f.chars(&mut app, "Duplicate of INC-20260309-0900-00b002");
     f.key(&mut app, KeyCode::Enter);
-    assert!(
-        app.form().is_none(),
-        "{:?}",
-        app.form().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
     let text = record_file(&f, ID);
     let record: toml::Value = toml::from_str(&text).expect("toml");
     assert_eq!(record["status"].as_str(), Some("closed"));
@@ -584,11 +572,7 @@ fn close_with_open_steps_needs_a_reason() {
     f.chars(&mut app, "C");
     f.chars(&mut app, "Not a duplicate after all");
     f.key(&mut app, KeyCode::Enter);
-    assert!(
-        app.form().is_none(),
-        "{:?}",
-        app.form().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
     let record: toml::Value = toml::from_str(&record_file(&f, ID)).expect("toml");
     assert_eq!(record["status"].as_str(), Some("open"));
 }
@@ -619,11 +603,7 @@ fn moving_identified_at_needs_a_reason() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "Firewall alert seen earlier in the SIEM");
     f.key(&mut app, KeyCode::Enter);
-    assert!(
-        app.form().is_none(),
-        "{:?}",
-        app.form().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
     let saved = f.desk.load(ID).expect("load");
     assert_eq!(saved.identified_at, now() - minutes(30));
     assert_eq!(saved.notification.due_at, now() + minutes(30));
@@ -641,11 +621,7 @@ fn evidence_file_on_a_step_is_hashed() {
     f.chars(&mut app, "v");
     f.chars(&mut app, &file.display().to_string());
     f.key(&mut app, KeyCode::Enter);
-    assert!(
-        app.form().is_none(),
-        "{:?}",
-        app.form().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
     let text = record_file(&f, ID);
     assert!(text.contains("sha256"), "{text}");
     assert!(text.contains("fw.csv"));

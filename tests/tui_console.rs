@@ -262,9 +262,8 @@ fn text_fields_edit_like_a_shell() {
     let form = app.form().expect("new incident form");
     assert_eq!(form.fields[0].label, "Title");
     f.chars(&mut app, "Laptop stolen from the car");
-    let value = |app: &breachdesk::tui::app::App| {
-        app.form().map(|f| f.fields[f.focus].value.clone())
-    };
+    let value =
+        |app: &breachdesk::tui::app::App| app.form().map(|f| f.fields[f.focus].value.clone());
     f.ctrl(&mut app, 'w');
     assert_eq!(
         value(&app),
@@ -552,11 +551,7 @@ fn timeline_entries_can_be_backdated() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "-10m");
     f.key(&mut app, KeyCode::Enter);
-    assert!(
-        app.form().is_none(),
-        "{:?}",
-        app.form().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
     let record = f.desk.load(id).expect("load");
     let texts: Vec<(&str, chrono::DateTime<chrono::Utc>)> = record
         .timeline
@@ -578,10 +573,7 @@ fn timeline_entries_can_be_backdated() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "-45m");
     f.key(&mut app, KeyCode::Enter);
-    let error = app
-        .form()
-        .and_then(|f| f.error.clone())
-        .expect("refused");
+    let error = app.form().and_then(|f| f.error.clone()).expect("refused");
     assert!(
         error.contains("before the breach was identified"),
         "{error}"

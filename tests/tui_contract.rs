@@ -96,10 +96,7 @@ fn the_other_party_fields_are_required_when_it_identified_the_breach() {
     }
     f.key(&mut app, KeyCode::Right);
     f.key(&mut app, KeyCode::Enter);
-    let error = app
-        .form()
-        .and_then(|f| f.error.clone())
-        .expect("refused");
+    let error = app.form().and_then(|f| f.error.clone()).expect("refused");
     assert!(error.starts_with("Received at:"), "{error}");
 }
 

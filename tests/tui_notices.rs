@@ -89,11 +89,7 @@ fn the_edit_form_scrolls_to_the_focused_field() {
     // Typed into the last field and saved: it reaches the record.
     f.chars(&mut app, "patch sooner");
     f.key(&mut app, KeyCode::Enter);
-    assert!(
-        app.form().is_none(),
-        "{:?}",
-        app.form().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
     assert_eq!(
         f.desk.load(ID).expect("load").details.lessons_learned,
         "patch sooner"

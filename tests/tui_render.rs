@@ -302,14 +302,15 @@ fn email_preview_popup() {
     f.incident(ID, "Ransomware on the payroll file server", minutes(10));
     let mut app = f.app();
     f.key(&mut app, KeyCode::Enter);
-    app.overlays.push(breachdesk::tui::app::Overlay::Preview(Box::new(
-        breachdesk::tui::app::Preview {
-            notice: Box::new(fixed_notice()),
-            missing: vec!["no mitigation test recorded (8.2.1 c)".into()],
-            scroll: 0,
-            sending: false,
-        },
-    )));
+    app.overlays
+        .push(breachdesk::tui::app::Overlay::Preview(Box::new(
+            breachdesk::tui::app::Preview {
+                notice: Box::new(fixed_notice()),
+                missing: vec!["no mitigation test recorded (8.2.1 c)".into()],
+                scroll: 0,
+                sending: false,
+            },
+        )));
     let shown = draw(&app, now(), 100, 30).backend().to_string();
     assert!(!shown.contains('\x1b'));
     assert_snapshot!(shown);

@@ -22,9 +22,10 @@ impl Desk {
             Some(status) => status,
             None => {
                 let incident = self.load(id)?;
-                incident.step(step).map(|s| s.status).ok_or_else(|| {
-                    not_found(format!("{} has no step '{step}'", incident.id))
-                })?
+                incident
+                    .step(step)
+                    .map(|s| s.status)
+                    .ok_or_else(|| not_found(format!("{} has no step '{step}'", incident.id)))?
             }
         };
         self.set_step(id, step, status, note, evidence, now)

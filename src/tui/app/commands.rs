@@ -166,7 +166,9 @@ impl App {
                 };
             }
             Cmd::PageUp | Cmd::PageDown
-                if self.screen == Screen::Board && self.preview().is_none() && !self.outbox_open() =>
+                if self.screen == Screen::Board
+                    && self.preview().is_none()
+                    && !self.outbox_open() =>
             {
                 let len = self.board.visible().len();
                 let page = self.board.page.get().max(1);

@@ -179,7 +179,9 @@ impl App {
             KeyCode::Backspace => {
                 self.board.filter.pop();
             }
-            KeyCode::Char(c) if !c.is_control() && !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            KeyCode::Char(c)
+                if !c.is_control() && !key.modifiers.contains(KeyModifiers::CONTROL) =>
+            {
                 self.board.filter.push(c);
                 self.board.selected = 0;
             }
@@ -197,7 +199,9 @@ impl App {
         match input {
             MouseInput::WheelUp => self.command(Cmd::Up, now),
             MouseInput::WheelDown => self.command(Cmd::Down, now),
-            MouseInput::Click { row, .. } if self.screen == Screen::Board && !self.outbox_open() => {
+            MouseInput::Click { row, .. }
+                if self.screen == Screen::Board && !self.outbox_open() =>
+            {
                 let (first, end) = self.board.rows_at.get();
                 if row < first || row >= end {
                     return Vec::new();

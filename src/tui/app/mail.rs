@@ -36,7 +36,12 @@ impl App {
 
     /// The choice form was submitted: open the form for that notice, or
     /// compose the report at once.
-    pub(super) fn notice_chosen(&mut self, kind: NoticeKind, again: bool, now: DateTime<Utc>) -> Vec<Job> {
+    pub(super) fn notice_chosen(
+        &mut self,
+        kind: NoticeKind,
+        again: bool,
+        now: DateTime<Utc>,
+    ) -> Vec<Job> {
         self.overlays.close_form();
         let Some(record) = self.record() else {
             return Vec::new();

@@ -417,9 +417,7 @@ impl App {
     pub(super) fn record(&self) -> Option<&Incident> {
         self.incident.as_ref()?.record.as_deref()
     }
-
 }
-
 
 /// Runs `jobs` (and the jobs their results ask for) on this thread: for
 /// tests and tools that drive the app without a runtime.

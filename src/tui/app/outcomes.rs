@@ -72,7 +72,11 @@ impl App {
 
     /// A stamp came back: reload what changed, keeping the selection, the
     /// pane and any form being typed.
-    pub(super) fn on_stamp(&mut self, stamp: crate::tui::jobs::DiskStamp, now: DateTime<Utc>) -> Vec<Job> {
+    pub(super) fn on_stamp(
+        &mut self,
+        stamp: crate::tui::jobs::DiskStamp,
+        now: DateTime<Utc>,
+    ) -> Vec<Job> {
         let before = self.disk_stamp.replace(stamp);
         let Some(before) = before else {
             return Vec::new();
@@ -113,9 +117,7 @@ impl App {
             self.outbox_round = None;
         }
         let was_mail = was_mail || was_round;
-        let for_form = self
-            .form()
-            .is_some_and(|f| f.pending == Some(done.seq));
+        let for_form = self.form().is_some_and(|f| f.pending == Some(done.seq));
         match done.result {
             Err(message) => {
                 let composing = self.form().is_some_and(|f| {
