@@ -299,7 +299,7 @@ impl App {
     /// An app with the board already loaded from `desk` (for the first frame).
     pub fn from_desk(desk: &Desk, theme: Theme) -> App {
         let mut app = App::new(desk.tz(), theme, desk.config().contacts.other_party.clone());
-        app.warn_on_start(&crate::commands::directory_warnings(desk));
+        app.warn_on_start(&desk.warnings());
         app.mail.smtp = desk.config().smtp.is_some();
         app.mail.cc = desk.config().contacts.cc.clone();
         app.severity_help = desk.config().severity.help();

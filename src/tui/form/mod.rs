@@ -3,16 +3,19 @@
 //! into a desk job. No drawing here; see `view/form.rs`.
 //!
 //! - [`catalogue`]: every form, its fields and their starting values;
+//! - [`notices`]: the forms for emailing a notice;
 //! - [`editing`]: the cursor and typing in the focused field;
 //! - [`submit`]: reading the fields by id into a job.
 
 mod catalogue;
 mod editing;
+mod notices;
 mod submit;
 #[cfg(test)]
 mod tests;
 
-pub use catalogue::{FormKind, NOTICE_CHOICES, NOTICE_CHOICES_NOTIFIED, NOTIFY_AGAIN};
+pub use catalogue::FormKind;
+pub use notices::{NOTICE_CHOICES, NOTICE_CHOICES_NOTIFIED, NOTIFY_AGAIN};
 pub use submit::expand_path;
 
 /// Which field: what submission reads a value by. The label on screen is

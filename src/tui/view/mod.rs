@@ -7,6 +7,7 @@ mod form;
 mod help;
 mod incident;
 mod mail;
+mod panes;
 
 use crate::tui::app::{App, Overlay, Screen};
 use crate::tui::keymap;
