@@ -1,7 +1,14 @@
 //! Command handlers: what each [`Cmd`] from the keymap does to the state,
 //! and the desk jobs it asks for (forms open here and are submitted here).
 
-use super::*;
+use super::{App, Context, Job, Overlay, Pane, Screen};
+use crate::domain::incident::{RequestStatus, StepStatus};
+use crate::domain::summary::IncidentSummary;
+use crate::tui::form::Form;
+use crate::tui::jobs::JobKind;
+use crate::tui::keymap::Cmd;
+use crate::tui::strings;
+use chrono::{DateTime, Utc};
 
 impl App {
     pub(super) fn command(&mut self, cmd: Cmd, now: DateTime<Utc>) -> Vec<Job> {

@@ -1,7 +1,12 @@
 //! The mail flow: choose a notice, fill its form, preview the exact
 //! message, confirm once; and the 30-second outbox round.
 
-use super::*;
+use super::{App, Job, OUTBOX_EVERY_SECS, Pane};
+use crate::mail::NoticeKind;
+use crate::tui::form::Form;
+use crate::tui::jobs::{JobKind, OutboxRow};
+use crate::tui::strings;
+use chrono::{DateTime, Utc};
 
 impl App {
     /// `E`: choose a notice to email (nothing is sent before the preview is

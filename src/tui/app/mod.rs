@@ -1,15 +1,20 @@
 //! The console's state and the one way it changes: [`App::update`] with an
 //! [`Action`]. Desk work comes out as [`Job`]s for the runtime to run off the
 //! UI task; their results come back as [`Action::Done`].
+//!
+//! This file holds the state; the rest, one concern a file:
+//! - [`overlay`]: what sits over the screen, one stack (the top gets keys);
+//! - `input`: routing a key, paste or click to the top overlay or the screen;
+//! - `commands`: what each keymap command does (forms open and submit here);
+//! - `mail`: choosing, previewing and confirming a notice; the outbox round;
+//! - `outcomes`: what a finished job changes, and the once-a-second checks.
 
 use crate::desk::Desk;
-use crate::domain::incident::{Incident, RequestStatus, StepStatus};
+use crate::domain::incident::Incident;
 use crate::domain::summary::IncidentSummary;
-use crate::mail::NoticeKind;
-use crate::tui::form::{Form, FormKind};
+use crate::tui::form::Form;
 use crate::tui::jobs::{Done, Job, JobKind, OutboxRow, Outcome};
 use crate::tui::keymap::{self, Cmd, Context};
-use crate::tui::strings;
 use crate::tui::theme::Theme;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -20,7 +25,7 @@ mod commands;
 mod input;
 mod mail;
 mod outcomes;
-mod overlay;
+pub mod overlay;
 
 pub use overlay::{Overlay, Overlays, Preview};
 

@@ -2,7 +2,14 @@
 //! a load, a composed notice, a mail attempt, a disk stamp), and the
 //! once-a-second checks that ask for it (clock alerts, the disk stamp).
 
-use super::*;
+use super::{
+    ALERT_LEADS_MINUTES, App, IncidentScreen, Job, Overlay, Pane, Preview, Screen, console_words,
+    local_stamps,
+};
+use crate::domain::incident::Incident;
+use crate::tui::form::FormKind;
+use crate::tui::jobs::{Done, JobKind, Outcome};
+use chrono::{DateTime, Utc};
 
 impl App {
     /// Rings once for each legal clock that crossed 15 minutes, 5 minutes or
