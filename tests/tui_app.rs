@@ -814,3 +814,46 @@ fn closed_incidents_are_read_only_when_shown() {
     f.key(&mut app, KeyCode::Char('c'));
     assert_eq!(app.board.visible().len(), 1);
 }
+
+#[test]
+fn overlays_are_one_stack_and_the_top_one_gets_the_key() {
+    use breachdesk::tui::app::Overlay;
+    let f = fixture();
+    f.incident(ID, "Phishing", minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Incident);
+    // The outbox, then help over it: help shows the outbox's keys, and the
+    // next key only closes help (R does not reach the outbox).
+    f.chars(&mut app, "O");
+    f.chars(&mut app, "?");
+    assert!(matches!(app.overlays.top(), Some(Overlay::Help)));
+    assert!(screen_text(&draw(&app, now(), 100, 30)).contains("Keys: outbox"));
+    let said = app.status.clone();
+    f.chars(&mut app, "R");
+    assert!(!app.help_open());
+    assert!(app.outbox_open(), "the outbox is still open under help");
+    assert_eq!(app.status, said, "R went to help, not to the outbox");
+    f.key(&mut app, KeyCode::Esc);
+    assert!(!app.outbox_open());
+    assert!(app.overlays.is_empty());
+    // A form, then help over it (F1): q closes help and types nothing.
+    f.chars(&mut app, "lSwitched the VPN off");
+    f.key(&mut app, KeyCode::F(1));
+    assert!(matches!(app.overlays.top(), Some(Overlay::Help)));
+    f.chars(&mut app, "q");
+    assert!(!app.quit && !app.help_open());
+    let typed = app
+        .form()
+        .map(|form| format!("{:?}", form.fields[0].value))
+        .expect("the form is still open");
+    assert!(
+        typed.contains("Switched the VPN off") && !typed.contains("offq"),
+        "{typed}"
+    );
+    // Esc asks before discarding; y discards: nothing is left over the screen.
+    f.key(&mut app, KeyCode::Esc);
+    f.chars(&mut app, "y");
+    assert!(app.form().is_none());
+    assert!(app.overlays.is_empty());
+}

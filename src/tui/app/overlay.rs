@@ -203,3 +203,44 @@ impl Overlays {
         self.0.iter().any(which)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_of_each_kind_and_the_newest_on_top() {
+        let mut stack = Overlays::default();
+        stack.push(Overlay::Outbox);
+        stack.push(Overlay::Form(Box::new(Form::log())));
+        stack.push(Overlay::Form(Box::new(Form::reopen())));
+        assert_eq!(
+            stack.iter().count(),
+            2,
+            "the second form replaced the first"
+        );
+        assert_eq!(
+            stack.form().map(|f| f.title.as_str()),
+            Some("Reopen the incident")
+        );
+        assert_eq!(stack.context(), Some(Context::Form));
+        stack.close_form();
+        assert_eq!(stack.context(), Some(Context::Outbox));
+    }
+
+    #[test]
+    fn questions_keep_the_key_table_beneath_and_warnings_add_up() {
+        let mut stack = Overlays::default();
+        stack.push(Overlay::Filter);
+        stack.push(Overlay::Help);
+        assert_eq!(stack.context(), Some(Context::Filter));
+        stack.warn(["first".to_string()]);
+        stack.warn(Vec::new());
+        stack.warn(["second".to_string()]);
+        assert_eq!(stack.warnings(), ["first", "second"]);
+        assert!(matches!(stack.top(), Some(Overlay::Warnings(_))));
+        assert_eq!(stack.iter().count(), 3);
+        stack.pop();
+        assert!(matches!(stack.top(), Some(Overlay::Help)));
+    }
+}
