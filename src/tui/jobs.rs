@@ -2,7 +2,7 @@
 //! task, and reported back as a [`Done`] (the event loop wraps it in the
 //! app's `Action::Done`). Each job calls one `Desk` method.
 
-use crate::desk::{Attempted, Desk, Edit, MitigationInput, NotificationInput};
+use crate::desk::{Attempted, Desk, DeskError, Edit, MitigationInput, NotificationInput};
 use crate::domain::incident::{
     DeliveryState, Incident, IncomingNotice, NewIncident, Requester, RootCauseCategory, StepStatus,
 };
@@ -222,8 +222,13 @@ pub fn board(desk: &Desk, closed: bool) -> Outcome {
     }
 }
 
-fn text(e: &dyn std::fmt::Display) -> String {
-    crate::text::one_line(&e.to_string())
+/// A refusal in one line, in the console's words where they differ (email
+/// off: what to do instead).
+fn said(e: &DeskError) -> String {
+    match e {
+        DeskError::EmailOff => strings::NO_SMTP.to_string(),
+        e => crate::text::one_line(&e.to_string()),
+    }
 }
 
 /// The notices still to go (pending, unknown, failed).
@@ -240,7 +245,7 @@ fn attempted(desk: &Desk, result: Result<Attempted, crate::desk::DeskError>) -> 
             let failed = !a.sent();
             (a.incident.into_iter().collect(), a.said, failed)
         }
-        Err(e) => (Vec::new(), text(&e), true),
+        Err(e) => (Vec::new(), said(&e), true),
     };
     Outcome::Mail {
         incidents,
@@ -252,7 +257,7 @@ fn attempted(desk: &Desk, result: Result<Attempted, crate::desk::DeskError>) -> 
 
 /// Every due notice, each outcome recorded.
 fn deliver_due(desk: &Desk, now: DateTime<Utc>) -> Result<Outcome, String> {
-    let round = desk.deliver_due(now).map_err(|e| text(&e))?;
+    let round = desk.deliver_due(now).map_err(|e| said(&e))?;
     let mut incidents = Vec::new();
     let (mut sent, mut problems) = (0, Vec::new());
     for a in &round.attempts {
@@ -299,10 +304,10 @@ fn run_mail(
                 notice: Box::new(c.notice),
                 missing: c.missing,
             })
-            .map_err(|e| text(&e)),
-        JobKind::SendNotice(notice) => match desk.config().smtp {
-            None => Err(strings::NO_SMTP.to_string()),
-            Some(_) => Ok(attempted(desk, desk.send_notice(*notice, now))),
+            .map_err(|e| said(&e)),
+        JobKind::SendNotice(notice) => match desk.send_notice(*notice, now) {
+            Err(e @ DeskError::EmailOff) => Err(said(&e)),
+            result => Ok(attempted(desk, result)),
         },
         JobKind::RetryNotice(id) => Ok(attempted(desk, desk.retry_notice(&id, now))),
         JobKind::CancelNotice { id, reason } => match desk.cancel_notice(&id, &reason, now) {
@@ -315,12 +320,9 @@ fn run_mail(
                 failed: false,
                 outbox: outbox_rows(desk),
             }),
-            Err(e) => Err(text(&e)),
+            Err(e) => Err(said(&e)),
         },
-        JobKind::DeliverDue => match desk.config().smtp {
-            None => Err(strings::NO_SMTP.to_string()),
-            Some(_) => deliver_due(desk, now),
-        },
+        JobKind::DeliverDue => deliver_due(desk, now),
         JobKind::LoadOutbox => Ok(Outcome::Outbox(outbox_rows(desk))),
         JobKind::Stamp(id) => Ok(Outcome::Stamp(desk.disk_stamp(id.as_deref()))),
         other => return Err(Box::new(other)),
@@ -456,7 +458,7 @@ impl Job {
         };
         Done {
             seq,
-            result: result.map_err(|e| crate::text::one_line(&e.to_string())),
+            result: result.map_err(|e| said(&e)),
         }
     }
 }

@@ -37,11 +37,7 @@ use tokio::sync::mpsc;
 /// responder quits. The terminal is restored on quit, on error and on panic.
 pub fn run_console(setup: &Setup) -> Result<()> {
     let desk = Arc::new(setup.desk()?);
-    let tz = desk.tz();
-    let other_party = desk.config().contacts.other_party.clone();
-    let mut app = App::new(tz, theme::Theme::from_env(), other_party);
-    app.warn_on_start(&crate::commands::directory_warnings(&desk));
-    app.mail.smtp = desk.config().smtp.is_some();
+    let mut app = App::for_desk(&desk, theme::Theme::from_env());
     app.mail.templates_dir = setup.config_path.parent().map(|d| d.join("templates"));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

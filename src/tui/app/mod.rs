@@ -301,13 +301,22 @@ impl App {
         }
     }
 
+    /// An app set up from `desk`'s settings (zone, contacts, `[smtp]`,
+    /// severity definitions) and what opening the directory found; the
+    /// board is still to load (see [`App::initial_load`]).
+    pub fn for_desk(desk: &Desk, theme: Theme) -> App {
+        let config = desk.config();
+        let mut app = App::new(desk.tz(), theme, config.contacts.other_party.clone());
+        app.warn_on_start(&desk.warnings());
+        app.mail.smtp = config.smtp.is_some();
+        app.mail.cc = config.contacts.cc.clone();
+        app.severity_help = config.severity.help();
+        app
+    }
+
     /// An app with the board already loaded from `desk` (for the first frame).
     pub fn from_desk(desk: &Desk, theme: Theme) -> App {
-        let mut app = App::new(desk.tz(), theme, desk.config().contacts.other_party.clone());
-        app.warn_on_start(&desk.warnings());
-        app.mail.smtp = desk.config().smtp.is_some();
-        app.mail.cc = desk.config().contacts.cc.clone();
-        app.severity_help = desk.config().severity.help();
+        let mut app = App::for_desk(desk, theme);
         if let Outcome::Board {
             summaries,
             closed,
