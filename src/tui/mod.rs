@@ -1,11 +1,13 @@
 //! The console: a keyboard-driven terminal UI over the [`Desk`].
 //!
 //! - [`app`]: state, the [`app::Action`] enum and `App::update`, the only
-//!   way state changes;
+//!   way state changes; what is over the screen is one overlay stack;
 //! - [`keymap`]: the keys of each screen as data (the footer and `?` help
 //!   are generated from it);
-//! - [`form`]: form fields and turning them into desk jobs;
-//! - [`jobs`]: desk work, run off the UI task, reporting back as actions;
+//! - [`form`]: form fields (known by a typed id) and turning them into desk
+//!   jobs;
+//! - [`jobs`]: desk work, run off the UI task; each reports back a
+//!   [`jobs::Done`], which the loop below wraps in an [`app::Action`];
 //! - [`view`]: drawing, pure functions of the state and `now`;
 //! - [`theme`]: the one theme (`NO_COLOR` honoured).
 //!
