@@ -857,3 +857,39 @@ fn overlays_are_one_stack_and_the_top_one_gets_the_key() {
     assert!(app.form().is_none());
     assert!(app.overlays.is_empty());
 }
+
+#[test]
+fn a_step_note_keeps_the_steps_status() {
+    let f = fixture();
+    f.incident(ID, "VPN breach", minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    let step = {
+        let record = f.desk.load(ID).expect("load");
+        breachdesk::domain::playbook::shown_steps(&record)[0]
+            .id
+            .clone()
+    };
+    f.chars(&mut app, "w"); // in progress
+    f.chars(&mut app, "o");
+    f.chars(&mut app, "Asked the SOC for logs");
+    f.key(&mut app, KeyCode::Enter);
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
+    let record = f.desk.load(ID).expect("load");
+    let saved = record.step(&step).expect("the step");
+    assert_eq!(
+        saved.status,
+        StepStatus::InProgress,
+        "the note kept the status"
+    );
+    assert!(
+        format!("{saved:?}").contains("Asked the SOC for logs"),
+        "{saved:?}"
+    );
+    // The desk refuses a step the incident does not have, naming it.
+    let refused = f
+        .desk
+        .update_step(ID, "9.9.9", None, Some("x".into()), None, now())
+        .expect_err("no such step");
+    assert!(refused.to_string().contains("no step '9.9.9'"), "{refused}");
+}
