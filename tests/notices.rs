@@ -733,8 +733,7 @@ mod console {
     use ratatui::crossterm::event::KeyCode;
 
     fn chosen(app: &App) -> (NoticeKind, bool) {
-        app.form
-            .as_ref()
+        app.form()
             .and_then(|f| f.chosen_notice())
             .expect("the chooser is open")
     }
@@ -770,12 +769,12 @@ mod console {
         }
         assert_eq!(chosen(&app), (NoticeKind::Notification, true));
         f.key(&mut app, KeyCode::Enter);
-        let form = app.form.as_ref().expect("notification form");
+        let form = app.form().expect("notification form");
         assert!(form.title.starts_with("WARNING"), "{}", form.title);
         assert!(form.title.contains("made by phone"), "{}", form.title);
         // Without a reason: refused, the warning stays.
         f.key(&mut app, KeyCode::Enter);
-        let form = app.form.as_ref().expect("still open");
+        let form = app.form().expect("still open");
         assert!(
             form.error
                 .as_deref()
@@ -783,12 +782,12 @@ mod console {
             "{:?}",
             form.error
         );
-        assert!(app.preview.is_none());
+        assert!(app.preview().is_none());
         f.key(&mut app, KeyCode::Tab);
         f.key(&mut app, KeyCode::Tab);
         f.chars(&mut app, "the CSR asked for it in writing");
         f.key(&mut app, KeyCode::Enter);
-        let preview = app.preview.as_ref().expect("preview");
+        let preview = app.preview().expect("preview");
         assert_eq!(
             preview.notice.again_reason.as_deref(),
             Some("the CSR asked for it in writing")
@@ -825,11 +824,11 @@ cc = ["Provider SOC <soc@provider.example>"]
             "legal@provider.example, \"Doe, J\" <jd@provider.example>",
         );
         f.ctrl(&mut app, 's');
-        let preview = app.preview.as_ref().unwrap_or_else(|| {
+        let preview = app.preview().unwrap_or_else(|| {
             panic!(
                 "preview: {:?} {:?}",
                 app.status,
-                app.form.as_ref().map(|f| &f.error)
+                app.form().map(|f| &f.error)
             )
         });
         assert_eq!(
@@ -874,16 +873,12 @@ cc = ["Provider SOC <soc@provider.example>"]
         assert_eq!(m.server.record.lock().expect("record").arrived, 1);
         // X: the reason is required, then it is cancelled and recorded.
         f.chars(&mut app, "X");
-        assert!(app.form.is_some());
+        assert!(app.form().is_some());
         f.key(&mut app, KeyCode::Enter);
-        assert!(app.form.as_ref().and_then(|f| f.error.clone()).is_some());
+        assert!(app.form().and_then(|f| f.error.clone()).is_some());
         f.chars(&mut app, "sent by hand");
         f.key(&mut app, KeyCode::Enter);
-        assert!(
-            app.form.is_none(),
-            "{:?}",
-            app.form.as_ref().map(|f| &f.error)
-        );
+        assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
         assert!(app.outbox.is_empty());
         let status = app.status.clone().expect("status");
         assert!(status.text.contains("Cancelled"), "{}", status.text);
@@ -922,12 +917,11 @@ cc = ["Provider SOC <soc@provider.example>"]
         f.chars(&mut app, &format!("{}/{name}", f.dir.path().display()));
         f.key(&mut app, KeyCode::Enter);
         let error = app
-            .form
-            .as_ref()
+            .form()
             .and_then(|f| f.error.clone())
             .expect("an error in the form");
         assert!(error.contains("the name is too long"), "{error}");
-        assert!(app.preview.is_none());
+        assert!(app.preview().is_none());
         assert!(f.desk.outbox_notices().expect("list").is_empty());
         assert!(
             !f.desk.outbox_dir().join("files").exists()

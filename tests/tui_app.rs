@@ -32,9 +32,9 @@ fn open_log_request_root_cause_all_saved() {
     f.chars(&mut app, "-20m");
     f.key(&mut app, KeyCode::Enter);
     assert!(
-        app.form.is_none(),
+        app.form().is_none(),
         "form closed after saving: {:?}",
-        app.form
+        app.form()
     );
     assert_eq!(app.screen, Screen::Incident);
     let record = app
@@ -55,7 +55,7 @@ fn open_log_request_root_cause_all_saved() {
     // One key, type, Enter: a timeline entry.
     f.chars(&mut app, "lBlocked 198.51.100.7 at the edge firewall");
     f.key(&mut app, KeyCode::Enter);
-    assert!(app.form.is_none());
+    assert!(app.form().is_none());
 
     // A data request from GovCertUK.
     f.chars(&mut app, "a");
@@ -65,11 +65,7 @@ fn open_log_request_root_cause_all_saved() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "VPN auth logs for 9 March");
     f.key(&mut app, KeyCode::Enter);
-    assert!(
-        app.form.is_none(),
-        "{:?}",
-        app.form.as_ref().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
 
     // The root cause, with a multi-line analysis, saved with Ctrl+S.
     f.chars(&mut app, "r");
@@ -84,11 +80,7 @@ fn open_log_request_root_cause_all_saved() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "Enforce MFA; Block legacy auth");
     f.ctrl(&mut app, 's');
-    assert!(
-        app.form.is_none(),
-        "{:?}",
-        app.form.as_ref().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
 
     // Step 8.1 in progress from the Steps pane.
     f.chars(&mut app, "w");
@@ -134,17 +126,17 @@ fn q_in_a_form_types_q_and_esc_asks_before_discarding() {
     f.chars(&mut app, "nquarantine q");
     assert!(!app.quit);
     f.key(&mut app, KeyCode::Esc);
-    let form = app.form.as_ref().expect("form still open");
+    let form = app.form().expect("form still open");
     assert!(form.confirm_discard);
     f.chars(&mut app, "n");
-    assert!(!app.form.as_ref().expect("kept").confirm_discard);
+    assert!(!app.form().expect("kept").confirm_discard);
     f.key(&mut app, KeyCode::Esc);
     f.chars(&mut app, "y");
-    assert!(app.form.is_none());
+    assert!(app.form().is_none());
     // An untouched form closes at once.
     f.chars(&mut app, "n");
     f.key(&mut app, KeyCode::Esc);
-    assert!(app.form.is_none());
+    assert!(app.form().is_none());
     f.chars(&mut app, "q");
     assert!(app.quit);
 }
@@ -161,8 +153,7 @@ fn a_refused_save_keeps_the_text_and_says_why() {
     f.key(&mut app, KeyCode::Tab);
     let to = "csr@client.example";
     assert!(
-        app.form
-            .as_ref()
+        app.form()
             .is_some_and(|form| format!("{:?}", form.fields[1].value).contains(to)),
         "recipient defaults from config"
     );
@@ -172,7 +163,7 @@ fn a_refused_save_keeps_the_text_and_says_why() {
     }
     f.chars(&mut app, "-5m");
     f.key(&mut app, KeyCode::Enter);
-    let form = app.form.as_ref().expect("form kept open");
+    let form = app.form().expect("form kept open");
     let error = form.error.clone().unwrap_or_default();
     assert!(error.contains("reason for the delay"), "{error}");
     assert!(
@@ -184,7 +175,7 @@ fn a_refused_save_keeps_the_text_and_says_why() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "on-call phone flat");
     f.key(&mut app, KeyCode::Enter);
-    assert!(app.form.is_none());
+    assert!(app.form().is_none());
     let record = f.desk.load(id).expect("load");
     assert_eq!(record.notification.met_deadline, Some(false));
     let shown = screen_text(&draw(&app, now(), 100, 30));
@@ -197,11 +188,7 @@ fn a_refused_save_keeps_the_text_and_says_why() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "xx");
     f.key(&mut app, KeyCode::Enter);
-    let error = app
-        .form
-        .as_ref()
-        .and_then(|f| f.error.clone())
-        .unwrap_or_default();
+    let error = app.form().and_then(|f| f.error.clone()).unwrap_or_default();
     assert!(error.starts_with("Received at"), "{error}");
 }
 
@@ -239,8 +226,8 @@ fn repeat_root_cause_is_loud() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "s3 Bucket");
     f.ctrl(&mut app, 's');
-    assert!(app.form.is_none());
-    assert_eq!(app.warnings.len(), 1, "{:?}", app.warnings);
+    assert!(app.form().is_none());
+    assert_eq!(app.warnings().len(), 1, "{:?}", app.warnings());
     let shown = screen_text(&draw(&app, now(), 100, 30));
     assert!(shown.contains("REPEAT ROOT CAUSE"), "{shown}");
     insta::assert_snapshot!(
@@ -248,7 +235,7 @@ fn repeat_root_cause_is_loud() {
         draw(&app, now(), 100, 30).backend().to_string()
     );
     f.key(&mut app, KeyCode::Enter);
-    assert!(app.warnings.is_empty());
+    assert!(app.warnings().is_empty());
     for _ in 0..3 {
         f.send(&mut app, Action::Cmd(Cmd::NextPane));
     }
@@ -269,7 +256,7 @@ fn email_without_smtp_says_so_clearly() {
     let status = app.status.clone().expect("status");
     assert!(status.error);
     assert!(status.text.contains("no [smtp] section"), "{}", status.text);
-    assert!(app.form.is_none(), "nothing to compose without [smtp]");
+    assert!(app.form().is_none(), "nothing to compose without [smtp]");
 }
 
 // ---------------------------------------------------------------------------
@@ -339,12 +326,12 @@ fn outbox_pending(f: &support::Fixture) -> Vec<String> {
 fn compose_notification(f: &support::Fixture, app: &mut App) {
     f.key(app, KeyCode::Enter); // open the incident
     f.chars(app, "E");
-    assert!(app.form.is_some(), "{:?}", app.status);
+    assert!(app.form().is_some(), "{:?}", app.status);
     f.key(app, KeyCode::Enter); // the 8.1 notification is offered first
     f.key(app, KeyCode::Tab); // past To (from the config)
     f.chars(app, "VPN account disabled");
     f.key(app, KeyCode::Enter);
-    let preview = app.preview.as_ref().expect("the exact message is shown");
+    let preview = app.preview().expect("the exact message is shown");
     assert_eq!(preview.notice.kind.as_str(), "notification");
     assert!(preview.notice.body.contains("VPN account disabled"));
     let shown = screen_text(&draw(app, now(), 100, 30));
@@ -379,7 +366,7 @@ fn email_notification_is_sent_once_and_recorded() {
     assert!(shown.contains("sending…"), "{shown}");
     breachdesk::tui::app::run_inline(&mut app, &f.desk, jobs, now());
     assert!(app.mail_busy.is_none());
-    assert!(app.preview.is_none());
+    assert!(app.preview().is_none());
     let status = app.status.clone().expect("status");
     assert!(!status.error, "{}", status.text);
     assert!(status.text.contains("Sent"), "{}", status.text);
@@ -429,7 +416,7 @@ fn late_notification_asks_for_the_reason_first() {
     f.chars(&mut app, "E");
     f.key(&mut app, KeyCode::Enter);
     f.key(&mut app, KeyCode::Enter);
-    let form = app.form.as_ref().expect("still asking");
+    let form = app.form().expect("still asking");
     assert!(
         form.error
             .as_deref()
@@ -441,7 +428,7 @@ fn late_notification_asks_for_the_reason_first() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "Phones down during the outage");
     f.key(&mut app, KeyCode::Enter);
-    let preview = app.preview.as_ref().expect("preview");
+    let preview = app.preview().expect("preview");
     assert_eq!(
         preview.notice.delay_reason.as_deref(),
         Some("Phones down during the outage")
@@ -487,7 +474,7 @@ fn failed_send_shows_the_error_and_keeps_the_notice() {
     );
     // The outbox view lists it with its error; R retries (and fails again).
     f.chars(&mut app, "O");
-    assert!(app.outbox_open);
+    assert!(app.outbox_open());
     let shown = screen_text(&draw(&app, now(), 100, 30));
     assert!(shown.contains("1 still to go"), "{shown}");
     assert!(shown.contains("PENDING"), "{shown}");
@@ -496,7 +483,7 @@ fn failed_send_shows_the_error_and_keeps_the_notice() {
     assert_eq!(app.outbox.len(), 1);
     assert_eq!(app.outbox[0].attempts, 2);
     f.key(&mut app, KeyCode::Esc);
-    assert!(!app.outbox_open);
+    assert!(!app.outbox_open());
     // The 30 s round tries due notices (backoff: not yet due) without a key.
     let jobs = app.update(Action::Tick, now());
     // The round's job, besides the once-a-second look at the records on disk.
@@ -529,10 +516,10 @@ fn failed_send_shows_the_error_and_keeps_the_notice() {
     f.chars(&mut app, "Still working on it");
     f.ctrl(&mut app, 's');
     assert!(
-        app.preview.is_some(),
+        app.preview().is_some(),
         "{:?} {:?}",
         app.status,
-        app.form.as_ref().map(|f| (&f.title, &f.error))
+        app.form().map(|f| (&f.title, &f.error))
     );
     let later = now() + minutes(2);
     let jobs = app.update(Action::Tick, later);
@@ -543,7 +530,10 @@ fn failed_send_shows_the_error_and_keeps_the_notice() {
         .count();
     assert_eq!(rounds, 1);
     breachdesk::tui::app::run_inline(&mut app, &f.desk, jobs, later);
-    assert!(app.preview.is_some(), "the round leaves the preview alone");
+    assert!(
+        app.preview().is_some(),
+        "the round leaves the preview alone"
+    );
     assert_eq!(server.messages().len(), 1);
     assert!(app.outbox.is_empty());
     assert!(outbox_pending(&f).is_empty());
@@ -553,7 +543,7 @@ fn failed_send_shows_the_error_and_keeps_the_notice() {
         Some(breachdesk::domain::incident::Channel::Email)
     );
     f.key(&mut app, KeyCode::Esc);
-    assert!(app.preview.is_none());
+    assert!(app.preview().is_none());
     assert_eq!(
         server.messages().len(),
         1,
@@ -569,15 +559,11 @@ fn close_with_open_steps_needs_a_reason() {
     f.key(&mut app, KeyCode::Enter);
     f.chars(&mut app, "C");
     f.key(&mut app, KeyCode::Enter);
-    let form = app.form.as_ref().expect("asks for a reason");
+    let form = app.form().expect("asks for a reason");
     assert!(form.error.as_deref().is_some_and(|e| e.contains("Reason")));
     f.chars(&mut app, "Duplicate of INC-20260309-0900-00b002");
     f.key(&mut app, KeyCode::Enter);
-    assert!(
-        app.form.is_none(),
-        "{:?}",
-        app.form.as_ref().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
     let text = record_file(&f, ID);
     let record: toml::Value = toml::from_str(&text).expect("toml");
     assert_eq!(record["status"].as_str(), Some("closed"));
@@ -586,11 +572,7 @@ fn close_with_open_steps_needs_a_reason() {
     f.chars(&mut app, "C");
     f.chars(&mut app, "Not a duplicate after all");
     f.key(&mut app, KeyCode::Enter);
-    assert!(
-        app.form.is_none(),
-        "{:?}",
-        app.form.as_ref().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
     let record: toml::Value = toml::from_str(&record_file(&f, ID)).expect("toml");
     assert_eq!(record["status"].as_str(), Some("open"));
 }
@@ -610,7 +592,7 @@ fn moving_identified_at_needs_a_reason() {
     }
     f.chars(&mut app, "-30m");
     f.key(&mut app, KeyCode::Enter);
-    let form = app.form.as_ref().expect("asks why");
+    let form = app.form().expect("asks why");
     assert!(
         form.error
             .as_deref()
@@ -621,11 +603,7 @@ fn moving_identified_at_needs_a_reason() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "Firewall alert seen earlier in the SIEM");
     f.key(&mut app, KeyCode::Enter);
-    assert!(
-        app.form.is_none(),
-        "{:?}",
-        app.form.as_ref().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
     let saved = f.desk.load(ID).expect("load");
     assert_eq!(saved.identified_at, now() - minutes(30));
     assert_eq!(saved.notification.due_at, now() + minutes(30));
@@ -643,11 +621,7 @@ fn evidence_file_on_a_step_is_hashed() {
     f.chars(&mut app, "v");
     f.chars(&mut app, &file.display().to_string());
     f.key(&mut app, KeyCode::Enter);
-    assert!(
-        app.form.is_none(),
-        "{:?}",
-        app.form.as_ref().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
     let text = record_file(&f, ID);
     assert!(text.contains("sha256"), "{text}");
     assert!(text.contains("fw.csv"));
@@ -675,7 +649,7 @@ fn text_fields_edit_at_the_cursor() {
     let shown = screen_text(&draw(&app, now(), 100, 30));
     assert!(shown.contains("hello world!▏"), "{shown}");
     f.key(&mut app, KeyCode::Enter);
-    assert!(app.form.is_none());
+    assert!(app.form().is_none());
     assert!(record_file(&f, ID).contains("hello world!"));
 }
 
@@ -712,7 +686,7 @@ fn report_supply_and_update_by_email() {
     f.key(&mut app, KeyCode::Right); // from the update (offered first once notified) to the report
     f.key(&mut app, KeyCode::Enter);
     f.key(&mut app, KeyCode::Enter); // the report's form: only the Cc line
-    let preview = app.preview.as_ref().expect("report preview");
+    let preview = app.preview().expect("report preview");
     assert_eq!(preview.notice.kind.as_str(), "full-report");
     assert!(!preview.missing.is_empty());
     // The full details as Markdown and as printable HTML.
@@ -743,7 +717,7 @@ fn report_supply_and_update_by_email() {
     f.key(&mut app, KeyCode::Enter);
     f.chars(&mut app, &logs.display().to_string());
     f.key(&mut app, KeyCode::Enter);
-    let preview = app.preview.as_ref().expect("supply preview");
+    let preview = app.preview().expect("supply preview");
     assert_eq!(preview.notice.kind.as_str(), "data-supply");
     assert_eq!(preview.notice.to.len(), 1);
     assert!(preview.notice.to[0].contains("incidents@ncsc.example"));
@@ -760,9 +734,9 @@ fn report_supply_and_update_by_email() {
     f.chars(&mut app, "Logs supplied; MFA rollout tomorrow.");
     f.ctrl(&mut app, 's');
     assert!(
-        app.preview.is_some(),
+        app.preview().is_some(),
         "{:?}",
-        app.form.as_ref().map(|f| &f.error)
+        app.form().map(|f| &f.error)
     );
     f.chars(&mut app, "y");
     assert!(
@@ -797,7 +771,7 @@ fn deadline_passing_on_the_preview_asks_for_the_reason() {
     f.chars(&mut app, "E");
     f.key(&mut app, KeyCode::Enter);
     f.key(&mut app, KeyCode::Enter);
-    assert!(app.preview.is_some(), "on time: no reason asked");
+    assert!(app.preview().is_some(), "on time: no reason asked");
     let jobs = app.update(
         Action::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)),
         now() + minutes(2),
@@ -839,4 +813,83 @@ fn closed_incidents_are_read_only_when_shown() {
 
     f.key(&mut app, KeyCode::Char('c'));
     assert_eq!(app.board.visible().len(), 1);
+}
+
+#[test]
+fn overlays_are_one_stack_and_the_top_one_gets_the_key() {
+    use breachdesk::tui::app::Overlay;
+    let f = fixture();
+    f.incident(ID, "Phishing", minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Incident);
+    // The outbox, then help over it: help shows the outbox's keys, and the
+    // next key only closes help (R does not reach the outbox).
+    f.chars(&mut app, "O");
+    f.chars(&mut app, "?");
+    assert!(matches!(app.overlays.top(), Some(Overlay::Help)));
+    assert!(screen_text(&draw(&app, now(), 100, 30)).contains("Keys: outbox"));
+    let said = app.status.clone();
+    f.chars(&mut app, "R");
+    assert!(!app.help_open());
+    assert!(app.outbox_open(), "the outbox is still open under help");
+    assert_eq!(app.status, said, "R went to help, not to the outbox");
+    f.key(&mut app, KeyCode::Esc);
+    assert!(!app.outbox_open());
+    assert!(app.overlays.is_empty());
+    // A form, then help over it (F1): q closes help and types nothing.
+    f.chars(&mut app, "lSwitched the VPN off");
+    f.key(&mut app, KeyCode::F(1));
+    assert!(matches!(app.overlays.top(), Some(Overlay::Help)));
+    f.chars(&mut app, "q");
+    assert!(!app.quit && !app.help_open());
+    let typed = app
+        .form()
+        .map(|form| format!("{:?}", form.fields[0].value))
+        .expect("the form is still open");
+    assert!(
+        typed.contains("Switched the VPN off") && !typed.contains("offq"),
+        "{typed}"
+    );
+    // Esc asks before discarding; y discards: nothing is left over the screen.
+    f.key(&mut app, KeyCode::Esc);
+    f.chars(&mut app, "y");
+    assert!(app.form().is_none());
+    assert!(app.overlays.is_empty());
+}
+
+#[test]
+fn a_step_note_keeps_the_steps_status() {
+    let f = fixture();
+    f.incident(ID, "VPN breach", minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    let step = {
+        let record = f.desk.load(ID).expect("load");
+        breachdesk::domain::playbook::shown_steps(&record)[0]
+            .id
+            .clone()
+    };
+    f.chars(&mut app, "w"); // in progress
+    f.chars(&mut app, "o");
+    f.chars(&mut app, "Asked the SOC for logs");
+    f.key(&mut app, KeyCode::Enter);
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
+    let record = f.desk.load(ID).expect("load");
+    let saved = record.step(&step).expect("the step");
+    assert_eq!(
+        saved.status,
+        StepStatus::InProgress,
+        "the note kept the status"
+    );
+    assert!(
+        format!("{saved:?}").contains("Asked the SOC for logs"),
+        "{saved:?}"
+    );
+    // The desk refuses a step the incident does not have, naming it.
+    let refused = f
+        .desk
+        .update_step(ID, "9.9.9", None, Some("x".into()), None, now())
+        .expect_err("no such step");
+    assert!(refused.to_string().contains("no step '9.9.9'"), "{refused}");
 }

@@ -184,7 +184,7 @@ fn quitting_with_a_legal_clock_running_asks_first() {
     );
     f.key(&mut app, KeyCode::Esc);
     assert!(!app.quit);
-    assert!(app.confirm_quit.is_none());
+    assert!(app.confirm_quit().is_none());
     f.key(&mut app, KeyCode::Char('q'));
     f.key(&mut app, KeyCode::Char('y'));
     assert!(app.quit);
@@ -230,7 +230,7 @@ fn changes_on_disk_show_without_losing_the_form_being_typed() {
             .iter()
             .any(|e| e.text == "Colleague called the Client")
     );
-    let form = app.form.as_ref().expect("the form stays open");
+    let form = app.form().expect("the form stays open");
     assert!(
         form.fields.iter().any(|fl| fl.value
             == breachdesk::tui::form::Value::Text("half typed".into())
@@ -259,12 +259,11 @@ fn text_fields_edit_like_a_shell() {
     let f = fixture();
     let mut app = f.app();
     f.key(&mut app, KeyCode::Char('n'));
-    let form = app.form.as_ref().expect("new incident form");
+    let form = app.form().expect("new incident form");
     assert_eq!(form.fields[0].label, "Title");
     f.chars(&mut app, "Laptop stolen from the car");
-    let value = |app: &breachdesk::tui::app::App| {
-        app.form.as_ref().map(|f| f.fields[f.focus].value.clone())
-    };
+    let value =
+        |app: &breachdesk::tui::app::App| app.form().map(|f| f.fields[f.focus].value.clone());
     f.ctrl(&mut app, 'w');
     assert_eq!(
         value(&app),
@@ -285,16 +284,16 @@ fn text_fields_edit_like_a_shell() {
     );
     assert_eq!(value(&app), Some(Value::Text("two lines here ".into())));
     // Tab to "Identified at": its default "now" is selected; typing replaces it.
-    let form = app.form.as_mut().expect("form");
+    let form = app.form_mut().expect("form");
     let at = form
         .fields
         .iter()
         .position(|f| f.label == "Identified at")
         .expect("identified at");
-    while app.form.as_ref().is_some_and(|f| f.focus != at) {
+    while app.form().is_some_and(|f| f.focus != at) {
         f.key(&mut app, KeyCode::Tab);
     }
-    assert!(app.form.as_ref().is_some_and(|f| f.selected));
+    assert!(app.form().is_some_and(|f| f.selected));
     assert_eq!(value(&app), Some(Value::Text("now".into())));
     f.chars(&mut app, "-20m");
     assert_eq!(value(&app), Some(Value::Text("-20m".into())));
@@ -306,7 +305,7 @@ fn text_fields_edit_like_a_shell() {
         Some(Value::Text("-20m".into())),
         "not a default"
     );
-    assert!(app.form.as_ref().is_some_and(|f| !f.selected));
+    assert!(app.form().is_some_and(|f| !f.selected));
 }
 
 /// A multi-line field keeps pasted line breaks, and the footer and the
@@ -320,20 +319,20 @@ fn pasted_lines_stay_in_a_multi_line_field_and_hints_agree() {
     let mut app = f.app();
     f.key(&mut app, KeyCode::Enter);
     f.key(&mut app, KeyCode::Char('r'));
-    let form = app.form.as_ref().expect("root cause form");
+    let form = app.form().expect("root cause form");
     let analysis = form
         .fields
         .iter()
         .position(|f| matches!(f.value, Value::Multi(_)))
         .expect("a multi-line field");
-    while app.form.as_ref().is_some_and(|f| f.focus != analysis) {
+    while app.form().is_some_and(|f| f.focus != analysis) {
         f.key(&mut app, KeyCode::Tab);
     }
     f.send(
         &mut app,
         breachdesk::tui::app::Action::Paste("first\r\nsecond\rthird".into()),
     );
-    let form = app.form.as_ref().expect("form");
+    let form = app.form().expect("form");
     assert_eq!(
         form.fields[analysis].value,
         Value::Multi("first\nsecond\nthird".into())
@@ -371,7 +370,7 @@ fn closing_with_a_notice_waiting_asks_first() {
         last_error: Some("connection refused".into()),
     }];
     f.key(&mut app, KeyCode::Char('C'));
-    assert!(app.form.is_none(), "asks before the close form");
+    assert!(app.form().is_none(), "asks before the close form");
     let text = screen_text(&draw(&app, now(), 100, 30));
     assert!(text.contains("Close?"), "{text}");
     assert!(
@@ -379,13 +378,13 @@ fn closing_with_a_notice_waiting_asks_first() {
         "{text}"
     );
     f.key(&mut app, KeyCode::Esc);
-    assert!(app.form.is_none() && app.confirm_close.is_none());
+    assert!(app.form().is_none() && app.confirm_close().is_none());
     f.key(&mut app, KeyCode::Char('C'));
     f.key(&mut app, KeyCode::Char('y'));
     assert!(
-        app.form.as_ref().is_some_and(|f| f.title.contains("Close")),
+        app.form().is_some_and(|f| f.title.contains("Close")),
         "{:?}",
-        app.form.as_ref().map(|f| &f.title)
+        app.form().map(|f| &f.title)
     );
 }
 
@@ -405,8 +404,7 @@ fn refusals_name_form_fields_and_the_timeline_lines_up() {
     f.chars(&mut app, "\tClient CSR");
     f.key(&mut app, KeyCode::Enter);
     let error = app
-        .form
-        .as_ref()
+        .form()
         .and_then(|f| f.error.clone())
         .expect("late without a reason is refused");
     assert!(error.contains("(the Delay reason field)"), "{error}");
@@ -553,11 +551,7 @@ fn timeline_entries_can_be_backdated() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "-10m");
     f.key(&mut app, KeyCode::Enter);
-    assert!(
-        app.form.is_none(),
-        "{:?}",
-        app.form.as_ref().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
     let record = f.desk.load(id).expect("load");
     let texts: Vec<(&str, chrono::DateTime<chrono::Utc>)> = record
         .timeline
@@ -579,11 +573,7 @@ fn timeline_entries_can_be_backdated() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "-45m");
     f.key(&mut app, KeyCode::Enter);
-    let error = app
-        .form
-        .as_ref()
-        .and_then(|f| f.error.clone())
-        .expect("refused");
+    let error = app.form().and_then(|f| f.error.clone()).expect("refused");
     assert!(
         error.contains("before the breach was identified"),
         "{error}"

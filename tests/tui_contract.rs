@@ -31,7 +31,7 @@ fn a_notice_from_the_other_party_opens_an_incident_with_no_countdown() {
     let form = screen_text(&draw(&app, now(), 100, 30));
     assert!(form.contains("[other-party]"), "{form}");
     f.key(&mut app, KeyCode::Enter);
-    assert!(app.form.is_none(), "the form was accepted");
+    assert!(app.form().is_none(), "the form was accepted");
 
     let record = app
         .incident
@@ -55,7 +55,7 @@ fn a_notice_from_the_other_party_opens_an_incident_with_no_countdown() {
     assert!(!screen.contains("to notify the Client"), "{screen}");
     // N (record our 8.1 notification) has nothing to record here.
     f.chars(&mut app, "N");
-    assert!(app.form.is_none());
+    assert!(app.form().is_none());
     assert!(
         app.status
             .as_ref()
@@ -96,11 +96,7 @@ fn the_other_party_fields_are_required_when_it_identified_the_breach() {
     }
     f.key(&mut app, KeyCode::Right);
     f.key(&mut app, KeyCode::Enter);
-    let error = app
-        .form
-        .as_ref()
-        .and_then(|f| f.error.clone())
-        .expect("refused");
+    let error = app.form().and_then(|f| f.error.clone()).expect("refused");
     assert!(error.starts_with("Received at:"), "{error}");
 }
 
@@ -127,8 +123,7 @@ critical = "P1"
     );
     f.key(&mut app, KeyCode::Right);
     let hint = app
-        .form
-        .as_ref()
+        .form()
         .and_then(|form| form.focused())
         .map(|field| field.hint.to_string())
         .expect("the Severity field has focus");
@@ -159,15 +154,14 @@ fn closing_as_not_a_breach_from_the_console_keeps_the_reasoning() {
     f.chars(&mut app, " ");
     f.key(&mut app, KeyCode::Enter);
     let error = app
-        .form
-        .as_ref()
+        .form()
         .and_then(|form| form.error.clone())
         .expect("refused");
     assert!(error.contains("not a Breach of Security"), "{error}");
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "the Client's own pen test");
     f.key(&mut app, KeyCode::Enter);
-    assert!(app.form.is_none(), "accepted");
+    assert!(app.form().is_none(), "accepted");
     let record = f.desk.load(ID).expect("load");
     let closure = record.closure.expect("closed");
     assert!(closure.not_a_breach);
@@ -198,22 +192,21 @@ fn the_clients_written_relief_notice_is_recorded_from_the_mitigation_form() {
     f.chars(&mut app, "2026-03-09");
     f.key(&mut app, KeyCode::Enter);
     let error = app
-        .form
-        .as_ref()
+        .form()
         .and_then(|form| form.error.clone())
         .expect("refused without a reference");
     assert!(error.starts_with("Notice ref:"), "{error}");
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "CSR/41");
     f.key(&mut app, KeyCode::Enter);
-    assert!(app.form.is_none(), "accepted");
+    assert!(app.form().is_none(), "accepted");
     // Relief was asked for an untested mitigation: warned, internally.
     assert!(
-        app.warnings
+        app.warnings()
             .iter()
             .any(|w| w.contains("not recorded as tested") && w.contains("8.2.1 (c)")),
         "{:?}",
-        app.warnings
+        app.warnings()
     );
     let relief = f.desk.load(ID).expect("load").mitigation.kpi_relief;
     let notice = relief.notice.expect("notice recorded");
@@ -235,7 +228,7 @@ fn the_clients_rca_decision_is_recorded_from_the_console() {
     f.key(&mut app, KeyCode::Tab);
     f.chars(&mut app, "CSR by phone");
     f.key(&mut app, KeyCode::Enter);
-    assert!(app.form.is_none(), "accepted");
+    assert!(app.form().is_none(), "accepted");
     let record = f.desk.load(ID).expect("load");
     assert_eq!(
         record.rca_required,

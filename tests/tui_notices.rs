@@ -72,11 +72,11 @@ fn the_edit_form_scrolls_to_the_focused_field() {
     let mut app = f.app();
     f.key(&mut app, KeyCode::Enter);
     f.chars(&mut app, "e");
-    assert!(app.form.is_some());
+    assert!(app.form().is_some());
     let top = screen_text(&draw(&app, now(), 80, 24));
     assert!(top.contains("▶ Title"), "{top}");
     assert!(!top.contains("Lessons"), "the last field is below: {top}");
-    let fields = app.form.as_ref().map(|f| f.fields.len()).expect("form");
+    let fields = app.form().map(|f| f.fields.len()).expect("form");
     for _ in 1..fields {
         f.key(&mut app, KeyCode::Tab);
     }
@@ -89,11 +89,7 @@ fn the_edit_form_scrolls_to_the_focused_field() {
     // Typed into the last field and saved: it reaches the record.
     f.chars(&mut app, "patch sooner");
     f.key(&mut app, KeyCode::Enter);
-    assert!(
-        app.form.is_none(),
-        "{:?}",
-        app.form.as_ref().map(|f| &f.error)
-    );
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
     assert_eq!(
         f.desk.load(ID).expect("load").details.lessons_learned,
         "patch sooner"

@@ -217,7 +217,7 @@ fn help_overlays() {
         draw(&app, now(), 80, 24).backend().to_string()
     );
     f.key(&mut app, KeyCode::Esc);
-    assert!(!app.help);
+    assert!(!app.help_open());
     f.key(&mut app, KeyCode::Enter);
     f.chars(&mut app, "?");
     assert_snapshot!(
@@ -302,20 +302,22 @@ fn email_preview_popup() {
     f.incident(ID, "Ransomware on the payroll file server", minutes(10));
     let mut app = f.app();
     f.key(&mut app, KeyCode::Enter);
-    app.preview = Some(breachdesk::tui::app::Preview {
-        notice: Box::new(fixed_notice()),
-        missing: vec!["no mitigation test recorded (8.2.1 c)".into()],
-        scroll: 0,
-        sending: false,
-    });
+    app.overlays
+        .push(breachdesk::tui::app::Overlay::Preview(Box::new(
+            breachdesk::tui::app::Preview {
+                notice: Box::new(fixed_notice()),
+                missing: vec!["no mitigation test recorded (8.2.1 c)".into()],
+                scroll: 0,
+                sending: false,
+            },
+        )));
     let shown = draw(&app, now(), 100, 30).backend().to_string();
     assert!(!shown.contains('\x1b'));
     assert_snapshot!(shown);
     // Scrolled, and sending.
     f.key(&mut app, KeyCode::Down);
     f.key(&mut app, KeyCode::Down);
-    app.preview
-        .as_mut()
+    app.preview_mut()
         .expect("the preview is still open")
         .sending = true;
     assert_snapshot!(
@@ -360,7 +362,7 @@ fn outbox_view() {
             last_error: None,
         },
     ];
-    app.outbox_open = true;
+    app.overlays.push(breachdesk::tui::app::Overlay::Outbox);
     assert_snapshot!(draw(&app, now(), 100, 30).backend().to_string());
 }
 

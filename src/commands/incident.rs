@@ -103,10 +103,7 @@ fn details_edit(args: &EditArgs, now: DateTime<Utc>, tz: Tz) -> Result<DetailsEd
 pub fn step(setup: &Setup, args: StepArgs, now: DateTime<Utc>, out: &mut impl Write) -> Result<()> {
     let evidence = args.evidence_file.as_deref();
     let desk = setup.desk()?;
-    let changed = match args.status {
-        Some(status) => desk.set_step(&args.id, &args.step, status, args.note, evidence, now)?,
-        None => desk.note_step(&args.id, &args.step, args.note, evidence, now)?,
-    };
+    let changed = desk.update_step(&args.id, &args.step, args.status, args.note, evidence, now)?;
     report_change(out, &changed, &format!("step {} saved", args.step))
 }
 

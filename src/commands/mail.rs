@@ -324,16 +324,7 @@ pub fn outbox_retry(
         let attempted = desk.retry_notice(id, now)?;
         return said(&attempted, out);
     }
-    let waiting: Vec<QueuedNotice> = desk
-        .outbox_notices()?
-        .into_iter()
-        .filter(|q| {
-            matches!(
-                q.effective_state(),
-                DeliveryState::Pending | DeliveryState::Unknown | DeliveryState::Failed
-            )
-        })
-        .collect();
+    let waiting: Vec<QueuedNotice> = desk.notices_to_go()?;
     if waiting.is_empty() {
         writeln!(out, "Nothing is waiting in the outbox.")?;
         return Ok(());

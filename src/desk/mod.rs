@@ -389,6 +389,7 @@ pub(crate) fn mark_filled_steps(
     }
 }
 
+mod console;
 mod contract;
 mod documents;
 mod edit;

@@ -82,24 +82,6 @@ impl Desk {
         })
     }
 
-    /// Adds a note or an evidence file to a playbook step, which keeps the
-    /// status it has.
-    pub fn note_step(
-        &self,
-        id: &str,
-        step_id: &str,
-        note: Option<String>,
-        evidence: Option<&Path>,
-        now: DateTime<Utc>,
-    ) -> Result<Changed, DeskError> {
-        let status = self
-            .load(id)?
-            .step(step_id)
-            .map(|s| s.status)
-            .ok_or_else(|| not_found(format!("no step '{step_id}'")))?;
-        self.set_step(id, step_id, status, note, evidence, now)
-    }
-
     /// Closes an incident. With a required step still open, a reason is needed
     /// and kept with the list of open steps.
     pub fn close(

@@ -1,14 +1,14 @@
 //! Work for the desk (disk and fsync): described by the app, run off the UI
-//! task, and reported back as an [`Action::Done`] on the same channel.
+//! task, and reported back as a [`Done`] (the event loop wraps it in the
+//! app's `Action::Done`). Each job calls one `Desk` method.
 
-use crate::desk::{Attempted, Desk, Edit, MitigationInput, NotificationInput};
+use crate::desk::{Attempted, Desk, DeskError, Edit, MitigationInput, NotificationInput};
 use crate::domain::incident::{
     DeliveryState, Incident, IncomingNotice, NewIncident, Requester, RootCauseCategory, StepStatus,
 };
-use crate::domain::summary::{IncidentSummary, sort_by_urgency};
+use crate::domain::summary::IncidentSummary;
 use crate::mail::Notice;
 use crate::mail::outbox::QueuedNotice;
-use crate::tui::app::Action;
 use crate::tui::strings;
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
@@ -215,33 +215,26 @@ pub struct Done {
 /// many are closed, and the load problems.
 pub fn board(desk: &Desk, closed: bool) -> Outcome {
     let found = desk.board(closed);
-    let mut summaries = found.summaries;
-    sort_by_urgency(&mut summaries);
     Outcome::Board {
-        summaries,
+        summaries: found.summaries,
         closed: found.closed,
         problems: found.problems,
     }
 }
 
-fn text(e: &dyn std::fmt::Display) -> String {
-    crate::text::one_line(&e.to_string())
+/// A refusal in one line, in the console's words where they differ (email
+/// off: what to do instead).
+fn said(e: &DeskError) -> String {
+    match e {
+        DeskError::EmailOff => strings::NO_SMTP.to_string(),
+        e => crate::text::one_line(&e.to_string()),
+    }
 }
 
 /// The notices still to go (pending, unknown, failed).
 fn outbox_rows(desk: &Desk) -> Vec<OutboxRow> {
-    desk.outbox_notices()
-        .map(|all| {
-            all.iter()
-                .filter(|q| {
-                    matches!(
-                        q.effective_state(),
-                        DeliveryState::Pending | DeliveryState::Unknown | DeliveryState::Failed
-                    )
-                })
-                .map(OutboxRow::from_queued)
-                .collect()
-        })
+    desk.notices_to_go()
+        .map(|all| all.iter().map(OutboxRow::from_queued).collect())
         .unwrap_or_default()
 }
 
@@ -252,7 +245,7 @@ fn attempted(desk: &Desk, result: Result<Attempted, crate::desk::DeskError>) -> 
             let failed = !a.sent();
             (a.incident.into_iter().collect(), a.said, failed)
         }
-        Err(e) => (Vec::new(), text(&e), true),
+        Err(e) => (Vec::new(), said(&e), true),
     };
     Outcome::Mail {
         incidents,
@@ -264,7 +257,7 @@ fn attempted(desk: &Desk, result: Result<Attempted, crate::desk::DeskError>) -> 
 
 /// Every due notice, each outcome recorded.
 fn deliver_due(desk: &Desk, now: DateTime<Utc>) -> Result<Outcome, String> {
-    let round = desk.deliver_due(now).map_err(|e| text(&e))?;
+    let round = desk.deliver_due(now).map_err(|e| said(&e))?;
     let mut incidents = Vec::new();
     let (mut sent, mut problems) = (0, Vec::new());
     for a in &round.attempts {
@@ -311,10 +304,10 @@ fn run_mail(
                 notice: Box::new(c.notice),
                 missing: c.missing,
             })
-            .map_err(|e| text(&e)),
-        JobKind::SendNotice(notice) => match desk.config().smtp {
-            None => Err(strings::NO_SMTP.to_string()),
-            Some(_) => Ok(attempted(desk, desk.send_notice(*notice, now))),
+            .map_err(|e| said(&e)),
+        JobKind::SendNotice(notice) => match desk.send_notice(*notice, now) {
+            Err(e @ DeskError::EmailOff) => Err(said(&e)),
+            result => Ok(attempted(desk, result)),
         },
         JobKind::RetryNotice(id) => Ok(attempted(desk, desk.retry_notice(&id, now))),
         JobKind::CancelNotice { id, reason } => match desk.cancel_notice(&id, &reason, now) {
@@ -327,12 +320,9 @@ fn run_mail(
                 failed: false,
                 outbox: outbox_rows(desk),
             }),
-            Err(e) => Err(text(&e)),
+            Err(e) => Err(said(&e)),
         },
-        JobKind::DeliverDue => match desk.config().smtp {
-            None => Err(strings::NO_SMTP.to_string()),
-            Some(_) => deliver_due(desk, now),
-        },
+        JobKind::DeliverDue => deliver_due(desk, now),
         JobKind::LoadOutbox => Ok(Outcome::Outbox(outbox_rows(desk))),
         JobKind::Stamp(id) => Ok(Outcome::Stamp(desk.disk_stamp(id.as_deref()))),
         other => return Err(Box::new(other)),
@@ -352,11 +342,11 @@ impl Job {
     }
 
     /// Does the work (blocking: disk, locks, fsync, SMTP) and says how it went.
-    pub fn run(self, desk: &Desk) -> Action {
+    pub fn run(self, desk: &Desk) -> Done {
         let now = self.now;
         let seq = self.seq;
         let kind = match run_mail(self.kind, desk, now) {
-            Ok(result) => return Action::Done(Done { seq, result }),
+            Ok(result) => return Done { seq, result },
             Err(kind) => *kind,
         };
         let saved = |message: &str, changed: crate::desk::Changed| Outcome::Incident {
@@ -441,11 +431,9 @@ impl Job {
                 status,
                 note,
                 evidence,
-            } => match status {
-                Some(status) => desk.set_step(&id, &step, status, note, evidence.as_deref(), now),
-                None => desk.note_step(&id, &step, note, evidence.as_deref(), now),
-            }
-            .map(|c| saved(&format!("Step {step} saved"), c)),
+            } => desk
+                .update_step(&id, &step, status, note, evidence.as_deref(), now)
+                .map(|c| saved(&format!("Step {step} saved"), c)),
             JobKind::Notify { id, input } => desk
                 .record_notification(&id, input, now)
                 .map(|c| saved("Notification recorded", c)),
@@ -468,9 +456,9 @@ impl Job {
                 "not a desk job: {other:?}"
             ))),
         };
-        Action::Done(Done {
+        Done {
             seq,
-            result: result.map_err(|e| crate::text::one_line(&e.to_string())),
-        })
+            result: result.map_err(|e| said(&e)),
+        }
     }
 }

@@ -1,11 +1,13 @@
 //! The console: a keyboard-driven terminal UI over the [`Desk`].
 //!
 //! - [`app`]: state, the [`app::Action`] enum and `App::update`, the only
-//!   way state changes;
+//!   way state changes; what is over the screen is one overlay stack;
 //! - [`keymap`]: the keys of each screen as data (the footer and `?` help
 //!   are generated from it);
-//! - [`form`]: form fields and turning them into desk jobs;
-//! - [`jobs`]: desk work, run off the UI task, reporting back as actions;
+//! - [`form`]: form fields (known by a typed id) and turning them into desk
+//!   jobs;
+//! - [`jobs`]: desk work, run off the UI task; each reports back a
+//!   [`jobs::Done`], which the loop below wraps in an [`app::Action`];
 //! - [`view`]: drawing, pure functions of the state and `now`;
 //! - [`theme`]: the one theme (`NO_COLOR` honoured).
 //!
@@ -37,11 +39,7 @@ use tokio::sync::mpsc;
 /// is restored on quit, on error and on panic.
 pub fn run_console(desk: Desk, templates_dir: Option<std::path::PathBuf>) -> Result<()> {
     let desk = Arc::new(desk);
-    let tz = desk.tz();
-    let other_party = desk.config().contacts.other_party.clone();
-    let mut app = App::new(tz, theme::Theme::from_env(), other_party);
-    app.warn_on_start(&desk.warnings());
-    app.mail.smtp = desk.config().smtp.is_some();
+    let mut app = App::for_desk(&desk, theme::Theme::from_env());
     app.mail.templates_dir = templates_dir;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -189,6 +187,6 @@ fn spawn_job(job: jobs::Job, desk: &Arc<Desk>, tx: &mpsc::UnboundedSender<Action
     let desk = Arc::clone(desk);
     let tx = tx.clone();
     tokio::task::spawn_blocking(move || {
-        let _ = tx.send(job.run(&desk));
+        let _ = tx.send(Action::Done(job.run(&desk)));
     });
 }

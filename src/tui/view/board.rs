@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
     let board = &app.board;
     let problems = board.problems.len().min(3) as u16;
-    let filter_height = u16::from(board.filtering || !board.filter.is_empty());
+    let filter_height = u16::from(app.overlays.filtering() || !board.filter.is_empty());
     let [title, warn, filter, list] = area.layout(&Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(problems),
@@ -57,7 +57,7 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(lines), warn);
     }
     if filter_height > 0 {
-        let cursor = if board.filtering { "▏" } else { "" };
+        let cursor = if app.overlays.filtering() { "▏" } else { "" };
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled("filter: ", app.theme.key()),

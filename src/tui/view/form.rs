@@ -1,16 +1,13 @@
 //! A form as a centred popup.
 
 use crate::tui::app::App;
-use crate::tui::form::Value;
+use crate::tui::form::{Form, Value};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
-    let Some(form) = &app.form else {
-        return;
-    };
+pub fn render(app: &App, form: &Form, frame: &mut Frame, area: Rect) {
     let mut lines = Vec::new();
     // The line the focused field starts on, to keep it in view.
     let mut focus_line = 0usize;

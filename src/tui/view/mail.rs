@@ -4,7 +4,7 @@
 use crate::domain::incident::DeliveryState;
 use crate::present::local;
 use crate::text::{one_line, terminal_safe};
-use crate::tui::app::App;
+use crate::tui::app::{App, Preview};
 use crate::tui::keymap::{self, Context};
 use crate::tui::strings;
 use chrono::{DateTime, Utc};
@@ -14,10 +14,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 /// The preview: what the report still lacks, then exactly what will go.
-pub fn render_preview(app: &App, frame: &mut Frame, area: Rect) {
-    let Some(preview) = &app.preview else {
-        return;
-    };
+pub fn render_preview(app: &App, preview: &Preview, frame: &mut Frame, area: Rect) {
     let mut lines = Vec::new();
     if !preview.missing.is_empty() {
         lines.push(Line::styled(

@@ -7,8 +7,9 @@ mod form;
 mod help;
 mod incident;
 mod mail;
+mod panes;
 
-use crate::tui::app::{App, Screen};
+use crate::tui::app::{App, Overlay, Screen};
 use crate::tui::keymap;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -71,46 +72,49 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame) {
     }
     render_status(app, frame, status);
     render_footer(app, frame, footer);
-    if app.outbox_open {
-        mail::render_outbox(app, now, frame, body);
-    }
-    if app.form.is_some() {
-        form::render(app, frame, body);
-    }
-    if app.preview.is_some() {
-        mail::render_preview(app, frame, body);
-    }
-    if !app.warnings.is_empty() {
-        render_warnings(app, frame, body);
-    }
-    if app.help {
-        help::render(app, frame, body);
-    }
-    let confirm = app
-        .confirm_quit
-        .as_ref()
-        .map(|why| (" Quit? ", why, " quit anyway · any other key stays"))
-        .or(app
-            .confirm_close
-            .as_ref()
-            .map(|why| (" Close? ", why, " go on to close · any other key stays")));
-    if let Some((title, why, yes)) = confirm {
-        let popup = body.centered(Constraint::Percentage(80), Constraint::Length(7));
-        frame.render_widget(Clear, popup);
-        let lines = vec![
-            Line::styled(crate::text::one_line(why), app.theme.warn()),
-            Line::raw(""),
-            Line::from(vec![Span::styled("y", app.theme.key()), Span::raw(yes)]),
-        ];
-        frame.render_widget(
-            Paragraph::new(lines).wrap(Wrap { trim: true }).block(
-                Block::bordered()
-                    .title(title)
-                    .border_style(app.theme.danger()),
+    // The overlays, bottom first: the one on top (which gets the keys) is
+    // drawn last.
+    for overlay in app.overlays.iter() {
+        match overlay {
+            Overlay::Outbox => mail::render_outbox(app, now, frame, body),
+            Overlay::Filter => {}
+            Overlay::Form(form) => form::render(app, form, frame, body),
+            Overlay::Preview(preview) => mail::render_preview(app, preview, frame, body),
+            Overlay::Warnings(warnings) => render_warnings(app, warnings, frame, body),
+            Overlay::Help => help::render(app, frame, body),
+            Overlay::ConfirmQuit(why) => render_confirm(
+                app,
+                (" Quit? ", why, " quit anyway · any other key stays"),
+                frame,
+                body,
             ),
-            popup,
-        );
+            Overlay::ConfirmClose(why) => render_confirm(
+                app,
+                (" Close? ", why, " go on to close · any other key stays"),
+                frame,
+                body,
+            ),
+        }
     }
+}
+
+/// "Are you sure?": why it asks, and what `y` does.
+fn render_confirm(app: &App, (title, why, yes): (&str, &str, &str), frame: &mut Frame, body: Rect) {
+    let popup = body.centered(Constraint::Percentage(80), Constraint::Length(7));
+    frame.render_widget(Clear, popup);
+    let lines = vec![
+        Line::styled(crate::text::one_line(why), app.theme.warn()),
+        Line::raw(""),
+        Line::from(vec![Span::styled("y", app.theme.key()), Span::raw(yes)]),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+            Block::bordered()
+                .title(title)
+                .border_style(app.theme.danger()),
+        ),
+        popup,
+    );
 }
 
 fn render_status(app: &App, frame: &mut Frame, area: Rect) {
@@ -144,7 +148,7 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
 
 fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
-    let keys: Vec<(&str, &str)> = match (&app.form, app.context()) {
+    let keys: Vec<(&str, &str)> = match (app.form(), app.context()) {
         (Some(form), keymap::Context::Form) => keymap::form_footer(form.focused_is_multiline()),
         (_, context) => keymap::footer(context)
             .map(|b| (b.label, b.footer))
@@ -161,11 +165,10 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn render_warnings(app: &App, frame: &mut Frame, area: Rect) {
+fn render_warnings(app: &App, warnings: &[String], frame: &mut Frame, area: Rect) {
     let popup = area.centered(Constraint::Percentage(90), Constraint::Percentage(60));
     frame.render_widget(Clear, popup);
-    let mut lines: Vec<Line> = app
-        .warnings
+    let mut lines: Vec<Line> = warnings
         .iter()
         .map(|w| Line::styled(crate::text::one_line(w), app.theme.danger()))
         .collect();
