@@ -188,7 +188,26 @@ fn scan(store: &Store, want_closed: bool, held: Option<&IndexLock>) -> Summaries
         std::thread::sleep(std::time::Duration::from_nanos(wait as u64));
         (observed_ns, dir_mtime_ns) = (now_ns(), store.incidents_mtime().unwrap_or_default());
     }
-    let files = match store.record_files() {
+    let had_changes = !index.closed_changes.is_empty();
+    let mut old_closed = known_closed(store, &mut index);
+    // A trusted index names every record file: nothing was added to,
+    // removed from or renamed in `incidents/` since. Each is still
+    // stat()ed (a record edited in place keeps its name); the directory is
+    // not listed.
+    let listed =
+        if was_trusted && index.unreadable.is_empty() && old_closed.len() == index.closed_count {
+            let mut files: Vec<(String, PathBuf)> = index
+                .open
+                .keys()
+                .chain(old_closed.keys())
+                .map(|id| (id.clone(), store.record_path(id)))
+                .collect();
+            files.sort();
+            Ok(files)
+        } else {
+            store.record_files()
+        };
+    let files = match listed {
         Ok(files) => files,
         Err(e) => {
             return Summaries {
@@ -199,8 +218,6 @@ fn scan(store: &Store, want_closed: bool, held: Option<&IndexLock>) -> Summaries
             };
         }
     };
-    let had_changes = !index.closed_changes.is_empty();
-    let mut old_closed = known_closed(store, &mut index);
     let mut old_open = std::mem::take(&mut index.open);
     let mut open: HashMap<String, Entry> = HashMap::new();
     let mut closed: HashMap<String, Entry> = HashMap::new();
