@@ -172,7 +172,6 @@ fn scan(store: &Store, want_closed: bool, held: Option<&IndexLock>) -> Summaries
         _ => None,
     };
     let lock = held.or(own.as_ref());
-    let quarantine = held.is_none() && !store.is_read_only();
     let mut problems = Vec::new();
     let mut stats = IndexStats::default();
     let mut index = store.read_open_index();
@@ -245,6 +244,7 @@ fn scan(store: &Store, want_closed: bool, held: Option<&IndexLock>) -> Summaries
     let mut closed_changed = had_changes || !old_closed.is_empty();
     let mut unreadable: Vec<String> = Vec::new();
     let mut needs_full_load = false;
+    let mut damaged_left = false;
     for (id, stamp, loaded) in load_in_parallel(store, stale) {
         match loaded {
             Ok(summary) => {
@@ -259,8 +259,13 @@ fn scan(store: &Store, want_closed: bool, held: Option<&IndexLock>) -> Summaries
             }
             // Removed since listing (or quarantined: named below).
             Err(StoreError::NotFound { .. } | StoreError::Quarantined { .. }) => {}
-            Err(StoreError::Corrupt { .. }) if quarantine => needs_full_load = true,
+            // Quarantined by a writable scan, reported with what to do by
+            // a read-only one (neither under a save, which holds a lock).
+            Err(StoreError::Corrupt { .. }) if held.is_none() => needs_full_load = true,
             Err(e) => {
+                // Under a save: the index is written but not trusted, so the
+                // next scan outside a save quarantines the record.
+                damaged_left |= matches!(e, StoreError::Corrupt { .. });
                 // Unreadable (a FIFO, a link, too large, newer, damaged and
                 // left in place...): kept in the index so the fast path
                 // warns about it too.
@@ -309,7 +314,10 @@ fn scan(store: &Store, want_closed: bool, held: Option<&IndexLock>) -> Summaries
         // own seal; and it has not moved during the scan.
         let safe = observed_ns - dir_mtime_ns >= TICK_NS
             || (index.sealed && index.dir_mtime_ns == dir_mtime_ns);
-        let sealed = if safe && store.incidents_mtime() == Some(dir_mtime_ns) {
+        let sealed = if damaged_left {
+            observed_ns = 0;
+            None
+        } else if safe && store.incidents_mtime() == Some(dir_mtime_ns) {
             store.seal_incidents_dir(lock)
         } else {
             None
