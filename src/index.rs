@@ -40,8 +40,9 @@
 //! Limits, stated: where breachdesk cannot set the directory's time to the
 //! nanosecond (not the directory's owner, or a file system with coarser
 //! times) an index is trusted only when the directory's time was two seconds
-//! old when read (git's "racily clean" rule), so `list` scans for two seconds
-//! after each save. A change made by hand in the microseconds between a
+//! old when the index was written (git's "racily clean" rule), so after each
+//! save `list` scans until a writable scan (the console, `watch`) rewrites
+//! the index two seconds or more after the last save. A change made by hand in the microseconds between a
 //! save's rename and its seal is seen at the next scan. A closed record
 //! edited in place by hand (not renamed) is seen by `list --all` and the
 //! next scan, not by `list`.
