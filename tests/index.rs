@@ -372,13 +372,22 @@ fn kill_nine_during_saves_never_leaves_a_stale_index_trusted() {
             .expect("spawn");
         let mut r = [0u8; 3];
         getrandom::fill(&mut r).expect("random");
+        // Odd rounds: after a random number of saves, plus up to 3 ms.
+        // Even rounds: once a save has set its pending mark (after at least
+        // one save), plus up to 0.3 ms, to land inside the index window.
         let grow_by = 1 + u64::from(r[0]) % 3000;
+        let in_window = round % 2 == 0;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while audit_len(dir.path()) < before + grow_by && std::time::Instant::now() < deadline {
+        while std::time::Instant::now() < deadline {
+            let grown = audit_len(dir.path()) >= before + grow_by;
+            if grown && (!in_window || pending.exists()) {
+                break;
+            }
             std::thread::yield_now();
         }
-        let jitter_end = std::time::Instant::now()
-            + std::time::Duration::from_micros(u64::from(u16::from_le_bytes([r[1], r[2]])) % 3000);
+        let jitter_us =
+            u64::from(u16::from_le_bytes([r[1], r[2]])) % if in_window { 300 } else { 3000 };
+        let jitter_end = std::time::Instant::now() + std::time::Duration::from_micros(jitter_us);
         while std::time::Instant::now() < jitter_end {
             std::hint::spin_loop();
         }
@@ -483,4 +492,28 @@ fn read_only_commands_never_list_incidents() {
         bin(&["new", "--title", "Third", "--identified-at", "-7m"]);
     });
     assert!(listed > 0, "a writer's open lists incidents/");
+}
+
+#[test]
+fn a_damaged_record_found_by_a_save_is_still_quarantined_by_the_next_scan() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    let good = open(&d, "good", 5);
+    let bad = open(&d, "bad", 6);
+    std::fs::remove_file(dir.path().join(INDEX_FILE)).expect("rm");
+    std::fs::write(d.store.record_path(&bad), b"title = \"unterminated\n").expect("corrupt");
+    // The save rebuilds the index around the damaged record (it holds a
+    // lock, so it moves nothing) and leaves the index untrusted...
+    d.log(&good, "saved beside a damaged record", now())
+        .expect("log");
+    assert!(d.store.record_path(&bad).exists());
+    assert!(!board_from_index(dir.path()).2, "not trusted");
+    // ...so the next writable look quarantines it, as before.
+    let (rows, problems) = d.open_summaries();
+    assert_eq!(
+        rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [good.as_str()]
+    );
+    assert!(problems.iter().any(|p| p.contains(&bad)), "{problems:?}");
+    assert!(!d.store.record_path(&bad).exists(), "moved to quarantine");
 }
