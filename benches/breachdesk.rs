@@ -186,3 +186,87 @@ fn working_day_due_dates_10k(bencher: divan::Bencher) {
             .max()
     });
 }
+
+// ------------------------------------------------------------------
+// Item 7 of issue 13, side by side: the cold rebuild against the read
+// floor, and `list` right after a change against a settled `list`.
+
+const BIG: [usize; 2] = [1_000, 10_000];
+
+/// The read floor: every record file read once (no parsing).
+#[divan::bench(args = BIG, sample_count = 5)]
+fn read_floor(bencher: divan::Bencher, n: usize) {
+    let set = data(n);
+    let incidents = set.setup.data_dir.join("incidents");
+    let files: Vec<PathBuf> = std::fs::read_dir(&incidents)
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    bencher.bench_local(|| {
+        files
+            .iter()
+            .map(|f| std::fs::read(f).expect("read").len())
+            .sum::<usize>()
+    });
+}
+
+/// A cold start with no index: the board's rows from the records alone
+/// (the index is deleted before each sample, then rebuilt and written).
+#[divan::bench(args = BIG, sample_count = 3)]
+fn cold_rebuild(bencher: divan::Bencher, n: usize) {
+    let set = data(n);
+    let dir = set.setup.data_dir.clone();
+    let store = breachdesk::store::Store::open(&dir).expect("store");
+    bencher
+        .with_inputs(|| {
+            for name in [
+                breachdesk::index::INDEX_FILE,
+                breachdesk::index::CLOSED_INDEX_FILE,
+            ] {
+                let _ = std::fs::remove_file(dir.join(name));
+            }
+        })
+        .bench_local_values(|()| {
+            let found = breachdesk::index::open_summaries(&store);
+            assert!(found.stats.parsed >= n, "{:?}", found.stats);
+            found
+        });
+}
+
+/// `list` as the command runs it (a read-only desk, the board in urgency
+/// order) on a settled index.
+#[divan::bench(args = BIG, sample_count = 20)]
+fn list_settled(bencher: divan::Bencher, n: usize) {
+    let set = data(n);
+    settled(set);
+    let reader = set.setup.reader().expect("reader");
+    bencher.bench_local(|| {
+        let found = reader.board(false);
+        assert!(found.stats.fast, "{:?}", found.stats);
+        found
+    });
+}
+
+/// `list` right after one change (a timeline entry saved just before each
+/// sample, not timed).
+#[divan::bench(args = BIG, sample_count = 20)]
+fn list_after_one_change(bencher: divan::Bencher, n: usize) {
+    let set = data(n);
+    let writer = settled(set);
+    let reader = set.setup.reader().expect("reader");
+    let (rows, _) = writer.open_summaries();
+    let id = rows.first().expect("an open incident").id.clone();
+    let mut minute = 0;
+    bencher
+        .with_inputs(|| {
+            minute += 1;
+            writer
+                .log(&id, "benchmark entry", now() + Duration::minutes(minute))
+                .expect("log");
+        })
+        .bench_local_values(|()| {
+            let found = reader.board(false);
+            assert!(found.stats.fast, "{:?}", found.stats);
+            found
+        });
+}

@@ -63,6 +63,11 @@ fn fresh_entries_are_reused_and_changed_records_reread() {
         .map(|i| open(&d, &format!("incident {i}"), 10 + i))
         .collect();
 
+    // The saves kept the index: nothing to parse. Without it, all five.
+    let kept = summaries(&store_of(&d));
+    assert_eq!((kept.stats.records, kept.stats.parsed), (5, 0));
+    std::fs::remove_file(dir.path().join(INDEX_FILE)).expect("rm");
+    std::fs::remove_file(dir.path().join(breachdesk::index::CLOSED_INDEX_FILE)).ok();
     let first = summaries(&store_of(&d));
     assert_eq!(first.stats.records, 5);
     assert_eq!(first.stats.parsed, 5);
@@ -82,13 +87,25 @@ fn fresh_entries_are_reused_and_changed_records_reread() {
         now(),
     )
     .expect("edit");
+    // The save updated its entry; a record changed by hand (a new file
+    // renamed over it, as editors do) is re-read.
+    let third = summaries(&store_of(&d));
+    assert_eq!((third.stats.cached, third.stats.parsed), (5, 0));
+    let path = store_of(&d).record_path(&ids[2]);
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        dir.path().join("hand.toml"),
+        text.replace("revision = 2", "revision = 3"),
+    )
+    .expect("write");
+    std::fs::rename(dir.path().join("hand.toml"), &path).expect("rename");
     let third = summaries(&store_of(&d));
     assert_eq!((third.stats.cached, third.stats.parsed), (4, 1));
     assert!(
         third
             .summaries
             .iter()
-            .any(|s| s.id == ids[2] && s.title == "renamed" && s.revision == 2)
+            .any(|s| s.id == ids[2] && s.title == "renamed" && s.revision == 3)
     );
 
     // A record removed from the directory drops out of the index.
@@ -170,15 +187,20 @@ fn start_up_reads_only_the_open_work_when_nothing_changed() {
         let id = open(&d, &format!("closed {i}"), 30 + i);
         d.close(&id, Some("test".into()), now()).expect("close");
     }
-    // Right after a save the directory is "racy": the fast path is not trusted.
-    let racy = breachdesk::index::open_summaries(&store_of(&d));
-    assert!(!racy.stats.fast);
-    assert_eq!((racy.summaries.len(), racy.closed), (3, 4));
+    // Each save kept the index exact: the fast path is trusted at once.
+    let right_after = breachdesk::index::open_summaries(&store_of(&d));
+    assert!(right_after.stats.fast, "{:?}", right_after.stats);
+    assert_eq!((right_after.summaries.len(), right_after.closed), (3, 4));
 
+    // A change breachdesk did not make (here: the directory's time moved
+    // back) is not trusted; the scan rewrites the index.
     settle(dir.path());
+    let rescan = breachdesk::index::open_summaries(&store_of(&d));
+    assert!(!rescan.stats.fast);
+    assert!(rescan.stats.rewritten, "rewritten (and sealed)");
     let scan = breachdesk::index::summaries(&store_of(&d));
     assert_eq!(scan.summaries.len(), 7, "all, open and closed");
-    assert!(scan.stats.rewritten, "rewritten once the directory settled");
+    assert!(!scan.stats.rewritten, "nothing left to write");
 
     let fast = breachdesk::index::open_summaries(&store_of(&d));
     assert!(fast.stats.fast, "{:?}", fast.stats);
@@ -188,11 +210,11 @@ fn start_up_reads_only_the_open_work_when_nothing_changed() {
     assert_eq!(titles, ["open 0", "open 1", "open 2"]);
     assert!(dir.path().join("index-closed.json").exists());
 
-    // A save (rename into incidents/) is seen at once.
+    // A save is seen at once, from the index the save updated.
     d.close(&open_ids[1], Some("done".into()), now())
         .expect("close");
     let after = breachdesk::index::open_summaries(&store_of(&d));
-    assert!(!after.stats.fast);
+    assert!(after.stats.fast, "{:?}", after.stats);
     assert_eq!((after.summaries.len(), after.closed), (2, 5));
     assert!(after.summaries.iter().all(|s| s.id != open_ids[1]));
 
@@ -202,4 +224,307 @@ fn start_up_reads_only_the_open_work_when_nothing_changed() {
     let rebuilt = breachdesk::index::summaries(&store_of(&d));
     assert_eq!(rebuilt.summaries.len(), 7);
     assert_eq!(rebuilt.stats.parsed, 7);
+}
+
+fn on_board_truth(dir: &std::path::Path) -> (Vec<(String, u64)>, usize) {
+    let store = breachdesk::store::Store::open_read_only(dir).expect("store");
+    let report = store.load_all();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let all: Vec<_> = report
+        .incidents
+        .iter()
+        .map(breachdesk::domain::summary::IncidentSummary::of)
+        .collect();
+    let mut open: Vec<(String, u64)> = all
+        .iter()
+        .filter(|s| s.on_board())
+        .map(|s| (s.id.clone(), s.revision))
+        .collect();
+    open.sort();
+    let closed = all.len() - open.len();
+    (open, closed)
+}
+
+fn board_from_index(dir: &std::path::Path) -> (Vec<(String, u64)>, usize, bool) {
+    let store = breachdesk::store::Store::open_read_only(dir).expect("store");
+    let found = breachdesk::index::open_summaries(&store);
+    let mut open: Vec<(String, u64)> = found
+        .summaries
+        .iter()
+        .map(|s| (s.id.clone(), s.revision))
+        .collect();
+    open.sort();
+    (open, found.closed, found.stats.fast)
+}
+
+#[test]
+fn a_save_updates_the_index_so_the_next_list_reads_only_the_open_work() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    let ids: Vec<String> = (0..4).map(|i| open(&d, &format!("n {i}"), 5 + i)).collect();
+    d.close(&ids[3], Some("done".into()), now()).expect("close");
+    // One change, then a read-only look (as `list` does): the index the
+    // save wrote is trusted and holds the new revision; nothing is parsed.
+    d.log(&ids[0], "one more entry", now()).expect("log");
+    let ro = breachdesk::store::Store::open_read_only(dir.path()).expect("store");
+    let after = breachdesk::index::open_summaries(&ro);
+    assert!(after.stats.fast, "{:?}", after.stats);
+    assert_eq!(after.stats.parsed, 0);
+    assert_eq!(after.closed, 1);
+    let first = after
+        .summaries
+        .iter()
+        .find(|s| s.id == ids[0])
+        .expect("row");
+    assert_eq!(first.revision, 2);
+    let (open, closed, _) = board_from_index(dir.path());
+    assert_eq!((open, closed), on_board_truth(dir.path()));
+
+    // Reopening moves it back from the closed side.
+    d.reopen(&ids[3], "more to do", now()).expect("reopen");
+    let (open, closed, fast) = board_from_index(dir.path());
+    assert!(fast);
+    assert_eq!((open, closed), on_board_truth(dir.path()));
+    assert_eq!(closed, 0);
+    // And a full scan agrees with what the saves wrote.
+    let all = summaries(&store_of(&d));
+    assert_eq!((all.stats.parsed, all.summaries.len()), (0, 4));
+}
+
+#[test]
+fn an_interrupted_save_or_a_torn_index_is_noticed_and_rebuilt() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    let ids: Vec<String> = (0..3).map(|i| open(&d, &format!("n {i}"), 5 + i)).collect();
+    assert!(board_from_index(dir.path()).2, "trusted after the saves");
+
+    // A save killed after renaming its record leaves the pending mark; here
+    // the record changes behind the index's back in the same way.
+    let pending = dir.path().join(breachdesk::index::PENDING_FILE);
+    std::fs::write(&pending, &ids[1]).expect("mark");
+    let index_before = std::fs::read(dir.path().join(INDEX_FILE)).expect("index");
+    d.log(&ids[1], "after the crash", now()).expect("log");
+    std::fs::write(dir.path().join(INDEX_FILE), &index_before).expect("old index back");
+    std::fs::write(&pending, &ids[1]).expect("mark again");
+    let (open, closed, fast) = board_from_index(dir.path());
+    assert!(!fast, "a pending save is never trusted");
+    assert_eq!((open.clone(), closed), on_board_truth(dir.path()));
+    assert!(open.contains(&(ids[1].clone(), 2)));
+    // The next writer rebuilds it and clears the mark.
+    d.log(&ids[2], "next", now()).expect("log");
+    assert!(!pending.exists());
+    let (open, closed, fast) = board_from_index(dir.path());
+    assert!(fast);
+    assert_eq!((open, closed), on_board_truth(dir.path()));
+
+    // A torn index (a write cut short) is not JSON: rebuilt from the records.
+    let bytes = std::fs::read(dir.path().join(INDEX_FILE)).expect("index");
+    std::fs::write(dir.path().join(INDEX_FILE), &bytes[..bytes.len() / 2]).expect("tear");
+    let (open, closed, fast) = board_from_index(dir.path());
+    assert!(!fast);
+    assert_eq!((open, closed), on_board_truth(dir.path()));
+}
+
+const CHURN_ENV: &str = "BREACHDESK_INDEX_CHURN_DIR";
+
+/// The child: saves forever (entries, closes, reopens) through the desk.
+fn churn_forever(dir: &std::path::Path) -> ! {
+    let d = desk(dir);
+    let ids: Vec<String> = std::fs::read_to_string(dir.join("ids.txt"))
+        .expect("ids")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let mut n: i64 = 0;
+    loop {
+        n += 1;
+        let id = &ids[n as usize % ids.len()];
+        let at = now() + Duration::seconds(n);
+        let _ = match n % 7 {
+            0 => d.close(id, Some("churn".into()), at).map(|_| ()),
+            3 => d.reopen(id, "churn", at).map(|_| ()),
+            _ => d.log(id, &format!("round {n}"), at).map(|_| ()),
+        };
+    }
+}
+
+fn audit_len(dir: &std::path::Path) -> u64 {
+    std::fs::metadata(dir.join("audit").join("audit-log.jsonl")).map_or(0, |m| m.len())
+}
+
+#[test]
+fn kill_nine_during_saves_never_leaves_a_stale_index_trusted() {
+    if let Ok(dir) = std::env::var(CHURN_ENV) {
+        churn_forever(std::path::Path::new(&dir));
+    }
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    let ids: Vec<String> = (0..5).map(|i| open(&d, &format!("n {i}"), 5 + i)).collect();
+    std::fs::write(dir.path().join("ids.txt"), ids.join("\n")).expect("ids");
+    let exe = std::env::current_exe().expect("exe");
+    let pending = dir.path().join(breachdesk::index::PENDING_FILE);
+    let (mut round, mut killed_pending, mut trusted_after) = (0, 0, 0);
+    while round < 20 || ((killed_pending == 0 || trusted_after == 0) && round < 300) {
+        round += 1;
+        let before = audit_len(dir.path());
+        let mut child = std::process::Command::new(&exe)
+            .args([
+                "--exact",
+                "kill_nine_during_saves_never_leaves_a_stale_index_trusted",
+                "--nocapture",
+            ])
+            .env(CHURN_ENV, dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let mut r = [0u8; 3];
+        getrandom::fill(&mut r).expect("random");
+        // Odd rounds: after a random number of saves, plus up to 3 ms.
+        // Even rounds: once a save has set its pending mark (after at least
+        // one save), plus up to 0.3 ms, to land inside the index window.
+        let grow_by = 1 + u64::from(r[0]) % 3000;
+        let in_window = round % 2 == 0;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            let grown = audit_len(dir.path()) >= before + grow_by;
+            if grown && (!in_window || pending.exists()) {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        let jitter_us =
+            u64::from(u16::from_le_bytes([r[1], r[2]])) % if in_window { 300 } else { 3000 };
+        let jitter_end = std::time::Instant::now() + std::time::Duration::from_micros(jitter_us);
+        while std::time::Instant::now() < jitter_end {
+            std::hint::spin_loop();
+        }
+        child.kill().expect("kill"); // SIGKILL
+        child.wait().expect("wait");
+        if pending.exists() {
+            killed_pending += 1;
+        }
+        let (open, closed, fast) = board_from_index(dir.path());
+        trusted_after += usize::from(fast);
+        assert_eq!(
+            (open, closed),
+            on_board_truth(dir.path()),
+            "round {round}: the index said something the records do not"
+        );
+    }
+    eprintln!(
+        "kill -9: {round} kills, {killed_pending} inside a save's index window, {trusted_after} left a trusted index"
+    );
+    assert!(killed_pending > 0, "no kill landed inside a save");
+}
+
+/// How often `dir` itself was opened (to list it) while `run` ran, seen by
+/// inotify, and how often a file in it was opened (showing the watch works).
+fn opens_during(dir: &std::path::Path, run: impl FnOnce()) -> (usize, usize) {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).expect("path");
+    // SAFETY: plain syscalls on a descriptor this function owns and closes;
+    // the buffer outlives every read into it.
+    unsafe {
+        let fd = libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC);
+        assert!(fd >= 0, "inotify_init1");
+        assert!(libc::inotify_add_watch(fd, path.as_ptr(), libc::IN_OPEN) >= 0);
+        run();
+        let (mut listed, mut files) = (0, 0);
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = libc::read(fd, buf.as_mut_ptr().cast(), buf.len());
+            if n <= 0 {
+                break;
+            }
+            let mut at = 0usize;
+            while at < n as usize {
+                let event: libc::inotify_event =
+                    std::ptr::read_unaligned(buf.as_ptr().add(at).cast());
+                if event.mask & libc::IN_ISDIR != 0 && event.len == 0 {
+                    listed += 1;
+                } else {
+                    files += 1;
+                }
+                at += std::mem::size_of::<libc::inotify_event>() + event.len as usize;
+            }
+        }
+        libc::close(fd);
+        (listed, files)
+    }
+}
+
+#[test]
+fn read_only_commands_never_list_incidents() {
+    let dir = tempfile::tempdir().expect("temp");
+    let data = dir.path().join("data");
+    let bin = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_breachdesk"))
+            .args(args)
+            .env("BREACHDESK_DATA_DIR", &data)
+            .env("BREACHDESK_CONFIG", dir.path().join("none.toml"))
+            .env("USER", "tester")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let id = bin(&["new", "--title", "Listed never", "--identified-at", "-5m"])
+        .trim()
+        .to_string();
+    bin(&["new", "--title", "Other", "--identified-at", "-6m"]);
+    let incidents = data.join("incidents");
+    let suffix = &id[id.len() - 6..];
+    for args in [
+        vec!["show", id.as_str()],
+        vec!["show", suffix],
+        vec!["list"],
+        vec!["list", "--format", "json"],
+        vec!["list", "--all"],
+    ] {
+        let mut out = String::new();
+        let (listed, files) = opens_during(&incidents, || out = bin(&args));
+        assert!(out.contains(&id), "{args:?}: {out}");
+        assert_eq!(listed, 0, "{args:?} listed incidents/");
+        if args[0] == "show" {
+            assert!(files > 0, "{args:?}: the watch saw the record opened");
+        }
+    }
+    // The watch does see a listing: a writable open sweeps temp files.
+    let (listed, _) = opens_during(&incidents, || {
+        bin(&["new", "--title", "Third", "--identified-at", "-7m"]);
+    });
+    assert!(listed > 0, "a writer's open lists incidents/");
+}
+
+#[test]
+fn a_damaged_record_found_by_a_save_is_still_quarantined_by_the_next_scan() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    let good = open(&d, "good", 5);
+    let bad = open(&d, "bad", 6);
+    std::fs::remove_file(dir.path().join(INDEX_FILE)).expect("rm");
+    std::fs::write(store_of(&d).record_path(&bad), b"title = \"unterminated\n").expect("corrupt");
+    // The save rebuilds the index around the damaged record (it holds a
+    // lock, so it moves nothing) and leaves the index untrusted...
+    d.log(&good, "saved beside a damaged record", now())
+        .expect("log");
+    assert!(store_of(&d).record_path(&bad).exists());
+    assert!(!board_from_index(dir.path()).2, "not trusted");
+    // ...so the next writable look quarantines it, as before.
+    let (rows, problems) = d.open_summaries();
+    assert_eq!(
+        rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [good.as_str()]
+    );
+    assert!(problems.iter().any(|p| p.contains(&bad)), "{problems:?}");
+    assert!(
+        !store_of(&d).record_path(&bad).exists(),
+        "moved to quarantine"
+    );
 }

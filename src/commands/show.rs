@@ -40,6 +40,9 @@ pub fn list(
                 "{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  TITLE",
                 "ID", "SEVERITY", "KIND", "NOTIFICATION (8.1)", "NEXT ACTION"
             )?;
+            // Rows built first and written at once: one pass of the safe
+            // writer and one write(2), not one per row.
+            let mut rows: Vec<u8> = Vec::new();
             for s in &summaries {
                 let next = s
                     .next_action
@@ -47,7 +50,7 @@ pub fn list(
                     .map(|n| format!("{} {}", n.step, n.title))
                     .unwrap_or_else(|| "-".into());
                 writeln!(
-                    out,
+                    rows,
                     "{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  {}",
                     s.id,
                     s.severity.as_str(),
@@ -60,6 +63,7 @@ pub fn list(
                     one_line(&s.title)
                 )?;
             }
+            out.write_all(&rows)?;
         }
     }
     Ok(())

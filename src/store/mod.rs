@@ -52,6 +52,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 mod accounting;
+pub(crate) mod index;
+pub(crate) mod index_format;
 mod quarantine;
 mod read;
 mod write;

@@ -220,6 +220,7 @@ impl Store {
             .and_then(|p| fs::canonicalize(p).ok())
             .zip(fs::canonicalize(&self.quarantine).ok())
             .is_some_and(|(a, b)| a == b);
+        let index = self.lock_index()?;
         let _guard = self.lock(&id)?;
         let target = self.record_path(&id);
         if fs::symlink_metadata(&target).is_ok() {
@@ -236,8 +237,12 @@ impl Store {
                 id: id.clone(),
                 source,
             })?;
+        let before = self.index_before_save(&index, &id);
         replace_file(&self.incidents, &format!("{id}.toml"), &bytes)
             .map_err(io_err("write", &target))?;
+        if let Some(before) = before {
+            self.index_after_save(&index, before, &incident, false);
+        }
         if from_quarantine {
             fs::remove_file(&path).map_err(io_err("remove", &path))?;
             sync_dir(&self.quarantine).map_err(io_err("sync directory", &self.quarantine))?;

@@ -304,7 +304,12 @@ impl Store {
         {
             return Ok(exact);
         }
-        let ids = self.ids()?;
+        // The index knows every id when it can be trusted: a read-only
+        // command never lists `incidents/`.
+        let ids = match self.indexed_ids() {
+            Some(ids) => ids,
+            None => self.ids()?,
+        };
         if let Some(id) = ids.iter().find(|id| id.to_ascii_lowercase() == wanted) {
             return Ok(id.clone());
         }

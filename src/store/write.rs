@@ -1,6 +1,7 @@
 //! The one way a record is written: its audit entry first, then the record
 //! (see [`Store::update`] and the crate README's data layout).
 
+use super::index_format::IndexLock;
 use super::*;
 
 /// What the audit entry for a change says: when, who, and what changed.
@@ -49,7 +50,17 @@ impl Store {
     /// left as it was; if the record cannot be written after the entry was
     /// logged, a `record.not-saved` entry says so (best effort) and the error
     /// says "not saved".
-    pub(super) fn commit(&self, incident: &Incident, note: &AuditNote) -> Result<(), StoreError> {
+    ///
+    /// The caller holds the index lock (`index`) and the incident's lock;
+    /// `existed` says whether the record was in `incidents/` before. The
+    /// summary index is kept exact (see [`crate::index`]).
+    pub(super) fn commit(
+        &self,
+        index: &IndexLock,
+        incident: &Incident,
+        note: &AuditNote,
+        existed: bool,
+    ) -> Result<(), StoreError> {
         let path = self.record_path(&incident.id);
         let text = toml::to_string(incident).map_err(|e| StoreError::Serialize {
             file: path.clone(),
@@ -63,6 +74,7 @@ impl Store {
                 id: incident.id.clone(),
                 source,
             })?;
+        let before = self.index_before_save(index, &incident.id);
         if let Err(cause) = self.write_text(&incident.id, &text) {
             let seq = logged.first().map_or(0, |e| e.seq);
             let _ = self.audit.append(
@@ -80,6 +92,9 @@ impl Store {
                 revision: incident.revision,
                 cause: Box::new(cause),
             });
+        }
+        if let Some(before) = before {
+            self.index_after_save(index, before, incident, existed);
         }
         Ok(())
     }
@@ -100,6 +115,7 @@ impl Store {
     pub fn create(&self, incident: &Incident, note: &AuditNote) -> Result<Incident, StoreError> {
         self.writable("opening an incident")?;
         check_id(&incident.id)?;
+        let index = self.lock_index()?;
         let _guard = self.lock(&incident.id)?;
         let path = self.record_path(&incident.id);
         match fs::symlink_metadata(&path) {
@@ -114,7 +130,7 @@ impl Store {
         }
         let mut saved = incident.clone();
         saved.revision = 1;
-        self.commit(&saved, note)?;
+        self.commit(&index, &saved, note, false)?;
         Ok(saved)
     }
 
@@ -132,6 +148,10 @@ impl Store {
         note: &AuditNote,
     ) -> Result<usize, StoreError> {
         self.writable("creating incidents")?;
+        // Held so no scan writes the index between these renames (the
+        // index is not updated here: the directory's time moves, and the
+        // next scan reads the new records).
+        let _index = self.lock_index()?;
         let mut temps = Vec::with_capacity(incidents.len());
         let mut entries = Vec::with_capacity(incidents.len());
         let result = (|| {
@@ -210,6 +230,7 @@ impl Store {
     ) -> Result<(Incident, bool), UpdateError<E>> {
         self.writable("changing an incident")?;
         check_id(id)?;
+        let index = self.lock_index()?;
         let _guard = self.lock(id)?;
         let before = self.load(id)?;
         let mut after = before.clone();
@@ -227,7 +248,7 @@ impl Store {
             return Ok((before, false));
         }
         after.revision = before.revision + 1;
-        self.commit(&after, &note)?;
+        self.commit(&index, &after, &note, true)?;
         Ok((after, true))
     }
 
@@ -238,6 +259,7 @@ impl Store {
     pub fn save(&self, incident: &Incident, note: &AuditNote) -> Result<Incident, StoreError> {
         self.writable("saving an incident")?;
         check_id(&incident.id)?;
+        let index = self.lock_index()?;
         let _guard = self.lock(&incident.id)?;
         let current = self.load(&incident.id)?;
         if current.revision != incident.revision {
@@ -252,7 +274,7 @@ impl Store {
         }
         let mut saved = incident.clone();
         saved.revision = current.revision + 1;
-        self.commit(&saved, note)?;
+        self.commit(&index, &saved, note, true)?;
         Ok(saved)
     }
 }
