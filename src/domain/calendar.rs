@@ -1,6 +1,6 @@
 //! UK bank holidays and the Working-Day calendar.
-//! (One file past ~600 lines on purpose: the holiday rules and tables per
-//! division are read beside the Working-Day arithmetic that uses them.)
+//! Longer than 600 lines: the holiday rules and tables per division are
+//! read beside the Working-Day arithmetic that uses them.
 //!
 //! The regular bank holidays of each UK division are computed by rule for any
 //! year (including weekend substitute days); one-off changes made by Royal

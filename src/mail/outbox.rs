@@ -1,7 +1,7 @@
 //! The outbox: a notice is written here, durably, before the first attempt to
 //! send it, and it stays until the server accepts it.
-//! (One file past ~600 lines on purpose: every state change - queue, retry,
-//! cancel, deliver - shares the private paths, lock and durable save below.)
+//! Longer than 600 lines: every state change (queue, retry, cancel,
+//! deliver) shares the private paths, lock and durable save below.
 //!
 //! # Layout (`<data dir>/outbox/`, mode 0700; files 0600)
 //!

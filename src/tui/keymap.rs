@@ -1,7 +1,7 @@
 //! The keys of every screen, as data. The key handler, the footer and the
 //! `?` help overlay all read these tables, so they cannot drift apart.
-//! (Over 600 lines because it is the tables themselves: one entry per key
-//! per screen, kept together so a key and its description are read at once.)
+//! Longer than 600 lines: it is the tables themselves, one entry per key
+//! per screen, kept together so a key and its description are read at once.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
