@@ -59,3 +59,20 @@ pub fn state_seconds(due: DateTime<Utc>, done: Option<DateTime<Utc>>, now: DateT
         ClockState::MetLate { by } => by.num_seconds(),
     }
 }
+
+/// The notice-received record, for screens: "from WHO by CHANNEL at T".
+pub fn notice_received_line(notice: &crate::domain::incident::NoticeReceived) -> String {
+    format!(
+        "from {} by {} at {}{}",
+        notice.from,
+        notice.channel,
+        notice
+            .received_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        notice
+            .reference
+            .as_deref()
+            .map(|r| format!(" (ref {r})"))
+            .unwrap_or_default()
+    )
+}

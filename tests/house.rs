@@ -267,6 +267,31 @@ fn no_import_cycle_between_source_files() {
     );
 }
 
+/// The layers hold: the domain is pure (it imports only itself and the
+/// text helpers), and the frontends (command line, console, watch) are
+/// imported by nothing below them.
+#[test]
+fn the_domain_is_pure_and_nothing_below_imports_a_frontend() {
+    let graph = import_graph(&src());
+    let top = |m: &Module| m.first().cloned().unwrap_or_default();
+    let mut wrong = Vec::new();
+    for (module, edges) in &graph {
+        for target in edges {
+            if top(module) == "domain" && !["domain", "text"].contains(&top(target).as_str()) {
+                wrong.push(format!("{} imports {}", module.join("/"), target.join("/")));
+            }
+            let frontend = ["commands", "cli", "tui", "watch", "setup"];
+            let may_use_frontends = ["commands", "cli", "tui", "watch", "setup"];
+            if frontend.contains(&top(target).as_str())
+                && !may_use_frontends.contains(&top(module).as_str())
+            {
+                wrong.push(format!("{} imports {}", module.join("/"), target.join("/")));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "layering broken:\n{}", wrong.join("\n"));
+}
+
 #[test]
 fn long_files_say_why_at_their_top() {
     let mut files = Vec::new();

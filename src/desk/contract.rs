@@ -7,9 +7,7 @@
 //! saved revision has its audit entry first.
 
 use super::*;
-use crate::domain::incident::{
-    NoticeReceived, SecurityTest, TestClause, TestFinding, normalise_component,
-};
+use crate::domain::incident::{SecurityTest, TestClause, TestFinding, normalise_component};
 use chrono::NaiveDate;
 
 /// A Security Test as the responder gives it.
@@ -342,19 +340,4 @@ impl Desk {
         }
         Ok(changed)
     }
-}
-
-/// The notice-received record, for screens: "from WHO by CHANNEL at T".
-pub fn notice_received_line(notice: &NoticeReceived) -> String {
-    format!(
-        "from {} by {} at {}{}",
-        notice.from,
-        notice.channel,
-        stamp(notice.received_at),
-        notice
-            .reference
-            .as_deref()
-            .map(|r| format!(" (ref {r})"))
-            .unwrap_or_default()
-    )
 }

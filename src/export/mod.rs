@@ -130,7 +130,7 @@ pub fn document(
         notification.push(format!(
             "Notice received (8.1) from the {}: {}{}",
             i.our_role.other_party().label(),
-            crate::desk::notice_received_line(r),
+            crate::present::notice_received_line(r),
             r.source
                 .as_deref()
                 .map(|s| format!(" — time from {s}"))
