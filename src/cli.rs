@@ -10,7 +10,8 @@ mod upkeep;
 
 pub use choice::{Choice, choice};
 pub use contract::{
-    AddRequestArgs, NoticeCommand, NoticeListFormat, RequestCommand, SecurityTestCommand,
+    AddRequestArgs, EndRequestArgs, NoticeCommand, NoticeListFormat, RequestCommand,
+    SecurityTestCommand,
 };
 pub use incident::{
     EditArgs, ExportFormat, ListFormat, MitigationArgs, NewArgs, NotifyArgs, RootCauseArgs,

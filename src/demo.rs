@@ -278,6 +278,7 @@ fn incident(
             supplied_how: supplied.then(|| "email with logs attached".to_string()),
             no_charge: true,
             attachments: Vec::new(),
+            ended: None,
         });
     }
 

@@ -69,6 +69,7 @@ fn incident(title: &str, now: DateTime<Utc>) -> Incident {
         supplied_how: None,
         no_charge: true,
         attachments: Vec::new(),
+        ended: None,
     });
     incident.root_cause.category = Some(RootCauseCategory::Phishing);
     incident.root_cause.component = "vpn-gateway".into();

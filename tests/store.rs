@@ -126,6 +126,7 @@ fn full_incident(id: &str) -> Incident {
             supplied_how: Some("SFTP".into()),
             no_charge: true,
             attachments: vec![evidence("attached")],
+            ended: None,
         }],
         report: Report {
             sent_at: Some(t(20, 0)),

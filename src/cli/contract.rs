@@ -74,6 +74,29 @@ pub enum RequestCommand {
         #[arg(long = "file")]
         files: Vec<PathBuf>,
     },
+    /// Record that the Client withdrew a data request: its 2-Working-Day
+    /// clock stops (open or closed incident).
+    Withdrawn(EndRequestArgs),
+    /// Record that the data of a request will not be supplied, and why: its
+    /// 2-Working-Day clock stops (open or closed incident).
+    NotSupplied(EndRequestArgs),
+}
+
+/// `request withdrawn` and `request not-supplied`.
+#[derive(Debug, Args)]
+pub struct EndRequestArgs {
+    /// The incident's id (INC-...).
+    pub id: String,
+    /// The data request's id (R1, R2...).
+    pub request: String,
+    /// Why, in a line: how the Client withdrew it, or why the data is not
+    /// supplied (shown in `show`, exports and the report).
+    #[arg(long)]
+    pub reason: String,
+    /// When the Client withdrew it, or it was decided: RFC 3339, HH:MM or
+    /// -20m (default now).
+    #[arg(long, default_value = "now", allow_hyphen_values = true)]
+    pub at: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,10 +4,11 @@
 //! and Security Tests (`security-test`).
 
 use super::common::{parse_date, past, report_change};
-use crate::cli::{AddRequestArgs, NewArgs, RequestCommand, SecurityTestCommand};
+use crate::cli::{AddRequestArgs, EndRequestArgs, NewArgs, RequestCommand, SecurityTestCommand};
 use crate::desk::{Desk, NewDataRequest, NewFinding, NewSecurityTest};
 use crate::domain::incident::{
     Channel, DataDestination, IdentifiedBy, IncomingNotice, LegacyRequester, NewIncident,
+    RequestEnding,
 };
 use crate::eml::IncomingMail;
 use crate::present::{local, local_rfc3339};
@@ -161,7 +162,30 @@ pub fn request(
             let changed = desk.supply_request(&id, &request, at, &how, &files, now)?;
             report_change(out, &changed, &format!("request {request} supplied"))
         }
+        RequestCommand::Withdrawn(args) => {
+            request_end(&desk, args, RequestEnding::WithdrawnByClient, now, out)
+        }
+        RequestCommand::NotSupplied(args) => {
+            request_end(&desk, args, RequestEnding::NotSupplied, now, out)
+        }
     }
+}
+
+/// `breachdesk request withdrawn|not-supplied ID R --reason TEXT [--at T]`.
+fn request_end(
+    desk: &Desk,
+    args: EndRequestArgs,
+    ending: RequestEnding,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let at = past(&args.at, "--at", now, desk.tz())?;
+    let changed = desk.end_request(&args.id, &args.request, ending, &args.reason, at, now)?;
+    let said = match ending {
+        RequestEnding::WithdrawnByClient => "withdrawn by the Client",
+        RequestEnding::NotSupplied => "recorded as not supplied",
+    };
+    report_change(out, &changed, &format!("request {} {said}", args.request))
 }
 
 /// `breachdesk request add`: who asked, where the data goes, and when it

@@ -3,6 +3,7 @@
 
 use crate::cli::{ExportFormat, ListFormat, ShowFormat};
 use crate::desk::{Document, EvidenceCheck, Listing};
+use crate::domain::incident::IncidentStatus;
 use crate::domain::summary::IncidentSummary;
 use crate::present::{state_seconds, state_word, verdict};
 use crate::setup::Setup;
@@ -44,11 +45,16 @@ pub fn list(
             // writer and one write(2), not one per row.
             let mut rows: Vec<u8> = Vec::new();
             for s in &summaries {
-                let next = s
-                    .next_action
-                    .as_ref()
-                    .map(|n| format!("{} {}", n.step, n.title))
-                    .unwrap_or_else(|| "-".into());
+                // A closed incident is listed while a data request of it is
+                // open: that request is what is next, not its steps.
+                let next = match (s.status, &s.legal_due) {
+                    (IncidentStatus::Closed, Some(due)) => format!("{} (closed)", due.clock),
+                    _ => s
+                        .next_action
+                        .as_ref()
+                        .map(|n| format!("{} {}", n.step, n.title))
+                        .unwrap_or_else(|| "-".into()),
+                };
                 writeln!(
                     rows,
                     "{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  {}",

@@ -12,8 +12,8 @@ use crate::domain::clock::DATA_REQUEST_WORKING_DAYS;
 use crate::domain::incident::{
     BreachKind, Channel, Closure, DataDestination, DataRequest, EntryKind, Evidence, Incident,
     IncidentStatus, IncomingNotice, NewIncident, NewIncidentError, RcaRequired, ReliefNotice,
-    RepeatLink, RequestAuthority, RequestStatus, Requester, RootCause, RootCauseCategory, Severity,
-    StepStatus, incident_id,
+    RepeatLink, RequestAuthority, RequestEnded, RequestEnding, RequestStatus, Requester, RootCause,
+    RootCauseCategory, Severity, StepStatus, incident_id,
 };
 use crate::domain::playbook::{RecordField, apply_playbooks, refresh_due_times, waiting_on};
 use crate::domain::summary::IncidentSummary;

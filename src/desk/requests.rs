@@ -80,6 +80,7 @@ impl Desk {
                 no_charge: true,
                 attachments: Vec::new(),
                 reference: input.reference.clone(),
+                ended: None,
             };
             let text = format!(
                 "Data request {} on the Client's request{} received {}: {} (to {}; due {}, 8.2.1 e){}",
@@ -165,6 +166,98 @@ impl Desk {
                     ""
                 }
             );
+            incident.log(now, &actor, EntryKind::Change, text.clone());
+            Ok(text)
+        })
+    }
+}
+
+impl Desk {
+    /// Records that an open data request ends without the data being
+    /// supplied: withdrawn by the Client, or not supplied, with the reason.
+    /// Works on open and closed incidents; the request's 2-Working-Day
+    /// clock stops, so it leaves the board, `list` and reminders. Refused
+    /// without a reason, for a time in the future or before the request was
+    /// received, and for a request already supplied or ended.
+    pub fn end_request(
+        &self,
+        id: &str,
+        request: &str,
+        ending: RequestEnding,
+        reason: &str,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Changed, DeskError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(missing(match ending {
+                RequestEnding::WithdrawnByClient => {
+                    "say how the Client withdrew the request (--reason)"
+                }
+                RequestEnding::NotSupplied => "say why the data is not supplied (--reason)",
+            }));
+        }
+        if at > now {
+            return Err(invalid(format!("{} is in the future", stamp(at))));
+        }
+        let actor = self.actor.clone();
+        let action = match ending {
+            RequestEnding::WithdrawnByClient => "request.withdrawn",
+            RequestEnding::NotSupplied => "request.not-supplied",
+        };
+        self.change(id, now, action, |incident| {
+            let incident_id = incident.id.clone();
+            let r = incident.request_mut(request).ok_or_else(|| {
+                not_found(format!("{incident_id} has no data request '{request}'"))
+            })?;
+            match r.status {
+                RequestStatus::Open => {}
+                RequestStatus::Supplied => {
+                    return Err(wrong_state(format!(
+                        "request {} was supplied{}; a supplied request cannot be withdrawn or marked not supplied",
+                        r.id,
+                        r.supplied_at
+                            .map(|at| format!(" at {}", stamp(at)))
+                            .unwrap_or_default()
+                    )));
+                }
+                RequestStatus::Withdrawn | RequestStatus::NotSupplied => {
+                    return Err(wrong_state(format!(
+                        "request {} is already {}",
+                        r.id,
+                        match r.status {
+                            RequestStatus::Withdrawn => "withdrawn by the Client",
+                            _ => "recorded as not supplied",
+                        }
+                    )));
+                }
+            }
+            if at < r.received_at {
+                return Err(invalid(format!(
+                    "{} is before request {} was received ({})",
+                    stamp(at),
+                    r.id,
+                    stamp(r.received_at)
+                )));
+            }
+            r.status = ending.status();
+            r.ended = Some(RequestEnded {
+                at,
+                by: actor.clone(),
+                reason: reason.to_string(),
+            });
+            let text = match ending {
+                RequestEnding::WithdrawnByClient => format!(
+                    "Data request {} withdrawn by the Client {}: {reason} (its 8.2.1 e clock stops)",
+                    r.id,
+                    stamp(at)
+                ),
+                RequestEnding::NotSupplied => format!(
+                    "Data request {} not supplied (decided {}): {reason} (its 8.2.1 e clock stops)",
+                    r.id,
+                    stamp(at)
+                ),
+            };
             incident.log(now, &actor, EntryKind::Change, text.clone());
             Ok(text)
         })

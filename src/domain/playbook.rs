@@ -8,7 +8,6 @@
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::incident::Incident;
 use crate::domain::record::PlaybookRef;
-use crate::domain::request::RequestStatus;
 pub use crate::domain::step::{
     ClockStart, ClockUnit, CloseCheck, Condition, Fact, RecordField, Step, StepClock, StepStatus,
 };
@@ -60,10 +59,7 @@ impl CloseCheck {
             CloseCheck::RootCauseRecorded => incident.root_cause.is_recorded(),
             CloseCheck::ReportSent => incident.report.sent_at.is_some(),
             CloseCheck::Notified => incident.notification.made_at.is_some(),
-            CloseCheck::RequestsClosed => incident
-                .data_requests
-                .iter()
-                .all(|r| r.status != RequestStatus::Open),
+            CloseCheck::RequestsClosed => incident.data_requests.iter().all(|r| !r.is_open()),
             CloseCheck::NoticeExchanged => match incident.identified_by {
                 IdentifiedBy::Us => incident.notification.made_at.is_some(),
                 IdentifiedBy::OtherParty => incident.notice_received.is_some(),
@@ -417,7 +413,7 @@ pub fn refresh_due_times(incident: &mut Incident, calendar: &WorkingCalendar) {
     let earliest_open_request = incident
         .data_requests
         .iter()
-        .filter(|r| r.status == RequestStatus::Open)
+        .filter(|r| r.is_open())
         .map(|r| r.due_at)
         .min();
     let identified = incident.identified_at;

@@ -348,6 +348,7 @@ mod tests {
             supplied_how: None,
             no_charge: true,
             attachments: Vec::new(),
+            ended: None,
         });
         refresh_due_times(&mut inc, &calendar());
         let clocks = open_clocks(&inc, false);

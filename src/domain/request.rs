@@ -25,8 +25,34 @@ kebab_enum! {
     LegacyRequester { Client => "client", GovCertUk => "govcertuk", Other => "other" }
 }
 kebab_enum! {
-    /// Progress of one data request.
-    RequestStatus { Open => "open", Supplied => "supplied", Withdrawn => "withdrawn" }
+    /// Progress of one data request. `withdrawn`: the Client withdrew its
+    /// request; `not-supplied`: the data will not be supplied, for the
+    /// reason recorded (no more is claimed than that reason).
+    RequestStatus {
+        Open => "open",
+        Supplied => "supplied",
+        Withdrawn => "withdrawn",
+        NotSupplied => "not-supplied"
+    }
+}
+
+/// How an open data request ends without the data being supplied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestEnding {
+    /// The Client withdrew its request.
+    WithdrawnByClient,
+    /// The data will not be supplied, for the reason given.
+    NotSupplied,
+}
+
+impl RequestEnding {
+    /// The status the request takes.
+    pub fn status(self) -> RequestStatus {
+        match self {
+            RequestEnding::WithdrawnByClient => RequestStatus::Withdrawn,
+            RequestEnding::NotSupplied => RequestStatus::NotSupplied,
+        }
+    }
 }
 
 impl DataDestination {
@@ -70,6 +96,53 @@ pub struct DataRequest {
     /// The request's own reference, e.g. the Message-ID of the email that made it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// Why a request ended without the data being supplied (withdrawn by
+    /// the Client, or not supplied), who recorded it and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<RequestEnded>,
+}
+
+/// How a data request ended without the data being supplied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestEnded {
+    /// When the Client withdrew the request, or when it was decided not to
+    /// supply the data.
+    pub at: DateTime<Utc>,
+    /// Who recorded it.
+    pub by: String,
+    /// Why, in the responder's words.
+    pub reason: String,
+}
+
+impl DataRequest {
+    /// Whether the request's 2-Working-Day clock is running: neither
+    /// supplied, withdrawn by the Client, nor recorded as not supplied. The
+    /// one notion of an open request the board, `list`, reminders, close
+    /// checks and exports share.
+    pub fn is_open(&self) -> bool {
+        self.status == RequestStatus::Open
+    }
+
+    /// How the request ended without the data being supplied, in words that
+    /// claim no more than was recorded: "withdrawn by the Client: REASON" or
+    /// "not supplied: REASON". `None` for an open or supplied request.
+    pub fn ended_words(&self) -> Option<String> {
+        let reason = self
+            .ended
+            .as_ref()
+            .map(|e| e.reason.trim())
+            .filter(|r| !r.is_empty());
+        let with_reason = |what: &str| match reason {
+            Some(r) => format!("{what}: {r}"),
+            None => what.to_string(),
+        };
+        match self.status {
+            RequestStatus::Open | RequestStatus::Supplied => None,
+            RequestStatus::Withdrawn => Some(with_reason("withdrawn by the Client")),
+            RequestStatus::NotSupplied => Some(with_reason("not supplied")),
+        }
+    }
 }
 
 /// A data request as stored, old or new: records written before the
@@ -102,6 +175,8 @@ struct DataRequestRecord {
     attachments: Vec<Evidence>,
     #[serde(default)]
     reference: Option<String>,
+    #[serde(default)]
+    ended: Option<RequestEnded>,
 }
 
 impl From<DataRequestRecord> for DataRequest {
@@ -133,6 +208,7 @@ impl From<DataRequestRecord> for DataRequest {
             no_charge: r.no_charge,
             attachments: r.attachments,
             reference: r.reference,
+            ended: r.ended,
         }
     }
 }

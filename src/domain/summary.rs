@@ -1,9 +1,7 @@
 //! What the board and `list` show of an incident: small, derived from the
 //! record, and cheap to keep in an index.
 
-use crate::domain::incident::{
-    BreachKind, Incident, IncidentStatus, RequestStatus, RootCauseCategory, Severity,
-};
+use crate::domain::incident::{BreachKind, Incident, IncidentStatus, RootCauseCategory, Severity};
 use crate::domain::playbook::next_action;
 use crate::domain::urgency::{OpenClock, board_clocks, nearest};
 use chrono::{DateTime, Utc};
@@ -81,7 +79,7 @@ impl IncidentSummary {
         let open_requests: Vec<&crate::domain::incident::DataRequest> = incident
             .data_requests
             .iter()
-            .filter(|r| r.status == RequestStatus::Open)
+            .filter(|r| r.is_open())
             .collect();
         let notification_open = incident.we_notify() && incident.notification.made_at.is_none();
         let next_due_at = [

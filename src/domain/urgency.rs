@@ -7,7 +7,7 @@
 //! targets: a clock on a step that is not required, or one marked
 //! `internal = true` (the GDPR 24 h assessment).
 
-use crate::domain::incident::{Incident, RequestStatus};
+use crate::domain::incident::Incident;
 use crate::domain::step::{ClockStart, RecordField};
 use chrono::{DateTime, Utc};
 
@@ -92,7 +92,7 @@ fn request_clocks(incident: &Incident) -> Vec<OpenClock> {
     incident
         .data_requests
         .iter()
-        .filter(|r| r.status == RequestStatus::Open)
+        .filter(|r| r.is_open())
         .map(|r| {
             clock(
                 incident,

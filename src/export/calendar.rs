@@ -1,6 +1,6 @@
 //! An incident's open deadlines as iCalendar events (RFC 5545).
 
-use crate::domain::incident::{Incident, RequestStatus};
+use crate::domain::incident::Incident;
 use crate::domain::playbook::RecordField;
 use crate::text::one_line;
 use chrono::{DateTime, Duration, Utc};
@@ -39,11 +39,7 @@ pub fn open_deadlines(i: &Incident) -> Vec<OpenDeadline> {
             });
         }
     }
-    for r in i
-        .data_requests
-        .iter()
-        .filter(|r| r.status == RequestStatus::Open)
-    {
+    for r in i.data_requests.iter().filter(|r| r.is_open()) {
         out.push(OpenDeadline {
             key: format!("request-{}", r.id),
             title: format!(

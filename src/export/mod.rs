@@ -259,7 +259,14 @@ pub fn document(
                     (true, RequestStatus::Supplied) => {
                         format!("supplied — {}", verdict(r.due_at, r.supplied_at, now))
                     }
-                    _ => r.status.to_string(),
+                    _ => match (r.ended_words(), &r.ended) {
+                        (Some(words), Some(end)) if internal => {
+                            format!("{words} ({}, recorded by {})", t(end.at), end.by)
+                        }
+                        (Some(words), Some(end)) => format!("{words} ({})", t(end.at)),
+                        (Some(words), None) => words,
+                        (None, _) => r.status.to_string(),
+                    },
                 };
                 vec![
                     r.id.clone(),

@@ -5,7 +5,7 @@
 //! and SHA-256.
 
 use super::{Block, Doc, EvidenceForm, Section, evidence_line};
-use crate::domain::incident::{BreachKind, Evidence, Incident, RcaRequired, RequestStatus};
+use crate::domain::incident::{BreachKind, Evidence, Incident, RcaRequired};
 use crate::domain::register::{line, register};
 use crate::present::local;
 use chrono::{DateTime, Utc};
@@ -74,7 +74,7 @@ pub fn missing_for_report(incident: &Incident) -> Vec<String> {
         missing.push("the mitigation has not been tested".to_string());
     }
     for r in &incident.data_requests {
-        if r.status == RequestStatus::Open {
+        if r.is_open() {
             missing.push(format!(
                 "data request {} (the Client's, to {}) is still open: {}",
                 r.id,
@@ -309,13 +309,18 @@ pub fn full_details(
             i.data_requests
                 .iter()
                 .map(|q| {
+                    let status = match (q.ended_words(), &q.ended) {
+                        (Some(words), Some(end)) => format!("{words}, {}", t(end.at)),
+                        (Some(words), None) => words,
+                        (None, _) => q.status.to_string(),
+                    };
                     let mut s = format!(
                         "{}: {} (received {}, due {}, {})",
                         q.id,
                         q.what.trim(),
                         t(q.received_at),
                         t(q.due_at),
-                        q.status
+                        status
                     );
                     for a in &q.attachments {
                         s.push_str(&format!("; supplied {}", file_of(a, options.include_paths)));

@@ -212,7 +212,8 @@ pub(super) fn requests(
                 verdict(r.due_at, r.supplied_at, now).replace("done, ", "supplied, "),
                 app.theme.ok(),
             ),
-            RequestStatus::Withdrawn => ("withdrawn".to_string(), app.theme.dim()),
+            RequestStatus::Withdrawn => ("withdrawn by the Client".to_string(), app.theme.dim()),
+            RequestStatus::NotSupplied => ("not supplied".to_string(), app.theme.dim()),
         })
         .collect();
     // The state column as wide as its longest entry, so it is never cut
