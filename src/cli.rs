@@ -86,20 +86,18 @@ pub fn usage_error(rendered: &str, command: &str) -> String {
 #[derive(Debug, Parser)]
 #[command(name = "breachdesk", version, about, long_about = None)]
 pub struct Cli {
-    /// Data directory (default: the platform's data dir, e.g. ~/.local/share/breachdesk).
+    /// Data directory (default: $BREACHDESK_DATA_DIR, else the platform's data dir, e.g. ~/.local/share/breachdesk).
     #[arg(
         long,
         global = true,
-        env = "BREACHDESK_DATA_DIR",
         value_name = "DIR",
         help_heading = "Global options"
     )]
     pub data_dir: Option<PathBuf>,
-    /// Config file (default: config.toml in the platform's config dir).
+    /// Config file (default: $BREACHDESK_CONFIG, else config.toml in the platform's config dir).
     #[arg(
         long,
         global = true,
-        env = "BREACHDESK_CONFIG",
         value_name = "FILE",
         help_heading = "Global options"
     )]
@@ -123,13 +121,46 @@ pub struct Cli {
     pub config_typed: bool,
 }
 
+/// The variable that gives `--data-dir` when it is not typed.
+pub const DATA_DIR_VARIABLE: &str = "BREACHDESK_DATA_DIR";
+/// The variable that gives `--config` when it is not typed.
+pub const CONFIG_VARIABLE: &str = "BREACHDESK_CONFIG";
+
 impl Cli {
-    /// Parses the process's arguments, noting whether `--config` was typed.
+    /// Parses the process's arguments and environment, noting whether
+    /// `--config` was typed.
     pub fn try_parse_args() -> Result<Cli, clap::Error> {
-        use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
-        let matches = Cli::command().try_get_matches()?;
+        Cli::try_parse_with(std::env::args_os(), |name| std::env::var_os(name))
+    }
+
+    /// Parses `args`; `--data-dir` and `--config` not typed are taken from
+    /// `BREACHDESK_DATA_DIR` and `BREACHDESK_CONFIG` (looked up with
+    /// `variable`; an empty value counts as unset). They are read here, not
+    /// by clap's `env`, because clap lists an option it took from the
+    /// environment in its usage line as if it were required.
+    pub fn try_parse_with<I, T>(
+        args: I,
+        variable: impl Fn(&str) -> Option<OsString>,
+    ) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().try_get_matches_from(args)?;
         let mut cli = Cli::from_arg_matches(&matches)?;
-        cli.config_typed = matches.value_source("config") == Some(ValueSource::CommandLine);
+        cli.config_typed = cli.config.is_some();
+        let from_env = |name: &str| {
+            variable(name)
+                .filter(|value| !value.is_empty())
+                .map(PathBuf::from)
+        };
+        if cli.data_dir.is_none() {
+            cli.data_dir = from_env(DATA_DIR_VARIABLE);
+        }
+        if cli.config.is_none() {
+            cli.config = from_env(CONFIG_VARIABLE);
+        }
         Ok(cli)
     }
 }

@@ -317,3 +317,106 @@ fn a_wrong_value_is_one_line_in_the_domains_words_plus_a_hint() {
     let id = bin.new_incident("VPN", "-5m");
     bin.ok(&["step", &id, "8.2.1a", "--status", "In_Progress"]);
 }
+
+/// The usage line clap prints for a command after a usage error, when
+/// `BREACHDESK_DATA_DIR` and `BREACHDESK_CONFIG` are set (`from_env`) or
+/// not: parsed as the binary parses, with the variables looked up by a
+/// closure (setting them in a test process would race the other tests).
+fn usage_after(args: &[&str], from_env: bool) -> String {
+    let error = Cli::try_parse_with(args.iter().copied(), |name| {
+        (from_env && name.starts_with("BREACHDESK_")).then(|| "/tmp/from-env".into())
+    })
+    .expect_err("a usage error");
+    let rendered = error.render().to_string();
+    rendered
+        .lines()
+        .find(|l| l.starts_with("Usage:"))
+        .unwrap_or_else(|| panic!("no usage line in:\n{rendered}"))
+        .to_string()
+}
+
+#[test]
+fn env_variables_give_data_dir_and_config_unless_typed() {
+    let vars = |name: &str| match name {
+        "BREACHDESK_DATA_DIR" => Some("/env/data".into()),
+        "BREACHDESK_CONFIG" => Some("/env/config.toml".into()),
+        _ => None,
+    };
+    let cli = Cli::try_parse_with(["breachdesk", "list"], vars).expect("parses");
+    assert_eq!(
+        cli.data_dir.as_deref(),
+        Some(std::path::Path::new("/env/data"))
+    );
+    assert_eq!(
+        cli.config.as_deref(),
+        Some(std::path::Path::new("/env/config.toml"))
+    );
+    assert!(!cli.config_typed, "from the environment, not typed");
+    let cli = Cli::try_parse_with(
+        [
+            "breachdesk",
+            "list",
+            "--data-dir",
+            "/typed",
+            "--config",
+            "/typed.toml",
+        ],
+        vars,
+    )
+    .expect("parses");
+    assert_eq!(
+        cli.data_dir.as_deref(),
+        Some(std::path::Path::new("/typed"))
+    );
+    assert!(cli.config_typed);
+    let cli = Cli::try_parse_with(["breachdesk", "list"], |_| Some("".into())).expect("parses");
+    assert_eq!(cli.data_dir, None, "an empty variable counts as unset");
+    assert_eq!(cli.config, None);
+}
+
+/// Issue 14: an option supplied by the environment (`--data-dir` from
+/// BREACHDESK_DATA_DIR, `--config` from BREACHDESK_CONFIG) is optional and
+/// the usage line never lists it as if it were required: not in clap's
+/// usage line after an error, not in `--help`, not in the one-line error.
+#[test]
+fn env_supplied_options_are_not_shown_as_required() {
+    for from_env in [false, true] {
+        for args in [
+            &["breachdesk", "new"][..],
+            &["breachdesk", "log", "INC-1"],
+            &["breachdesk", "request", "add", "INC-1"],
+        ] {
+            let usage = usage_after(args, from_env);
+            assert!(
+                !usage.contains("--data-dir") && !usage.contains("--config"),
+                "{args:?} (env set: {from_env}): {usage}"
+            );
+        }
+    }
+    // The real binary, with the variables set (as Bin does) and unset.
+    let bin = Bin::new();
+    for set in [true, false] {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_breachdesk"));
+        cmd.env_remove("BREACHDESK_DATA_DIR")
+            .env_remove("BREACHDESK_CONFIG");
+        if set {
+            cmd.env("BREACHDESK_DATA_DIR", &bin.data)
+                .env("BREACHDESK_CONFIG", &bin.config);
+        }
+        let help = cmd.args(["new", "--help"]).output().expect("run");
+        let help = String::from_utf8_lossy(&help.stdout).into_owned();
+        let usage = help
+            .lines()
+            .find(|l| l.starts_with("Usage:"))
+            .expect("usage line");
+        assert_eq!(usage, "Usage: breachdesk new [OPTIONS]", "set: {set}");
+        assert!(help.contains("--data-dir <DIR>"), "still documented");
+        assert!(help.contains("$BREACHDESK_DATA_DIR"), "its variable named");
+        assert!(help.contains("$BREACHDESK_CONFIG"), "its variable named");
+    }
+    let err = bin.run(&["new"]).err();
+    assert!(
+        !err.contains("--data-dir") && !err.contains("--config"),
+        "{err}"
+    );
+}
