@@ -330,3 +330,51 @@ status = "withdrawn"
     );
     assert_eq!(request("R3", RequestStatus::Open).ended_words(), None);
 }
+
+/// The 8.2.1 (f) full-details report says how each request ended, and does
+/// not count an ended request among what is still missing.
+#[test]
+fn the_report_says_how_a_request_ended() {
+    let mut incident = Incident::new(
+        "INC-20260310-1100-abcdef".into(),
+        NewIncident {
+            title: "t".into(),
+            summary: String::new(),
+            kind: BreachKind::Breach,
+            severity: Severity::High,
+            personal_data: false,
+            government_data: false,
+            affected_assets: Vec::new(),
+            identified_at: at("2026-03-10T11:00:00Z"),
+        },
+        "alex",
+        PartyRole::ServiceProvider,
+        at("2026-03-10T11:05:00Z"),
+    )
+    .expect("incident");
+    incident.data_requests = vec![
+        request("R1", RequestStatus::Withdrawn),
+        request("R2", RequestStatus::Open),
+    ];
+    let now = at("2026-03-11T09:00:00Z");
+    let doc = breachdesk::report::full_details(
+        &incident,
+        chrono_tz::Europe::London,
+        now,
+        &breachdesk::report::ReportOptions::default(),
+    );
+    let text = breachdesk::report::to_text(&doc);
+    assert!(
+        text.contains("R1: logs (received 2026-03-10 12:00 GMT, due 2026-03-12 23:59 GMT, withdrawn by the Client: withdrawn by email, 2026-03-10 13:00 GMT)"),
+        "{text}"
+    );
+    let missing = breachdesk::report::missing_for_report(&incident);
+    assert!(
+        missing.iter().any(|m| m.contains("data request R2")),
+        "{missing:?}"
+    );
+    assert!(
+        !missing.iter().any(|m| m.contains("data request R1")),
+        "{missing:?}"
+    );
+}
