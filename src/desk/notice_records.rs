@@ -245,7 +245,10 @@ fn apply_sent(
             let r = incident.request_mut(&request).ok_or_else(|| {
                 not_found(format!("{incident_id} has no data request '{request}'"))
             })?;
-            if r.status == RequestStatus::Open {
+            // Data sent after the request was withdrawn or recorded as not
+            // supplied was supplied all the same: the record says so (the
+            // earlier reason stays in the timeline and `ended`).
+            if r.status != RequestStatus::Supplied {
                 r.status = RequestStatus::Supplied;
                 r.supplied_at = Some(at);
                 r.supplied_how = Some(format!("email to {to} ({})", n.message_id));
