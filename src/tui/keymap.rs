@@ -44,6 +44,9 @@ pub enum Cmd {
     ConfirmSend,
     PageUp,
     PageDown,
+    /// Scroll the selected timeline entry's detail down / up.
+    DetailDown,
+    DetailUp,
     /// The first row of a list.
     Top,
     /// The last row of a list.
@@ -264,6 +267,20 @@ pub const INCIDENT: &[Binding] = &[
         "",
     ),
     b(&[k('l')], "l", Cmd::Log, "log a timeline entry", "log"),
+    b(
+        &[code(KeyCode::PageDown)],
+        "PgDn",
+        Cmd::DetailDown,
+        "timeline: scroll the selected entry down",
+        "",
+    ),
+    b(
+        &[code(KeyCode::PageUp)],
+        "PgUp",
+        Cmd::DetailUp,
+        "timeline: scroll the selected entry up",
+        "",
+    ),
     b(
         &[k('N')],
         "N",
