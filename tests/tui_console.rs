@@ -655,3 +655,34 @@ fn a_long_timeline_entry_scrolls_to_its_last_line() {
     let shown = screen_text(&draw(&app, now(), 100, 30));
     assert!(!shown.contains("finding line 30"), "{shown}");
 }
+
+/// An incident's other legal clocks alert too, not only its nearest: with
+/// its 8.1 notification long overdue, its data request still rings at 15
+/// minutes left, 5 minutes left and overdue, once each.
+#[test]
+fn a_data_request_alerts_while_the_notification_is_overdue() {
+    use breachdesk::domain::incident::Requester;
+    use breachdesk::tui::app::Action;
+    let f = fixture();
+    let id = "INC-20260310-1200-00a001";
+    f.incident(id, "Payroll ransomware", minutes(10));
+    f.desk
+        .add_request(id, Requester::GovCertUk, "Duty officer", "VPN logs", now(), now())
+        .expect("request");
+    let due = f.desk.load(id).expect("load").data_requests[0].due_at;
+    let mut app = f.app();
+    let ring = |app: &mut breachdesk::tui::app::App, at| {
+        breachdesk::tui::app::dispatch(app, &f.desk, Action::Tick, at);
+        app.alert.take()
+    };
+    let alert = ring(&mut app, now() + minutes(51)).expect("8.1 overdue");
+    assert!(alert.ends_with("8.1 1m 00s overdue"), "{alert}");
+    let alert = ring(&mut app, due - minutes(15)).expect("the request: 15 minutes left");
+    assert!(alert.starts_with(id) && alert.ends_with("8.2.1e/R1 15m 00s left"), "{alert}");
+    assert_eq!(ring(&mut app, due - minutes(14)), None, "once");
+    let alert = ring(&mut app, due - minutes(4)).expect("the request: under 5 minutes");
+    assert!(alert.ends_with("8.2.1e/R1 4m 00s left"), "{alert}");
+    let alert = ring(&mut app, due + minutes(1)).expect("the request: overdue");
+    assert!(alert.ends_with("8.2.1e/R1 1m 00s overdue"), "{alert}");
+    assert_eq!(ring(&mut app, due + minutes(2)), None, "once");
+}
