@@ -667,7 +667,14 @@ fn a_data_request_alerts_while_the_notification_is_overdue() {
     let id = "INC-20260310-1200-00a001";
     f.incident(id, "Payroll ransomware", minutes(10));
     f.desk
-        .add_request(id, Requester::GovCertUk, "Duty officer", "VPN logs", now(), now())
+        .add_request(
+            id,
+            Requester::GovCertUk,
+            "Duty officer",
+            "VPN logs",
+            now(),
+            now(),
+        )
         .expect("request");
     let due = f.desk.load(id).expect("load").data_requests[0].due_at;
     let mut app = f.app();
@@ -678,7 +685,10 @@ fn a_data_request_alerts_while_the_notification_is_overdue() {
     let alert = ring(&mut app, now() + minutes(51)).expect("8.1 overdue");
     assert!(alert.ends_with("8.1 1m 00s overdue"), "{alert}");
     let alert = ring(&mut app, due - minutes(15)).expect("the request: 15 minutes left");
-    assert!(alert.starts_with(id) && alert.ends_with("8.2.1e/R1 15m 00s left"), "{alert}");
+    assert!(
+        alert.starts_with(id) && alert.ends_with("8.2.1e/R1 15m 00s left"),
+        "{alert}"
+    );
     assert_eq!(ring(&mut app, due - minutes(14)), None, "once");
     let alert = ring(&mut app, due - minutes(4)).expect("the request: under 5 minutes");
     assert!(alert.ends_with("8.2.1e/R1 4m 00s left"), "{alert}");

@@ -269,16 +269,17 @@ pub const INCIDENT: &[Binding] = &[
     b(&[k('l')], "l", Cmd::Log, "log a timeline entry", "log"),
     b(
         &[code(KeyCode::PageDown)],
-        "PgDn",
+        "PgDn/PgUp",
         Cmd::DetailDown,
-        "timeline: scroll the selected entry down",
+        "timeline: scroll the selected entry down / up",
         "",
     ),
     b(
         &[code(KeyCode::PageUp)],
         "PgUp",
         Cmd::DetailUp,
-        "timeline: scroll the selected entry up",
+        // Described with PgDn (help lists keys with a description).
+        "",
         "",
     ),
     b(
@@ -306,7 +307,7 @@ pub const INCIDENT: &[Binding] = &[
         &[k('e')],
         "e",
         Cmd::Edit,
-        "edit title, kind, severity, data flags, identified at",
+        "edit the incident: summary, assets, responders, facts",
         "",
     ),
     b(

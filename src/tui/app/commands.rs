@@ -198,11 +198,9 @@ impl App {
                     };
                     screen.detail_scroll = (screen.entry, to);
                 } else {
-                    let keys = [Cmd::DetailDown, Cmd::DetailUp]
-                        .map(|c| crate::tui::keymap::label(Context::Incident, c));
                     self.complain(format!(
                         "{} scroll a timeline entry: Tab to the timeline first",
-                        keys.join("/")
+                        crate::tui::keymap::label(Context::Incident, Cmd::DetailDown)
                     ));
                 }
             }

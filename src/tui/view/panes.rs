@@ -182,13 +182,11 @@ pub(super) fn timeline(
         let offset = screen.detail_offset();
         let mut block = Block::new().borders(ratatui::widgets::Borders::TOP);
         if room > 0 {
-            let keys =
-                [Cmd::DetailDown, Cmd::DetailUp].map(|c| keymap::label(Context::Incident, c));
+            let keys = keymap::label(Context::Incident, Cmd::DetailDown);
             let first = usize::from(offset) + 1;
             let last = (usize::from(offset) + shown).min(wrapped);
             block = block.title(format!(
-                " lines {first}-{last} of {wrapped} · {} scroll ",
-                keys.join("/")
+                " lines {first}-{last} of {wrapped} · {keys} scroll "
             ));
         }
         frame.render_widget(paragraph.scroll((offset, 0)).block(block), detail);
