@@ -474,7 +474,6 @@ impl Form {
                         government_data: Some(self.flag_of(F::GovernmentData)),
                         identified_at,
                         details: Box::new(self.details_edit(now, tz)?),
-                        ..Edit::default()
                     },
                 }
             }
