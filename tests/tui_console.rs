@@ -637,7 +637,7 @@ fn a_long_timeline_entry_scrolls_to_its_last_line() {
     let mut app = f.app();
     f.key(&mut app, KeyCode::Enter);
     f.key(&mut app, KeyCode::Tab); // the timeline
-    let shown = screen_text(&draw(&app, now(), 100, 30));
+    let shown = screen_text(&draw(&app, now(), 80, 24));
     assert!(
         shown.contains("finding line 1\n") || shown.contains("finding line 1 "),
         "{shown}"
@@ -646,13 +646,17 @@ fn a_long_timeline_entry_scrolls_to_its_last_line() {
     assert!(shown.contains("PgDn/PgUp scroll"), "{shown}");
     for _ in 0..10 {
         f.key(&mut app, KeyCode::PageDown);
-        let _ = draw(&app, now(), 100, 30);
+        let _ = draw(&app, now(), 80, 24);
     }
-    let shown = screen_text(&draw(&app, now(), 100, 30));
+    let shown = screen_text(&draw(&app, now(), 80, 24));
     assert!(shown.contains("finding line 30"), "{shown}");
     assert!(shown.contains("of 30"), "{shown}");
+    assert_snapshot!(
+        "timeline_entry_scrolled_to_its_end",
+        draw(&app, now(), 80, 24).backend().to_string()
+    );
     f.key(&mut app, KeyCode::PageUp);
-    let shown = screen_text(&draw(&app, now(), 100, 30));
+    let shown = screen_text(&draw(&app, now(), 80, 24));
     assert!(!shown.contains("finding line 30"), "{shown}");
 }
 

@@ -123,7 +123,7 @@ pub(super) fn timeline(
         return;
     }
     // The selected entry in full below the list: as many lines as it needs
-    // (wrapped), up to half the pane; a longer one scrolls (PgDn/PgUp, from
+    // (wrapped); a longer one than fits scrolls (PgDn/PgUp, from
     // the keymap table) so its last line can be reached.
     let detail_text = incident.timeline.get(screen.entry).map(|e| {
         Paragraph::new(crate::text::terminal_safe(&e.text, true)).wrap(Wrap { trim: true })
@@ -131,9 +131,15 @@ pub(super) fn timeline(
     let wrapped = detail_text
         .as_ref()
         .map_or(1, |p| p.line_count(area.width.max(1)).max(1));
+    // The list keeps a row per entry, up to half the pane; the detail has
+    // the rest.
+    let list_rows = u16::try_from(incident.timeline.len())
+        .unwrap_or(u16::MAX)
+        .min(area.height / 2);
     let detail_height = u16::try_from(wrapped + 1)
         .unwrap_or(u16::MAX)
-        .clamp(3, (area.height / 2).max(3));
+        .min(area.height.saturating_sub(list_rows))
+        .max(3);
     let [list_area, detail] = area.layout(&Layout::vertical([
         Constraint::Fill(1),
         Constraint::Length(detail_height),
