@@ -667,6 +667,7 @@ fn summary_assets_and_responders_are_edited_from_the_console() {
         hint("Add assets")
     );
     assert!(hint("Add responders").contains("Alex Oncall"));
+
     f.chars(&mut app, " (confirmed)");
     f.key(&mut app, KeyCode::Enter);
     assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
@@ -674,6 +675,31 @@ fn summary_assets_and_responders_are_edited_from_the_console() {
     assert_eq!(saved.title, "VPN breach (confirmed)");
     assert_eq!(saved.affected_assets.len(), 2);
     assert!(saved.summary.ends_with("from abroad."));
+    // A name with a terminal escape in it (from the command line) is shown
+    // harmlessly in the hint.
+    f.desk
+        .edit(
+            ID,
+            breachdesk::desk::Edit {
+                add_assets: vec!["\u{1b}]0;owned\u{7}db".into()],
+                ..Default::default()
+            },
+            now(),
+        )
+        .expect("edit");
+    f.send(&mut app, breachdesk::tui::app::Action::Cmd(Cmd::Refresh));
+    f.chars(&mut app, "e");
+    let form = app.form().expect("edit form");
+    let assets = form
+        .fields
+        .iter()
+        .find(|x| x.label == "Add assets")
+        .map(|x| x.hint.to_string())
+        .unwrap_or_default();
+    assert!(
+        assets.ends_with("^[]0;owned^Gdb") && !assets.contains('\u{1b}'),
+        "{assets:?}"
+    );
 }
 
 #[test]

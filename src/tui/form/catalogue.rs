@@ -62,7 +62,9 @@ pub enum FormKind {
 fn listed(id: super::FieldId, hint: &'static str, already: &[String]) -> super::Field {
     let mut f = text(id, hint, "");
     if !already.is_empty() {
-        f.hint = std::borrow::Cow::Owned(format!("{hint}; now: {}", already.join(", ")));
+        // Names typed by people: made harmless before they reach the screen.
+        let names: Vec<String> = already.iter().map(|n| crate::text::one_line(n)).collect();
+        f.hint = std::borrow::Cow::Owned(format!("{hint}; now: {}", names.join(", ")));
     }
     f
 }
