@@ -584,7 +584,9 @@ fn moving_identified_at_needs_a_reason() {
     let mut app = f.app();
     f.key(&mut app, KeyCode::Enter);
     f.chars(&mut app, "e");
-    for _ in 0..5 {
+    // Title, Summary, Kind, Severity, Personal data, Govt. data, Add assets,
+    // Add responders, then Identified at.
+    for _ in 0..8 {
         f.key(&mut app, KeyCode::Tab);
     }
     for _ in 0..40 {
@@ -608,6 +610,96 @@ fn moving_identified_at_needs_a_reason() {
     assert_eq!(saved.identified_at, now() - minutes(30));
     assert_eq!(saved.notification.due_at, now() + minutes(30));
     assert!(record_file(&f, ID).contains("Firewall alert seen earlier in the SIEM"));
+}
+
+#[test]
+fn summary_assets_and_responders_are_edited_from_the_console() {
+    let f = fixture();
+    f.incident(ID, "VPN breach", minutes(10));
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "e");
+    f.key(&mut app, KeyCode::Tab); // Summary: multi-line, Enter types a new line
+    f.chars(&mut app, "Credential stuffing on the VPN.");
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "Two accounts used from abroad.");
+    for _ in 0..5 {
+        f.key(&mut app, KeyCode::Tab);
+    }
+    f.chars(&mut app, "vpn-gw-01, payroll-db");
+    f.key(&mut app, KeyCode::Tab);
+    f.chars(&mut app, "Sam Duty; Alex Oncall");
+    f.ctrl(&mut app, 's');
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
+    let saved = f.desk.load(ID).expect("load");
+    assert_eq!(
+        saved.summary,
+        "Credential stuffing on the VPN.\nTwo accounts used from abroad."
+    );
+    assert_eq!(saved.affected_assets, ["vpn-gw-01", "payroll-db"]);
+    assert!(
+        saved
+            .responders
+            .ends_with(&["Sam Duty".to_string(), "Alex Oncall".to_string()]),
+        "{:?}",
+        saved.responders
+    );
+    let text = record_file(&f, ID);
+    assert!(
+        text.contains("payroll-db") && text.contains("Alex Oncall"),
+        "{text}"
+    );
+
+    // Opened again, the summary is there to change and the hints name what is
+    // already listed; an unchanged form adds nothing twice.
+    f.chars(&mut app, "e");
+    let form = app.form().expect("edit form");
+    let hint = |id: &str| {
+        form.fields
+            .iter()
+            .find(|x| x.label == id)
+            .map(|x| x.hint.to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        hint("Add assets").ends_with("now: vpn-gw-01, payroll-db"),
+        "{}",
+        hint("Add assets")
+    );
+    assert!(hint("Add responders").contains("Alex Oncall"));
+
+    f.chars(&mut app, " (confirmed)");
+    f.key(&mut app, KeyCode::Enter);
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
+    let saved = f.desk.load(ID).expect("load");
+    assert_eq!(saved.title, "VPN breach (confirmed)");
+    assert_eq!(saved.affected_assets.len(), 2);
+    assert!(saved.summary.ends_with("from abroad."));
+    // A name with a terminal escape in it (from the command line) is shown
+    // harmlessly in the hint.
+    f.desk
+        .edit(
+            ID,
+            breachdesk::desk::Edit {
+                add_assets: vec!["\u{1b}]0;owned\u{7}db".into()],
+                ..Default::default()
+            },
+            now(),
+        )
+        .expect("edit");
+    f.send(&mut app, breachdesk::tui::app::Action::Cmd(Cmd::Refresh));
+    f.chars(&mut app, "e");
+    let form = app.form().expect("edit form");
+    let assets = form
+        .fields
+        .iter()
+        .find(|x| x.label == "Add assets")
+        .map(|x| x.hint.to_string())
+        .unwrap_or_default();
+    assert!(
+        assets.ends_with("^[]0;owned^Gdb") && !assets.contains('\u{1b}'),
+        "{assets:?}"
+    );
 }
 
 #[test]

@@ -579,3 +579,124 @@ fn timeline_entries_can_be_backdated() {
         "{error}"
     );
 }
+
+/// Every legal clock alerts, not only the nearest of each incident: two
+/// incidents whose 8.1 clocks cross at different times both ring, once per
+/// threshold each, while a third, long overdue, rang once.
+#[test]
+fn every_legal_clock_alerts_once_per_threshold() {
+    use breachdesk::tui::app::Action;
+    let f = fixture();
+    let early = "INC-20260310-1200-00a001";
+    let late = "INC-20260310-1200-00a002";
+    let old = "INC-20260307-1200-00a003";
+    // 8.1 due in 20 and 32 minutes.
+    f.incident(early, "Payroll ransomware", minutes(40));
+    f.incident(late, "Lost laptop", minutes(28));
+    // 8.1 overdue for 70 h 40 m.
+    f.incident(old, "Old breach", minutes(72 * 60 - 20));
+    let mut app = f.app();
+    let ring = |app: &mut breachdesk::tui::app::App, at| {
+        breachdesk::tui::app::dispatch(app, &f.desk, Action::Tick, at);
+        app.alert.take()
+    };
+    let first = ring(&mut app, now()).expect("the overdue 8.1 rings once");
+    assert!(
+        first.starts_with(old) && first.contains("8.1") && first.ends_with("overdue"),
+        "{first}"
+    );
+    assert_eq!(ring(&mut app, now() + minutes(1)), None, "once");
+    let rings = [
+        (5, early, "8.1 15m 00s left"),
+        (15, early, "8.1 5m 00s left"),
+        (17, late, "8.1 15m 00s left"),
+        (21, early, "8.1 1m 00s overdue"),
+        (27, late, "8.1 5m 00s left"),
+        (33, late, "8.1 1m 00s overdue"),
+    ];
+    for (at, id, clock) in rings {
+        let alert = ring(&mut app, now() + minutes(at)).unwrap_or_default();
+        assert!(
+            alert.starts_with(id) && alert.ends_with(clock),
+            "+{at}m: {alert}"
+        );
+        assert_eq!(ring(&mut app, now() + minutes(at)), None, "+{at}m: once");
+    }
+    assert_eq!(ring(&mut app, now() + minutes(60)), None, "nothing more");
+}
+
+/// A long timeline entry is shown whole: its detail scrolls with the keys
+/// the keymap names until the last line is on screen.
+#[test]
+fn a_long_timeline_entry_scrolls_to_its_last_line() {
+    let f = fixture();
+    let id = "INC-20260310-1200-00a001";
+    f.incident(id, "Payroll ransomware", minutes(10));
+    let text: Vec<String> = (1..=30).map(|n| format!("finding line {n}")).collect();
+    f.desk.log(id, &text.join("\n"), now()).expect("log");
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.key(&mut app, KeyCode::Tab); // the timeline
+    let shown = screen_text(&draw(&app, now(), 80, 24));
+    assert!(
+        shown.contains("finding line 1\n") || shown.contains("finding line 1 "),
+        "{shown}"
+    );
+    assert!(!shown.contains("finding line 30"), "{shown}");
+    assert!(shown.contains("PgDn/PgUp scroll"), "{shown}");
+    for _ in 0..10 {
+        f.key(&mut app, KeyCode::PageDown);
+        let _ = draw(&app, now(), 80, 24);
+    }
+    let shown = screen_text(&draw(&app, now(), 80, 24));
+    assert!(shown.contains("finding line 30"), "{shown}");
+    assert!(shown.contains("of 30"), "{shown}");
+    assert_snapshot!(
+        "timeline_entry_scrolled_to_its_end",
+        draw(&app, now(), 80, 24).backend().to_string()
+    );
+    f.key(&mut app, KeyCode::PageUp);
+    let shown = screen_text(&draw(&app, now(), 80, 24));
+    assert!(!shown.contains("finding line 30"), "{shown}");
+}
+
+/// An incident's other legal clocks alert too, not only its nearest: with
+/// its 8.1 notification long overdue, its data request still rings at 15
+/// minutes left, 5 minutes left and overdue, once each.
+#[test]
+fn a_data_request_alerts_while_the_notification_is_overdue() {
+    use breachdesk::domain::incident::Requester;
+    use breachdesk::tui::app::Action;
+    let f = fixture();
+    let id = "INC-20260310-1200-00a001";
+    f.incident(id, "Payroll ransomware", minutes(10));
+    f.desk
+        .add_request(
+            id,
+            Requester::GovCertUk,
+            "Duty officer",
+            "VPN logs",
+            now(),
+            now(),
+        )
+        .expect("request");
+    let due = f.desk.load(id).expect("load").data_requests[0].due_at;
+    let mut app = f.app();
+    let ring = |app: &mut breachdesk::tui::app::App, at| {
+        breachdesk::tui::app::dispatch(app, &f.desk, Action::Tick, at);
+        app.alert.take()
+    };
+    let alert = ring(&mut app, now() + minutes(51)).expect("8.1 overdue");
+    assert!(alert.ends_with("8.1 1m 00s overdue"), "{alert}");
+    let alert = ring(&mut app, due - minutes(15)).expect("the request: 15 minutes left");
+    assert!(
+        alert.starts_with(id) && alert.ends_with("8.2.1e/R1 15m 00s left"),
+        "{alert}"
+    );
+    assert_eq!(ring(&mut app, due - minutes(14)), None, "once");
+    let alert = ring(&mut app, due - minutes(4)).expect("the request: under 5 minutes");
+    assert!(alert.ends_with("8.2.1e/R1 4m 00s left"), "{alert}");
+    let alert = ring(&mut app, due + minutes(1)).expect("the request: overdue");
+    assert!(alert.ends_with("8.2.1e/R1 1m 00s overdue"), "{alert}");
+    assert_eq!(ring(&mut app, due + minutes(2)), None, "once");
+}

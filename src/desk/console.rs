@@ -44,4 +44,32 @@ impl Desk {
             })
             .collect())
     }
+
+    /// Every running legal clock of each incident named (the 8.1
+    /// notification, each open 8.2.1 (e) request, a regulator's clock), not
+    /// only the nearest the index keeps, so the console can alert on each.
+    /// An incident that cannot be read has none here (the board says why).
+    pub fn legal_clocks(
+        &self,
+        ids: &[String],
+    ) -> Vec<(String, Vec<crate::domain::summary::DueClock>)> {
+        ids.iter()
+            .map(|id| {
+                let clocks = self
+                    .load(id)
+                    .map(|incident| {
+                        crate::domain::urgency::board_clocks(&incident)
+                            .into_iter()
+                            .filter(|c| !c.internal)
+                            .map(|c| crate::domain::summary::DueClock {
+                                clock: c.clock,
+                                due_at: c.due_at,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (id.clone(), clocks)
+            })
+            .collect()
+    }
 }

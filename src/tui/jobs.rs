@@ -122,6 +122,9 @@ pub enum JobKind {
     /// The stamps that say whether records changed on disk (another
     /// `breachdesk` wrote): the incidents directory, and the open record.
     Stamp(Option<String>),
+    /// Every legal clock of these incidents (id, the revision the board
+    /// showed), for the alerts.
+    LegalClocks(Vec<(String, u64)>),
 }
 
 /// What to put in a notice: the desk's [`crate::desk::NoticeRequest`].
@@ -200,6 +203,8 @@ pub enum Outcome {
     Outbox(Vec<OutboxRow>),
     /// See [`JobKind::Stamp`].
     Stamp(DiskStamp),
+    /// Each incident's legal clocks: (id, revision asked about, clocks).
+    LegalClocks(Vec<(String, u64, Vec<crate::domain::summary::DueClock>)>),
 }
 
 pub use crate::desk::DiskStamp;
@@ -325,6 +330,16 @@ fn run_mail(
         JobKind::DeliverDue => deliver_due(desk, now),
         JobKind::LoadOutbox => Ok(Outcome::Outbox(outbox_rows(desk))),
         JobKind::Stamp(id) => Ok(Outcome::Stamp(desk.disk_stamp(id.as_deref()))),
+        JobKind::LegalClocks(asked) => {
+            let ids: Vec<String> = asked.iter().map(|(id, _)| id.clone()).collect();
+            Ok(Outcome::LegalClocks(
+                asked
+                    .into_iter()
+                    .zip(desk.legal_clocks(&ids))
+                    .map(|((id, revision), (_, clocks))| (id, revision, clocks))
+                    .collect(),
+            ))
+        }
         other => return Err(Box::new(other)),
     })
 }

@@ -44,6 +44,9 @@ pub enum Cmd {
     ConfirmSend,
     PageUp,
     PageDown,
+    /// Scroll the selected timeline entry's detail down / up.
+    DetailDown,
+    DetailUp,
     /// The first row of a list.
     Top,
     /// The last row of a list.
@@ -265,6 +268,21 @@ pub const INCIDENT: &[Binding] = &[
     ),
     b(&[k('l')], "l", Cmd::Log, "log a timeline entry", "log"),
     b(
+        &[code(KeyCode::PageDown)],
+        "PgDn/PgUp",
+        Cmd::DetailDown,
+        "timeline: scroll the selected entry down / up",
+        "",
+    ),
+    b(
+        &[code(KeyCode::PageUp)],
+        "PgUp",
+        Cmd::DetailUp,
+        // Described with PgDn (help lists keys with a description).
+        "",
+        "",
+    ),
+    b(
         &[k('N')],
         "N",
         Cmd::RecordNotification,
@@ -289,7 +307,7 @@ pub const INCIDENT: &[Binding] = &[
         &[k('e')],
         "e",
         Cmd::Edit,
-        "edit title, kind, severity, data flags, identified at",
+        "edit the incident: summary, assets, responders, facts",
         "",
     ),
     b(

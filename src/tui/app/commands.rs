@@ -185,6 +185,25 @@ impl App {
                     self.board.selected.saturating_sub(page)
                 };
             }
+            Cmd::DetailDown | Cmd::DetailUp => {
+                if let Some(screen) = &mut self.incident
+                    && screen.pane == Pane::Timeline
+                {
+                    let at = screen.detail_offset();
+                    let page = 5;
+                    let to = if cmd == Cmd::DetailDown {
+                        at.saturating_add(page).min(screen.detail_room.get())
+                    } else {
+                        at.saturating_sub(page)
+                    };
+                    screen.detail_scroll = (screen.entry, to);
+                } else {
+                    self.complain(format!(
+                        "{} scroll a timeline entry: Tab to the timeline first",
+                        crate::tui::keymap::label(Context::Incident, Cmd::DetailDown)
+                    ));
+                }
+            }
             Cmd::PageUp | Cmd::PageDown => {
                 if let Some(preview) = self.overlays.preview_mut() {
                     preview.scroll = if cmd == Cmd::PageDown {

@@ -41,8 +41,8 @@ impl App {
             }
             Action::Cmd(cmd) => self.command(cmd, now),
             Action::Tick => {
-                self.check_alerts(now);
-                let mut jobs = self.outbox_round(now);
+                let mut jobs = self.check_alerts(now);
+                jobs.extend(self.outbox_round(now));
                 jobs.extend(self.look_at_disk(now));
                 jobs
             }

@@ -154,6 +154,22 @@ pub struct IncidentScreen {
     pub step: usize,
     pub request: usize,
     pub entry: usize,
+    /// How far the selected timeline entry's detail is scrolled: (the entry
+    /// it was scrolled on, lines down). Another entry starts at the top.
+    pub detail_scroll: (usize, u16),
+    /// The most the detail can scroll, as the last frame found it.
+    pub detail_room: std::cell::Cell<u16>,
+}
+
+impl IncidentScreen {
+    /// Lines the selected entry's detail is scrolled down by.
+    pub fn detail_offset(&self) -> u16 {
+        if self.detail_scroll.0 == self.entry {
+            self.detail_scroll.1.min(self.detail_room.get())
+        } else {
+            0
+        }
+    }
 }
 
 /// The status line: the last thing that happened.
@@ -211,6 +227,12 @@ pub struct App {
     pub alerted: std::collections::BTreeSet<String>,
     /// An alert to ring now (the loop takes it: bell, desktop notification).
     pub alert: Option<String>,
+    /// Every legal clock of the incidents near a threshold, by id, with the
+    /// revision read (the board's summary keeps only the nearest).
+    pub legal_clocks:
+        std::collections::BTreeMap<String, (u64, Vec<crate::domain::summary::DueClock>)>,
+    /// The legal-clocks job in flight, if any (one at a time).
+    clocks_job: Option<u64>,
     /// The records' stamp at the last look (see [`JobKind::Stamp`]).
     pub disk_stamp: Option<crate::tui::jobs::DiskStamp>,
     /// The stamp job in flight, if any (one at a time).
@@ -286,6 +308,8 @@ impl App {
             outbox_checked: None,
             alerted: std::collections::BTreeSet::new(),
             alert: None,
+            legal_clocks: std::collections::BTreeMap::new(),
+            clocks_job: None,
             disk_stamp: None,
             stamp_job: None,
             quiet: Vec::new(),

@@ -15,51 +15,86 @@ impl App {
     /// Rings once for each legal clock that crossed 15 minutes, 5 minutes or
     /// its due time since the last check (the most urgent threshold only,
     /// when several were crossed at once); the alert names the incident.
-    pub fn check_alerts(&mut self, now: DateTime<Utc>) {
+    /// Every legal clock of an incident is followed, not only its nearest:
+    /// an incident whose nearest clock is within 15 minutes (or overdue) has
+    /// all its clocks read once per revision, by a background job.
+    pub fn check_alerts(&mut self, now: DateTime<Utc>) -> Vec<Job> {
         use crate::domain::reminders::{Threshold, crossed, thresholds};
+        use crate::domain::summary::DueClock;
         let leads: Vec<chrono::Duration> = ALERT_LEADS_MINUTES
             .iter()
             .map(|m| chrono::Duration::minutes(*m))
             .collect();
+        let window = chrono::Duration::minutes(ALERT_LEADS_MINUTES[0]);
+        // Only an incident whose nearest legal clock is in the window can
+        // have a clock crossing a threshold.
+        let near: Vec<(String, u64, String, DueClock)> = self
+            .board
+            .summaries
+            .iter()
+            .filter_map(|s| {
+                let due = s.legal_due.as_ref()?;
+                (due.due_at - now <= window)
+                    .then(|| (s.id.clone(), s.revision, s.title.clone(), due.clone()))
+            })
+            .collect();
+        self.legal_clocks
+            .retain(|id, _| near.iter().any(|(n, ..)| n == id));
+        let unread: Vec<(String, u64)> = near
+            .iter()
+            .filter(|(id, revision, ..)| {
+                self.legal_clocks.get(id).is_none_or(|(r, _)| r != revision)
+            })
+            .map(|(id, revision, ..)| (id.clone(), *revision))
+            .collect();
         let mut newest: Option<(DateTime<Utc>, String)> = None;
-        for s in &self.board.summaries {
-            let Some(due) = &s.legal_due else { continue };
-            let key = |t: Threshold| {
-                format!(
-                    "{}/{}/{}/{}",
-                    s.id,
+        for (id, revision, title, nearest) in &near {
+            let clocks = match self.legal_clocks.get(id) {
+                Some((r, clocks)) if r == revision && !clocks.is_empty() => clocks.clone(),
+                _ => vec![nearest.clone()],
+            };
+            for due in &clocks {
+                let key = |t: Threshold| {
+                    format!(
+                        "{id}/{}/{}/{}",
+                        due.clock,
+                        due.due_at.timestamp(),
+                        t.label()
+                    )
+                };
+                let crossed_now: Vec<Threshold> = thresholds(&leads)
+                    .into_iter()
+                    .filter(|t| crossed(due.due_at, *t, now))
+                    .collect();
+                let Some(most) = crossed_now.last() else {
+                    continue;
+                };
+                if self.alerted.contains(&key(*most)) {
+                    continue;
+                }
+                for t in &crossed_now {
+                    self.alerted.insert(key(*t));
+                }
+                let text = format!(
+                    "{id} {}: {} {}",
+                    crate::text::one_line(title),
                     due.clock,
-                    due.due_at.timestamp(),
-                    t.label()
-                )
-            };
-            let crossed_now: Vec<Threshold> = thresholds(&leads)
-                .into_iter()
-                .filter(|t| crossed(due.due_at, *t, now))
-                .collect();
-            let Some(most) = crossed_now.last() else {
-                continue;
-            };
-            if self.alerted.contains(&key(*most)) {
-                continue;
-            }
-            for t in &crossed_now {
-                self.alerted.insert(key(*t));
-            }
-            let text = format!(
-                "{} {}: {} {}",
-                s.id,
-                crate::text::one_line(&s.title),
-                due.clock,
-                crate::domain::clock::format_countdown(due.due_at, now)
-            );
-            if newest.as_ref().is_none_or(|(at, _)| due.due_at < *at) {
-                newest = Some((due.due_at, text));
+                    crate::domain::clock::format_countdown(due.due_at, now)
+                );
+                if newest.as_ref().is_none_or(|(at, _)| due.due_at < *at) {
+                    newest = Some((due.due_at, text));
+                }
             }
         }
         if let Some((_, text)) = newest {
             self.alert = Some(text);
         }
+        if unread.is_empty() || self.clocks_job.is_some() {
+            return Vec::new();
+        }
+        let job = self.quiet_job(now, JobKind::LegalClocks(unread));
+        self.clocks_job = Some(job.seq);
+        vec![job]
     }
 
     /// Once a second (from the tick): a stamp of the records on disk, so a
@@ -118,6 +153,9 @@ impl App {
         }
         if self.stamp_job == Some(done.seq) {
             self.stamp_job = None;
+        }
+        if self.clocks_job == Some(done.seq) {
+            self.clocks_job = None;
         }
         let was_round = self.outbox_round == Some(done.seq);
         if was_round {
@@ -224,10 +262,15 @@ impl App {
                 let kept = selected.and_then(|id| visible.iter().position(|s| s.id == id));
                 self.board.selected =
                     kept.unwrap_or(self.board.selected.min(len.saturating_sub(1)));
-                self.check_alerts(now);
-                Vec::new()
+                self.check_alerts(now)
             }
             Ok(Outcome::Stamp(stamp)) => self.on_stamp(stamp, now),
+            Ok(Outcome::LegalClocks(found)) => {
+                for (id, revision, clocks) in found {
+                    self.legal_clocks.insert(id, (revision, clocks));
+                }
+                self.check_alerts(now)
+            }
             Ok(Outcome::Incident {
                 incident,
                 warnings,
@@ -297,6 +340,8 @@ impl App {
             id: id.clone(),
             record,
             pane: Pane::Steps,
+            detail_scroll: (0, 0),
+            detail_room: std::cell::Cell::new(0),
             step: 0,
             request: 0,
         });

@@ -57,6 +57,18 @@ pub enum FormKind {
     Edit,
 }
 
+/// An empty text field for names to add to a list, its hint naming the
+/// ones already there.
+fn listed(id: super::FieldId, hint: &'static str, already: &[String]) -> super::Field {
+    let mut f = text(id, hint, "");
+    if !already.is_empty() {
+        // Names typed by people: made harmless before they reach the screen.
+        let names: Vec<String> = already.iter().map(|n| crate::text::one_line(n)).collect();
+        f.hint = std::borrow::Cow::Owned(format!("{hint}; now: {}", names.join(", ")));
+    }
+    f
+}
+
 impl Form {
     /// The new-incident form, with the built-in severity definitions.
     pub fn new_incident() -> Form {
@@ -401,10 +413,25 @@ impl Form {
             "Edit the incident (every change is logged)",
             vec![
                 text(F::Title, "what happened, in a few words", &incident.title),
+                field(
+                    F::Summary,
+                    "what is known so far (every notice states it)",
+                    Value::Multi(incident.summary.clone()),
+                ),
                 choice(F::Kind, kinds, kind),
                 choice(F::Severity, severities, severity),
                 flag(F::PersonalData, incident.personal_data),
                 flag(F::GovernmentData, incident.government_data),
+                listed(
+                    F::AddAssets,
+                    "affected assets to add, separated by ,",
+                    &incident.affected_assets,
+                ),
+                listed(
+                    F::AddResponders,
+                    "responders to add, separated by ,",
+                    &incident.responders,
+                ),
                 text(
                     F::IdentifiedAt,
                     "local time; moving it moves the 1-hour clock: 14:05, -20m or RFC 3339",

@@ -23,6 +23,9 @@ pub use submit::expand_path;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FieldId {
     Title,
+    Summary,
+    AddAssets,
+    AddResponders,
     Kind,
     Severity,
     PersonalData,
@@ -93,6 +96,9 @@ impl FieldId {
     pub const fn label(self) -> &'static str {
         match self {
             F::Title => "Title",
+            F::Summary => "Summary",
+            F::AddAssets => "Add assets",
+            F::AddResponders => "Add responders",
             F::Kind => "Kind",
             F::Severity => "Severity",
             F::PersonalData => "Personal data",

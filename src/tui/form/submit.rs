@@ -28,6 +28,16 @@ pub fn expand_path(text: &str) -> PathBuf {
     std::path::absolute(&path).unwrap_or(path)
 }
 
+/// Names typed in an "add" field: separated by commas (or semicolons or
+/// new lines), trimmed, empty ones dropped.
+fn names(text: &str) -> Vec<String> {
+    text.split([',', ';', '\n'])
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Addresses typed in a Cc line.
 fn cc_of(text: &str) -> Vec<String> {
     crate::mail::compose::split_addresses(text)
@@ -453,13 +463,17 @@ impl Form {
                     id,
                     edit: Edit {
                         title: Some(nonempty(F::Title)?),
+                        summary: self
+                            .changed(F::Summary)
+                            .then(|| self.text_of(F::Summary).trim().to_string()),
+                        add_assets: names(&self.text_of(F::AddAssets)),
+                        add_responders: names(&self.text_of(F::AddResponders)),
                         kind: Some(self.parse(F::Kind)?),
                         severity: Some(self.parse(F::Severity)?),
                         personal_data: Some(self.flag_of(F::PersonalData)),
                         government_data: Some(self.flag_of(F::GovernmentData)),
                         identified_at,
                         details: Box::new(self.details_edit(now, tz)?),
-                        ..Edit::default()
                     },
                 }
             }

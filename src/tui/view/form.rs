@@ -102,17 +102,20 @@ pub fn render(app: &App, form: &Form, frame: &mut Frame, area: Rect) {
         }
     }
     lines.push(Line::raw(""));
+    // The error, "saving…" and the keys stay on the popup's last lines
+    // while the fields above them scroll.
+    let mut tail = Vec::new();
     if let Some(error) = &form.error {
-        lines.push(Line::styled(
+        tail.push(Line::styled(
             crate::text::one_line(error),
             app.theme.error(),
         ));
     }
     if form.pending.is_some() {
-        lines.push(Line::styled("saving…", app.theme.warn()));
+        tail.push(Line::styled("saving…", app.theme.warn()));
     }
     if form.confirm_discard {
-        lines.push(Line::styled(
+        tail.push(Line::styled(
             "Discard what you typed? y: discard · n/Esc: keep editing",
             app.theme.alarm(),
         ));
@@ -122,32 +125,41 @@ pub fn render(app: &App, form: &Form, frame: &mut Frame, area: Rect) {
             .into_iter()
             .map(|(key, what)| format!("{key} {what}"))
             .collect();
-        lines.push(Line::styled(hint.join(" · "), app.theme.dim()));
+        tail.push(Line::styled(hint.join(" · "), app.theme.dim()));
     }
     let width = area.width.saturating_sub(4).min(96);
     // Rows after wrapping (long hints and errors take more than one).
     let inner = usize::from(width.saturating_sub(2)).max(1);
-    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
-    let height = (rows as u16 + 2).min(area.height);
+    let rows_of =
+        |lines: &[Line]| -> usize { lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum() };
+    let rows = rows_of(&lines);
+    let tail_rows = rows_of(&tail);
+    let height = ((rows + tail_rows) as u16 + 2).min(area.height);
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
+    let block = Block::bordered()
+        .title(format!(" {} ", form.title))
+        .border_style(app.theme.focus_border());
+    let [fields_area, tail_area] = block
+        .inner(popup)
+        .layout(&ratatui::layout::Layout::vertical([
+            Constraint::Min(1),
+            Constraint::Length(u16::try_from(tail_rows).unwrap_or(u16::MAX)),
+        ]));
     // A form taller than the screen scrolls so the focused field (and its
     // hint) stay in view.
-    let visible = usize::from(height.saturating_sub(2));
+    let visible = usize::from(fields_area.height);
     let scroll = if rows > visible {
         (focus_line + 3).saturating_sub(visible).min(rows - visible)
     } else {
         0
     };
     frame.render_widget(Clear, popup);
+    frame.render_widget(block, popup);
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
-            .block(
-                Block::bordered()
-                    .title(format!(" {} ", form.title))
-                    .border_style(app.theme.focus_border()),
-            ),
-        popup,
+            .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0)),
+        fields_area,
     );
+    frame.render_widget(Paragraph::new(tail).wrap(Wrap { trim: false }), tail_area);
 }

@@ -17,8 +17,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Context::Preview => " Keys: message preview ",
         Context::Outbox => " Keys: outbox ",
     };
+    // A key described with its partner (PgUp with PgDn) has no line of its own.
     let mut lines: Vec<Line> = keymap::table(context)
         .iter()
+        .filter(|b| !b.desc.is_empty())
         .map(|b| {
             Line::from(vec![
                 Span::styled(format!(" {:<10}", b.label), app.theme.key()),

@@ -6,6 +6,7 @@ use crate::domain::incident::{Incident, RequestStatus, StepStatus};
 use crate::domain::playbook::waiting_on;
 use crate::present::{local_short, verdict};
 use crate::tui::app::{App, IncidentScreen};
+use crate::tui::keymap::{self, Cmd, Context};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -122,18 +123,23 @@ pub(super) fn timeline(
         return;
     }
     // The selected entry in full below the list: as many lines as it needs
-    // (wrapped), up to half the pane.
-    let detail_lines = incident.timeline.get(screen.entry).map_or(1, |e| {
-        let width = usize::from(area.width.max(1));
-        e.text
-            .lines()
-            .map(|l| l.chars().count().div_ceil(width).max(1))
-            .sum::<usize>()
-            .max(1)
+    // (wrapped); a longer one than fits scrolls (PgDn/PgUp, from
+    // the keymap table) so its last line can be reached.
+    let detail_text = incident.timeline.get(screen.entry).map(|e| {
+        Paragraph::new(crate::text::terminal_safe(&e.text, true)).wrap(Wrap { trim: true })
     });
-    let detail_height = u16::try_from(detail_lines + 1)
+    let wrapped = detail_text
+        .as_ref()
+        .map_or(1, |p| p.line_count(area.width.max(1)).max(1));
+    // The list keeps a row per entry, up to half the pane; the detail has
+    // the rest.
+    let list_rows = u16::try_from(incident.timeline.len())
         .unwrap_or(u16::MAX)
-        .clamp(3, (area.height / 2).max(3));
+        .min(area.height / 2);
+    let detail_height = u16::try_from(wrapped + 1)
+        .unwrap_or(u16::MAX)
+        .min(area.height.saturating_sub(list_rows))
+        .max(3);
     let [list_area, detail] = area.layout(&Layout::vertical([
         Constraint::Fill(1),
         Constraint::Length(detail_height),
@@ -175,13 +181,21 @@ pub(super) fn timeline(
         list_area,
         &mut state,
     );
-    if let Some(e) = incident.timeline.get(screen.entry) {
-        frame.render_widget(
-            Paragraph::new(crate::text::terminal_safe(&e.text, true))
-                .wrap(Wrap { trim: true })
-                .block(Block::new().borders(ratatui::widgets::Borders::TOP)),
-            detail,
-        );
+    if let Some(paragraph) = detail_text {
+        let shown = usize::from(detail.height.saturating_sub(1)).max(1);
+        let room = u16::try_from(wrapped.saturating_sub(shown)).unwrap_or(u16::MAX);
+        screen.detail_room.set(room);
+        let offset = screen.detail_offset();
+        let mut block = Block::new().borders(ratatui::widgets::Borders::TOP);
+        if room > 0 {
+            let keys = keymap::label(Context::Incident, Cmd::DetailDown);
+            let first = usize::from(offset) + 1;
+            let last = (usize::from(offset) + shown).min(wrapped);
+            block = block.title(format!(
+                " lines {first}-{last} of {wrapped} · {keys} scroll "
+            ));
+        }
+        frame.render_widget(paragraph.scroll((offset, 0)).block(block), detail);
     }
 }
 
