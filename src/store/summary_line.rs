@@ -15,8 +15,8 @@
 //!   space that follows them, the JSON and the whole TOML below it, so a
 //!   hand edit anywhere in the record, or of the line itself, is noticed;
 //! * the compact JSON of [`IncidentSummary`], which never contains a line
-//!   break (serde_json escapes them) nor any other character a TOML comment
-//!   may not hold (DEL, the one it leaves raw, is escaped here).
+//!   break (serde_json escapes them) nor any other control character (DEL
+//!   and U+0080 to U+009F, which serde_json leaves raw, are escaped here).
 //!
 //! TOML ignores comments, so every reader of the record (`toml::from_str`,
 //! an editor, `audit verify`'s SHA-256 of the whole file) is unaffected.
@@ -43,17 +43,35 @@ fn versions() -> String {
 /// TOML of `incident`.
 pub(crate) fn record_text(incident: &Incident) -> Result<String, String> {
     let toml = toml::to_string(incident).map_err(|e| e.to_string())?;
-    let json = serde_json::to_string(&IncidentSummary::of(incident))
-        .map_err(|e| e.to_string())?
-        // The one character serde_json leaves raw that a TOML comment may
-        // not hold (it can only occur inside a JSON string).
-        .replace('\u{7f}', "\\u007f");
+    let json = escape_controls(
+        serde_json::to_string(&IncidentSummary::of(incident)).map_err(|e| e.to_string())?,
+    );
     let mut covered = String::with_capacity(json.len() + 1 + toml.len());
     covered.push_str(&json);
     covered.push('\n');
     covered.push_str(&toml);
     let hash = xxh3_64(covered.as_bytes());
     Ok(format!("{TAG}{}{hash:016x} {covered}", versions()))
+}
+
+/// serde_json escapes U+0000 to U+001F but leaves DEL (which a TOML comment
+/// may not hold) and the C1 controls U+0080 to U+009F (which some terminals
+/// obey, should anyone `cat` a record) raw: escape those too. They can only
+/// occur inside a JSON string, where `\uXXXX` means the same character.
+fn escape_controls(json: String) -> String {
+    let raw = |c: char| ('\u{7f}'..='\u{9f}').contains(&c);
+    if !json.contains(raw) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if raw(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The summary the record's first line holds, when that line is present,
@@ -86,7 +104,7 @@ mod tests {
             .expect("instant")
             .to_utc();
         let fields = NewIncident {
-            title: "Lost laptop \u{7f} \"quoted\" # not a comment".into(),
+            title: "Lost laptop \u{7f}\u{9b} \"quoted\" # not a comment".into(),
             summary: "line one\nline two".into(),
             kind: BreachKind::Breach,
             severity: Severity::High,
@@ -95,10 +113,18 @@ mod tests {
             affected_assets: vec!["laptop".into()],
             identified_at: at,
         };
-        let incident = Incident::new("INC-1".into(), fields, "alice", PartyRole::ServiceProvider, at)
-            .expect("incident");
+        let incident = Incident::new(
+            "INC-1".into(),
+            fields,
+            "alice",
+            PartyRole::ServiceProvider,
+            at,
+        )
+        .expect("incident");
         let text = record_text(&incident).expect("text");
-        assert!(!text.lines().next().expect("line").contains('\u{7f}'));
+        let line = text.lines().next().expect("line");
+        assert!(!line.contains(char::is_control), "{line}");
+        assert!(line.contains("\\u007f"), "{line}");
         assert_eq!(
             summary_from_line(text.as_bytes(), &incident.id),
             Some(IncidentSummary::of(&incident))
