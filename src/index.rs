@@ -31,6 +31,13 @@
 //! those whose stamp changed are re-read (in parallel), and a writable
 //! process rewrites and seals the index.
 //!
+//! **A record read without parsing it.** When a record must be read (no
+//! index, an untrusted one, a changed stamp), its summary comes from its
+//! first line, a TOML comment the store writes with the summary as JSON and
+//! a hash of the rest of the file (see `store::summary_line`); only records
+//! whose line is missing, of another version or does not match the rest
+//! (written before the line existed, edited by hand) are parsed in full.
+//!
 //! Crashes: a save killed after renaming its record leaves the mark, so the
 //! index is not trusted until the next scan or save rebuilds it. Index files
 //! are written to a temp file and renamed but not fsynced: one torn or lost

@@ -5,6 +5,7 @@ use breachdesk::config::Config;
 use breachdesk::desk::Desk;
 use breachdesk::domain::calendar::WorkingCalendar;
 use breachdesk::domain::incident::{BreachKind, NewIncident, Severity};
+use breachdesk::domain::summary::IncidentSummary;
 use breachdesk::index::{INDEX_FILE, summaries};
 use breachdesk::playbooks::PlaybookSet;
 use chrono::{DateTime, Duration, Utc};
@@ -523,6 +524,168 @@ fn a_damaged_record_found_by_a_save_is_still_quarantined_by_the_next_scan() {
         [good.as_str()]
     );
     assert!(problems.iter().any(|p| p.contains(&bad)), "{problems:?}");
+    assert!(
+        !store_of(&d).record_path(&bad).exists(),
+        "moved to quarantine"
+    );
+}
+
+/// Deletes both index files: the next look is a cold start.
+fn drop_index(dir: &std::path::Path) {
+    for name in [INDEX_FILE, breachdesk::index::CLOSED_INDEX_FILE] {
+        match std::fs::remove_file(dir.join(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => panic!("rm {name}: {e}"),
+        }
+    }
+}
+
+/// Every record's summary computed from the parsed record, by id.
+fn parsed_truth(d: &Desk) -> Vec<IncidentSummary> {
+    let store = store_of(d);
+    let mut all: Vec<IncidentSummary> = store
+        .ids()
+        .expect("ids")
+        .iter()
+        .map(|id| IncidentSummary::of(&store.load(id).expect("load")))
+        .collect();
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    all
+}
+
+fn cold_summaries(d: &Desk) -> breachdesk::index::Summaries {
+    drop_index(d.data_dir());
+    let mut found = summaries(&store_of(d));
+    assert!(found.problems.is_empty(), "{:?}", found.problems);
+    found.summaries.sort_by(|a, b| a.id.cmp(&b.id));
+    found
+}
+
+/// Rewrites a record file in place, as an editor saving over it would.
+fn rewrite(d: &Desk, id: &str, change: impl FnOnce(String) -> String) {
+    let path = store_of(d).record_path(id);
+    let text = std::fs::read_to_string(&path).expect("read");
+    let changed = change(text.clone());
+    assert_ne!(changed, text, "the change applies");
+    std::fs::write(&path, changed).expect("write");
+}
+
+#[test]
+fn a_cold_start_reads_summary_lines_and_parses_records_edited_by_hand() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    let ids: Vec<String> = (0..4)
+        .map(|i| open(&d, &format!("incident {i}"), 10 + i))
+        .collect();
+
+    // Every record read, none parsed: the summaries are the lines'.
+    let cold = cold_summaries(&d);
+    assert_eq!((cold.stats.parsed, cold.stats.from_line), (4, 4));
+    assert_eq!(cold.summaries, parsed_truth(&d));
+
+    // The title edited by hand below the line: the line's hash no longer
+    // matches, so the record is parsed and the board shows the new title.
+    rewrite(&d, &ids[1], |t| {
+        t.replacen("title = \"incident 1\"", "title = \"edited by hand\"", 1)
+    });
+    let cold = cold_summaries(&d);
+    assert_eq!((cold.stats.parsed, cold.stats.from_line), (4, 3));
+    assert_eq!(cold.summaries, parsed_truth(&d));
+    let (board, _) = d.open_summaries();
+    assert!(
+        board
+            .iter()
+            .any(|s| s.id == ids[1] && s.title == "edited by hand"),
+        "{board:?}"
+    );
+
+    // The line's own JSON edited, the record not: the record wins.
+    rewrite(&d, &ids[2], |t| {
+        t.replacen("\"title\":\"incident 2\"", "\"title\":\"forged\"", 1)
+    });
+    let cold = cold_summaries(&d);
+    assert_eq!((cold.stats.parsed, cold.stats.from_line), (4, 2));
+    assert_eq!(cold.summaries, parsed_truth(&d));
+    assert!(cold.summaries.iter().any(|s| s.title == "incident 2"));
+
+    // A stale line: revision 1's line over revision 2's record.
+    let path = store_of(&d).record_path(&ids[3]);
+    let old = std::fs::read_to_string(&path).expect("read");
+    d.edit(
+        &ids[3],
+        breachdesk::desk::Edit {
+            title: Some("renamed".into()),
+            ..Default::default()
+        },
+        now(),
+    )
+    .expect("edit");
+    let new = std::fs::read_to_string(&path).expect("read");
+    let line = |t: &str| t.split_inclusive('\n').next().expect("line").to_string();
+    rewrite(&d, &ids[3], |t| t.replacen(&line(&new), &line(&old), 1));
+    let cold = cold_summaries(&d);
+    assert_eq!((cold.stats.parsed, cold.stats.from_line), (4, 1));
+    assert_eq!(cold.summaries, parsed_truth(&d));
+    assert!(
+        cold.summaries
+            .iter()
+            .any(|s| s.id == ids[3] && s.title == "renamed" && s.revision == 2)
+    );
+}
+
+#[test]
+fn records_written_without_a_summary_line_still_work() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    let ids: Vec<String> = (0..3)
+        .map(|i| open(&d, &format!("incident {i}"), 10 + i))
+        .collect();
+    let before = parsed_truth(&d);
+    // As records were written before the line existed.
+    for id in &ids {
+        rewrite(&d, id, |t| {
+            let (line, rest) = t.split_once('\n').expect("two lines");
+            assert!(line.starts_with("# breachdesk-summary "), "{line}");
+            rest.to_string()
+        });
+    }
+    let cold = cold_summaries(&d);
+    assert_eq!((cold.stats.parsed, cold.stats.from_line), (3, 0));
+    assert_eq!(cold.summaries, before);
+
+    // The next save of one writes the line again.
+    d.log(&ids[0], "saved again", now()).expect("log");
+    let cold = cold_summaries(&d);
+    assert_eq!((cold.stats.parsed, cold.stats.from_line), (3, 1));
+    assert_eq!(cold.summaries, parsed_truth(&d));
+}
+
+#[test]
+fn a_damaged_record_with_its_summary_line_intact_is_still_quarantined() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    let good = open(&d, "good", 5);
+    let bad = open(&d, "bad", 6);
+    let mut damaged_line = 0;
+    rewrite(&d, &bad, |t| {
+        let at = t.find("\nrevision = ").expect("revision") + 1;
+        damaged_line = t[..at].lines().count() + 1;
+        t.replacen("\nrevision = ", "\nrevision = = ", 1)
+    });
+    drop_index(dir.path());
+    let (rows, problems) = d.open_summaries();
+    assert_eq!(
+        rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [good.as_str()]
+    );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    // Named with the damaged line as the file counts it (the summary line
+    // is line 1).
+    assert!(
+        problems[0].contains(&format!("{bad}.toml:{damaged_line}:")),
+        "{problems:?}"
+    );
     assert!(
         !store_of(&d).record_path(&bad).exists(),
         "moved to quarantine"

@@ -133,12 +133,17 @@ fn quarantine_list_and_restore_check_a_hand_fixed_file() {
     assert!(err.contains(&format!("{name}:")), "{err}");
     assert_eq!(quarantined(&bin), vec![file.clone()]);
 
-    // Fixed, but claiming another id: refused.
+    // Fixed, but claiming another id: refused. (The record's `id` field,
+    // not the first mention of the id, which is in its summary line.)
     let fixed =
         fs::read_to_string(&file)
             .expect("read")
             .replacen("revision = = ", "revision = ", 1);
-    fs::write(&file, fixed.replacen(&bad, &good, 1)).expect("write");
+    fs::write(
+        &file,
+        fixed.replacen(&format!("id = \"{bad}\""), &format!("id = \"{good}\""), 1),
+    )
+    .expect("write");
     let err = bin.fails(&["quarantine", "restore", &name]);
     assert!(err.contains("does not match its file name"), "{err}");
 

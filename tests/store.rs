@@ -3,6 +3,7 @@
 
 use breachdesk::domain::incident::*;
 use breachdesk::domain::playbook::{ClockStart, CloseCheck, Condition, RecordField, StepClock};
+use breachdesk::domain::summary::IncidentSummary;
 use breachdesk::store::{AuditNote, Store, StoreError, UpdateError};
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::HashSet;
@@ -299,6 +300,85 @@ fn full_record_round_trips_and_parses_with_another_toml_parser() {
     let err = store.create(&inc, &note()).unwrap_err();
     assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err}");
     assert!(err.to_string().contains("already exists in"), "{err}");
+}
+
+/// The summary a record's first line holds, after checking the line's
+/// shape and that its hash covers every byte after it (the format the
+/// README describes).
+fn summary_line_of(text: &str) -> IncidentSummary {
+    let rest = text
+        .strip_prefix("# breachdesk-summary v")
+        .expect("the record starts with its summary line");
+    let (versions, rest) = rest.split_once(' ').expect("versions");
+    assert_eq!(versions, format!("5.{SCHEMA_VERSION}"));
+    let (hash, covered) = rest.split_once(' ').expect("hash");
+    assert_eq!(hash.len(), 16, "{hash}");
+    assert_eq!(
+        u64::from_str_radix(hash, 16).expect("hex"),
+        xxhash_rust::xxh3::xxh3_64(covered.as_bytes()),
+        "the hash covers the JSON and the TOML below it"
+    );
+    let (json, _toml) = covered.split_once('\n').expect("one line");
+    assert!(
+        !json.chars().any(|c| c.is_control()),
+        "nothing a TOML comment may not hold: {json:?}"
+    );
+    serde_json::from_str(json).expect("the line's JSON is a summary")
+}
+
+#[test]
+fn a_saved_record_starts_with_its_summary_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let inc = full_incident("INC-20261128-1432-7f3a9c");
+    store.create(&inc, &note()).unwrap();
+    let check = |expected_revision: u64| {
+        let text = fs::read_to_string(store.record_path(&inc.id)).unwrap();
+        let parsed: Incident = toml::from_str(&text).expect("the whole record is TOML");
+        assert_eq!(parsed.revision, expected_revision);
+        assert_eq!(summary_line_of(&text), IncidentSummary::of(&parsed));
+        // The audit entry's SHA-256 is of the whole file, line included.
+        let last = store.audit().entries().unwrap().pop().unwrap();
+        assert_eq!(
+            last.record_sha256.as_deref(),
+            Some(breachdesk::store::record_sha256(text.as_bytes()).as_str())
+        );
+    };
+    check(1);
+    store
+        .update(&inc.id, |i| {
+            i.title = "renamed # with a hash\nand a line".into();
+            Ok::<_, String>(note())
+        })
+        .unwrap();
+    check(2);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+    /// Whatever the title (quotes, newlines, `#`, control characters,
+    /// any Unicode), the saved record parses, and its line holds the
+    /// summary of what it parses to.
+    #[test]
+    fn the_summary_line_never_breaks_the_record(
+        title in "\\PC*|[\"'#\\\n\r\t\u{0}-\u{1f}\u{7f}\u{85}\u{2028}\u{feff}a-z ]{0,40}",
+        component in "\\PC{0,20}",
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut inc = small_incident("INC-1");
+        inc.title = title.clone();
+        inc.root_cause.component = component;
+        store.create(&inc, &note()).unwrap();
+        let text = fs::read_to_string(store.record_path("INC-1")).unwrap();
+        let parsed: Incident = toml::from_str(&text).expect("parses");
+        proptest::prop_assert_eq!(&parsed.title, &title);
+        proptest::prop_assert_eq!(&parsed, &store.load("INC-1").unwrap());
+        proptest::prop_assert_eq!(summary_line_of(&text), IncidentSummary::of(&parsed));
+        let other: Incident = basic_toml::from_str(&text).expect("another parser agrees");
+        proptest::prop_assert_eq!(other, parsed);
+    }
 }
 
 #[test]

@@ -18,8 +18,12 @@ pub struct IndexStats {
     pub records: usize,
     /// Records whose summary came from the index.
     pub cached: usize,
-    /// Records parsed because the index lacked them or they had changed.
+    /// Records read because the index lacked them or they had changed.
     pub parsed: usize,
+    /// Of those, the records whose summary came from their summary line
+    /// (the rest were parsed in full: written before the line existed,
+    /// edited by hand, or from another version).
+    pub from_line: usize,
     /// Whether the index was rewritten.
     pub rewritten: bool,
     /// Whether only the open records were checked (the fast start-up path).
@@ -104,17 +108,15 @@ pub fn summaries(store: &Store) -> Summaries {
     scan(store, true, None)
 }
 
-type Loaded = (String, Stamp, Result<IncidentSummary, StoreError>);
+type Loaded = (String, Stamp, Result<(IncidentSummary, bool), StoreError>);
 
-fn summarise(store: &Store, id: &str) -> Result<IncidentSummary, StoreError> {
-    store
-        .load(id)
-        .map(|incident| IncidentSummary::of(&incident))
+fn summarise(store: &Store, id: &str) -> Result<(IncidentSummary, bool), StoreError> {
+    store.load_summary(id)
 }
 
-/// Reads and parses records on every core (a cold start over thousands of
-/// records is parse-bound), keeping only each record's summary so memory
-/// stays small however many there are.
+/// Reads records on every core (a record without a usable summary line
+/// must be parsed in full, which is CPU-bound), keeping only each record's
+/// summary so memory stays small however many there are.
 fn load_in_parallel(store: &Store, stale: Vec<(String, Stamp)>) -> Vec<Loaded> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -247,8 +249,9 @@ fn scan(store: &Store, want_closed: bool, held: Option<&IndexLock>) -> Summaries
     let mut damaged_left = false;
     for (id, stamp, loaded) in load_in_parallel(store, stale) {
         match loaded {
-            Ok(summary) => {
+            Ok((summary, from_line)) => {
                 stats.parsed += 1;
+                stats.from_line += usize::from(from_line);
                 let entry = Entry { stamp, summary };
                 if entry.summary.on_board() {
                     open.insert(id, entry);
@@ -278,6 +281,7 @@ fn scan(store: &Store, want_closed: bool, held: Option<&IndexLock>) -> Summaries
     tracing::info!(
         cached = stats.cached,
         parsed = stats.parsed,
+        from_line = stats.from_line,
         problems = problems.len(),
         "index rebuild"
     );

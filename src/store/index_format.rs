@@ -25,6 +25,9 @@ pub const CLOSED_INDEX_FILE: &str = "index-closed.json";
 pub const PENDING_FILE: &str = "index.pending";
 /// In `locks/`; not a valid incident id, so no incident's lock can be it.
 const LOCK_FILE: &str = ".index.lock";
+/// Bump when [`IncidentSummary`] or how it is derived changes: it versions
+/// every record's summary line too (`summary_line`): an index or a line of
+/// another version is not used (the records are parsed instead).
 pub(super) const INDEX_VERSION: u32 = 5;
 /// How long `incidents/` must have been unchanged, when its modification
 /// time was read, for an index that breachdesk could not seal (see

@@ -3,7 +3,9 @@
 //! Layout under the data directory (directories 0700, files 0600):
 //!
 //! ```text
-//! incidents/<ID>.toml                  one record per incident
+//! incidents/<ID>.toml                  one record per incident (its first
+//!                                      line a comment holding its summary:
+//!                                      see `summary_line`)
 //! incidents/.<ID>.toml.tmp-<pid>-<rnd> a save in progress (ignored by loading)
 //! locks/<ID>.lock                      flock target, held across read-modify-write
 //! quarantine/<ID>.toml.<UTC stamp>     records that would not parse, moved aside
@@ -56,6 +58,7 @@ pub(crate) mod index;
 pub(crate) mod index_format;
 mod quarantine;
 mod read;
+mod summary_line;
 mod write;
 
 use read::{Parsed, parse_record, parse_record_bytes};

@@ -1,7 +1,9 @@
 //! Reading records: only regular files, never through a link, up to a size
 //! cap; parsing with file:line:column; listing and resolving ids.
 
+use super::summary_line::summary_from_line;
 use super::*;
+use crate::domain::summary::IncidentSummary;
 
 /// Outcome of parsing one record's text.
 pub(super) enum Parsed {
@@ -155,6 +157,21 @@ impl Store {
         check_id(id)?;
         let bytes = self.read_record_bytes(id)?;
         parse_record_bytes(&bytes, id).into_result(self.record_path(id))
+    }
+
+    /// One record's summary: from its summary line when that line can be
+    /// used (see `summary_line`: of this version, for this id, its hash
+    /// matching the rest of the file), otherwise by parsing the record as
+    /// [`Store::load`] does, with the same errors. The flag says whether the
+    /// line was used.
+    pub(super) fn load_summary(&self, id: &str) -> Result<(IncidentSummary, bool), StoreError> {
+        check_id(id)?;
+        let bytes = self.read_record_bytes(id)?;
+        if let Some(summary) = summary_from_line(&bytes, id) {
+            return Ok((summary, true));
+        }
+        let incident = parse_record_bytes(&bytes, id).into_result(self.record_path(id))?;
+        Ok((IncidentSummary::of(&incident), false))
     }
 
     /// Every record file (not temp files) in `incidents/` as (id, path),

@@ -2,6 +2,7 @@
 //! (see [`Store::update`] and the crate README's data layout).
 
 use super::index_format::IndexLock;
+use super::summary_line::record_text;
 use super::*;
 
 /// What the audit entry for a change says: when, who, and what changed.
@@ -62,9 +63,9 @@ impl Store {
         existed: bool,
     ) -> Result<(), StoreError> {
         let path = self.record_path(&incident.id);
-        let text = toml::to_string(incident).map_err(|e| StoreError::Serialize {
+        let text = record_text(incident).map_err(|message| StoreError::Serialize {
             file: path.clone(),
-            message: e.to_string(),
+            message,
         })?;
         let sha = record_sha256(text.as_bytes());
         let logged = self
@@ -166,9 +167,9 @@ impl Store {
                 }
                 let mut saved = incident.clone();
                 saved.revision = 1;
-                let text = toml::to_string(&saved).map_err(|e| StoreError::Serialize {
+                let text = record_text(&saved).map_err(|message| StoreError::Serialize {
                     file: path.clone(),
-                    message: e.to_string(),
+                    message,
                 })?;
                 let tmp = self.incidents.join(format!(
                     "{}{}-{}",
