@@ -966,7 +966,7 @@ fn the_reports_outstanding_list_follows_the_rca_requirement_and_who_notified() {
         BreachKind, Channel, Incident, IncomingNotice, NewIncident, PartyRole, RcaRequired,
         RootCauseCategory, Severity,
     };
-    use breachdesk::mail::template::missing_for_report;
+    use breachdesk::report::missing_for_report;
     use chrono::TimeZone;
     let at = |h, m| {
         chrono::Utc

@@ -149,10 +149,11 @@ fn an_odd_config_or_playbook_is_refused_without_hanging() {
 #[test]
 fn an_odd_template_is_refused_without_hanging() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let name = breachdesk::mail::template::file_name(breachdesk::mail::NoticeKind::Notification);
+    let name =
+        breachdesk::mail::template::file_name(breachdesk::domain::notice::NoticeKind::Notification);
     mkfifo(&dir.path().join(&name));
     let err = breachdesk::mail::template::load(
-        breachdesk::mail::NoticeKind::Notification,
+        breachdesk::domain::notice::NoticeKind::Notification,
         Some(dir.path()),
     )
     .expect_err("a FIFO template is refused");

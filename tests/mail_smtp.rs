@@ -11,8 +11,9 @@ use breachdesk::domain::incident::{
     BreachKind, DataRequest, Incident, NewIncident, PartyRole, RequestStatus, Requester,
     RootCauseCategory, Severity,
 };
+use breachdesk::domain::notice::NoticeKind;
 use breachdesk::mail::MailError;
-use breachdesk::mail::compose::{Draft, NoticeKind, compose, render_preview};
+use breachdesk::mail::compose::{Draft, compose, render_preview};
 use breachdesk::mail::outbox::{self, AttemptResult, NoticeState};
 use chrono::{DateTime, Duration, Utc};
 use mail_parser::{MessageParser, MimeHeaders};

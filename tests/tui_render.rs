@@ -267,7 +267,8 @@ fn monochrome_has_no_colour() {
 
 /// A notice built by hand (fixed ids, no random Message-ID).
 fn fixed_notice() -> breachdesk::mail::Notice {
-    use breachdesk::mail::{AttachmentInfo, Notice, NoticeKind};
+    use breachdesk::domain::notice::NoticeKind;
+    use breachdesk::mail::{AttachmentInfo, Notice};
     Notice {
         id: "N-20260310-130000-000001".into(),
         incident_id: ID.into(),

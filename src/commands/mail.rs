@@ -7,8 +7,9 @@
 use crate::cli::NotifyArgs;
 use crate::desk::{Attempted, Desk, NoticeRequest};
 use crate::domain::incident::DeliveryState;
+use crate::domain::notice::NoticeKind;
 use crate::mail::outbox::QueuedNotice;
-use crate::mail::{NoticeKind, render_preview};
+use crate::mail::render_preview;
 use crate::present::local;
 use crate::setup::Setup;
 use crate::text::one_line;
@@ -97,7 +98,7 @@ fn said(attempted: &Attempted, out: &mut impl Write) -> Result<()> {
 
 fn cc_list(cc: &[String]) -> Vec<String> {
     cc.iter()
-        .flat_map(|c| crate::mail::compose::split_addresses(c))
+        .flat_map(|c| crate::address::split_addresses(c))
         .collect()
 }
 

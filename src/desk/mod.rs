@@ -15,9 +15,10 @@ use crate::domain::incident::{
     RepeatLink, RequestAuthority, RequestEnded, RequestEnding, RequestStatus, Requester, RootCause,
     RootCauseCategory, Severity, StepStatus, incident_id,
 };
+use crate::domain::notice::NoticeKind;
 use crate::domain::playbook::{RecordField, apply_playbooks, refresh_due_times, waiting_on};
 use crate::domain::summary::IncidentSummary;
-use crate::mail::{Draft, Notice, NoticeKind};
+use crate::mail::{Draft, Notice};
 use crate::playbooks::PlaybookSet;
 use crate::store::{AuditNote, Store, StoreError, UpdateError};
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -20,7 +20,7 @@ use super::*;
 use crate::domain::incident::DeliveryState;
 use crate::mail::MailError;
 use crate::mail::outbox::{self, QueuedNotice};
-use crate::mail::template::missing_for_report;
+use crate::report::missing_for_report;
 
 /// What the responder asks to send; the rest comes from the record and the
 /// config.

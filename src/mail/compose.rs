@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-pub use crate::address::{clean_header_text, parse_mailbox, split_addresses};
-pub use crate::domain::notice::NoticeKind;
+use crate::address::{clean_header_text, parse_mailbox};
+use crate::domain::notice::NoticeKind;
 
 /// A file attached to a notice, fixed by size and SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -49,7 +49,7 @@ fn indent(text: &str, empty: &str) -> String {
 }
 
 // About the incident, not mail: kept with the report, used here too.
-pub use crate::report::{breach_words, missing_for_report};
+use crate::report::{breach_words, missing_for_report};
 
 fn requester_label(r: Requester) -> &'static str {
     match r {

@@ -61,7 +61,6 @@ mod smtp_errors;
 pub mod template;
 pub mod transport;
 
-pub use crate::domain::notice::NoticeKind;
 pub use compose::{AttachmentInfo, Draft, Notice, compose, render_preview};
 pub use error::MailError;
 pub use outbox::{Attempt, Cancelled, Delivery, NoticeState, QueuedNotice, SentRecord};

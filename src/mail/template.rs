@@ -12,9 +12,8 @@ use crate::domain::notice::NoticeKind;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-// What each field says for an incident is worked out in `fields`; these
-// names stay here for the callers that find them in the template module.
-pub use super::fields::{Extras, breach_words, fields, kind_words, missing_for_report, show_time};
+// What each field says for an incident is worked out in `fields`.
+pub use super::fields::{Extras, fields, kind_words, show_time};
 
 /// Every field a template may use.
 pub const FIELDS: &[&str] = &[

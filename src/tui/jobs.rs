@@ -207,7 +207,7 @@ pub enum Outcome {
     LegalClocks(Vec<(String, u64, Vec<crate::domain::summary::DueClock>)>),
 }
 
-pub use crate::desk::DiskStamp;
+use crate::desk::DiskStamp;
 
 /// The result of job `seq`.
 #[derive(Debug, Clone)]

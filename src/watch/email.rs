@@ -2,10 +2,12 @@
 //! deliver). Kept in one place so they can move to the notice service.
 
 use super::alerts::stamp;
+use crate::address::{clean_header_text, parse_mailbox};
 use crate::config::Smtp;
+use crate::domain::notice::NoticeKind;
 use crate::domain::reminders::{Reminder, time_left_words};
-use crate::mail::compose::{clean_header_text, message_id, parse_mailbox};
-use crate::mail::{MailError, Notice, NoticeKind, NoticeState, outbox};
+use crate::mail::compose::message_id;
+use crate::mail::{MailError, Notice, NoticeState, outbox};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};

@@ -2,7 +2,7 @@
 //! message, confirm once; and the 30-second outbox round.
 
 use super::{App, Job, OUTBOX_EVERY_SECS, Pane};
-use crate::mail::NoticeKind;
+use crate::domain::notice::NoticeKind;
 use crate::tui::form::Form;
 use crate::tui::jobs::{JobKind, OutboxRow};
 use crate::tui::strings;

@@ -234,7 +234,7 @@ pub struct App {
     /// The legal-clocks job in flight, if any (one at a time).
     clocks_job: Option<u64>,
     /// The records' stamp at the last look (see [`JobKind::Stamp`]).
-    pub disk_stamp: Option<crate::tui::jobs::DiskStamp>,
+    pub disk_stamp: Option<crate::desk::DiskStamp>,
     /// The stamp job in flight, if any (one at a time).
     stamp_job: Option<u64>,
     /// Background jobs that do not count as "saving".

@@ -116,7 +116,7 @@ impl App {
     /// pane and any form being typed.
     pub(super) fn on_stamp(
         &mut self,
-        stamp: crate::tui::jobs::DiskStamp,
+        stamp: crate::desk::DiskStamp,
         now: DateTime<Utc>,
     ) -> Vec<Job> {
         let before = self.disk_stamp.replace(stamp);

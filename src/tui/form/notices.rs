@@ -2,7 +2,7 @@
 //! what it says), and cancelling a notice still in the outbox.
 
 use super::{F, Form, FormKind, Value, choice, field, text};
-use crate::mail::NoticeKind;
+use crate::domain::notice::NoticeKind;
 
 /// The notices, in the order the email form offers them before the 8.1
 /// notification is recorded.

@@ -6,8 +6,8 @@ use super::{
 };
 use crate::desk::{Edit, MitigationInput, NotificationInput};
 use crate::domain::incident::{IdentifiedBy, IncomingNotice, NewIncident, ReliefNotice};
+use crate::domain::notice::NoticeKind;
 use crate::domain::when::parse_past;
-use crate::mail::NoticeKind;
 use crate::tui::jobs::{ComposeRequest, JobKind};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -40,7 +40,7 @@ fn names(text: &str) -> Vec<String> {
 
 /// Addresses typed in a Cc line.
 fn cc_of(text: &str) -> Vec<String> {
-    crate::mail::compose::split_addresses(text)
+    crate::address::split_addresses(text)
 }
 impl Form {
     /// The chosen notice on the choice form, and whether it is a second
