@@ -1,5 +1,5 @@
 //! The notice service: composing, sending, retrying, cancelling and
-//! recording email notices. The CLI (`mailcli.rs`) and the console
+//! recording email notices. The CLI (`commands/mail.rs`) and the console
 //! (`tui/jobs.rs`) are thin adapters over these methods.
 //!
 //! Every email notice is recorded on its incident, structurally, in

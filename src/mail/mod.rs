@@ -32,7 +32,7 @@
 //! compose::compose(&draft, templates_dir: Option<&Path>, tz, now) -> Result<Notice, MailError>
 //! compose::render_preview(&Notice) -> String
 //! compose::to_message(&Notice) -> Result<lettre::Message, MailError>
-//! template::missing_for_report(&Incident) -> Vec<String>
+//! crate::report::missing_for_report(&Incident) -> Vec<String>         // what the 8.2.1 (f) report lacks
 //! outbox::queue(outbox_dir, Notice, now) -> Result<QueuedNotice, MailError>
 //! outbox::outbox_dir(data_dir) -> PathBuf                              // <data dir>/outbox
 //! outbox::list(outbox_dir) -> Result<Vec<QueuedNotice>, MailError>      // every state
