@@ -5,13 +5,14 @@
 //! wording, the data supply to GovCertUK, and the full-details report with
 //! its printable HTML attachment.
 
+#[path = "support/run_async.rs"]
+mod run_async;
 #[path = "support/smtp_server.rs"]
 mod smtp_server;
 
 use mail_parser::{MessageParser, MimeHeaders};
 use smtp_server::{Options, TestServer, pki};
 use std::path::PathBuf;
-use std::process::Output;
 
 const MARKING: &str = "OFFICIAL-SENSITIVE";
 const PHONE: &str = "+44 20 7946 0000";
@@ -61,38 +62,12 @@ timeout_secs = 5
         }
     }
 
-    async fn run(&self, args: &[&str]) -> Output {
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        let data = self.data.clone();
-        let config = self.config.clone();
-        tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_breachdesk"))
-                .args(&args)
-                .env("BREACHDESK_DATA_DIR", data)
-                .env("BREACHDESK_CONFIG", config)
-                .env_remove("BREACHDESK_SMTP_PASSWORD")
-                .stdin(std::process::Stdio::null())
-                .output()
-                .expect("run")
-        })
-        .await
-        .expect("join")
-    }
-
     async fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args).await;
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
+        run_async::ok(&self.data, &self.config, args).await
     }
 
     async fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args).await;
-        assert!(!out.status.success(), "{args:?} should fail");
-        String::from_utf8_lossy(&out.stderr).to_string()
+        run_async::fails(&self.data, &self.config, args).await
     }
 
     async fn show(&self, id: &str) -> serde_json::Value {

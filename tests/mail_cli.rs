@@ -2,6 +2,8 @@
 //! loopback port (STARTTLS with a test CA, AUTH), and the incident record and
 //! audit log read back from disk.
 
+#[path = "support/run_async.rs"]
+mod run_async;
 #[path = "support/smtp_server.rs"]
 mod smtp_server;
 
@@ -62,31 +64,11 @@ timeout_secs = 5
     }
 
     async fn run(&self, args: &[&str]) -> Output {
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        let data = self.data.clone();
-        let config = self.config.clone();
-        tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_breachdesk"))
-                .args(&args)
-                .env("BREACHDESK_DATA_DIR", data)
-                .env("BREACHDESK_CONFIG", config)
-                .env_remove("BREACHDESK_SMTP_PASSWORD")
-                .stdin(std::process::Stdio::null())
-                .output()
-                .expect("run")
-        })
-        .await
-        .expect("join")
+        run_async::run(&self.data, &self.config, args).await
     }
 
     async fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args).await;
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
+        run_async::ok(&self.data, &self.config, args).await
     }
 
     fn record(&self, id: &str) -> toml::Value {
