@@ -4,6 +4,8 @@
 
 #[path = "support/run_async.rs"]
 mod run_async;
+#[path = "support/smtp_env.rs"]
+mod smtp_env;
 #[path = "support/smtp_server.rs"]
 mod smtp_server;
 
@@ -27,39 +29,28 @@ impl Env {
     }
 
     fn with_password_command(port: u16, ca_pem: &str, password_command: &str) -> Env {
-        let dir = tempfile::tempdir().expect("temp");
-        let root = dir.path().to_path_buf();
-        let ca = root.join("ca.pem");
-        std::fs::write(&ca, ca_pem).expect("ca");
-        let config = root.join("config.toml");
-        std::fs::write(
-            &config,
-            format!(
-                r#"[responder]
+        let env = smtp_env::smtp_env(
+            port,
+            ca_pem,
+            r#"[responder]
 name = "Sam Patel"
 email = "sam.patel@provider.example"
 role = "service-provider"
 [contacts]
 other_party = "Client Security Representative <csr@client.example>"
 govcertuk = "GovCertUK <incidents@ncsc.example>"
-[smtp]
-host = "127.0.0.1"
-port = {port}
-security = "starttls"
-username = "{USER}"
-password_command = {password_command:?}
-ca_file = "{}"
-timeout_secs = 5
 "#,
-                ca.display()
+            &format!(
+                r#"username = "{USER}"
+password_command = {password_command:?}
+"#
             ),
-        )
-        .expect("config");
+        );
         Env {
-            data: root.join("data"),
-            config,
-            root,
-            _dir: dir,
+            data: env.data,
+            config: env.config,
+            root: env.root,
+            _dir: env.dir,
         }
     }
 

@@ -5,6 +5,8 @@
 
 #[path = "support/run_async.rs"]
 mod run_async;
+#[path = "support/smtp_env.rs"]
+mod smtp_env;
 #[path = "support/smtp_server.rs"]
 mod smtp_server;
 
@@ -20,36 +22,23 @@ struct Env {
 
 impl Env {
     fn new(port: u16, ca_pem: &str) -> Env {
-        let dir = tempfile::tempdir().expect("temp");
-        let root = dir.path().to_path_buf();
-        let ca = root.join("ca.pem");
-        std::fs::write(&ca, ca_pem).expect("ca");
-        let config = root.join("config.toml");
-        std::fs::write(
-            &config,
-            format!(
-                r#"[responder]
+        let env = smtp_env::smtp_env(
+            port,
+            ca_pem,
+            r#"[responder]
 name = "Sam Patel"
 email = "sam.patel@provider.example"
 reply_to = "Provider SOC <soc@provider.example>"
 [contacts]
 other_party = "Client Security Representative <csr@client.example>"
 cc = ["GovCertUK <incidents@ncsc.example>"]
-[smtp]
-host = "127.0.0.1"
-port = {port}
-security = "starttls"
-ca_file = "{}"
-timeout_secs = 5
 "#,
-                ca.display()
-            ),
-        )
-        .expect("config");
+            "",
+        );
         Env {
-            data: root.join("data"),
-            config,
-            _dir: dir,
+            data: env.data,
+            config: env.config,
+            _dir: env.dir,
         }
     }
 
