@@ -18,5 +18,6 @@ pub mod request;
 pub mod step;
 pub mod summary;
 pub mod terms;
+pub mod uid;
 pub mod urgency;
 pub mod when;
