@@ -56,11 +56,13 @@ impl RawEntry {
         hex::encode(Sha256::digest(&json))
     }
 
-    pub(super) fn into_entry(self) -> Result<AuditEntry, String> {
+    /// The entry, as found in chain `chain`.
+    pub(super) fn into_entry(self, chain: &str) -> Result<AuditEntry, String> {
         let at = DateTime::parse_from_rfc3339(&self.at)
             .map_err(|e| format!("'at' is not an RFC 3339 time: {e}"))?
             .with_timezone(&Utc);
         Ok(AuditEntry {
+            chain: chain.to_string(),
             seq: self.seq,
             at,
             actor: self.actor,
@@ -132,9 +134,25 @@ pub(super) fn pruned_detail(count: u64, first: u64, marker: &ChainMarker) -> Str
     )
 }
 
-/// Checks the chain in `text`; I/O free.
-pub(super) fn verify_text(text: &str) -> VerifyReport {
-    let mut report = VerifyReport {
+/// Checks the chain in `text`, the contents of `file`, this machine's chain
+/// when `own`; I/O free.
+pub(super) fn verify_chain(chain: &str, file: &Path, own: bool, text: &str) -> ChainReport {
+    let mut report = verify_text(text);
+    report.chain = chain.to_string();
+    report.file = file.to_path_buf();
+    report.own = own;
+    if let Some(broken) = &mut report.first_break {
+        broken.file = file.to_path_buf();
+    }
+    report
+}
+
+/// Checks the chain in `text`, naming neither chain nor file; I/O free.
+pub(super) fn verify_text(text: &str) -> ChainReport {
+    let mut report = ChainReport {
+        chain: String::new(),
+        file: PathBuf::new(),
+        own: false,
         entries: 0,
         pruned: 0,
         last_hash: ZERO_HASH.to_string(),
@@ -151,8 +169,9 @@ pub(super) fn verify_text(text: &str) -> VerifyReport {
             return checked;
         }
         let expected = tip_of(&text[..cut]).0 + 1;
-        return VerifyReport {
+        return ChainReport {
             first_break: Some(ChainBreak {
+                file: PathBuf::new(),
                 line: text[..cut].lines().count() + 1,
                 seq: None,
                 kind: BreakKind::Unparseable,
@@ -170,6 +189,7 @@ pub(super) fn verify_text(text: &str) -> VerifyReport {
     for (index, line_text) in body.split('\n').enumerate() {
         let line = index + 1;
         let broken = |seq, kind, message| ChainBreak {
+            file: PathBuf::new(),
             line,
             seq,
             kind,
@@ -236,7 +256,7 @@ pub(super) fn verify_text(text: &str) -> VerifyReport {
             ));
             return report;
         }
-        if let Err(message) = raw.clone().into_entry() {
+        if let Err(message) = raw.clone().into_entry("") {
             report.first_break = Some(broken(seq, BreakKind::Unparseable, message));
             return report;
         }
@@ -251,6 +271,7 @@ pub(super) fn verify_text(text: &str) -> VerifyReport {
         && let Some(problem) = check_marker(&m, last_pruned_entry.as_ref())
     {
         report.first_break = Some(ChainBreak {
+            file: PathBuf::new(),
             line: 1,
             seq: None,
             kind: BreakKind::ForgedPrune,
@@ -339,7 +360,7 @@ mod tests {
         };
         assert_eq!(back.detail, raw.detail);
         assert_eq!(back.compute_hash(), raw.hash);
-        assert!(verify_text(&line).is_ok());
+        assert!(verify_text(&line).first_break.is_none());
     }
 
     #[test]

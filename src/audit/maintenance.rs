@@ -1,5 +1,6 @@
-//! Keeping the log: converting a first-format log, setting aside a torn
-//! tail, and pruning past the retention period.
+//! Keeping this machine's chain: converting a first-format log, setting
+//! aside a torn tail, and pruning past the retention period. Another
+//! machine's chain is never rewritten.
 
 use super::*;
 use chain::{ChainMarker, MarkerLine, pruned_detail};
@@ -74,8 +75,9 @@ impl AuditLog {
         Ok((out, torn))
     }
 
-    /// Converts `audit-log.toml` to JSON Lines (under the lock), keeping the
-    /// old file as `audit-log.toml.migrated` and any torn tail in
+    /// Converts `audit-log.toml` to JSON Lines (under the lock) in
+    /// `audit-log.jsonl` (which then becomes this machine's chain), keeping
+    /// the old file as `audit-log.toml.migrated` and any torn tail in
     /// `torn-*.bin`, and logs an `audit.migrated` entry.
     pub(super) fn migrate_first_format(&self) -> Result<(), AuditError> {
         let old = self.dir.join(OLD_LOG_FILE);
@@ -84,6 +86,7 @@ impl AuditLog {
         }
         let (mut text, torn) = self.convert_first_format(&old)?;
         let report = verify_text(&text);
+        let legacy = self.dir.join(LOG_FILE);
         let mut detail = format!(
             "converted {} to JSON Lines ({} entries; hashes unchanged); the old file is kept as {OLD_LOG_FILE}.migrated",
             old.display(),
@@ -98,7 +101,7 @@ impl AuditLog {
                 saved.display()
             ));
         }
-        if report.is_ok() {
+        if report.first_break.is_none() {
             let (seq, prev) = tip_of(&text);
             let raw = Self::raw_entry(
                 seq + 1,
@@ -107,8 +110,7 @@ impl AuditLog {
             );
             text.push_str(&raw.line());
         }
-        replace_file(&self.dir, LOG_FILE, text.as_bytes())
-            .map_err(self.io("replace", &self.file))?;
+        replace_file(&self.dir, LOG_FILE, text.as_bytes()).map_err(self.io("replace", &legacy))?;
         fs::rename(&old, self.dir.join(format!("{OLD_LOG_FILE}.migrated")))
             .map_err(self.io("rename", &old))?;
         sync_dir(&self.dir).map_err(self.io("sync directory", &self.dir))
@@ -129,21 +131,37 @@ impl AuditLog {
         Ok(saved)
     }
 
-    /// Removes temp files of a prune that was killed. Only call under the lock
-    /// (temp files are only created under it). Best effort.
+    /// Removes temp files of a prune that was killed (of this machine's
+    /// chain, or of the log before chains). Only call under the lock (temp
+    /// files are only created under it). Best effort.
     pub(super) fn remove_stray_temps(&self) {
-        let prefix = format!(".{LOG_FILE}.tmp-");
-        if let Ok(entries) = fs::read_dir(&self.dir) {
-            for entry in entries.flatten() {
-                if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                    let _ = fs::remove_file(entry.path());
+        let (own_dir, own_name) = self.own_dir_and_name();
+        for (dir, name) in [(self.dir.as_path(), LOG_FILE), (own_dir, own_name)] {
+            let prefix = durable::temp_prefix(name);
+            if let Ok(entries) = fs::read_dir(dir) {
+                for entry in entries.flatten() {
+                    if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                        let _ = fs::remove_file(entry.path());
+                    }
                 }
             }
         }
     }
 
-    /// Sets aside a torn last line: what a crash or a full disk in the middle
-    /// of an append leaves. Only bytes after the last newline that do not
+    /// The directory and file name of this machine's chain.
+    pub(super) fn own_dir_and_name(&self) -> (&Path, &str) {
+        (
+            self.file.parent().unwrap_or(&self.dir),
+            self.file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or(LOG_FILE),
+        )
+    }
+
+    /// Sets aside a torn last line of this machine's chain (only: another
+    /// machine's chain is its to repair): what a crash or a full disk in the
+    /// middle of an append leaves. Only bytes after the last newline that do not
     /// parse as a complete entry are removed; they are kept in
     /// `audit/torn-*.bin` (never deleted), and an `audit.repaired` entry
     /// records how many, their SHA-256 and where they went. A complete entry
@@ -232,9 +250,10 @@ impl AuditLog {
         Ok(Some((tail.len(), saved, note)))
     }
 
-    /// Removes the entries at the start of the log that are older than
+    /// Removes the entries at the start of this machine's chain (only:
+    /// another machine's chain is never rewritten) that are older than
     /// `retention_days` before `now` (refusing less than 6 calendar months,
-    /// or a log that does not verify), atomically. It writes the prune
+    /// or a chain that does not verify), atomically. It writes the prune
     /// marker, an `audit.pruned` entry stating it, and a `record.checkpoint`
     /// entry carrying forward the last pruned revision of each incident that
     /// has no later revision in the kept entries. Nothing old enough: nothing
@@ -256,8 +275,8 @@ impl AuditLog {
         }
         let _guard = self.lock()?;
         self.remove_stray_temps();
-        let text = self.read_all()?;
-        let check = verify_text(&text);
+        let text = self.read_chain(&self.file)?;
+        let check = chain::verify_chain(self.own_chain(), &self.file, true, &text);
         if let Some(broken) = check.first_break {
             return Err(AuditError::ChainBroken {
                 file: self.file.clone(),
@@ -274,7 +293,11 @@ impl AuditLog {
         }
         let entries: Vec<AuditEntry> = raws
             .iter()
-            .map(|r| r.clone().into_entry().map_err(|m| self.corrupt(0, m)))
+            .map(|r| {
+                r.clone()
+                    .into_entry(self.own_chain())
+                    .map_err(|m| self.corrupt(0, m))
+            })
             .collect::<Result<_, _>>()?;
         let count = entries.iter().take_while(|e| e.at < cutoff).count();
         if count == 0 {
@@ -349,7 +372,8 @@ impl AuditLog {
             entry.record_sha256 = e.record_sha256.clone();
             push(&entry, &mut content);
         }
-        replace_file(&self.dir, LOG_FILE, content.as_bytes())
+        let (own_dir, own_name) = self.own_dir_and_name();
+        replace_file(own_dir, own_name, content.as_bytes())
             .map_err(self.io("replace", &self.file))?;
         Ok(PruneReport {
             pruned: count as u64,
@@ -358,7 +382,7 @@ impl AuditLog {
             anchor: Some(marker.anchor),
             entry: Some(
                 pruned_raw
-                    .into_entry()
+                    .into_entry(self.own_chain())
                     .map_err(|message| self.corrupt(0, message))?,
             ),
             checkpoints,

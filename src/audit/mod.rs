@@ -1,15 +1,34 @@
-//! The append-only, hash-chained log of breachdesk's own response record:
-//! who changed which incident, when, and what changed.
+//! The append-only, hash-chained audit trail of breachdesk's own response
+//! record: who changed which incident, when, and what changed.
 //!
 //! This is breachdesk's record of the *response*. It is not the audit
 //! records of the ICT Environment that Annex 1 paragraphs 7.1 and 8.3 ask
 //! the Service Provider to keep (DHCP, proxy, firewall and security-event
 //! logs); breachdesk makes no claim to satisfy those.
 //!
+//! # One chain per machine
+//!
+//! A data directory may be shared between machines (synced through git), so
+//! the trail is a set of chains, one per machine, and each machine appends
+//! only to its own: `audit/chains/<machine-id>.jsonl`, where the machine id
+//! is 16 hex digits made once and kept in `$DATA_DIR/machine-id`
+//! ([`crate::paths::ensure_machine_id`]; machine-local, never synced: a data
+//! directory cloned onto another machine makes a new one). Two machines
+//! never write the same file, so merging their trails never conflicts.
+//! Reading ([`AuditLog::entries`], [`AuditLog::verify`]) covers every chain
+//! in `audit/chains/`; [`AuditLog::head`], appends, repair and prune touch
+//! only this machine's chain (another machine's chain is never rewritten).
+//!
+//! A log from before chains (`audit/audit-log.jsonl`) becomes this
+//! machine's chain on the first writable open, by one `rename` (so every
+//! hash stays valid), followed by an `audit.migrated` entry. If this machine
+//! already has a chain, the old file is left where it is and read as a
+//! read-only chain named `legacy`. Read-only opens never move anything.
+//!
 //! # Format: JSON Lines
 //!
-//! `audit/audit-log.jsonl` (directory 0700, file 0600) holds one JSON object
-//! per line, each line ending in `\n`:
+//! Each chain file (directory 0700, file 0600) holds one JSON object per
+//! line, each line ending in `\n`:
 //!
 //! ```text
 //! {"seq":1,"at":"2026-11-28T14:32:00Z","actor":"alice","incident":"INC-…","action":"incident.opened","detail":"…","revision":1,"record_sha256":"…","prev":"000…","hash":"…"}
@@ -18,31 +37,32 @@
 //! `hash` is the hex SHA-256 of the JSON encoding of the other fields (in the
 //! order above, `incident` as `null` when absent, `revision` and
 //! `record_sha256` left out when absent); `prev` is the previous entry's
-//! `hash` (64 zeros for the first). An entry that changed a record carries the
-//! record's new `revision` and the SHA-256 of the record file's exact bytes,
-//! so [`crate::store::Store::account`] can prove every saved revision was
-//! logged.
+//! `hash` in the same chain (64 zeros for the first); `seq` counts from 1 in
+//! each chain. An entry that changed a record carries the record's new
+//! `revision` and the SHA-256 of the record file's exact bytes, so
+//! [`crate::store::Store::account`] can prove every saved revision was
+//! logged, in whichever machine's chain.
 //!
 //! Appends happen under an exclusive `flock` on `audit/audit.lock`, as one
 //! `write` followed by `fsync`. A failed append truncates the file back to its
-//! old length (and syncs), so the log is exactly as it was.
+//! old length (and syncs), so the chain is exactly as it was.
 //!
-//! The only rewrite is [`AuditLog::prune`]: it drops entries older than the
-//! retention period (at least 6 calendar months), starts the file with a
-//! `{"chain":{…}}` line whose `anchor` is the hash the first kept entry's
-//! `prev` refers to, appends an `audit.pruned` entry that states the same
-//! anchor and cutoff (so a forged marker is caught), and carries forward, as
-//! `record.checkpoint` entries, the last logged revision of every incident
-//! whose entries were pruned.
+//! The only rewrite is [`AuditLog::prune`], of this machine's chain: it drops
+//! entries older than the retention period (at least 6 calendar months),
+//! starts the file with a `{"chain":{…}}` line whose `anchor` is the hash the
+//! first kept entry's `prev` refers to, appends an `audit.pruned` entry that
+//! states the same anchor and cutoff (so a forged marker is caught), and
+//! carries forward, as `record.checkpoint` entries, the last logged revision
+//! of every incident whose entries were pruned.
 //!
 //! Logs in the first format (`audit-log.toml`, `[[entry]]` blocks with the
 //! same hashes) are converted on first writable open; the old file is kept as
 //! `audit-log.toml.migrated`.
 //!
-//! Limits: the chain is not keyed, so someone who can write the file can
+//! Limits: the chains are not keyed, so someone who can write a file can
 //! rewrite it wholesale and recompute every hash. Every email notice carries
-//! the head hash (`X-Breachdesk-Audit-Head`) so the other party holds a
-//! witness: a genuine log contains that hash as one of its entries.
+//! this machine's chain head (`X-Breachdesk-Audit-Head`) so the other party
+//! holds a witness: a genuine chain contains that hash as one of its entries.
 
 use crate::durable::{self, FILE_MODE, ensure_private_dir, replace_file, sync_dir};
 use chrono::{DateTime, Months, SecondsFormat, Utc};
@@ -55,8 +75,10 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+mod append;
 mod chain;
 mod maintenance;
+mod trail;
 pub use maintenance::{PruneReport, RepairReport};
 
 use chain::{Line, RawEntry, format_at, parse_line, tip_of, verify_text};
@@ -66,16 +88,43 @@ pub const MIN_RETENTION_DAYS: u32 = 184;
 pub const MIN_RETENTION_MONTHS: u32 = 6;
 
 const AUDIT_DIR: &str = "audit";
-/// The log's file name inside `audit/`.
+/// The directory inside `audit/` holding one chain per machine,
+/// `<machine-id>.jsonl`.
+pub const CHAINS_DIR: &str = "chains";
+/// The extension of a chain file in `audit/chains/`.
+pub const CHAIN_EXTENSION: &str = "jsonl";
+/// The single log of data directories from before chains, inside `audit/`;
+/// it becomes this machine's chain on the first writable open.
 pub const LOG_FILE: &str = "audit-log.jsonl";
+/// What a [`LOG_FILE`] left beside this machine's chain is called in
+/// reports and [`AuditEntry::chain`].
+pub const LEGACY_CHAIN: &str = "legacy";
 const OLD_LOG_FILE: &str = "audit-log.toml";
-const LOCK_FILE: &str = "audit.lock";
+/// The lock serialising this machine's appends, inside `audit/`
+/// (machine-local).
+pub const LOCK_FILE: &str = "audit.lock";
+/// The action of the entry a sync appends for what it merged.
+pub const SYNC_MERGED: &str = "sync.merged";
 /// The `prev` of the first entry.
 pub const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const TAIL_WINDOW: u64 = 8 * 1024;
-/// The largest log read whole (verify, list, prune): far beyond years of
+/// The largest chain read whole (verify, list, prune): far beyond years of
 /// incidents, small enough that a hostile file cannot exhaust memory.
 const MAX_LOG_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// This machine's chain in `data_dir`: `audit/chains/<machine-id>.jsonl`,
+/// or `None` when no machine id has been made there yet. Creates nothing.
+pub fn own_chain_file(data_dir: &Path) -> io::Result<Option<PathBuf>> {
+    Ok(crate::paths::read_machine_id(data_dir)?.map(|id| chain_file(data_dir, &id)))
+}
+
+/// The chain of machine `machine_id` in `data_dir`.
+pub fn chain_file(data_dir: &Path, machine_id: &str) -> PathBuf {
+    data_dir
+        .join(AUDIT_DIR)
+        .join(CHAINS_DIR)
+        .join(format!("{machine_id}.{CHAIN_EXTENSION}"))
+}
 
 /// Why an audit-log operation failed. One line, naming the file.
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +156,9 @@ pub enum AuditError {
 /// One audit record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
+    /// The chain it is in: the machine id of `audit/chains/<id>.jsonl`, or
+    /// [`LEGACY_CHAIN`]. Not part of the hash (the file says it).
+    pub chain: String,
     pub seq: u64,
     pub at: DateTime<Utc>,
     pub actor: String,
@@ -152,11 +204,80 @@ impl NewEntry {
             record_sha256: None,
         }
     }
+
+    /// A [`SYNC_MERGED`] entry for a sync as a whole: `detail` says what
+    /// came in, and `commit` is the commit it was merged from. Changes no
+    /// record.
+    pub fn sync_merged(at: DateTime<Utc>, actor: &str, commit: &str, detail: &str) -> NewEntry {
+        NewEntry::note(
+            at,
+            actor,
+            None,
+            SYNC_MERGED,
+            &format!("merged commit {commit}: {detail}"),
+        )
+    }
+
+    /// A [`SYNC_MERGED`] entry for one record a merge rewrote: the merged
+    /// record's new `revision` and the SHA-256 of the bytes written
+    /// ([`crate::store::record_sha256`]), so the revision is accounted for
+    /// like any saved change. `detail` says what was merged (e.g. a conflict
+    /// kept and the other value recorded).
+    pub fn record_merged(
+        at: DateTime<Utc>,
+        actor: &str,
+        incident: &str,
+        commit: &str,
+        revision: u64,
+        record_sha256: &str,
+        detail: &str,
+    ) -> NewEntry {
+        NewEntry {
+            revision: Some(revision),
+            record_sha256: Some(record_sha256.to_string()),
+            ..NewEntry::note(
+                at,
+                actor,
+                Some(incident),
+                SYNC_MERGED,
+                &format!("merged from commit {commit} as revision {revision}: {detail}"),
+            )
+        }
+    }
 }
 
-/// What [`AuditLog::verify`] found.
+/// What [`AuditLog::verify`] found, across every chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyReport {
+    /// Entries checked and found good, in all chains (all of them when
+    /// `first_break` is `None`).
+    pub entries: u64,
+    /// Entries removed by pruning so far, in all chains (from their markers).
+    pub pruned: u64,
+    /// This machine's head: the hash of the last good entry of its chain
+    /// (the anchor, or zeros if none).
+    pub last_hash: String,
+    /// The first place a chain breaks (chains in name order), naming the file.
+    pub first_break: Option<ChainBreak>,
+    /// Each chain, in name order (a [`LEGACY_CHAIN`] last).
+    pub chains: Vec<ChainReport>,
+}
+
+impl VerifyReport {
+    /// Every chain verified.
+    pub fn is_ok(&self) -> bool {
+        self.first_break.is_none()
+    }
+}
+
+/// What verifying one chain found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    /// The machine id, or [`LEGACY_CHAIN`].
+    pub chain: String,
+    pub file: PathBuf,
+    /// This machine's chain (the one it appends to and whose head it gives).
+    pub own: bool,
     /// Entries checked and found good (all of them when `first_break` is `None`).
     pub entries: u64,
     /// Entries removed by pruning so far (from the chain marker).
@@ -165,13 +286,6 @@ pub struct VerifyReport {
     pub last_hash: String,
     /// The first place the chain breaks, if it does.
     pub first_break: Option<ChainBreak>,
-}
-
-impl VerifyReport {
-    /// The whole chain verified.
-    pub fn is_ok(&self) -> bool {
-        self.first_break.is_none()
-    }
 }
 
 /// How the chain broke.
@@ -190,9 +304,12 @@ pub enum BreakKind {
     ForgedPrune,
 }
 
-/// The first place the chain breaks.
+/// The first place a chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainBreak {
+    /// The chain file it is in (not part of [`fmt::Display`], which callers
+    /// prefix with the file).
+    pub file: PathBuf,
     /// 1-based line of the entry.
     pub line: usize,
     /// The entry's `seq` when it could be read.
@@ -210,10 +327,18 @@ impl fmt::Display for ChainBreak {
     }
 }
 
-/// The audit log of one data directory. Holds no open files.
+/// The audit trail of one data directory: every machine's chain, and this
+/// machine's to append to. Holds no open files.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
+    /// `audit/`.
     dir: PathBuf,
+    /// `audit/chains/`.
+    chains: PathBuf,
+    /// This machine's id; `None` only when opened read-only before one was made.
+    machine: Option<String>,
+    /// The chain this machine appends to and takes its head from. Opened
+    /// read-only before that chain exists: the legacy log, which becomes it.
     file: PathBuf,
     lock: PathBuf,
     read_only: bool,
@@ -231,22 +356,32 @@ impl Drop for Locked {
     }
 }
 
+fn refuse_link(dir: &Path) -> Result<(), AuditError> {
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(AuditError::Io {
+            action: "use directory",
+            path: dir.to_path_buf(),
+            source: io::Error::other(
+                "it is a symbolic link; breachdesk keeps its audit log only in a real directory",
+            ),
+        });
+    }
+    Ok(())
+}
+
 impl AuditLog {
-    /// Opens (creating as needed) `audit/` (0700) with `audit-log.jsonl` and
-    /// `audit.lock` (0600) under `data_dir`, converting a first-format log.
+    /// Opens (creating as needed) `audit/` and `audit/chains/` (0700) under
+    /// `data_dir`, this machine's id (`machine-id`, made once), its chain
+    /// `audit/chains/<machine-id>.jsonl` and `audit/audit.lock` (0600). A
+    /// log from before chains becomes this machine's chain (converted first
+    /// if in the first format).
     pub fn open(data_dir: &Path) -> Result<AuditLog, AuditError> {
         let dir = data_dir.join(AUDIT_DIR);
-        if fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(AuditError::Io {
-                action: "use directory",
-                path: dir,
-                source: io::Error::other(
-                    "it is a symbolic link; breachdesk keeps its audit log only in a real directory",
-                ),
-            });
-        }
+        let chains = dir.join(CHAINS_DIR);
+        refuse_link(&dir)?;
+        refuse_link(&chains)?;
         let mut warnings = Vec::new();
-        for d in [data_dir, dir.as_path()] {
+        for d in [data_dir, dir.as_path(), chains.as_path()] {
             let warning = ensure_private_dir(d).map_err(|source| AuditError::Io {
                 action: "use directory",
                 path: d.to_path_buf(),
@@ -254,9 +389,17 @@ impl AuditLog {
             })?;
             warnings.extend(warning);
         }
+        let machine =
+            crate::paths::ensure_machine_id(data_dir).map_err(|source| AuditError::Io {
+                action: "use machine id",
+                path: crate::paths::machine_id_file(data_dir),
+                source,
+            })?;
         let log = AuditLog {
-            file: dir.join(LOG_FILE),
+            file: chain_file(data_dir, &machine),
+            machine: Some(machine),
             lock: dir.join(LOCK_FILE),
+            chains,
             dir,
             read_only: false,
             warnings,
@@ -274,7 +417,7 @@ impl AuditLog {
                 });
             }
             Ok(_) => {}
-            Err(_) => log.migrate_first_format()?,
+            Err(_) => log.adopt_legacy()?,
         }
         OpenOptions::new()
             .append(true)
@@ -282,21 +425,36 @@ impl AuditLog {
             .mode(FILE_MODE)
             .open(&log.file)
             .map_err(log.io("create", &log.file))?;
+        sync_dir(&log.chains).map_err(log.io("sync directory", &log.chains))?;
         sync_dir(&log.dir).map_err(log.io("sync directory", &log.dir))?;
         Ok(log)
     }
 
-    /// The log of `data_dir` for reading only: creates, locks and converts
-    /// nothing, so it works on a read-only data directory. Appending through
-    /// it is refused.
+    /// The trail of `data_dir` for reading only: creates, locks, converts
+    /// and moves nothing (not even a machine id), so it works on a read-only
+    /// data directory. Appending through it is refused.
     pub fn open_read_only(data_dir: &Path) -> AuditLog {
         let dir = data_dir.join(AUDIT_DIR);
+        let mut warnings = Vec::new();
+        let machine = crate::paths::read_machine_id(data_dir).unwrap_or_else(|e| {
+            warnings.push(format!(
+                "{}: {e}",
+                crate::paths::machine_id_file(data_dir).display()
+            ));
+            None
+        });
+        let own = machine
+            .as_deref()
+            .map(|id| chain_file(data_dir, id))
+            .filter(|f| fs::symlink_metadata(f).is_ok());
         AuditLog {
-            file: dir.join(LOG_FILE),
+            file: own.unwrap_or_else(|| dir.join(LOG_FILE)),
+            machine,
+            chains: dir.join(CHAINS_DIR),
             lock: dir.join(LOCK_FILE),
             dir,
             read_only: true,
-            warnings: Vec::new(),
+            warnings,
         }
     }
 
@@ -306,9 +464,30 @@ impl AuditLog {
         &self.warnings
     }
 
-    /// The log file, `audit/audit-log.jsonl`.
+    /// This machine's chain, `audit/chains/<machine-id>.jsonl` (opened
+    /// read-only before it exists: the legacy `audit/audit-log.jsonl`).
     pub fn path(&self) -> &Path {
         &self.file
+    }
+
+    /// The audit directory, `audit/`, holding every chain.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// This machine's id (`$DATA_DIR/machine-id`); `None` only when opened
+    /// read-only in a data directory where none was made yet.
+    pub fn machine_id(&self) -> Option<&str> {
+        self.machine.as_deref()
+    }
+
+    /// The name of this machine's chain in reports and [`AuditEntry::chain`].
+    fn own_chain(&self) -> &str {
+        if self.file.parent() == Some(self.chains.as_path()) {
+            self.machine.as_deref().unwrap_or(LEGACY_CHAIN)
+        } else {
+            LEGACY_CHAIN
+        }
     }
 
     fn io<'a>(
@@ -346,234 +525,11 @@ impl AuditLog {
         Ok(Locked { file })
     }
 
-    /// The log's text. A read-only log still in the first format is converted
-    /// in memory.
-    fn read_all(&self) -> Result<String, AuditError> {
-        match crate::safe_read::read_bytes(&self.file, MAX_LOG_BYTES).map_err(|e| e.into_io()) {
-            Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                let old = self.dir.join(OLD_LOG_FILE);
-                if old.exists() {
-                    Ok(self.convert_first_format(&old)?.0)
-                } else {
-                    Ok(String::new())
-                }
-            }
-            Err(e) => Err(self.io("read", &self.file)(e)),
-        }
-    }
-
     fn corrupt(&self, line: usize, message: String) -> AuditError {
         AuditError::Corrupt {
             file: self.file.clone(),
             line,
             message,
         }
-    }
-
-    /// The seq and hash the next entry follows. Reads only the tail of the
-    /// file. A last line that is not a complete entry is refused: nothing is
-    /// appended after damage.
-    fn tip(&self) -> Result<(u64, String), AuditError> {
-        let mut file = match crate::safe_read::open_regular(&self.file).map_err(|e| e.into_io()) {
-            Ok((f, _)) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Ok((0, ZERO_HASH.to_string()));
-            }
-            Err(e) => return Err(self.io("open", &self.file)(e)),
-        };
-        let len = file
-            .metadata()
-            .map_err(self.io("inspect", &self.file))?
-            .len();
-        if len == 0 {
-            return Ok((0, ZERO_HASH.to_string()));
-        }
-        let mut window = TAIL_WINDOW;
-        loop {
-            let start = len.saturating_sub(window);
-            file.seek(SeekFrom::Start(start))
-                .map_err(self.io("read", &self.file))?;
-            let mut bytes = Vec::new();
-            Read::by_ref(&mut file)
-                .take(len - start)
-                .read_to_end(&mut bytes)
-                .map_err(self.io("read", &self.file))?;
-            let torn = || {
-                self.corrupt(
-                    0,
-                    "the last line is not a complete entry (torn by a crash or a full disk); nothing is appended after damage: run `breachdesk audit repair`".into(),
-                )
-            };
-            if bytes.last() != Some(&b'\n') {
-                return Err(torn());
-            }
-            let body = &bytes[..bytes.len() - 1];
-            match body.iter().rposition(|b| *b == b'\n') {
-                Some(p) => {
-                    let last = String::from_utf8_lossy(&body[p + 1..]);
-                    return match parse_line(&last) {
-                        Ok(Line::Entry(raw)) => Ok((raw.seq, raw.hash)),
-                        Ok(Line::Marker(m)) => Ok((m.anchor_seq, m.anchor)),
-                        Err(_) => Err(torn()),
-                    };
-                }
-                None if start == 0 => {
-                    let last = String::from_utf8_lossy(body);
-                    return match parse_line(&last) {
-                        Ok(Line::Entry(raw)) => Ok((raw.seq, raw.hash)),
-                        Ok(Line::Marker(m)) => Ok((m.anchor_seq, m.anchor)),
-                        Err(_) => Err(torn()),
-                    };
-                }
-                None => window = window.saturating_mul(2),
-            }
-        }
-    }
-
-    fn raw_entry(seq: u64, prev: String, entry: &NewEntry) -> RawEntry {
-        let mut raw = RawEntry {
-            seq,
-            at: format_at(entry.at),
-            actor: entry.actor.clone(),
-            incident: entry.incident.clone(),
-            action: entry.action.clone(),
-            detail: entry.detail.clone(),
-            revision: entry.revision,
-            record_sha256: entry.record_sha256.clone(),
-            prev,
-            hash: String::new(),
-        };
-        raw.hash = raw.compute_hash();
-        raw
-    }
-
-    /// Appends one entry that changes no record.
-    pub fn append(
-        &self,
-        at: DateTime<Utc>,
-        actor: &str,
-        incident: Option<&str>,
-        action: &str,
-        detail: &str,
-    ) -> Result<AuditEntry, AuditError> {
-        let mut entries =
-            self.append_entries(&[NewEntry::note(at, actor, incident, action, detail)])?;
-        entries
-            .pop()
-            .ok_or_else(|| self.corrupt(0, "no entry was appended".into()))
-    }
-
-    /// Appends entries in order, under the log's lock, as one write and one
-    /// `fsync`. If that fails, the file is cut back to its old length (and
-    /// synced), so the log is exactly as it was, and the error is returned.
-    pub fn append_entries(&self, new: &[NewEntry]) -> Result<Vec<AuditEntry>, AuditError> {
-        self.writable("appending an audit entry")?;
-        let _guard = self.lock()?;
-        match self.tip() {
-            Ok(tip) => self.append_after(tip, new),
-            Err(damaged) => {
-                // A last line torn by a killed writer (its record was never
-                // written: records are written only after their entry). Set
-                // it aside, logged, and go on; other damage is refused.
-                let at = new.first().map_or_else(Utc::now, |e| e.at);
-                let Some((_, _, note)) = self.set_aside_torn_tail(at, "breachdesk")? else {
-                    return Err(damaged);
-                };
-                let mut all = vec![note];
-                all.extend_from_slice(new);
-                let mut entries = self.append_locked(&all)?;
-                entries.remove(0);
-                Ok(entries)
-            }
-        }
-    }
-
-    /// [`AuditLog::append_entries`] with the lock already held.
-    fn append_locked(&self, new: &[NewEntry]) -> Result<Vec<AuditEntry>, AuditError> {
-        let tip = self.tip()?;
-        self.append_after(tip, new)
-    }
-
-    /// Appends after the tip `(seq, hash)`, with the lock held.
-    fn append_after(
-        &self,
-        (mut seq, mut prev): (u64, String),
-        new: &[NewEntry],
-    ) -> Result<Vec<AuditEntry>, AuditError> {
-        let mut text = String::new();
-        let mut raws = Vec::with_capacity(new.len());
-        for entry in new {
-            seq += 1;
-            let raw = Self::raw_entry(seq, prev, entry);
-            prev = raw.hash.clone();
-            text.push_str(&raw.line());
-            raws.push(raw);
-        }
-        durable::append_durably(&self.file, text.as_bytes())
-            .map_err(self.io("append to", &self.file))?;
-        tracing::debug!(entries = new.len(), last_seq = seq, "audit append");
-        raws.into_iter()
-            .map(|raw| raw.into_entry().map_err(|message| self.corrupt(0, message)))
-            .collect()
-    }
-
-    /// The hash of the last entry (zeros for an empty log): what a notice
-    /// sent now carries as `X-Breachdesk-Audit-Head`. Reads only the tail.
-    pub fn head(&self) -> Result<String, AuditError> {
-        if self.read_only && !self.file.exists() {
-            return Ok(tip_of(&self.read_all()?).1);
-        }
-        Ok(self.tip()?.1)
-    }
-
-    /// Every entry, in file order. Fails on the first line that cannot be read.
-    pub fn entries(&self) -> Result<Vec<AuditEntry>, AuditError> {
-        self.entries_of(&self.read_all()?)
-    }
-
-    fn entries_of(&self, text: &str) -> Result<Vec<AuditEntry>, AuditError> {
-        let mut out = Vec::new();
-        for (index, line) in text.lines().enumerate() {
-            match parse_line(line) {
-                Ok(Line::Marker(_)) => {}
-                Ok(Line::Entry(raw)) => out.push(
-                    raw.into_entry()
-                        .map_err(|message| self.corrupt(index + 1, message))?,
-                ),
-                Err(message) => return Err(self.corrupt(index + 1, message)),
-            }
-        }
-        Ok(out)
-    }
-
-    /// The entries about one incident (exact id), in file order.
-    pub fn entries_for(&self, incident: &str) -> Result<Vec<AuditEntry>, AuditError> {
-        Ok(self
-            .entries()?
-            .into_iter()
-            .filter(|e| e.incident.as_deref() == Some(incident))
-            .collect())
-    }
-
-    /// Checks the whole chain. `Err` only for I/O; a broken chain is reported
-    /// in [`VerifyReport::first_break`] (line and seq of the first problem).
-    pub fn verify(&self) -> Result<VerifyReport, AuditError> {
-        Ok(verify_text(&self.read_all()?))
-    }
-
-    /// [`AuditLog::verify`], and when the chain is intact its entries too,
-    /// from one read of the file (for `audit verify`'s accounting).
-    pub fn verify_with_entries(
-        &self,
-    ) -> Result<(VerifyReport, Option<Vec<AuditEntry>>), AuditError> {
-        let text = self.read_all()?;
-        let report = verify_text(&text);
-        let entries = if report.is_ok() {
-            Some(self.entries_of(&text)?)
-        } else {
-            None
-        };
-        Ok((report, entries))
     }
 }

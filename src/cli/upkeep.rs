@@ -38,17 +38,21 @@ pub enum OutboxFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain; reports the first entry where it breaks.
+    /// Check every machine's hash chain (audit/chains/*.jsonl) and that
+    /// every saved record revision has its entry in one of them; reports the
+    /// first entry where a chain breaks, naming its file.
     Verify,
-    /// Print the entries (of one incident, if given).
+    /// Print the entries of every chain, merged by time (of one incident,
+    /// if given).
     List {
         /// Only this incident's entries.
         id: Option<String>,
     },
-    /// Set aside a torn last entry left by a crash mid-append (kept in
-    /// audit/torn-*.bin); refuses damage anywhere else.
+    /// Set aside a torn last entry of this machine's chain left by a crash
+    /// mid-append (kept in audit/torn-*.bin); refuses damage anywhere else.
     Repair,
-    /// Remove entries older than the retention (never below 184 days: 6 calendar months).
+    /// Remove this machine's chain's entries older than the retention (never
+    /// below 184 days: 6 calendar months); other machines' chains are theirs.
     Prune {
         /// Remove entries older than this many days (default: [audit] retention_days; never below 184).
         #[arg(long)]

@@ -21,11 +21,14 @@ pub fn audit(
             let desk = setup.reader()?;
             let check = desk.verify_audit()?;
             let log = check.log.display();
-            if let Some(first) = &check.chain.first_break {
+            if let Some(broken) = check.chain.chains.iter().find(|c| c.first_break.is_some())
+                && let Some(first) = &broken.first_break
+            {
                 bail!(
-                    "{log}: hash chain broken at {} ({} entries before it verified)",
+                    "{}: hash chain broken at {} ({} entries before it verified)",
+                    broken.file.display(),
                     one_line(&first.to_string()),
-                    check.chain.entries
+                    broken.entries
                 );
             }
             for p in &check.accounting {
@@ -38,14 +41,20 @@ pub fn audit(
                     "{log}: {failures} saved revision(s) not accounted for in the audit log (listed above)"
                 );
             }
+            let chains = check.chain.chains.len();
             writeln!(
                 out,
-                "{log}: ok, {} entries, hash chain intact{}; every saved record revision has its entry; head {}",
+                "{log}: ok, {} entries in {chains} chain{}, every hash chain intact{}; every saved record revision has its entry; {}, head {}",
                 check.chain.entries,
+                if chains == 1 { "" } else { "s" },
                 if check.chain.pruned > 0 {
                     format!(" ({} older entries pruned)", check.chain.pruned)
                 } else {
                     String::new()
+                },
+                match check.chain.chains.iter().find(|c| c.own) {
+                    Some(own) => format!("this machine's chain {}", own.file.display()),
+                    None => "this machine has no chain yet".to_string(),
                 },
                 check.chain.last_hash
             )?;
@@ -57,7 +66,8 @@ pub fn audit(
             for e in entries {
                 writeln!(
                     out,
-                    "{:>6}  {}  {:<16}  {:<24}  {:<22}  {}",
+                    "{:<8.8}  {:>6}  {}  {:<16}  {:<24}  {:<22}  {}",
+                    one_line(&e.chain),
                     e.seq,
                     e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     one_line(&e.actor),

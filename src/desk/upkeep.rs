@@ -11,7 +11,7 @@ use crate::store::{AccountingProblem, QuarantinedFile};
 /// is intact, every saved record revision checked against the log.
 #[derive(Debug)]
 pub struct AuditCheck {
-    /// The log file checked.
+    /// The audit directory checked (every chain in it).
     pub log: PathBuf,
     pub chain: VerifyReport,
     /// Accounting problems (failures and notes); empty when the chain broke.
@@ -96,8 +96,9 @@ impl Desk {
         warnings
     }
 
-    /// Checks the audit log's hash chain and, if it holds, that every
-    /// saved record revision has its entry (reads the log once).
+    /// Checks the hash chain of every machine's audit chain and, if they
+    /// all hold, that every saved record revision has its entry in one of
+    /// them (reads each chain once).
     pub fn verify_audit(&self) -> Result<AuditCheck, DeskError> {
         let log = self.store.audit();
         let (chain, entries) = log.verify_with_entries()?;
@@ -106,7 +107,7 @@ impl Desk {
             _ => Vec::new(),
         };
         Ok(AuditCheck {
-            log: log.path().to_path_buf(),
+            log: log.dir().to_path_buf(),
             chain,
             accounting,
         })

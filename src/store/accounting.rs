@@ -1,4 +1,6 @@
-//! Checking the records on disk against the audit log.
+//! Checking the records on disk against the audit trail: every machine's
+//! chain together, so a revision saved on one machine and synced to another
+//! is accounted for by the chain of the machine that saved it.
 
 use super::*;
 
@@ -23,15 +25,25 @@ impl fmt::Display for AccountingProblem {
 }
 
 impl Store {
-    /// Checks every record in `incidents/` against the audit log: its saved
-    /// revision must have an entry whose SHA-256 matches the file's bytes,
-    /// and every revision from the first one logged up to it must have an
-    /// entry. A change logged but never saved (a crash between the two, or a
-    /// failed write) is reported as a note, not a failure. Reads only.
+    /// Checks every record in `incidents/` against `entries`, the entries of
+    /// every chain of the audit trail: its saved revision must have an entry
+    /// (in any chain) whose SHA-256 matches the file's bytes, and every
+    /// revision from the first one logged up to it must have an entry (in
+    /// any chain), except revisions at or below a `record.checkpoint`, which
+    /// says earlier entries were pruned from its chain. A change logged but
+    /// never saved (a crash between the two, a failed write, or a version a
+    /// merge replaced by a later revision) is reported as a note, not a
+    /// failure. Reads only.
     pub fn account(&self, entries: &[AuditEntry]) -> Vec<AccountingProblem> {
         let mut logged: BTreeMap<&str, BTreeMap<u64, Vec<&AuditEntry>>> = BTreeMap::new();
+        // The highest revision a prune carried forward, per incident.
+        let mut checkpoint: BTreeMap<&str, u64> = BTreeMap::new();
         for e in entries {
             if let (Some(id), Some(rev)) = (e.incident.as_deref(), e.revision) {
+                if e.action == CHECKPOINT_ACTION {
+                    let top = checkpoint.entry(id).or_default();
+                    *top = (*top).max(rev);
+                }
                 logged
                     .entry(id)
                     .or_default()
@@ -79,14 +91,15 @@ impl Store {
                     fail(
                         revision,
                         format!(
-                            "the record on disk differs from what the audit log says was saved (seq {}): changed outside breachdesk",
-                            list.last().map_or(0, |e| e.seq)
+                            "the record on disk differs from what the audit log says was saved ({}): changed outside breachdesk",
+                            list.last().map_or_else(String::new, |e| where_logged(e))
                         ),
                     )
                 }
                 Some(_) => {}
             }
             let first = revisions.keys().next().copied().unwrap_or(revision);
+            let first = checkpoint.get(id.as_str()).map_or(first, |c| first.max(*c));
             for r in first..revision {
                 if !revisions.contains_key(&r) {
                     fail(
@@ -102,8 +115,9 @@ impl Store {
                         revision: *r,
                         failure: false,
                         message: format!(
-                            "logged at seq {} ({}) but never saved: the record stayed at revision {revision}",
-                            e.seq, e.action
+                            "logged at {} ({}) but never saved: the record stayed at revision {revision}",
+                            where_logged(e),
+                            e.action
                         ),
                     });
                 }
@@ -111,4 +125,12 @@ impl Store {
         }
         problems
     }
+}
+
+/// The action of an entry a prune writes to carry a pruned revision forward.
+const CHECKPOINT_ACTION: &str = "record.checkpoint";
+
+/// Where an entry is: "seq 7 of chain 3f0c9a51d27e8b64".
+fn where_logged(e: &AuditEntry) -> String {
+    format!("seq {} of chain {}", e.seq, e.chain)
 }
