@@ -24,8 +24,11 @@ const AWKWARD: [&str; 8] = [
     "",
 ];
 
+/// This machine's chain (the data directory has a machine id by now).
 fn log_path(dir: &Path) -> PathBuf {
-    dir.join("audit/audit-log.jsonl")
+    breachdesk::audit::own_chain_file(dir)
+        .unwrap()
+        .expect("a machine id")
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -281,7 +284,7 @@ fn a_failed_append_leaves_the_log_byte_for_byte_as_it_was() {
             .unwrap_err();
         drop(armed);
         let message = err.to_string();
-        assert!(message.contains("audit-log.jsonl"), "{message}");
+        assert!(message.contains(&path.display().to_string()), "{message}");
         assert_eq!(fs::read(&path).unwrap(), before, "{kind:?}");
     }
     // And the next append continues the chain.
@@ -504,10 +507,14 @@ fn a_first_format_log_is_converted_with_its_hashes() {
     }
     fs::write(dir.path().join("audit/audit-log.toml"), &toml_text).unwrap();
 
-    // Read-only: converted in memory, nothing written.
+    // Read-only: converted in memory, nothing written (not even a machine id).
     let reader = AuditLog::open_read_only(dir.path());
     assert!(reader.verify().unwrap().is_ok());
-    assert!(!log_path(dir.path()).exists());
+    assert_eq!(reader.entries().unwrap().len(), 3);
+    assert_eq!(reader.head().unwrap(), hashes[2]);
+    assert!(!dir.path().join("audit/audit-log.jsonl").exists());
+    assert!(!dir.path().join("machine-id").exists());
+    assert!(!dir.path().join("audit/chains").exists());
 
     let log = AuditLog::open(dir.path()).unwrap();
     let entries = log.entries().unwrap();
@@ -520,8 +527,18 @@ fn a_first_format_log_is_converted_with_its_hashes() {
         hashes
     );
     assert_eq!(entries[1].detail, "two\nlines");
+    // Converted, then the converted log became this machine's chain.
     assert_eq!(entries[3].action, "audit.migrated");
+    assert!(entries[3].detail.contains("to JSON Lines"), "{entries:?}");
+    assert_eq!(entries[4].action, "audit.migrated");
+    assert!(
+        entries[4].detail.contains("became this machine's chain"),
+        "{entries:?}"
+    );
+    assert_eq!(entries.len(), 5);
+    assert!(entries.iter().all(|e| e.chain == log.machine_id().unwrap()));
     assert!(log.verify().unwrap().is_ok());
+    assert!(!dir.path().join("audit/audit-log.jsonl").exists());
     assert!(dir.path().join("audit/audit-log.toml.migrated").exists());
     assert!(!dir.path().join("audit/audit-log.toml").exists());
     // Opening again changes nothing.
