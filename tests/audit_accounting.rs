@@ -71,8 +71,11 @@ impl Desk {
         .to_string()
     }
 
+    /// This machine's audit chain.
     fn log_file(&self) -> PathBuf {
-        self.data.join("audit/audit-log.jsonl")
+        breachdesk::audit::own_chain_file(&self.data)
+            .unwrap()
+            .expect("a machine id")
     }
 
     fn record(&self, id: &str) -> PathBuf {
@@ -216,7 +219,10 @@ fn an_audit_log_that_cannot_be_written_refuses_the_change() {
 
         let out = desk.run_with_fault(fault, &["log", &id, "this must not be saved"]);
         let err = one_line_error(&out);
-        assert!(err.contains("audit-log.jsonl"), "{err}");
+        assert!(
+            err.contains(&desk.log_file().display().to_string()),
+            "{err}"
+        );
         assert!(err.contains("not saved"), "{err}");
         assert_eq!(err.matches(cause).count(), 1, "the cause once: {err}");
         assert!(!err.contains(" saved but"), "{err}");

@@ -84,7 +84,11 @@ fn temp_files(data: &Path) -> usize {
 }
 
 fn log_len(data: &Path) -> u64 {
-    fs::metadata(data.join("audit/audit-log.jsonl")).map_or(0, |m| m.len())
+    breachdesk::audit::own_chain_file(data)
+        .ok()
+        .flatten()
+        .and_then(|chain| fs::metadata(chain).ok())
+        .map_or(0, |m| m.len())
 }
 
 #[derive(Default)]

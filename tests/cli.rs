@@ -203,7 +203,7 @@ fn a_responder_works_an_incident_from_the_command_line() {
     );
 
     let verify = desk.ok(&["audit", "verify"]);
-    assert!(verify.contains("6 entries, hash chain intact"), "{verify}");
+    assert!(verify.contains("6 entries in 1 chain, every hash chain intact"), "{verify}");
 
     // Files 0600 in 0700 directories.
     assert_eq!(mode(&desk.data), 0o700);
@@ -212,10 +212,12 @@ fn a_responder_works_an_incident_from_the_command_line() {
         mode(&desk.data.join("incidents").join(format!("{id}.toml"))),
         0o600
     );
-    assert_eq!(
-        mode(&desk.data.join("audit").join("audit-log.jsonl")),
-        0o600
-    );
+    let chain = breachdesk::audit::own_chain_file(&desk.data)
+        .expect("machine id readable")
+        .expect("a machine id");
+    assert_eq!(mode(&chain), 0o600);
+    assert_eq!(mode(&desk.data.join("audit").join("chains")), 0o700);
+    assert_eq!(mode(&desk.data.join("machine-id")), 0o600);
 }
 
 #[test]

@@ -350,7 +350,11 @@ fn churn_forever(dir: &std::path::Path) -> ! {
 }
 
 fn audit_len(dir: &std::path::Path) -> u64 {
-    std::fs::metadata(dir.join("audit").join("audit-log.jsonl")).map_or(0, |m| m.len())
+    breachdesk::audit::own_chain_file(dir)
+        .ok()
+        .flatten()
+        .and_then(|chain| std::fs::metadata(chain).ok())
+        .map_or(0, |m| m.len())
 }
 
 #[test]

@@ -552,9 +552,10 @@ cc = ["Provider SOC <soc@provider.example>", "GovCertUK <incidents@ncsc.example>
     );
 
     // The audit head: 64 hex, and an entry hash in the log.
-    let log = std::fs::read_to_string(desk.data_dir().join("audit").join("audit-log.toml"))
-        .or_else(|_| std::fs::read_to_string(desk.data_dir().join("audit").join("audit-log.jsonl")))
-        .expect("audit log");
+    let chain = breachdesk::audit::own_chain_file(desk.data_dir())
+        .expect("machine id")
+        .expect("this machine's chain");
+    let log = std::fs::read_to_string(chain).expect("audit log");
     for m in [&one, &two] {
         let head = raw_header(m, "X-Breachdesk-Audit-Head").expect("audit head header");
         assert_eq!(head.len(), 64);

@@ -596,8 +596,11 @@ fn modes_are_private_even_with_a_permissive_umask() {
     let audit = breachdesk::audit::AuditLog::open(&data).unwrap();
     audit.append(t(1, 0), "a", None, "x", "y").unwrap();
     assert_eq!(mode(&data.join("audit")), 0o700);
-    assert_eq!(mode(&data.join("audit/audit-log.jsonl")), 0o600);
+    assert_eq!(mode(&data.join("audit/chains")), 0o700);
+    assert_eq!(mode(audit.path()), 0o600);
+    assert!(audit.path().starts_with(data.join("audit/chains")));
     assert_eq!(mode(&data.join("audit/audit.lock")), 0o600);
+    assert_eq!(mode(&data.join("machine-id")), 0o600);
 
     // A fresh data dir in a nested path: all created 0700.
     let nested = dir.path().join("a/b/c");
