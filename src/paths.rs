@@ -118,6 +118,5 @@ pub fn ensure_machine_id(data_dir: &Path) -> io::Result<String> {
     let _ = fs::remove_file(&tmp);
     made?;
     crate::durable::sync_dir(data_dir)?;
-    read_machine_id(data_dir)?
-        .ok_or_else(|| io::Error::other("vanished just after it was made"))
+    read_machine_id(data_dir)?.ok_or_else(|| io::Error::other("vanished just after it was made"))
 }

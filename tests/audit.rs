@@ -547,6 +547,48 @@ fn a_first_format_log_is_converted_with_its_hashes() {
     assert_eq!(fs::read_to_string(log_path(dir.path())).unwrap(), text);
 }
 
+#[test]
+fn a_first_format_conversion_killed_before_its_last_rename_is_finished_once() {
+    // What a conversion killed between writing audit-log.jsonl and renaming
+    // audit-log.toml leaves: both. The next writable open finishes it and
+    // adopts the converted log; the old file is not read as a second chain.
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("audit")).unwrap();
+    let mut toml_text = String::new();
+    let mut jsonl = String::new();
+    let mut prev = ZERO_HASH.to_string();
+    for seq in 1..=2u64 {
+        let mut v = serde_json::json!({
+            "seq": seq, "at": "2026-11-28T14:32:00Z", "actor": "alice",
+            "incident": "INC-1", "action": "x", "detail": "plain", "prev": prev,
+        });
+        let hash = hash_of(&v);
+        toml_text.push_str(&format!(
+            "[[entry]]\nseq = {seq}\nat = \"2026-11-28T14:32:00Z\"\nactor = \"alice\"\nincident = \"INC-1\"\naction = \"x\"\ndetail = \"plain\"\nprev = \"{prev}\"\nhash = \"{hash}\"\n\n"
+        ));
+        v["hash"] = serde_json::Value::String(hash.clone());
+        jsonl.push_str(&format!("{v}\n"));
+        prev = hash;
+    }
+    fs::write(dir.path().join("audit/audit-log.toml"), &toml_text).unwrap();
+    fs::write(dir.path().join("audit/audit-log.jsonl"), &jsonl).unwrap();
+
+    let log = AuditLog::open(dir.path()).unwrap();
+    assert!(!dir.path().join("audit/audit-log.toml").exists());
+    assert!(dir.path().join("audit/audit-log.toml.migrated").exists());
+    assert!(!dir.path().join("audit/audit-log.jsonl").exists());
+    let report = log.verify().unwrap();
+    assert!(report.is_ok(), "{:?}", report.first_break);
+    assert_eq!(report.chains.len(), 1);
+    let entries = log.entries().unwrap();
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    assert_eq!(entries[1].hash, prev);
+    assert_eq!(entries[2].action, "audit.migrated");
+    let chain = fs::read(log.path()).unwrap();
+    AuditLog::open(dir.path()).unwrap();
+    assert_eq!(fs::read(log.path()).unwrap(), chain);
+}
+
 const APPEND_ENV: &str = "BREACHDESK_AUDIT_DIR";
 const APPEND_TAG: &str = "BREACHDESK_AUDIT_TAG";
 const N_APPENDS: usize = 100;

@@ -94,7 +94,10 @@ fn a_revision_saved_on_another_machine_is_accounted_for_by_that_machines_chain()
             "{machine}: {out}"
         );
         let own = machine_id(&bin.data);
-        assert!(out.contains(&format!("{own}.jsonl, head ")), "{machine}: {out}");
+        assert!(
+            out.contains(&format!("{own}.jsonl, head ")),
+            "{machine}: {out}"
+        );
     }
 
     // `audit list` shows both chains' entries, merged by time (the binary's
@@ -117,8 +120,9 @@ fn a_revision_saved_on_another_machine_is_accounted_for_by_that_machines_chain()
     let ran = a.run(&["audit", "verify"]);
     assert!(!ran.ok);
     assert!(
-        ran.out()
-            .contains(&format!("FAIL  {id} revision 3: saved, but has no audit entry")),
+        ran.out().contains(&format!(
+            "FAIL  {id} revision 3: saved, but has no audit entry"
+        )),
         "{}",
         ran.out()
     );
@@ -129,7 +133,11 @@ fn a_revision_saved_on_another_machine_is_accounted_for_by_that_machines_chain()
     // entry it was checked against.
     let record = a.data.join(format!("incidents/{id}.toml"));
     let text = fs::read_to_string(&record).unwrap();
-    fs::write(&record, text.replace("seen on machine B", "seen on machine C")).unwrap();
+    fs::write(
+        &record,
+        text.replace("seen on machine B", "seen on machine C"),
+    )
+    .unwrap();
     let ran = a.run(&["audit", "verify"]);
     assert!(!ran.ok);
     assert!(
@@ -175,7 +183,12 @@ fn a_tampered_entry_in_another_machines_chain_is_caught_and_named() {
     let chain = report.chains.iter().find(|c| c.file == b_chain).unwrap();
     assert!(!chain.own);
     assert!(chain.first_break.is_some());
-    assert!(report.chains.iter().any(|c| c.own && c.first_break.is_none()));
+    assert!(
+        report
+            .chains
+            .iter()
+            .any(|c| c.own && c.first_break.is_none())
+    );
 
     // A's own chain is intact, so A keeps working, and neither repair nor
     // a change on A touches B's chain: it is B's evidence, left as it is.
@@ -260,7 +273,13 @@ fn an_old_log_beside_this_machines_chain_is_kept_and_read_as_a_legacy_chain() {
     let elsewhere = tempfile::tempdir().unwrap();
     let other = AuditLog::open(elsewhere.path()).unwrap();
     other
-        .append(base() - Duration::minutes(5), "bob", Some("INC-1"), "x", "old")
+        .append(
+            base() - Duration::minutes(5),
+            "bob",
+            Some("INC-1"),
+            "x",
+            "old",
+        )
         .unwrap();
     let legacy = dir.path().join("audit/audit-log.jsonl");
     fs::copy(other.path(), &legacy).unwrap();
@@ -287,7 +306,9 @@ fn an_old_log_beside_this_machines_chain_is_kept_and_read_as_a_legacy_chain() {
 
     fs::write(
         &legacy,
-        String::from_utf8(legacy_bytes).unwrap().replace("old", "OLD"),
+        String::from_utf8(legacy_bytes)
+            .unwrap()
+            .replace("old", "OLD"),
     )
     .unwrap();
     let broken = log.verify().unwrap().first_break.unwrap();
@@ -312,7 +333,10 @@ fn the_machine_id_is_made_once_private_and_anew_on_a_copy() {
     assert!(paths::is_machine_id(id), "{id}");
     let file = paths::machine_id_file(&data);
     assert_eq!(fs::read_to_string(&file).unwrap(), format!("{id}\n"));
-    assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     // No temp file is left behind.
     assert_eq!(fs::read_dir(&data).unwrap().count(), 1);
 
@@ -320,12 +344,18 @@ fn the_machine_id_is_made_once_private_and_anew_on_a_copy() {
     assert_eq!(log.machine_id(), Some(id.as_str()));
     assert_eq!(log.path(), breachdesk::audit::chain_file(&data, id));
     let chains = data.join("audit/chains");
-    assert_eq!(fs::metadata(&chains).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        fs::metadata(&chains).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
     assert_eq!(
         fs::metadata(log.path()).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    assert_eq!(AuditLog::open(&data).unwrap().machine_id(), Some(id.as_str()));
+    assert_eq!(
+        AuditLog::open(&data).unwrap().machine_id(),
+        Some(id.as_str())
+    );
 
     // A copy of the data directory without the machine-local file (what a
     // git clone gives) is another machine.
@@ -343,7 +373,11 @@ fn the_machine_id_is_made_once_private_and_anew_on_a_copy() {
     assert!(err.contains("does not hold a machine id"), "{err}");
     let reader = AuditLog::open_read_only(&data);
     assert_eq!(reader.machine_id(), None);
-    assert!(reader.warnings()[0].contains("machine-id"), "{:?}", reader.warnings());
+    assert!(
+        reader.warnings()[0].contains("machine-id"),
+        "{:?}",
+        reader.warnings()
+    );
     assert!(reader.verify().unwrap().is_ok());
 }
 
@@ -433,7 +467,11 @@ fn prune_rewrites_only_this_machines_chain_and_accounting_holds_across_pruned_ch
     // accounting holds on both machines.
     for (machine, desk) in [("A", &desk_a), ("B", &desk_b)] {
         let check = desk.verify_audit().unwrap();
-        assert!(check.chain.is_ok(), "{machine}: {:?}", check.chain.first_break);
+        assert!(
+            check.chain.is_ok(),
+            "{machine}: {:?}",
+            check.chain.first_break
+        );
         assert_eq!(check.chain.chains.len(), 2);
         let failures: Vec<String> = check
             .accounting
@@ -445,5 +483,57 @@ fn prune_rewrites_only_this_machines_chain_and_accounting_holds_across_pruned_ch
     }
     let entries = AuditLog::open_read_only(&a).entries_for(&id).unwrap();
     assert!(!entries.iter().any(|e| e.revision == Some(3)));
-    assert!(entries.iter().any(|e| e.action == "record.checkpoint" && e.revision == Some(4)));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.action == "record.checkpoint" && e.revision == Some(4))
+    );
+}
+
+#[test]
+fn a_record_a_merge_rewrote_is_accounted_for_by_its_sync_merged_entry() {
+    let (a, _b, id) = two_machines();
+    // What a merge leaves: the record at a revision above both sides',
+    // written by git and the merge driver, not by a breachdesk change.
+    let record = a.data.join(format!("incidents/{id}.toml"));
+    let text = fs::read_to_string(&record).unwrap();
+    assert!(text.contains("\nrevision = 3\n"), "{text}");
+    let merged = text
+        .replace("\nrevision = 3\n", "\nrevision = 4\n")
+        .replace("\"revision\":3", "\"revision\":4");
+    fs::write(&record, &merged).unwrap();
+    let ran = a.run(&["audit", "verify"]);
+    assert!(!ran.ok);
+    assert!(
+        ran.out().contains(&format!(
+            "FAIL  {id} revision 4: saved, but has no audit entry"
+        )),
+        "{}",
+        ran.out()
+    );
+
+    // The sync's entry, with the new revision and the bytes' SHA-256.
+    let log = AuditLog::open(&a.data).unwrap();
+    let sha = breachdesk::store::record_sha256(merged.as_bytes());
+    let entry = breachdesk::audit::NewEntry::record_merged(
+        base(),
+        "alice",
+        &id,
+        "0123abcd",
+        4,
+        &sha,
+        "both sides logged to the timeline",
+    );
+    assert_eq!(entry.action, breachdesk::audit::SYNC_MERGED);
+    let whole = breachdesk::audit::NewEntry::sync_merged(base(), "alice", "0123abcd", "1 record");
+    let logged = log.append_entries(&[entry, whole]).unwrap();
+    assert_eq!(logged[0].revision, Some(4));
+    assert_eq!(logged[0].record_sha256.as_deref(), Some(sha.as_str()));
+    assert!(logged[0].detail.contains("0123abcd"), "{:?}", logged[0]);
+    assert!(logged[1].detail.contains("merged commit 0123abcd"));
+    let out = a.ok(&["audit", "verify"]);
+    assert!(
+        out.contains("every saved record revision has its entry"),
+        "{out}"
+    );
 }

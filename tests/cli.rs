@@ -203,7 +203,10 @@ fn a_responder_works_an_incident_from_the_command_line() {
     );
 
     let verify = desk.ok(&["audit", "verify"]);
-    assert!(verify.contains("6 entries in 1 chain, every hash chain intact"), "{verify}");
+    assert!(
+        verify.contains("6 entries in 1 chain, every hash chain intact"),
+        "{verify}"
+    );
 
     // Files 0600 in 0700 directories.
     assert_eq!(mode(&desk.data), 0o700);

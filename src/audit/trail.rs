@@ -60,8 +60,7 @@ impl AuditLog {
         }
         out.sort_by(|a, b| a.chain.cmp(&b.chain));
         let legacy = self.dir.join(LOG_FILE);
-        let first_format_unread =
-            self.file == legacy && self.dir.join(OLD_LOG_FILE).exists();
+        let first_format_unread = self.file == legacy && self.dir.join(OLD_LOG_FILE).exists();
         if fs::symlink_metadata(&legacy).is_ok() || first_format_unread {
             out.push(ChainFile {
                 chain: LEGACY_CHAIN.to_string(),
@@ -296,17 +295,10 @@ mod tests {
         let a = vec![entry("a", 1, 1), entry("a", 2, 5), entry("a", 3, 9)];
         let b = vec![entry("b", 1, 5), entry("b", 2, 3), entry("b", 3, 7)];
         let merged = merge_by_time(vec![a, b]);
-        let want: Vec<(String, u64)> = [
-            ("a", 1),
-            ("a", 2),
-            ("b", 1),
-            ("b", 2),
-            ("b", 3),
-            ("a", 3),
-        ]
-        .iter()
-        .map(|(c, s)| (c.to_string(), *s))
-        .collect();
+        let want: Vec<(String, u64)> = [("a", 1), ("a", 2), ("b", 1), ("b", 2), ("b", 3), ("a", 3)]
+            .iter()
+            .map(|(c, s)| (c.to_string(), *s))
+            .collect();
         assert_eq!(order(&merged), want);
         assert!(merge_by_time(Vec::new()).is_empty());
     }
