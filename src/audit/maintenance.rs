@@ -279,8 +279,7 @@ impl AuditLog {
         let check = chain::verify_chain(self.own_chain(), &self.file, true, &text);
         if let Some(broken) = check.first_break {
             return Err(AuditError::ChainBroken {
-                file: self.file.clone(),
-                broken,
+                broken: Box::new(broken),
             });
         }
         let mut old_marker = None;

@@ -145,8 +145,8 @@ pub enum AuditError {
         "refusing to keep audit records for only {days} days: breachdesk keeps its log at least {min} days (6 calendar months)"
     )]
     RetentionTooShort { days: u32, min: u32 },
-    #[error("refusing to prune {}: the chain does not verify ({broken}); pruning would hide that", file.display())]
-    ChainBroken { file: PathBuf, broken: ChainBreak },
+    #[error("refusing to prune {}: the chain does not verify ({broken}); pruning would hide that", broken.file.display())]
+    ChainBroken { broken: Box<ChainBreak> },
     #[error("cannot write an audit entry to {}: {message}", file.display())]
     Serialize { file: PathBuf, message: String },
     #[error("{} is read-only here: {what} needs a writable data directory", file.display())]
