@@ -20,7 +20,7 @@ pub fn audit(
         AuditCommand::Verify => {
             let desk = setup.reader()?;
             let check = desk.verify_audit()?;
-            let log = check.log.display();
+            let log = one_line(&check.log.display().to_string());
             if let Some(broken) = check.chain.chains.iter().find(|c| c.first_break.is_some())
                 && let Some(first) = &broken.first_break
             {
@@ -53,7 +53,10 @@ pub fn audit(
                     String::new()
                 },
                 match check.chain.chains.iter().find(|c| c.own) {
-                    Some(own) => format!("this machine's chain {}", own.file.display()),
+                    Some(own) => format!(
+                        "this machine's chain {}",
+                        one_line(&own.file.display().to_string())
+                    ),
                     None => "this machine has no chain yet".to_string(),
                 },
                 check.chain.last_hash
