@@ -537,3 +537,30 @@ fn a_record_a_merge_rewrote_is_accounted_for_by_its_sync_merged_entry() {
         "{out}"
     );
 }
+
+#[test]
+fn a_linked_chains_directory_is_refused_and_odd_names_are_not_chains() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = AuditLog::open(&data).unwrap();
+    log.append(base(), "alice", None, "x", "mine").unwrap();
+    // Not chains: temp files of a prune, other extensions.
+    let chains = data.join("audit/chains");
+    fs::write(chains.join(".0123456789abcdef.jsonl.tmp-1-ff"), "junk\n").unwrap();
+    fs::write(chains.join("notes.txt"), "junk\n").unwrap();
+    let report = log.verify().unwrap();
+    assert!(report.is_ok(), "{:?}", report.first_break);
+    assert_eq!(report.chains.len(), 1);
+
+    // audit/chains as a link elsewhere: refused by writers and readers.
+    let elsewhere = dir.path().join("elsewhere");
+    fs::rename(&chains, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &chains).unwrap();
+    let err = AuditLog::open(&data).unwrap_err().to_string();
+    assert!(err.contains("symbolic link"), "{err}");
+    let err = AuditLog::open_read_only(&data)
+        .verify()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("symbolic link"), "{err}");
+}
