@@ -26,8 +26,8 @@ impl Desk {
         let to = checked_name(to, "the name to assign")?;
         let actor = self.actor.clone();
         self.change(id, now, "role.assigned", |incident| {
-            let was = crate::domain::incident::holder(&incident.assignments, role)
-                .map(str::to_string);
+            let was =
+                crate::domain::incident::holder(&incident.assignments, role).map(str::to_string);
             if was.as_deref() == Some(to.as_str()) {
                 return Ok(String::new());
             }
@@ -48,8 +48,8 @@ impl Desk {
     pub fn unassign(&self, id: &str, role: Role, now: DateTime<Utc>) -> Result<Changed, DeskError> {
         let actor = self.actor.clone();
         self.change(id, now, "role.unassigned", |incident| {
-            let Some(was) = crate::domain::incident::holder(&incident.assignments, role)
-                .map(str::to_string)
+            let Some(was) =
+                crate::domain::incident::holder(&incident.assignments, role).map(str::to_string)
             else {
                 return Ok(String::new());
             };

@@ -171,7 +171,10 @@ mod tests {
         let a = Assignment::new(Role::TechnicalLead, "dan", "x", at(4, 0));
         let b = Assignment::new(Role::TechnicalLead, "erin", "y", at(4, 0));
         let winner = if a.uid > b.uid { "dan" } else { "erin" };
-        assert_eq!(holder(&[a.clone(), b.clone()], Role::TechnicalLead), Some(winner));
+        assert_eq!(
+            holder(&[a.clone(), b.clone()], Role::TechnicalLead),
+            Some(winner)
+        );
         assert_eq!(holder(&[b, a], Role::TechnicalLead), Some(winner));
     }
 
@@ -179,7 +182,10 @@ mod tests {
     fn uids_are_derived_from_what_fixes_the_entry() {
         let a = Assignment::new(Role::Scribe, "carol", "bob", at(2, 0));
         assert_eq!(a, Assignment::new(Role::Scribe, "carol", "bob", at(2, 0)));
-        assert_ne!(a.uid, Assignment::new(Role::Scribe, "dan", "bob", at(2, 0)).uid);
+        assert_ne!(
+            a.uid,
+            Assignment::new(Role::Scribe, "dan", "bob", at(2, 0)).uid
+        );
         let h = Handover::new("alice", "bob", "note", at(7, 0));
         assert_eq!(h.uid, Handover::new("alice", "bob", "note", at(7, 0)).uid);
         assert_ne!(h.uid, Handover::new("alice", "bob", "other", at(7, 0)).uid);
@@ -205,9 +211,15 @@ mod tests {
     fn names_are_refused_when_empty_or_unsafe() {
         assert_eq!(responder_name("  Bob Smith "), Ok("Bob Smith".into()));
         assert_eq!(responder_name(" \t "), Err(NameError::Empty));
-        assert_eq!(responder_name("bob\u{1b}[2J"), Err(NameError::Control(0x1b)));
+        assert_eq!(
+            responder_name("bob\u{1b}[2J"),
+            Err(NameError::Control(0x1b))
+        );
         assert_eq!(responder_name("bob\nsmith"), Err(NameError::Control(0x0a)));
-        assert_eq!(responder_name("bob\u{202e}"), Err(NameError::Control(0x202e)));
+        assert_eq!(
+            responder_name("bob\u{202e}"),
+            Err(NameError::Control(0x202e))
+        );
         assert_eq!(
             responder_name(&"x".repeat(101)),
             Err(NameError::TooLong(101))
