@@ -31,9 +31,8 @@ impl Desk {
             if was.as_deref() == Some(to.as_str()) {
                 return Ok(String::new());
             }
-            incident
-                .assignments
-                .push(Assignment::new(role, &to, &actor, now));
+            let next = Assignment::new(role, &to, &actor, now, &incident.assignments);
+            incident.assignments.push(next);
             let text = match was {
                 Some(was) => format!("Role {role}: {to} (was {was})"),
                 None => format!("Role {role}: {to}"),
@@ -53,9 +52,8 @@ impl Desk {
             else {
                 return Ok(String::new());
             };
-            incident
-                .assignments
-                .push(Assignment::new(role, "", &actor, now));
+            let next = Assignment::new(role, "", &actor, now, &incident.assignments);
+            incident.assignments.push(next);
             let text = format!("Role {role}: unassigned (was {was})");
             incident.log(now, &actor, EntryKind::Change, text.clone());
             Ok(text)

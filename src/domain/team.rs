@@ -23,18 +23,38 @@ pub struct Assignment {
     /// Who made the assignment.
     pub by: String,
     pub at: DateTime<Utc>,
+    /// The `uid` of the assignment of the role it replaced (the one that
+    /// held the role when it was made), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 impl Assignment {
-    /// A new assignment of `role` to `to` (empty: unassigned) by `by` at `at`.
-    pub fn new(role: Role, to: &str, by: &str, at: DateTime<Utc>) -> Assignment {
+    /// A new assignment of `role` to `to` (empty: unassigned) by `by` at
+    /// `at`, replacing the role's current assignment in `assignments`.
+    pub fn new(
+        role: Role,
+        to: &str,
+        by: &str,
+        at: DateTime<Utc>,
+        assignments: &[Assignment],
+    ) -> Assignment {
         let when = at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        let replaces = latest(assignments, role).map(|a| a.uid.clone());
+        let parts = [
+            when.as_str(),
+            by,
+            role.as_str(),
+            to,
+            replaces.as_deref().unwrap_or(""),
+        ];
         Assignment {
-            uid: entry_uid("assignments", &[&when, by, role.as_str(), to]),
+            uid: entry_uid("assignments", &parts),
             role,
             to: to.to_string(),
             by: by.to_string(),
             at,
+            replaces,
         }
     }
 }
@@ -80,17 +100,28 @@ impl Handover {
     }
 }
 
-/// Each role's latest assignment by (`at`, `uid`), in [`Role::ALL`] order;
-/// a role whose latest assignment unassigned it is left out.
+/// The assignment of `role` in force: of those no other assignment
+/// replaced, the latest by (`at`, `uid`). Made on one machine, that is the
+/// last one made (each replaces the one before, even within the same
+/// second); after two copies merged, the later of the two branches' last.
+fn latest(assignments: &[Assignment], role: Role) -> Option<&Assignment> {
+    let replaced: Vec<&str> = assignments
+        .iter()
+        .filter(|a| a.role == role)
+        .filter_map(|a| a.replaces.as_deref())
+        .collect();
+    assignments
+        .iter()
+        .filter(|a| a.role == role && !replaced.contains(&a.uid.as_str()))
+        .max_by(|a, b| (a.at, &a.uid).cmp(&(b.at, &b.uid)))
+}
+
+/// Each role's assignment in force (see [`latest`]), in [`Role::ALL`]
+/// order; a role whose assignment in force unassigned it is left out.
 pub fn current_roles(assignments: &[Assignment]) -> Vec<&Assignment> {
     Role::ALL
         .iter()
-        .filter_map(|role| {
-            assignments
-                .iter()
-                .filter(|a| a.role == *role)
-                .max_by(|a, b| (a.at, &a.uid).cmp(&(b.at, &b.uid)))
-        })
+        .filter_map(|role| latest(assignments, *role))
         .filter(|a| !a.to.is_empty())
         .collect()
 }
@@ -155,10 +186,17 @@ mod tests {
 
     #[test]
     fn the_latest_assignment_holds_the_role_whatever_the_order() {
-        let early = Assignment::new(Role::IncidentManager, "alice", "alice", at(1, 0));
-        let late = Assignment::new(Role::IncidentManager, "bob", "alice", at(7, 0));
-        let scribe = Assignment::new(Role::Scribe, "carol", "bob", at(2, 0));
-        let unassigned = Assignment::new(Role::Scribe, "", "bob", at(3, 0));
+        let early = Assignment::new(Role::IncidentManager, "alice", "alice", at(1, 0), &[]);
+        // Made on another machine that had not seen `early`: a branch.
+        let late = Assignment::new(Role::IncidentManager, "bob", "alice", at(7, 0), &[]);
+        let scribe = Assignment::new(Role::Scribe, "carol", "bob", at(2, 0), &[]);
+        let unassigned = Assignment::new(
+            Role::Scribe,
+            "",
+            "bob",
+            at(3, 0),
+            std::slice::from_ref(&scribe),
+        );
         // The order of the list (as two merged copies may leave it) does not matter.
         let list = vec![late.clone(), scribe.clone(), early.clone()];
         assert_eq!(holder(&list, Role::IncidentManager), Some("bob"));
@@ -167,15 +205,38 @@ mod tests {
         assert_eq!(holder(&list, Role::Scribe), None);
         let roles: Vec<Role> = current_roles(&list).iter().map(|a| a.role).collect();
         assert_eq!(roles, [Role::IncidentManager]);
-        // Same instant: the uid decides, the same way on every machine.
-        let a = Assignment::new(Role::TechnicalLead, "dan", "x", at(4, 0));
-        let b = Assignment::new(Role::TechnicalLead, "erin", "y", at(4, 0));
+        // Same instant, two branches: the uid decides, the same way on
+        // every machine.
+        let a = Assignment::new(Role::TechnicalLead, "dan", "x", at(4, 0), &[]);
+        let b = Assignment::new(Role::TechnicalLead, "erin", "y", at(4, 0), &[]);
         let winner = if a.uid > b.uid { "dan" } else { "erin" };
         assert_eq!(
             holder(&[a.clone(), b.clone()], Role::TechnicalLead),
             Some(winner)
         );
-        assert_eq!(holder(&[b, a], Role::TechnicalLead), Some(winner));
+        assert_eq!(holder(&[b, a.clone()], Role::TechnicalLead), Some(winner));
+        // One machine, the same second: the one made last holds it.
+        let next = Assignment::new(
+            Role::TechnicalLead,
+            "fay",
+            "x",
+            at(4, 0),
+            std::slice::from_ref(&a),
+        );
+        assert_eq!(next.replaces.as_deref(), Some(a.uid.as_str()));
+        let then = Assignment::new(
+            Role::TechnicalLead,
+            "gus",
+            "x",
+            at(4, 0),
+            &[a.clone(), next.clone()],
+        );
+        for list in [
+            vec![a.clone(), next.clone(), then.clone()],
+            vec![then.clone(), next.clone(), a.clone()],
+        ] {
+            assert_eq!(holder(&list, Role::TechnicalLead), Some("gus"));
+        }
     }
 
     #[test]
