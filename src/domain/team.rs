@@ -241,11 +241,14 @@ mod tests {
 
     #[test]
     fn uids_are_derived_from_what_fixes_the_entry() {
-        let a = Assignment::new(Role::Scribe, "carol", "bob", at(2, 0));
-        assert_eq!(a, Assignment::new(Role::Scribe, "carol", "bob", at(2, 0)));
+        let a = Assignment::new(Role::Scribe, "carol", "bob", at(2, 0), &[]);
+        assert_eq!(
+            a,
+            Assignment::new(Role::Scribe, "carol", "bob", at(2, 0), &[])
+        );
         assert_ne!(
             a.uid,
-            Assignment::new(Role::Scribe, "dan", "bob", at(2, 0)).uid
+            Assignment::new(Role::Scribe, "dan", "bob", at(2, 0), &[]).uid
         );
         let h = Handover::new("alice", "bob", "note", at(7, 0));
         assert_eq!(h.uid, Handover::new("alice", "bob", "note", at(7, 0)).uid);
