@@ -245,6 +245,16 @@ fn full_incident(id: &str) -> Incident {
             lessons_learned: AWKWARD.into(),
             ..Default::default()
         },
+        assignments: {
+            let first = Assignment::new(Role::IncidentManager, AWKWARD, "alice", t(14, 42), &[]);
+            let then = Assignment::new(Role::Scribe, "", AWKWARD, t(14, 43), &[first.clone()]);
+            vec![first, then]
+        },
+        handovers: vec![Handover {
+            acknowledged_by: Some(AWKWARD.into()),
+            acknowledged_at: Some(t(15, 0)),
+            ..Handover::new("alice", AWKWARD, AWKWARD, t(14, 50))
+        }],
     }
 }
 
