@@ -218,6 +218,15 @@ fn cli_assign_handover_and_ack_say_one_line_and_show_lists_them() {
     assert_eq!(out, format!("{id}: incident-manager is Alice Smith\n"));
     let out = bin.ok(&["assign", &id, "--role", "Technical_Lead", "--to", "dan"]);
     assert_eq!(out, format!("{id}: technical-lead is dan\n"));
+    let out = bin.ok(&[
+        "assign",
+        &id,
+        "--role",
+        "incident-manager",
+        "--to",
+        "Alice Smith",
+    ]);
+    assert_eq!(out, format!("{id}: nothing changed\n"));
     let out = bin.ok(&["assign", &id, "--role", "scribe", "--to", "erin"]);
     assert_eq!(out, format!("{id}: scribe is erin\n"));
     let out = bin.ok(&["assign", &id, "--role", "scribe", "--unassign"]);
@@ -255,6 +264,10 @@ fn cli_assign_handover_and_ack_say_one_line_and_show_lists_them() {
     assert!(shown.contains("Technical lead: dan"), "{shown}");
     assert!(!shown.contains("Scribe:"), "unassigned: {shown}");
 
+    let markdown = bin.ok(&["export", &id, "--format", "markdown"]);
+    assert!(markdown.contains("## Roles"), "{markdown}");
+    assert!(markdown.contains("| Incident manager | Alice Smith (since "));
+    assert!(!markdown.contains("HANDOVER"), "internal only: {markdown}");
     let err = bin.fails(&["handover", "ack", &id]);
     assert!(err.contains("the next responder acknowledges it"), "{err}");
     let bob = bob_config(&bin);
@@ -434,6 +447,25 @@ fn console_banner_shows_a_handover_until_y_acknowledges_it() {
         .expect(&shown);
     assert!(second.contains("clear ^[[2J <U+009B>31m red"), "{second}");
     assert!(!shown.contains('\u{1b}') && !shown.contains('\u{9b}'));
+
+    // A third waiting: two lines, then how many more.
+    f.desk
+        .hand_over(ID, "dan", "third", now())
+        .expect("third handover");
+    f.send(
+        &mut app,
+        breachdesk::tui::app::Action::Cmd(breachdesk::tui::keymap::Cmd::Refresh),
+    );
+    let shown = banner(&app);
+    assert_eq!(shown.matches("⇄ HANDOVER").count(), 2, "{shown}");
+    assert!(
+        shown
+            .lines()
+            .nth(2)
+            .expect("line")
+            .contains("… and 1 more handovers"),
+        "{shown}"
+    );
 
     // Alice cannot acknowledge her own handover: the banner stays.
     f.chars(&mut app, "Y");
