@@ -247,7 +247,13 @@ fn full_incident(id: &str) -> Incident {
         },
         assignments: {
             let first = Assignment::new(Role::IncidentManager, AWKWARD, "alice", t(14, 42), &[]);
-            let then = Assignment::new(Role::Scribe, "", AWKWARD, t(14, 43), &[first.clone()]);
+            let then = Assignment::new(
+                Role::Scribe,
+                "",
+                AWKWARD,
+                t(14, 43),
+                std::slice::from_ref(&first),
+            );
             vec![first, then]
         },
         handovers: vec![Handover {
