@@ -530,7 +530,7 @@ fn help_lists_the_team_keys() {
     for needle in [
         "give a responder a role",
         "hand over to the next responder",
-        "acknowledge the handover shown at the top",
+        "acknowledge the handover at the top",
     ] {
         assert!(shown.contains(needle), "{needle}: {shown}");
     }

@@ -381,7 +381,7 @@ pub const INCIDENT: &[Binding] = &[
         &[k('R')],
         "R",
         Cmd::AssignRole,
-        "give a responder a role (incident manager, communications, scribe, technical lead)",
+        "give a responder a role (incident manager...)",
         "",
     ),
     b(
@@ -395,7 +395,7 @@ pub const INCIDENT: &[Binding] = &[
         &[k('Y')],
         "Y",
         Cmd::AcknowledgeHandover,
-        "acknowledge the handover shown at the top",
+        "acknowledge the handover at the top",
         "",
     ),
     b(
