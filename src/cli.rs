@@ -6,6 +6,7 @@
 mod choice;
 mod contract;
 mod incident;
+mod team;
 mod upkeep;
 
 pub use choice::{Choice, choice};
@@ -17,6 +18,7 @@ pub use incident::{
     EditArgs, ExportFormat, ListFormat, MitigationArgs, NewArgs, NotifyArgs, RootCauseArgs,
     ShowFormat, StepArgs,
 };
+pub use team::{AssignArgs, HandoverArgs, HandoverCommand};
 pub use upkeep::{
     AuditCommand, CompletionShell, ConfigCommand, OutboxCommand, OutboxFormat, PlaybookCommand,
     QuarantineCommand,
@@ -179,6 +181,12 @@ pub enum Command {
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
     },
+    /// Give a responder a role on an incident (incident-manager,
+    /// communications, scribe, technical-lead), or take it away.
+    Assign(AssignArgs),
+    /// Hand an incident over to the next responder with a note, shown at
+    /// the top of the incident until acknowledged (`handover ack ID`).
+    Handover(HandoverArgs),
     /// List incidents (open ones unless --all or --closed).
     List {
         /// table (aligned columns) or json.

@@ -6,7 +6,7 @@
 //! [`incident`] (changes to one incident), [`show`] (list, show, export,
 //! evidence), [`contract`] (opening on the other party's notice, data
 //! requests, Security Tests), [`notice`] (the register and 8.1 notifications
-//! made by phone), [`mail`] (notices by email and the outbox), [`calendar`],
+//! made by phone), [`team`] (roles and handovers), [`mail`] (notices by email and the outbox), [`calendar`],
 //! [`config`] (and playbooks), [`upkeep`] (audit log, quarantine, demo) and
 //! [`docs`] (completions and the manual page). Nothing here is used by the
 //! console: what both need lives in the library.
@@ -20,6 +20,7 @@ mod incident;
 mod mail;
 mod notice;
 mod show;
+mod team;
 mod upkeep;
 
 pub use show::summary_json;
@@ -58,6 +59,8 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
         Command::Console => crate::tui::run_console(setup.desk()?, setup.templates_dir()),
         Command::New(args) => contract::new(setup, args, now, out),
         Command::Log { id, text } => incident::log(setup, &id, &text, now, out),
+        Command::Assign(args) => team::assign(setup, args, now, out),
+        Command::Handover(args) => team::handover(setup, args, now, out),
         Command::List {
             format,
             all,

@@ -211,6 +211,7 @@ const NAMED_VALUES: &[&str] = &[
     "value",
     "format",
     "shell",
+    "role",
 ];
 
 fn walk_values(cmd: &clap::Command, path: &str, found: &mut Vec<String>, loose: &mut Vec<String>) {
@@ -248,6 +249,7 @@ fn every_option_with_named_values_offers_them() {
         "breachdesk rca-required value",
         "breachdesk notice add party",
         "breachdesk security-test add clause",
+        "breachdesk assign role",
     ] {
         assert!(found.iter().any(|f| f == expected), "{expected}: {found:?}");
     }

@@ -245,6 +245,22 @@ fn full_incident(id: &str) -> Incident {
             lessons_learned: AWKWARD.into(),
             ..Default::default()
         },
+        assignments: {
+            let first = Assignment::new(Role::IncidentManager, AWKWARD, "alice", t(14, 42), &[]);
+            let then = Assignment::new(
+                Role::Scribe,
+                "",
+                AWKWARD,
+                t(14, 43),
+                std::slice::from_ref(&first),
+            );
+            vec![first, then]
+        },
+        handovers: vec![Handover {
+            acknowledged_by: Some(AWKWARD.into()),
+            acknowledged_at: Some(t(15, 0)),
+            ..Handover::new("alice", AWKWARD, AWKWARD, t(14, 50))
+        }],
     }
 }
 
@@ -310,7 +326,7 @@ fn summary_line_of(text: &str) -> IncidentSummary {
         .strip_prefix("# breachdesk-summary v")
         .expect("the record starts with its summary line");
     let (versions, rest) = rest.split_once(' ').expect("versions");
-    assert_eq!(versions, format!("5.{SCHEMA_VERSION}"));
+    assert_eq!(versions, format!("6.{SCHEMA_VERSION}"));
     let (hash, covered) = rest.split_once(' ').expect("hash");
     assert_eq!(hash.len(), 16, "{hash}");
     assert_eq!(

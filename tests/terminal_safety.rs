@@ -210,6 +210,11 @@ fn no_control_character_reaches_the_terminal_from_any_command() {
         evidence.as_os_str(),
     ]);
     h.ok(&["isms", &id, "--required", "true", "--description", H]);
+    // Roles and handovers: a hostile name is refused (its error made
+    // safe); the hostile responder's name and note are shown made safe.
+    h.fails(&["assign", &id, "--role", "scribe", "--to", H]);
+    h.ok(&["assign", &id, "--role", "scribe", "--to", "bob"]);
+    h.ok(&["handover", &id, "--to", "bob", "--note", H]);
     h.ok(&with_pb(&[
         "step",
         &id,

@@ -421,3 +421,59 @@ fn desktop_alerts_can_be_switched_off() {
     console.send("y");
     console.wait_for_exit("q then y");
 }
+
+/// Who is on it, in the real terminal: a colleague's handover (its note
+/// holding an escape sequence) is the banner on top of the incident until
+/// `Y` acknowledges it; `R` gives a role, shown under the title.
+#[test]
+fn a_handover_banner_and_a_role_in_a_real_terminal() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let id = cli(
+        dir.path(),
+        &["new", "--title", "Handover test", "--identified-at", "-5m"],
+    );
+    let id = id.trim().to_string();
+    cli(
+        dir.path(),
+        &[
+            "handover",
+            &id,
+            "--to",
+            "pty-tester",
+            "--note",
+            "Check fw \u{1b}]0;pwned\u{7} rules",
+        ],
+    );
+    let mut console = start(dir.path());
+    console.wait_for("Handover test");
+    console.send("\r");
+    console.wait_for("HANDOVER (Y acknowledge) from colleague to pty-tester");
+    console.wait_for("Check fw ^[]0;pwned^G");
+    assert!(
+        !console.raw_contains(b"\x1b]0;pwned"),
+        "the note's OSC reached the terminal"
+    );
+
+    console.send("R");
+    console.wait_for("Give a responder a role");
+    console.send("\t");
+    console.send("Dana Lee");
+    console.send("\r");
+    console.wait_for("incident manager: Dana Lee");
+
+    console.send("Y");
+    wait_until(
+        || !console.contents().contains("HANDOVER"),
+        || format!("the banner stayed:\n{}", console.contents()),
+    );
+    console.send("q");
+    console.wait_for("Quit?");
+    console.send("y");
+    let status = console.wait_for_exit("q then y");
+    assert!(status.success(), "exit status {status:?}");
+
+    let json: serde_json::Value =
+        serde_json::from_str(&cli(dir.path(), &["show", &id, "--format", "json"])).expect("json");
+    assert_eq!(json["handovers"][0]["acknowledged_by"], "pty-tester");
+    assert_eq!(json["assignments"][0]["to"], "Dana Lee");
+}

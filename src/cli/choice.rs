@@ -11,7 +11,7 @@
 use crate::domain::calendar::Division;
 use crate::domain::incident::{
     BreachKind, Channel, DataDestination, Direction, IdentifiedBy, LegacyRequester, NoticeChannel,
-    NoticeParty, RcaRequired, RootCauseCategory, Severity, StepStatus, TestClause,
+    NoticeParty, RcaRequired, Role, RootCauseCategory, Severity, StepStatus, TestClause,
 };
 use clap::ValueEnum;
 use clap::builder::{PossibleValue, TypedValueParser};
@@ -47,6 +47,7 @@ value_enum!(
     DataDestination,
     RootCauseCategory,
     TestClause,
+    Role,
     Division,
 );
 
@@ -152,6 +153,7 @@ mod tests {
         round_trip::<LegacyRequester>();
         round_trip::<RootCauseCategory>();
         round_trip::<TestClause>();
+        round_trip::<Role>();
         round_trip::<Division>();
     }
 }

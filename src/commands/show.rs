@@ -38,8 +38,8 @@ pub fn list(
         ListFormat::Table => {
             writeln!(
                 out,
-                "{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  TITLE",
-                "ID", "SEVERITY", "KIND", "NOTIFICATION (8.1)", "NEXT ACTION"
+                "{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  {:<16}  TITLE",
+                "ID", "SEVERITY", "KIND", "NOTIFICATION (8.1)", "NEXT ACTION", "MANAGER"
             )?;
             // Rows built first and written at once: one pass of the safe
             // writer and one write(2), not one per row.
@@ -57,7 +57,7 @@ pub fn list(
                 };
                 writeln!(
                     rows,
-                    "{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  {}",
+                    "{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  {:<16}  {}",
                     s.id,
                     s.severity.as_str(),
                     s.kind.as_str(),
@@ -66,6 +66,7 @@ pub fn list(
                         None => verdict(s.notification_due_at, s.notified_at, now),
                     },
                     truncate(&one_line(&next), 30),
+                    truncate(&one_line(s.incident_manager.as_deref().unwrap_or("-")), 16),
                     one_line(&s.title)
                 )?;
             }
@@ -119,6 +120,7 @@ pub fn summary_json(s: &IncidentSummary, now: DateTime<Utc>) -> serde_json::Valu
         "next_due_at": s.next_due_at,
         "open_requests": s.open_requests,
         "repeat_root_cause": s.repeat_root_cause,
+        "incident_manager": s.incident_manager,
         "revision": s.revision,
     })
 }

@@ -401,6 +401,7 @@ mod notification;
 mod requests;
 mod root_cause;
 mod steps;
+mod team;
 mod upkeep;
 pub use contract::*;
 pub use documents::*;

@@ -8,6 +8,7 @@ pub use crate::domain::notice::*;
 pub use crate::domain::record::*;
 pub use crate::domain::request::*;
 pub use crate::domain::step::*;
+pub use crate::domain::team::*;
 pub use crate::domain::terms::*;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -124,6 +125,14 @@ pub struct Incident {
     /// notice, beyond the title and summary (older records have none).
     #[serde(default)]
     pub details: Details,
+    /// Who holds which role (incident manager, communications, scribe,
+    /// technical lead): append-only; the latest assignment of a role holds it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assignments: Vec<Assignment>,
+    /// Handovers between responders, each shown at the top of the incident
+    /// until acknowledged: append-only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handovers: Vec<Handover>,
 }
 
 impl Incident {
@@ -192,6 +201,11 @@ impl Incident {
             .max()
             .unwrap_or(0);
         format!("R{}", highest + 1)
+    }
+
+    /// Who is the incident manager now, if anyone.
+    pub fn incident_manager(&self) -> Option<&str> {
+        crate::domain::team::holder(&self.assignments, Role::IncidentManager)
     }
 
     /// Looks up a data request by id (case-insensitive).
@@ -322,6 +336,8 @@ impl Incident {
             notices: Vec::new(),
             other_notices: Vec::new(),
             details: Details::default(),
+            assignments: Vec::new(),
+            handovers: Vec::new(),
         };
         let text = format!(
             "Incident opened ({}, severity {}); identified at {}",

@@ -3,7 +3,7 @@
 //!
 //! The incident record is spread over a few files, each using only those
 //! before it: `kebab` (the word-list macro), `terms`, `record`, `notice`,
-//! `request`, `step`, then `incident` (which re-exports them all, so
+//! `request`, `step`, `team`, then `incident` (which re-exports them all, so
 //! `domain::incident::X` names any part of the record) and `playbook`.
 pub mod calendar;
 pub mod clock;
@@ -17,6 +17,7 @@ pub mod reminders;
 pub mod request;
 pub mod step;
 pub mod summary;
+pub mod team;
 pub mod terms;
 pub mod uid;
 pub mod urgency;

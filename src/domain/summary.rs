@@ -47,6 +47,9 @@ pub struct IncidentSummary {
     /// (what the paragraph 6.5 repeat check compares).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_cause: Option<(RootCauseCategory, String)>,
+    /// Who is the incident manager now (the latest assignment of the role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_manager: Option<String>,
 }
 
 /// One deadline as the board shows it: which clock, and when.
@@ -121,6 +124,7 @@ impl IncidentSummary {
             next_due_at,
             repeat_root_cause: !incident.repeat_of.is_empty(),
             root_cause: incident.root_cause.repeat_key(),
+            incident_manager: incident.incident_manager().map(str::to_string),
         }
     }
 }
@@ -200,6 +204,7 @@ mod tests {
             }),
             repeat_root_cause: false,
             root_cause: None,
+            incident_manager: None,
         }
     }
 

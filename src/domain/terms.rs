@@ -1,7 +1,7 @@
 //! The words an incident record is described in: the kind of breach, its
 //! severity and status, our side of the contract, who identified it, whether
 //! the Client requires a root-cause analysis, Security Test clauses,
-//! root-cause categories and timeline entry kinds.
+//! root-cause categories, responders' roles and timeline entry kinds.
 
 use crate::domain::kebab::kebab_enum;
 
@@ -60,6 +60,15 @@ kebab_enum! {
     }
 }
 kebab_enum! {
+    /// A responder's role on an incident, held by one person at a time.
+    Role {
+        IncidentManager => "incident-manager",
+        Communications => "communications",
+        Scribe => "scribe",
+        TechnicalLead => "technical-lead",
+    }
+}
+kebab_enum! {
     /// What kind of timeline entry it is.
     EntryKind { Note => "note", Change => "change", Notice => "notice" }
 }
@@ -82,6 +91,18 @@ impl Default for IdentifiedBy {
 impl Default for RcaRequired {
     fn default() -> Self {
         RcaRequired::Unknown
+    }
+}
+
+impl Role {
+    /// In words, for screens: "incident manager".
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::IncidentManager => "incident manager",
+            Role::Communications => "communications",
+            Role::Scribe => "scribe",
+            Role::TechnicalLead => "technical lead",
+        }
     }
 }
 

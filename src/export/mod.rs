@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 mod calendar;
+mod team;
 
 pub use calendar::{OpenDeadline, ics, open_deadlines};
 
@@ -79,6 +80,11 @@ pub fn document(
     let internal = audience == Audience::Internal;
     let t = |at: DateTime<Utc>| local(at, tz);
     let mut sections = Vec::new();
+    // A handover waiting to be acknowledged is the first thing the next
+    // responder reads.
+    if internal {
+        sections.extend(team::handovers(i, tz));
+    }
 
     let mut facts = vec![
         ("Kind", i.kind.to_string()),
@@ -120,6 +126,7 @@ pub fn document(
             .join(", "),
     ));
     sections.push(section("Incident", vec![fields(facts)]));
+    sections.extend(team::roles(i, tz));
     if !i.summary.is_empty() {
         sections.push(section("Summary", vec![Block::Text(i.summary.clone())]));
     }

@@ -28,7 +28,7 @@ const LOCK_FILE: &str = ".index.lock";
 /// Bump when [`IncidentSummary`] or how it is derived changes: it versions
 /// every record's summary line too (`summary_line`): an index or a line of
 /// another version is not used (the records are parsed instead).
-pub(super) const INDEX_VERSION: u32 = 5;
+pub(super) const INDEX_VERSION: u32 = 6;
 /// How long `incidents/` must have been unchanged, when its modification
 /// time was read, for an index that breachdesk could not seal (see
 /// [`Store::seal_incidents_dir`]) to be trusted: git's "racily clean" rule.

@@ -4,12 +4,12 @@
 //! parsing the whole TOML.
 //!
 //! ```text
-//! # breachdesk-summary v5.1 0123456789abcdef {"id":"INC-...",...}
+//! # breachdesk-summary v6.1 0123456789abcdef {"id":"INC-...",...}
 //! schema_version = 1
 //! ...
 //! ```
 //!
-//! * `v5.1`: the index format and record schema versions it was written
+//! * `v6.1`: the index format and record schema versions it was written
 //!   under (a summary from another version is not used);
 //! * the 16 hex digits: the XXH3 (64-bit) hash of every byte after the
 //!   space that follows them, the JSON and the whole TOML below it, so a
@@ -34,7 +34,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 const TAG: &str = "# breachdesk-summary ";
 
-/// `v5.1 `: the versions this build writes and trusts.
+/// `v6.1 `: the versions this build writes and trusts.
 fn versions() -> String {
     format!("v{INDEX_VERSION}.{SCHEMA_VERSION} ")
 }

@@ -102,6 +102,20 @@ pub enum JobKind {
         id: String,
         edit: Edit,
     },
+    /// Give a responder a role.
+    AssignRole {
+        id: String,
+        role: crate::domain::incident::Role,
+        to: String,
+    },
+    /// Hand the incident over to the next responder.
+    HandOver {
+        id: String,
+        to: String,
+        note: String,
+    },
+    /// Acknowledge the handovers waiting on the incident.
+    AcknowledgeHandovers(String),
     /// Compose a notice for the preview (reads templates and attachments;
     /// for the report, writes the report as Markdown and HTML). Nothing is queued.
     Compose(ComposeRequest),
@@ -467,6 +481,20 @@ impl Job {
             JobKind::Edit { id, edit } => desk
                 .edit(&id, edit, now)
                 .map(|c| saved("Incident updated", c)),
+            JobKind::AssignRole { id, role, to } => desk.assign(&id, role, &to, now).map(|c| {
+                let said = if c.written {
+                    format!("Saved: {} is {}", role.label(), to.trim())
+                } else {
+                    format!("Nothing changed: {} is already {}", to.trim(), role.label())
+                };
+                saved(&said, c)
+            }),
+            JobKind::HandOver { id, to, note } => desk
+                .hand_over(&id, &to, &note, now)
+                .map(|c| saved(&format!("Handover to {} saved", to.trim()), c)),
+            JobKind::AcknowledgeHandovers(id) => desk
+                .acknowledge_handovers(&id, now)
+                .map(|c| saved("Handover acknowledged", c)),
             other => Err(crate::desk::DeskError::System(format!(
                 "not a desk job: {other:?}"
             ))),

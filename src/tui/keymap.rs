@@ -33,6 +33,12 @@ pub enum Cmd {
     Isms,
     /// Whether the Client requires a root-cause analysis (8.2.1 f).
     RcaRequired,
+    /// Give a responder a role on the incident.
+    AssignRole,
+    /// Hand the incident over to the next responder.
+    HandOver,
+    /// Acknowledge the handover shown at the top of the incident.
+    AcknowledgeHandover,
     RecordNotification,
     SendNoticeByEmail,
     Outbox,
@@ -369,6 +375,27 @@ pub const INCIDENT: &[Binding] = &[
         "A",
         Cmd::RcaRequired,
         "does the Client require a root-cause analysis? (8.2.1 f)",
+        "",
+    ),
+    b(
+        &[k('R')],
+        "R",
+        Cmd::AssignRole,
+        "give a responder a role (incident manager...)",
+        "",
+    ),
+    b(
+        &[k('H')],
+        "H",
+        Cmd::HandOver,
+        "hand over to the next responder, with a note",
+        "",
+    ),
+    b(
+        &[k('Y')],
+        "Y",
+        Cmd::AcknowledgeHandover,
+        "acknowledge the handover at the top",
         "",
     ),
     b(

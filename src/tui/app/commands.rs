@@ -147,6 +147,31 @@ impl App {
                     self.open_form(form);
                 }
             }
+            Cmd::AssignRole => {
+                if let Some(form) = self.record().map(Form::assign_role) {
+                    self.open_form(form);
+                }
+            }
+            Cmd::HandOver => {
+                if self.record().is_some() {
+                    self.open_form(Form::hand_over());
+                }
+            }
+            Cmd::AcknowledgeHandover => {
+                let waiting = self.record().map(|r| {
+                    (
+                        r.id.clone(),
+                        crate::domain::incident::pending_handovers(&r.handovers).len(),
+                    )
+                });
+                match waiting {
+                    Some((id, n)) if n > 0 => {
+                        return vec![self.job(now, JobKind::AcknowledgeHandovers(id))];
+                    }
+                    Some(_) => self.complain("No handover is waiting to be acknowledged"),
+                    None => {}
+                }
+            }
             Cmd::RecordNotification => {
                 if self.record().is_some_and(|r| !r.we_notify()) {
                     self.complain(

@@ -137,6 +137,7 @@ impl Board {
                         s.kind.as_str(),
                         s.severity.as_str(),
                         s.next_action.as_ref().map_or("", |n| n.title.as_str()),
+                        s.incident_manager.as_deref().unwrap_or(""),
                     ]
                     .iter()
                     .any(|field| field.to_lowercase().contains(&needle))

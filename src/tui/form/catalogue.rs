@@ -3,8 +3,8 @@
 
 use super::{F, Field, Form, RELIEF, Value, choice, field, flag, text};
 use crate::domain::incident::{
-    BreachKind, Channel, IdentifiedBy, Incident, RcaRequired, Requester, RootCauseCategory,
-    Severity,
+    BreachKind, Channel, IdentifiedBy, Incident, RcaRequired, Requester, Role, RootCauseCategory,
+    Severity, current_roles,
 };
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -55,6 +55,10 @@ pub enum FormKind {
     },
     Reopen,
     Edit,
+    /// Give a responder a role.
+    AssignRole,
+    /// Hand the incident over to the next responder.
+    HandOver,
 }
 
 /// An empty text field for names to add to a list, its hint naming the
@@ -371,6 +375,41 @@ impl Form {
                     F::NotABreach,
                     "yes: on assessment not a Breach of Security (nor potential or attempted); the reason is the reasoning",
                     Value::Flag(false),
+                ),
+            ],
+        )
+    }
+
+    /// Give a responder a role; the hint names who holds each role now.
+    pub fn assign_role(incident: &Incident) -> Form {
+        let roles = Role::ALL.iter().map(|r| r.as_str()).collect();
+        let holders: Vec<String> = current_roles(&incident.assignments)
+            .iter()
+            .map(|a| format!("{} {}", a.role, crate::text::one_line(&a.to)))
+            .collect();
+        let mut to = text(F::To, "who takes the role (a name on one line)", "");
+        if !holders.is_empty() {
+            to.hint =
+                std::borrow::Cow::Owned(format!("who takes the role; now: {}", holders.join(", ")));
+        }
+        Form::new(
+            FormKind::AssignRole,
+            "Give a responder a role (the latest assignment holds it)",
+            vec![choice(F::Role, roles, 0), to],
+        )
+    }
+
+    /// Hand the incident over: to whom, and what they must know.
+    pub fn hand_over() -> Form {
+        Form::new(
+            FormKind::HandOver,
+            "Hand over to the next responder (shown at the top until acknowledged)",
+            vec![
+                text(F::To, "the next responder's name", ""),
+                field(
+                    F::Note,
+                    "what they must know: state, next steps, who to call",
+                    Value::Multi(String::new()),
                 ),
             ],
         )

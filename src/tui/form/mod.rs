@@ -87,6 +87,7 @@ pub enum FieldId {
     NextUpdate,
     ResidualRisk,
     Lessons,
+    Role,
 }
 
 use FieldId as F;
@@ -160,6 +161,7 @@ impl FieldId {
             F::NextUpdate => "Next update",
             F::ResidualRisk => "Residual risk",
             F::Lessons => "Lessons",
+            F::Role => "Role",
         }
     }
 }

@@ -441,6 +441,16 @@ impl Form {
                     reason: (!reason.is_empty()).then_some(reason),
                 }
             }
+            FormKind::AssignRole => JobKind::AssignRole {
+                id,
+                role: self.parse(F::Role)?,
+                to: nonempty(F::To)?,
+            },
+            FormKind::HandOver => JobKind::HandOver {
+                id,
+                to: nonempty(F::To)?,
+                note: nonempty(F::Note)?,
+            },
             FormKind::Reopen => JobKind::Reopen {
                 id,
                 reason: nonempty(F::Reason)?,

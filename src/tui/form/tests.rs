@@ -73,6 +73,8 @@ fn catalogue() -> Vec<(&'static str, Form)> {
         ("close", Form::close(vec!["contain".into()])),
         ("reopen", Form::reopen()),
         ("edit", Form::edit(&record, tz())),
+        ("assign role", Form::assign_role(&record)),
+        ("hand over", Form::hand_over()),
     ]
 }
 

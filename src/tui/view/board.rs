@@ -133,6 +133,9 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
     board
         .rows_at
         .set((first, first + u16::try_from(shown * 2).unwrap_or(u16::MAX)));
+    // The incident manager: a column when there is room, else beside the
+    // request count under the id (80 columns keep the title readable).
+    let wide = list.width >= 120;
     let rows = visible.iter().skip(offset).take(page).map(|s| {
         let (due, due_style) = match (&s.legal_due, &s.internal_due) {
             (Some(legal), _) => {
@@ -175,51 +178,61 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
         } else {
             Line::raw(format!("{}{status}", safe(&s.title)))
         };
-        Row::new(vec![
+        let manager = s.incident_manager.as_deref().map(safe);
+        let requests = match (&manager, wide) {
+            (Some(name), false) => format!("{} req · IM {name}", s.open_requests),
+            _ => format!("{} req open", s.open_requests),
+        };
+        let mut cells = vec![
             Cell::from(Text::from(vec![
                 Line::raw(safe(&s.id)),
-                Line::styled(format!("{} req open", s.open_requests), app.theme.dim()),
+                Line::styled(requests, app.theme.dim()),
             ])),
             Cell::from(Text::from(vec![
                 Line::raw(s.severity.as_str()),
                 Line::styled(s.kind.as_str(), app.theme.dim()),
             ])),
             Cell::from(Text::from(vec![title, Line::styled(next, app.theme.dim())])),
-            Cell::from(Text::from(vec![Line::styled(due, due_style), notified])),
-        ])
-        .height(2)
-    });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(24),
-            Constraint::Length(9),
-            Constraint::Fill(1),
-            Constraint::Length(27),
-        ],
-    )
-    .header(
-        Row::new([
-            "Incident",
-            "Severity",
-            "Title / next action",
-            "Nearest clock",
-        ])
-        .style(app.theme.title()),
-    )
-    .row_highlight_style(app.theme.selected())
-    .block({
-        let block =
-            Block::bordered().title(" Incidents: legal clocks first, then internal targets (dim) ");
-        if below > 0 {
-            block.title_bottom(Line::styled(
-                format!(" {below} more below "),
-                app.theme.warn(),
-            ))
-        } else {
-            block
+        ];
+        if wide {
+            cells.push(Cell::from(match manager {
+                Some(name) => Line::raw(name),
+                None => Line::styled("none", app.theme.dim()),
+            }));
         }
+        cells.push(Cell::from(Text::from(vec![
+            Line::styled(due, due_style),
+            notified,
+        ])));
+        Row::new(cells).height(2)
     });
+    let mut widths = vec![
+        Constraint::Length(24),
+        Constraint::Length(9),
+        Constraint::Fill(1),
+    ];
+    let mut header = vec!["Incident", "Severity", "Title / next action"];
+    if wide {
+        widths.push(Constraint::Length(16));
+        header.push("Manager");
+    }
+    widths.push(Constraint::Length(27));
+    header.push("Nearest clock");
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(app.theme.title()))
+        .row_highlight_style(app.theme.selected())
+        .block({
+            let block = Block::bordered()
+                .title(" Incidents: legal clocks first, then internal targets (dim) ");
+            if below > 0 {
+                block.title_bottom(Line::styled(
+                    format!(" {below} more below "),
+                    app.theme.warn(),
+                ))
+            } else {
+                block
+            }
+        });
     let mut state = TableState::default().with_selected(Some(board.selected - offset));
     frame.render_stateful_widget(table, list, &mut state);
 }

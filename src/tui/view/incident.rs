@@ -3,9 +3,10 @@
 use super::panes::{isms, mitigation, notices, requests, root_cause, steps, timeline};
 use super::safe;
 use crate::domain::clock::{ClockState, clock_state, format_duration_short};
-use crate::domain::incident::Incident;
+use crate::domain::incident::{Handover, Incident, current_roles, pending_handovers};
 use crate::present::local_short;
 use crate::tui::app::{App, Pane};
+use crate::tui::keymap;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -23,12 +24,23 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
         );
         return;
     };
-    let [head, clock_area, tabs, pane] = area.layout(&Layout::vertical([
-        Constraint::Length(2),
+    let handovers = pending_handovers(&incident.handovers);
+    // One line a handover waiting (at most two, then how many more).
+    let banner_lines = match handovers.len() {
+        0 => 0,
+        n @ 1..=2 => n,
+        _ => 3,
+    };
+    let roles = current_roles(&incident.assignments);
+    let head_lines = 2 + u16::from(!roles.is_empty());
+    let [banner, head, clock_area, tabs, pane] = area.layout(&Layout::vertical([
+        Constraint::Length(banner_lines as u16),
+        Constraint::Length(head_lines),
         Constraint::Length(4),
         Constraint::Length(1),
         Constraint::Fill(1),
     ]));
+    render_handovers(app, &handovers, frame, banner);
     render_head(app, incident, frame, head);
     render_clock(app, incident, now, frame, clock_area);
     let titles = Pane::ALL.iter().map(|p| p.title());
@@ -84,7 +96,7 @@ fn render_head(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
             "CLOSED".into()
         });
     }
-    let lines = vec![
+    let mut lines = vec![
         Line::from(vec![
             Span::styled(safe(&incident.id), app.theme.title()),
             Span::raw("  "),
@@ -92,6 +104,49 @@ fn render_head(app: &App, incident: &Incident, frame: &mut Frame, area: Rect) {
         ]),
         Line::styled(facts.join(" · "), app.theme.dim()),
     ];
+    let roles: Vec<String> = current_roles(&incident.assignments)
+        .iter()
+        .map(|a| format!("{}: {}", a.role.label(), safe(&a.to)))
+        .collect();
+    if !roles.is_empty() {
+        lines.push(Line::raw(roles.join(" · ")));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The handovers waiting to be acknowledged, one line each (the key
+/// first, so a narrow screen cuts the note, not how to acknowledge).
+fn render_handovers(app: &App, handovers: &[&Handover], frame: &mut Frame, area: Rect) {
+    if handovers.is_empty() {
+        return;
+    }
+    let key = keymap::label(keymap::Context::Incident, keymap::Cmd::AcknowledgeHandover);
+    let style = app
+        .theme
+        .warn()
+        .add_modifier(ratatui::style::Modifier::REVERSED);
+    let mut lines: Vec<Line> = handovers
+        .iter()
+        .take(2)
+        .map(|h| {
+            Line::styled(
+                format!(
+                    " ⇄ HANDOVER ({key} acknowledge) from {} to {}, {}: {} ",
+                    safe(&h.from),
+                    safe(&h.to),
+                    local_short(h.at, app.tz),
+                    safe(&h.note)
+                ),
+                style,
+            )
+        })
+        .collect();
+    if handovers.len() > 2 {
+        lines.push(Line::styled(
+            format!(" … and {} more handovers ", handovers.len() - 2),
+            style,
+        ));
+    }
     frame.render_widget(Paragraph::new(lines), area);
 }
 
