@@ -29,7 +29,8 @@ fn desk_as(f: &Fixture, name: &str) -> Desk {
 
 /// The audit log's lines, as written.
 fn audit_text(f: &Fixture) -> String {
-    let dir = f.desk.data_dir().join("audit");
+    // Every chain: `audit/chains/<machine-id>.jsonl`.
+    let dir = f.desk.data_dir().join("audit").join("chains");
     let mut all = String::new();
     for entry in std::fs::read_dir(dir).expect("audit dir") {
         let path = entry.expect("entry").path();
