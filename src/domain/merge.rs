@@ -124,7 +124,11 @@ pub fn merge_incident(
         }
         Ok(value)
     };
-    let (b, o, t) = (form(base.as_ref())?, form(Some(&ours))?, form(Some(&theirs))?);
+    let (b, o, t) = (
+        form(base.as_ref())?,
+        form(Some(&ours))?,
+        form(Some(&theirs))?,
+    );
     let winner = match last_instant(&ours).cmp(&last_instant(&theirs)) {
         Ordering::Greater => Winner::Ours,
         Ordering::Less => Winner::Theirs,
@@ -211,7 +215,11 @@ visible!(SecurityTest, "Security Test", "T", recorded_at);
 
 /// Gives a new visible id to every entry that shares one with a different
 /// entry (by uid) of the other copy, rewriting references in its copy.
-fn renumber(base: Option<&Incident>, ours: &mut Incident, theirs: &mut Incident) -> Vec<Renumbered> {
+fn renumber(
+    base: Option<&Incident>,
+    ours: &mut Incident,
+    theirs: &mut Incident,
+) -> Vec<Renumbered> {
     let mut out = Vec::new();
     let requests = collisions(
         base.map(|b| b.data_requests.as_slice()),
