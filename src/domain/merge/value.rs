@@ -204,6 +204,13 @@ fn merge_list(
             tg.get(&anchor).unwrap_or(&empty).iter().peekable(),
         );
         loop {
+            // An entry both sides added is placed once, where first met.
+            while a.peek().is_some_and(|k| placed.contains(*k)) {
+                a.next();
+            }
+            while c.peek().is_some_and(|k| placed.contains(*k)) {
+                c.next();
+            }
             let next = match (a.peek(), c.peek()) {
                 (None, None) => break,
                 (Some(_), None) => a.next(),
