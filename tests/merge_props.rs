@@ -251,7 +251,10 @@ fn conflict_text(i: &Incident) -> String {
         .join("\n")
 }
 
-fn sides() -> impl Strategy<Value = (Vec<(Edit, i64)>, Vec<(Edit, i64)>, i64, i64)> {
+/// Each side's edits (with a minute of jitter each), and when each starts.
+type Sides = (Vec<(Edit, i64)>, Vec<(Edit, i64)>, i64, i64);
+
+fn sides() -> impl Strategy<Value = Sides> {
     (
         prop::collection::vec((edit(), 0i64..3), 0..7),
         prop::collection::vec((edit(), 0i64..3), 0..7),

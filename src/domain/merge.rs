@@ -129,11 +129,12 @@ pub fn merge_incident(
         form(Some(&ours))?,
         form(Some(&theirs))?,
     );
-    let winner = match last_instant(&ours).cmp(&last_instant(&theirs)) {
-        Ordering::Greater => Winner::Ours,
+    let winner = match last_instant(&ours)
+        .cmp(&last_instant(&theirs))
+        .then_with(|| o.to_string().cmp(&t.to_string()))
+    {
         Ordering::Less => Winner::Theirs,
-        Ordering::Equal if o.to_string() >= t.to_string() => Winner::Ours,
-        Ordering::Equal => Winner::Theirs,
+        Ordering::Greater | Ordering::Equal => Winner::Ours,
     };
     let mut conflicts = Vec::new();
     let merged = value::merge("", &b, &o, &t, winner, &mut conflicts);
@@ -306,7 +307,9 @@ fn collisions<E: Visible>(base: Option<&[E]>, ours: &[E], theirs: &[E]) -> Vec<R
         .max()
         .unwrap_or(0)
         + 1;
-    let mut by_id: BTreeMap<&str, Vec<(bool, DateTime<Utc>, &str)>> = BTreeMap::new();
+    // visible id -> (made on a side, when made, uid) of each holder
+    type Holder<'a> = (bool, DateTime<Utc>, &'a str);
+    let mut by_id: BTreeMap<&str, Vec<Holder>> = BTreeMap::new();
     for (uid, (id, in_base, made)) in &entries {
         by_id.entry(id).or_default().push((!in_base, *made, uid));
     }
