@@ -296,3 +296,48 @@ fn a_real_git_merge_uses_the_driver_and_leaves_no_conflict() {
         String::from_utf8_lossy(&status.stdout)
     );
 }
+
+#[test]
+fn an_empty_base_means_both_sides_added_the_record() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, ours, theirs) = two_copies();
+    let (o, a, b) = (
+        dir.path().join("o"),
+        dir.path().join("a"),
+        dir.path().join("b"),
+    );
+    std::fs::write(&o, "").expect("empty base");
+    write_record_file(&a, &ours).expect("ours");
+    write_record_file(&b, &theirs).expect("theirs");
+    let path = Path::new(&format!("incidents/{ID}.toml")).to_path_buf();
+    let ran = breachdesk(dir.path(), &[Path::new("merge-record"), &o, &a, &b, &path]);
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let merged = read_record_file(&a, ID).expect("parses").expect("present");
+    // With no base every differing field is a conflict: each kept value's
+    // other is in the timeline.
+    for (kept, one, other) in [
+        (&merged.title, &ours.title, &theirs.title),
+        (&merged.summary, &ours.summary, &theirs.summary),
+    ] {
+        let lost = if kept == one { other } else { one };
+        assert!(
+            merged
+                .timeline
+                .iter()
+                .any(|e| e.kind == EntryKind::Conflict && e.text.contains(lost.as_str())),
+            "{lost} not in the timeline"
+        );
+    }
+    assert_eq!(
+        merged
+            .timeline
+            .iter()
+            .filter(|e| e.by == "alice" || e.by == "bob")
+            .count(),
+        2
+    );
+}
