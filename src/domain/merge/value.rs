@@ -191,7 +191,7 @@ fn merge_list(
             anchors.push(Some(key));
         }
     }
-    let value_of = |key: &String| o.get(key).or_else(|| t.get(key)).cloned();
+    let value_of = |key: &String| o.get(key).or_else(|| t.get(key));
     for anchor in anchors {
         if let Some(key) = &anchor
             && placed.insert(key.clone())
@@ -216,10 +216,7 @@ fn merge_list(
                 (Some(_), None) => a.next(),
                 (None, Some(_)) => c.next(),
                 (Some(x), Some(y)) => {
-                    let (kx, ky) = (
-                        value_of(x).map(|v| order_key(&v)),
-                        value_of(y).map(|v| order_key(&v)),
-                    );
+                    let (kx, ky) = (value_of(x).map(order_key), value_of(y).map(order_key));
                     if kx <= ky { a.next() } else { c.next() }
                 }
             };
