@@ -402,6 +402,24 @@ pub enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// The git merge driver for incident records: merge OURS and THEIRS,
+    /// two copies of one record, against BASE (their common ancestor; an
+    /// empty or missing file when both added it), field by field, and write
+    /// the result over OURS. Exit 0 when merged; non-zero, with OURS left as
+    /// it was, when a copy does not parse (git then keeps both versions).
+    /// Registered by `sync init` as `merge-record %O %A %B %P`; needs no
+    /// data directory or config.
+    #[command(hide = true)]
+    MergeRecord {
+        /// The common ancestor's copy (git's %O).
+        base: PathBuf,
+        /// Our copy, replaced by the merged record (git's %A).
+        ours: PathBuf,
+        /// Their copy (git's %B).
+        theirs: PathBuf,
+        /// The record's path in the repository, `incidents/<ID>.toml` (git's %P).
+        path: PathBuf,
+    },
     /// Print a shell completion script, e.g.
     /// `breachdesk completions bash > ~/.local/share/bash-completion/completions/breachdesk`.
     Completions {

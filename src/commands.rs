@@ -7,8 +7,9 @@
 //! evidence), [`contract`] (opening on the other party's notice, data
 //! requests, Security Tests), [`notice`] (the register and 8.1 notifications
 //! made by phone), [`team`] (roles and handovers), [`mail`] (notices by email and the outbox), [`calendar`],
-//! [`config`] (and playbooks), [`upkeep`] (audit log, quarantine, demo) and
-//! [`docs`] (completions and the manual page). Nothing here is used by the
+//! [`config`] (and playbooks), [`upkeep`] (audit log, quarantine, demo),
+//! [`docs`] (completions and the manual page) and [`merge`] (the git merge
+//! driver for records). Nothing here is used by the
 //! console: what both need lives in the library.
 
 mod calendar;
@@ -18,6 +19,7 @@ mod contract;
 mod docs;
 mod incident;
 mod mail;
+mod merge;
 mod notice;
 mod show;
 mod team;
@@ -38,6 +40,13 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
     match cli.command {
         Some(Command::Completions { shell }) => return docs::completions(shell),
         Some(Command::Man) => return docs::man_page(),
+        // Run by git in the repository: no data directory, no config.
+        Some(Command::MergeRecord {
+            base,
+            ours,
+            theirs,
+            path,
+        }) => return merge::merge_record(&base, &ours, &theirs, &path),
         _ => {}
     }
     let setup = Setup::resolve(Where {
@@ -141,7 +150,9 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
         }
         Command::Config(cmd) => config::config(setup, cmd, out),
         Command::Watch { once } => crate::watch::run(setup, once, now, out),
-        Command::Completions { .. } | Command::Man => unreachable!("handled above"),
+        Command::Completions { .. } | Command::Man | Command::MergeRecord { .. } => {
+            unreachable!("handled above")
+        }
         Command::Demo {
             incidents,
             open,

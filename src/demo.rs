@@ -257,6 +257,7 @@ fn incident(
         let supplied = !open || rng.bool();
         let supplied_at = (received + Duration::hours(rng.i64(2..40))).min(now);
         i.data_requests.push(DataRequest {
+            uid: String::new(),
             id: i.next_request_id(),
             deliver_to: if rng.bool() {
                 Requester::Client
@@ -352,6 +353,7 @@ fn link_repeats(incidents: &mut [Incident]) {
                     .recorded_at
                     .unwrap_or(incidents[k].logged_at);
                 incidents[k].repeat_of.push(RepeatLink {
+                    uid: String::new(),
                     incident: earlier.clone(),
                     category: key.0,
                     component: normalise_component(&key.1),

@@ -177,7 +177,7 @@ fn a_responder_works_an_incident_from_the_command_line() {
     assert_eq!(step("8.1")["status"].as_str(), Some("done"));
     assert_eq!(step("8.2.1a")["status"].as_str(), Some("done"));
     assert_eq!(
-        step("8.2.1a")["notes"][0].as_str(),
+        step("8.2.1a")["notes"][0]["text"].as_str(),
         Some("account disabled")
     );
 

@@ -57,6 +57,7 @@ fn incident(title: &str, now: DateTime<Utc>) -> Incident {
     )
     .expect("incident");
     incident.data_requests.push(DataRequest {
+        uid: String::new(),
         id: "R1".into(),
         deliver_to: Requester::GovCertUk,
         authority: breachdesk::domain::incident::RequestAuthority::Client,

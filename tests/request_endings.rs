@@ -233,6 +233,7 @@ fn at(s: &str) -> DateTime<Utc> {
 
 fn request(id: &str, status: RequestStatus) -> DataRequest {
     DataRequest {
+        uid: String::new(),
         id: id.into(),
         requester_name: String::new(),
         authority: RequestAuthority::Client,

@@ -20,6 +20,7 @@ fn t(h: u32, m: u32) -> DateTime<Utc> {
 
 fn evidence(note: &str) -> Evidence {
     Evidence {
+        uid: String::new(),
         added_at: t(15, 0),
         added_by: "Zoë O'Brien".into(),
         note: Some(note.into()),
@@ -114,6 +115,7 @@ fn full_incident(id: &str) -> Incident {
             recorded_by: Some("bob".into()),
         },
         data_requests: vec![DataRequest {
+            uid: String::new(),
             id: "R1".into(),
             deliver_to: DataDestination::GovCertUk,
             authority: RequestAuthority::Unconfirmed,
@@ -146,6 +148,7 @@ fn full_incident(id: &str) -> Incident {
             not_a_breach: true,
         }),
         security_tests: vec![SecurityTest {
+            uid: String::new(),
             id: "T1".into(),
             clause: TestClause::Repeat,
             date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
@@ -153,6 +156,7 @@ fn full_incident(id: &str) -> Incident {
             run_by: "Pen Testers Ltd".into(),
             repeats: Some("T0".into()),
             findings: vec![TestFinding {
+                uid: String::new(),
                 description: AWKWARD.into(),
                 category: RootCauseCategory::Phishing,
                 component: "vpn-gateway".into(),
@@ -163,6 +167,7 @@ fn full_incident(id: &str) -> Incident {
             recorded_at: t(15, 0),
         }],
         repeat_of: vec![RepeatLink {
+            uid: String::new(),
             incident: "INC-20261001-0900-000001".into(),
             category: RootCauseCategory::Phishing,
             component: "vpn-gateway".into(),
@@ -195,12 +200,14 @@ fn full_incident(id: &str) -> Incident {
         }],
         timeline: vec![
             TimelineEntry {
+                uid: String::new(),
                 at: t(14, 40),
                 by: "alice".into(),
                 kind: EntryKind::Change,
                 text: "opened".into(),
             },
             TimelineEntry {
+                uid: String::new(),
                 at: t(14, 41),
                 by: "bob".into(),
                 kind: EntryKind::Notice,
@@ -208,6 +215,7 @@ fn full_incident(id: &str) -> Incident {
             },
         ],
         notices: vec![NoticeRecord {
+            uid: String::new(),
             id: "N-20261128-151000-abcdef".into(),
             kind: NoticeKind::Notification,
             message_id: "<0123@breachdesk.provider.example>".into(),
@@ -225,6 +233,7 @@ fn full_incident(id: &str) -> Incident {
             recorded_by: Some(AWKWARD.into()),
         }],
         other_notices: vec![breachdesk::domain::incident::OtherNotice {
+            uid: String::new(),
             id: "G1".into(),
             direction: breachdesk::domain::incident::Direction::Sent,
             party: breachdesk::domain::incident::NoticeParty::Ico,
@@ -304,6 +313,10 @@ fn full_record_round_trips_and_parses_with_another_toml_parser() {
     assert_eq!(loaded, created);
     let mut expected = inc.clone();
     expected.revision = 1;
+    // Saving gave every list entry its derived uid.
+    assert!(expected.timeline.iter().all(|e| e.uid.is_empty()));
+    expected.upgrade();
+    assert!(expected.timeline.iter().all(|e| e.uid.len() == 16));
     assert_eq!(loaded, expected);
 
     let text = fs::read_to_string(store.record_path(&inc.id)).unwrap();
@@ -651,7 +664,10 @@ fn corrupt_records_are_quarantined_and_the_rest_load() {
 
     // Newer schema: reported, left alone.
     let newer = good
-        .replace("schema_version = 1", "schema_version = 99")
+        .replace(
+            &format!("schema_version = {SCHEMA_VERSION}"),
+            "schema_version = 99",
+        )
         .replace("INC-GOOD1", "INC-NEWER");
     fs::write(store.record_path("INC-NEWER"), &newer).unwrap();
 

@@ -229,6 +229,7 @@ impl Desk {
                 None => None,
             };
             let test = SecurityTest {
+                uid: String::new(),
                 id: incident.next_test_id(),
                 clause,
                 date: input.date,
@@ -251,7 +252,7 @@ impl Desk {
                     .map(|r| format!("; repeats {r}"))
                     .unwrap_or_default()
             );
-            incident.security_tests.push(test);
+            crate::domain::uid::push(&mut incident.security_tests, test);
             incident.log(now, &actor, EntryKind::Change, text.clone());
             Ok(text)
         })
@@ -285,6 +286,7 @@ impl Desk {
                 .position(|t| t.id.eq_ignore_ascii_case(test.trim()))
                 .ok_or_else(|| not_found(format!("{incident_id} has no Security Test '{test}'")))?;
             let finding = TestFinding {
+                uid: String::new(),
                 description: description.clone(),
                 category: input.category,
                 component: input.component.trim().to_string(),
@@ -326,7 +328,7 @@ impl Desk {
                 ),
                 None => text.clone(),
             };
-            incident.security_tests[index].findings.push(finding);
+            crate::domain::uid::push(&mut incident.security_tests[index].findings, finding);
             incident.log(now, &actor, EntryKind::Change, text);
             Ok(detail)
         })?;

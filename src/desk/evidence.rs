@@ -19,6 +19,7 @@ pub fn evidence_file(path: &Path, actor: &str, now: DateTime<Utc>) -> Result<Evi
     let absolute = std::fs::canonicalize(path).map_err(unreadable)?;
     let (size, sha256) = hash_file(&absolute).map_err(unreadable)?;
     Ok(Evidence {
+        uid: String::new(),
         added_at: now,
         added_by: actor.to_string(),
         note: None,

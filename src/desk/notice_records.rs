@@ -67,6 +67,7 @@ impl Desk {
             .attachments
             .iter()
             .map(|a| Evidence {
+                uid: String::new(),
                 added_at: now,
                 added_by: actor.clone(),
                 note: Some(format!("sent as {}", a.file_name)),
@@ -87,7 +88,8 @@ impl Desk {
             let index = match existing {
                 Some(i) => i,
                 None => {
-                    incident.notices.push(NoticeRecord {
+                    crate::domain::uid::push(&mut incident.notices, NoticeRecord {
+                        uid: String::new(),
                         id: n.id.clone(),
                         kind: n.kind,
                         message_id: n.message_id.clone(),
@@ -254,7 +256,9 @@ fn apply_sent(
                 r.supplied_how = Some(format!("email to {to} ({})", n.message_id));
                 r.no_charge = true;
             }
-            r.attachments.extend(files);
+            for file in files {
+                crate::domain::uid::push(&mut r.attachments, file);
+            }
             format!(
                 "Data request {} supplied by email to {to}, without charge (Message-ID {})",
                 r.id, n.message_id

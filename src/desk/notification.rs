@@ -69,18 +69,22 @@ impl Desk {
             if !summary.is_empty() {
                 text.push_str(&format!(": {summary}"));
             }
-            incident.other_notices.push(OtherNotice {
-                id: notice_id,
-                direction: input.direction,
-                party: input.party,
-                channel: input.channel,
-                at: input.at,
-                counterpart: input.counterpart.trim().to_string(),
-                reference,
-                summary,
-                recorded_by: actor.clone(),
-                recorded_at: now,
-            });
+            crate::domain::uid::push(
+                &mut incident.other_notices,
+                OtherNotice {
+                    uid: String::new(),
+                    id: notice_id,
+                    direction: input.direction,
+                    party: input.party,
+                    channel: input.channel,
+                    at: input.at,
+                    counterpart: input.counterpart.trim().to_string(),
+                    reference,
+                    summary,
+                    recorded_by: actor.clone(),
+                    recorded_at: now,
+                },
+            );
             incident.log(now, &actor, EntryKind::Notice, text.clone());
             Ok(text)
         })

@@ -67,6 +67,7 @@ impl Desk {
         let requester_name = input.requester_name.trim().to_string();
         self.change(id, now, "request.added", |incident| {
             let request = DataRequest {
+                uid: String::new(),
                 id: incident.next_request_id(),
                 requester_name: requester_name.clone(),
                 authority: RequestAuthority::Client,
@@ -100,7 +101,7 @@ impl Desk {
                     .map(|r| format!(" ref {r}"))
                     .unwrap_or_default()
             );
-            incident.data_requests.push(request);
+            crate::domain::uid::push(&mut incident.data_requests, request);
             if let Some(step) = incident.steps.iter_mut().find(|s| {
                 s.fills.contains(&RecordField::DataRequests) && s.status == StepStatus::Todo
             }) {
@@ -153,7 +154,9 @@ impl Desk {
             r.supplied_at = Some(supplied_at);
             r.supplied_how = Some(how.trim().to_string());
             r.no_charge = true;
-            r.attachments.extend(attachments);
+            for file in attachments {
+                crate::domain::uid::push(&mut r.attachments, file);
+            }
             let late = supplied_at > r.due_at;
             let text = format!(
                 "Data request {} supplied {} by {} without charge{}",

@@ -77,12 +77,16 @@ impl Desk {
             let mut detail = text.clone();
             for (other, _) in &earlier {
                 if !incident.repeat_of.iter().any(|l| &l.incident == other) {
-                    incident.repeat_of.push(RepeatLink {
-                        incident: other.clone(),
-                        category,
-                        component: crate::domain::incident::normalise_component(component),
-                        linked_at: now,
-                    });
+                    crate::domain::uid::push(
+                        &mut incident.repeat_of,
+                        RepeatLink {
+                            uid: String::new(),
+                            incident: other.clone(),
+                            category,
+                            component: crate::domain::incident::normalise_component(component),
+                            linked_at: now,
+                        },
+                    );
                     detail.push_str(&format!(
                         "; same root cause as {other} (internal: 8.2.1 d prevention)"
                     ));
@@ -195,7 +199,7 @@ impl Desk {
                     "test evidence {}",
                     crate::report::evidence_line(&e, crate::report::EvidenceForm::Full)
                 ));
-                m.evidence.push(e);
+                crate::domain::uid::push(&mut m.evidence, e);
             }
             if said.is_empty() {
                 return Ok(String::new());

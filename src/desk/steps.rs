@@ -62,14 +62,17 @@ impl Desk {
             }
             if let Some(note) = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) {
                 said.push(format!("note: {note}"));
-                step.notes.push(note);
+                crate::domain::uid::push(
+                    &mut step.notes,
+                    crate::domain::incident::StepNote::new(now, &actor, note),
+                );
             }
             if let Some(e) = evidence {
                 said.push(format!(
                     "evidence {}",
                     crate::report::evidence_line(&e, crate::report::EvidenceForm::Full)
                 ));
-                step.evidence.push(e);
+                crate::domain::uid::push(&mut step.evidence, e);
             }
             if said.is_empty() {
                 return Ok(String::new());

@@ -13,8 +13,10 @@ pub use crate::domain::terms::*;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// The record format version written into every incident file.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The record format version written into every incident file. Version 2
+/// gave every list entry a `uid`; a version 1 record is brought up to date
+/// when read ([`Incident::upgrade`]) and written as version 2 when next saved.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One Breach of Security, or a potential or attempted one (which paragraph
 /// 8.1 covers too, though it is not a Breach of Security), and its response.
@@ -143,12 +145,47 @@ impl Incident {
 
     /// Appends a timeline entry.
     pub fn log(&mut self, at: DateTime<Utc>, by: &str, kind: EntryKind, text: impl Into<String>) {
-        self.timeline.push(TimelineEntry {
-            at,
-            by: by.to_string(),
-            kind,
-            text: text.into(),
-        });
+        crate::domain::uid::push(
+            &mut self.timeline,
+            TimelineEntry {
+                uid: String::new(),
+                at,
+                by: by.to_string(),
+                kind,
+                text: text.into(),
+            },
+        );
+    }
+
+    /// Brings a record read from an older format up to date: every list
+    /// entry without a `uid` (or with one an earlier entry of its list
+    /// already has) gets its derived id, so every machine migrates the same
+    /// old record to the same ids, and the schema version becomes
+    /// [`SCHEMA_VERSION`]. Changes nothing in a current record.
+    pub fn upgrade(&mut self) {
+        use crate::domain::uid::fill;
+        if self.schema_version < SCHEMA_VERSION {
+            self.schema_version = SCHEMA_VERSION;
+        }
+        fill(&mut self.timeline);
+        fill(&mut self.data_requests);
+        for request in &mut self.data_requests {
+            fill(&mut request.attachments);
+        }
+        fill(&mut self.notices);
+        fill(&mut self.other_notices);
+        fill(&mut self.mitigation.evidence);
+        fill(&mut self.repeat_of);
+        fill(&mut self.security_tests);
+        for test in &mut self.security_tests {
+            fill(&mut test.findings);
+        }
+        for step in &mut self.steps {
+            fill(&mut step.notes);
+            fill(&mut step.evidence);
+        }
+        fill(&mut self.assignments);
+        fill(&mut self.handovers);
     }
 
     /// Looks up a step by id.

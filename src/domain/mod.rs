@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod clock;
 pub mod incident;
 mod kebab;
+pub mod merge;
 pub mod notice;
 pub mod playbook;
 pub mod record;

@@ -3,6 +3,7 @@
 //! state) and the register of notices recorded by hand.
 
 use crate::domain::kebab::kebab_enum;
+use crate::domain::uid::{entry, instant};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -123,6 +124,9 @@ pub struct NoticeReceived {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeRecord {
+    /// Stable id (see [`crate::domain::uid`]); derived on load when missing.
+    #[serde(default)]
+    pub uid: String,
     /// The outbox id, e.g. `N-20261128-143201-7f3a9c`.
     pub id: String,
     pub kind: NoticeKind,
@@ -161,6 +165,9 @@ pub struct NoticeRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OtherNotice {
+    /// Stable id (see [`crate::domain::uid`]); derived on load when missing.
+    #[serde(default)]
+    pub uid: String,
     /// `G1`, `G2`, ... within the incident.
     pub id: String,
     pub direction: Direction,
@@ -191,3 +198,9 @@ pub struct IncomingNotice {
     /// Where the details came from, e.g. "the Date: header of notice.eml".
     pub source: Option<String>,
 }
+
+entry!(NoticeRecord, "email-notice", |e| vec![e.message_id.clone()]);
+entry!(OtherNotice, "other-notice", |e| vec![
+    e.id.clone(),
+    instant(&e.recorded_at)
+]);

@@ -4,6 +4,7 @@
 //! Security Tests and the timeline.
 
 use crate::domain::terms::{EntryKind, RootCauseCategory, TestClause};
+use crate::domain::uid::{entry, instant};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +58,9 @@ pub struct PlaybookRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
+    /// Stable id (see [`crate::domain::uid`]); derived on load when missing.
+    #[serde(default)]
+    pub uid: String,
     pub added_at: DateTime<Utc>,
     pub added_by: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -217,6 +221,9 @@ pub struct Closure {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RepeatLink {
+    /// Stable id (see [`crate::domain::uid`]); derived on load when missing.
+    #[serde(default)]
+    pub uid: String,
     pub incident: String,
     pub category: RootCauseCategory,
     pub component: String,
@@ -228,6 +235,9 @@ pub struct RepeatLink {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityTest {
+    /// Stable id (see [`crate::domain::uid`]); derived on load when missing.
+    #[serde(default)]
+    pub uid: String,
     /// `T1`, `T2`, ... within the incident.
     pub id: String,
     pub clause: TestClause,
@@ -248,6 +258,9 @@ pub struct SecurityTest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestFinding {
+    /// Stable id (see [`crate::domain::uid`]); derived on load when missing.
+    #[serde(default)]
+    pub uid: String,
     pub description: String,
     pub category: RootCauseCategory,
     pub component: String,
@@ -270,6 +283,9 @@ impl TestFinding {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineEntry {
+    /// Stable id (see [`crate::domain::uid`]); derived on load when missing.
+    #[serde(default)]
+    pub uid: String,
     pub at: DateTime<Utc>,
     pub by: String,
     #[serde(default = "note")]
@@ -280,3 +296,31 @@ pub struct TimelineEntry {
 fn note() -> EntryKind {
     EntryKind::Note
 }
+
+entry!(TimelineEntry, "timeline", |e| vec![
+    instant(&e.at),
+    e.by.clone(),
+    e.kind.to_string(),
+    e.text.clone()
+]);
+entry!(Evidence, "evidence", |e| vec![
+    instant(&e.added_at),
+    e.added_by.clone(),
+    e.note.clone().unwrap_or_default(),
+    e.path.clone().unwrap_or_default(),
+    e.path_hex.clone().unwrap_or_default(),
+    e.sha256.clone().unwrap_or_default()
+]);
+entry!(RepeatLink, "repeat-link", |e| vec![
+    e.incident.clone(),
+    instant(&e.linked_at)
+]);
+entry!(SecurityTest, "security-test", |e| vec![
+    e.id.clone(),
+    instant(&e.recorded_at)
+]);
+entry!(TestFinding, "test-finding", |e| vec![
+    instant(&e.recorded_at),
+    e.description.clone(),
+    e.component.clone()
+]);

@@ -206,6 +206,7 @@ mod tests {
 
     fn email(kind: NoticeKind, message_id: &str, when: &str) -> NoticeRecord {
         NoticeRecord {
+            uid: String::new(),
             id: "N-1".into(),
             kind,
             message_id: message_id.into(),
@@ -264,6 +265,7 @@ mod tests {
             source: None,
         });
         i.other_notices.push(OtherNotice {
+            uid: String::new(),
             id: "G1".into(),
             direction: Direction::Sent,
             party: NoticeParty::Ico,

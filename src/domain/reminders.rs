@@ -335,6 +335,7 @@ mod tests {
     fn open_clocks_are_the_notification_requests_and_regulator_steps() {
         let mut inc = incident();
         inc.data_requests.push(DataRequest {
+            uid: String::new(),
             id: "R1".into(),
             requester_name: String::new(),
             authority: RequestAuthority::Client,

@@ -3,6 +3,7 @@
 
 use crate::domain::kebab::kebab_enum;
 use crate::domain::record::Evidence;
+use crate::domain::uid::{entry, instant};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +71,9 @@ impl DataDestination {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(from = "DataRequestRecord")]
 pub struct DataRequest {
+    /// Stable id (see [`crate::domain::uid`]); derived on load when missing.
+    #[serde(default)]
+    pub uid: String,
     /// `R1`, `R2`, ... within the incident.
     pub id: String,
     /// Who asked (a name or address), if known.
@@ -151,6 +155,8 @@ impl DataRequest {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DataRequestRecord {
+    #[serde(default)]
+    uid: String,
     id: String,
     #[serde(default)]
     requester: Option<LegacyRequester>,
@@ -195,6 +201,7 @@ impl From<DataRequestRecord> for DataRequest {
             None => (RequestAuthority::Client, DataDestination::Client),
         };
         DataRequest {
+            uid: r.uid,
             id: r.id,
             requester_name: r.requester_name,
             authority: r.authority.unwrap_or(authority),
@@ -219,3 +226,9 @@ fn open_request() -> RequestStatus {
 fn yes() -> bool {
     true
 }
+
+entry!(DataRequest, "data-request", |e| vec![
+    e.id.clone(),
+    instant(&e.received_at),
+    e.what.clone()
+]);

@@ -8,6 +8,7 @@ use crate::domain::calendar::WorkingCalendar;
 use crate::domain::kebab::kebab_enum;
 use crate::domain::record::Evidence;
 use crate::domain::terms::{BreachKind, IdentifiedBy, PartyRole};
+use crate::domain::uid::{entry, instant};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -55,11 +56,88 @@ pub struct Step {
     pub updated_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<DateTime<Utc>>,
+    /// Notes, oldest first (records before ids held plain strings, read as
+    /// notes without a time or author).
     #[serde(default)]
-    pub notes: Vec<String>,
+    pub notes: Vec<StepNote>,
     #[serde(default)]
     pub evidence: Vec<Evidence>,
 }
+
+/// A note on a step: who wrote it and when (unknown for notes written
+/// before ids existed, which were plain strings), and its text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StepNoteRecord")]
+pub struct StepNote {
+    /// Stable id (see [`crate::domain::uid`]); derived on load when missing.
+    pub uid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    pub text: String,
+}
+
+impl StepNote {
+    /// A new note (its id is given when it is added to the step).
+    pub fn new(at: DateTime<Utc>, by: &str, text: String) -> StepNote {
+        StepNote {
+            uid: String::new(),
+            at: Some(at),
+            by: Some(by.to_string()),
+            text,
+        }
+    }
+}
+
+impl From<&str> for StepNote {
+    /// A note without a time or author (as records before ids held them).
+    fn from(text: &str) -> StepNote {
+        StepNoteRecord::Plain(text.to_string()).into()
+    }
+}
+
+impl fmt::Display for StepNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A step note as stored: a table, or (before ids) a plain string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StepNoteRecord {
+    Plain(String),
+    Entry {
+        #[serde(default)]
+        uid: String,
+        #[serde(default)]
+        at: Option<DateTime<Utc>>,
+        #[serde(default)]
+        by: Option<String>,
+        text: String,
+    },
+}
+
+impl From<StepNoteRecord> for StepNote {
+    fn from(record: StepNoteRecord) -> StepNote {
+        match record {
+            StepNoteRecord::Plain(text) => StepNote {
+                uid: String::new(),
+                at: None,
+                by: None,
+                text,
+            },
+            StepNoteRecord::Entry { uid, at, by, text } => StepNote { uid, at, by, text },
+        }
+    }
+}
+
+entry!(StepNote, "step-note", |e| vec![
+    e.at.as_ref().map(instant).unwrap_or_default(),
+    e.by.clone().unwrap_or_default(),
+    e.text.clone()
+]);
 
 fn todo() -> StepStatus {
     StepStatus::Todo

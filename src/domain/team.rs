@@ -7,7 +7,7 @@
 //! acknowledgement is a field of its entry.
 
 use crate::domain::terms::Role;
-use crate::domain::uid::entry_uid;
+use crate::domain::uid::{entry, entry_uid, instant};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -175,6 +175,22 @@ pub fn responder_name(text: &str) -> Result<String, NameError> {
     Ok(name.to_string())
 }
 
+// The same identities the constructors hash, so a record whose ids were
+// lost (edited by hand) gets them back as they were made.
+entry!(Assignment, "assignments", |e| vec![
+    instant(&e.at),
+    e.by.clone(),
+    e.role.to_string(),
+    e.to.clone(),
+    e.replaces.clone().unwrap_or_default()
+]);
+entry!(Handover, "handovers", |e| vec![
+    instant(&e.at),
+    e.from.clone(),
+    e.to.clone(),
+    e.note.clone()
+]);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,5 +305,18 @@ mod tests {
             Err(NameError::TooLong(101))
         );
         assert_eq!(responder_name("Zoë 東京"), Ok("Zoë 東京".into()));
+    }
+
+    #[test]
+    fn an_id_lost_by_hand_comes_back_as_it_was_made() {
+        let a = Assignment::new(Role::Scribe, "dan", "bob", at(2, 0), &[]);
+        let h = Handover::new("alice", "bob", "note", at(7, 0));
+        let (mut a2, mut h2) = (vec![a.clone()], vec![h.clone()]);
+        a2[0].uid.clear();
+        h2[0].uid.clear();
+        crate::domain::uid::fill(&mut a2);
+        crate::domain::uid::fill(&mut h2);
+        assert_eq!(a2[0].uid, a.uid);
+        assert_eq!(h2[0].uid, h.uid);
     }
 }

@@ -70,7 +70,14 @@ kebab_enum! {
 }
 kebab_enum! {
     /// What kind of timeline entry it is.
-    EntryKind { Note => "note", Change => "change", Notice => "notice" }
+    EntryKind {
+        Note => "note",
+        Change => "change",
+        Notice => "notice",
+        /// Written by a merge of two copies of the record: a field both
+        /// changed differently (the value not kept, in full), or an id renumbered.
+        Conflict => "conflict",
+    }
 }
 
 #[allow(clippy::derivable_impls)] // the enum is declared by a macro

@@ -100,6 +100,7 @@ mod tests {
     #[test]
     fn one_evidence_line_in_three_forms() {
         let e = Evidence {
+            uid: String::new(),
             added_at: chrono::DateTime::UNIX_EPOCH,
             added_by: "sam".into(),
             note: None,
@@ -122,6 +123,7 @@ mod tests {
             "/srv/logs/vpn^[[2J.log (12.0 KiB, sha256 3f2a9c1b…)"
         );
         let note = Evidence {
+            uid: String::new(),
             path: None,
             note: Some("seen on screen".into()),
             ..e

@@ -58,6 +58,7 @@ pub(crate) mod index;
 pub(crate) mod index_format;
 mod quarantine;
 mod read;
+mod record_file;
 mod summary_line;
 mod write;
 
@@ -66,6 +67,7 @@ use read::{Parsed, parse_record, parse_record_bytes};
 pub use accounting::AccountingProblem;
 use quarantine::QuarantineOutcome;
 pub use quarantine::{QuarantinedFile, id_from_file_name};
+pub use record_file::{read_record_file, write_record_file};
 pub use write::{AuditNote, record_sha256};
 
 const INCIDENTS: &str = "incidents";

@@ -66,7 +66,7 @@ pub(super) fn parse_record_bytes(bytes: &[u8], expected_id: &str) -> Parsed {
 /// Parses a record's text, checking that its id is `expected_id`.
 pub(super) fn parse_record(text: &str, expected_id: &str) -> Parsed {
     match toml::from_str::<Incident>(text) {
-        Ok(incident) => {
+        Ok(mut incident) => {
             if incident.schema_version > SCHEMA_VERSION {
                 return Parsed::TooNew(incident.schema_version);
             }
@@ -82,6 +82,8 @@ pub(super) fn parse_record(text: &str, expected_id: &str) -> Parsed {
                     ),
                 };
             }
+            // An older record gets its entries' ids here (written on next save).
+            incident.upgrade();
             Parsed::Ok(Box::new(incident))
         }
         Err(err) => {

@@ -79,7 +79,11 @@ fn escape_controls(json: String) -> String {
 /// file; `None` otherwise (parse the record instead).
 pub(crate) fn summary_from_line(bytes: &[u8], expected_id: &str) -> Option<IncidentSummary> {
     let rest = bytes.strip_prefix(TAG.as_bytes())?;
-    let rest = rest.strip_prefix(versions().as_bytes())?;
+    // A line written under schema 1 holds the same summary (schema 2 only
+    // gave list entries ids, which no summary shows): still used.
+    let rest = rest
+        .strip_prefix(versions().as_bytes())
+        .or_else(|| rest.strip_prefix(format!("v{INDEX_VERSION}.1 ").as_bytes()))?;
     let (hex, covered) = (rest.get(..16)?, rest.get(17..)?);
     if rest.get(16) != Some(&b' ') {
         return None;

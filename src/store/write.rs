@@ -131,6 +131,7 @@ impl Store {
         }
         let mut saved = incident.clone();
         saved.revision = 1;
+        saved.upgrade();
         self.commit(&index, &saved, note, false)?;
         Ok(saved)
     }
@@ -167,6 +168,7 @@ impl Store {
                 }
                 let mut saved = incident.clone();
                 saved.revision = 1;
+                saved.upgrade();
                 let text = record_text(&saved).map_err(|message| StoreError::Serialize {
                     file: path.clone(),
                     message,
@@ -236,6 +238,7 @@ impl Store {
         let before = self.load(id)?;
         let mut after = before.clone();
         let note = change(&mut after).map_err(UpdateError::Change)?;
+        after.upgrade();
         if after.id != before.id {
             return Err(StoreError::IdChanged {
                 id: before.id,
@@ -270,10 +273,11 @@ impl Store {
                 found: current.revision,
             });
         }
-        if same_content(&current, incident) {
+        let mut saved = incident.clone();
+        saved.upgrade();
+        if same_content(&current, &saved) {
             return Ok(current);
         }
-        let mut saved = incident.clone();
         saved.revision = current.revision + 1;
         self.commit(&index, &saved, note, true)?;
         Ok(saved)

@@ -185,6 +185,7 @@ fn test_and_request_ids_count_up() {
     .expect("new");
     assert_eq!(i.next_test_id(), "T1");
     i.security_tests.push(SecurityTest {
+        uid: String::new(),
         id: "T7".into(),
         clause: TestClause::ServiceProvider,
         date: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),

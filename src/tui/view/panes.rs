@@ -95,7 +95,7 @@ pub(super) fn steps(
         }
         for note in step.notes.iter().rev().take(1) {
             lines.push(Line::styled(
-                format!("note: {}", safe(note)),
+                format!("note: {}", safe(&note.text)),
                 app.theme.dim(),
             ));
         }
