@@ -106,6 +106,12 @@ impl<W: std::io::Write> SafeWriter<W> {
     }
 
     fn pass_on(&mut self, upto: usize) -> std::io::Result<()> {
+        if already_safe(&self.pending[..upto]) {
+            // Nothing to change (the common case): passed on as it is.
+            self.inner.write_all(&self.pending[..upto])?;
+            self.pending.drain(..upto);
+            return Ok(());
+        }
         let chunk: Vec<u8> = self.pending.drain(..upto).collect();
         let text = String::from_utf8_lossy(&chunk);
         // CR LF line ends (iCalendar) stay; any other CR is made visible.
@@ -115,6 +121,19 @@ impl<W: std::io::Write> SafeWriter<W> {
             .collect();
         self.inner.write_all(safe.join("\r\n").as_bytes())
     }
+}
+
+/// Whether [`SafeWriter`] would pass `bytes` on unchanged: UTF-8 with no
+/// unsafe character but newlines and tabs (and no CR at all).
+fn already_safe(bytes: &[u8]) -> bool {
+    let plain = |b: u8| b >= 0x20 && b != 0x7f || b == b'\n' || b == b'\t';
+    if bytes.is_ascii() {
+        return bytes.iter().all(|&b| plain(b));
+    }
+    std::str::from_utf8(bytes).is_ok_and(|s| {
+        s.chars()
+            .all(|c| c == '\n' || c == '\t' || !is_unsafe_char(c))
+    })
 }
 
 impl<W: std::io::Write> std::io::Write for SafeWriter<W> {
@@ -186,5 +205,26 @@ mod tests {
             "a\tb^[[31mc\n<U+009B>d"
         );
         assert_eq!(quote_short(&"x".repeat(1000)).chars().count(), 80);
+    }
+
+    #[test]
+    fn safe_text_passes_unchanged_and_unsafe_text_in_a_long_write_does_not() {
+        use std::io::Write;
+        let plain = "INC-1  high\tcafé — ok\n".repeat(1000);
+        let mut out = Vec::new();
+        SafeWriter::new(&mut out)
+            .write_all(plain.as_bytes())
+            .expect("write");
+        assert_eq!(out, plain.as_bytes());
+        for unsafe_text in ["\u{1b}[2J", "\r", "\u{85}", "\u{202e}", "\u{7f}"] {
+            let text = format!("{plain}{unsafe_text}\n{plain}");
+            let mut out = Vec::new();
+            SafeWriter::new(&mut out)
+                .write_all(text.as_bytes())
+                .expect("write");
+            let out = String::from_utf8(out).expect("utf8");
+            assert!(!out.contains(unsafe_text), "{unsafe_text:?}");
+            assert!(out.starts_with(&plain) && out.ends_with(&plain));
+        }
     }
 }

@@ -26,6 +26,30 @@ pub struct QuarantineRow {
     pub restorable: Result<(), String>,
 }
 
+/// What [`Desk::list_rows`] found.
+#[derive(Debug)]
+pub struct ListRows {
+    /// Summaries, in the board's order: every row, or (when `closed` is
+    /// there) the rows on the board.
+    board: Vec<IncidentSummary>,
+    /// The closed rows, from the index.
+    closed: Option<crate::index::Listed>,
+    /// Records that would not load, quarantined files.
+    pub problems: Vec<String>,
+}
+
+impl ListRows {
+    /// Every row, in the board's order.
+    pub fn rows(&self) -> Vec<crate::index::ListRow<'_>> {
+        let mut rows: Vec<crate::index::ListRow<'_>> =
+            self.board.iter().map(crate::index::ListRow::of).collect();
+        if let Some(closed) = &self.closed {
+            rows.extend(closed.closed_rows().unwrap_or_default());
+        }
+        rows
+    }
+}
+
 /// Which incidents a listing holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listing {
@@ -252,6 +276,35 @@ impl Desk {
             })
             .collect();
         (rows, found.problems)
+    }
+
+    /// The rows `list` prints in a table, in the board's order. For
+    /// `--all` and `--closed` without `check`, from a trusted index
+    /// without checking each closed record (see [`crate::index`]: a closed
+    /// record edited in place by hand is not seen); otherwise, or when the
+    /// index is not trusted, as [`Desk::listing`] finds them.
+    pub fn list_rows(&self, which: Listing, check: bool) -> ListRows {
+        if which != Listing::Board
+            && !check
+            && let Some(mut listed) = crate::index::trusted_listing(&self.store)
+        {
+            let mut board = std::mem::take(&mut listed.board);
+            board.retain(|s| {
+                which == Listing::All || s.status != crate::domain::incident::IncidentStatus::Open
+            });
+            crate::domain::summary::sort_by_urgency(&mut board);
+            return ListRows {
+                problems: std::mem::take(&mut listed.problems),
+                board,
+                closed: Some(listed),
+            };
+        }
+        let (board, problems) = self.listing(which);
+        ListRows {
+            board,
+            closed: None,
+            problems,
+        }
     }
 
     /// Refuses (unless `force`) a data directory that already holds records:

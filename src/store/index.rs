@@ -3,8 +3,8 @@
 //! is and why it can be trusted: [`crate::index`].
 
 use super::index_format::{
-    CLOSED_INDEX_FILE, ClosedIndex, Entry, INDEX_FILE, INDEX_VERSION, IndexLock, OpenIndex, Stamp,
-    TICK_NS, file_stamp, now_ns,
+    CLOSED_INDEX_FILE, Entry, INDEX_FILE, INDEX_VERSION, IndexLock, OLD_CLOSED_INDEX_FILE,
+    OpenIndex, Stamp, TICK_NS, closed_file_bytes, file_stamp, now_ns,
 };
 use super::{Store, StoreError};
 use crate::domain::incident::{Incident, SCHEMA_VERSION};
@@ -44,7 +44,7 @@ pub struct Summaries {
 /// One line per file in `quarantine/`, naming it and what to do, except
 /// those in `reported` (quarantined just now and already reported with the
 /// reason).
-fn quarantine_lines(store: &Store, reported: &[PathBuf]) -> Vec<String> {
+pub(super) fn quarantine_lines(store: &Store, reported: &[PathBuf]) -> Vec<String> {
     match store.quarantined() {
         Ok(files) => files
             .into_iter()
@@ -153,14 +153,20 @@ fn load_in_parallel(store: &Store, stale: Vec<(String, Stamp)>) -> Vec<Loaded> {
 /// The closed summaries the index files hold: `index-closed.json` with the
 /// saves since folded in.
 fn known_closed(store: &Store, index: &mut OpenIndex) -> HashMap<String, Entry> {
-    let mut closed = store.read_closed_index().closed;
+    known_closed_file(store, index).0
+}
+
+/// [`known_closed`], and whether the closed index file was whole.
+fn known_closed_file(store: &Store, index: &mut OpenIndex) -> (HashMap<String, Entry>, bool) {
+    let file = store.read_closed_index();
+    let mut closed = file.closed;
     for (id, change) in index.closed_changes.drain() {
         match change {
             Some(entry) => closed.insert(id, entry),
             None => closed.remove(&id),
         };
     }
-    closed
+    (closed, file.valid)
 }
 
 /// The full scan: every record file is stat()ed and those whose stamp the
@@ -190,7 +196,7 @@ fn scan(store: &Store, want_closed: bool, held: Option<&IndexLock>) -> Summaries
         (observed_ns, dir_mtime_ns) = (now_ns(), store.incidents_mtime().unwrap_or_default());
     }
     let had_changes = !index.closed_changes.is_empty();
-    let mut old_closed = known_closed(store, &mut index);
+    let (mut old_closed, closed_rows_usable) = known_closed_file(store, &mut index);
     // A trusted index names every record file: nothing was added to,
     // removed from or renamed in `incidents/` since. Each is still
     // stat()ed (a record edited in place keeps its name); the directory is
@@ -309,14 +315,20 @@ fn scan(store: &Store, want_closed: bool, held: Option<&IndexLock>) -> Summaries
     if let Some(lock) = lock
         && (changed || closed_changed || !was_trusted)
     {
-        if closed_changed {
-            let file = ClosedIndex {
-                version: INDEX_VERSION,
-                schema: SCHEMA_VERSION,
-                closed: closed.clone(),
-            };
-            if let Err(e) = store.write_index_file(lock, CLOSED_INDEX_FILE, &file) {
-                problems.push(e);
+        if closed_changed || !closed_rows_usable {
+            let written = serde_json::to_vec(&closed)
+                .map_err(|e| format!("summary index: {e}"))
+                .and_then(|full| {
+                    let rows = super::index_rows::encode_rows(&closed);
+                    let bytes = closed_file_bytes(rows.as_bytes(), &full);
+                    store.write_index_bytes(lock, CLOSED_INDEX_FILE, &bytes)
+                });
+            match written {
+                // The file of an older version, if any, is not needed.
+                Ok(()) => {
+                    let _ = std::fs::remove_file(store.data_dir.join(OLD_CLOSED_INDEX_FILE));
+                }
+                Err(e) => problems.push(e),
             }
         }
         // The directory's time can be sealed when it cannot hide a change
