@@ -216,7 +216,7 @@ mod tests {
             .write_all(plain.as_bytes())
             .expect("write");
         assert_eq!(out, plain.as_bytes());
-        for unsafe_text in ["\u{1b}[2J", "\r", "\u{85}", "\u{202e}", "\u{7f}"] {
+        for unsafe_text in ["\u{1b}[2J", "a\rb", "\u{85}", "\u{202e}", "\u{7f}"] {
             let text = format!("{plain}{unsafe_text}\n{plain}");
             let mut out = Vec::new();
             SafeWriter::new(&mut out)

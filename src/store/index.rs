@@ -4,7 +4,7 @@
 
 use super::index_format::{
     CLOSED_INDEX_FILE, Entry, INDEX_FILE, INDEX_VERSION, IndexLock, OLD_CLOSED_INDEX_FILE,
-    OpenIndex, Stamp, TICK_NS, closed_file_bytes, file_stamp, now_ns,
+    OpenIndex, ROWS_FORMAT, Stamp, TICK_NS, closed_file_bytes, file_stamp, now_ns,
 };
 use super::{Store, StoreError};
 use crate::domain::incident::{Incident, SCHEMA_VERSION};
@@ -354,6 +354,7 @@ fn scan(store: &Store, want_closed: bool, held: Option<&IndexLock>) -> Summaries
                 observed_ns
             },
             sealed: sealed.is_some(),
+            rows: ROWS_FORMAT,
             open: open.clone(),
             closed_count: closed.len(),
             closed_changes: HashMap::new(),

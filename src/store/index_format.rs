@@ -72,6 +72,11 @@ pub(super) struct OpenIndex {
     /// Whether breachdesk set that time itself, to the nanosecond, under the
     /// index lock (any later change to `incidents/` then moves it).
     pub sealed: bool,
+    /// The [`ROWS_FORMAT`] of the closed index written with this one (0:
+    /// written before it had rows; not trusted, so the next scan that
+    /// writes adds them).
+    #[serde(default)]
+    pub rows: u32,
     /// Summaries of the incidents on the board, with their files' stamps.
     pub open: HashMap<String, Entry>,
     /// How many records are not on the board.
@@ -274,6 +279,7 @@ impl Store {
     pub(super) fn index_trusted(&self, index: &OpenIndex) -> bool {
         index.version == INDEX_VERSION
             && index.schema == SCHEMA_VERSION
+            && index.rows == ROWS_FORMAT
             && fs::symlink_metadata(self.data_dir.join(PENDING_FILE)).is_err()
             && self.incidents_mtime() == Some(index.dir_mtime_ns)
             && (index.sealed || index.observed_ns - index.dir_mtime_ns > RACY_NS)
