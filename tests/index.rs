@@ -705,10 +705,9 @@ fn reader(dir: &std::path::Path) -> Desk {
 /// `list --all` as the command prints it: (id, title) in order.
 fn listed(d: &Desk, which: breachdesk::desk::Listing, check: bool) -> Vec<(String, String)> {
     let found = d.list_rows(which, check);
-    assert!(found.problems.is_empty(), "{:?}", found.problems);
-    found
-        .rows()
-        .iter()
+    let (rows, problems) = found.rows();
+    assert!(problems.is_empty(), "{problems:?}");
+    rows.iter()
         .map(|r| (r.id.to_string(), r.title.to_string()))
         .collect()
 }

@@ -34,8 +34,8 @@ pub fn list(
         return Ok(());
     }
     let found = desk.list_rows(which, check);
-    warn(&found.problems);
-    let rows = found.rows();
+    let (rows, problems) = found.rows();
+    warn(&problems);
     if rows.is_empty() {
         writeln!(
             out,
@@ -46,7 +46,7 @@ pub fn list(
     // Rows built first and written at once: one pass of the safe writer
     // and one write(2), not one per row. Every text field is one line
     // already (see `ListRow`).
-    let mut table = String::with_capacity(112 * (rows.len() + 1));
+    let mut table = String::with_capacity(160 * (rows.len() + 1));
     let _ = writeln!(
         table,
         "{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  TITLE",

@@ -27,26 +27,36 @@ pub struct QuarantineRow {
 }
 
 /// What [`Desk::list_rows`] found.
-#[derive(Debug)]
-pub struct ListRows {
+pub struct ListRows<'d> {
+    desk: &'d Desk,
+    which: Listing,
     /// Summaries, in the board's order: every row, or (when `closed` is
     /// there) the rows on the board.
     board: Vec<IncidentSummary>,
     /// The closed rows, from the index.
     closed: Option<crate::index::Listed>,
     /// Records that would not load, quarantined files.
-    pub problems: Vec<String>,
+    problems: Vec<String>,
 }
 
-impl ListRows {
-    /// Every row, in the board's order.
-    pub fn rows(&self) -> Vec<crate::index::ListRow<'_>> {
-        let mut rows: Vec<crate::index::ListRow<'_>> =
-            self.board.iter().map(crate::index::ListRow::of).collect();
+impl ListRows<'_> {
+    /// Every row, in the board's order, and the problems to report (the
+    /// records that would not load, quarantined files). Closed rows that
+    /// do not add up to the index's count are not used: every record is
+    /// checked instead.
+    pub fn rows(&self) -> (Vec<crate::index::ListRow<'_>>, Vec<String>) {
+        let row = crate::index::ListRow::of;
+        let mut rows: Vec<crate::index::ListRow<'_>> = self.board.iter().map(row).collect();
         if let Some(closed) = &self.closed {
-            rows.extend(closed.closed_rows().unwrap_or_default());
+            match closed.closed_rows() {
+                Some(closed) => rows.extend(closed),
+                None => {
+                    let (all, problems) = self.desk.listing(self.which);
+                    return (all.iter().map(row).collect(), problems);
+                }
+            }
         }
-        rows
+        (rows, self.problems.clone())
     }
 }
 
@@ -283,7 +293,7 @@ impl Desk {
     /// without checking each closed record (see [`crate::index`]: a closed
     /// record edited in place by hand is not seen); otherwise, or when the
     /// index is not trusted, as [`Desk::listing`] finds them.
-    pub fn list_rows(&self, which: Listing, check: bool) -> ListRows {
+    pub fn list_rows(&self, which: Listing, check: bool) -> ListRows<'_> {
         if which != Listing::Board
             && !check
             && let Some(mut listed) = crate::index::trusted_listing(&self.store)
@@ -294,6 +304,8 @@ impl Desk {
             });
             crate::domain::summary::sort_by_urgency(&mut board);
             return ListRows {
+                desk: self,
+                which,
                 problems: std::mem::take(&mut listed.problems),
                 board,
                 closed: Some(listed),
@@ -301,6 +313,8 @@ impl Desk {
         }
         let (board, problems) = self.listing(which);
         ListRows {
+            desk: self,
+            which,
             board,
             closed: None,
             problems,
