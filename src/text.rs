@@ -126,21 +126,20 @@ impl<W: std::io::Write> SafeWriter<W> {
 /// Whether [`SafeWriter`] would pass `bytes` on unchanged: UTF-8 with no
 /// unsafe character but newlines and tabs (and no CR at all).
 fn already_safe(bytes: &[u8]) -> bool {
-    // Counted without stopping early, so that the loop vectorises.
-    let controls = bytes
-        .iter()
-        .map(|&b| usize::from((b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f))
-        .sum::<usize>();
-    if controls > 0 {
+    let Ok(mut rest) = std::str::from_utf8(bytes) else {
         return false;
+    };
+    // Only controls and non-ASCII characters need a closer look.
+    while let Some(at) = rest.bytes().position(|b| b < 0x20 || b >= 0x7f) {
+        let Some(c) = rest[at..].chars().next() else {
+            return false;
+        };
+        if c != '\n' && c != '\t' && is_unsafe_char(c) {
+            return false;
+        }
+        rest = &rest[at + c.len_utf8()..];
     }
-    if bytes.is_ascii() {
-        return true;
-    }
-    std::str::from_utf8(bytes).is_ok_and(|s| {
-        s.chars()
-            .all(|c| c == '\n' || c == '\t' || !is_unsafe_char(c))
-    })
+    true
 }
 
 impl<W: std::io::Write> std::io::Write for SafeWriter<W> {
