@@ -130,7 +130,7 @@ fn already_safe(bytes: &[u8]) -> bool {
         return false;
     };
     // Only controls and non-ASCII characters need a closer look.
-    while let Some(at) = rest.bytes().position(|b| b < 0x20 || b >= 0x7f) {
+    while let Some(at) = rest.bytes().position(|b| !(0x20..0x7f).contains(&b)) {
         let Some(c) = rest[at..].chars().next() else {
             return false;
         };

@@ -209,7 +209,11 @@ fn start_up_reads_only_the_open_work_when_nothing_changed() {
     let mut titles: Vec<String> = fast.summaries.iter().map(|s| s.title.clone()).collect();
     titles.sort();
     assert_eq!(titles, ["open 0", "open 1", "open 2"]);
-    assert!(dir.path().join(breachdesk::index::CLOSED_INDEX_FILE).exists());
+    assert!(
+        dir.path()
+            .join(breachdesk::index::CLOSED_INDEX_FILE)
+            .exists()
+    );
 
     // A save is seen at once, from the index the save updated.
     d.close(&open_ids[1], Some("done".into()), now())
@@ -762,7 +766,10 @@ fn list_all_reads_the_closed_rows_and_check_sees_a_closed_record_edited_in_place
     };
     assert_eq!(title_of(listed(&ro, Listing::All, false)), "incident 0");
     assert_eq!(title_of(listed(&ro, Listing::All, true)), "edited in place");
-    assert_eq!(title_of(listed(&ro, Listing::Closed, true)), "edited in place");
+    assert_eq!(
+        title_of(listed(&ro, Listing::Closed, true)),
+        "edited in place"
+    );
 
     // The rows section damaged (one byte): not used, so the listing is a
     // full scan, which sees the edit.
@@ -777,7 +784,10 @@ fn list_all_reads_the_closed_rows_and_check_sees_a_closed_record_edited_in_place
         + 1;
     bytes[at] = if bytes[at] == b'l' { b'h' } else { b'l' };
     std::fs::write(&file, &bytes).expect("damage");
-    assert_eq!(title_of(listed(&ro, Listing::All, false)), "edited in place");
+    assert_eq!(
+        title_of(listed(&ro, Listing::All, false)),
+        "edited in place"
+    );
     assert_eq!(listed(&ro, Listing::All, false), scanned(&ro, Listing::All));
 
     // Truncated (a torn write): the same; a writer's scan rewrites it
@@ -786,10 +796,15 @@ fn list_all_reads_the_closed_rows_and_check_sees_a_closed_record_edited_in_place
     assert_eq!(listed(&ro, Listing::All, false), scanned(&ro, Listing::All));
     settle(dir.path());
     d.open_summaries();
-    assert!(breachdesk::store::Store::open_read_only(dir.path())
-        .map(|s| breachdesk::index::trusted_listing(&s).is_some())
-        .expect("store"));
-    assert_eq!(title_of(listed(&ro, Listing::All, false)), "edited in place");
+    assert!(
+        breachdesk::store::Store::open_read_only(dir.path())
+            .map(|s| breachdesk::index::trusted_listing(&s).is_some())
+            .expect("store")
+    );
+    assert_eq!(
+        title_of(listed(&ro, Listing::All, false)),
+        "edited in place"
+    );
     assert_eq!(listed(&ro, Listing::All, false), scanned(&ro, Listing::All));
 }
 
@@ -807,12 +822,22 @@ fn an_index_written_before_the_closed_rows_existed_is_rebuilt_with_them() {
     std::fs::write(&index, serde_json::to_vec(&value).expect("json")).expect("old index");
     std::fs::remove_file(dir.path().join(breachdesk::index::CLOSED_INDEX_FILE)).expect("rm");
     let ro = breachdesk::store::Store::open_read_only(dir.path()).expect("store");
-    assert!(!breachdesk::index::open_summaries(&ro).stats.fast, "not trusted");
+    assert!(
+        !breachdesk::index::open_summaries(&ro).stats.fast,
+        "not trusted"
+    );
     assert!(breachdesk::index::trusted_listing(&ro).is_none());
     // The next writer's look rebuilds both files.
-    assert!(breachdesk::index::open_summaries(&store_of(&d)).stats.rewritten);
+    assert!(
+        breachdesk::index::open_summaries(&store_of(&d))
+            .stats
+            .rewritten
+    );
     let listed = breachdesk::index::trusted_listing(&ro).expect("trusted");
     let rows = listed.closed_rows().expect("rows");
     assert_eq!(rows.len(), 1);
-    assert_eq!((rows[0].id.as_ref(), rows[0].title.as_ref()), (id.as_str(), "closed one"));
+    assert_eq!(
+        (rows[0].id.as_ref(), rows[0].title.as_ref()),
+        (id.as_str(), "closed one")
+    );
 }

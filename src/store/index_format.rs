@@ -250,7 +250,8 @@ impl Store {
         let header = parse_closed_header(&bytes)?;
         let rows_end = header.len.checked_add(header.rows.0)?;
         let total = rows_end.checked_add(header.full.0)?;
-        if u64::try_from(total).ok()? != meta.len() || total as u64 > crate::safe_read::MAX_INDEX_BYTES
+        if u64::try_from(total).ok()? != meta.len()
+            || total as u64 > crate::safe_read::MAX_INDEX_BYTES
         {
             return None;
         }

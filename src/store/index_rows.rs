@@ -71,7 +71,6 @@ impl ListRow<'static> {
             title: Cow::Owned(one_line(&s.title)),
         }
     }
-
 }
 
 impl ListRow<'_> {
@@ -98,18 +97,30 @@ pub(super) fn encode_rows(closed: &HashMap<String, Entry>) -> String {
     for s in summaries {
         let row = ListRow::of(s);
         out.push_str(&row.id);
-        for word in [row.severity.as_str(), row.kind.as_str(), row.status.as_str()] {
+        for word in [
+            row.severity.as_str(),
+            row.kind.as_str(),
+            row.status.as_str(),
+        ] {
             out.push('\t');
             out.push_str(word);
         }
-        for at in [Some(row.logged_at), Some(row.notification_due_at), row.notified_at] {
+        for at in [
+            Some(row.logged_at),
+            Some(row.notification_due_at),
+            row.notified_at,
+        ] {
             out.push('\t');
             match at {
                 Some(at) => push_time(&mut out, at),
                 None => out.push('-'),
             }
         }
-        out.push_str(if row.notice_received { "\t1\t" } else { "\t0\t" });
+        out.push_str(if row.notice_received {
+            "\t1\t"
+        } else {
+            "\t0\t"
+        });
         out.push_str(&row.next);
         out.push('\t');
         out.push_str(&row.title);
@@ -261,8 +272,8 @@ mod tests {
             identified_at: at(minute),
             logged_at: at(minute),
             notification_due_at: at(minute + 1),
-            notified_at: (minute % 2 == 0).then(|| at(minute + 2)),
-            notice_received_at: (minute % 3 == 0).then(|| at(minute)),
+            notified_at: minute.is_multiple_of(2).then(|| at(minute + 2)),
+            notice_received_at: minute.is_multiple_of(3).then(|| at(minute)),
             next_action: (minute % 2 == 1).then(|| NextAction {
                 step: "lessons".into(),
                 title: "Lessons\tlearned".into(),
@@ -281,7 +292,12 @@ mod tests {
     fn rows_decode_to_what_the_summaries_show_in_the_board_order() {
         let summaries = [
             summary("INC-a", Severity::Low, 1, "plain"),
-            summary("INC-b", Severity::High, 2, "tab\there\nand a line \u{1b}[2J"),
+            summary(
+                "INC-b",
+                Severity::High,
+                2,
+                "tab\there\nand a line \u{1b}[2J",
+            ),
             summary("INC-c", Severity::High, 5, "newer, same severity"),
             summary("INC-d", Severity::Critical, 0, "most severe"),
             summary("INC-e", Severity::High, 5, "same time: by id"),
@@ -294,18 +310,18 @@ mod tests {
                     len: 2,
                     mtime_ns: 3,
                 };
-                (s.id.clone(), Entry {
-                    stamp,
-                    summary: s.clone(),
-                })
+                (
+                    s.id.clone(),
+                    Entry {
+                        stamp,
+                        summary: s.clone(),
+                    },
+                )
             })
             .collect();
         let text = encode_rows(&closed);
         assert_eq!(text.lines().count(), 5);
-        let decoded: Vec<ListRow<'_>> = text
-            .lines()
-            .map(|l| decode_row(l).expect("row"))
-            .collect();
+        let decoded: Vec<ListRow<'_>> = text.lines().map(|l| decode_row(l).expect("row")).collect();
         let mut sorted = summaries.to_vec();
         sorted.sort_by(urgency_order);
         let expected: Vec<ListRow<'_>> = sorted.iter().map(ListRow::of).collect();
@@ -316,7 +332,11 @@ mod tests {
         );
         assert_eq!(decoded[3].title, "tab here^Jand a line ^[[2J");
         assert_eq!(decoded[4].next, "lessons Lessons learned");
-        assert!(decoded.iter().all(|r| r.logged_at.timestamp_subsec_nanos() == 123_456_789));
+        assert!(
+            decoded
+                .iter()
+                .all(|r| r.logged_at.timestamp_subsec_nanos() == 123_456_789)
+        );
         // The order the rows are merged in is the board's.
         let mut shuffled = decoded.clone();
         shuffled.reverse();
