@@ -63,6 +63,6 @@
 //! closed rows tab-separated text) because it is a machine cache read on
 //! every start, not a record anyone edits.
 
-pub use crate::store::index::{IndexStats, Summaries, open_summaries, summaries};
+pub use crate::store::index::{IndexStats, Summaries, open_summaries, summaries, trusted_listing};
 pub use crate::store::index_format::{CLOSED_INDEX_FILE, INDEX_FILE, PENDING_FILE};
-pub use crate::store::index_rows::{ListRow, Listed, trusted_listing};
+pub use crate::store::index_rows::{ListRow, Listed};

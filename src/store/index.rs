@@ -6,6 +6,7 @@ use super::index_format::{
     CLOSED_INDEX_FILE, Entry, INDEX_FILE, INDEX_VERSION, IndexLock, OLD_CLOSED_INDEX_FILE,
     OpenIndex, ROWS_FORMAT, Stamp, TICK_NS, closed_file_bytes, file_stamp, now_ns,
 };
+use super::index_rows::{Listed, encode_rows};
 use super::{Store, StoreError};
 use crate::domain::incident::{Incident, SCHEMA_VERSION};
 use crate::domain::summary::IncidentSummary;
@@ -44,7 +45,7 @@ pub struct Summaries {
 /// One line per file in `quarantine/`, naming it and what to do, except
 /// those in `reported` (quarantined just now and already reported with the
 /// reason).
-pub(super) fn quarantine_lines(store: &Store, reported: &[PathBuf]) -> Vec<String> {
+fn quarantine_lines(store: &Store, reported: &[PathBuf]) -> Vec<String> {
     match store.quarantined() {
         Ok(files) => files
             .into_iter()
@@ -100,6 +101,44 @@ pub fn open_summaries(store: &Store) -> Summaries {
     let mut all = scan(store, false, None);
     all.summaries.retain(|s| s.on_board());
     all
+}
+
+/// `list --all` from the index alone (its rows decoded by
+/// [`Listed::closed_rows`](super::index_rows::Listed::closed_rows)), when it is trusted (see
+/// [`Store::index_trusted`]) and every open record's stamp is unchanged:
+/// reads `index.json` and the rows of the closed index, stats the open
+/// records, lists `quarantine/`. The closed records are not stat()ed, so a
+/// closed record edited in place (not renamed) is not seen here. `None`:
+/// not trusted (the caller scans).
+pub fn trusted_listing(store: &Store) -> Option<Listed> {
+    let index = store.read_open_index();
+    if !store.index_trusted(&index) {
+        return None;
+    }
+    let all_fresh = index
+        .open
+        .iter()
+        .all(|(id, entry)| file_stamp(&store.record_path(id)) == Some(entry.stamp));
+    if !all_fresh {
+        return None;
+    }
+    let rows = store.read_closed_rows()?;
+    let listed = Listed {
+        board: index.open.into_values().map(|e| e.summary).collect(),
+        rows,
+        changes: index
+            .closed_changes
+            .into_iter()
+            .map(|(id, entry)| (id, entry.map(|e| e.summary)))
+            .collect(),
+        closed_count: index.closed_count,
+        problems: index
+            .unreadable
+            .into_iter()
+            .chain(quarantine_lines(store, &[]))
+            .collect(),
+    };
+    Some(listed)
 }
 
 /// Every incident's summary, open and closed (a full scan: every record is
@@ -319,7 +358,7 @@ fn scan(store: &Store, want_closed: bool, held: Option<&IndexLock>) -> Summaries
             let written = serde_json::to_vec(&closed)
                 .map_err(|e| format!("summary index: {e}"))
                 .and_then(|full| {
-                    let rows = super::index_rows::encode_rows(&closed);
+                    let rows = encode_rows(&closed);
                     let bytes = closed_file_bytes(rows.as_bytes(), &full);
                     store.write_index_bytes(lock, CLOSED_INDEX_FILE, &bytes)
                 });

@@ -15,8 +15,7 @@
 //! stored as `list` prints them, one line with every control character made
 //! visible ([`crate::text::one_line`]), so they hold no tab or line break.
 
-use super::Store;
-use super::index_format::{Entry, file_stamp};
+use super::index_format::Entry;
 use crate::domain::incident::{BreachKind, IncidentStatus, Severity};
 use crate::domain::summary::{IncidentSummary, urgency_order};
 use crate::text::one_line;
@@ -179,12 +178,12 @@ pub struct Listed {
     /// The board's summaries (open, or a legal clock still running).
     pub board: Vec<IncidentSummary>,
     /// The rows section of the closed index.
-    rows: String,
+    pub(super) rows: String,
     /// Closed summaries saved since that file was written, by id (`None`:
     /// no longer closed); they replace the rows of those ids.
-    changes: HashMap<String, Option<IncidentSummary>>,
+    pub(super) changes: HashMap<String, Option<IncidentSummary>>,
     /// How many closed incidents the index counts.
-    closed_count: usize,
+    pub(super) closed_count: usize,
     /// Unreadable records and quarantined files.
     pub problems: Vec<String>,
 }
@@ -211,44 +210,6 @@ impl Listed {
         }
         Some(rows)
     }
-}
-
-/// `list --all` from the index alone (its rows decoded by
-/// [`Listed::closed_rows`]), when it is trusted (see
-/// [`Store::index_trusted`]) and every open record's stamp is unchanged:
-/// reads `index.json` and the rows of the closed index, stats the open
-/// records, lists `quarantine/`. The closed records are not stat()ed, so a
-/// closed record edited in place (not renamed) is not seen here. `None`:
-/// not trusted (the caller scans).
-pub fn trusted_listing(store: &Store) -> Option<Listed> {
-    let index = store.read_open_index();
-    if !store.index_trusted(&index) {
-        return None;
-    }
-    let all_fresh = index
-        .open
-        .iter()
-        .all(|(id, entry)| file_stamp(&store.record_path(id)) == Some(entry.stamp));
-    if !all_fresh {
-        return None;
-    }
-    let rows = store.read_closed_rows()?;
-    let listed = Listed {
-        board: index.open.into_values().map(|e| e.summary).collect(),
-        rows,
-        changes: index
-            .closed_changes
-            .into_iter()
-            .map(|(id, entry)| (id, entry.map(|e| e.summary)))
-            .collect(),
-        closed_count: index.closed_count,
-        problems: index
-            .unreadable
-            .into_iter()
-            .chain(super::index::quarantine_lines(store, &[]))
-            .collect(),
-    };
-    Some(listed)
 }
 
 #[cfg(test)]
