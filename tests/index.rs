@@ -821,6 +821,9 @@ fn an_index_written_before_the_closed_rows_existed_is_rebuilt_with_them() {
     value.as_object_mut().expect("object").remove("rows");
     std::fs::write(&index, serde_json::to_vec(&value).expect("json")).expect("old index");
     std::fs::remove_file(dir.path().join(breachdesk::index::CLOSED_INDEX_FILE)).expect("rm");
+    // The closed summaries' file of that version.
+    let old_closed = dir.path().join("index-closed.json");
+    std::fs::write(&old_closed, b"{\"version\":5,\"schema\":1,\"closed\":{}}").expect("old");
     let ro = breachdesk::store::Store::open_read_only(dir.path()).expect("store");
     assert!(
         !breachdesk::index::open_summaries(&ro).stats.fast,
@@ -833,6 +836,7 @@ fn an_index_written_before_the_closed_rows_existed_is_rebuilt_with_them() {
             .stats
             .rewritten
     );
+    assert!(!old_closed.exists(), "the old file is removed");
     let listed = breachdesk::index::trusted_listing(&ro).expect("trusted");
     let rows = listed.closed_rows().expect("rows");
     assert_eq!(rows.len(), 1);
@@ -840,4 +844,30 @@ fn an_index_written_before_the_closed_rows_existed_is_rebuilt_with_them() {
         (rows[0].id.as_ref(), rows[0].title.as_ref()),
         (id.as_str(), "closed one")
     );
+}
+
+#[test]
+fn closed_rows_that_do_not_add_up_to_the_index_count_are_not_used() {
+    use breachdesk::desk::Listing;
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    let ids: Vec<String> = (0..3).map(|i| open(&d, &format!("n {i}"), 5 + i)).collect();
+    d.close(&ids[0], Some("done".into()), now()).expect("close");
+    settle(dir.path());
+    d.open_summaries();
+    // index.json claims one closed incident more than the rows hold (it
+    // is still trusted: `incidents/` did not change).
+    let index = dir.path().join(INDEX_FILE);
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&index).expect("index")).expect("json");
+    value["closed_count"] = serde_json::json!(2);
+    std::fs::write(&index, serde_json::to_vec(&value).expect("json")).expect("index");
+    let store = breachdesk::store::Store::open_read_only(dir.path()).expect("store");
+    let fast = breachdesk::index::trusted_listing(&store).expect("trusted");
+    assert!(fast.closed_rows().is_none(), "do not add up");
+    // So the listing checks every record, and is right.
+    let ro = reader(dir.path());
+    let rows = listed(&ro, Listing::All, false);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows, scanned(&ro, Listing::All));
 }
