@@ -319,6 +319,36 @@ fn list_settled(bencher: divan::Bencher, n: usize) {
     });
 }
 
+/// `list --all`'s rows as the command gets them (a read-only desk, a
+/// settled index): the closed rows read from the index, not stat()ed.
+#[divan::bench(args = BIG, sample_count = 20)]
+fn list_all_settled(bencher: divan::Bencher, n: usize) {
+    let set = data(n);
+    settled(set);
+    let reader = set.setup.reader().expect("reader");
+    bencher.bench_local(|| {
+        let found = reader.list_rows(breachdesk::desk::Listing::All, false);
+        let (rows, problems) = found.rows();
+        assert_eq!((rows.len(), problems.len()), (n, 0));
+        rows.len()
+    });
+}
+
+/// The same with `--check`: every record stat()ed, every closed summary
+/// decoded from the JSON section (what `list --all` did before).
+#[divan::bench(args = BIG, sample_count = 10)]
+fn list_all_checked(bencher: divan::Bencher, n: usize) {
+    let set = data(n);
+    settled(set);
+    let reader = set.setup.reader().expect("reader");
+    bencher.bench_local(|| {
+        let found = reader.list_rows(breachdesk::desk::Listing::All, true);
+        let (rows, problems) = found.rows();
+        assert_eq!((rows.len(), problems.len()), (n, 0));
+        rows.len()
+    });
+}
+
 /// `list` right after one change (a timeline entry saved just before each
 /// sample, not timed).
 #[divan::bench(args = BIG, sample_count = 20)]

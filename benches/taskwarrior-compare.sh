@@ -51,4 +51,5 @@ hyperfine -N --warmup 3 --runs "$runs" \
   -n "breachdesk list" "$bd --data-dir $work/bd list" \
   -n "task list" "task rc:$TASKRC list" \
   -n "breachdesk list --all" "$bd --data-dir $work/bd list --all" \
-  -n "task all" "task rc:$TASKRC all"
+  -n "task all" "task rc:$TASKRC all" \
+  -n "breachdesk list --all --check" "$bd --data-dir $work/bd list --all --check"

@@ -198,6 +198,11 @@ pub enum Command {
         /// Only closed incidents.
         #[arg(long, conflicts_with = "all")]
         closed: bool,
+        /// With --all or --closed: stat every record, so a closed record
+        /// edited in place by hand is shown as it is now (without it the
+        /// summary index is trusted; --format json always checks).
+        #[arg(long)]
+        check: bool,
     },
     /// Show one incident.
     Show {

@@ -74,13 +74,14 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
             format,
             all,
             closed,
+            check,
         } => {
             let which = match (all, closed) {
                 (_, true) => Listing::Closed,
                 (true, false) => Listing::All,
                 (false, false) => Listing::Board,
             };
-            show::list(setup, format, which, now, out)
+            show::list(setup, format, which, check, now, out)
         }
         Command::Show { id, format } => show::show(setup, &id, format, now, out),
         Command::Edit(args) => incident::edit(setup, *args, now, out),

@@ -10,10 +10,12 @@
 //!   modification time); how many others there are; the closed summaries
 //!   saved since the next file was written; and the modification time of
 //!   `incidents/` it reflects;
-//! - `index-closed.json`: the summaries and stamps of the others, read only
-//!   when closed incidents are asked for (the board's closed toggle, `list
-//!   --all`, the paragraph 6.5 repeat check) or when the records must be
-//!   checked one by one.
+//! - `index-closed.rows`: the others, read only when closed incidents are
+//!   asked for (the board's closed toggle, `list --all`, the paragraph 6.5
+//!   repeat check) or when the records must be checked one by one. Its rows
+//!   section holds what `list --all` prints of each, in its order, and is
+//!   read on its own; the summaries and stamps follow (see
+//!   `store::index_format::ClosedIndex` and `store::index_rows`).
 //!
 //! **Trusted without listing `incidents/`.** Every save holds the index lock
 //! (`locks/.index.lock`) from before it reads its record until the index is
@@ -26,8 +28,9 @@
 //! quarantined) gives the directory the file system's own time, which is
 //! never the seal. Then `list` reads `index.json`, stats the open records
 //! (one edited in place by hand changes its stamp) and is done; `show`
-//! resolves part of an id from the index; `list --all` stats every record by
-//! name. Otherwise every record is stat()ed after listing the directory and
+//! resolves part of an id from the index; `list --all` reads the closed
+//! rows and does not stat the closed records (`list --all --check` and
+//! `--format json` stat every record by name). Otherwise every record is stat()ed after listing the directory and
 //! those whose stamp changed are re-read (in parallel), and a writable
 //! process rewrites and seals the index.
 //!
@@ -49,14 +52,17 @@
 //! times) an index is trusted only when the directory's time was two seconds
 //! old when the index was written (git's "racily clean" rule), so after each
 //! save `list` scans until a writable scan (the console, `watch`) rewrites
-//! the index two seconds or more after the last save. A change made by hand in the microseconds between a
-//! save's rename and its seal is seen at the next scan. A closed record
-//! edited in place by hand (not renamed) is seen by `list --all` and the
-//! next scan, not by `list`.
+//! the index two seconds or more after the last save. A change made by hand
+//! in the microseconds between a save's rename and its seal is seen at the
+//! next scan. A closed record edited in place by hand (not renamed) is seen
+//! by `list --all --check`, `list --all --format json`, the console's
+//! closed view and the next scan, not by `list` or `list --all`.
 //!
 //! The TOML records stay the source of truth: delete or damage either file
-//! and it is rebuilt from them, and nothing is lost. The index is JSON because
-//! it is a machine cache read on every start, not a record anyone edits.
+//! and it is rebuilt from them, and nothing is lost. The index is JSON (the
+//! closed rows tab-separated text) because it is a machine cache read on
+//! every start, not a record anyone edits.
 
-pub use crate::store::index::{IndexStats, Summaries, open_summaries, summaries};
+pub use crate::store::index::{IndexStats, Summaries, open_summaries, summaries, trusted_listing};
 pub use crate::store::index_format::{CLOSED_INDEX_FILE, INDEX_FILE, PENDING_FILE};
+pub use crate::store::index_rows::{ListRow, Listed};

@@ -106,6 +106,12 @@ impl<W: std::io::Write> SafeWriter<W> {
     }
 
     fn pass_on(&mut self, upto: usize) -> std::io::Result<()> {
+        if already_safe(&self.pending[..upto]) {
+            // Nothing to change (the common case): passed on as it is.
+            self.inner.write_all(&self.pending[..upto])?;
+            self.pending.drain(..upto);
+            return Ok(());
+        }
         let chunk: Vec<u8> = self.pending.drain(..upto).collect();
         let text = String::from_utf8_lossy(&chunk);
         // CR LF line ends (iCalendar) stay; any other CR is made visible.
@@ -117,8 +123,36 @@ impl<W: std::io::Write> SafeWriter<W> {
     }
 }
 
+/// Whether [`SafeWriter`] would pass `bytes` on unchanged: UTF-8 with no
+/// unsafe character but newlines and tabs (and no CR at all).
+fn already_safe(bytes: &[u8]) -> bool {
+    let Ok(mut rest) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    // Only controls and non-ASCII characters need a closer look.
+    while let Some(at) = rest.bytes().position(|b| !(0x20..0x7f).contains(&b)) {
+        let Some(c) = rest[at..].chars().next() else {
+            return false;
+        };
+        if c != '\n' && c != '\t' && is_unsafe_char(c) {
+            return false;
+        }
+        rest = &rest[at + c.len_utf8()..];
+    }
+    true
+}
+
 impl<W: std::io::Write> std::io::Write for SafeWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.pending.is_empty()
+            && let Some(last) = buf.iter().rposition(|b| *b == b'\n')
+            && already_safe(&buf[..=last])
+        {
+            // Whole safe lines, nothing held back: passed on without a copy.
+            self.inner.write_all(&buf[..=last])?;
+            self.pending.extend_from_slice(&buf[last + 1..]);
+            return Ok(buf.len());
+        }
         self.pending.extend_from_slice(buf);
         if let Some(last) = self.pending.iter().rposition(|b| *b == b'\n') {
             self.pass_on(last + 1)?;
@@ -186,5 +220,26 @@ mod tests {
             "a\tb^[[31mc\n<U+009B>d"
         );
         assert_eq!(quote_short(&"x".repeat(1000)).chars().count(), 80);
+    }
+
+    #[test]
+    fn safe_text_passes_unchanged_and_unsafe_text_in_a_long_write_does_not() {
+        use std::io::Write;
+        let plain = "INC-1  high\tcafé — ok\n".repeat(1000);
+        let mut out = Vec::new();
+        SafeWriter::new(&mut out)
+            .write_all(plain.as_bytes())
+            .expect("write");
+        assert_eq!(out, plain.as_bytes());
+        for unsafe_text in ["\u{1b}[2J", "a\rb", "\u{85}", "\u{202e}", "\u{7f}"] {
+            let text = format!("{plain}{unsafe_text}\n{plain}");
+            let mut out = Vec::new();
+            SafeWriter::new(&mut out)
+                .write_all(text.as_bytes())
+                .expect("write");
+            let out = String::from_utf8(out).expect("utf8");
+            assert!(!out.contains(unsafe_text), "{unsafe_text:?}");
+            assert!(out.starts_with(&plain) && out.ends_with(&plain));
+        }
     }
 }

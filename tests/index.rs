@@ -209,7 +209,11 @@ fn start_up_reads_only_the_open_work_when_nothing_changed() {
     let mut titles: Vec<String> = fast.summaries.iter().map(|s| s.title.clone()).collect();
     titles.sort();
     assert_eq!(titles, ["open 0", "open 1", "open 2"]);
-    assert!(dir.path().join("index-closed.json").exists());
+    assert!(
+        dir.path()
+            .join(breachdesk::index::CLOSED_INDEX_FILE)
+            .exists()
+    );
 
     // A save is seen at once, from the index the save updated.
     d.close(&open_ids[1], Some("done".into()), now())
@@ -221,7 +225,7 @@ fn start_up_reads_only_the_open_work_when_nothing_changed() {
 
     // Deleting both index files loses nothing.
     std::fs::remove_file(dir.path().join(INDEX_FILE)).expect("rm");
-    std::fs::remove_file(dir.path().join("index-closed.json")).expect("rm");
+    std::fs::remove_file(dir.path().join(breachdesk::index::CLOSED_INDEX_FILE)).expect("rm");
     let rebuilt = breachdesk::index::summaries(&store_of(&d));
     assert_eq!(rebuilt.summaries.len(), 7);
     assert_eq!(rebuilt.stats.parsed, 7);
@@ -694,4 +698,180 @@ fn a_damaged_record_with_its_summary_line_intact_is_still_quarantined() {
         !store_of(&d).record_path(&bad).exists(),
         "moved to quarantine"
     );
+}
+
+fn reader(dir: &std::path::Path) -> Desk {
+    Desk::open_read_only(
+        dir,
+        Config::default(),
+        PlaybookSet::load(None, &[]),
+        WorkingCalendar::default(),
+    )
+    .expect("reader")
+}
+
+/// `list --all` as the command prints it: (id, title) in order.
+fn listed(d: &Desk, which: breachdesk::desk::Listing, check: bool) -> Vec<(String, String)> {
+    let found = d.list_rows(which, check);
+    let (rows, problems) = found.rows();
+    assert!(problems.is_empty(), "{problems:?}");
+    rows.iter()
+        .map(|r| (r.id.to_string(), r.title.to_string()))
+        .collect()
+}
+
+/// What a full scan finds, in the board's order.
+fn scanned(d: &Desk, which: breachdesk::desk::Listing) -> Vec<(String, String)> {
+    let (rows, problems) = d.listing(which);
+    assert!(problems.is_empty(), "{problems:?}");
+    rows.into_iter().map(|s| (s.id, s.title)).collect()
+}
+
+#[test]
+fn list_all_reads_the_closed_rows_and_check_sees_a_closed_record_edited_in_place() {
+    use breachdesk::desk::Listing;
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    let ids: Vec<String> = (0..6)
+        .map(|i| open(&d, &format!("incident {i}"), 5 + i))
+        .collect();
+    for id in &ids[..2] {
+        d.close(id, Some("done".into()), now()).expect("close");
+    }
+    // Settled by a writer's scan: the closed rows file holds the two.
+    settle(dir.path());
+    d.open_summaries();
+    for id in &ids[2..4] {
+        d.close(id, Some("done".into()), now()).expect("close");
+    }
+    // Two closed in the rows file, two saved since (in index.json): the
+    // same rows, in the same order, as a full scan finds.
+    let ro = reader(dir.path());
+    let store = breachdesk::store::Store::open_read_only(dir.path()).expect("store");
+    let fast = breachdesk::index::trusted_listing(&store).expect("trusted");
+    assert_eq!(fast.closed_rows().expect("rows").len(), 4);
+    for which in [Listing::All, Listing::Closed, Listing::Board] {
+        assert_eq!(listed(&ro, which, false), scanned(&ro, which), "{which:?}");
+    }
+    assert_eq!(listed(&ro, Listing::All, false).len(), 6);
+    assert_eq!(listed(&ro, Listing::Closed, false).len(), 4);
+
+    // A closed record edited in place by hand (same name, so the
+    // directory does not change): `list --all` trusts the index and shows
+    // the title it holds; `--check` stats every record and shows the edit.
+    rewrite(&d, &ids[0], |t| {
+        t.replacen("title = \"incident 0\"", "title = \"edited in place\"", 1)
+    });
+    let title_of = |rows: Vec<(String, String)>| {
+        rows.into_iter()
+            .find(|(id, _)| *id == ids[0])
+            .map(|(_, title)| title)
+            .expect("row")
+    };
+    assert_eq!(title_of(listed(&ro, Listing::All, false)), "incident 0");
+    assert_eq!(title_of(listed(&ro, Listing::All, true)), "edited in place");
+    assert_eq!(
+        title_of(listed(&ro, Listing::Closed, true)),
+        "edited in place"
+    );
+
+    // The rows section damaged (one byte): not used, so the listing is a
+    // full scan, which sees the edit.
+    let file = dir.path().join(breachdesk::index::CLOSED_INDEX_FILE);
+    let mut bytes = std::fs::read(&file).expect("closed index");
+    let header = bytes.iter().position(|&b| b == b'\n').expect("header") + 1;
+    let at = bytes[header..]
+        .iter()
+        .position(|&b| b == b'\t')
+        .expect("tab")
+        + header
+        + 1;
+    bytes[at] = if bytes[at] == b'l' { b'h' } else { b'l' };
+    std::fs::write(&file, &bytes).expect("damage");
+    assert_eq!(
+        title_of(listed(&ro, Listing::All, false)),
+        "edited in place"
+    );
+    assert_eq!(listed(&ro, Listing::All, false), scanned(&ro, Listing::All));
+
+    // Truncated (a torn write): the same; a writer's scan rewrites it
+    // whole, and the index is trusted again.
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).expect("tear");
+    assert_eq!(listed(&ro, Listing::All, false), scanned(&ro, Listing::All));
+    settle(dir.path());
+    d.open_summaries();
+    assert!(
+        breachdesk::store::Store::open_read_only(dir.path())
+            .map(|s| breachdesk::index::trusted_listing(&s).is_some())
+            .expect("store")
+    );
+    assert_eq!(
+        title_of(listed(&ro, Listing::All, false)),
+        "edited in place"
+    );
+    assert_eq!(listed(&ro, Listing::All, false), scanned(&ro, Listing::All));
+}
+
+#[test]
+fn an_index_written_before_the_closed_rows_existed_is_rebuilt_with_them() {
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    let id = open(&d, "closed one", 5);
+    open(&d, "open one", 6);
+    d.close(&id, Some("done".into()), now()).expect("close");
+    let index = dir.path().join(INDEX_FILE);
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&index).expect("index")).expect("json");
+    value.as_object_mut().expect("object").remove("rows");
+    std::fs::write(&index, serde_json::to_vec(&value).expect("json")).expect("old index");
+    std::fs::remove_file(dir.path().join(breachdesk::index::CLOSED_INDEX_FILE)).expect("rm");
+    // The closed summaries' file of that version.
+    let old_closed = dir.path().join("index-closed.json");
+    std::fs::write(&old_closed, b"{\"version\":5,\"schema\":1,\"closed\":{}}").expect("old");
+    let ro = breachdesk::store::Store::open_read_only(dir.path()).expect("store");
+    assert!(
+        !breachdesk::index::open_summaries(&ro).stats.fast,
+        "not trusted"
+    );
+    assert!(breachdesk::index::trusted_listing(&ro).is_none());
+    // The next writer's look rebuilds both files.
+    assert!(
+        breachdesk::index::open_summaries(&store_of(&d))
+            .stats
+            .rewritten
+    );
+    assert!(!old_closed.exists(), "the old file is removed");
+    let listed = breachdesk::index::trusted_listing(&ro).expect("trusted");
+    let rows = listed.closed_rows().expect("rows");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].id.as_ref(), rows[0].title.as_ref()),
+        (id.as_str(), "closed one")
+    );
+}
+
+#[test]
+fn closed_rows_that_do_not_add_up_to_the_index_count_are_not_used() {
+    use breachdesk::desk::Listing;
+    let dir = tempfile::tempdir().expect("temp");
+    let d = desk(dir.path());
+    let ids: Vec<String> = (0..3).map(|i| open(&d, &format!("n {i}"), 5 + i)).collect();
+    d.close(&ids[0], Some("done".into()), now()).expect("close");
+    settle(dir.path());
+    d.open_summaries();
+    // index.json claims one closed incident more than the rows hold (it
+    // is still trusted: `incidents/` did not change).
+    let index = dir.path().join(INDEX_FILE);
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&index).expect("index")).expect("json");
+    value["closed_count"] = serde_json::json!(2);
+    std::fs::write(&index, serde_json::to_vec(&value).expect("json")).expect("index");
+    let store = breachdesk::store::Store::open_read_only(dir.path()).expect("store");
+    let fast = breachdesk::index::trusted_listing(&store).expect("trusted");
+    assert!(fast.closed_rows().is_none(), "do not add up");
+    // So the listing checks every record, and is right.
+    let ro = reader(dir.path());
+    let rows = listed(&ro, Listing::All, false);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows, scanned(&ro, Listing::All));
 }

@@ -3,86 +3,98 @@
 
 use crate::cli::{ExportFormat, ListFormat, ShowFormat};
 use crate::desk::{Document, EvidenceCheck, Listing};
-use crate::domain::incident::IncidentStatus;
 use crate::domain::summary::IncidentSummary;
 use crate::present::{state_seconds, state_word, verdict};
 use crate::setup::Setup;
 use crate::text::{json_safe, one_line};
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// `breachdesk list [--all|--closed] [--format table|json]`.
+/// `breachdesk list [--all|--closed] [--check] [--format table|json]`.
 pub fn list(
     setup: &Setup,
     format: ListFormat,
     which: Listing,
+    check: bool,
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let (summaries, problems) = setup.reader()?.listing(which);
-    for problem in &problems {
-        eprintln!("breachdesk: warning: {}", one_line(problem));
+    let desk = setup.reader()?;
+    if format == ListFormat::Json {
+        // Every record checked: what scripts read is exact.
+        let (summaries, problems) = desk.listing(which);
+        warn(&problems);
+        let items: Vec<serde_json::Value> =
+            summaries.iter().map(|s| summary_json(s, now)).collect();
+        writeln!(out, "{}", json_safe(&serde_json::to_string_pretty(&items)?))?;
+        return Ok(());
     }
-    match format {
-        ListFormat::Json => {
-            let items: Vec<serde_json::Value> =
-                summaries.iter().map(|s| summary_json(s, now)).collect();
-            writeln!(out, "{}", json_safe(&serde_json::to_string_pretty(&items)?))?;
-        }
-        ListFormat::Table if summaries.is_empty() => writeln!(
+    let found = desk.list_rows(which, check);
+    let (rows, problems) = found.rows();
+    warn(&problems);
+    if rows.is_empty() {
+        writeln!(
             out,
             "No incidents. Open one with: breachdesk new --title \"...\""
-        )?,
-        ListFormat::Table => {
-            writeln!(
-                out,
-                "{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  {:<16}  TITLE",
-                "ID", "SEVERITY", "KIND", "NOTIFICATION (8.1)", "NEXT ACTION", "MANAGER"
-            )?;
-            // Rows built first and written at once: one pass of the safe
-            // writer and one write(2), not one per row.
-            let mut rows: Vec<u8> = Vec::new();
-            for s in &summaries {
-                // A closed incident is listed while a data request of it is
-                // open: that request is what is next, not its steps.
-                let next = match (s.status, &s.legal_due) {
-                    (IncidentStatus::Closed, Some(due)) => format!("{} (closed)", due.clock),
-                    _ => s
-                        .next_action
-                        .as_ref()
-                        .map(|n| format!("{} {}", n.step, n.title))
-                        .unwrap_or_else(|| "-".into()),
-                };
-                writeln!(
-                    rows,
-                    "{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  {:<16}  {}",
-                    s.id,
-                    s.severity.as_str(),
-                    s.kind.as_str(),
-                    match s.notice_received_at {
-                        Some(_) => "notice received".to_string(),
-                        None => verdict(s.notification_due_at, s.notified_at, now),
-                    },
-                    truncate(&one_line(&next), 30),
-                    truncate(&one_line(s.incident_manager.as_deref().unwrap_or("-")), 16),
-                    one_line(&s.title)
-                )?;
-            }
-            out.write_all(&rows)?;
-        }
+        )?;
+        return Ok(());
     }
+    // Rows built first and written at once: one pass of the safe writer
+    // and one write(2), not one per row. Every text field is one line
+    // already (see `ListRow`).
+    let mut table = String::with_capacity(160 * (rows.len() + 1));
+    let _ = writeln!(
+        table,
+        "{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  {:<16}  TITLE",
+        "ID", "SEVERITY", "KIND", "NOTIFICATION (8.1)", "NEXT ACTION", "MANAGER"
+    );
+    for row in &rows {
+        let notification = if row.notice_received {
+            Cow::Borrowed("notice received")
+        } else {
+            Cow::Owned(verdict(row.notification_due_at, row.notified_at, now))
+        };
+        // As `{:<24}  {:<8}  {:<9}  {:<24}  {:<30}  {:<16}  {}` would, a tenth of the time.
+        pad(&mut table, &row.id, 24);
+        pad(&mut table, row.severity.as_str(), 8);
+        pad(&mut table, row.kind.as_str(), 9);
+        pad(&mut table, &notification, 24);
+        pad(&mut table, &truncate(&row.next, 30), 30);
+        pad(&mut table, &truncate(&row.manager, 16), 16);
+        table.push_str(&row.title);
+        table.push('\n');
+    }
+    out.write_all(table.as_bytes())?;
     Ok(())
 }
 
-fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
+/// `text` left-aligned in `width` characters, then two spaces.
+fn pad(out: &mut String, text: &str, width: usize) {
+    const SPACES: &str = "                                  ";
+    out.push_str(text);
+    let fill = width.saturating_sub(text.chars().count());
+    out.push_str(&SPACES[..fill.min(SPACES.len() - 2) + 2]);
+}
+
+fn warn(problems: &[String]) {
+    for problem in problems {
+        eprintln!("breachdesk: warning: {}", one_line(problem));
     }
-    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
+}
+
+fn truncate(text: &str, width: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(width) {
+        None => Cow::Borrowed(text),
+        Some(_) => {
+            let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+            cut.push('…');
+            Cow::Owned(cut)
+        }
+    }
 }
 
 /// The stable JSON form of one `list` row (documented in the README).

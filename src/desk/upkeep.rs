@@ -26,6 +26,40 @@ pub struct QuarantineRow {
     pub restorable: Result<(), String>,
 }
 
+/// What [`Desk::list_rows`] found.
+pub struct ListRows<'d> {
+    desk: &'d Desk,
+    which: Listing,
+    /// Summaries, in the board's order: every row, or (when `closed` is
+    /// there) the rows on the board.
+    board: Vec<IncidentSummary>,
+    /// The closed rows, from the index.
+    closed: Option<crate::index::Listed>,
+    /// Records that would not load, quarantined files.
+    problems: Vec<String>,
+}
+
+impl ListRows<'_> {
+    /// Every row, in the board's order, and the problems to report (the
+    /// records that would not load, quarantined files). Closed rows that
+    /// do not add up to the index's count are not used: every record is
+    /// checked instead.
+    pub fn rows(&self) -> (Vec<crate::index::ListRow<'_>>, Vec<String>) {
+        let row = crate::index::ListRow::of;
+        let mut rows: Vec<crate::index::ListRow<'_>> = self.board.iter().map(row).collect();
+        if let Some(closed) = &self.closed {
+            match closed.closed_rows() {
+                Some(closed) => rows.extend(closed),
+                None => {
+                    let (all, problems) = self.desk.listing(self.which);
+                    return (all.iter().map(row).collect(), problems);
+                }
+            }
+        }
+        (rows, self.problems.clone())
+    }
+}
+
 /// Which incidents a listing holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listing {
@@ -253,6 +287,39 @@ impl Desk {
             })
             .collect();
         (rows, found.problems)
+    }
+
+    /// The rows `list` prints in a table, in the board's order. For
+    /// `--all` and `--closed` without `check`, from a trusted index
+    /// without checking each closed record (see [`crate::index`]: a closed
+    /// record edited in place by hand is not seen); otherwise, or when the
+    /// index is not trusted, as [`Desk::listing`] finds them.
+    pub fn list_rows(&self, which: Listing, check: bool) -> ListRows<'_> {
+        if which != Listing::Board
+            && !check
+            && let Some(mut listed) = crate::index::trusted_listing(&self.store)
+        {
+            let mut board = std::mem::take(&mut listed.board);
+            board.retain(|s| {
+                which == Listing::All || s.status != crate::domain::incident::IncidentStatus::Open
+            });
+            crate::domain::summary::sort_by_urgency(&mut board);
+            return ListRows {
+                desk: self,
+                which,
+                problems: std::mem::take(&mut listed.problems),
+                board,
+                closed: Some(listed),
+            };
+        }
+        let (board, problems) = self.listing(which);
+        ListRows {
+            desk: self,
+            which,
+            board,
+            closed: None,
+            problems,
+        }
     }
 
     /// Refuses (unless `force`) a data directory that already holds records:

@@ -3,9 +3,10 @@
 //! is and why it can be trusted: [`crate::index`].
 
 use super::index_format::{
-    CLOSED_INDEX_FILE, ClosedIndex, Entry, INDEX_FILE, INDEX_VERSION, IndexLock, OpenIndex, Stamp,
-    TICK_NS, file_stamp, now_ns,
+    CLOSED_INDEX_FILE, Entry, INDEX_FILE, INDEX_VERSION, IndexLock, OLD_CLOSED_INDEX_FILE,
+    OpenIndex, ROWS_FORMAT, Stamp, TICK_NS, closed_file_bytes, file_stamp, now_ns,
 };
+use super::index_rows::{Listed, encode_rows};
 use super::{Store, StoreError};
 use crate::domain::incident::{Incident, SCHEMA_VERSION};
 use crate::domain::summary::IncidentSummary;
@@ -102,6 +103,44 @@ pub fn open_summaries(store: &Store) -> Summaries {
     all
 }
 
+/// `list --all` from the index alone (its rows decoded by
+/// [`Listed::closed_rows`](super::index_rows::Listed::closed_rows)), when it is trusted (see
+/// [`Store::index_trusted`]) and every open record's stamp is unchanged:
+/// reads `index.json` and the rows of the closed index, stats the open
+/// records, lists `quarantine/`. The closed records are not stat()ed, so a
+/// closed record edited in place (not renamed) is not seen here. `None`:
+/// not trusted (the caller scans).
+pub fn trusted_listing(store: &Store) -> Option<Listed> {
+    let index = store.read_open_index();
+    if !store.index_trusted(&index) {
+        return None;
+    }
+    let all_fresh = index
+        .open
+        .iter()
+        .all(|(id, entry)| file_stamp(&store.record_path(id)) == Some(entry.stamp));
+    if !all_fresh {
+        return None;
+    }
+    let rows = store.read_closed_rows()?;
+    let listed = Listed {
+        board: index.open.into_values().map(|e| e.summary).collect(),
+        rows,
+        changes: index
+            .closed_changes
+            .into_iter()
+            .map(|(id, entry)| (id, entry.map(|e| e.summary)))
+            .collect(),
+        closed_count: index.closed_count,
+        problems: index
+            .unreadable
+            .into_iter()
+            .chain(quarantine_lines(store, &[]))
+            .collect(),
+    };
+    Some(listed)
+}
+
 /// Every incident's summary, open and closed (a full scan: every record is
 /// stat()ed, changed ones re-read).
 pub fn summaries(store: &Store) -> Summaries {
@@ -153,14 +192,20 @@ fn load_in_parallel(store: &Store, stale: Vec<(String, Stamp)>) -> Vec<Loaded> {
 /// The closed summaries the index files hold: `index-closed.json` with the
 /// saves since folded in.
 fn known_closed(store: &Store, index: &mut OpenIndex) -> HashMap<String, Entry> {
-    let mut closed = store.read_closed_index().closed;
+    known_closed_file(store, index).0
+}
+
+/// [`known_closed`], and whether the closed index file was whole.
+fn known_closed_file(store: &Store, index: &mut OpenIndex) -> (HashMap<String, Entry>, bool) {
+    let file = store.read_closed_index();
+    let mut closed = file.closed;
     for (id, change) in index.closed_changes.drain() {
         match change {
             Some(entry) => closed.insert(id, entry),
             None => closed.remove(&id),
         };
     }
-    closed
+    (closed, file.valid)
 }
 
 /// The full scan: every record file is stat()ed and those whose stamp the
@@ -190,7 +235,7 @@ fn scan(store: &Store, want_closed: bool, held: Option<&IndexLock>) -> Summaries
         (observed_ns, dir_mtime_ns) = (now_ns(), store.incidents_mtime().unwrap_or_default());
     }
     let had_changes = !index.closed_changes.is_empty();
-    let mut old_closed = known_closed(store, &mut index);
+    let (mut old_closed, closed_rows_usable) = known_closed_file(store, &mut index);
     // A trusted index names every record file: nothing was added to,
     // removed from or renamed in `incidents/` since. Each is still
     // stat()ed (a record edited in place keeps its name); the directory is
@@ -309,14 +354,20 @@ fn scan(store: &Store, want_closed: bool, held: Option<&IndexLock>) -> Summaries
     if let Some(lock) = lock
         && (changed || closed_changed || !was_trusted)
     {
-        if closed_changed {
-            let file = ClosedIndex {
-                version: INDEX_VERSION,
-                schema: SCHEMA_VERSION,
-                closed: closed.clone(),
-            };
-            if let Err(e) = store.write_index_file(lock, CLOSED_INDEX_FILE, &file) {
-                problems.push(e);
+        if closed_changed || !closed_rows_usable {
+            let written = serde_json::to_vec(&closed)
+                .map_err(|e| format!("summary index: {e}"))
+                .and_then(|full| {
+                    let rows = encode_rows(&closed);
+                    let bytes = closed_file_bytes(rows.as_bytes(), &full);
+                    store.write_index_bytes(lock, CLOSED_INDEX_FILE, &bytes)
+                });
+            match written {
+                // The file of an older version, if any, is not needed.
+                Ok(()) => {
+                    let _ = std::fs::remove_file(store.data_dir.join(OLD_CLOSED_INDEX_FILE));
+                }
+                Err(e) => problems.push(e),
             }
         }
         // The directory's time can be sealed when it cannot hide a change
@@ -342,6 +393,7 @@ fn scan(store: &Store, want_closed: bool, held: Option<&IndexLock>) -> Summaries
                 observed_ns
             },
             sealed: sealed.is_some(),
+            rows: ROWS_FORMAT,
             open: open.clone(),
             closed_count: closed.len(),
             closed_changes: HashMap::new(),

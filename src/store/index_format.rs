@@ -14,11 +14,18 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
+use xxhash_rust::xxh3::xxh3_64;
 
 /// File name of the index of open incidents in the data directory.
 pub const INDEX_FILE: &str = "index.json";
-/// File name of the summaries of closed incidents.
-pub const CLOSED_INDEX_FILE: &str = "index-closed.json";
+/// File name of the summaries of closed incidents (see [`ClosedIndex`]).
+pub const CLOSED_INDEX_FILE: &str = "index-closed.rows";
+/// Where they were before (JSON only); removed when the new file is written.
+pub(super) const OLD_CLOSED_INDEX_FILE: &str = "index-closed.json";
+/// The first word of [`CLOSED_INDEX_FILE`].
+const CLOSED_TAG: &str = "breachdesk-closed-index";
+/// Bump when the rows' layout changes (see `index_rows`).
+pub(super) const ROWS_FORMAT: u32 = 2;
 /// Present (in the data directory) while a save is between renaming its
 /// record into `incidents/` and updating the index: a save killed there
 /// leaves it, and the index is not trusted until rebuilt.
@@ -65,6 +72,11 @@ pub(super) struct OpenIndex {
     /// Whether breachdesk set that time itself, to the nanosecond, under the
     /// index lock (any later change to `incidents/` then moves it).
     pub sealed: bool,
+    /// The [`ROWS_FORMAT`] of the closed index written with this one (0:
+    /// written before it had rows; not trusted, so the next scan that
+    /// writes adds them).
+    #[serde(default)]
+    pub rows: u32,
     /// Summaries of the incidents on the board, with their files' stamps.
     pub open: HashMap<String, Entry>,
     /// How many records are not on the board.
@@ -81,13 +93,76 @@ pub(super) struct OpenIndex {
     pub unreadable: Vec<String>,
 }
 
-/// `index-closed.json`: read only when closed incidents are asked for, or
-/// when the records must be checked one by one.
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// `index-closed.rows`: the closed incidents, read only when they are asked
+/// for, or when the records must be checked one by one. One header line,
+/// then two sections:
+///
+/// ```text
+/// breachdesk-closed-index r1 v5.1 ROWS_LEN ROWS_XXH3 FULL_LEN FULL_XXH3
+/// <the rows: one line per closed incident, what `list --all` prints, in its order>
+/// <the full summaries with their records' stamps, as JSON>
+/// ```
+///
+/// `list --all` reads the header and the rows only (a fifth of the file);
+/// a scan reads the summaries. Each section's length and XXH3 hash are in
+/// the header: a torn, truncated or edited file is not used (rebuilt).
+#[derive(Debug, Default)]
 pub(super) struct ClosedIndex {
-    pub version: u32,
-    pub schema: u32,
     pub closed: HashMap<String, Entry>,
+    /// Whether the file was there, of this version and whole (when not,
+    /// the next scan that writes rewrites it).
+    pub valid: bool,
+}
+
+/// A [`CLOSED_INDEX_FILE`] header.
+struct ClosedHeader {
+    len: usize,
+    rows: (usize, u64),
+    full: (usize, u64),
+}
+
+fn closed_header_line(rows: &[u8], full: &[u8]) -> String {
+    format!(
+        "{CLOSED_TAG} r{ROWS_FORMAT} v{INDEX_VERSION}.{SCHEMA_VERSION} {} {:016x} {} {:016x}\n",
+        rows.len(),
+        xxh3_64(rows),
+        full.len(),
+        xxh3_64(full)
+    )
+}
+
+/// The header at the start of `bytes`, when it is of this format and these
+/// versions.
+fn parse_closed_header(bytes: &[u8]) -> Option<ClosedHeader> {
+    let end = bytes.iter().position(|&b| b == b'\n')?;
+    let line = std::str::from_utf8(&bytes[..end]).ok()?;
+    let mut words = line.split(' ');
+    let wanted = [
+        CLOSED_TAG.to_string(),
+        format!("r{ROWS_FORMAT}"),
+        format!("v{INDEX_VERSION}.{SCHEMA_VERSION}"),
+    ];
+    if !wanted.iter().all(|w| words.next() == Some(w.as_str())) {
+        return None;
+    }
+    let mut number = |radix: u32| u64::from_str_radix(words.next()?, radix).ok();
+    let rows = (usize::try_from(number(10)?).ok()?, number(16)?);
+    let full = (usize::try_from(number(10)?).ok()?, number(16)?);
+    words.next().is_none().then_some(ClosedHeader {
+        len: end + 1,
+        rows,
+        full,
+    })
+}
+
+/// The bytes of a closed index file: header, rows, full summaries.
+pub(super) fn closed_file_bytes(rows: &[u8], full: &[u8]) -> Vec<u8> {
+    let header = closed_header_line(rows, full);
+    let mut bytes = Vec::with_capacity(header.len() + rows.len() + full.len());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(rows);
+    bytes.extend_from_slice(full);
+    bytes
 }
 
 /// The exclusive lock on `locks/.index.lock`, released when dropped. Every
@@ -140,10 +215,56 @@ impl Store {
         })
     }
 
+    /// The closed summaries (empty when the file is missing, damaged, of
+    /// another version, not a regular file or too large: rebuilt).
     pub(super) fn read_closed_index(&self) -> ClosedIndex {
-        read_json(&self.data_dir.join(CLOSED_INDEX_FILE), |f: &ClosedIndex| {
-            f.version == INDEX_VERSION && f.schema == SCHEMA_VERSION
-        })
+        let path = self.data_dir.join(CLOSED_INDEX_FILE);
+        let closed = crate::safe_read::read_bytes(&path, crate::safe_read::MAX_INDEX_BYTES)
+            .ok()
+            .and_then(|bytes| {
+                let header = parse_closed_header(&bytes)?;
+                let start = header.len.checked_add(header.rows.0)?;
+                let rows = bytes.get(header.len..start)?;
+                let full = bytes.get(start..)?;
+                let whole = xxh3_64(rows) == header.rows.1
+                    && full.len() == header.full.0
+                    && xxh3_64(full) == header.full.1;
+                whole.then(|| serde_json::from_slice(full).ok())?
+            });
+        ClosedIndex {
+            valid: closed.is_some(),
+            closed: closed.unwrap_or_default(),
+        }
+    }
+
+    /// The rows section of the closed index, read without the summaries
+    /// after it; `None` when the file is missing, of another version,
+    /// damaged (a section's length or hash does not match) or not UTF-8.
+    pub(super) fn read_closed_rows(&self) -> Option<String> {
+        use std::io::Read;
+        let path = self.data_dir.join(CLOSED_INDEX_FILE);
+        let (mut file, meta) = crate::safe_read::open_regular(&path).ok()?;
+        // The header is one short line; read a little more than it.
+        let mut bytes = vec![0u8; 256.min(usize::try_from(meta.len()).ok()?)];
+        file.read_exact(&mut bytes).ok()?;
+        let header = parse_closed_header(&bytes)?;
+        let rows_end = header.len.checked_add(header.rows.0)?;
+        let total = rows_end.checked_add(header.full.0)?;
+        if u64::try_from(total).ok()? != meta.len()
+            || total as u64 > crate::safe_read::MAX_INDEX_BYTES
+        {
+            return None;
+        }
+        if rows_end > bytes.len() {
+            let have = bytes.len();
+            bytes.resize(rows_end, 0);
+            file.read_exact(&mut bytes[have..]).ok()?;
+        }
+        bytes.truncate(rows_end);
+        let rows = bytes.split_off(header.len);
+        (xxh3_64(&rows) == header.rows.1)
+            .then(|| String::from_utf8(rows).ok())
+            .flatten()
     }
 
     pub(super) fn incidents_mtime(&self) -> Option<i64> {
@@ -159,6 +280,7 @@ impl Store {
     pub(super) fn index_trusted(&self, index: &OpenIndex) -> bool {
         index.version == INDEX_VERSION
             && index.schema == SCHEMA_VERSION
+            && index.rows == ROWS_FORMAT
             && fs::symlink_metadata(self.data_dir.join(PENDING_FILE)).is_err()
             && self.incidents_mtime() == Some(index.dir_mtime_ns)
             && (index.sealed || index.observed_ns - index.dir_mtime_ns > RACY_NS)
@@ -215,12 +337,22 @@ impl Store {
     /// index is a cache, and a file lost or torn by a power cut is rebuilt.
     pub(super) fn write_index_file<T: Serialize>(
         &self,
-        _lock: &IndexLock,
+        lock: &IndexLock,
         name: &str,
         file: &T,
     ) -> Result<(), String> {
-        let path = self.data_dir.join(name);
         let bytes = serde_json::to_vec(file).map_err(|e| format!("summary index: {e}"))?;
+        self.write_index_bytes(lock, name, &bytes)
+    }
+
+    /// [`Store::write_index_file`] for bytes already encoded.
+    pub(super) fn write_index_bytes(
+        &self,
+        _lock: &IndexLock,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<(), String> {
+        let path = self.data_dir.join(name);
         let tmp = self.data_dir.join(format!(
             "{}{}-{}",
             crate::durable::temp_prefix(name),
@@ -233,7 +365,7 @@ impl Store {
                 .create_new(true)
                 .mode(FILE_MODE)
                 .open(&tmp)?;
-            f.write_all(&bytes)?;
+            f.write_all(bytes)?;
             drop(f);
             fs::rename(&tmp, &path)
         })();

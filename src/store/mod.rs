@@ -56,6 +56,7 @@ use std::path::{Path, PathBuf};
 mod accounting;
 pub(crate) mod index;
 pub(crate) mod index_format;
+pub(crate) mod index_rows;
 mod quarantine;
 mod read;
 mod record_file;
