@@ -6,6 +6,7 @@
 mod choice;
 mod contract;
 mod incident;
+mod sync;
 mod upkeep;
 
 pub use choice::{Choice, choice};
@@ -17,6 +18,7 @@ pub use incident::{
     EditArgs, ExportFormat, ListFormat, MitigationArgs, NewArgs, NotifyArgs, RootCauseArgs,
     ShowFormat, StepArgs,
 };
+pub use sync::SyncCommand;
 pub use upkeep::{
     AuditCommand, CompletionShell, ConfigCommand, OutboxCommand, OutboxFormat, PlaybookCommand,
     QuarantineCommand,
@@ -393,6 +395,13 @@ pub enum Command {
         /// Check once and exit (for cron or a systemd timer).
         #[arg(long)]
         once: bool,
+    },
+    /// Sync the data directory with the team through git: commit local
+    /// changes as you, fetch, merge, push, and say in one line what came in
+    /// and went out. `sync init REMOTE` first, once per machine.
+    Sync {
+        #[command(subcommand)]
+        command: Option<SyncCommand>,
     },
     /// Print a shell completion script, e.g.
     /// `breachdesk completions bash > ~/.local/share/bash-completion/completions/breachdesk`.

@@ -7,7 +7,8 @@
 //! evidence), [`contract`] (opening on the other party's notice, data
 //! requests, Security Tests), [`notice`] (the register and 8.1 notifications
 //! made by phone), [`mail`] (notices by email and the outbox), [`calendar`],
-//! [`config`] (and playbooks), [`upkeep`] (audit log, quarantine, demo) and
+//! [`config`] (and playbooks), [`upkeep`] (audit log, quarantine, demo),
+//! [`sync`] (team sync through git) and
 //! [`docs`] (completions and the manual page). Nothing here is used by the
 //! console: what both need lives in the library.
 
@@ -20,6 +21,7 @@ mod incident;
 mod mail;
 mod notice;
 mod show;
+mod sync;
 mod upkeep;
 
 pub use show::summary_json;
@@ -138,6 +140,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
         }
         Command::Config(cmd) => config::config(setup, cmd, out),
         Command::Watch { once } => crate::watch::run(setup, once, now, out),
+        Command::Sync { command } => sync::sync(setup, command, now, out),
         Command::Completions { .. } | Command::Man => unreachable!("handled above"),
         Command::Demo {
             incidents,

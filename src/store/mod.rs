@@ -59,6 +59,7 @@ pub(crate) mod index_format;
 mod quarantine;
 mod read;
 mod summary_line;
+mod sync_hold;
 mod write;
 
 use read::{Parsed, parse_record, parse_record_bytes};
@@ -66,6 +67,7 @@ use read::{Parsed, parse_record, parse_record_bytes};
 pub use accounting::AccountingProblem;
 use quarantine::QuarantineOutcome;
 pub use quarantine::{QuarantinedFile, id_from_file_name};
+pub use sync_hold::SavesHeld;
 pub use write::{AuditNote, record_sha256};
 
 const INCIDENTS: &str = "incidents";
