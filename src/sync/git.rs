@@ -131,6 +131,11 @@ fn command(dir: Option<&Path>) -> Command {
         "GIT_ALTERNATE_OBJECT_DIRECTORIES",
         "GIT_NAMESPACE",
         "GIT_CEILING_DIRECTORIES",
+        // The responder's name and email from config make the commits.
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
     ] {
         command.env_remove(name);
     }

@@ -481,17 +481,16 @@ impl Repo {
         if out.status.success() {
             return Ok(Pushed::Done);
         }
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        if text.contains("[rejected]")
-            || text.contains("non-fast-forward")
-            || text.contains("fetch first")
-            || text.contains("cannot lock ref")
-            || text.contains("[remote rejected]") && text.contains("failed to update ref")
-        {
+        // `--porcelain` reports each ref on stdout, `!` for one refused:
+        // behind the remote (someone pushed first), or the remote's ref
+        // moved while this push was under way.
+        let refused = String::from_utf8_lossy(&out.stdout).lines().any(|line| {
+            line.starts_with('!')
+                && (line.contains("[rejected]")
+                    || line.contains("[remote rejected]")
+                        && (line.contains("cannot lock ref") || line.contains("failed to update ref")))
+        });
+        if refused {
             return Ok(Pushed::Rejected);
         }
         Err(self.unreachable(GitError::Failed {
