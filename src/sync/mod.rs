@@ -440,7 +440,7 @@ impl Repo {
         let files: Vec<&str> = conflicted.lines().filter(|l| !l.is_empty()).collect();
         let _ = self.git.run(&["merge", "--abort"]);
         Err(SyncError::Conflict {
-            from: rev.to_string(),
+            from: rev.get(..12).unwrap_or(rev).to_string(),
             files: if files.is_empty() {
                 git::first_relevant_line(&out.stderr, &out.stdout)
             } else {

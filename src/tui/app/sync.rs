@@ -79,8 +79,8 @@ impl App {
         };
         match status.waiting {
             Some(0) | None => {}
-            Some(1) => text.push_str(" · 1 change waiting"),
-            Some(n) => text.push_str(&format!(" · {n} changes waiting")),
+            Some(1) => text.push_str(" · 1 changed file waiting"),
+            Some(n) => text.push_str(&format!(" · {n} changed files waiting")),
         }
         Some((text, warn))
     }
