@@ -28,14 +28,21 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .stdin(Stdio::null())
         .output()
         .expect("git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn team() -> Team {
     let root = tempfile::tempdir().expect("temp dir");
     let remote = root.path().join("team.git");
-    git(root.path(), &["init", "--quiet", "--bare", remote.to_str().expect("utf-8")]);
+    git(
+        root.path(),
+        &["init", "--quiet", "--bare", remote.to_str().expect("utf-8")],
+    );
     Team { root, remote }
 }
 
@@ -64,15 +71,25 @@ impl Team {
         let run = |args: &[&str]| {
             let out = Command::new(env!("CARGO_BIN_EXE_breachdesk"))
                 .args(["--data-dir", bob.to_str().expect("utf-8")])
-                .args(["--config", self.root.path().join("bob.toml").to_str().expect("utf-8")])
+                .args([
+                    "--config",
+                    self.root.path().join("bob.toml").to_str().expect("utf-8"),
+                ])
                 .args(args)
                 .stdin(Stdio::null())
                 .output()
                 .expect("breachdesk");
-            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         };
-        std::fs::write(self.root.path().join("bob.toml"), "[responder]\nname = \"Bob Baker\"\n")
-            .expect("config");
+        std::fs::write(
+            self.root.path().join("bob.toml"),
+            "[responder]\nname = \"Bob Baker\"\n",
+        )
+        .expect("config");
         if !bob.join(".git").exists() {
             run(&["sync", "init", self.url()]);
         }
@@ -91,7 +108,12 @@ fn press(app: &mut App, desk: &Desk, c: char, at: chrono::DateTime<chrono::Utc>)
     } else {
         KeyModifiers::NONE
     };
-    dispatch(app, desk, Action::Key(KeyEvent::new(KeyCode::Char(c), mods)), at);
+    dispatch(
+        app,
+        desk,
+        Action::Key(KeyEvent::new(KeyCode::Char(c), mods)),
+        at,
+    );
 }
 
 fn first_line(app: &App, at: chrono::DateTime<chrono::Utc>) -> String {
@@ -103,7 +125,10 @@ fn first_line(app: &App, at: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 fn status_line(app: &App) -> String {
-    app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default()
+    app.status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default()
 }
 
 const ALICE: &str = "[responder]\nname = \"Alice Able\"\nemail = \"alice@provider.example\"\n";
@@ -116,7 +141,9 @@ fn the_header_shows_the_status_and_s_brings_the_teams_changes_in() {
         .open_incident(support_incident("Exfiltration"), now())
         .expect("open")
         .id;
-    alice.sync_publish(team.url(), exe(), now()).expect("published");
+    alice
+        .sync_publish(team.url(), exe(), now())
+        .expect("published");
 
     let mut app = App::from_desk(&alice, Theme::colored());
     assert!(app.sync.is_some(), "a sync repository");
@@ -134,18 +161,31 @@ fn the_header_shows_the_status_and_s_brings_the_teams_changes_in() {
         "{said}"
     );
     let shown = alice.load(&id).expect("load");
-    assert!(shown.timeline.iter().any(|e| e.text == "Bob's entry from the other shift"));
+    assert!(
+        shown
+            .timeline
+            .iter()
+            .any(|e| e.text == "Bob's entry from the other shift")
+    );
     assert_eq!(git(alice.data_dir(), &["status", "--porcelain"]), "");
 
     // A change made here waits for the next sync: the record and the
     // audit log changed.
     alice.log(&id, "Alice's note", now()).expect("logged");
-    dispatch(&mut app, &alice, Action::Tick, now() + Duration::seconds(20));
+    dispatch(
+        &mut app,
+        &alice,
+        Action::Tick,
+        now() + Duration::seconds(20),
+    );
     let header = first_line(&app, now());
     assert!(header.contains("· 2 changed files waiting"), "{header}");
     press(&mut app, &alice, 'S', now() + Duration::seconds(21));
     let header = first_line(&app, now());
-    assert!(header.contains("⇅ synced 13:00") && !header.contains("waiting"), "{header}");
+    assert!(
+        header.contains("⇅ synced 13:00") && !header.contains("waiting"),
+        "{header}"
+    );
 }
 
 #[test]
@@ -155,14 +195,19 @@ fn an_unreachable_remote_shows_in_the_header_until_a_sync_succeeds() {
     alice
         .open_incident(support_incident("Lost laptop"), now())
         .expect("open");
-    alice.sync_publish(team.url(), exe(), now()).expect("published");
+    alice
+        .sync_publish(team.url(), exe(), now())
+        .expect("published");
     let mut app = App::from_desk(&alice, Theme::colored());
 
     let away = team.root.path().join("away.git");
     std::fs::rename(&team.remote, &away).expect("remote away");
     press(&mut app, &alice, 'S', now());
     let said = status_line(&app);
-    assert!(said.starts_with("Sync failed: remote ") && said.contains("unreachable"), "{said}");
+    assert!(
+        said.starts_with("Sync failed: remote ") && said.contains("unreachable"),
+        "{said}"
+    );
     assert!(app.status.as_ref().is_some_and(|s| s.error));
     assert!(first_line(&app, now()).contains("⇅ remote unreachable"));
 
@@ -183,30 +228,63 @@ fn with_auto_sync_a_saved_change_goes_out_by_itself() {
         .open_incident(support_incident("Auto"), now())
         .expect("open")
         .id;
-    alice.sync_publish(team.url(), exe(), now()).expect("published");
+    alice
+        .sync_publish(team.url(), exe(), now())
+        .expect("published");
     let mut app = App::from_desk(&alice, Theme::colored());
     // The first tick syncs (nothing to do), then the interval runs.
     dispatch(&mut app, &alice, Action::Tick, now());
     let pushed = git(&team.remote, &["rev-parse", "main"]);
-    dispatch(&mut app, &alice, Action::Tick, now() + Duration::seconds(30));
-    assert_eq!(git(&team.remote, &["rev-parse", "main"]), pushed, "no change, no sync");
+    dispatch(
+        &mut app,
+        &alice,
+        Action::Tick,
+        now() + Duration::seconds(30),
+    );
+    assert_eq!(
+        git(&team.remote, &["rev-parse", "main"]),
+        pushed,
+        "no change, no sync"
+    );
 
     // A change saved through the console: synced a few seconds later.
-    app.update(Action::Done(breachdesk::tui::jobs::Job {
-        seq: 999_999,
-        now: now(),
-        kind: breachdesk::tui::jobs::JobKind::Log {
-            id: id.clone(),
-            text: "Auto-synced entry".into(),
-            at: now() + Duration::seconds(40),
-        },
-    }
-    .run(&alice)), now() + Duration::seconds(40));
-    dispatch(&mut app, &alice, Action::Tick, now() + Duration::seconds(41));
+    app.update(
+        Action::Done(
+            breachdesk::tui::jobs::Job {
+                seq: 999_999,
+                now: now(),
+                kind: breachdesk::tui::jobs::JobKind::Log {
+                    id: id.clone(),
+                    text: "Auto-synced entry".into(),
+                    at: now() + Duration::seconds(40),
+                },
+            }
+            .run(&alice),
+        ),
+        now() + Duration::seconds(40),
+    );
+    dispatch(
+        &mut app,
+        &alice,
+        Action::Tick,
+        now() + Duration::seconds(41),
+    );
     assert_eq!(git(&team.remote, &["rev-parse", "main"]), pushed, "not yet");
-    dispatch(&mut app, &alice, Action::Tick, now() + Duration::seconds(46));
-    assert_ne!(git(&team.remote, &["rev-parse", "main"]), pushed, "synced after the change");
-    let remote_record = git(&team.remote, &["show", &format!("main:incidents/{id}.toml")]);
+    dispatch(
+        &mut app,
+        &alice,
+        Action::Tick,
+        now() + Duration::seconds(46),
+    );
+    assert_ne!(
+        git(&team.remote, &["rev-parse", "main"]),
+        pushed,
+        "synced after the change"
+    );
+    let remote_record = git(
+        &team.remote,
+        &["show", &format!("main:incidents/{id}.toml")],
+    );
     assert!(remote_record.contains("Auto-synced entry"));
 }
 
@@ -238,8 +316,12 @@ fn support_incident(title: &str) -> breachdesk::domain::incident::NewIncident {
 fn a_merge_that_resolved_a_conflict_says_so_loudly() {
     let team = team();
     let alice = team.desk("alice", ALICE);
-    alice.open_incident(support_incident("Both"), now()).expect("open");
-    alice.sync_publish(team.url(), exe(), now()).expect("published");
+    alice
+        .open_incident(support_incident("Both"), now())
+        .expect("open");
+    alice
+        .sync_publish(team.url(), exe(), now())
+        .expect("published");
     let mut app = App::from_desk(&alice, Theme::colored());
     press(&mut app, &alice, 'S', now());
     // What the sync job brings back after the merge driver recorded a
@@ -258,12 +340,18 @@ fn a_merge_that_resolved_a_conflict_says_so_loudly() {
     );
     let said = status_line(&app);
     assert!(
-        said.starts_with("⚠ Conflict resolved in INC-20260310-1250-abcdef: both sides changed the same field"),
+        said.starts_with(
+            "⚠ Conflict resolved in INC-20260310-1250-abcdef: both sides changed the same field"
+        ),
         "{said}"
     );
-    assert!(app.status.as_ref().is_some_and(|s| s.error), "shown as a warning");
     assert!(
-        jobs.iter().any(|j| matches!(j.kind, breachdesk::tui::jobs::JobKind::LoadBoard { .. })),
+        app.status.as_ref().is_some_and(|s| s.error),
+        "shown as a warning"
+    );
+    assert!(
+        jobs.iter()
+            .any(|j| matches!(j.kind, breachdesk::tui::jobs::JobKind::LoadBoard { .. })),
         "the board reloads"
     );
 }

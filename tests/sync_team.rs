@@ -90,10 +90,7 @@ impl Responder {
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "breachdesk {args:?} failed: {stderr}"
-        );
+        assert!(out.status.success(), "breachdesk {args:?} failed: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
@@ -120,18 +117,17 @@ impl Responder {
 
     /// Every record, by file name, as bytes.
     fn records(&self) -> Vec<(String, Vec<u8>)> {
-        let mut records: Vec<(String, Vec<u8>)> =
-            std::fs::read_dir(self.data.join("incidents"))
-                .expect("incidents/")
-                .flatten()
-                .filter(|e| e.file_name().to_string_lossy().ends_with(".toml"))
-                .map(|e| {
-                    (
-                        e.file_name().to_string_lossy().into_owned(),
-                        std::fs::read(e.path()).expect("record"),
-                    )
-                })
-                .collect();
+        let mut records: Vec<(String, Vec<u8>)> = std::fs::read_dir(self.data.join("incidents"))
+            .expect("incidents/")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".toml"))
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).expect("record"),
+                )
+            })
+            .collect();
         records.sort();
         records
     }
@@ -151,13 +147,19 @@ impl Responder {
 
     /// `git status --porcelain` is empty and `audit verify` passes.
     fn assert_clean_and_verified(&self) {
-        assert_eq!(self.git(&["status", "--porcelain"]), "", "{}", self.data.display());
+        assert_eq!(
+            self.git(&["status", "--porcelain"]),
+            "",
+            "{}",
+            self.data.display()
+        );
         let verified = self.ok(&["audit", "verify"]);
         assert!(verified.contains(": ok,"), "{verified}");
     }
 }
 
-const ALICE: &str = "[responder]\nname = \"Alice Able\"\nemail = \"Alice Able <alice@provider.example>\"\n";
+const ALICE: &str =
+    "[responder]\nname = \"Alice Able\"\nemail = \"Alice Able <alice@provider.example>\"\n";
 const BOB: &str = "[responder]\nname = \"Bob Baker\"\nemail = \"bob@provider.example\"\n[calendar]\ndivision = \"scotland\"\n";
 
 /// Alice publishes two incidents, Bob joins, and a team's sequential work
@@ -182,7 +184,10 @@ fn alice_publishes_bob_joins_and_changes_flow_both_ways() {
         breachdesk::sync::GITATTRIBUTES
     );
     let tracked = alice.git(&["ls-files"]);
-    assert!(tracked.contains(&format!("incidents/{first}.toml")), "{tracked}");
+    assert!(
+        tracked.contains(&format!("incidents/{first}.toml")),
+        "{tracked}"
+    );
     assert!(tracked.contains("audit/"), "{tracked}");
     for local in ["index", "locks/", "quarantine/", "sync-state", "outbox/"] {
         assert!(
@@ -192,14 +197,20 @@ fn alice_publishes_bob_joins_and_changes_flow_both_ways() {
     }
     let driver = alice.git(&["config", "--local", "merge.breachdesk-record.driver"]);
     assert!(
-        driver.trim().ends_with("breachdesk' merge-record %O %A %B %P") && driver.starts_with('\''),
+        driver
+            .trim()
+            .ends_with("breachdesk' merge-record %O %A %B %P")
+            && driver.starts_with('\''),
         "{driver}"
     );
 
     // Bob joins with an empty (absent) data directory: a fresh checkout
     // whose index is rebuilt on first use.
     let said = bob.ok(&["sync", "init", team_url]);
-    assert!(said.contains("joined") && said.contains("2 incident(s)"), "{said}");
+    assert!(
+        said.contains("joined") && said.contains("2 incident(s)"),
+        "{said}"
+    );
     assert_eq!(bob.ids(), alice.ids());
     assert_eq!(bob.records(), alice.records());
     for entry in walk(&bob.data) {
@@ -229,7 +240,9 @@ fn alice_publishes_bob_joins_and_changes_flow_both_ways() {
     assert_eq!(alice.ids().len(), 2);
     let said = alice.ok(&["sync"]);
     assert!(
-        said.starts_with("synced with origin/main: in 1 commit (2 incidents changed), out 1 commit"),
+        said.starts_with(
+            "synced with origin/main: in 1 commit (2 incidents changed), out 1 commit"
+        ),
         "{said}"
     );
     let shown = alice.ok(&["show", &first]);
@@ -243,7 +256,10 @@ fn alice_publishes_bob_joins_and_changes_flow_both_ways() {
     alice.ok(&["edit", &second, "--title", "Phishing wave (finance)"]);
     alice.ok(&["sync"]);
     bob.ok(&["sync"]);
-    assert!(bob.ok(&["show", &second]).contains("Phishing wave (finance)"));
+    assert!(
+        bob.ok(&["show", &second])
+            .contains("Phishing wave (finance)")
+    );
     let quiet = "synced with origin/main: nothing came in, nothing went out, no conflicts";
     alice.ok(&["sync"]);
     assert_eq!(bob.ok(&["sync"]).trim(), quiet);
@@ -287,11 +303,20 @@ fn an_unreachable_remote_fails_in_one_line_keeps_the_commit_and_the_next_sync_se
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("breachdesk: error: remote "), "{err}");
     assert!(err.contains(" unreachable: fatal: "), "{err}");
-    assert!(err.contains("local changes are committed and kept"), "{err}");
+    assert!(
+        err.contains("local changes are committed and kept"),
+        "{err}"
+    );
     // The change is committed locally, nothing is waiting, nothing lost.
     assert_eq!(alice.git(&["status", "--porcelain"]), "");
     let log = alice.git(&["log", "--format=%s"]);
-    assert!(log.lines().next().expect("a commit").contains("changes made on this machine"), "{log}");
+    assert!(
+        log.lines()
+            .next()
+            .expect("a commit")
+            .contains("changes made on this machine"),
+        "{log}"
+    );
     let state = std::fs::read_to_string(alice.data.join("sync-state.json")).expect("state");
     assert!(state.contains("\"unreachable\": true"), "{state}");
 
@@ -299,7 +324,10 @@ fn an_unreachable_remote_fails_in_one_line_keeps_the_commit_and_the_next_sync_se
     let said = alice.ok(&["sync"]);
     assert!(said.contains("out 1 commit (1 incident changed)"), "{said}");
     let state = std::fs::read_to_string(alice.data.join("sync-state.json")).expect("state");
-    assert!(state.contains("\"unreachable\": false") && !state.contains("last_error"), "{state}");
+    assert!(
+        state.contains("\"unreachable\": false") && !state.contains("last_error"),
+        "{state}"
+    );
     let bob = Responder::new(root.path(), "bob", BOB);
     bob.ok(&["sync", "init", team.to_str().expect("utf-8")]);
     assert!(bob.ok(&["show", &id]).contains("Called the Client"));
@@ -320,8 +348,14 @@ fn sync_init_refuses_to_mix_two_histories_and_sync_needs_init() {
     alice.ok(&["sync", "init", team.to_str().expect("utf-8")]);
     bob.new_incident("Bob's, before joining");
     let err = bob.fails(&["sync", "init", team.to_str().expect("utf-8")]);
-    assert!(err.contains("already has history") && err.contains("with an empty NEW_DIR"), "{err}");
-    assert!(!bob.data.join(".git").exists(), "nothing was made a repository");
+    assert!(
+        err.contains("already has history") && err.contains("with an empty NEW_DIR"),
+        "{err}"
+    );
+    assert!(
+        !bob.data.join(".git").exists(),
+        "nothing was made a repository"
+    );
     let err = alice.fails(&["sync", "init", "/elsewhere.git"]);
     assert!(err.contains("already synced with"), "{err}");
     let nowhere = root.path().join("nowhere.git");
@@ -349,7 +383,14 @@ fn a_push_that_loses_the_race_is_merged_and_pushed_again() {
     let carol = root.path().join("carol");
     git_in(
         root.path(),
-        &["clone", "--quiet", "--branch", "main", team_url, carol.to_str().expect("utf-8")],
+        &[
+            "clone",
+            "--quiet",
+            "--branch",
+            "main",
+            team_url,
+            carol.to_str().expect("utf-8"),
+        ],
     );
     std::fs::write(carol.join("handover-notes.txt"), "from carol\n").expect("file");
     git_in(&carol, &["add", "handover-notes.txt"]);
@@ -400,7 +441,11 @@ fn two_syncs_at_once_both_succeed() {
         (a.join().expect("alice"), b.join().expect("bob"))
     });
     for out in [&a, &b] {
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     alice.ok(&["sync"]);
     bob.ok(&["sync"]);
@@ -409,7 +454,10 @@ fn two_syncs_at_once_both_succeed() {
         assert!(r.data.join("alice-notes.txt").exists() && r.data.join("bob-notes.txt").exists());
         r.assert_clean_and_verified();
     }
-    assert_eq!(alice.git(&["rev-parse", "HEAD"]), bob.git(&["rev-parse", "HEAD"]));
+    assert_eq!(
+        alice.git(&["rev-parse", "HEAD"]),
+        bob.git(&["rev-parse", "HEAD"])
+    );
 }
 
 /// The whole team scenario of issue 15: concurrent timeline entries, data
@@ -430,8 +478,28 @@ fn concurrent_work_on_both_sides_merges_losing_nothing() {
     // Both at once, neither synced.
     alice.ok(&["log", &shared, "Alice: isolated fs-01"]);
     bob.ok(&["log", &shared, "Bob: took a memory image of fs-01"]);
-    alice.ok(&["request", "add", &shared, "--deliver-to", "client", "--name", "CSR", "--what", "Firewall logs"]);
-    bob.ok(&["request", "add", &shared, "--deliver-to", "govcertuk", "--name", "CSR", "--what", "Disk image hashes"]);
+    alice.ok(&[
+        "request",
+        "add",
+        &shared,
+        "--deliver-to",
+        "client",
+        "--name",
+        "CSR",
+        "--what",
+        "Firewall logs",
+    ]);
+    bob.ok(&[
+        "request",
+        "add",
+        &shared,
+        "--deliver-to",
+        "govcertuk",
+        "--name",
+        "CSR",
+        "--what",
+        "Disk image hashes",
+    ]);
     alice.ok(&["edit", &shared, "--severity", "critical"]);
     bob.ok(&["edit", &shared, "--summary", "Encrypted shares on fs-01"]);
     alice.ok(&["edit", &shared, "--title", "Ransomware on fs-01 (Alice)"]);
@@ -441,7 +509,10 @@ fn concurrent_work_on_both_sides_merges_losing_nothing() {
 
     alice.ok(&["sync"]);
     let said = bob.ok(&["sync"]);
-    assert!(said.contains(&format!("conflict resolved in {shared}")), "{said}");
+    assert!(
+        said.contains(&format!("conflict resolved in {shared}")),
+        "{said}"
+    );
     alice.ok(&["sync"]);
 
     assert_eq!(alice.records(), bob.records(), "identical records");

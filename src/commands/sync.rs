@@ -12,7 +12,9 @@ use std::io::Write;
 
 /// This program, which git runs as the record merge driver.
 fn this_program() -> Result<std::path::PathBuf> {
-    std::env::current_exe().context("cannot tell where this breachdesk program is (needed to register the record merge driver)")
+    std::env::current_exe().context(
+        "cannot tell where this breachdesk program is (needed to register the record merge driver)",
+    )
 }
 
 /// `breachdesk sync [init REMOTE]`.

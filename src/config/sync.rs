@@ -6,7 +6,7 @@ use std::time::Duration;
 
 /// `[sync]`: the console's automatic sync (only in a data directory made a
 /// sync repository by `breachdesk sync init`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncSettings {
     /// Sync in the background every `interval` and after each change
@@ -16,15 +16,6 @@ pub struct SyncSettings {
     /// How often the console syncs when `auto` is on (default "60s").
     #[serde(default)]
     pub interval: SyncInterval,
-}
-
-impl Default for SyncSettings {
-    fn default() -> Self {
-        SyncSettings {
-            auto: false,
-            interval: SyncInterval::default(),
-        }
-    }
 }
 
 /// How often to sync: "60s", "5m", "1h" (10 seconds to 1 day).
@@ -68,8 +59,11 @@ mod tests {
         let config = Config::parse("", Path::new("c.toml")).expect("empty");
         assert!(!config.sync.auto);
         assert_eq!(config.sync.interval.0.as_secs(), 60);
-        let config = Config::parse("[sync]\nauto = true\ninterval = \"5m\"\n", Path::new("c.toml"))
-            .expect("valid");
+        let config = Config::parse(
+            "[sync]\nauto = true\ninterval = \"5m\"\n",
+            Path::new("c.toml"),
+        )
+        .expect("valid");
         assert!(config.sync.auto);
         assert_eq!(config.sync.interval.0.as_secs(), 300);
     }
@@ -81,7 +75,8 @@ mod tests {
             ("\"2s\"", "is not between 10 seconds and 1 day"),
             ("\"2d\"", "is not between 10 seconds and 1 day"),
         ] {
-            let text = format!("[responder]\nname = \"A\"\n[sync]\nauto = true\ninterval = {value}\n");
+            let text =
+                format!("[responder]\nname = \"A\"\n[sync]\nauto = true\ninterval = {value}\n");
             let err = Config::parse(&text, Path::new("c.toml"))
                 .expect_err(value)
                 .to_string();

@@ -206,7 +206,10 @@ mod tests {
             "fatal: unable to access 'x': Could not resolve host"
         );
         assert_eq!(
-            first_relevant_line(b"", b"Auto-merging a\nCONFLICT (content): Merge conflict in a\n"),
+            first_relevant_line(
+                b"",
+                b"Auto-merging a\nCONFLICT (content): Merge conflict in a\n"
+            ),
             "CONFLICT (content): Merge conflict in a"
         );
         assert_eq!(first_relevant_line(b"", b""), "failed with no message");

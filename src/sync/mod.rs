@@ -57,7 +57,9 @@ pub enum SyncError {
     #[error("{}: not a sync repository (run `breachdesk sync init REMOTE` first)", .0.display())]
     NotARepository(PathBuf),
     /// The remote could not be reached or refused us.
-    #[error("remote {remote} unreachable: {reason} (local changes are committed and kept; the next sync sends them)")]
+    #[error(
+        "remote {remote} unreachable: {reason} (local changes are committed and kept; the next sync sends them)"
+    )]
     Unreachable { remote: String, reason: String },
     /// `sync init` on a directory with records, to a remote with history.
     #[error("{remote} already has history and {} holds records: to join the team, run `breachdesk --data-dir NEW_DIR sync init {remote}` with an empty NEW_DIR", .dir.display())]
@@ -70,10 +72,14 @@ pub enum SyncError {
         asked: String,
     },
     /// The merge stopped on a conflict git could not resolve.
-    #[error("merging {from} stopped on a conflict in {files}; nothing was merged (local changes are committed and kept)")]
+    #[error(
+        "merging {from} stopped on a conflict in {files}; nothing was merged (local changes are committed and kept)"
+    )]
     Conflict { from: String, files: String },
     /// Another responder kept pushing first.
-    #[error("the remote kept changing: gave up after {0} attempts (local changes are committed and kept; sync again)")]
+    #[error(
+        "the remote kept changing: gave up after {0} attempts (local changes are committed and kept; sync again)"
+    )]
     Raced(usize),
     #[error(transparent)]
     Git(#[from] GitError),
@@ -158,7 +164,11 @@ pub fn identity(config: &crate::config::Config) -> Identity {
             .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
             .collect();
         let host = whoami::hostname().unwrap_or_else(|_| "localhost".into());
-        let user = if user.is_empty() { "breachdesk".into() } else { user };
+        let user = if user.is_empty() {
+            "breachdesk".into()
+        } else {
+            user
+        };
         format!("{user}@{host}")
     });
     Identity { name, email }
@@ -227,7 +237,8 @@ impl Repo {
     /// `git init` in `dir` (on [`BRANCH`]) with `origin` = `remote`.
     pub fn init(dir: &Path, identity: Identity, remote: &str) -> Result<Repo, SyncError> {
         let repo = Repo::at(dir, identity);
-        repo.git.run(&["init", "--quiet", "--initial-branch", BRANCH])?;
+        repo.git
+            .run(&["init", "--quiet", "--initial-branch", BRANCH])?;
         repo.git.run(&["remote", "add", "origin", "--", remote])?;
         Ok(repo)
     }
@@ -345,9 +356,12 @@ impl Repo {
 
     /// The commit `rev` names, if any.
     pub fn commit_of(&self, rev: &str) -> Result<Option<String>, SyncError> {
-        let out = self
-            .git
-            .output(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])?;
+        let out = self.git.output(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ])?;
         Ok(out
             .status
             .success()
@@ -402,9 +416,9 @@ impl Repo {
     /// The blob id of `path` in `rev` (`None` for the index when `rev` is
     /// empty), or `None` when absent.
     pub fn blob(&self, rev: &str, path: &str) -> Result<Option<String>, SyncError> {
-        let out = self
-            .git
-            .output(&["rev-parse", "--verify", "--quiet", &format!("{rev}:{path}")])?;
+        let out =
+            self.git
+                .output(&["rev-parse", "--verify", "--quiet", &format!("{rev}:{path}")])?;
         Ok(out
             .status
             .success()
@@ -463,8 +477,14 @@ impl Repo {
     /// Commits everything (a merge in progress is concluded by it).
     pub fn commit_merge(&self, message: &str) -> Result<(), SyncError> {
         self.git.run(&["add", "--all"])?;
-        self.git
-            .run(&["commit", "--quiet", "--no-verify", "--no-edit", "-m", message])?;
+        self.git.run(&[
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "--no-edit",
+            "-m",
+            message,
+        ])?;
         Ok(())
     }
 
@@ -488,7 +508,8 @@ impl Repo {
             line.starts_with('!')
                 && (line.contains("[rejected]")
                     || line.contains("[remote rejected]")
-                        && (line.contains("cannot lock ref") || line.contains("failed to update ref")))
+                        && (line.contains("cannot lock ref")
+                            || line.contains("failed to update ref")))
         });
         if refused {
             return Ok(Pushed::Rejected);

@@ -128,9 +128,7 @@ impl App {
         if sync.busy.is_some() {
             return Vec::new();
         }
-        let interval_passed = sync
-            .last_started
-            .is_none_or(|at| now - at >= sync.interval);
+        let interval_passed = sync.last_started.is_none_or(|at| now - at >= sync.interval);
         let changed = sync
             .changed_at
             .is_some_and(|at| now - at >= Duration::seconds(AFTER_CHANGE_SECS));

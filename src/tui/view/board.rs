@@ -41,7 +41,11 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
         heading.push(Span::raw("  "));
         heading.push(Span::styled(
             text,
-            if warn { app.theme.error() } else { app.theme.dim() },
+            if warn {
+                app.theme.error()
+            } else {
+                app.theme.dim()
+            },
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(heading)), title);
