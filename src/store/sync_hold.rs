@@ -26,3 +26,28 @@ impl Store {
         self.mark_index_pending(&held.lock, "sync")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holding_saves_holds_the_lock_every_save_takes_first_and_rewritten_records_distrust_the_index()
+     {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("store");
+        let lock_file = dir.path().join("locks").join(".index.lock");
+        let held = store.hold_saves().expect("held");
+        let other = std::fs::File::open(&lock_file).expect("lock file");
+        assert!(other.try_lock().is_err(), "a save would wait");
+        assert!(store.records_rewritten(&held));
+        assert!(
+            dir.path()
+                .join(super::super::index_format::PENDING_FILE)
+                .exists(),
+            "the next listing re-checks every record"
+        );
+        drop(held);
+        assert!(other.try_lock().is_ok(), "released");
+    }
+}
