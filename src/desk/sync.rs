@@ -185,6 +185,7 @@ impl Desk {
             self.actor
         ))?;
         let files = repo.count_files("HEAD")?;
+        repo.make_private()?;
         drop(held);
         match repo.push(crate::sync::BRANCH)? {
             Pushed::Done => {}
