@@ -240,6 +240,7 @@ impl Desk {
 
     fn sync_once(&self, exe: &Path, now: DateTime<Utc>) -> Result<SyncReport, DeskError> {
         let repo = Repo::open(self.data_dir(), self.sync_identity())?;
+        let _one_at_a_time = crate::sync::lock_sync(self.data_dir())?;
         repo.register_driver(exe)?;
         let branch = repo.branch()?;
         let upstream = format!("refs/remotes/origin/{branch}");

@@ -76,6 +76,9 @@ pub enum SyncError {
         "merging {from} stopped on a conflict in {files}; nothing was merged (local changes are committed and kept)"
     )]
     Conflict { from: String, files: String },
+    /// Another sync of this data directory is under way on this machine.
+    #[error("another sync of {} is under way on this machine; try again when it has finished", .0.display())]
+    Busy(PathBuf),
     /// Another responder kept pushing first.
     #[error(
         "the remote kept changing: gave up after {0} attempts (local changes are committed and kept; sync again)"
@@ -199,6 +202,33 @@ pub fn join(
         let _ = std::fs::remove_dir_all(dir.join(".git"));
     }
     joined
+}
+
+/// Held for the whole of one sync, so two syncs on one machine (the
+/// console's and a command's) never run git on the directory at once.
+pub struct SyncLock {
+    _file: std::fs::File,
+}
+
+/// Takes `locks/.sync.lock`, or says another sync holds it.
+pub fn lock_sync(dir: &Path) -> Result<SyncLock, SyncError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let locks = dir.join("locks");
+    crate::durable::ensure_private_dir(&locks).map_err(io(&locks))?;
+    let path = locks.join(".sync.lock");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io(&path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(SyncLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(SyncError::Busy(dir.to_path_buf())),
+        Err(std::fs::TryLockError::Error(e)) => Err(SyncError::Io { path, source: e }),
+    }
 }
 
 /// The data directory as a git repository, for the use cases.
@@ -550,4 +580,38 @@ fn make_private(dir: &Path) -> Result<(), SyncError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_sync_at_a_time_on_a_machine() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let held = lock_sync(dir.path()).expect("first");
+        let err = lock_sync(dir.path()).err().expect("second refused");
+        assert!(
+            err.to_string()
+                .ends_with("is under way on this machine; try again when it has finished"),
+            "{err}"
+        );
+        drop(held);
+        lock_sync(dir.path()).expect("free again");
+    }
+
+    #[test]
+    fn empty_directories_and_an_empty_audit_file_hold_no_data() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert!(!holds_data(&dir.path().join("absent")));
+        for sub in ["incidents", "audit", "locks"] {
+            std::fs::create_dir(dir.path().join(sub)).expect("dir");
+        }
+        std::fs::write(dir.path().join("audit/audit-log.jsonl"), "").expect("empty log");
+        std::fs::write(dir.path().join("locks/x.lock"), "").expect("lock");
+        std::fs::write(dir.path().join("incidents/.INC-1.toml.tmp-1"), "x").expect("temp");
+        assert!(!holds_data(dir.path()));
+        std::fs::write(dir.path().join("incidents/INC-1.toml"), "x").expect("record");
+        assert!(holds_data(dir.path()));
+    }
 }
