@@ -540,3 +540,37 @@ fn concurrent_work_on_both_sides_merges_losing_nothing() {
     alice.assert_clean_and_verified();
     bob.assert_clean_and_verified();
 }
+
+/// A sync killed between its merge and the commit leaves a merge in
+/// progress: the next sync undoes it and merges again.
+#[test]
+fn a_merge_left_half_done_is_undone_and_done_again() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let team = remote(root.path());
+    let team_url = team.to_str().expect("utf-8");
+    let alice = Responder::new(root.path(), "alice", ALICE);
+    alice.new_incident("Half a merge");
+    alice.ok(&["sync", "init", team_url]);
+    let bob = Responder::new(root.path(), "bob", BOB);
+    bob.ok(&["sync", "init", team_url]);
+    std::fs::write(bob.data.join("bob-notes.txt"), "b\n").expect("b");
+    bob.ok(&["sync"]);
+    std::fs::write(alice.data.join("alice-notes.txt"), "a\n").expect("a");
+    alice.git(&["add", "alice-notes.txt"]);
+    alice.git(&["commit", "--quiet", "-m", "alice's notes"]);
+    alice.git(&["fetch", "--quiet", "origin"]);
+    alice.git(&["merge", "--quiet", "--no-commit", "--no-ff", "origin/main"]);
+    assert!(alice.data.join(".git/MERGE_HEAD").exists());
+
+    let said = alice.ok(&["sync"]);
+    assert!(
+        said.contains("in 1 commit") && said.contains("out 2 commits"),
+        "{said}"
+    );
+    assert!(!alice.data.join(".git/MERGE_HEAD").exists());
+    bob.ok(&["sync"]);
+    for r in [&alice, &bob] {
+        assert!(r.data.join("alice-notes.txt").exists() && r.data.join("bob-notes.txt").exists());
+        r.assert_clean_and_verified();
+    }
+}
