@@ -58,6 +58,11 @@ fn init(
             }
             let identity = crate::sync::identity(&setup.config);
             crate::sync::join(dir, identity, remote, &branch, exe)?;
+            let _ = crate::sync::SyncState {
+                last_synced_at: Some(now),
+                ..Default::default()
+            }
+            .write(dir);
             let desk = setup.desk()?;
             let (all, _) = desk.summaries();
             writeln!(

@@ -215,6 +215,9 @@ impl Desk {
     pub fn sync(&self, exe: &Path, now: DateTime<Utc>) -> Result<SyncReport, DeskError> {
         let result = self.sync_once(exe, now);
         let dir = self.data_dir();
+        if let Err(DeskError::Sync(SyncError::NotARepository(_))) = &result {
+            return result;
+        }
         let mut state = SyncState::read(dir);
         match &result {
             Ok(report) => {
@@ -297,6 +300,9 @@ impl Desk {
         report: &mut SyncReport,
     ) -> Result<(), DeskError> {
         let held = self.store.hold_saves()?;
+        // Anything saved here since the sync began goes in first, so the
+        // merge never meets an uncommitted change.
+        repo.commit_all(&format!("{}: changes made on this machine", self.actor))?;
         let ours = repo
             .commit_of("HEAD")?
             .ok_or_else(|| system("the data directory's repository has no commit"))?;

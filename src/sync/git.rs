@@ -41,6 +41,9 @@ pub struct Identity {
 pub struct Git {
     dir: PathBuf,
     identity: Identity,
+    /// Whether the responder chose an ssh command (`core.sshCommand`),
+    /// asked once.
+    own_ssh: std::sync::OnceLock<bool>,
 }
 
 impl Git {
@@ -48,6 +51,7 @@ impl Git {
         Git {
             dir: dir.to_path_buf(),
             identity,
+            own_ssh: std::sync::OnceLock::new(),
         }
     }
 
@@ -68,7 +72,13 @@ impl Git {
     /// `git ARGS`, whatever its exit status (for commands whose status is
     /// an answer, such as `diff --quiet`).
     pub fn output<S: AsRef<OsStr>>(&self, args: &[S]) -> Result<Output, GitError> {
-        let mut command = command(Some(&self.dir));
+        let own_ssh = *self.own_ssh.get_or_init(|| {
+            command(Some(&self.dir), true)
+                .args(["config", "--get", "core.sshCommand"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+        let mut command = command(Some(&self.dir), own_ssh);
         command
             .arg("-c")
             .arg(format!("user.name={}", self.identity.name))
@@ -95,7 +105,7 @@ impl Git {
 
 /// `git ARGS` outside any repository (e.g. `ls-remote REMOTE`).
 pub fn run_outside<S: AsRef<OsStr>>(args: &[S]) -> Result<String, GitError> {
-    let output = command(None)
+    let output = command(None, false)
         .args(args)
         .output()
         .map_err(|e| GitError::Missing(e.to_string()))?;
@@ -108,9 +118,10 @@ pub fn run_outside<S: AsRef<OsStr>>(args: &[S]) -> Result<String, GitError> {
 
 /// A git command that never waits for a person: no stdin, no terminal
 /// prompt, ssh in batch mode (unless the responder chose their own ssh
-/// command), no editor, and files it creates private. Variables that
+/// command: `GIT_SSH_COMMAND`, `GIT_SSH`, or `core.sshCommand` when
+/// `own_ssh`), no editor, and files it creates private. Variables that
 /// would point git at another repository are removed.
-fn command(dir: Option<&Path>) -> Command {
+fn command(dir: Option<&Path>, own_ssh: bool) -> Command {
     let mut command = Command::new("git");
     if let Some(dir) = dir {
         command.arg("-C").arg(dir);
@@ -139,7 +150,10 @@ fn command(dir: Option<&Path>) -> Command {
     ] {
         command.env_remove(name);
     }
-    if std::env::var_os("GIT_SSH_COMMAND").is_none() && std::env::var_os("GIT_SSH").is_none() {
+    if !own_ssh
+        && std::env::var_os("GIT_SSH_COMMAND").is_none()
+        && std::env::var_os("GIT_SSH").is_none()
+    {
         command.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
     }
     // SAFETY: umask is async-signal-safe and touches only the child's own
