@@ -574,3 +574,36 @@ fn a_merge_left_half_done_is_undone_and_done_again() {
         r.assert_clean_and_verified();
     }
 }
+
+/// A credential in a remote's URL is never printed or kept in the state
+/// file (git keeps the URL in the repository's own config, where it was
+/// put).
+#[test]
+fn a_password_in_the_remote_url_is_never_shown() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let team = remote(root.path());
+    let alice = Responder::new(root.path(), "alice", ALICE);
+    let id = alice.new_incident("Credential");
+    alice.ok(&["sync", "init", team.to_str().expect("utf-8")]);
+    // A port bound here and closed again: nothing answers on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let url = format!("http://sam:TOPSECRET@127.0.0.1:{port}/ir.git");
+    alice.git(&["remote", "set-url", "origin", &url]);
+    alice.ok(&["log", &id, "entry"]);
+    let err = alice.fails(&["sync"]);
+    assert!(err.contains("unreachable"), "{err}");
+    assert!(err.contains("sam:***@127.0.0.1"), "{err}");
+    assert!(!err.contains("TOPSECRET"), "{err}");
+    let state = std::fs::read_to_string(alice.data.join("sync-state.json")).expect("state");
+    assert!(!state.contains("TOPSECRET"), "{state}");
+    let carol = Responder::new(root.path(), "carol", "");
+    let err = carol.fails(&["sync", "init", &url]);
+    assert!(
+        err.contains("unreachable") && !err.contains("TOPSECRET"),
+        "{err}"
+    );
+}

@@ -44,7 +44,7 @@ fn init(
     out: &mut impl Write,
 ) -> Result<()> {
     let dir = &setup.data_dir;
-    let shown = one_line(remote);
+    let shown = one_line(&crate::sync::git::redact(remote));
     if !crate::sync::is_repository(dir) {
         // Asked before anything is created here: opening the desk makes
         // the directory's (machine-local) files.

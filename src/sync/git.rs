@@ -89,7 +89,7 @@ impl Git {
             .output()
             .map_err(|e| GitError::Missing(e.to_string()))?;
         tracing::debug!(
-            args = ?args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect::<Vec<_>>(),
+            args = ?args.iter().map(|a| redact(&a.as_ref().to_string_lossy())).collect::<Vec<_>>(),
             status = ?output.status.code(),
             "git"
         );
@@ -200,7 +200,40 @@ pub fn first_relevant_line(stderr: &[u8], stdout: &[u8]) -> String {
         .or_else(|| lines.first())
         .copied()
         .unwrap_or("failed with no message");
-    crate::text::one_line(pick)
+    crate::text::one_line(&redact(pick))
+}
+
+/// `text` with the password of every URL in it (`https://user:TOKEN@host`)
+/// shown as `***`: a remote's URL may carry a credential, which is never
+/// printed, logged or kept in the state file.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c.is_whitespace() || c == '\'' || c == '"')
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(userinfo_end) => {
+                let userinfo = &authority[..userinfo_end];
+                match userinfo.split_once(':') {
+                    Some((user, _password)) => {
+                        out.push_str(user);
+                        out.push_str(":***");
+                    }
+                    None => out.push_str(userinfo),
+                }
+                out.push_str(&authority[userinfo_end..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `text` quoted for `sh`: in single quotes, each `'` as `'\''`.
@@ -227,6 +260,26 @@ mod tests {
             "CONFLICT (content): Merge conflict in a"
         );
         assert_eq!(first_relevant_line(b"", b""), "failed with no message");
+    }
+
+    #[test]
+    fn a_password_in_a_url_is_never_shown() {
+        assert_eq!(
+            redact("fatal: unable to access 'https://sam:ghp_SECRET@git.example/ir.git/': 403"),
+            "fatal: unable to access 'https://sam:***@git.example/ir.git/': 403"
+        );
+        assert_eq!(
+            redact("ssh://git@host:22/ir.git"),
+            "ssh://git@host:22/ir.git"
+        );
+        assert_eq!(
+            redact("/srv/ir.git and git@host:ir.git"),
+            "/srv/ir.git and git@host:ir.git"
+        );
+        assert_eq!(
+            redact("https://host/a https://u:p@h/b"),
+            "https://host/a https://u:***@h/b"
+        );
     }
 
     #[test]

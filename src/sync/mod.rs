@@ -58,14 +58,15 @@ pub enum SyncError {
     NotARepository(PathBuf),
     /// The remote could not be reached or refused us.
     #[error(
-        "remote {remote} unreachable: {reason} (local changes are committed and kept; the next sync sends them)"
+        "remote {} unreachable: {reason} (local changes are committed and kept; the next sync sends them)",
+        git::redact(.remote)
     )]
     Unreachable { remote: String, reason: String },
     /// `sync init` on a directory with records, to a remote with history.
-    #[error("{remote} already has history and {} holds records: to join the team, run `breachdesk --data-dir NEW_DIR sync init {remote}` with an empty NEW_DIR", .dir.display())]
+    #[error("{} already has history and {} holds records: to join the team, run `breachdesk --data-dir NEW_DIR sync init {}` with an empty NEW_DIR", git::redact(.remote), .dir.display(), git::redact(.remote))]
     BothHaveHistory { remote: String, dir: PathBuf },
     /// `sync init` on a repository with another remote.
-    #[error("{}: already synced with {current}, not {asked}", .dir.display())]
+    #[error("{}: already synced with {}, not {}", .dir.display(), git::redact(.current), git::redact(.asked))]
     OtherRemote {
         dir: PathBuf,
         current: String,
