@@ -355,3 +355,40 @@ fn a_merge_that_resolved_a_conflict_says_so_loudly() {
         "the board reloads"
     );
 }
+
+#[test]
+fn the_incident_screen_says_when_its_last_merge_resolved_a_conflict() {
+    let team = team();
+    let alice = team.desk("alice", ALICE);
+    let id = alice
+        .open_incident(support_incident("Merged"), now())
+        .expect("open")
+        .id;
+    alice
+        .sync_publish(team.url(), exe(), now())
+        .expect("published");
+    let mut app = App::from_desk(&alice, Theme::colored());
+    dispatch(
+        &mut app,
+        &alice,
+        Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+        now(),
+    );
+    assert!(!app.sync_conflict_here());
+    let mut status = alice.sync_status().expect("a sync repository");
+    status.state.conflicts = vec![id.clone()];
+    app.update(
+        Action::Done(breachdesk::tui::jobs::Done {
+            seq: 77_777,
+            result: Ok(breachdesk::tui::jobs::Outcome::SyncStatus(Some(status))),
+        }),
+        now(),
+    );
+    assert!(app.sync_conflict_here());
+    let screen = screen_text(&draw(&app, now(), 160, 30));
+    assert!(
+        screen
+            .contains("⚠ the last sync merged a conflict here: the other value is on the timeline"),
+        "{screen}"
+    );
+}

@@ -85,6 +85,19 @@ impl App {
         Some((text, warn))
     }
 
+    /// Whether the open incident's last merge (in the last sync that
+    /// merged) resolved a conflict: the incident screen says so.
+    pub fn sync_conflict_here(&self) -> bool {
+        let (Some(sync), Some(screen)) = (&self.sync, &self.incident) else {
+            return false;
+        };
+        self.screen == Screen::Incident
+            && sync
+                .status
+                .as_ref()
+                .is_some_and(|s| s.state.conflicts.contains(&screen.id))
+    }
+
     /// `S`: sync now.
     pub(super) fn sync_now(&mut self, now: DateTime<Utc>) -> Vec<Job> {
         match &self.sync {

@@ -147,6 +147,12 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
         };
         spans.push(Span::styled(format!("{text} "), style));
     }
+    if app.sync_conflict_here() {
+        spans.push(Span::styled(
+            "⚠ the last sync merged a conflict here: the other value is on the timeline ",
+            app.theme.warn(),
+        ));
+    }
     if let Some(status) = &app.status {
         let style = if status.error {
             app.theme.error()
