@@ -321,7 +321,10 @@ impl Desk {
             for id in repo.changed_records(&["HEAD", "--cached"])? {
                 let path = format!("incidents/{id}.toml");
                 let merged = repo.blob("", &path)?;
-                if merged.is_none() || merged == repo.blob(theirs, &path)? {
+                if merged.is_none()
+                    || merged == repo.blob(theirs, &path)?
+                    || merged == repo.blob("HEAD", &path)?
+                {
                     continue;
                 }
                 let bytes = std::fs::read(self.data_dir().join(&path)).map_err(|e| {

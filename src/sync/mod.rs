@@ -107,21 +107,28 @@ pub fn is_repository(dir: &Path) -> bool {
 }
 
 /// Whether `dir` holds shared data: a record in `incidents/`, or a
-/// non-empty audit file. Empty directories and machine-local files do not
-/// count (breachdesk creates those just by being opened).
+/// non-empty file anywhere under `audit/` (the audit chains). Empty
+/// directories and machine-local files do not count (breachdesk creates
+/// those just by being opened).
 pub fn holds_data(dir: &Path) -> bool {
-    let any_file = |sub: &str, nonempty: bool| {
-        std::fs::read_dir(dir.join(sub))
+    fn any_file(dir: &Path, nonempty: bool, deep: bool) -> bool {
+        std::fs::read_dir(dir)
             .map(|entries| {
                 entries.flatten().any(|e| {
-                    e.file_type().is_ok_and(|t| t.is_file())
+                    let Ok(kind) = e.file_type() else {
+                        return false;
+                    };
+                    if kind.is_dir() {
+                        return deep && any_file(&e.path(), nonempty, deep);
+                    }
+                    kind.is_file()
                         && !e.file_name().to_string_lossy().starts_with('.')
                         && (!nonempty || e.metadata().is_ok_and(|m| m.len() > 0))
                 })
             })
             .unwrap_or(false)
-    };
-    any_file("incidents", false) || any_file("audit", true)
+    }
+    any_file(&dir.join("incidents"), false, false) || any_file(&dir.join("audit"), true, true)
 }
 
 /// The remote's branches (`git ls-remote --symref REMOTE`): the branch its
@@ -260,7 +267,12 @@ mod tests {
         std::fs::write(dir.path().join("audit/audit-log.jsonl"), "").expect("empty log");
         std::fs::write(dir.path().join("locks/x.lock"), "").expect("lock");
         std::fs::write(dir.path().join("incidents/.INC-1.toml.tmp-1"), "x").expect("temp");
+        std::fs::create_dir(dir.path().join("audit/chains")).expect("chains");
+        std::fs::write(dir.path().join("audit/chains/0123.jsonl"), "").expect("empty chain");
         assert!(!holds_data(dir.path()));
+        std::fs::write(dir.path().join("audit/chains/0123.jsonl"), "{}\n").expect("a chain");
+        assert!(holds_data(dir.path()));
+        std::fs::write(dir.path().join("audit/chains/0123.jsonl"), "").expect("empty chain");
         std::fs::write(dir.path().join("incidents/INC-1.toml"), "x").expect("record");
         assert!(holds_data(dir.path()));
     }
