@@ -5,7 +5,7 @@
 //! The parts where both responders change the same record at once need the
 //! record merge driver (`breachdesk merge-record`, built on another branch)
 //! and one audit chain per machine; they are `#[ignore]`d until both are
-//! merged.
+//! merged (they pass on a trial merge of main, merge15 and this branch).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -464,7 +464,7 @@ fn two_syncs_at_once_both_succeed() {
 /// requests, edits to different fields and to the same field, and new
 /// incidents on both sides, synced A, B, A.
 #[test]
-#[ignore = "needs merge-record (merge15) and one audit chain per machine (audit15)"]
+#[ignore = "needs merge-record (merge15) and one audit chain per machine (audit15, on main)"]
 fn concurrent_work_on_both_sides_merges_losing_nothing() {
     let root = tempfile::tempdir().expect("temp dir");
     let team = remote(root.path());
