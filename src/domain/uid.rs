@@ -28,15 +28,9 @@ mod tests {
     #[test]
     fn same_inputs_same_id_and_parts_never_run_together() {
         let a = entry_uid("timeline", &["2026-11-28T01:00:00Z", "alice", "text"]);
-        assert_eq!(
-            a,
-            entry_uid("timeline", &["2026-11-28T01:00:00Z", "alice", "text"])
-        );
+        assert_eq!(a, entry_uid("timeline", &["2026-11-28T01:00:00Z", "alice", "text"]));
         assert_eq!(a.len(), 16);
-        assert!(
-            a.chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        );
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(entry_uid("t", &["ab", "c"]), entry_uid("t", &["a", "bc"]));
         assert_ne!(entry_uid("timeline", &["x"]), entry_uid("evidence", &["x"]));
     }
