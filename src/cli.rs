@@ -6,6 +6,7 @@
 mod choice;
 mod contract;
 mod incident;
+mod sync;
 mod team;
 mod upkeep;
 
@@ -18,6 +19,7 @@ pub use incident::{
     EditArgs, ExportFormat, ListFormat, MitigationArgs, NewArgs, NotifyArgs, RootCauseArgs,
     ShowFormat, StepArgs,
 };
+pub use sync::SyncCommand;
 pub use team::{AssignArgs, HandoverArgs, HandoverCommand};
 pub use upkeep::{
     AuditCommand, CompletionShell, ConfigCommand, OutboxCommand, OutboxFormat, PlaybookCommand,
@@ -424,6 +426,13 @@ pub enum Command {
         theirs: PathBuf,
         /// The record's path in the repository, `incidents/<ID>.toml` (git's %P).
         path: PathBuf,
+    },
+    /// Sync the data directory with the team through git: commit local
+    /// changes as you, fetch, merge, push, and say in one line what came in
+    /// and went out. `sync init REMOTE` first, once per machine.
+    Sync {
+        #[command(subcommand)]
+        command: Option<SyncCommand>,
     },
     /// Print a shell completion script, e.g.
     /// `breachdesk completions bash > ~/.local/share/bash-completion/completions/breachdesk`.

@@ -8,8 +8,8 @@
 //! requests, Security Tests), [`notice`] (the register and 8.1 notifications
 //! made by phone), [`team`] (roles and handovers), [`mail`] (notices by email and the outbox), [`calendar`],
 //! [`config`] (and playbooks), [`upkeep`] (audit log, quarantine, demo),
-//! [`docs`] (completions and the manual page) and [`merge`] (the git merge
-//! driver for records). Nothing here is used by the
+//! [`sync`] (team sync through git), [`docs`] (completions and the manual
+//! page) and [`merge`] (the git merge driver for records). Nothing here is used by the
 //! console: what both need lives in the library.
 
 mod calendar;
@@ -22,6 +22,7 @@ mod mail;
 mod merge;
 mod notice;
 mod show;
+mod sync;
 mod team;
 mod upkeep;
 
@@ -151,6 +152,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>) -> Result<()> {
         }
         Command::Config(cmd) => config::config(setup, cmd, out),
         Command::Watch { once } => crate::watch::run(setup, once, now, out),
+        Command::Sync { command } => sync::sync(setup, command, now, out),
         Command::Completions { .. } | Command::Man | Command::MergeRecord { .. } => {
             unreachable!("handled above")
         }

@@ -27,6 +27,7 @@ pub mod report;
 pub mod safe_read;
 pub mod setup;
 pub mod store;
+pub mod sync;
 pub mod text;
 pub mod tui;
 pub mod watch;

@@ -18,6 +18,7 @@ pub const MIN_AUDIT_RETENTION_DAYS: u32 = crate::audit::MIN_RETENTION_DAYS;
 
 pub mod reminders;
 pub mod schema;
+pub mod sync;
 
 pub use schema::*;
 
@@ -56,10 +57,11 @@ fn field_line(text: &str, field: &str) -> Option<usize> {
 /// Fields read straight into a type ([`CalendarSettings`]): a bad value is
 /// reported as [`ConfigError::Invalid`], naming the field, like the checks
 /// that run after reading.
-const TYPED_FIELDS: [&str; 3] = [
+const TYPED_FIELDS: [&str; 4] = [
     "calendar.division",
     "calendar.timezone",
     "calendar.end_of_day",
+    "sync.interval",
 ];
 
 /// A config file that cannot be used, with where and why.

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 pub use super::reminders::{Lead, Mailbox, RawCommand, ReminderCommand, Reminders};
+pub use super::sync::{SyncInterval, SyncSettings};
 
 /// Everything `config.toml` can say.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -37,6 +38,9 @@ pub struct Config {
     /// The console.
     #[serde(default)]
     pub ui: UiSettings,
+    /// Team sync through git (the console's automatic sync).
+    #[serde(default)]
+    pub sync: SyncSettings,
 }
 
 /// `[contract]`: named in every notice; the marking heads every subject

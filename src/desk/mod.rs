@@ -37,6 +37,9 @@ pub enum DeskError {
     Audit(#[from] AuditError),
     #[error(transparent)]
     NewIncident(#[from] NewIncidentError),
+    /// A team sync through git did not complete.
+    #[error(transparent)]
+    Sync(#[from] crate::sync::SyncError),
     /// Something the change needs was not given: an empty entry, no
     /// recipient, no reason where the contract or the record needs one.
     #[error("{0}")]
@@ -401,6 +404,7 @@ mod notification;
 mod requests;
 mod root_cause;
 mod steps;
+mod sync;
 mod team;
 mod upkeep;
 pub use contract::*;
@@ -411,4 +415,5 @@ pub use notices::*;
 pub use notification::*;
 pub use requests::*;
 pub use root_cause::*;
+pub use sync::*;
 pub use upkeep::*;

@@ -61,6 +61,7 @@ mod quarantine;
 mod read;
 mod record_file;
 mod summary_line;
+mod sync_hold;
 mod write;
 
 use read::{Parsed, parse_record, parse_record_bytes};
@@ -69,6 +70,7 @@ pub use accounting::AccountingProblem;
 use quarantine::QuarantineOutcome;
 pub use quarantine::{QuarantinedFile, id_from_file_name};
 pub use record_file::{read_record_file, write_record_file};
+pub use sync_hold::SavesHeld;
 pub use write::{AuditNote, record_sha256};
 
 const INCIDENTS: &str = "incidents";

@@ -139,6 +139,10 @@ pub enum JobKind {
     /// Every legal clock of these incidents (id, the revision the board
     /// showed), for the alerts.
     LegalClocks(Vec<(String, u64)>),
+    /// Sync the data directory with the team (git): commit, fetch, merge, push.
+    Sync,
+    /// The sync status for the header (`git status`, the state file).
+    SyncStatus,
 }
 
 /// What to put in a notice: the desk's [`crate::desk::NoticeRequest`].
@@ -219,6 +223,16 @@ pub enum Outcome {
     Stamp(DiskStamp),
     /// Each incident's legal clocks: (id, revision asked about, clocks).
     LegalClocks(Vec<(String, u64, Vec<crate::domain::summary::DueClock>)>),
+    /// A sync ended: its one line (or why it failed), the incidents whose
+    /// merge resolved a conflict, and the status after it.
+    Synced {
+        said: String,
+        failed: bool,
+        conflicts: Vec<String>,
+        status: Option<crate::desk::SyncStatus>,
+    },
+    /// See [`JobKind::SyncStatus`].
+    SyncStatus(Option<crate::desk::SyncStatus>),
 }
 
 use crate::desk::DiskStamp;
@@ -310,6 +324,28 @@ fn deliver_due(desk: &Desk, now: DateTime<Utc>) -> Result<Outcome, String> {
     })
 }
 
+/// One sync (this program is the merge driver git runs), and the status
+/// after it.
+fn synced(desk: &Desk, now: DateTime<Utc>) -> Outcome {
+    let result = std::env::current_exe()
+        .map_err(|e| format!("cannot tell where this breachdesk program is: {e}"))
+        .and_then(|exe| desk.sync(&exe, now).map_err(|e| said(&e)));
+    let (said, failed, conflicts) = match result {
+        Ok(report) => (
+            crate::text::one_line(&report.to_string()),
+            false,
+            report.conflicts,
+        ),
+        Err(message) => (format!("Sync failed: {message}"), true, Vec::new()),
+    };
+    Outcome::Synced {
+        said,
+        failed,
+        conflicts,
+        status: desk.sync_status(),
+    }
+}
+
 /// Runs a mailer job, or gives back a job that is not one.
 fn run_mail(
     kind: JobKind,
@@ -343,6 +379,8 @@ fn run_mail(
         },
         JobKind::DeliverDue => deliver_due(desk, now),
         JobKind::LoadOutbox => Ok(Outcome::Outbox(outbox_rows(desk))),
+        JobKind::Sync => Ok(synced(desk, now)),
+        JobKind::SyncStatus => Ok(Outcome::SyncStatus(desk.sync_status())),
         JobKind::Stamp(id) => Ok(Outcome::Stamp(desk.disk_stamp(id.as_deref()))),
         JobKind::LegalClocks(asked) => {
             let ids: Vec<String> = asked.iter().map(|(id, _)| id.clone()).collect();

@@ -18,6 +18,8 @@ pub enum Cmd {
     ToggleClosed,
     Filter,
     Refresh,
+    /// Sync the data directory with the team now (git).
+    Sync,
     NextPane,
     PrevPane,
     Log,
@@ -194,6 +196,13 @@ pub const BOARD: &[Binding] = &[
         "closed",
     ),
     b(&[k('r')], "r", Cmd::Refresh, "reload from disk", ""),
+    b(
+        &[k('S')],
+        "S",
+        Cmd::Sync,
+        "sync with the team now (after `breachdesk sync init`)",
+        "",
+    ),
     b(
         &[k('O')],
         "O",

@@ -72,6 +72,7 @@ impl App {
                 )];
             }
             Cmd::Filter => self.overlays.push(Overlay::Filter),
+            Cmd::Sync => return self.sync_now(now),
             Cmd::Refresh => {
                 let mut jobs = vec![self.job(
                     now,

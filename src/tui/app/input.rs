@@ -44,6 +44,7 @@ impl App {
                 let mut jobs = self.check_alerts(now);
                 jobs.extend(self.outbox_round(now));
                 jobs.extend(self.look_at_disk(now));
+                jobs.extend(self.sync_tick(now));
                 jobs
             }
             Action::Resize => Vec::new(),

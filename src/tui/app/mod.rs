@@ -26,8 +26,10 @@ mod input;
 mod mail;
 mod outcomes;
 pub mod overlay;
+mod sync;
 
 pub use overlay::{Overlay, Overlays, Preview};
+pub use sync::SyncPanel;
 
 /// Everything that can happen to the console.
 #[derive(Debug, Clone)]
@@ -238,6 +240,8 @@ pub struct App {
     pub disk_stamp: Option<crate::desk::DiskStamp>,
     /// The stamp job in flight, if any (one at a time).
     stamp_job: Option<u64>,
+    /// Team sync, when the data directory is a sync repository.
+    pub sync: Option<SyncPanel>,
     /// Background jobs that do not count as "saving".
     quiet: Vec<u64>,
     next_seq: u64,
@@ -313,6 +317,7 @@ impl App {
             clocks_job: None,
             disk_stamp: None,
             stamp_job: None,
+            sync: None,
             quiet: Vec::new(),
             next_seq: 1,
         }
@@ -336,6 +341,9 @@ impl App {
         app.mail.smtp = config.smtp.is_some();
         app.mail.cc = config.contacts.cc.clone();
         app.severity_help = config.severity.help();
+        if desk.is_synced() {
+            app.enable_sync(config.sync.auto, config.sync.interval.0);
+        }
         app
     }
 

@@ -223,6 +223,9 @@ impl App {
                     None => {}
                 }
                 let changed = !incidents.is_empty();
+                if changed {
+                    self.sync_after_change(now);
+                }
                 for incident in incidents {
                     if let Some(screen) = &mut self.incident
                         && screen.id == incident.id
@@ -265,6 +268,16 @@ impl App {
                 self.check_alerts(now)
             }
             Ok(Outcome::Stamp(stamp)) => self.on_stamp(stamp, now),
+            Ok(Outcome::SyncStatus(status)) => {
+                self.on_sync_status(done.seq, status);
+                Vec::new()
+            }
+            Ok(Outcome::Synced {
+                said,
+                failed,
+                conflicts,
+                status,
+            }) => self.on_synced(done.seq, said, failed, conflicts, status, now),
             Ok(Outcome::LegalClocks(found)) => {
                 for (id, revision, clocks) in found {
                     self.legal_clocks.insert(id, (revision, clocks));
@@ -281,6 +294,9 @@ impl App {
                     self.overlays.close_form();
                 }
                 let saved = message.is_some();
+                if saved {
+                    self.sync_after_change(now);
+                }
                 if let Some(message) = message {
                     self.say(message);
                 }

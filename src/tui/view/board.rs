@@ -37,6 +37,17 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
         },
         app.theme.dim(),
     ));
+    if let Some((text, warn)) = app.sync_header() {
+        heading.push(Span::raw("  "));
+        heading.push(Span::styled(
+            text,
+            if warn {
+                app.theme.error()
+            } else {
+                app.theme.dim()
+            },
+        ));
+    }
     frame.render_widget(Paragraph::new(Line::from(heading)), title);
     if problems > 0 {
         let mut lines: Vec<Line> = board

@@ -135,6 +135,24 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     if app.in_flight > 0 {
         spans.push(Span::styled("saving… ", app.theme.warn()));
     }
+    // The board's header shows the sync status; the incident screen's
+    // status line does.
+    if app.screen == Screen::Incident
+        && let Some((text, warn)) = app.sync_header()
+    {
+        let style = if warn {
+            app.theme.error()
+        } else {
+            app.theme.dim()
+        };
+        spans.push(Span::styled(format!("{text} "), style));
+    }
+    if app.sync_conflict_here() {
+        spans.push(Span::styled(
+            "⚠ the last sync merged a conflict here: the other value is on the timeline ",
+            app.theme.warn(),
+        ));
+    }
     if let Some(status) = &app.status {
         let style = if status.error {
             app.theme.error()

@@ -1,0 +1,409 @@
+//! Team sync through git, as a use case: publish this data directory to an
+//! empty remote (`sync init`), and `sync` (commit local changes, fetch,
+//! merge, push, retrying when another responder pushed first). Saves on
+//! this machine wait while git rewrites records; every record the merge
+//! driver wrote gets its audit entry (revision and SHA-256), and each
+//! merge that brought records in gets a `sync.merged` entry, committed with
+//! the merge, so the working tree ends clean. The git plumbing is in
+//! [`crate::sync`].
+
+use super::*;
+use crate::audit::NewEntry;
+use crate::sync::{Identity, Pushed, Repo, SyncError, SyncState};
+
+/// How many times fetch, merge and push are tried when the push is
+/// rejected because another responder pushed first.
+pub const SYNC_ATTEMPTS: usize = 5;
+
+/// The timeline entry kind the merge driver writes when both sides
+/// changed a field differently, and who it is written by.
+pub const CONFLICT_KIND: &str = "conflict";
+pub const CONFLICT_BY: &str = "breachdesk merge";
+
+/// What a sync did, said in one line by its `Display`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub branch: String,
+    /// Commits that came in, and the incidents they changed.
+    pub came_in: usize,
+    pub incidents_in: Vec<String>,
+    /// Commits that went out, and the incidents they changed.
+    pub went_out: usize,
+    pub incidents_out: Vec<String>,
+    /// Incidents whose merge recorded a conflict on their timeline.
+    pub conflicts: Vec<String>,
+    /// Pushes tried (more than one when another responder pushed first).
+    pub attempts: usize,
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl std::fmt::Display for SyncReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "synced with origin/{}: ", self.branch)?;
+        if self.came_in == 0 {
+            write!(f, "nothing came in")?;
+        } else {
+            write!(
+                f,
+                "in {} ({} changed)",
+                plural(self.came_in, "commit", "commits"),
+                plural(self.incidents_in.len(), "incident", "incidents")
+            )?;
+        }
+        if self.went_out == 0 {
+            write!(f, ", nothing went out")?;
+        } else {
+            write!(
+                f,
+                ", out {} ({} changed)",
+                plural(self.went_out, "commit", "commits"),
+                plural(self.incidents_out.len(), "incident", "incidents")
+            )?;
+        }
+        if self.conflicts.is_empty() {
+            write!(f, ", no conflicts")
+        } else {
+            write!(
+                f,
+                ", conflict resolved in {} (the other value is on its timeline)",
+                self.conflicts.join(", ")
+            )
+        }
+    }
+}
+
+/// What `sync init` did on a data directory that already existed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncInit {
+    /// The records and audit trail were published to the empty remote.
+    Published { remote: String, files: usize },
+    /// Already a sync repository for this remote: attributes, ignore list
+    /// and merge driver written again.
+    Refreshed { remote: String },
+}
+
+/// The sync status the console's header shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncStatus {
+    pub state: SyncState,
+    /// Paths `git status --porcelain` lists: changes not yet synced
+    /// (`None` when git could not say).
+    pub waiting: Option<usize>,
+}
+
+/// How many timeline entries of `bytes` (a record) the merge driver wrote
+/// for conflicts.
+fn conflict_entries(bytes: Option<&[u8]>) -> usize {
+    let Some(value) = bytes
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|t| toml::from_str::<toml::Table>(t).ok())
+    else {
+        return 0;
+    };
+    value
+        .get("timeline")
+        .and_then(|t| t.as_array())
+        .map(|entries| {
+            entries
+                .iter()
+                .filter(|e| {
+                    e.get("kind").and_then(|k| k.as_str()) == Some(CONFLICT_KIND)
+                        && e.get("by").and_then(|b| b.as_str()) == Some(CONFLICT_BY)
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn revision_of(bytes: &[u8]) -> Option<u64> {
+    let table = toml::from_str::<toml::Table>(std::str::from_utf8(bytes).ok()?).ok()?;
+    u64::try_from(table.get("revision")?.as_integer()?).ok()
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
+/// The tree of no files, for counting what a first push sends.
+const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+
+impl Desk {
+    /// Who commits: the responder's name and email from config.
+    pub fn sync_identity(&self) -> Identity {
+        crate::sync::identity(&self.config)
+    }
+
+    /// Whether this data directory is synced through git.
+    pub fn is_synced(&self) -> bool {
+        crate::sync::is_repository(self.data_dir())
+    }
+
+    /// The header's sync status; `None` when the data directory is not a
+    /// sync repository. Runs `git status`.
+    pub fn sync_status(&self) -> Option<SyncStatus> {
+        let repo = Repo::open(self.data_dir(), self.sync_identity()).ok()?;
+        Some(SyncStatus {
+            state: SyncState::read(self.data_dir()),
+            waiting: repo.waiting().ok(),
+        })
+    }
+
+    /// `sync init REMOTE` on this data directory: publishes the records and
+    /// audit trail to `remote`, which must have no history (the caller
+    /// checked), or, when already synced with `remote`, writes the
+    /// attributes, ignore list and driver again. `exe` is this program, run
+    /// by git as the record merge driver.
+    pub fn sync_publish(
+        &self,
+        remote: &str,
+        exe: &Path,
+        now: DateTime<Utc>,
+    ) -> Result<SyncInit, DeskError> {
+        let dir = self.data_dir();
+        if crate::sync::is_repository(dir) {
+            let repo = Repo::open(dir, self.sync_identity())?;
+            let current = repo.remote()?;
+            if current != remote {
+                return Err(SyncError::OtherRemote {
+                    dir: dir.to_path_buf(),
+                    current,
+                    asked: remote.to_string(),
+                }
+                .into());
+            }
+            repo.configure(exe)?;
+            return Ok(SyncInit::Refreshed { remote: current });
+        }
+        let held = self.store.hold_saves()?;
+        let repo = Repo::init(dir, self.sync_identity(), remote)?;
+        repo.configure(exe)?;
+        repo.commit_all(&format!(
+            "breachdesk sync init: the records and audit trail of {}",
+            self.actor
+        ))?;
+        let files = repo.count_files("HEAD")?;
+        repo.make_private()?;
+        drop(held);
+        match repo.push(crate::sync::BRANCH)? {
+            Pushed::Done => {}
+            Pushed::Rejected => {
+                return Err(SyncError::Unreachable {
+                    remote: remote.to_string(),
+                    reason: "the remote refused the first push (did someone else publish to it just now? run `breachdesk sync`)".into(),
+                }
+                .into());
+            }
+        }
+        let _ = SyncState {
+            last_synced_at: Some(now),
+            ..SyncState::default()
+        }
+        .write(dir);
+        Ok(SyncInit::Published {
+            remote: remote.to_string(),
+            files,
+        })
+    }
+
+    /// `sync`: commits local changes as the responder, fetches, merges
+    /// and pushes, trying again (up to [`SYNC_ATTEMPTS`]) when another
+    /// responder pushed first. The outcome is kept in `sync-state.json`
+    /// for the console.
+    pub fn sync(&self, exe: &Path, now: DateTime<Utc>) -> Result<SyncReport, DeskError> {
+        let result = self.sync_once(exe, now);
+        let dir = self.data_dir();
+        if let Err(DeskError::Sync(SyncError::NotARepository(_))) = &result {
+            return result;
+        }
+        let mut state = SyncState::read(dir);
+        match &result {
+            Ok(report) => {
+                state.last_synced_at = Some(now);
+                state.last_error = None;
+                state.last_error_at = None;
+                state.unreachable = false;
+                if report.came_in > 0 {
+                    state.conflicts = report.conflicts.clone();
+                }
+            }
+            Err(e) => {
+                state.last_error_at = Some(now);
+                state.last_error = Some(crate::text::one_line(&e.to_string()));
+                state.unreachable = matches!(e, DeskError::Sync(SyncError::Unreachable { .. }));
+            }
+        }
+        if let Err(e) = state.write(dir) {
+            tracing::warn!(error = %e, "sync state not written");
+        }
+        result
+    }
+
+    fn sync_once(&self, exe: &Path, now: DateTime<Utc>) -> Result<SyncReport, DeskError> {
+        let repo = Repo::open(self.data_dir(), self.sync_identity())?;
+        let _one_at_a_time = crate::sync::lock_sync(self.data_dir())?;
+        repo.register_driver(exe)?;
+        let branch = repo.branch()?;
+        let upstream = format!("refs/remotes/origin/{branch}");
+        {
+            let _held = self.store.hold_saves()?;
+            if repo.merging() {
+                // Left by a sync that was interrupted before it committed
+                // the merge and its audit entries: start it again.
+                repo.abort_merge()?;
+            }
+            repo.commit_all(&format!("{}: changes made on this machine", self.actor))?;
+        }
+        let mut report = SyncReport {
+            branch: branch.clone(),
+            ..SyncReport::default()
+        };
+        for attempt in 1..=SYNC_ATTEMPTS {
+            report.attempts = attempt;
+            repo.fetch()?;
+            let theirs = repo.commit_of(&upstream)?;
+            if let Some(theirs) = &theirs
+                && !repo.is_ancestor(theirs, "HEAD")?
+            {
+                self.merge_in(&repo, theirs, now, &mut report)?;
+            }
+            let base = theirs.as_deref().unwrap_or(EMPTY_TREE);
+            let out = match &theirs {
+                Some(theirs) => repo.count(theirs, "HEAD")?,
+                None => repo.count_all("HEAD")?,
+            };
+            if out == 0 {
+                return Ok(report);
+            }
+            if repo.push(&branch)? == Pushed::Done {
+                report.went_out = out;
+                report.incidents_out = repo.changed_records(&[base, "HEAD"])?;
+                // The remote-tracking branch follows (a later `git status`
+                // and the next sync see it pushed).
+                let _ = repo.fetch();
+                return Ok(report);
+            }
+            tracing::info!(attempt, "push rejected: another responder pushed first");
+        }
+        Err(SyncError::Raced(SYNC_ATTEMPTS).into())
+    }
+
+    /// Merges `theirs` into HEAD with every save held off, logs what the
+    /// merge wrote, commits, and makes the index re-check the records.
+    fn merge_in(
+        &self,
+        repo: &Repo,
+        theirs: &str,
+        now: DateTime<Utc>,
+        report: &mut SyncReport,
+    ) -> Result<(), DeskError> {
+        let held = self.store.hold_saves()?;
+        // Anything saved here since the sync began goes in first, so the
+        // merge never meets an uncommitted change.
+        repo.commit_all(&format!("{}: changes made on this machine", self.actor))?;
+        let ours = repo
+            .commit_of("HEAD")?
+            .ok_or_else(|| system("the data directory's repository has no commit"))?;
+        let came_in = repo.count(&ours, theirs)?;
+        let incidents_in = repo.changed_records(&[&format!("{ours}...{theirs}")])?;
+        let mut entries = Vec::new();
+        let mut conflicts = Vec::new();
+        let fast_forward = repo.is_ancestor(&ours, theirs)?;
+        if fast_forward {
+            repo.fast_forward(theirs)?;
+        } else {
+            repo.merge_uncommitted(theirs)?;
+            // Records the driver wrote: neither our bytes nor theirs. Their
+            // own revisions are in the other machine's audit chain; these
+            // new ones must be in ours.
+            for id in repo.changed_records(&["HEAD", "--cached"])? {
+                let path = format!("incidents/{id}.toml");
+                let merged = repo.blob("", &path)?;
+                if merged.is_none()
+                    || merged == repo.blob(theirs, &path)?
+                    || merged == repo.blob("HEAD", &path)?
+                {
+                    continue;
+                }
+                let bytes = std::fs::read(self.data_dir().join(&path)).map_err(|e| {
+                    system(format!("{}: {e}", self.data_dir().join(&path).display()))
+                })?;
+                let mine = repo.show("HEAD", &path)?;
+                let other = repo.show(theirs, &path)?;
+                let revision = revision_of(&bytes);
+                let conflict = conflict_entries(Some(&bytes))
+                    > conflict_entries(mine.as_deref()).max(conflict_entries(other.as_deref()));
+                if conflict {
+                    conflicts.push(id.clone());
+                }
+                let rev = |b: &Option<Vec<u8>>| {
+                    b.as_deref()
+                        .and_then(revision_of)
+                        .map_or("none".to_string(), |r| r.to_string())
+                };
+                entries.push(NewEntry {
+                    at: now,
+                    actor: self.actor.clone(),
+                    incident: Some(id.clone()),
+                    action: "record.merged".into(),
+                    detail: format!(
+                        "merged by sync: this machine's revision {} and {}'s revision {}{}",
+                        rev(&mine),
+                        short(theirs),
+                        rev(&other),
+                        if conflict {
+                            "; a field changed on both sides: the other value is on the timeline"
+                        } else {
+                            ""
+                        }
+                    ),
+                    revision,
+                    record_sha256: Some(crate::store::record_sha256(&bytes)),
+                });
+            }
+        }
+        if !incidents_in.is_empty() {
+            entries.push(NewEntry::note(
+                now,
+                &self.actor,
+                None,
+                "sync.merged",
+                &format!(
+                    "merged {} from {} (origin/{}): {} changed: {}",
+                    plural(came_in, "commit", "commits"),
+                    short(theirs),
+                    report.branch,
+                    plural(incidents_in.len(), "incident", "incidents"),
+                    incidents_in.join(", ")
+                ),
+            ));
+        }
+        if !entries.is_empty() {
+            self.audit.append_entries(&entries)?;
+        }
+        let message = format!(
+            "{}: merged {} from {}",
+            self.actor,
+            plural(came_in, "commit", "commits"),
+            short(theirs)
+        );
+        if fast_forward {
+            repo.commit_all(&message)?;
+        } else {
+            repo.commit_merge(&message)?;
+        }
+        if !incidents_in.is_empty() || !conflicts.is_empty() {
+            self.store.records_rewritten(&held);
+        }
+        report.came_in += came_in;
+        for id in incidents_in {
+            if !report.incidents_in.contains(&id) {
+                report.incidents_in.push(id);
+            }
+        }
+        report.conflicts.extend(conflicts);
+        Ok(())
+    }
+}
