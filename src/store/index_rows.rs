@@ -252,7 +252,7 @@ mod tests {
             internal_due: None,
             repeat_root_cause: false,
             root_cause: None,
-            incident_manager: (minute % 2 == 0).then(|| format!("Bob\t{minute}")),
+            incident_manager: minute.is_multiple_of(2).then(|| format!("Bob\t{minute}")),
         }
     }
 
