@@ -544,6 +544,92 @@ fn concurrent_work_on_both_sides_merges_losing_nothing() {
     }
     alice.assert_clean_and_verified();
     bob.assert_clean_and_verified();
+
+    // Both added a data request as R1: both kept, under different ids.
+    let json = alice.ok(&["show", &shared, "--format", "json"]);
+    let record: serde_json::Value = serde_json::from_str(&json).expect("show json");
+    let mut request_ids: Vec<&str> = record["data_requests"]
+        .as_array()
+        .expect("data_requests")
+        .iter()
+        .map(|r| r["id"].as_str().expect("request id"))
+        .collect();
+    request_ids.sort_unstable();
+    assert_eq!(request_ids, ["R1", "R2"], "{json}");
+
+    // Second round, the other order: Bob syncs first. Both give the same
+    // role to different people, both change the same field again, Alice
+    // hands over and Bob logs.
+    alice.ok(&[
+        "assign",
+        &shared,
+        "--role",
+        "incident-manager",
+        "--to",
+        "Carol",
+    ]);
+    bob.ok(&[
+        "assign",
+        &shared,
+        "--role",
+        "incident-manager",
+        "--to",
+        "Dan",
+    ]);
+    alice.ok(&["edit", &shared, "--containment", "fs-01 off the network"]);
+    bob.ok(&["edit", &shared, "--containment", "shares read-only"]);
+    alice.ok(&[
+        "handover",
+        &shared,
+        "--to",
+        "bob",
+        "--note",
+        "Client call at 09:00",
+    ]);
+    bob.ok(&["log", &shared, "Bob: backups verified clean"]);
+
+    bob.ok(&["sync"]);
+    let said = alice.ok(&["sync"]);
+    assert!(
+        said.contains(&format!("conflict resolved in {shared}")),
+        "{said}"
+    );
+    bob.ok(&["sync"]);
+
+    assert_eq!(alice.records(), bob.records(), "identical after round two");
+    let shown = bob.ok(&["show", &shared]);
+    for text in [
+        "Client call at 09:00",
+        "Bob: backups verified clean",
+        "fs-01 off the network",
+        "shares read-only",
+        "Carol",
+        "Dan",
+    ] {
+        assert!(shown.contains(text), "{text} lost: {shown}");
+    }
+    // One incident manager, the same on both machines.
+    let manager = |who: &Responder| -> serde_json::Value {
+        let list: serde_json::Value =
+            serde_json::from_str(&who.ok(&["list", "--format", "json"])).expect("list json");
+        list.as_array()
+            .expect("list")
+            .iter()
+            .find(|i| i["id"] == shared.as_str())
+            .expect("shared incident listed")["incident_manager"]
+            .clone()
+    };
+    let held = manager(&alice);
+    assert!(held == "Carol" || held == "Dan", "{held}");
+    assert_eq!(held, manager(&bob));
+    for (name, bytes) in bob.records() {
+        let text = String::from_utf8(bytes).expect("utf-8");
+        for marker in ["<<<<<<<", "=======", ">>>>>>>"] {
+            assert!(!text.contains(marker), "{name} has a conflict marker");
+        }
+    }
+    alice.assert_clean_and_verified();
+    bob.assert_clean_and_verified();
 }
 
 /// A sync killed between its merge and the commit leaves a merge in
