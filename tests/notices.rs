@@ -10,8 +10,9 @@ mod smtp_server;
 mod support;
 
 use breachdesk::desk::NoticeRequest;
-use breachdesk::domain::incident::{Channel, DeliveryState, NoticeKind, Requester};
+use breachdesk::domain::incident::{Channel, DeliveryState, NoticeKind, RequestStatus, Requester};
 use breachdesk::mail::outbox;
+use breachdesk::store::AuditNote;
 use chrono::Duration;
 use mail_parser::{MessageParser, MimeHeaders};
 use sha2::{Digest, Sha256};
@@ -256,6 +257,81 @@ fn a_5xx_refusal_is_failed_never_retried_automatically_then_retried_on_purpose()
     assert_eq!(record.notices.len(), 1);
     assert_eq!(record.notices[0].state, DeliveryState::Sent);
     assert_eq!(record.notices[0].attempts, 2);
+}
+
+/// A sync can renumber a data request while its supply waits in this
+/// machine's outbox (both responders added an "R1"; the merge keeps both
+/// and renumbers one, rewriting the notices that name it). When the
+/// supply is then accepted, the request it answers is the one the record's
+/// notice names, not the number the outbox file was queued with.
+#[test]
+fn a_supply_queued_before_its_request_was_renumbered_supplies_that_request() {
+    let m = mail(
+        Options {
+            data_reply: Some("554 5.7.1 Message rejected by policy".into()),
+            misbehave_times: Some(1),
+            ..Options::default()
+        },
+        CONTACTS,
+        5,
+    );
+    m.f.desk
+        .add_request(
+            ID,
+            Requester::Client,
+            "CSR",
+            "firewall logs",
+            now() - minutes(3),
+            now() - minutes(3),
+        )
+        .expect("request");
+    let file = m.f.dir.path().join("firewall.log");
+    std::fs::write(&file, b"10:00 deny 10.0.0.7\n").expect("write");
+    let mut req = NoticeRequest::new(ID, NoticeKind::DataSupply);
+    req.request = Some("R1".into());
+    req.files = vec![file];
+    let notice = m.f.desk.compose_notice(req, now()).expect("compose").notice;
+    let a = m.f.desk.send_notice(notice, now()).expect("queued");
+    assert_eq!(a.state, DeliveryState::Failed);
+
+    // What a merge does when the other responder's request was R1 too:
+    // ours becomes R2 (with the notice naming it), theirs is R1.
+    let mut record = m.f.store.load(ID).expect("load");
+    let mut theirs = record.data_requests[0].clone();
+    record.data_requests[0].id = "R2".into();
+    record.notices[0].request_id = Some("R2".into());
+    theirs.what = "disk image hashes".into();
+    theirs.uid = "0123456789abcdef".into();
+    record.data_requests.insert(0, theirs);
+    m.f.store
+        .save(
+            &record,
+            &AuditNote::new(now(), "test", "incident.merged", "renumbered R1 to R2"),
+        )
+        .expect("save");
+
+    let again =
+        m.f.desk
+            .retry_notice(&a.id, now() + minutes(5))
+            .expect("retry");
+    assert!(again.sent(), "{}", again.said);
+    let record = m.f.desk.load(ID).expect("load");
+    let status = |id: &str| {
+        let r = record
+            .data_requests
+            .iter()
+            .find(|r| r.id == id)
+            .expect("request");
+        (r.what.clone(), r.status)
+    };
+    assert_eq!(
+        status("R2"),
+        ("firewall logs".into(), RequestStatus::Supplied)
+    );
+    assert_eq!(
+        status("R1"),
+        ("disk image hashes".into(), RequestStatus::Open)
+    );
 }
 
 #[test]

@@ -242,7 +242,17 @@ fn apply_sent(
             )
         }
         NoticeKind::DataSupply => {
-            let request = n.request_id.clone().unwrap_or_default();
+            // The record's own entry for this Message-ID names the request
+            // as it is now: a sync that merged two requests both numbered
+            // R3 renumbers one (and rewrites its notices), while the
+            // outbox file on this machine still says what it said when queued.
+            let request = incident
+                .notices
+                .iter()
+                .find(|r| r.message_id == n.message_id)
+                .and_then(|r| r.request_id.clone())
+                .or_else(|| n.request_id.clone())
+                .unwrap_or_default();
             let incident_id = incident.id.clone();
             let r = incident.request_mut(&request).ok_or_else(|| {
                 not_found(format!("{incident_id} has no data request '{request}'"))
