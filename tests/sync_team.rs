@@ -698,3 +698,54 @@ fn a_password_in_the_remote_url_is_never_shown() {
         "{err}"
     );
 }
+
+/// A record someone broke by hand and pushed with plain git: the merge
+/// driver refuses it, the sync stops in one line naming the file, nothing
+/// is merged, and this machine's own change stays committed and intact.
+#[test]
+fn a_broken_record_from_the_remote_stops_the_sync_and_loses_nothing_here() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let team = remote(root.path());
+    let team_url = team.to_str().expect("utf-8");
+    let alice = Responder::new(root.path(), "alice", ALICE);
+    let id = alice.new_incident("Lost laptop");
+    alice.ok(&["sync", "init", team_url]);
+
+    // Someone edits the record by hand in their own clone and pushes it.
+    let hand = root.path().join("by-hand");
+    git_in(
+        root.path(),
+        &["clone", "--quiet", "--branch", "main", team_url, "by-hand"],
+    );
+    let file = hand.join("incidents").join(format!("{id}.toml"));
+    let text = std::fs::read_to_string(&file).expect("record");
+    std::fs::write(&file, text.replace("title = ", "title = = ")).expect("break it");
+    git_in(&hand, &["commit", "--quiet", "-am", "hand edit"]);
+    git_in(&hand, &["push", "--quiet", "origin", "HEAD"]);
+
+    alice.ok(&["log", &id, "Wiped the laptop remotely"]);
+    let err = alice.fails(&["sync"]);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "stopped on a conflict in incidents/{id}.toml: incidents/{id}.toml, their copy: "
+        )),
+        "{err}"
+    );
+    // The driver's reason names the line and column of the broken copy.
+    assert!(err.contains(":5:9: "), "{err}");
+    // Nothing merged, no markers, the local change committed and shown.
+    assert_eq!(alice.git(&["status", "--porcelain"]), "");
+    let mine = std::fs::read_to_string(alice.data.join("incidents").join(format!("{id}.toml")))
+        .expect("record");
+    assert!(
+        !mine.contains("<<<<<<<") && !mine.contains("title = = "),
+        "{mine}"
+    );
+    assert!(
+        alice
+            .ok(&["show", &id])
+            .contains("Wiped the laptop remotely")
+    );
+    alice.assert_clean_and_verified();
+}

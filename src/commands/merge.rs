@@ -30,10 +30,15 @@ pub fn merge_record(base: &Path, ours: &Path, theirs: &Path, path: &Path) -> Res
                 path.display()
             )
         })?;
-    let base_copy = read_record_file(base, id)?;
+    // Git names the copies with temporary files: say which copy of which
+    // record, then the file, line and column.
+    let copy = |file: &Path, which: &str| {
+        read_record_file(file, id).map_err(|e| anyhow!("{}, {which} copy: {e}", path.display()))
+    };
+    let base_copy = copy(base, "the common ancestor's")?;
     let missing = |file: &Path| anyhow!("{}: missing or empty", file.display());
-    let ours_copy = read_record_file(ours, id)?.ok_or_else(|| missing(ours))?;
-    let theirs_copy = read_record_file(theirs, id)?.ok_or_else(|| missing(theirs))?;
+    let ours_copy = copy(ours, "our")?.ok_or_else(|| missing(ours))?;
+    let theirs_copy = copy(theirs, "their")?.ok_or_else(|| missing(theirs))?;
     let merged = merge_incident(base_copy.as_ref(), &ours_copy, &theirs_copy)
         .with_context(|| format!("{}: cannot merge", path.display()))?;
     if merged.incident == ours_copy {

@@ -74,9 +74,15 @@ pub enum SyncError {
     },
     /// The merge stopped on a conflict git could not resolve.
     #[error(
-        "merging {from} stopped on a conflict in {files}; nothing was merged (local changes are committed and kept)"
+        "merging {from} stopped on a conflict in {files}{why}; nothing was merged (local changes are committed and kept)"
     )]
-    Conflict { from: String, files: String },
+    Conflict {
+        from: String,
+        files: String,
+        /// `: ` and the merge driver's own one-line reason, when it gave one
+        /// (e.g. a copy that does not parse, with its line and column).
+        why: String,
+    },
     /// Another sync of this data directory is under way on this machine.
     #[error("another sync of {} is under way on this machine; try again when it has finished", .0.display())]
     Busy(PathBuf),

@@ -258,7 +258,16 @@ impl Repo {
             .unwrap_or_default();
         let files: Vec<&str> = conflicted.lines().filter(|l| !l.is_empty()).collect();
         let _ = self.git.run(&["merge", "--abort"]);
+        // The record merge driver's reason, if it refused a copy: git
+        // passes its stderr through.
+        let said = [&out.stderr[..], &out.stdout[..]].concat();
+        let why = String::from_utf8_lossy(&said)
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("breachdesk: error: "))
+            .map(|l| format!(": {}", crate::text::one_line(l)))
+            .unwrap_or_default();
         Err(SyncError::Conflict {
+            why,
             from: rev.get(..12).unwrap_or(rev).to_string(),
             files: if files.is_empty() {
                 git::first_relevant_line(&out.stderr, &out.stdout)
