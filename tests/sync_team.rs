@@ -544,6 +544,16 @@ fn concurrent_work_on_both_sides_merges_losing_nothing() {
     }
     alice.assert_clean_and_verified();
     bob.assert_clean_and_verified();
+    // The merge's bookkeeping stays with the team: `show` has its entries,
+    // the report for the Client does not.
+    let bookkeeping = "Merged copies of this record";
+    assert!(shown.contains(bookkeeping), "{shown}");
+    let report = alice.ok(&["export", &shared, "--format", "markdown"]);
+    assert!(!report.contains(bookkeeping), "{report}");
+    assert!(
+        report.contains("Bob: took a memory image of fs-01"),
+        "{report}"
+    );
 
     // Both added a data request as R1: both kept, under different ids.
     let json = alice.ok(&["show", &shared, "--format", "json"]);

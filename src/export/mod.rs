@@ -3,7 +3,7 @@
 //! report to paste into a ticket (and attach to the 8.2.1 (f) report); and
 //! its open deadlines as iCalendar events (RFC 5545).
 
-use crate::domain::incident::{Incident, RcaRequired, RequestAuthority, RequestStatus};
+use crate::domain::incident::{EntryKind, Incident, RcaRequired, RequestAuthority, RequestStatus};
 use crate::domain::playbook::{next_action, waiting_on};
 use crate::present::{local, verdict};
 use crate::report::{
@@ -495,9 +495,13 @@ pub fn document(
         "Timeline",
         vec![Block::Table {
             columns: ["When", "Who", "What"].map(String::from).to_vec(),
+            // A merge's own entries (a field both responders changed, an id
+            // renumbered) are the team's bookkeeping, not the breach's
+            // story: shown to the responder, left out of what the Client gets.
             rows: i
                 .timeline
                 .iter()
+                .filter(|e| internal || e.kind != EntryKind::Conflict)
                 .map(|e| vec![t(e.at), e.by.clone(), e.text.clone()])
                 .collect(),
         }],
