@@ -382,8 +382,9 @@ fn a_push_that_loses_the_race_is_merged_and_pushed_again() {
     let alice = Responder::new(root.path(), "alice", ALICE);
     let id = alice.new_incident("Race");
     alice.ok(&["sync", "init", team_url]);
+    // Any URL git takes: Bob joins through a file:// URL.
     let bob = Responder::new(root.path(), "bob", BOB);
-    bob.ok(&["sync", "init", team_url]);
+    bob.ok(&["sync", "init", &format!("file://{team_url}")]);
 
     // A third clone with a commit ready to push first.
     let carol = root.path().join("carol");
