@@ -211,7 +211,11 @@ fn alice_publishes_bob_joins_and_changes_flow_both_ways() {
     );
 
     // Bob joins with an empty (absent) data directory: a fresh checkout
-    // whose index is rebuilt on first use.
+    // whose index is rebuilt on first use. His git converts line endings
+    // (`core.autocrlf`), which must not touch records or audit chains: the
+    // audit log holds each record's SHA-256.
+    std::fs::write(bob.home.join(".gitconfig"), "[core]\n\tautocrlf = true\n")
+        .expect("bob's git config");
     let said = bob.ok(&["sync", "init", team_url]);
     assert!(
         said.contains("joined") && said.contains("2 incident(s)"),

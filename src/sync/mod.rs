@@ -25,7 +25,10 @@ pub const DRIVER: &str = "breachdesk-record";
 pub const GITATTRIBUTES: &str = "\
 # Written by `breachdesk sync init`.
 # Incident records merge field by field (breachdesk merge-record).
-incidents/*.toml merge=breachdesk-record
+# Records and audit chains are kept byte for byte (-text: no line-ending
+# conversion), because the audit log holds the SHA-256 of each record's bytes.
+incidents/*.toml merge=breachdesk-record -text
+audit/chains/*.jsonl -text
 ";
 
 /// `.gitignore`: what stays on this machine.
