@@ -339,7 +339,7 @@ fn summary_line_of(text: &str) -> IncidentSummary {
         .strip_prefix("# breachdesk-summary v")
         .expect("the record starts with its summary line");
     let (versions, rest) = rest.split_once(' ').expect("versions");
-    assert_eq!(versions, format!("6.{SCHEMA_VERSION}"));
+    assert_eq!(versions, format!("7.{SCHEMA_VERSION}"));
     let (hash, covered) = rest.split_once(' ').expect("hash");
     assert_eq!(hash.len(), 16, "{hash}");
     assert_eq!(

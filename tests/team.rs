@@ -251,6 +251,9 @@ fn cli_assign_handover_and_ack_say_one_line_and_show_lists_them() {
         "Isolated web-03; waiting on the Client's CSR",
     ]);
     assert_eq!(out, format!("{id}: handed over to bob\n"));
+    let list: serde_json::Value =
+        serde_json::from_str(&bin.ok(&["list", "--format", "json"])).expect("json");
+    assert_eq!(list[0]["handover_waiting"], "bob", "{list}");
     let shown = bin.ok(&["show", &id]);
     let handover = shown.find("HANDOVER: not yet acknowledged").expect(&shown);
     let incident = shown.find("\nIncident\n").expect("incident section");
@@ -289,6 +292,10 @@ fn cli_assign_handover_and_ack_say_one_line_and_show_lists_them() {
     let list: serde_json::Value =
         serde_json::from_str(&bin.ok(&["list", "--format", "json"])).expect("json");
     assert_eq!(list[0]["incident_manager"], "Alice Smith", "{list}");
+    assert!(
+        list[0]["handover_waiting"].is_null(),
+        "acknowledged: {list}"
+    );
     let table = bin.ok(&["list"]);
     assert!(table.lines().next().expect("header").contains("MANAGER"));
     assert!(table.contains("Alice Smith"), "{table}");
@@ -535,4 +542,90 @@ fn help_lists_the_team_keys() {
     ] {
         assert!(shown.contains(needle), "{needle}: {shown}");
     }
+}
+
+#[test]
+fn the_board_marks_an_incident_whose_handover_waits() {
+    const OTHER: &str = "INC-20260310-1201-00a002";
+    let f = fixture();
+    f.incident(ID, "Ransomware on the payroll file server", minutes(10));
+    f.incident(OTHER, "Phishing reported by the service desk", minutes(20));
+    // Two waiting on ID: the board names the oldest's responder.
+    f.desk
+        .hand_over(ID, "Carol Jones", "CSR call at 08:00", now())
+        .expect("handover");
+    f.desk
+        .hand_over(ID, "dan", "later one", now() + minutes(1))
+        .expect("second handover");
+    let summary = IncidentSummary::of(&f.desk.load(ID).expect("load"));
+    assert_eq!(summary.handover_to.as_deref(), Some("Carol Jones"));
+    let mut app = f.app();
+    let row = |shown: &str, title: &str| {
+        shown
+            .lines()
+            .position(|l| l.contains(title))
+            .map(|i| shown.lines().skip(i).take(2).collect::<Vec<_>>().join("\n"))
+            .expect(title)
+    };
+
+    // 80 columns: a glyph before the title, on that row only.
+    let narrow = screen_text(&draw(&app, now(), 80, 24));
+    assert!(
+        row(&narrow, "Ransomware").contains("⇄ Ransomware"),
+        "{narrow}"
+    );
+    assert_eq!(narrow.matches('⇄').count(), 1, "{narrow}");
+    // 120: under the manager, with the name; shortened to fit its column.
+    let wide = screen_text(&draw(&app, now(), 120, 24));
+    assert!(
+        row(&wide, "Ransomware").contains("⇄ to Carol Jones"),
+        "{wide}"
+    );
+    assert!(!wide.contains("⇄ Ransomware"), "{wide}");
+    assert!(!row(&wide, "Phishing").contains('⇄'), "{wide}");
+    // With room, the whole phrase.
+    let wider = screen_text(&draw(&app, now(), 140, 24));
+    assert!(
+        row(&wider, "Ransomware").contains("⇄ handover to Carol Jones"),
+        "{wider}"
+    );
+    // The filter finds the incidents waiting for a responder.
+    f.chars(&mut app, "/carol");
+    assert_eq!(app.board.visible().len(), 1);
+    f.key(&mut app, KeyCode::Esc);
+
+    // Once acknowledged, the mark goes.
+    let bob = desk_as(&f, "bob");
+    bob.acknowledge_handovers(ID, now() + minutes(5))
+        .expect("ack");
+    f.send(
+        &mut app,
+        breachdesk::tui::app::Action::Cmd(breachdesk::tui::keymap::Cmd::Refresh),
+    );
+    let narrow = screen_text(&draw(&app, now(), 80, 24));
+    assert!(!narrow.contains('⇄'), "acknowledged: {narrow}");
+
+    // A name from another machine (a synced record) may hold anything: the
+    // desk refuses it here, but the board shows what a record holds, safely.
+    let mut record = f.desk.load(OTHER).expect("load");
+    record
+        .handovers
+        .push(breachdesk::domain::team::Handover::new(
+            "mallory",
+            "eve\u{1b}[2J\u{9b}31m",
+            "x",
+            now(),
+        ));
+    let note = breachdesk::store::AuditNote::new(now(), "mallory", "handover.recorded", "x");
+    f.store.save(&record, &note).expect("save");
+    f.send(
+        &mut app,
+        breachdesk::tui::app::Action::Cmd(breachdesk::tui::keymap::Cmd::Refresh),
+    );
+    let wider = screen_text(&draw(&app, now(), 140, 24));
+    assert!(
+        row(&wider, "Phishing").contains("⇄ to eve^[[2J<U+009B>31m"),
+        "{wider}"
+    );
+    assert!(!wider.contains('\u{1b}') && !wider.contains('\u{9b}'));
 }

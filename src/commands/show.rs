@@ -133,6 +133,7 @@ pub fn summary_json(s: &IncidentSummary, now: DateTime<Utc>) -> serde_json::Valu
         "open_requests": s.open_requests,
         "repeat_root_cause": s.repeat_root_cause,
         "incident_manager": s.incident_manager,
+        "handover_waiting": s.handover_to,
         "revision": s.revision,
     })
 }

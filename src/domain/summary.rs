@@ -3,6 +3,7 @@
 
 use crate::domain::incident::{BreachKind, Incident, IncidentStatus, RootCauseCategory, Severity};
 use crate::domain::playbook::next_action;
+use crate::domain::team::pending_handovers;
 use crate::domain::urgency::{OpenClock, board_clocks, nearest};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -50,6 +51,10 @@ pub struct IncidentSummary {
     /// Who is the incident manager now (the latest assignment of the role).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident_manager: Option<String>,
+    /// Who the oldest handover not yet acknowledged is to (the board marks
+    /// the incident so the next responder sees it waits for them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover_to: Option<String>,
 }
 
 /// One deadline as the board shows it: which clock, and when.
@@ -125,6 +130,9 @@ impl IncidentSummary {
             repeat_root_cause: !incident.repeat_of.is_empty(),
             root_cause: incident.root_cause.repeat_key(),
             incident_manager: incident.incident_manager().map(str::to_string),
+            handover_to: pending_handovers(&incident.handovers)
+                .first()
+                .map(|h| h.to.clone()),
         }
     }
 }
@@ -205,6 +213,7 @@ mod tests {
             repeat_root_cause: false,
             root_cause: None,
             incident_manager: None,
+            handover_to: None,
         }
     }
 

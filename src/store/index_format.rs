@@ -35,7 +35,7 @@ const LOCK_FILE: &str = ".index.lock";
 /// Bump when [`IncidentSummary`] or how it is derived changes: it versions
 /// every record's summary line too (`summary_line`): an index or a line of
 /// another version is not used (the records are parsed instead).
-pub(super) const INDEX_VERSION: u32 = 6;
+pub(super) const INDEX_VERSION: u32 = 7;
 /// How long `incidents/` must have been unchanged, when its modification
 /// time was read, for an index that breachdesk could not seal (see
 /// [`Store::seal_incidents_dir`]) to be trusted: git's "racily clean" rule.
@@ -98,7 +98,7 @@ pub(super) struct OpenIndex {
 /// then two sections:
 ///
 /// ```text
-/// breachdesk-closed-index r1 v5.1 ROWS_LEN ROWS_XXH3 FULL_LEN FULL_XXH3
+/// breachdesk-closed-index r2 v7.2 ROWS_LEN ROWS_XXH3 FULL_LEN FULL_XXH3
 /// <the rows: one line per closed incident, what `list --all` prints, in its order>
 /// <the full summaries with their records' stamps, as JSON>
 /// ```

@@ -253,6 +253,7 @@ mod tests {
             repeat_root_cause: false,
             root_cause: None,
             incident_manager: minute.is_multiple_of(2).then(|| format!("Bob\t{minute}")),
+            handover_to: None,
         }
     }
 

@@ -4,12 +4,12 @@
 //! parsing the whole TOML.
 //!
 //! ```text
-//! # breachdesk-summary v6.1 0123456789abcdef {"id":"INC-...",...}
+//! # breachdesk-summary v7.2 0123456789abcdef {"id":"INC-...",...}
 //! schema_version = 1
 //! ...
 //! ```
 //!
-//! * `v6.1`: the index format and record schema versions it was written
+//! * `v7.2`: the index format and record schema versions it was written
 //!   under (a summary from another version is not used);
 //! * the 16 hex digits: the XXH3 (64-bit) hash of every byte after the
 //!   space that follows them, the JSON and the whole TOML below it, so a
@@ -34,7 +34,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 const TAG: &str = "# breachdesk-summary ";
 
-/// `v6.1 `: the versions this build writes and trusts.
+/// `v7.2 `: the versions this build writes and trusts.
 fn versions() -> String {
     format!("v{INDEX_VERSION}.{SCHEMA_VERSION} ")
 }
@@ -79,11 +79,7 @@ fn escape_controls(json: String) -> String {
 /// file; `None` otherwise (parse the record instead).
 pub(crate) fn summary_from_line(bytes: &[u8], expected_id: &str) -> Option<IncidentSummary> {
     let rest = bytes.strip_prefix(TAG.as_bytes())?;
-    // A line written under schema 1 holds the same summary (schema 2 only
-    // gave list entries ids, which no summary shows): still used.
-    let rest = rest
-        .strip_prefix(versions().as_bytes())
-        .or_else(|| rest.strip_prefix(format!("v{INDEX_VERSION}.1 ").as_bytes()))?;
+    let rest = rest.strip_prefix(versions().as_bytes())?;
     let (hex, covered) = (rest.get(..16)?, rest.get(17..)?);
     if rest.get(16) != Some(&b' ') {
         return None;

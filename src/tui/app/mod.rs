@@ -140,6 +140,7 @@ impl Board {
                         s.severity.as_str(),
                         s.next_action.as_ref().map_or("", |n| n.title.as_str()),
                         s.incident_manager.as_deref().unwrap_or(""),
+                        s.handover_to.as_deref().unwrap_or(""),
                     ]
                     .iter()
                     .any(|field| field.to_lowercase().contains(&needle))

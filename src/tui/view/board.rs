@@ -147,6 +147,10 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
     // The incident manager: a column when there is room, else beside the
     // request count under the id (80 columns keep the title readable).
     let wide = list.width >= 120;
+    // The manager column grows with the screen (20 columns at 120, up to
+    // 26), so a waiting handover's "⇄ handover to NAME" fits under the
+    // manager more often.
+    let manager_width = list.width.saturating_sub(100).clamp(20, 26);
     let rows = visible.iter().skip(offset).take(page).map(|s| {
         let (due, due_style) = match (&s.legal_due, &s.internal_due) {
             (Some(legal), _) => {
@@ -181,14 +185,18 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
         } else {
             ""
         };
-        let title = if s.repeat_root_cause {
-            Line::from(vec![
-                Span::styled("REPEAT ", app.theme.danger()),
-                Span::raw(format!("{}{status}", safe(&s.title))),
-            ])
-        } else {
-            Line::raw(format!("{}{status}", safe(&s.title)))
-        };
+        // A handover waiting to be acknowledged: at 80 columns a `⇄` before
+        // the title; when wide, "⇄ handover to NAME" under the manager.
+        let handover = s.handover_to.as_deref().map(safe);
+        let mut title = Vec::new();
+        if let (Some(_), false) = (&handover, wide) {
+            title.push(Span::styled("⇄ ", app.theme.warn()));
+        }
+        if s.repeat_root_cause {
+            title.push(Span::styled("REPEAT ", app.theme.danger()));
+        }
+        title.push(Span::raw(format!("{}{status}", safe(&s.title))));
+        let title = Line::from(title);
         let manager = s.incident_manager.as_deref().map(safe);
         let requests = match (&manager, wide) {
             (Some(name), false) => format!("{} req · IM {name}", s.open_requests),
@@ -206,10 +214,19 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
             Cell::from(Text::from(vec![title, Line::styled(next, app.theme.dim())])),
         ];
         if wide {
-            cells.push(Cell::from(match manager {
+            let mut lines = vec![match manager {
                 Some(name) => Line::raw(name),
                 None => Line::styled("none", app.theme.dim()),
-            }));
+            }];
+            if let Some(to) = handover {
+                let long = Line::styled(format!("⇄ handover to {to}"), app.theme.warn());
+                lines.push(if long.width() <= usize::from(manager_width) {
+                    long
+                } else {
+                    Line::styled(format!("⇄ to {to}"), app.theme.warn())
+                });
+            }
+            cells.push(Cell::from(Text::from(lines)));
         }
         cells.push(Cell::from(Text::from(vec![
             Line::styled(due, due_style),
@@ -224,7 +241,7 @@ pub fn render(app: &App, now: DateTime<Utc>, frame: &mut Frame, area: Rect) {
     ];
     let mut header = vec!["Incident", "Severity", "Title / next action"];
     if wide {
-        widths.push(Constraint::Length(16));
+        widths.push(Constraint::Length(manager_width));
         header.push("Manager");
     }
     widths.push(Constraint::Length(27));
