@@ -297,6 +297,76 @@ fn without_a_sync_repository_s_says_how_to_start() {
     assert!(!first_line(&app, now()).contains('⇅'));
     press(&mut app, &alice, 'S', now());
     assert!(status_line(&app).contains("run `breachdesk sync init REMOTE` first"));
+    // Not a sync repository: the footer does not offer S (help still lists it).
+    assert!(
+        !footer(&app, 200).contains("S sync"),
+        "{}",
+        footer(&app, 200)
+    );
+}
+
+/// The footer: the screen's last line at `width` columns.
+fn footer(app: &App, width: u16) -> String {
+    screen_text(&draw(app, now(), width, 24))
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim_end()
+        .to_string()
+}
+
+#[test]
+fn s_sync_is_in_the_footer_of_a_sync_repository_and_works_on_the_incident_screen() {
+    let team = team();
+    let alice = team.desk("alice", ALICE);
+    let id = alice
+        .open_incident(support_incident("Footer"), now())
+        .expect("open")
+        .id;
+    alice
+        .sync_publish(team.url(), exe(), now())
+        .expect("published");
+    let mut app = App::from_desk(&alice, Theme::colored());
+    // The board's keys all fit at 80 columns, S sync among them.
+    let board = footer(&app, 80);
+    assert_eq!(
+        board,
+        "Enter open  n new incident  / filter  c closed  S sync  O outbox  ? help  q quit"
+    );
+
+    // The incident screen: at 80 columns q quit makes room for S sync.
+    dispatch(
+        &mut app,
+        &alice,
+        Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+        now(),
+    );
+    let narrow = footer(&app, 80);
+    assert!(narrow.contains("S sync  ? help"), "{narrow}");
+    assert!(!narrow.contains("q quit"), "{narrow}");
+    assert!(narrow.chars().count() <= 80, "{narrow}");
+    let wide = footer(&app, 120);
+    assert!(wide.ends_with("S sync  ? help  q quit"), "{wide}");
+
+    // S there syncs, and the open incident shows what came in.
+    team.bob_logs(&id, "Bob's entry, synced from the incident screen");
+    press(&mut app, &alice, 'S', now() + Duration::seconds(7));
+    let said = status_line(&app);
+    assert!(
+        said.starts_with("synced with origin/main: in 1 commit"),
+        "{said}"
+    );
+    let record = app
+        .incident
+        .as_ref()
+        .and_then(|screen| screen.record.as_ref())
+        .expect("incident open");
+    assert!(
+        record
+            .timeline
+            .iter()
+            .any(|e| e.text == "Bob's entry, synced from the incident screen")
+    );
 }
 
 fn support_incident(title: &str) -> breachdesk::domain::incident::NewIncident {

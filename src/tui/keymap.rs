@@ -201,7 +201,7 @@ pub const BOARD: &[Binding] = &[
         "S",
         Cmd::Sync,
         "sync with the team now (after `breachdesk sync init`)",
-        "",
+        "sync",
     ),
     b(
         &[k('O')],
@@ -406,6 +406,13 @@ pub const INCIDENT: &[Binding] = &[
         Cmd::AcknowledgeHandover,
         "acknowledge the handover at the top",
         "",
+    ),
+    b(
+        &[k('S')],
+        "S",
+        Cmd::Sync,
+        "sync with the team now (after `breachdesk sync init`)",
+        "sync",
     ),
     b(
         &[code(KeyCode::Esc)],
@@ -641,6 +648,44 @@ pub fn footer(context: Context) -> impl Iterator<Item = &'static Binding> {
     table(context).iter().filter(|b| !b.footer.is_empty())
 }
 
+/// The footer keys left out first, in this order, when the footer line is
+/// wider than the screen.
+///
+/// `S sync` is in the footer whenever the data directory is a sync
+/// repository (and never otherwise), at every width: at a shift change,
+/// sending one's changes to the team is what must not be forgotten. At 80
+/// columns the incident screen's footer is then too wide by a few columns,
+/// and `q quit` goes: it is the least urgent there (`Esc` returns to the
+/// board, whose footer shows it, and `?` lists it).
+const FOOTER_DROPS_FIRST: &[Cmd] = &[Cmd::Quit];
+
+/// The footer's keys for `context` on a screen `width` columns wide, as
+/// (key, word) pairs: `S sync` only when `synced`, and keys of
+/// [`FOOTER_DROPS_FIRST`] left out while the line would not fit.
+pub fn footer_keys(
+    context: Context,
+    synced: bool,
+    width: u16,
+) -> Vec<(&'static str, &'static str)> {
+    let mut keys: Vec<&Binding> = footer(context)
+        .filter(|b| synced || b.cmd != Cmd::Sync)
+        .collect();
+    // Every label and word is of characters one column wide.
+    let wide = |keys: &[&Binding]| {
+        keys.iter()
+            .map(|b| b.label.chars().count() + 1 + b.footer.chars().count())
+            .sum::<usize>()
+            + 2 * keys.len().saturating_sub(1)
+    };
+    for cmd in FOOTER_DROPS_FIRST {
+        if wide(&keys) <= usize::from(width) {
+            break;
+        }
+        keys.retain(|b| b.cmd != *cmd);
+    }
+    keys.into_iter().map(|b| (b.label, b.footer)).collect()
+}
+
 /// The form's footer keys, as the footer and the form's own hint line both
 /// show them: in a multi-line field Enter types a new line and `C-s` saves;
 /// elsewhere Enter saves.
@@ -698,6 +743,39 @@ mod tests {
                     .any(|b| b.keys.contains(&code(KeyCode::Esc)))
             );
         }
+    }
+
+    #[test]
+    fn s_sync_is_in_the_footer_only_when_synced_and_fits_at_80_columns() {
+        let words = |context, synced, width| -> Vec<&str> {
+            footer_keys(context, synced, width)
+                .into_iter()
+                .map(|(_, word)| word)
+                .collect()
+        };
+        let line = |context, synced, width| {
+            footer_keys(context, synced, width)
+                .iter()
+                .map(|(key, word)| format!("{key} {word}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        for context in [Context::Board, Context::Incident] {
+            assert!(!words(context, false, 200).contains(&"sync"));
+            assert!(words(context, true, 80).contains(&"sync"), "{context:?}");
+            assert!(line(context, true, 80).chars().count() <= 80);
+            // Unsynced, nothing is dropped at 80 columns.
+            assert!(words(context, false, 80).contains(&"quit"));
+            assert!(words(context, true, 120).contains(&"quit"));
+        }
+        // The board fits all its keys; the incident screen drops quit.
+        assert!(words(Context::Board, true, 80).contains(&"quit"));
+        assert!(!words(Context::Incident, true, 80).contains(&"quit"));
+        assert!(words(Context::Incident, true, 80).contains(&"help"));
+        // S syncs on both screens.
+        let key = KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT);
+        assert_eq!(lookup(Context::Board, &key), Some(Cmd::Sync));
+        assert_eq!(lookup(Context::Incident, &key), Some(Cmd::Sync));
     }
 
     #[test]

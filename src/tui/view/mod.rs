@@ -168,9 +168,7 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
     let keys: Vec<(&str, &str)> = match (app.form(), app.context()) {
         (Some(form), keymap::Context::Form) => keymap::form_footer(form.focused_is_multiline()),
-        (_, context) => keymap::footer(context)
-            .map(|b| (b.label, b.footer))
-            .collect(),
+        (_, context) => keymap::footer_keys(context, app.sync.is_some(), area.width),
     };
     for (label, what) in keys {
         if !spans.is_empty() {
