@@ -412,6 +412,63 @@ fn console_r_gives_a_role_and_the_board_shows_the_manager() {
 }
 
 #[test]
+fn console_r_with_an_empty_to_takes_the_role_back() {
+    let f = fixture();
+    f.incident(ID, "Ransomware on the payroll file server", minutes(10));
+    f.desk
+        .assign(ID, Role::IncidentManager, "Bob Smith", now())
+        .expect("assign");
+    let mut app = f.app();
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "R");
+    // Role stays incident-manager; To left empty (spaces count as empty).
+    // Its hint says what an empty name does, and who holds the role now.
+    f.key(&mut app, KeyCode::Tab);
+    let shown = screen_text(&draw(&app, now(), 120, 30));
+    assert!(shown.contains("empty: nobody (unassign)"), "{shown}");
+    assert!(shown.contains("now: incident-manager Bob Smith"), "{shown}");
+    f.chars(&mut app, "  ");
+    f.key(&mut app, KeyCode::Enter);
+    assert!(app.form().is_none(), "{:?}", app.form().map(|f| &f.error));
+    let status = app
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert_eq!(status, "Saved: nobody is incident manager now");
+    // The same change as `assign --unassign`: an assignment to nobody, its
+    // timeline entry and audit entry.
+    let record = f.desk.load(ID).expect("load");
+    assert_eq!(record.incident_manager(), None);
+    let last = record.assignments.last().expect("assignment");
+    assert_eq!((last.role, last.to.as_str()), (Role::IncidentManager, ""));
+    assert_eq!(
+        record.timeline.last().expect("entry").text,
+        "Role incident-manager: unassigned (was Bob Smith)"
+    );
+    assert!(audit_text(&f).contains("\"action\":\"role.unassigned\""));
+    f.key(&mut app, KeyCode::Esc);
+    let board = screen_text(&draw(&app, now(), 120, 24));
+    assert!(!board.contains("Bob Smith"), "{board}");
+
+    // Nobody holds it now: nothing is written, and the console says so.
+    f.key(&mut app, KeyCode::Enter);
+    f.chars(&mut app, "R");
+    f.key(&mut app, KeyCode::Enter);
+    let status = app
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert_eq!(status, "Nothing changed: nobody was incident manager");
+    assert_eq!(
+        f.desk.load(ID).expect("load").revision,
+        record.revision,
+        "nothing written"
+    );
+}
+
+#[test]
 fn console_banner_shows_a_handover_until_y_acknowledges_it() {
     let f = fixture();
     f.incident(ID, "Ransomware on the payroll file server", minutes(10));

@@ -108,6 +108,11 @@ pub enum JobKind {
         role: crate::domain::incident::Role,
         to: String,
     },
+    /// Take a role from whoever holds it (`assign --unassign`).
+    UnassignRole {
+        id: String,
+        role: crate::domain::incident::Role,
+    },
     /// Hand the incident over to the next responder.
     HandOver {
         id: String,
@@ -524,6 +529,14 @@ impl Job {
                     format!("Saved: {} is {}", role.label(), to.trim())
                 } else {
                     format!("Nothing changed: {} is already {}", to.trim(), role.label())
+                };
+                saved(&said, c)
+            }),
+            JobKind::UnassignRole { id, role } => desk.unassign(&id, role, now).map(|c| {
+                let said = if c.written {
+                    format!("Saved: nobody is {} now", role.label())
+                } else {
+                    format!("Nothing changed: nobody was {}", role.label())
                 };
                 saved(&said, c)
             }),

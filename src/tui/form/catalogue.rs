@@ -380,21 +380,28 @@ impl Form {
         )
     }
 
-    /// Give a responder a role; the hint names who holds each role now.
+    /// Give a responder a role, or (To left empty) take it from whoever
+    /// holds it; the hint names who holds each role now.
     pub fn assign_role(incident: &Incident) -> Form {
         let roles = Role::ALL.iter().map(|r| r.as_str()).collect();
         let holders: Vec<String> = current_roles(&incident.assignments)
             .iter()
             .map(|a| format!("{} {}", a.role, crate::text::one_line(&a.to)))
             .collect();
-        let mut to = text(F::To, "who takes the role (a name on one line)", "");
+        let mut to = text(
+            F::To,
+            "who takes the role (a name on one line); empty: nobody (unassign)",
+            "",
+        );
         if !holders.is_empty() {
-            to.hint =
-                std::borrow::Cow::Owned(format!("who takes the role; now: {}", holders.join(", ")));
+            to.hint = std::borrow::Cow::Owned(format!(
+                "who takes the role, empty: nobody (unassign); now: {}",
+                holders.join(", ")
+            ));
         }
         Form::new(
             FormKind::AssignRole,
-            "Give a responder a role (the latest assignment holds it)",
+            "Give or take back a role (the latest assignment holds it)",
             vec![choice(F::Role, roles, 0), to],
         )
     }

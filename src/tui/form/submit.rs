@@ -441,10 +441,17 @@ impl Form {
                     reason: (!reason.is_empty()).then_some(reason),
                 }
             }
-            FormKind::AssignRole => JobKind::AssignRole {
-                id,
-                role: self.parse(F::Role)?,
-                to: nonempty(F::To)?,
+            // An empty To takes the role from whoever holds it.
+            FormKind::AssignRole => match self.text_of(F::To).trim() {
+                "" => JobKind::UnassignRole {
+                    id,
+                    role: self.parse(F::Role)?,
+                },
+                to => JobKind::AssignRole {
+                    id,
+                    role: self.parse(F::Role)?,
+                    to: to.to_string(),
+                },
             },
             FormKind::HandOver => JobKind::HandOver {
                 id,
