@@ -686,3 +686,55 @@ fn the_board_marks_an_incident_whose_handover_waits() {
     );
     assert!(!wider.contains('\u{1b}') && !wider.contains('\u{9b}'));
 }
+
+/// Indexes and summary lines written before `handover_to` existed (version
+/// 6) are not used: the board still learns of a waiting handover.
+#[test]
+fn summaries_cached_by_an_older_version_are_derived_again() {
+    let f = fixture();
+    f.incident(ID, "Ransomware", minutes(10));
+    f.desk
+        .hand_over(ID, "bob", "over to you", now())
+        .expect("handover");
+    let data = f.desk.data_dir().to_path_buf();
+    let waiting = |desk: &Desk| {
+        let (summaries, problems) = desk.open_summaries();
+        assert!(problems.is_empty(), "{problems:?}");
+        summaries[0].handover_to.clone()
+    };
+    assert_eq!(waiting(&f.desk).as_deref(), Some("bob"));
+
+    // An index.json of version 6, otherwise trustworthy, without the field.
+    let path = data.join("index.json");
+    let mut index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("index")).expect("json");
+    assert_eq!(index["version"], 7);
+    index["version"] = 6.into();
+    let summary = &mut index["open"][ID]["summary"];
+    assert_eq!(summary["handover_to"], "bob");
+    summary
+        .as_object_mut()
+        .expect("object")
+        .remove("handover_to");
+    std::fs::write(&path, index.to_string()).expect("write index");
+    assert_eq!(waiting(&desk_as(&f, "carol")).as_deref(), Some("bob"));
+
+    // No index, and the record's line of version 6 with a good hash.
+    for name in ["index.json", "index-closed.rows"] {
+        let _ = std::fs::remove_file(data.join(name));
+    }
+    let record = data.join("incidents").join(format!("{ID}.toml"));
+    let text = std::fs::read_to_string(&record).expect("record");
+    let (line, toml) = text.split_once('\n').expect("summary line");
+    let json = line.splitn(5, ' ').nth(4).expect("json");
+    let mut old: serde_json::Value = serde_json::from_str(json).expect("summary json");
+    old.as_object_mut().expect("object").remove("handover_to");
+    let covered = format!("{old}\n{toml}");
+    let hash = xxhash_rust::xxh3::xxh3_64(covered.as_bytes());
+    std::fs::write(
+        &record,
+        format!("# breachdesk-summary v6.2 {hash:016x} {covered}"),
+    )
+    .expect("write record");
+    assert_eq!(waiting(&desk_as(&f, "dan")).as_deref(), Some("bob"));
+}
