@@ -401,7 +401,7 @@ impl Form {
         }
         Form::new(
             FormKind::AssignRole,
-            "Give or take back a role (the latest assignment holds it)",
+            "Give a responder a role, or take it back (empty To)",
             vec![choice(F::Role, roles, 0), to],
         )
     }
