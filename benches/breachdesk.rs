@@ -213,6 +213,22 @@ fn read_floor(bencher: divan::Bencher, n: usize) {
     });
 }
 
+/// Deletes the index and makes `incidents/` look an hour old, as on a real
+/// start (not sealed by the previous sample a moment ago).
+fn as_on_a_cold_start(dir: &std::path::Path) {
+    for name in [
+        breachdesk::index::INDEX_FILE,
+        breachdesk::index::CLOSED_INDEX_FILE,
+    ] {
+        let _ = std::fs::remove_file(dir.join(name));
+    }
+    std::fs::File::open(dir.join("incidents"))
+        .and_then(|d| {
+            d.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        })
+        .expect("mtime");
+}
+
 /// A cold start with no index: the board's rows from the records alone
 /// (before each sample the index is deleted and `incidents/` is made to
 /// look an hour old, as on a real start, rather than sealed by the previous
@@ -225,21 +241,7 @@ fn cold_rebuild(bencher: divan::Bencher, n: usize) {
     let dir = set.setup.data_dir.clone();
     let store = breachdesk::store::Store::open(&dir).expect("store");
     bencher
-        .with_inputs(|| {
-            for name in [
-                breachdesk::index::INDEX_FILE,
-                breachdesk::index::CLOSED_INDEX_FILE,
-            ] {
-                let _ = std::fs::remove_file(dir.join(name));
-            }
-            std::fs::File::open(dir.join("incidents"))
-                .and_then(|d| {
-                    d.set_modified(
-                        std::time::SystemTime::now() - std::time::Duration::from_secs(3600),
-                    )
-                })
-                .expect("mtime");
-        })
+        .with_inputs(|| as_on_a_cold_start(&dir))
         .bench_local_values(|()| {
             let found = breachdesk::index::open_summaries(&store);
             assert!(found.stats.parsed >= n, "{:?}", found.stats);
@@ -261,21 +263,7 @@ fn cold_rebuild_without_summary_lines(bencher: divan::Bencher, n: usize) {
     let dir = set.setup.data_dir.clone();
     let store = breachdesk::store::Store::open(&dir).expect("store");
     bencher
-        .with_inputs(|| {
-            for name in [
-                breachdesk::index::INDEX_FILE,
-                breachdesk::index::CLOSED_INDEX_FILE,
-            ] {
-                let _ = std::fs::remove_file(dir.join(name));
-            }
-            std::fs::File::open(dir.join("incidents"))
-                .and_then(|d| {
-                    d.set_modified(
-                        std::time::SystemTime::now() - std::time::Duration::from_secs(3600),
-                    )
-                })
-                .expect("mtime");
-        })
+        .with_inputs(|| as_on_a_cold_start(&dir))
         .bench_local_values(|()| {
             let found = breachdesk::index::open_summaries(&store);
             assert!(found.stats.parsed >= n, "{:?}", found.stats);
