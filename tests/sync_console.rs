@@ -65,6 +65,19 @@ impl Team {
         self.remote.to_str().expect("utf-8")
     }
 
+    /// A responder's desk holding one incident titled `title`, published
+    /// to the team's remote; the incident's id.
+    fn publisher(&self, who: &str, config: &str, title: &str) -> (Desk, String) {
+        let desk = self.desk(who, config);
+        let id = desk
+            .open_incident(support_incident(title), now())
+            .expect("open")
+            .id;
+        desk.sync_publish(self.url(), exe(), now())
+            .expect("published");
+        (desk, id)
+    }
+
     /// Bob joins with the real binary, logs on `id` and syncs.
     fn bob_logs(&self, id: &str, text: &str) {
         let bob = self.root.path().join("data-bob");
@@ -136,14 +149,7 @@ const ALICE: &str = "[responder]\nname = \"Alice Able\"\nemail = \"alice@provide
 #[test]
 fn the_header_shows_the_status_and_s_brings_the_teams_changes_in() {
     let team = team();
-    let alice = team.desk("alice", ALICE);
-    let id = alice
-        .open_incident(support_incident("Exfiltration"), now())
-        .expect("open")
-        .id;
-    alice
-        .sync_publish(team.url(), exe(), now())
-        .expect("published");
+    let (alice, id) = team.publisher("alice", ALICE, "Exfiltration");
 
     let mut app = App::from_desk(&alice, Theme::colored());
     assert!(app.sync.is_some(), "a sync repository");
@@ -191,13 +197,7 @@ fn the_header_shows_the_status_and_s_brings_the_teams_changes_in() {
 #[test]
 fn an_unreachable_remote_shows_in_the_header_until_a_sync_succeeds() {
     let team = team();
-    let alice = team.desk("alice", ALICE);
-    alice
-        .open_incident(support_incident("Lost laptop"), now())
-        .expect("open");
-    alice
-        .sync_publish(team.url(), exe(), now())
-        .expect("published");
+    let (alice, _) = team.publisher("alice", ALICE, "Lost laptop");
     let mut app = App::from_desk(&alice, Theme::colored());
 
     let away = team.root.path().join("away.git");
@@ -220,17 +220,11 @@ fn an_unreachable_remote_shows_in_the_header_until_a_sync_succeeds() {
 #[test]
 fn with_auto_sync_a_saved_change_goes_out_by_itself() {
     let team = team();
-    let alice = team.desk(
+    let (alice, id) = team.publisher(
         "alice",
         &format!("{ALICE}[sync]\nauto = true\ninterval = \"10m\"\n"),
+        "Auto",
     );
-    let id = alice
-        .open_incident(support_incident("Auto"), now())
-        .expect("open")
-        .id;
-    alice
-        .sync_publish(team.url(), exe(), now())
-        .expect("published");
     let mut app = App::from_desk(&alice, Theme::colored());
     // The first tick syncs (nothing to do), then the interval runs.
     dispatch(&mut app, &alice, Action::Tick, now());
@@ -318,14 +312,7 @@ fn footer(app: &App, width: u16) -> String {
 #[test]
 fn s_sync_is_in_the_footer_of_a_sync_repository_and_works_on_the_incident_screen() {
     let team = team();
-    let alice = team.desk("alice", ALICE);
-    let id = alice
-        .open_incident(support_incident("Footer"), now())
-        .expect("open")
-        .id;
-    alice
-        .sync_publish(team.url(), exe(), now())
-        .expect("published");
+    let (alice, id) = team.publisher("alice", ALICE, "Footer");
     let mut app = App::from_desk(&alice, Theme::colored());
     // The board's keys all fit at 80 columns, S sync among them.
     let board = footer(&app, 80);
@@ -385,13 +372,7 @@ fn support_incident(title: &str) -> breachdesk::domain::incident::NewIncident {
 #[test]
 fn a_merge_that_resolved_a_conflict_says_so_loudly() {
     let team = team();
-    let alice = team.desk("alice", ALICE);
-    alice
-        .open_incident(support_incident("Both"), now())
-        .expect("open");
-    alice
-        .sync_publish(team.url(), exe(), now())
-        .expect("published");
+    let (alice, _) = team.publisher("alice", ALICE, "Both");
     let mut app = App::from_desk(&alice, Theme::colored());
     press(&mut app, &alice, 'S', now());
     // What the sync job brings back after the merge driver recorded a
@@ -429,14 +410,7 @@ fn a_merge_that_resolved_a_conflict_says_so_loudly() {
 #[test]
 fn the_incident_screen_says_when_its_last_merge_resolved_a_conflict() {
     let team = team();
-    let alice = team.desk("alice", ALICE);
-    let id = alice
-        .open_incident(support_incident("Merged"), now())
-        .expect("open")
-        .id;
-    alice
-        .sync_publish(team.url(), exe(), now())
-        .expect("published");
+    let (alice, id) = team.publisher("alice", ALICE, "Merged");
     let mut app = App::from_desk(&alice, Theme::colored());
     dispatch(
         &mut app,
