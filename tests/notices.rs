@@ -9,7 +9,7 @@
 mod smtp_server;
 mod support;
 
-use breachdesk::desk::NoticeRequest;
+use breachdesk::desk::{Attempted, NoticeRequest};
 use breachdesk::domain::incident::{Channel, DeliveryState, NoticeKind, RequestStatus, Requester};
 use breachdesk::mail::outbox;
 use breachdesk::store::AuditNote;
@@ -259,6 +259,30 @@ fn a_5xx_refusal_is_failed_never_retried_automatically_then_retried_on_purpose()
     assert_eq!(record.notices[0].attempts, 2);
 }
 
+/// Adds request R1 (`what`) and sends its data supply with one file
+/// (`name`, `bytes`) to a server that refuses it: the notice waits, failed.
+fn refused_supply(m: &Mail, what: &str, name: &str, bytes: &[u8]) -> Attempted {
+    m.f.desk
+        .add_request(
+            ID,
+            Requester::Client,
+            "CSR",
+            what,
+            now() - minutes(3),
+            now() - minutes(3),
+        )
+        .expect("request");
+    let file = m.f.dir.path().join(name);
+    std::fs::write(&file, bytes).expect("write");
+    let mut req = NoticeRequest::new(ID, NoticeKind::DataSupply);
+    req.request = Some("R1".into());
+    req.files = vec![file];
+    let notice = m.f.desk.compose_notice(req, now()).expect("compose").notice;
+    let a = m.f.desk.send_notice(notice, now()).expect("queued");
+    assert_eq!(a.state, DeliveryState::Failed);
+    a
+}
+
 /// A sync can renumber a data request while its supply waits in this
 /// machine's outbox (both responders added an "R1"; the merge keeps both
 /// and renumbers one, rewriting the notices that name it). When the
@@ -275,24 +299,12 @@ fn a_supply_queued_before_its_request_was_renumbered_supplies_that_request() {
         CONTACTS,
         5,
     );
-    m.f.desk
-        .add_request(
-            ID,
-            Requester::Client,
-            "CSR",
-            "firewall logs",
-            now() - minutes(3),
-            now() - minutes(3),
-        )
-        .expect("request");
-    let file = m.f.dir.path().join("firewall.log");
-    std::fs::write(&file, b"10:00 deny 10.0.0.7\n").expect("write");
-    let mut req = NoticeRequest::new(ID, NoticeKind::DataSupply);
-    req.request = Some("R1".into());
-    req.files = vec![file];
-    let notice = m.f.desk.compose_notice(req, now()).expect("compose").notice;
-    let a = m.f.desk.send_notice(notice, now()).expect("queued");
-    assert_eq!(a.state, DeliveryState::Failed);
+    let a = refused_supply(
+        &m,
+        "firewall logs",
+        "firewall.log",
+        b"10:00 deny 10.0.0.7\n",
+    );
 
     // What a merge does when the other responder's request was R1 too:
     // ours becomes R2 (with the notice naming it), theirs is R1.
@@ -345,24 +357,7 @@ fn a_refused_notice_is_cancelled_with_its_reason_recorded_and_audited() {
         CONTACTS,
         5,
     );
-    m.f.desk
-        .add_request(
-            ID,
-            Requester::Client,
-            "CSR",
-            "logs",
-            now() - minutes(3),
-            now() - minutes(3),
-        )
-        .expect("request");
-    let file = m.f.dir.path().join("evidence.log");
-    std::fs::write(&file, b"evidence\n").expect("write");
-    let mut req = NoticeRequest::new(ID, NoticeKind::DataSupply);
-    req.request = Some("R1".into());
-    req.files = vec![file];
-    let notice = m.f.desk.compose_notice(req, now()).expect("compose").notice;
-    let a = m.f.desk.send_notice(notice, now()).expect("queued");
-    assert_eq!(a.state, DeliveryState::Failed);
+    let a = refused_supply(&m, "logs", "evidence.log", b"evidence\n");
     // The copy waits, private.
     let copies = m.f.desk.outbox_dir().join("files").join(&a.id);
     let copy = std::fs::read_dir(&copies)
