@@ -524,7 +524,8 @@ fn a_record_a_merge_rewrote_is_accounted_for_by_its_sync_merged_entry() {
         &sha,
         "both sides logged to the timeline",
     );
-    assert_eq!(entry.action, breachdesk::audit::SYNC_MERGED);
+    assert_eq!(entry.action, breachdesk::audit::RECORD_MERGED);
+    assert_eq!(entry.action, "record.merged");
     let whole = breachdesk::audit::NewEntry::sync_merged(base(), "alice", "0123abcd", "1 record");
     let logged = log.append_entries(&[entry, whole]).unwrap();
     assert_eq!(logged[0].revision, Some(4));

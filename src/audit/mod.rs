@@ -105,6 +105,8 @@ const OLD_LOG_FILE: &str = "audit-log.toml";
 pub const LOCK_FILE: &str = "audit.lock";
 /// The action of the entry a sync appends for what it merged.
 pub const SYNC_MERGED: &str = "sync.merged";
+/// The action of the entry for one record a sync's merge wrote.
+pub const RECORD_MERGED: &str = "record.merged";
 /// The `prev` of the first entry.
 pub const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const TAIL_WINDOW: u64 = 8 * 1024;
@@ -218,7 +220,7 @@ impl NewEntry {
         )
     }
 
-    /// A [`SYNC_MERGED`] entry for one record a merge rewrote: the merged
+    /// A [`RECORD_MERGED`] entry for one record a merge rewrote: the merged
     /// record's new `revision` and the SHA-256 of the bytes written
     /// ([`crate::store::record_sha256`]), so the revision is accounted for
     /// like any saved change. `detail` says what was merged (e.g. a conflict
@@ -239,7 +241,7 @@ impl NewEntry {
                 at,
                 actor,
                 Some(incident),
-                SYNC_MERGED,
+                RECORD_MERGED,
                 &format!("merged from commit {commit} as revision {revision}: {detail}"),
             )
         }

@@ -332,7 +332,12 @@ impl Desk {
                 })?;
                 let mine = repo.show("HEAD", &path)?;
                 let other = repo.show(theirs, &path)?;
-                let revision = revision_of(&bytes);
+                let revision = revision_of(&bytes).ok_or_else(|| {
+                    system(format!(
+                        "{}: the merged record has no revision",
+                        self.data_dir().join(&path).display()
+                    ))
+                })?;
                 let conflict = conflict_entries(Some(&bytes))
                     > conflict_entries(mine.as_deref()).max(conflict_entries(other.as_deref()));
                 if conflict {
@@ -343,15 +348,16 @@ impl Desk {
                         .and_then(revision_of)
                         .map_or("none".to_string(), |r| r.to_string())
                 };
-                entries.push(NewEntry {
-                    at: now,
-                    actor: self.actor.clone(),
-                    incident: Some(id.clone()),
-                    action: "record.merged".into(),
-                    detail: format!(
-                        "merged by sync: this machine's revision {} and {}'s revision {}{}",
+                entries.push(NewEntry::record_merged(
+                    now,
+                    &self.actor,
+                    &id,
+                    short(theirs),
+                    revision,
+                    &crate::store::record_sha256(&bytes),
+                    &format!(
+                        "this machine's revision {} and the other's revision {}{}",
                         rev(&mine),
-                        short(theirs),
                         rev(&other),
                         if conflict {
                             "; a field changed on both sides: the other value is on the timeline"
@@ -359,21 +365,17 @@ impl Desk {
                             ""
                         }
                     ),
-                    revision,
-                    record_sha256: Some(crate::store::record_sha256(&bytes)),
-                });
+                ));
             }
         }
         if !incidents_in.is_empty() {
-            entries.push(NewEntry::note(
+            entries.push(NewEntry::sync_merged(
                 now,
                 &self.actor,
-                None,
-                "sync.merged",
+                short(theirs),
                 &format!(
-                    "merged {} from {} (origin/{}): {} changed: {}",
+                    "{} from origin/{}: {} changed: {}",
                     plural(came_in, "commit", "commits"),
-                    short(theirs),
                     report.branch,
                     plural(incidents_in.len(), "incident", "incidents"),
                     incidents_in.join(", ")
