@@ -9,16 +9,13 @@
 
 use super::*;
 use crate::audit::NewEntry;
+use crate::domain::incident::EntryKind;
+use crate::domain::merge::MERGE_AUTHOR;
 use crate::sync::{Identity, Pushed, Repo, SyncError, SyncState};
 
 /// How many times fetch, merge and push are tried when the push is
 /// rejected because another responder pushed first.
 pub const SYNC_ATTEMPTS: usize = 5;
-
-/// The timeline entry kind the merge driver writes when both sides
-/// changed a field differently, and who it is written by.
-pub const CONFLICT_KIND: &str = "conflict";
-pub const CONFLICT_BY: &str = "breachdesk merge";
 
 /// What a sync did, said in one line by its `Display`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -110,8 +107,8 @@ fn conflict_entries(bytes: Option<&[u8]>) -> usize {
             entries
                 .iter()
                 .filter(|e| {
-                    e.get("kind").and_then(|k| k.as_str()) == Some(CONFLICT_KIND)
-                        && e.get("by").and_then(|b| b.as_str()) == Some(CONFLICT_BY)
+                    e.get("kind").and_then(|k| k.as_str()) == Some(EntryKind::Conflict.as_str())
+                        && e.get("by").and_then(|b| b.as_str()) == Some(MERGE_AUTHOR)
                 })
                 .count()
         })
