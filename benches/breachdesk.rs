@@ -311,26 +311,24 @@ fn list_settled(bencher: divan::Bencher, n: usize) {
 /// settled index): the closed rows read from the index, not stat()ed.
 #[divan::bench(args = BIG, sample_count = 20)]
 fn list_all_settled(bencher: divan::Bencher, n: usize) {
-    let set = data(n);
-    settled(set);
-    let reader = set.setup.reader().expect("reader");
-    bencher.bench_local(|| {
-        let found = reader.list_rows(breachdesk::desk::Listing::All, false);
-        let (rows, problems) = found.rows();
-        assert_eq!((rows.len(), problems.len()), (n, 0));
-        rows.len()
-    });
+    list_all(bencher, n, false);
 }
 
 /// The same with `--check`: every record stat()ed, every closed summary
 /// decoded from the JSON section (what `list --all` did before).
 #[divan::bench(args = BIG, sample_count = 10)]
 fn list_all_checked(bencher: divan::Bencher, n: usize) {
+    list_all(bencher, n, true);
+}
+
+/// `list --all` (with `--check` or not) on a read-only desk over a
+/// settled index of `n` incidents.
+fn list_all(bencher: divan::Bencher, n: usize, check: bool) {
     let set = data(n);
     settled(set);
     let reader = set.setup.reader().expect("reader");
     bencher.bench_local(|| {
-        let found = reader.list_rows(breachdesk::desk::Listing::All, true);
+        let found = reader.list_rows(breachdesk::desk::Listing::All, check);
         let (rows, problems) = found.rows();
         assert_eq!((rows.len(), problems.len()), (n, 0));
         rows.len()
