@@ -48,6 +48,8 @@ pub const GITIGNORE: &str = "\
 /audit/audit.lock
 /audit/torn-*.bin
 /audit/*.migrated
+/signing/
+/refused/
 .*.tmp-*
 ";
 
