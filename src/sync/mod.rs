@@ -29,6 +29,7 @@ pub const GITATTRIBUTES: &str = "\
 # conversion), because the audit log holds the SHA-256 of each record's bytes.
 incidents/*.toml merge=breachdesk-record -text
 audit/chains/*.jsonl -text
+audit/signers/*.pub -text
 ";
 
 /// `.gitignore`: what stays on this machine.
