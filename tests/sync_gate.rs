@@ -497,10 +497,17 @@ fn joining_a_team_whose_remote_holds_a_machine_local_file_checks_nothing_out() {
 }
 
 #[test]
-fn an_emptied_gitignore_never_sends_machine_local_files() {
+fn an_emptied_gitignore_never_sends_machine_local_files_and_sync_writes_it_again() {
     let team = team();
     let alice = &team.alice;
     std::fs::write(alice.data.join(".gitignore"), "").expect("emptied");
+    std::fs::write(alice.data.join(".gitattributes"), "* merge=union\n").expect("changed");
+    alice.git(&[
+        "config",
+        "--local",
+        "--unset",
+        "merge.breachdesk-record.driver",
+    ]);
     std::fs::create_dir_all(alice.data.join("logs")).expect("logs");
     std::fs::write(alice.data.join("logs/breachdesk.log"), "secret\n").expect("log");
     std::fs::create_dir_all(alice.data.join("outbox")).expect("outbox");
@@ -530,6 +537,15 @@ fn an_emptied_gitignore_never_sends_machine_local_files() {
     assert_eq!(
         git_in(&team.remote, &["show", "main:.gitignore"]),
         breachdesk::sync::GITIGNORE
+    );
+    assert_eq!(
+        git_in(&team.remote, &["show", "main:.gitattributes"]),
+        breachdesk::sync::GITATTRIBUTES
+    );
+    let driver = alice.git(&["config", "--local", "merge.breachdesk-record.driver"]);
+    assert!(
+        driver.trim_end().ends_with(" merge-record %O %A %B %P"),
+        "{driver}"
     );
     team.bob.ok(&["sync"]);
 
