@@ -19,7 +19,6 @@ const ALICE: &str = "[responder]\nname = \"Alice Able\"\nemail = \"alice@provide
 const BOB: &str = "[responder]\nname = \"Bob Baker\"\nemail = \"bob@provider.example\"\n";
 const MALLORY: &str = "Mallory <mallory@evil.example>";
 
-
 /// A team: the bare remote, Alice (the victim) and Bob (an honest
 /// teammate) with two incidents both have, each machine's chain on the
 /// remote, and Mallory's plain clone of it.
@@ -435,6 +434,16 @@ fn a_record_quarantined_here_is_never_deleted_for_the_team() {
     bob.ok(&["sync"]);
     let tree = git_in(&team.remote, &["ls-tree", "-r", "--name-only", "main"]);
     assert!(tree.contains(&record), "the team lost {record}:\n{tree}");
+    // Nor does Bob's console count it as a change waiting to go out.
+    let desk = breachdesk::setup::Setup {
+        data_dir: bob.data.clone(),
+        config: breachdesk::config::Config::load(&bob.config).expect("config"),
+        config_path: bob.config.clone(),
+        extra_playbooks: Vec::new(),
+    }
+    .desk()
+    .expect("desk");
+    assert_eq!(desk.sync_status().and_then(|s| s.waiting), Some(0));
     alice.ok(&["sync"]);
     assert!(alice.data.join(&record).exists());
     assert!(alice.ids().contains(id));

@@ -211,14 +211,15 @@ impl Repo {
     }
 
     /// How many paths `git status --porcelain` lists: local changes not
-    /// yet committed for the team.
+    /// yet committed for the team. A file gone from disk (a record
+    /// quarantined here) is not counted: sync never sends a deletion.
     pub fn waiting(&self) -> Result<usize, SyncError> {
         Ok(self
             .git
             // No optional locks: looking never gets in a sync's way.
             .run(&["--no-optional-locks", "status", "--porcelain"])?
             .lines()
-            .filter(|l| !l.trim().is_empty())
+            .filter(|l| !l.trim().is_empty() && !l.starts_with(" D "))
             .count())
     }
 
