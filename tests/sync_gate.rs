@@ -372,6 +372,9 @@ fn an_emptied_gitignore_never_sends_machine_local_files_and_sync_writes_it_again
         "to = \"csr@client.example\"\n",
     )
     .expect("outbox");
+    // Nor a link in place of a record.
+    std::os::unix::fs::symlink("/etc/passwd", alice.data.join("incidents/LINKED-1.toml"))
+        .expect("link");
     alice.ok(&["log", &team.incidents[0], "After the ignore list went"]);
     alice.ok(&["sync"]);
     let tree = git_in(&team.remote, &["ls-tree", "-r", "--name-only", "main"]);
@@ -385,6 +388,7 @@ fn an_emptied_gitignore_never_sends_machine_local_files_and_sync_writes_it_again
         );
     }
     assert!(tree.contains(&format!("incidents/{}.toml", team.incidents[0])));
+    assert!(!tree.contains("LINKED-1"), "{tree}");
     // The ignore list is written again and committed as it should be.
     assert_eq!(
         std::fs::read_to_string(alice.data.join(".gitignore")).expect("ignore"),
