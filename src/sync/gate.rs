@@ -27,6 +27,7 @@ pub use incoming::{inspect_checkout, inspect_incoming};
 
 use super::{GITATTRIBUTES, GITIGNORE, SyncError};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// The only mode a shared file may have.
 pub const REGULAR: &str = "100644";
@@ -77,7 +78,7 @@ pub trait Blobs {
     /// The blob's size in bytes.
     fn size(&mut self, blob: &str) -> Result<u64, SyncError>;
     /// The blob's bytes (the caller has checked its size).
-    fn bytes(&mut self, blob: &str) -> Result<Vec<u8>, SyncError>;
+    fn bytes(&mut self, blob: &str) -> Result<Rc<[u8]>, SyncError>;
 }
 
 /// A change the gate refused: which commit, which path (made printable),
@@ -274,7 +275,7 @@ fn judge_one(change: &Change, local: &Local, blobs: &mut dyn Blobs) -> Result<Ve
         )),
         (Shared::Written(text), _, Some(new)) => {
             let exact = blobs.size(&new.blob)? == text.len() as u64
-                && blobs.bytes(&new.blob)? == text.as_bytes();
+                && *blobs.bytes(&new.blob)? == *text.as_bytes();
             Ok(if exact {
                 Ok(())
             } else {
@@ -372,7 +373,7 @@ fn appends(blobs: &mut dyn Blobs, old: &str, new: &str) -> Result<bool, SyncErro
         return Ok(false);
     }
     let (old, new) = (blobs.bytes(old)?, blobs.bytes(new)?);
-    Ok(new.starts_with(&old)
+    Ok(new.starts_with(&old[..])
         && (old.is_empty() || old.ends_with(b"\n"))
         && (new.len() == old.len() || new.ends_with(b"\n")))
 }
@@ -396,7 +397,7 @@ fn prefix_of(blobs: &mut dyn Blobs, part: &str, whole: &str) -> Result<bool, Syn
         return Ok(false);
     }
     let (part, whole) = (blobs.bytes(part)?, blobs.bytes(whole)?);
-    Ok(whole.starts_with(&part) && (part.is_empty() || part.ends_with(b"\n")))
+    Ok(whole.starts_with(&part[..]) && (part.is_empty() || part.ends_with(b"\n")))
 }
 
 #[cfg(test)]

@@ -5,10 +5,11 @@
 
 use super::{Blobs, Change, Local, Refusal, Side, judge};
 use crate::sync::{GitError, Repo, SyncError};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::rc::Rc;
 
 /// The largest commit object read for its author line.
 const MAX_COMMIT_BYTES: u64 = 1024 * 1024;
@@ -251,14 +252,20 @@ fn plumbing_output(dir: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>, S
     Ok(output.stdout)
 }
 
+/// How many blobs' bytes are kept at once (a check reads at most three:
+/// old, new and HEAD's): a chain's new version in one
+/// commit is its old version in the next, so a few suffice, and memory
+/// stays bounded however many versions come in.
+const KEPT: usize = 3;
+
 /// One `git cat-file --batch-command` for a whole inspection: sizes by
-/// `info`, bytes by `contents`, each read once.
+/// `info` (each asked once), bytes by `contents` (the last [`KEPT`] kept).
 struct CatFile {
     child: Child,
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
     sizes: HashMap<String, u64>,
-    bytes: HashMap<String, Vec<u8>>,
+    kept: VecDeque<(String, Rc<[u8]>)>,
 }
 
 impl CatFile {
@@ -280,7 +287,7 @@ impl CatFile {
             stdin,
             stdout,
             sizes: HashMap::new(),
-            bytes: HashMap::new(),
+            kept: VecDeque::new(),
         })
     }
 
@@ -369,13 +376,16 @@ impl Blobs for CatFile {
         Ok(size)
     }
 
-    fn bytes(&mut self, blob: &str) -> Result<Vec<u8>, SyncError> {
-        if let Some(bytes) = self.bytes.get(blob) {
-            return Ok(bytes.clone());
+    fn bytes(&mut self, blob: &str) -> Result<Rc<[u8]>, SyncError> {
+        if let Some((_, bytes)) = self.kept.iter().find(|(id, _)| id == blob) {
+            return Ok(Rc::clone(bytes));
         }
         let size = self.size(blob)?;
-        let bytes = self.contents(blob, size)?;
-        self.bytes.insert(blob.to_string(), bytes.clone());
+        let bytes: Rc<[u8]> = self.contents(blob, size)?.into();
+        if self.kept.len() == KEPT {
+            self.kept.pop_front();
+        }
+        self.kept.push_back((blob.to_string(), Rc::clone(&bytes)));
         Ok(bytes)
     }
 }

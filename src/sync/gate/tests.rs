@@ -20,8 +20,8 @@ impl Blobs for Map {
     fn size(&mut self, blob: &str) -> Result<u64, SyncError> {
         Ok(self.0.get(blob).map_or(0, |b| b.len() as u64))
     }
-    fn bytes(&mut self, blob: &str) -> Result<Vec<u8>, SyncError> {
-        Ok(self.0.get(blob).cloned().unwrap_or_default())
+    fn bytes(&mut self, blob: &str) -> Result<Rc<[u8]>, SyncError> {
+        Ok(self.0.get(blob).cloned().unwrap_or_default().into())
     }
 }
 
@@ -344,7 +344,7 @@ fn oversized_blobs_are_refused_by_size_alone() {
         fn size(&mut self, _: &str) -> Result<u64, SyncError> {
             Ok(1 << 40)
         }
-        fn bytes(&mut self, _: &str) -> Result<Vec<u8>, SyncError> {
+        fn bytes(&mut self, _: &str) -> Result<Rc<[u8]>, SyncError> {
             panic!("an oversized blob is never read")
         }
     }
