@@ -390,3 +390,16 @@ fn the_machine_local_list_is_the_gitignore() {
     assert!(!is_machine_local("audit/chains/00000000000000aa.jsonl"));
     assert!(!is_machine_local("incidents/INC-1.toml"));
 }
+
+#[test]
+fn a_hostile_path_is_shown_printable() {
+    let mut blobs = Map::default();
+    let a = blobs.put(b"x\n");
+    let mut hostile = change("outbox/x", None, side(&a));
+    hostile.path = b"outbox/\x1b]0;owned\x07\xff.toml".to_vec();
+    let refused = judge(&[hostile], &local(&[]), &mut blobs)
+        .expect("judged")
+        .expect("refused");
+    assert!(!refused.path.chars().any(crate::text::is_unsafe_char), "{:?}", refused.path);
+    assert!(refused.path.starts_with("outbox/^["), "{}", refused.path);
+}
