@@ -390,22 +390,14 @@ fn a_push_that_loses_the_race_is_merged_and_pushed_again() {
     let bob = Responder::new(root.path(), "bob", BOB);
     bob.ok(&["sync", "init", &format!("file://{team_url}")]);
 
-    // A third clone with a commit ready to push first.
-    let carol = root.path().join("carol");
-    git_in(
-        root.path(),
-        &[
-            "clone",
-            "--quiet",
-            "--branch",
-            "main",
-            team_url,
-            carol.to_str().expect("utf-8"),
-        ],
-    );
-    std::fs::write(carol.join("handover-notes.txt"), "from carol\n").expect("file");
-    git_in(&carol, &["add", "handover-notes.txt"]);
-    git_in(&carol, &["commit", "--quiet", "-m", "carol's notes"]);
+    // A third responder with a commit ready to push first (only shared
+    // files are ever taken in: her record and her audit chain).
+    let carol_desk = Responder::new(root.path(), "carol", ALICE);
+    carol_desk.ok(&["sync", "init", team_url]);
+    let carols = carol_desk.new_incident("Carol's incident");
+    carol_desk.git(&["add", "incidents", "audit"]);
+    carol_desk.git(&["commit", "--quiet", "-m", "carol's incident"]);
+    let carol = carol_desk.data.clone();
     let hook = bob.data.join(".git/hooks/pre-push");
     std::fs::write(
         &hook,
@@ -421,11 +413,11 @@ fn a_push_that_loses_the_race_is_merged_and_pushed_again() {
     bob.ok(&["log", &id, "Bob's entry"]);
     let said = bob.ok(&["sync"]);
     assert!(root.path().join("raced").exists(), "the hook ran");
-    assert!(said.contains("in 1 commit (0 incidents changed)"), "{said}");
-    assert!(bob.data.join("handover-notes.txt").exists());
+    assert!(said.contains("in 1 commit (1 incident changed)"), "{said}");
+    assert!(bob.ids().contains(&carols));
     bob.assert_clean_and_verified();
     alice.ok(&["sync"]);
-    assert!(alice.data.join("handover-notes.txt").exists());
+    assert!(alice.ids().contains(&carols));
     assert!(alice.ok(&["show", &id]).contains("Bob's entry"));
     assert_eq!(alice.records(), bob.records());
     alice.assert_clean_and_verified();
@@ -443,9 +435,8 @@ fn two_syncs_at_once_both_succeed() {
     alice.ok(&["sync", "init", team_url]);
     let bob = Responder::new(root.path(), "bob", BOB);
     bob.ok(&["sync", "init", team_url]);
-    // Changes that need no record merge: a file each.
-    std::fs::write(alice.data.join("alice-notes.txt"), "a\n").expect("a");
-    std::fs::write(bob.data.join("bob-notes.txt"), "b\n").expect("b");
+    // Changes that need no record merge: an incident each.
+    let mine = [alice.new_incident("Alice's"), bob.new_incident("Bob's")];
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| alice.run(&["sync"]));
         let b = s.spawn(|| bob.run(&["sync"]));
@@ -462,7 +453,7 @@ fn two_syncs_at_once_both_succeed() {
     bob.ok(&["sync"]);
     alice.ok(&["sync"]);
     for r in [&alice, &bob] {
-        assert!(r.data.join("alice-notes.txt").exists() && r.data.join("bob-notes.txt").exists());
+        assert!(mine.iter().all(|id| r.ids().contains(id)));
         r.assert_clean_and_verified();
     }
     assert_eq!(
@@ -659,11 +650,11 @@ fn a_merge_left_half_done_is_undone_and_done_again() {
     alice.ok(&["sync", "init", team_url]);
     let bob = Responder::new(root.path(), "bob", BOB);
     bob.ok(&["sync", "init", team_url]);
-    std::fs::write(bob.data.join("bob-notes.txt"), "b\n").expect("b");
+    let mine = [bob.new_incident("Bob's")];
     bob.ok(&["sync"]);
-    std::fs::write(alice.data.join("alice-notes.txt"), "a\n").expect("a");
-    alice.git(&["add", "alice-notes.txt"]);
-    alice.git(&["commit", "--quiet", "-m", "alice's notes"]);
+    let mine = [mine[0].clone(), alice.new_incident("Alice's")];
+    alice.git(&["add", "incidents", "audit"]);
+    alice.git(&["commit", "--quiet", "-m", "alice's incident"]);
     alice.git(&["fetch", "--quiet", "origin"]);
     alice.git(&["merge", "--quiet", "--no-commit", "--no-ff", "origin/main"]);
     assert!(alice.data.join(".git/MERGE_HEAD").exists());
@@ -676,7 +667,7 @@ fn a_merge_left_half_done_is_undone_and_done_again() {
     assert!(!alice.data.join(".git/MERGE_HEAD").exists());
     bob.ok(&["sync"]);
     for r in [&alice, &bob] {
-        assert!(r.data.join("alice-notes.txt").exists() && r.data.join("bob-notes.txt").exists());
+        assert!(mine.iter().all(|id| r.ids().contains(id)));
         r.assert_clean_and_verified();
     }
 }

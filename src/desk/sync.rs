@@ -241,7 +241,9 @@ impl Desk {
     fn sync_once(&self, exe: &Path, now: DateTime<Utc>) -> Result<SyncReport, DeskError> {
         let repo = Repo::open(self.data_dir(), self.sync_identity())?;
         let _one_at_a_time = crate::sync::lock_sync(self.data_dir())?;
-        repo.register_driver(exe)?;
+        // Re-asserted on every run: .gitattributes, .gitignore and the
+        // merge driver (changed files are committed below).
+        repo.configure(exe)?;
         let branch = repo.branch()?;
         let upstream = format!("refs/remotes/origin/{branch}");
         {
@@ -264,6 +266,7 @@ impl Desk {
             if let Some(theirs) = &theirs
                 && !repo.is_ancestor(theirs, "HEAD")?
             {
+                crate::sync::gate::inspect_incoming(&repo, theirs)?;
                 self.merge_in(&repo, theirs, now, &mut report)?;
             }
             let base = theirs.as_deref().unwrap_or(EMPTY_TREE);

@@ -7,6 +7,7 @@
 //! merged records in the audit log) are in [`crate::desk`]; this module is
 //! the plumbing and the machine-local [`state`].
 
+pub mod gate;
 pub mod git;
 mod repo;
 pub mod state;
@@ -97,6 +98,25 @@ pub enum SyncError {
         "the remote kept changing: gave up after {0} attempts (local changes are committed and kept; sync again)"
     )]
     Raced(usize),
+    /// A fetched commit changes what no remote may change (see [`gate`]).
+    #[error("refused commit {commit} by {author}: {path} {why}; nothing was merged")]
+    Refused {
+        /// The commit's short id (12 hex digits).
+        commit: String,
+        /// `NAME <EMAIL>`, as the commit says (made one printable line).
+        author: String,
+        /// The path, made printable.
+        path: String,
+        why: String,
+    },
+    /// Committing would take in a path that is not shared (staged by hand,
+    /// or a deletion of a record, a chain or a signer key).
+    #[error("{path} is staged but {why}; nothing was committed (unstage it with `git -C {} restore --staged -- {path}`)", .dir.display())]
+    NotShared {
+        dir: PathBuf,
+        path: String,
+        why: String,
+    },
     #[error(transparent)]
     Git(#[from] GitError),
     #[error("{}: {source}", path.display())]

@@ -38,6 +38,11 @@ impl Repo {
         self.git.dir()
     }
 
+    /// The git program on this repository, for the [`super::gate`].
+    pub(super) fn git(&self) -> &Git {
+        &self.git
+    }
+
     /// `git init` in `dir` (on [`BRANCH`]) with `origin` = `remote`.
     pub fn init(dir: &Path, identity: Identity, remote: &str) -> Result<Repo, SyncError> {
         let repo = Repo::at(dir, identity);
@@ -95,8 +100,10 @@ impl Repo {
 
     /// Fetches `branch` from `origin` and checks it out as the local
     /// branch tracking it (joining a team's existing repository).
+    /// Nothing is checked out unless the whole tree passes the gate.
     pub fn check_out_remote(&self, branch: &str) -> Result<(), SyncError> {
         self.fetch()?;
+        super::gate::inspect_checkout(self, &format!("refs/remotes/origin/{branch}"))?;
         self.git.run(&[
             "checkout",
             "--quiet",
@@ -117,10 +124,13 @@ impl Repo {
             .to_string())
     }
 
-    /// `git add -A` and, when anything is staged, one commit with
-    /// `message`. Whether a commit was made.
+    /// Stages the shared files that are new or changed ([`stage_shared`](Repo::stage_shared)),
+    /// checks what is staged ([`check_staged`](Repo::check_staged)) and, when
+    /// anything is, makes one commit with `message`. Whether a commit was
+    /// made.
     pub fn commit_all(&self, message: &str) -> Result<bool, SyncError> {
-        self.git.run(&["add", "--all"])?;
+        self.stage_shared()?;
+        self.check_staged()?;
         if self.git.succeeds(&["diff", "--cached", "--quiet"])? {
             return Ok(false);
         }
@@ -129,15 +139,87 @@ impl Repo {
         Ok(true)
     }
 
+    /// Stages, by explicit path, each shared file (a record, an audit
+    /// chain, a signer key, `.gitattributes`, `.gitignore`) that is a
+    /// regular file, new or changed on disk. Nothing else is ever staged,
+    /// whatever `.gitignore` says, and a file gone from disk (a record
+    /// quarantined here) is never staged as a deletion.
+    pub fn stage_shared(&self) -> Result<(), SyncError> {
+        let listed = self.git.output(&[
+            "ls-files",
+            "-z",
+            "--others",
+            "--modified",
+            "--",
+            ":(glob)incidents/*.toml",
+            ":(glob)audit/chains/*.jsonl",
+            ":(glob)audit/signers/*.pub",
+            ".gitattributes",
+            ".gitignore",
+        ])?;
+        if !listed.status.success() {
+            return Err(GitError::Failed {
+                command: "ls-files".into(),
+                reason: git::first_relevant_line(&listed.stderr, &listed.stdout),
+            }
+            .into());
+        }
+        let mut paths: Vec<&str> = listed
+            .stdout
+            .split(|b| *b == 0)
+            .filter_map(|p| std::str::from_utf8(p).ok())
+            .filter(|p| super::gate::is_shared(p))
+            .filter(|p| {
+                std::fs::symlink_metadata(self.dir().join(p)).is_ok_and(|m| m.file_type().is_file())
+            })
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        for chunk in paths.chunks(500) {
+            // Literal paths, forced past any ignore file of the responder's
+            // (each is a shared path, checked above).
+            let mut args = vec!["--literal-pathspecs", "add", "--force", "--"];
+            args.extend_from_slice(chunk);
+            self.git.run(&args)?;
+        }
+        Ok(())
+    }
+
+    /// Refuses (naming the path) when anything staged is not a shared file
+    /// as the gate allows it: a machine-local path, a link, a deletion.
+    pub fn check_staged(&self) -> Result<(), SyncError> {
+        let staged = self.git.run(&[
+            "diff",
+            "--cached",
+            "-z",
+            "--raw",
+            "--no-renames",
+            "--no-abbrev",
+            "--no-color",
+            "--no-relative",
+        ])?;
+        for change in super::gate::parse_changes(staged.as_bytes())? {
+            if let Err(why) = super::gate::outgoing(&change) {
+                return Err(SyncError::NotShared {
+                    dir: self.dir().to_path_buf(),
+                    path: crate::text::one_line(&String::from_utf8_lossy(&change.path)),
+                    why,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// How many paths `git status --porcelain` lists: local changes not
-    /// yet committed for the team.
+    /// yet committed for the team. A file gone from disk (a record
+    /// quarantined here) is not counted: sync never sends a deletion.
     pub fn waiting(&self) -> Result<usize, SyncError> {
         Ok(self
             .git
             // No optional locks: looking never gets in a sync's way.
             .run(&["--no-optional-locks", "status", "--porcelain"])?
             .lines()
-            .filter(|l| !l.trim().is_empty())
+            .filter(|l| !l.trim().is_empty() && !l.starts_with(" D "))
             .count())
     }
 
