@@ -104,7 +104,8 @@ pub fn merge_incident(
         return Ok(unchanged(theirs));
     }
     let top = ours.revision.max(theirs.revision);
-    let Some(revision) = top.checked_add(1) else {
+    // A record's text holds a revision as a TOML integer (at most i64::MAX).
+    let Some(revision) = top.checked_add(1).filter(|r| i64::try_from(*r).is_ok()) else {
         return Err(MergeError::RevisionOverflow(top));
     };
     if ours.id != theirs.id {
