@@ -2,11 +2,34 @@
 //! terminal, stdin closed, `GIT_TERMINAL_PROMPT=0`, ssh in batch mode unless
 //! the responder set `GIT_SSH_COMMAND`), the responder's name and email as
 //! author and committer, and files created private (umask 077).
+//!
+//! A git child never outlives a sync killed with `kill -9`: it is killed
+//! when the thread that started it dies (`PR_SET_PDEATHSIG`), and it (and
+//! whatever it starts: `ssh`, `git-upload-pack`) holds the sync lock's file
+//! open ([`children_hold`]), so the next sync waits until the last of them
+//! has exited.
 
 use std::ffi::OsStr;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// The sync lock's file descriptor while a sync holds it, else -1: git
+/// children inherit it (see the module text).
+static SYNC_LOCK_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// From now on every git child inherits `fd` (the held sync lock), so the
+/// lock stays held until the last of them exits, even if this process is
+/// killed.
+pub fn children_hold(fd: std::os::fd::RawFd) {
+    SYNC_LOCK_FD.store(fd, Ordering::SeqCst);
+}
+
+/// The sync lock was released: children no longer inherit it.
+pub fn children_release(fd: std::os::fd::RawFd) {
+    let _ = SYNC_LOCK_FD.compare_exchange(fd, -1, Ordering::SeqCst, Ordering::SeqCst);
+}
 
 /// Why a git command failed: the command and git's own first relevant line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,6 +119,60 @@ impl Git {
         Ok(output)
     }
 
+    /// `git ARGS` with `input` on its stdin and, when `index` is given,
+    /// that file as its index (`GIT_INDEX_FILE`); stdout's bytes on success.
+    pub fn run_bytes<S: AsRef<OsStr>>(
+        &self,
+        args: &[S],
+        input: &[u8],
+        index: Option<&Path>,
+    ) -> Result<Vec<u8>, GitError> {
+        use std::io::Write;
+        let own_ssh = *self.own_ssh.get_or_init(|| {
+            command(Some(&self.dir), true)
+                .args(["config", "--get", "core.sshCommand"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+        let mut command = command(Some(&self.dir), own_ssh);
+        command
+            .arg("-c")
+            .arg(format!("user.name={}", self.identity.name))
+            .arg("-c")
+            .arg(format!("user.email={}", self.identity.email))
+            .args(args)
+            .stdin(Stdio::piped());
+        if let Some(index) = index {
+            command.env("GIT_INDEX_FILE", index);
+        }
+        let mut child = command
+            .spawn()
+            .map_err(|e| GitError::Missing(e.to_string()))?;
+        let mut stdin = child.stdin.take();
+        let output = std::thread::scope(|scope| {
+            let writer = scope.spawn(move || {
+                if let Some(stdin) = stdin.as_mut() {
+                    let _ = stdin.write_all(input);
+                }
+                drop(stdin);
+            });
+            let output = child.wait_with_output();
+            let _ = writer.join();
+            output
+        })
+        .map_err(|e| GitError::Missing(e.to_string()))?;
+        tracing::debug!(
+            args = ?args.iter().map(|a| redact(&a.as_ref().to_string_lossy())).collect::<Vec<_>>(),
+            status = ?output.status.code(),
+            "git"
+        );
+        if output.status.success() {
+            Ok(output.stdout)
+        } else {
+            Err(failed(args, &output))
+        }
+    }
+
     /// Whether `git ARGS` exits 0 (any other exit is "no"; failing to run
     /// git at all is an error).
     pub fn succeeds<S: AsRef<OsStr>>(&self, args: &[S]) -> Result<bool, GitError> {
@@ -156,11 +233,25 @@ fn command(dir: Option<&Path>, own_ssh: bool) -> Command {
     {
         command.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
     }
-    // SAFETY: umask is async-signal-safe and touches only the child's own
-    // state between fork and exec.
+    let lock_fd = SYNC_LOCK_FD.load(Ordering::SeqCst);
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: umask, prctl, getppid, fcntl and raise are async-signal-safe
+    // and touch only the child's own state between fork and exec.
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
             libc::umask(0o077);
+            // Killed with this (the parent) thread: no orphaned fetch or push.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+            if libc::getppid() != parent {
+                // The parent died before prctl took effect.
+                libc::raise(libc::SIGKILL);
+            }
+            if lock_fd >= 0 {
+                let flags = libc::fcntl(lock_fd, libc::F_GETFD);
+                if flags >= 0 {
+                    libc::fcntl(lock_fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
+                }
+            }
             Ok(())
         });
     }

@@ -227,7 +227,13 @@ pub fn join(
 /// Held for the whole of one sync, so two syncs on one machine (the
 /// console's and a command's) never run git on the directory at once.
 pub struct SyncLock {
-    _file: std::fs::File,
+    file: std::fs::File,
+}
+
+impl Drop for SyncLock {
+    fn drop(&mut self) {
+        git::children_release(std::os::fd::AsRawFd::as_raw_fd(&self.file));
+    }
 }
 
 /// Takes `locks/.sync.lock`, or says another sync holds it.
@@ -245,7 +251,11 @@ pub fn lock_sync(dir: &Path) -> Result<SyncLock, SyncError> {
         .open(&path)
         .map_err(io(&path))?;
     match file.try_lock() {
-        Ok(()) => Ok(SyncLock { _file: file }),
+        Ok(()) => {
+            // git children hold it too, until the last of them exits.
+            git::children_hold(std::os::fd::AsRawFd::as_raw_fd(&file));
+            Ok(SyncLock { file })
+        }
         Err(std::fs::TryLockError::WouldBlock) => Err(SyncError::Busy(dir.to_path_buf())),
         Err(std::fs::TryLockError::Error(e)) => Err(SyncError::Io { path, source: e }),
     }
