@@ -405,6 +405,7 @@ mod requests;
 mod root_cause;
 mod steps;
 mod sync;
+mod sync_merge;
 mod team;
 mod upkeep;
 pub use contract::*;

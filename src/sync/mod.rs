@@ -10,10 +10,12 @@
 pub mod git;
 mod repo;
 pub mod state;
+mod tree;
 
 pub use git::{GitError, Identity};
 pub use repo::{Pushed, Repo};
-pub use state::SyncState;
+pub use state::{MergeJournal, Refusal, SyncState};
+pub use tree::{Change, EMPTY_TREE};
 use std::path::{Path, PathBuf};
 
 /// The name of the merge driver `.gitattributes` names for records.

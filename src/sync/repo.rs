@@ -38,6 +38,11 @@ impl Repo {
         self.git.dir()
     }
 
+    /// The git program on this repository (for the plumbing in `tree`).
+    pub(super) fn git(&self) -> &Git {
+        &self.git
+    }
+
     /// `git init` in `dir` (on [`BRANCH`]) with `origin` = `remote`.
     pub fn init(dir: &Path, identity: Identity, remote: &str) -> Result<Repo, SyncError> {
         let repo = Repo::at(dir, identity);
