@@ -346,7 +346,8 @@ fn synced(desk: &Desk, now: DateTime<Utc>) -> Outcome {
                     .collect::<Vec<_>>()
                     .join("; ")
             )),
-            true,
+            // The rest came in: the board reloads; the header warns.
+            false,
             report.conflicts,
         ),
         Ok(report) => (
