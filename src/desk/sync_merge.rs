@@ -363,19 +363,6 @@ impl Desk {
                     continue;
                 }
             };
-            let sha = record_sha256(their_bytes);
-            if !accounted.contains(&(id.to_string(), their_copy.revision, sha.clone())) {
-                refuse(
-                    format!(
-                        "revision {} (SHA-256 {}…) has no audit entry for exactly these bytes in the chain of the machine that wrote it",
-                        their_copy.revision,
-                        sha.get(..12).unwrap_or(&sha)
-                    ),
-                    true,
-                )?;
-                kept_ours = true;
-                continue;
-            }
             let my_copy = match bytes_of(&mine) {
                 Some(bytes) => parse_record_copy(bytes, id, name)
                     .map_err(|e| conflict(path, format!(": {}", crate::text::one_line(&format!("{path}, our copy: {e}")))))?,
@@ -410,6 +397,19 @@ impl Desk {
                 && let Err(lost) = keeps_entries(my_copy, &result)
             {
                 refuse(lost.to_string(), true)?;
+                kept_ours = true;
+                continue;
+            }
+            let sha = record_sha256(their_bytes);
+            if !accounted.contains(&(id.to_string(), their_copy.revision, sha.clone())) {
+                refuse(
+                    format!(
+                        "revision {} (SHA-256 {}…) has no audit entry for exactly these bytes in the chain of the machine that wrote it",
+                        their_copy.revision,
+                        sha.get(..12).unwrap_or(&sha)
+                    ),
+                    true,
+                )?;
                 kept_ours = true;
                 continue;
             }
