@@ -205,7 +205,8 @@ impl Desk {
 
     fn sync_once(&self, exe: &Path, now: DateTime<Utc>) -> Result<SyncReport, DeskError> {
         let repo = Repo::open(self.data_dir(), self.sync_identity())?;
-        let _one_at_a_time = crate::sync::lock_sync(self.data_dir())?;
+        let one_at_a_time = crate::sync::lock_sync(self.data_dir())?;
+        repo.clear_stale_locks(&one_at_a_time);
         repo.register_driver(exe)?;
         let branch = repo.branch()?;
         let upstream = format!("refs/remotes/origin/{branch}");

@@ -27,6 +27,41 @@ pub struct Change {
 }
 
 impl Repo {
+    /// Removes the lock files a git killed mid-write leaves (the index's,
+    /// HEAD's and the branches', the config's, the merge's temporary
+    /// index). Only with the sync lock held: every git a sync starts holds
+    /// that lock too, so none of them is still running.
+    pub fn clear_stale_locks(&self, _held: &super::SyncLock) {
+        let git = self.dir().join(".git");
+        let mut stale = vec![
+            git.join("index.lock"),
+            git.join("HEAD.lock"),
+            git.join("ORIG_HEAD.lock"),
+            git.join("config.lock"),
+            git.join("packed-refs.lock"),
+            git.join("shallow.lock"),
+            git.join("breachdesk-merge.index"),
+            git.join("breachdesk-merge.index.lock"),
+        ];
+        for refs in ["refs/heads", "refs/remotes/origin"] {
+            if let Ok(entries) = std::fs::read_dir(git.join(refs)) {
+                stale.extend(
+                    entries
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "lock")),
+                );
+            }
+        }
+        for path in stale {
+            match std::fs::remove_file(&path) {
+                Ok(()) => tracing::info!(path = %path.display(), "removed a lock a killed git left"),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::warn!(path = %path.display(), error = %e, "stale git lock not removed"),
+            }
+        }
+    }
+
     /// The best common ancestor of `a` and `b`, if they have one.
     pub fn merge_base(&self, a: &str, b: &str) -> Result<Option<String>, SyncError> {
         let out = self.git().output(&["merge-base", a, b])?;
