@@ -7,6 +7,7 @@
 //! incoming bytes are kept in `refused/`, `sync` names the commit, its
 //! author and the incident, finishes the rest and exits non-zero.
 
+mod support;
 #[path = "support/team.rs"]
 mod team;
 
@@ -260,4 +261,44 @@ fn an_honest_fast_forward_and_an_honest_concurrent_merge_are_taken() {
     assert_eq!(alice.records(), bob.records());
     let audit = alice.ok(&["audit", "list"]);
     assert!(audit.contains("record.merged"), "{audit}");
+}
+
+#[test]
+fn the_console_header_warns_of_a_refused_record_and_names_it() {
+    use breachdesk::tui::app::{Action, App, dispatch};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let root = tempfile::tempdir().expect("temp dir");
+    let (alice, _bob, attacker, id) = team(root.path());
+    let commit = attacker.push("tidy", |dir| {
+        edit_record(dir, &id, |i| {
+            i.timeline.pop();
+            i.revision += 1;
+        });
+    });
+    let desk = breachdesk::setup::Setup {
+        data_dir: alice.data.clone(),
+        config: breachdesk::config::Config::load(&alice.config).expect("config"),
+        config_path: alice.config.clone(),
+        extra_playbooks: Vec::new(),
+    }
+    .desk()
+    .expect("desk");
+    let mut app = App::from_desk(&desk, breachdesk::tui::theme::Theme::colored());
+    dispatch(
+        &mut app,
+        &desk,
+        Action::Key(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT)),
+        support::now(),
+    );
+    let said = app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+    assert!(
+        said.contains(&format!("refused {id} from commit {}", &commit[..8])),
+        "{said}"
+    );
+    let screen = support::screen_text(&support::draw(&app, support::now(), 160, 30));
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(
+        header.contains(&format!("⇅ refused 1 incoming record(s): {id} from {}", &commit[..8])),
+        "{header}"
+    );
 }
