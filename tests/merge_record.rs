@@ -377,9 +377,16 @@ fn a_revision_that_cannot_be_incremented_is_refused_and_ours_left_alone() {
         let err = String::from_utf8_lossy(&ran.stderr);
         assert!(!ran.status.success(), "merged: {err}");
         assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
-        assert!(err.contains(&format!("{ID}.toml")), "names the record: {err}");
+        assert!(
+            err.contains(&format!("{ID}.toml")),
+            "names the record: {err}"
+        );
         assert!(!err.contains("panicked"), "{err}");
-        assert_eq!(std::fs::read(&a).expect("ours bytes"), before, "%A untouched");
+        assert_eq!(
+            std::fs::read(&a).expect("ours bytes"),
+            before,
+            "%A untouched"
+        );
     }
     let ran = breachdesk(dir.path(), &[Path::new("merge-record"), &o, &a, &b, &path]);
     assert!(

@@ -19,14 +19,18 @@ use std::path::Path;
 use team::{ALICE, Attacker, BOB, Responder, remote};
 
 fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).expect("instant").to_utc()
+    DateTime::parse_from_rfc3339(text)
+        .expect("instant")
+        .to_utc()
 }
 
 /// Rewrites `incidents/<id>.toml` in a plain clone as the store would
 /// write it, after `change`; the new bytes.
 fn edit_record(dir: &Path, id: &str, change: impl FnOnce(&mut Incident)) -> Vec<u8> {
     let path = dir.join("incidents").join(format!("{id}.toml"));
-    let mut incident = read_record_file(&path, id).expect("parses").expect("present");
+    let mut incident = read_record_file(&path, id)
+        .expect("parses")
+        .expect("present");
     change(&mut incident);
     write_record_file(&path, &incident).expect("written");
     std::fs::read(&path).expect("bytes")
@@ -133,7 +137,10 @@ fn a_dropped_or_rewritten_timeline_entry_is_refused_and_this_copy_kept() {
     // The rest of the sync was done: Bob's new incident came in.
     assert!(alice.ok(&["show", &other]).contains("Phishing wave"));
     let state = std::fs::read_to_string(alice.data.join("sync-state.json")).expect("state");
-    assert!(state.contains("\"refused\"") && state.contains(&commit), "{state}");
+    assert!(
+        state.contains("\"refused\"") && state.contains(&commit),
+        "{state}"
+    );
     alice.assert_clean_and_verified();
     // Refused once: the next sync has nothing new and succeeds.
     alice.ok(&["sync"]);
@@ -174,7 +181,12 @@ fn an_incoming_revision_no_other_machine_logged_for_those_bytes_is_refused() {
     let root = tempfile::tempdir().expect("temp dir");
     let (alice, bob, attacker, id) = team(root.path());
     let add = |i: &mut Incident, text: &str| {
-        i.log(at("2026-03-10T09:40:00Z"), "Bob Baker", EntryKind::Change, text);
+        i.log(
+            at("2026-03-10T09:40:00Z"),
+            "Bob Baker",
+            EntryKind::Change,
+            text,
+        );
         i.revision += 1;
     };
     let bob_chain = bob.machine_id();
@@ -210,7 +222,10 @@ fn an_incoming_revision_no_other_machine_logged_for_those_bytes_is_refused() {
         assert!(!alice.ok(&["show", &id]).contains(&text), "forgery {n}");
         // Alice's own chain is hers alone: the remote's copy of it is not taken.
         let chain = std::fs::read_to_string(
-            alice.data.join("audit/chains").join(format!("{alice_chain}.jsonl")),
+            alice
+                .data
+                .join("audit/chains")
+                .join(format!("{alice_chain}.jsonl")),
         )
         .expect("chain");
         assert!(!chain.contains("\"seq\":999"), "forgery {n}");
@@ -252,7 +267,11 @@ fn an_honest_fast_forward_and_an_honest_concurrent_merge_are_taken() {
     bob.ok(&["sync"]);
     for r in [&alice, &bob] {
         let shown = r.ok(&["show", &id]);
-        for text in ["Alice: Client told", "Bob: firewall rule added", "Isolated web-03"] {
+        for text in [
+            "Alice: Client told",
+            "Bob: firewall rule added",
+            "Isolated web-03",
+        ] {
             assert!(shown.contains(text), "{text}: {shown}");
         }
         assert!(!r.data.join("refused").exists());
@@ -290,7 +309,11 @@ fn the_console_header_warns_of_a_refused_record_and_names_it() {
         Action::Key(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::SHIFT)),
         support::now(),
     );
-    let said = app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+    let said = app
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
     assert!(
         said.contains(&format!("refused {id} from commit {}", &commit[..8])),
         "{said}"
@@ -298,7 +321,10 @@ fn the_console_header_warns_of_a_refused_record_and_names_it() {
     let screen = support::screen_text(&support::draw(&app, support::now(), 160, 30));
     let header = screen.lines().next().unwrap_or_default();
     assert!(
-        header.contains(&format!("⇅ refused 1 incoming record(s): {id} from {}", &commit[..8])),
+        header.contains(&format!(
+            "⇅ refused 1 incoming record(s): {id} from {}",
+            &commit[..8]
+        )),
         "{header}"
     );
 }

@@ -406,6 +406,7 @@ mod root_cause;
 mod steps;
 mod sync;
 mod sync_merge;
+mod sync_move;
 mod team;
 mod upkeep;
 pub use contract::*;

@@ -17,18 +17,17 @@
 //! 3. The audit entries for the records the merge wrote, and `sync.merged`,
 //!    are appended to this machine's chain (log-first, like every save).
 //! 4. The merge commit is built in a temporary index (`commit-tree -p ours
-//!    -p theirs`); then `sync-state.merge.json` is written durably, the
-//!    changed files are replaced one by one (atomically), the index and
-//!    HEAD follow, and the journal goes. A sync killed during the move is
-//!    finished by the next one ([`Desk::finish_interrupted_merge`]).
+//!    -p theirs`), and moved into the working tree under a journal
+//!    (`super::sync_move`).
 
 use super::sync::SyncReport;
+use super::sync_move::{record_id, shared_path};
 use super::*;
 use crate::audit::NewEntry;
 use crate::domain::incident::EntryKind;
 use crate::domain::merge::{MERGE_AUTHOR, keeps_entries, merge_incident};
-use crate::store::{SavesHeld, parse_record_copy, record_bytes, record_sha256};
-use crate::sync::{EMPTY_TREE, MergeJournal, Refusal, Repo, SyncError};
+use crate::store::{parse_record_copy, record_bytes, record_sha256};
+use crate::sync::{EMPTY_TREE, Refusal, Repo, SyncError};
 use std::collections::{HashMap, HashSet};
 
 /// The largest audit chain read from an incoming tree.
@@ -69,69 +68,6 @@ fn conflict_entries(bytes: Option<&[u8]>) -> usize {
         .unwrap_or(0)
 }
 
-/// The incident id of a record path, `incidents/<id>.toml`.
-fn record_id(path: &str) -> Option<&str> {
-    path.strip_prefix("incidents/")?
-        .strip_suffix(".toml")
-        .filter(|id| crate::store::valid_id(id))
-}
-
-/// Whether a merge may write `path` in the working tree: no empty, `.`,
-/// `..` or `.git` component, and nothing machine-local (see
-/// [`crate::sync::GITIGNORE`]; the gate refuses such commits before the
-/// merge, and this holds even without it).
-fn shared_path(path: &str) -> bool {
-    let parts: Vec<&str> = path.split('/').collect();
-    if parts
-        .iter()
-        .any(|p| p.is_empty() || *p == "." || *p == ".." || p.eq_ignore_ascii_case(".git"))
-    {
-        return false;
-    }
-    let first = parts[0];
-    let local = first.starts_with("index")
-        || first.starts_with("sync-state")
-        || matches!(
-            first,
-            "locks"
-                | "outbox"
-                | "quarantine"
-                | "exports"
-                | "logs"
-                | "reminders.json"
-                | "reminders.lock"
-                | "reminders"
-                | "machine-id"
-                | "signing"
-                | "refused"
-        )
-        || (first == "audit"
-            && parts.len() == 2
-            && (parts[1] == "audit.lock"
-                || parts[1].starts_with("torn-")
-                || parts[1].ends_with(".migrated")));
-    !local && !parts.iter().any(|p| p.contains(".tmp-"))
-}
-
-/// Whether every directory on the way to `file` inside `dir` is a real
-/// directory (or absent): a merge never writes through a symbolic link.
-fn no_link_on_the_way(dir: &Path, path: &str) -> bool {
-    let mut at = dir.to_path_buf();
-    let parts: Vec<&str> = path.split('/').collect();
-    for part in &parts[..parts.len().saturating_sub(1)] {
-        at.push(part);
-        match std::fs::symlink_metadata(&at) {
-            Ok(meta) if meta.is_dir() => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return true,
-            _ => return false,
-        }
-    }
-    match std::fs::symlink_metadata(&at.join(parts[parts.len() - 1])) {
-        Ok(meta) => meta.is_file(),
-        Err(_) => true,
-    }
-}
-
 /// A record the merge wrote: neither side's bytes.
 struct MergedRecord {
     id: String,
@@ -146,7 +82,7 @@ struct MergedRecord {
 type Accounted = HashSet<(String, u64, String)>;
 
 impl Desk {
-    fn own_chain_path(&self) -> Option<String> {
+    pub(super) fn own_chain_path(&self) -> Option<String> {
         self.audit
             .machine_id()
             .map(|id| format!("audit/chains/{id}.jsonl"))
@@ -320,7 +256,10 @@ impl Desk {
                 // Both sides changed the same chain (a third machine's, seen
                 // at different lengths): the longer, if the other is its start.
                 let pair = repo.blobs(
-                    &[mine.clone().unwrap_or_default(), c.after.clone().unwrap_or_default()],
+                    &[
+                        mine.clone().unwrap_or_default(),
+                        c.after.clone().unwrap_or_default(),
+                    ],
                     MAX_CHAIN_BYTES,
                 );
                 let (Some(m), Some(t)) = (mine.as_ref(), c.after.as_ref()) else {
@@ -340,7 +279,15 @@ impl Desk {
             let their_bytes = bytes_of(&c.after).unwrap_or(&empty);
             let name = Path::new(path);
             let mut refuse = |reason: String, keep: bool| -> Result<(), DeskError> {
-                refused.push(self.refusal(repo, &ours, theirs, path, id, reason, keep.then_some(their_bytes.as_slice()))?);
+                refused.push(self.refusal(
+                    repo,
+                    &ours,
+                    theirs,
+                    path,
+                    id,
+                    reason,
+                    keep.then_some(their_bytes.as_slice()),
+                )?);
                 Ok(())
             };
             let their_copy = match parse_record_copy(their_bytes, id, name) {
@@ -353,7 +300,10 @@ impl Desk {
                 Err(e) if ours_changed => {
                     return Err(conflict(
                         path,
-                        format!(": {}", crate::text::one_line(&format!("{path}, their copy: {e}"))),
+                        format!(
+                            ": {}",
+                            crate::text::one_line(&format!("{path}, their copy: {e}"))
+                        ),
                     )
                     .into());
                 }
@@ -364,8 +314,15 @@ impl Desk {
                 }
             };
             let my_copy = match bytes_of(&mine) {
-                Some(bytes) => parse_record_copy(bytes, id, name)
-                    .map_err(|e| conflict(path, format!(": {}", crate::text::one_line(&format!("{path}, our copy: {e}")))))?,
+                Some(bytes) => parse_record_copy(bytes, id, name).map_err(|e| {
+                    conflict(
+                        path,
+                        format!(
+                            ": {}",
+                            crate::text::one_line(&format!("{path}, our copy: {e}"))
+                        ),
+                    )
+                })?,
                 None => None,
             };
             // The result: theirs whole, or the two merged.
@@ -373,13 +330,28 @@ impl Desk {
                 (Some(my_copy), true) => {
                     let base_copy = match bytes_of(&c.before) {
                         Some(bytes) => parse_record_copy(bytes, id, name).map_err(|e| {
-                            conflict(path, format!(": {}", crate::text::one_line(&format!("{path}, the common ancestor's copy: {e}"))))
+                            conflict(
+                                path,
+                                format!(
+                                    ": {}",
+                                    crate::text::one_line(&format!(
+                                        "{path}, the common ancestor's copy: {e}"
+                                    ))
+                                ),
+                            )
                         })?,
                         None => None,
                     };
-                    let m = merge_incident(base_copy.as_ref(), my_copy, &their_copy).map_err(
-                        |e| conflict(path, format!(": {}", crate::text::one_line(&format!("{path}: cannot merge: {e}")))),
-                    )?;
+                    let m =
+                        merge_incident(base_copy.as_ref(), my_copy, &their_copy).map_err(|e| {
+                            conflict(
+                                path,
+                                format!(
+                                    ": {}",
+                                    crate::text::one_line(&format!("{path}: cannot merge: {e}"))
+                                ),
+                            )
+                        })?;
                     if &m.incident == my_copy {
                         // Nothing of theirs to add.
                         continue;
@@ -545,177 +517,5 @@ impl Desk {
         };
         tracing::warn!(refusal = %refusal, "sync refused an incoming record");
         Ok(refusal)
-    }
-
-    /// Moves the working tree, index and HEAD from `ours` to `target`
-    /// (whose paths differing from `ours` are `updates`), journaled.
-    fn move_to(
-        &self,
-        repo: &Repo,
-        ours: &str,
-        target: &str,
-        updates: Vec<(String, Option<String>)>,
-    ) -> Result<(), DeskError> {
-        let journal = MergeJournal {
-            ours: ours.to_string(),
-            target: target.to_string(),
-            updates,
-        };
-        journal
-            .write(self.data_dir())
-            .map_err(|e| system(format!("{}: {e}", crate::sync::state::JOURNAL_FILE)))?;
-        self.apply_journal(repo, &journal, None)
-    }
-
-    /// Writes the journal's files (each atomically; a file changed here
-    /// since the move began is merged with the target's copy, its merged
-    /// revision logged first), then the index, then HEAD; then removes it.
-    fn apply_journal(
-        &self,
-        repo: &Repo,
-        journal: &MergeJournal,
-        now: Option<DateTime<Utc>>,
-    ) -> Result<(), DeskError> {
-        let own_chain = self.own_chain_path();
-        let mut ids: Vec<String> = journal
-            .updates
-            .iter()
-            .filter(|(p, _)| Some(p) != own_chain.as_ref())
-            .filter_map(|(_, b)| b.clone())
-            .collect();
-        let before: HashMap<String, String> = if now.is_some() {
-            // Finishing: each path's blob at `ours`, to tell an untouched
-            // file from one saved since.
-            repo.changes(&journal.ours, &journal.target)?
-                .into_iter()
-                .filter_map(|c| Some((c.path, c.before?)))
-                .collect()
-        } else {
-            HashMap::new()
-        };
-        ids.extend(before.values().cloned());
-        ids.sort();
-        ids.dedup();
-        let blobs = repo.blobs(&ids, MAX_CHAIN_BYTES)?;
-        for (path, blob) in &journal.updates {
-            if Some(path) == own_chain.as_ref()
-                || !shared_path(path)
-                || !no_link_on_the_way(self.data_dir(), path)
-            {
-                continue;
-            }
-            let file = self.data_dir().join(path);
-            let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
-                continue;
-            };
-            let Some(blob) = blob else {
-                let _ = std::fs::remove_file(&file);
-                continue;
-            };
-            let target = blobs
-                .get(blob)
-                .ok_or_else(|| system(format!("{path}: blob {blob} missing from the repository")))?;
-            let mut bytes = target.clone();
-            if let Some(now) = now {
-                let local = crate::safe_read::read_bytes(&file, MAX_CHAIN_BYTES).ok();
-                let old = before.get(path).and_then(|b| blobs.get(b));
-                match (&local, record_id(path)) {
-                    (Some(local), _) if local == target => continue,
-                    (None, _) => {}
-                    (Some(local), _) if Some(local) == old => {}
-                    (Some(local), Some(id)) => match self.merge_saved_since(id, old, local, target, now)? {
-                        Some(merged) => bytes = merged,
-                        None => continue,
-                    },
-                    (Some(_), None) => {}
-                }
-            }
-            crate::durable::ensure_private_dir(dir).map_err(|e| system(format!("{}: {e}", dir.display())))?;
-            crate::durable::replace_file(dir, &name.to_string_lossy(), &bytes)
-                .map_err(|e| system(format!("{}: {e}", file.display())))?;
-        }
-        repo.index_updates(&journal.updates)?;
-        repo.move_head(&journal.target, &journal.ours, "breachdesk sync: merge")?;
-        MergeJournal::remove(self.data_dir())
-            .map_err(|e| system(format!("{}: {e}", crate::sync::state::JOURNAL_FILE)))?;
-        Ok(())
-    }
-
-    /// A record saved here after a sync was killed mid-move (`local`), and
-    /// the merge's copy (`target`): `None` when `local` already holds all of
-    /// `target` (it was saved on top of it), else the two merged against
-    /// `old` (the copy before the move), its revision logged first.
-    fn merge_saved_since(
-        &self,
-        id: &str,
-        old: Option<&Vec<u8>>,
-        local: &[u8],
-        target: &[u8],
-        now: DateTime<Utc>,
-    ) -> Result<Option<Vec<u8>>, DeskError> {
-        let name = PathBuf::from(format!("incidents/{id}.toml"));
-        let parse = |bytes: &[u8]| -> Result<Option<crate::domain::incident::Incident>, DeskError> {
-            Ok(parse_record_copy(bytes, id, &name)?)
-        };
-        let (Some(local_copy), Some(target_copy)) = (parse(local)?, parse(target)?) else {
-            return Ok(None);
-        };
-        if local_copy.revision > target_copy.revision && keeps_entries(&target_copy, &local_copy).is_ok() {
-            return Ok(None);
-        }
-        let old_copy = match old {
-            Some(bytes) => parse(bytes)?,
-            None => None,
-        };
-        let merged = merge_incident(old_copy.as_ref(), &local_copy, &target_copy)
-            .map_err(|e| system(format!("{}: cannot merge: {e}", name.display())))?;
-        if merged.incident == local_copy {
-            return Ok(None);
-        }
-        let bytes = record_bytes(&merged.incident, &name)?;
-        self.audit.append_entries(&[NewEntry::record_merged(
-            now,
-            &self.actor,
-            id,
-            "a sync cut short",
-            merged.incident.revision,
-            &record_sha256(&bytes),
-            &format!(
-                "this machine's revision {} saved while the merge was moved in, and the merge's revision {}",
-                local_copy.revision, target_copy.revision
-            ),
-        )])?;
-        Ok(Some(bytes))
-    }
-
-    /// A merge a killed sync left half moved in (`sync-state.merge.json`):
-    /// finished, with saves held. Whether there was one.
-    pub(super) fn finish_interrupted_merge(
-        &self,
-        repo: &Repo,
-        held: &SavesHeld,
-        now: DateTime<Utc>,
-    ) -> Result<bool, DeskError> {
-        let dir = self.data_dir();
-        let Some(journal) = MergeJournal::read(dir).map_err(|e| system(e.to_string()))? else {
-            return Ok(false);
-        };
-        let head = repo.commit_of("HEAD")?;
-        if head.as_deref() == Some(journal.target.as_str()) {
-            MergeJournal::remove(dir).map_err(|e| system(e.to_string()))?;
-            return Ok(true);
-        }
-        if head.as_deref() != Some(journal.ours.as_str()) {
-            tracing::warn!(
-                head = ?head,
-                "a merge journal for another HEAD was set aside: HEAD moved since"
-            );
-            MergeJournal::remove(dir).map_err(|e| system(e.to_string()))?;
-            return Ok(false);
-        }
-        tracing::info!(target = %journal.target, "finishing a merge a killed sync left");
-        self.apply_journal(repo, &journal, Some(now))?;
-        self.store.records_rewritten(held);
-        Ok(true)
     }
 }

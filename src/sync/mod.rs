@@ -15,8 +15,8 @@ mod tree;
 pub use git::{GitError, Identity};
 pub use repo::{Pushed, Repo};
 pub use state::{MergeJournal, Refusal, SyncState};
-pub use tree::{Change, EMPTY_TREE};
 use std::path::{Path, PathBuf};
+pub use tree::{Change, EMPTY_TREE};
 
 /// The name of the merge driver `.gitattributes` names for records.
 pub const DRIVER: &str = "breachdesk-record";

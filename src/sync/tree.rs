@@ -55,9 +55,13 @@ impl Repo {
         }
         for path in stale {
             match std::fs::remove_file(&path) {
-                Ok(()) => tracing::info!(path = %path.display(), "removed a lock a killed git left"),
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "removed a lock a killed git left")
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "stale git lock not removed"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "stale git lock not removed")
+                }
             }
         }
     }
@@ -114,7 +118,10 @@ impl Repo {
         let mut input = ids.join("\n");
         input.push('\n');
         let sizes = self.git().run_bytes(
-            &["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
+            &[
+                "cat-file",
+                "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+            ],
             input.as_bytes(),
             None,
         )?;

@@ -182,9 +182,7 @@ fn lost(path: &str, entry: &Value, uid: &str, changed: Option<String>) -> LostEn
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::incident::{
-        BreachKind, EntryKind, NewIncident, PartyRole, Severity,
-    };
+    use crate::domain::incident::{BreachKind, EntryKind, NewIncident, PartyRole, Severity};
     use chrono::{DateTime, Duration, Utc};
 
     fn t0() -> DateTime<Utc> {
@@ -204,10 +202,26 @@ mod tests {
             affected_assets: Vec::new(),
             identified_at: t0(),
         };
-        let mut i = Incident::new("INC-1".into(), fields, "carol", PartyRole::ServiceProvider, t0())
-            .expect("incident");
-        i.log(t0() + Duration::minutes(1), "carol", EntryKind::Change, "first");
-        i.log(t0() + Duration::minutes(2), "carol", EntryKind::Change, "second");
+        let mut i = Incident::new(
+            "INC-1".into(),
+            fields,
+            "carol",
+            PartyRole::ServiceProvider,
+            t0(),
+        )
+        .expect("incident");
+        i.log(
+            t0() + Duration::minutes(1),
+            "carol",
+            EntryKind::Change,
+            "first",
+        );
+        i.log(
+            t0() + Duration::minutes(2),
+            "carol",
+            EntryKind::Change,
+            "second",
+        );
         i
     }
 
@@ -215,7 +229,12 @@ mod tests {
     fn a_newer_copy_with_more_entries_and_new_fields_keeps_the_older() {
         let older = record();
         let mut newer = older.clone();
-        newer.log(t0() + Duration::minutes(3), "bob", EntryKind::Change, "third");
+        newer.log(
+            t0() + Duration::minutes(3),
+            "bob",
+            EntryKind::Change,
+            "third",
+        );
         newer.title = "Phishing, contained".into();
         newer.revision += 3;
         assert_eq!(keeps_entries(&older, &newer), Ok(()));
@@ -232,8 +251,14 @@ mod tests {
         assert_eq!(lost.uid, gone.uid);
         assert_eq!(lost.changed, None);
         let said = lost.to_string();
-        assert!(said.starts_with(&format!("timeline entry {} (", gone.uid)), "{said}");
-        assert!(said.contains("\"first\"") || said.contains("\"second\""), "{said}");
+        assert!(
+            said.starts_with(&format!("timeline entry {} (", gone.uid)),
+            "{said}"
+        );
+        assert!(
+            said.contains("\"first\"") || said.contains("\"second\""),
+            "{said}"
+        );
         assert!(said.ends_with("was removed"), "{said}");
     }
 
@@ -248,7 +273,10 @@ mod tests {
         let mut moved = older.clone();
         moved.timeline[1].at += Duration::minutes(5);
         assert_eq!(
-            keeps_entries(&older, &moved).expect_err("refused").changed.as_deref(),
+            keeps_entries(&older, &moved)
+                .expect_err("refused")
+                .changed
+                .as_deref(),
             Some("at")
         );
     }
