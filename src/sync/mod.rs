@@ -227,14 +227,18 @@ pub fn join(
 }
 
 /// Held for the whole of one sync, so two syncs on one machine (the
-/// console's and a command's) never run git on the directory at once.
+/// console's and a command's) never run git on the directory at once;
+/// with it, `locks/.sync-git.lock`, which the sync's fetches and pushes
+/// (and whatever they start) inherit, so a sync after a killed one waits
+/// for them (see [`git::children_lock`]).
 pub struct SyncLock {
-    file: std::fs::File,
+    _file: std::fs::File,
+    children: std::fs::File,
 }
 
 impl Drop for SyncLock {
     fn drop(&mut self) {
-        git::children_release(std::os::fd::AsRawFd::as_raw_fd(&self.file));
+        git::children_release(std::os::fd::AsRawFd::as_raw_fd(&self.children));
     }
 }
 
@@ -254,9 +258,11 @@ pub fn lock_sync(dir: &Path) -> Result<SyncLock, SyncError> {
         .map_err(io(&path))?;
     match file.try_lock() {
         Ok(()) => {
-            // git children hold it too, until the last of them exits.
-            git::children_hold(std::os::fd::AsRawFd::as_raw_fd(&file));
-            Ok(SyncLock { file })
+            let children = git::children_lock(&locks)?;
+            Ok(SyncLock {
+                _file: file,
+                children,
+            })
         }
         Err(std::fs::TryLockError::WouldBlock) => Err(SyncError::Busy(dir.to_path_buf())),
         Err(std::fs::TryLockError::Error(e)) => Err(SyncError::Io { path, source: e }),

@@ -29,8 +29,9 @@ pub struct Change {
 impl Repo {
     /// Removes the lock files a git killed mid-write leaves (the index's,
     /// HEAD's and the branches', the config's, the merge's temporary
-    /// index). Only with the sync lock held: every git a sync starts holds
-    /// that lock too, so none of them is still running.
+    /// index). Only with the sync lock held: a killed sync's git children
+    /// died with it (`PR_SET_PDEATHSIG`), and what its fetches and pushes
+    /// started has been waited for (`locks/.sync-git.lock`).
     pub fn clear_stale_locks(&self, _held: &super::SyncLock) {
         let git = self.dir().join(".git");
         let mut stale = vec![
