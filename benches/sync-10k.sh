@@ -17,6 +17,7 @@ new=${1:-$here/target/release/breachdesk}
 old=${2:-$here/target-main/release/breachdesk}
 runs=${3:-10}
 for b in "$new" "$old"; do [ -x "$b" ] || { echo "$b missing (release build)" >&2; exit 1; }; done
+new=$(realpath "$new") old=$(realpath "$old")
 command -v farm-bench >/dev/null || { echo "farm-bench is not installed" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -32,8 +33,8 @@ git init --quiet --bare --initial-branch main "$work/team.git"
 alice demo --incidents 10000 >/dev/null
 alice sync init "$work/team.git" >/dev/null
 bob sync init "$work/team.git" >/dev/null
-id=$(cd "$work/alice/incidents" && ls | head -1)
-id=${id%.toml}
+id=$(find "$work/alice/incidents" -name '*.toml' -print -quit)
+id=$(basename "$id" .toml)
 alice log "$id" "One change to take in" >/dev/null
 alice sync >/dev/null
 before=$(git -C "$work/bob" rev-parse HEAD)
