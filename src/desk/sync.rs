@@ -1,11 +1,10 @@
 //! Team sync through git, as a use case: publish this data directory to an
 //! empty remote (`sync init`), and `sync` (commit local changes, fetch,
 //! merge, push, retrying when another responder pushed first). Saves on
-//! this machine wait while git rewrites records; every record the merge
-//! driver wrote gets its audit entry (revision and SHA-256), and each
-//! merge that brought records in gets a `sync.merged` entry, committed with
-//! the merge, so the working tree ends clean. The git plumbing is in
-//! [`crate::sync`].
+//! this machine wait while a sync rewrites records. The merge itself (each
+//! incoming record checked, refused ones kept aside, entries logged first,
+//! a journaled move a kill cannot tear) is in `sync_merge` and `sync_move`;
+//! the git plumbing in [`crate::sync`].
 
 use super::*;
 use crate::sync::{EMPTY_TREE, Identity, Pushed, Refusal, Repo, SyncError, SyncState};
