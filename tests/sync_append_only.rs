@@ -174,6 +174,21 @@ fn a_dropped_or_rewritten_timeline_entry_is_refused_and_this_copy_kept() {
     assert_eq!(alice.record(&id), before);
     assert!(!alice.ok(&["show", &id]).contains("Nothing happened"));
     alice.assert_clean_and_verified();
+
+    // A deleted record is refused too: it stays here.
+    let commit = attacker.push("gone", |dir| {
+        std::fs::remove_file(dir.join("incidents").join(format!("{id}.toml"))).expect("rm");
+    });
+    let err = alice.fails(&["sync"]);
+    assert_eq!(
+        refusal_line(&err, &id),
+        format!(
+            "refused {id} from commit {} by Mallory Mole <mallory@evil.example>: the record was deleted; kept this machine's copy",
+            &commit[..8]
+        )
+    );
+    assert_eq!(alice.record(&id), before);
+    alice.assert_clean_and_verified();
 }
 
 #[test]

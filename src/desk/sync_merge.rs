@@ -224,6 +224,7 @@ impl Desk {
             let ours_changed = our_changes.contains_key(path);
             let regular = c.mode == "100644" || c.mode == "100755";
             if !shared_path(path)
+                || (path.starts_with("incidents/") && record_id(path).is_none())
                 || !regular
                 || Some(path) == own_chain.as_deref()
                 || c.after.is_none()

@@ -45,7 +45,8 @@ pub struct Refusal {
     /// Why, in one line (e.g. `timeline entry … was removed`).
     pub reason: String,
     /// Where the incoming bytes were kept, relative to the data directory
-    /// (`None` when they were too large to keep).
+    /// (`None` when there were none, e.g. a deletion, or they were over
+    /// the record size limit).
     pub kept: Option<String>,
 }
 
@@ -61,7 +62,7 @@ impl std::fmt::Display for Refusal {
         )?;
         match &self.kept {
             Some(kept) => write!(f, ", theirs is in {kept}"),
-            None => write!(f, ", theirs was not kept (too large)"),
+            None => Ok(()),
         }
     }
 }
