@@ -341,3 +341,57 @@ fn an_empty_base_means_both_sides_added_the_record() {
         2
     );
 }
+
+#[test]
+fn a_revision_that_cannot_be_incremented_is_refused_and_ours_left_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (base, ours, mut theirs) = two_copies();
+    // The highest revision a record's text can hold (a TOML integer).
+    theirs.revision = i64::MAX as u64;
+    let (o, a, b) = (
+        dir.path().join("base.toml"),
+        dir.path().join("ours.toml"),
+        dir.path().join("theirs.toml"),
+    );
+    write_record_file(&o, &base).expect("base");
+    write_record_file(&a, &ours).expect("ours");
+    write_record_file(&b, &theirs).expect("theirs");
+    // u64::MAX written straight into the text, as a hostile copy might.
+    let text = std::fs::read_to_string(&b).expect("theirs text");
+    let hostile = dir.path().join("hostile.toml");
+    std::fs::write(
+        &hostile,
+        text.replace(
+            &format!("revision = {}", i64::MAX),
+            &format!("revision = {}", u64::MAX),
+        ),
+    )
+    .expect("hostile");
+    let before = std::fs::read(&a).expect("ours bytes");
+    let path = Path::new("incidents").join(format!("{ID}.toml"));
+    for theirs_file in [&b, &hostile] {
+        let ran = breachdesk(
+            dir.path(),
+            &[Path::new("merge-record"), &o, &a, theirs_file, &path],
+        );
+        let err = String::from_utf8_lossy(&ran.stderr);
+        assert!(!ran.status.success(), "merged: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert!(
+            err.contains(&format!("{ID}.toml")),
+            "names the record: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(
+            std::fs::read(&a).expect("ours bytes"),
+            before,
+            "%A untouched"
+        );
+    }
+    let ran = breachdesk(dir.path(), &[Path::new("merge-record"), &o, &a, &b, &path]);
+    assert!(
+        String::from_utf8_lossy(&ran.stderr).contains("cannot be incremented"),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+}

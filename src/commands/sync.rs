@@ -30,6 +30,15 @@ pub fn sync(
             let desk = setup.desk()?;
             let report = desk.sync(&exe, now)?;
             writeln!(out, "{}", one_line(&report.to_string()))?;
+            for refusal in &report.refused {
+                eprintln!("{}", one_line(&refusal.to_string()));
+            }
+            if !report.refused.is_empty() {
+                anyhow::bail!(
+                    "sync refused {} incoming record(s) (named above); the rest of the sync is done",
+                    report.refused.len()
+                );
+            }
             Ok(())
         }
         Some(SyncCommand::Init { remote }) => init(setup, &remote, &exe, now, out),

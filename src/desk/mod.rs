@@ -405,6 +405,8 @@ mod requests;
 mod root_cause;
 mod steps;
 mod sync;
+mod sync_merge;
+mod sync_move;
 mod team;
 mod upkeep;
 pub use contract::*;

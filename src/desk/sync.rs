@@ -1,17 +1,13 @@
 //! Team sync through git, as a use case: publish this data directory to an
 //! empty remote (`sync init`), and `sync` (commit local changes, fetch,
 //! merge, push, retrying when another responder pushed first). Saves on
-//! this machine wait while git rewrites records; every record the merge
-//! driver wrote gets its audit entry (revision and SHA-256), and each
-//! merge that brought records in gets a `sync.merged` entry, committed with
-//! the merge, so the working tree ends clean. The git plumbing is in
-//! [`crate::sync`].
+//! this machine wait while a sync rewrites records. The merge itself (each
+//! incoming record checked, refused ones kept aside, entries logged first,
+//! a journaled move a kill cannot tear) is in `sync_merge` and `sync_move`;
+//! the git plumbing in [`crate::sync`].
 
 use super::*;
-use crate::audit::NewEntry;
-use crate::domain::incident::EntryKind;
-use crate::domain::merge::MERGE_AUTHOR;
-use crate::sync::{Identity, Pushed, Repo, SyncError, SyncState};
+use crate::sync::{EMPTY_TREE, Identity, Pushed, Refusal, Repo, SyncError, SyncState};
 
 /// How many times fetch, merge and push are tried when the push is
 /// rejected because another responder pushed first.
@@ -31,6 +27,9 @@ pub struct SyncReport {
     pub conflicts: Vec<String>,
     /// Pushes tried (more than one when another responder pushed first).
     pub attempts: usize,
+    /// Incoming records refused (this machine's copy kept): the sync
+    /// finishes, then fails naming each.
+    pub refused: Vec<Refusal>,
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -90,42 +89,6 @@ pub struct SyncStatus {
     /// (`None` when git could not say).
     pub waiting: Option<usize>,
 }
-
-/// How many timeline entries of `bytes` (a record) the merge driver wrote
-/// for conflicts.
-fn conflict_entries(bytes: Option<&[u8]>) -> usize {
-    let Some(value) = bytes
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .and_then(|t| toml::from_str::<toml::Table>(t).ok())
-    else {
-        return 0;
-    };
-    value
-        .get("timeline")
-        .and_then(|t| t.as_array())
-        .map(|entries| {
-            entries
-                .iter()
-                .filter(|e| {
-                    e.get("kind").and_then(|k| k.as_str()) == Some(EntryKind::Conflict.as_str())
-                        && e.get("by").and_then(|b| b.as_str()) == Some(MERGE_AUTHOR)
-                })
-                .count()
-        })
-        .unwrap_or(0)
-}
-
-fn revision_of(bytes: &[u8]) -> Option<u64> {
-    let table = toml::from_str::<toml::Table>(std::str::from_utf8(bytes).ok()?).ok()?;
-    u64::try_from(table.get("revision")?.as_integer()?).ok()
-}
-
-fn short(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
-}
-
-/// The tree of no files, for counting what a first push sends.
-const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 
 impl Desk {
     /// Who commits: the responder's name and email from config.
@@ -224,6 +187,7 @@ impl Desk {
                 state.unreachable = false;
                 if report.came_in > 0 {
                     state.conflicts = report.conflicts.clone();
+                    state.refused = report.refused.clone();
                 }
             }
             Err(e) => {
@@ -240,19 +204,22 @@ impl Desk {
 
     fn sync_once(&self, exe: &Path, now: DateTime<Utc>) -> Result<SyncReport, DeskError> {
         let repo = Repo::open(self.data_dir(), self.sync_identity())?;
-        let _one_at_a_time = crate::sync::lock_sync(self.data_dir())?;
+        let one_at_a_time = crate::sync::lock_sync(self.data_dir())?;
+        repo.clear_stale_locks(&one_at_a_time);
         // Re-asserted on every run: .gitattributes, .gitignore and the
         // merge driver (changed files are committed below).
         repo.configure(exe)?;
         let branch = repo.branch()?;
         let upstream = format!("refs/remotes/origin/{branch}");
         {
-            let _held = self.store.hold_saves()?;
+            let held = self.store.hold_saves()?;
             if repo.merging() {
-                // Left by a sync that was interrupted before it committed
-                // the merge and its audit entries: start it again.
+                // Left by an older version's sync that was interrupted
+                // before it committed the merge: start it again.
                 repo.abort_merge()?;
             }
+            // A merge a killed sync was moving in: finished first.
+            self.finish_interrupted_merge(&repo, &held, now)?;
             repo.commit_all(&format!("{}: changes made on this machine", self.actor))?;
         }
         let mut report = SyncReport {
@@ -288,124 +255,5 @@ impl Desk {
             tracing::info!(attempt, "push rejected: another responder pushed first");
         }
         Err(SyncError::Raced(SYNC_ATTEMPTS).into())
-    }
-
-    /// Merges `theirs` into HEAD with every save held off, logs what the
-    /// merge wrote, commits, and makes the index re-check the records.
-    fn merge_in(
-        &self,
-        repo: &Repo,
-        theirs: &str,
-        now: DateTime<Utc>,
-        report: &mut SyncReport,
-    ) -> Result<(), DeskError> {
-        let held = self.store.hold_saves()?;
-        // Anything saved here since the sync began goes in first, so the
-        // merge never meets an uncommitted change.
-        repo.commit_all(&format!("{}: changes made on this machine", self.actor))?;
-        let ours = repo
-            .commit_of("HEAD")?
-            .ok_or_else(|| system("the data directory's repository has no commit"))?;
-        let came_in = repo.count(&ours, theirs)?;
-        let incidents_in = repo.changed_records(&[&format!("{ours}...{theirs}")])?;
-        let mut entries = Vec::new();
-        let mut conflicts = Vec::new();
-        let fast_forward = repo.is_ancestor(&ours, theirs)?;
-        if fast_forward {
-            repo.fast_forward(theirs)?;
-        } else {
-            repo.merge_uncommitted(theirs)?;
-            // Records the driver wrote: neither our bytes nor theirs. Their
-            // own revisions are in the other machine's audit chain; these
-            // new ones must be in ours.
-            for id in repo.changed_records(&["HEAD", "--cached"])? {
-                let path = format!("incidents/{id}.toml");
-                let merged = repo.blob("", &path)?;
-                if merged.is_none()
-                    || merged == repo.blob(theirs, &path)?
-                    || merged == repo.blob("HEAD", &path)?
-                {
-                    continue;
-                }
-                let bytes = std::fs::read(self.data_dir().join(&path)).map_err(|e| {
-                    system(format!("{}: {e}", self.data_dir().join(&path).display()))
-                })?;
-                let mine = repo.show("HEAD", &path)?;
-                let other = repo.show(theirs, &path)?;
-                let revision = revision_of(&bytes).ok_or_else(|| {
-                    system(format!(
-                        "{}: the merged record has no revision",
-                        self.data_dir().join(&path).display()
-                    ))
-                })?;
-                let conflict = conflict_entries(Some(&bytes))
-                    > conflict_entries(mine.as_deref()).max(conflict_entries(other.as_deref()));
-                if conflict {
-                    conflicts.push(id.clone());
-                }
-                let rev = |b: &Option<Vec<u8>>| {
-                    b.as_deref()
-                        .and_then(revision_of)
-                        .map_or("none".to_string(), |r| r.to_string())
-                };
-                entries.push(NewEntry::record_merged(
-                    now,
-                    &self.actor,
-                    &id,
-                    short(theirs),
-                    revision,
-                    &crate::store::record_sha256(&bytes),
-                    &format!(
-                        "this machine's revision {} and the other's revision {}{}",
-                        rev(&mine),
-                        rev(&other),
-                        if conflict {
-                            "; a field changed on both sides: the other value is on the timeline"
-                        } else {
-                            ""
-                        }
-                    ),
-                ));
-            }
-        }
-        if !incidents_in.is_empty() {
-            entries.push(NewEntry::sync_merged(
-                now,
-                &self.actor,
-                short(theirs),
-                &format!(
-                    "{} from origin/{}: {} changed: {}",
-                    plural(came_in, "commit", "commits"),
-                    report.branch,
-                    plural(incidents_in.len(), "incident", "incidents"),
-                    incidents_in.join(", ")
-                ),
-            ));
-        }
-        if !entries.is_empty() {
-            self.audit.append_entries(&entries)?;
-        }
-        let message = format!(
-            "{}: merged {} from {}",
-            self.actor,
-            plural(came_in, "commit", "commits"),
-            short(theirs)
-        );
-        if fast_forward {
-            repo.commit_all(&message)?;
-        } else {
-            repo.commit_merge(&message)?;
-        }
-        if !incidents_in.is_empty() || !conflicts.is_empty() {
-            self.store.records_rewritten(&held);
-        }
-        report.came_in += came_in;
-        for id in incidents_in {
-            if !report.incidents_in.contains(&id) {
-                report.incidents_in.push(id);
-            }
-        }
-        report.conflicts.extend(conflicts);
-        Ok(())
     }
 }

@@ -29,7 +29,10 @@
 //!   copy (not the clock), so two machines merging the same copies write
 //!   the same record, and a later merge of those results adds nothing twice.
 
+mod append_only;
 mod value;
+
+pub use append_only::{LostEntry, keeps_entries};
 
 use crate::domain::incident::{
     DataRequest, EntryKind, Incident, OtherNotice, SCHEMA_VERSION, SecurityTest,
@@ -77,6 +80,9 @@ pub enum MergeError {
     DifferentIncidents { ours: String, theirs: String },
     #[error("the merged record does not hold together: {0}")]
     Invalid(String),
+    /// A copy's revision is already the highest there is.
+    #[error("revision {0} cannot be incremented (it is the highest a record can have)")]
+    RevisionOverflow(u64),
 }
 
 /// Merges `ours` and `theirs`, two copies of one incident, against `base`,
@@ -97,6 +103,11 @@ pub fn merge_incident(
     if base == Some(ours) {
         return Ok(unchanged(theirs));
     }
+    let top = ours.revision.max(theirs.revision);
+    // A record's text holds a revision as a TOML integer (at most i64::MAX).
+    let Some(revision) = top.checked_add(1).filter(|r| i64::try_from(*r).is_ok()) else {
+        return Err(MergeError::RevisionOverflow(top));
+    };
     if ours.id != theirs.id {
         return Err(MergeError::DifferentIncidents {
             ours: ours.id.clone(),
@@ -140,7 +151,7 @@ pub fn merge_incident(
     let merged = value::merge("", &b, &o, &t, winner, &mut conflicts);
     let mut incident: Incident =
         serde_json::from_value(merged).map_err(|e| MergeError::Invalid(e.to_string()))?;
-    incident.revision = ours.revision.max(theirs.revision) + 1;
+    incident.revision = revision;
     incident.schema_version = SCHEMA_VERSION;
     incident.upgrade();
     let at = last_instant(&ours)

@@ -69,7 +69,7 @@ use read::{Parsed, parse_record, parse_record_bytes};
 pub use accounting::AccountingProblem;
 use quarantine::QuarantineOutcome;
 pub use quarantine::{QuarantinedFile, id_from_file_name};
-pub use record_file::{read_record_file, write_record_file};
+pub use record_file::{parse_record_copy, read_record_file, record_bytes, write_record_file};
 pub use sync_hold::SavesHeld;
 pub use write::{AuditNote, record_sha256};
 

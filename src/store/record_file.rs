@@ -48,3 +48,30 @@ pub fn write_record_file(path: &Path, incident: &Incident) -> Result<(), StoreEr
         .into_owned();
     replace_file(dir, &name, text.as_bytes()).map_err(io_err("replace", path))
 }
+
+/// Parses a copy of a record held in memory (a blob a sync read from git),
+/// whose id must be `expected_id`; `name` is what errors call it.
+/// `Ok(None)` when it is empty.
+pub fn parse_record_copy(
+    bytes: &[u8],
+    expected_id: &str,
+    name: &Path,
+) -> Result<Option<Incident>, StoreError> {
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    parse_record_bytes(bytes, expected_id)
+        .into_result(name.to_path_buf())
+        .map(Some)
+}
+
+/// The bytes the store writes for `incident` (the summary line, then the
+/// canonical TOML); `name` is what an error calls it.
+pub fn record_bytes(incident: &Incident, name: &Path) -> Result<Vec<u8>, StoreError> {
+    record_text(incident)
+        .map(String::into_bytes)
+        .map_err(|message| StoreError::Serialize {
+            file: name.to_path_buf(),
+            message,
+        })
+}

@@ -2,11 +2,66 @@
 //! terminal, stdin closed, `GIT_TERMINAL_PROMPT=0`, ssh in batch mode unless
 //! the responder set `GIT_SSH_COMMAND`), the responder's name and email as
 //! author and committer, and files created private (umask 077).
+//!
+//! A git child never outlives a sync killed with `kill -9`: it is killed
+//! when the thread that started it dies (`PR_SET_PDEATHSIG`), and a fetch
+//! or push (and whatever it starts: `ssh`, `git-upload-pack`) holds
+//! `locks/.sync-git.lock` open ([`children_lock`]), so the next sync waits
+//! until the last of them has exited.
 
 use std::ffi::OsStr;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// `locks/.sync-git.lock`'s descriptor while a sync holds it, else -1:
+/// fetches and pushes inherit it (see the module text).
+static SYNC_LOCK_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// How long a sync waits for the git children of a killed one.
+pub const CHILDREN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens and locks `LOCKS/.sync-git.lock`, waiting (up to
+/// [`CHILDREN_WAIT`]) while what a killed sync's fetch or push started
+/// still holds it, and from now on has every fetch and push inherit it.
+/// Past the wait the sync goes on (a helper that stays behind on purpose,
+/// such as `git credential-cache`'s daemon, must not stop every sync).
+pub fn children_lock(locks: &Path) -> Result<std::fs::File, super::SyncError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = locks.join(".sync-git.lock");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(super::io(&path))?;
+    let until = std::time::Instant::now() + CHILDREN_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < until => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                tracing::warn!(path = %path.display(), "git children of an earlier sync still running: going on");
+                break;
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(super::SyncError::Io { path, source: e });
+            }
+        }
+    }
+    SYNC_LOCK_FD.store(std::os::fd::AsRawFd::as_raw_fd(&file), Ordering::SeqCst);
+    Ok(file)
+}
+
+/// The sync lock was released: children no longer inherit it.
+pub fn children_release(fd: std::os::fd::RawFd) {
+    let _ = SYNC_LOCK_FD.compare_exchange(fd, -1, Ordering::SeqCst, Ordering::SeqCst);
+}
 
 /// Why a git command failed: the command and git's own first relevant line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,6 +134,9 @@ impl Git {
                 .is_ok_and(|o| o.status.success())
         });
         let mut command = command(Some(&self.dir), own_ssh);
+        if talks_to_the_remote(args) {
+            hold_the_sync_lock(&mut command);
+        }
         command
             .arg("-c")
             .arg(format!("user.name={}", self.identity.name))
@@ -94,6 +152,60 @@ impl Git {
             "git"
         );
         Ok(output)
+    }
+
+    /// `git ARGS` with `input` on its stdin and, when `index` is given,
+    /// that file as its index (`GIT_INDEX_FILE`); stdout's bytes on success.
+    pub fn run_bytes<S: AsRef<OsStr>>(
+        &self,
+        args: &[S],
+        input: &[u8],
+        index: Option<&Path>,
+    ) -> Result<Vec<u8>, GitError> {
+        use std::io::Write;
+        let own_ssh = *self.own_ssh.get_or_init(|| {
+            command(Some(&self.dir), true)
+                .args(["config", "--get", "core.sshCommand"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+        let mut command = command(Some(&self.dir), own_ssh);
+        command
+            .arg("-c")
+            .arg(format!("user.name={}", self.identity.name))
+            .arg("-c")
+            .arg(format!("user.email={}", self.identity.email))
+            .args(args)
+            .stdin(Stdio::piped());
+        if let Some(index) = index {
+            command.env("GIT_INDEX_FILE", index);
+        }
+        let mut child = command
+            .spawn()
+            .map_err(|e| GitError::Missing(e.to_string()))?;
+        let mut stdin = child.stdin.take();
+        let output = std::thread::scope(|scope| {
+            let writer = scope.spawn(move || {
+                if let Some(stdin) = stdin.as_mut() {
+                    let _ = stdin.write_all(input);
+                }
+                drop(stdin);
+            });
+            let output = child.wait_with_output();
+            let _ = writer.join();
+            output
+        })
+        .map_err(|e| GitError::Missing(e.to_string()))?;
+        tracing::debug!(
+            args = ?args.iter().map(|a| redact(&a.as_ref().to_string_lossy())).collect::<Vec<_>>(),
+            status = ?output.status.code(),
+            "git"
+        );
+        if output.status.success() {
+            Ok(output.stdout)
+        } else {
+            Err(failed(args, &output))
+        }
     }
 
     /// Whether `git ARGS` exits 0 (any other exit is "no"; failing to run
@@ -156,15 +268,50 @@ fn command(dir: Option<&Path>, own_ssh: bool) -> Command {
     {
         command.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
     }
-    // SAFETY: umask is async-signal-safe and touches only the child's own
-    // state between fork and exec.
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: umask, prctl, getppid and raise are async-signal-safe and
+    // touch only the child's own state between fork and exec.
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
             libc::umask(0o077);
+            // Killed with this (the parent) thread: no orphaned fetch or push.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+            if libc::getppid() != parent {
+                // The parent died before prctl took effect.
+                libc::raise(libc::SIGKILL);
+            }
             Ok(())
         });
     }
     command
+}
+
+/// Whether `git ARGS` talks to the remote (whatever it starts, `ssh` or
+/// `git-upload-pack`, may outlive a killed sync for a moment).
+fn talks_to_the_remote<S: AsRef<OsStr>>(args: &[S]) -> bool {
+    args.first()
+        .is_some_and(|a| matches!(a.as_ref().to_str(), Some("fetch" | "push")))
+}
+
+/// The child (and what it starts) inherits `locks/.sync-git.lock`, so the
+/// next sync waits until the last of them has exited. Only for fetch and
+/// push, the commands that start others.
+fn hold_the_sync_lock(command: &mut Command) {
+    let lock_fd = SYNC_LOCK_FD.load(Ordering::SeqCst);
+    if lock_fd < 0 {
+        return;
+    }
+    // SAFETY: fcntl is async-signal-safe and changes only the child's own
+    // descriptor table between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            let flags = libc::fcntl(lock_fd, libc::F_GETFD);
+            if flags >= 0 {
+                libc::fcntl(lock_fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
+            }
+            Ok(())
+        });
+    }
 }
 
 fn failed<S: AsRef<OsStr>>(args: &[S], output: &Output) -> GitError {

@@ -11,11 +11,13 @@ pub mod gate;
 pub mod git;
 mod repo;
 pub mod state;
+mod tree;
 
 pub use git::{GitError, Identity};
 pub use repo::{Pushed, Repo};
-pub use state::SyncState;
+pub use state::{MergeJournal, Refusal, SyncState};
 use std::path::{Path, PathBuf};
+pub use tree::{Change, EMPTY_TREE};
 
 /// The name of the merge driver `.gitattributes` names for records.
 pub const DRIVER: &str = "breachdesk-record";
@@ -245,9 +247,19 @@ pub fn join(
 }
 
 /// Held for the whole of one sync, so two syncs on one machine (the
-/// console's and a command's) never run git on the directory at once.
+/// console's and a command's) never run git on the directory at once;
+/// with it, `locks/.sync-git.lock`, which the sync's fetches and pushes
+/// (and whatever they start) inherit, so a sync after a killed one waits
+/// for them (see [`git::children_lock`]).
 pub struct SyncLock {
     _file: std::fs::File,
+    children: std::fs::File,
+}
+
+impl Drop for SyncLock {
+    fn drop(&mut self) {
+        git::children_release(std::os::fd::AsRawFd::as_raw_fd(&self.children));
+    }
 }
 
 /// Takes `locks/.sync.lock`, or says another sync holds it.
@@ -265,7 +277,13 @@ pub fn lock_sync(dir: &Path) -> Result<SyncLock, SyncError> {
         .open(&path)
         .map_err(io(&path))?;
     match file.try_lock() {
-        Ok(()) => Ok(SyncLock { _file: file }),
+        Ok(()) => {
+            let children = git::children_lock(&locks)?;
+            Ok(SyncLock {
+                _file: file,
+                children,
+            })
+        }
         Err(std::fs::TryLockError::WouldBlock) => Err(SyncError::Busy(dir.to_path_buf())),
         Err(std::fs::TryLockError::Error(e)) => Err(SyncError::Io { path, source: e }),
     }

@@ -38,7 +38,8 @@ impl Repo {
         self.git.dir()
     }
 
-    /// The git program on this repository, for the [`super::gate`].
+    /// The git program on this repository (for the [`super::gate`] and
+    /// the plumbing in `tree`).
     pub(super) fn git(&self) -> &Git {
         &self.git
     }
@@ -300,65 +301,6 @@ impl Repo {
             .count())
     }
 
-    /// The blob id of `path` in `rev` (`None` for the index when `rev` is
-    /// empty), or `None` when absent.
-    pub fn blob(&self, rev: &str, path: &str) -> Result<Option<String>, SyncError> {
-        let out =
-            self.git
-                .output(&["rev-parse", "--verify", "--quiet", &format!("{rev}:{path}")])?;
-        Ok(out
-            .status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
-    }
-
-    /// The bytes of `path` in `rev` (`None` when absent).
-    pub fn show(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>, SyncError> {
-        let out = self.git.output(&["show", &format!("{rev}:{path}")])?;
-        Ok(out.status.success().then_some(out.stdout))
-    }
-
-    /// `git merge --ff-only REV`.
-    pub fn fast_forward(&self, rev: &str) -> Result<(), SyncError> {
-        self.git.run(&["merge", "--quiet", "--ff-only", rev])?;
-        Ok(())
-    }
-
-    /// `git merge --no-commit --no-ff REV`: the merged files are in the
-    /// working tree and index, not committed. On a conflict the merge is
-    /// aborted (nothing changes) and the conflicted files named.
-    pub fn merge_uncommitted(&self, rev: &str) -> Result<(), SyncError> {
-        let out = self
-            .git
-            .output(&["merge", "--no-commit", "--no-ff", "--no-edit", rev])?;
-        if out.status.success() {
-            return Ok(());
-        }
-        let conflicted = self
-            .git
-            .run(&["diff", "--name-only", "--diff-filter=U"])
-            .unwrap_or_default();
-        let files: Vec<&str> = conflicted.lines().filter(|l| !l.is_empty()).collect();
-        let _ = self.git.run(&["merge", "--abort"]);
-        // The record merge driver's reason, if it refused a copy: git
-        // passes its stderr through.
-        let said = [&out.stderr[..], &out.stdout[..]].concat();
-        let why = String::from_utf8_lossy(&said)
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("breachdesk: error: "))
-            .map(|l| format!(": {}", crate::text::one_line(l)))
-            .unwrap_or_default();
-        Err(SyncError::Conflict {
-            why,
-            from: rev.get(..12).unwrap_or(rev).to_string(),
-            files: if files.is_empty() {
-                git::first_relevant_line(&out.stderr, &out.stdout)
-            } else {
-                files.join(", ")
-            },
-        })
-    }
-
     /// Whether a merge is in progress (left by an interrupted sync).
     pub fn merging(&self) -> bool {
         self.dir().join(".git").join("MERGE_HEAD").exists()
@@ -367,20 +309,6 @@ impl Repo {
     /// Abandons a merge in progress.
     pub fn abort_merge(&self) -> Result<(), SyncError> {
         self.git.run(&["merge", "--abort"])?;
-        Ok(())
-    }
-
-    /// Commits everything (a merge in progress is concluded by it).
-    pub fn commit_merge(&self, message: &str) -> Result<(), SyncError> {
-        self.git.run(&["add", "--all"])?;
-        self.git.run(&[
-            "commit",
-            "--quiet",
-            "--no-verify",
-            "--no-edit",
-            "-m",
-            message,
-        ])?;
         Ok(())
     }
 

@@ -336,6 +336,20 @@ fn synced(desk: &Desk, now: DateTime<Utc>) -> Outcome {
         .map_err(|e| format!("cannot tell where this breachdesk program is: {e}"))
         .and_then(|exe| desk.sync(&exe, now).map_err(|e| said(&e)));
     let (said, failed, conflicts) = match result {
+        Ok(report) if !report.refused.is_empty() => (
+            crate::text::one_line(&format!(
+                "Sync {}",
+                report
+                    .refused
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+            // The rest came in: the board reloads; the header warns.
+            false,
+            report.conflicts,
+        ),
         Ok(report) => (
             crate::text::one_line(&report.to_string()),
             false,

@@ -1,24 +1,30 @@
-//! A responder running the real binary on their own data directory, HOME
-//! (no git identity in it) and config, and plain `git` run as Mallory, an
-//! attacker with push access: for the team-sync tests.
+//! A team on one disk, for the sync tests that take a hostile remote or a
+//! kill -9: a bare repository as the team's remote, responders (each with
+//! a HOME with no git identity, a data directory and a config) running the
+//! real binary, and an attacker who is a plain `git` clone of the remote.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// `git ARGS` in `dir` as Mallory, with no system or global config.
-pub fn git_in(dir: &Path, args: &[&str]) -> String {
+pub const ALICE: &str =
+    "[responder]\nname = \"Alice Able\"\nemail = \"Alice Able <alice@provider.example>\"\n";
+pub const BOB: &str = "[responder]\nname = \"Bob Baker\"\nemail = \"bob@provider.example\"\n";
+
+/// `git ARGS` in `dir` with no system or user config, committing as `who`
+/// (`Name <email>`).
+pub fn git_as(dir: &Path, who: (&str, &str), args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
         .args(args)
         .env("HOME", dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Mallory")
-        .env("GIT_AUTHOR_EMAIL", "mallory@evil.example")
-        .env("GIT_COMMITTER_NAME", "Mallory")
-        .env("GIT_COMMITTER_EMAIL", "mallory@evil.example")
+        .env("GIT_AUTHOR_NAME", who.0)
+        .env("GIT_AUTHOR_EMAIL", who.1)
+        .env("GIT_COMMITTER_NAME", who.0)
+        .env("GIT_COMMITTER_EMAIL", who.1)
         .stdin(Stdio::null())
         .output()
         .expect("git runs");
@@ -31,8 +37,66 @@ pub fn git_in(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// One responder: their own HOME (no git identity), data directory and
-/// config.
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    git_as(dir, ("Mallory", "mallory@evil.example"), args)
+}
+
+/// A bare repository: the team's remote.
+pub fn remote(root: &Path) -> PathBuf {
+    let path = root.join("team.git");
+    let out = Command::new("git")
+        .args(["init", "--quiet", "--bare", "--initial-branch", "main"])
+        .arg(&path)
+        .env("HOME", root)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git init --bare");
+    assert!(out.status.success());
+    path
+}
+
+/// Someone who can push to the remote with plain git, and nothing else.
+pub struct Attacker {
+    pub dir: PathBuf,
+    pub who: (&'static str, &'static str),
+}
+
+impl Attacker {
+    pub fn clone(root: &Path, remote: &Path) -> Attacker {
+        let dir = root.join("attacker");
+        git_in(
+            root,
+            &[
+                "clone",
+                "--quiet",
+                remote.to_str().expect("utf-8"),
+                dir.to_str().expect("utf-8"),
+            ],
+        );
+        Attacker {
+            dir,
+            who: ("Mallory Mole", "mallory@evil.example"),
+        }
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        git_as(&self.dir, self.who, args)
+    }
+
+    /// Pulls, lets `change` edit the clone, commits everything and pushes;
+    /// the commit's id.
+    pub fn push(&self, message: &str, change: impl FnOnce(&Path)) -> String {
+        self.git(&["pull", "--quiet", "--no-rebase", "origin", "main"]);
+        change(&self.dir);
+        self.git(&["add", "--all"]);
+        self.git(&["commit", "--quiet", "-m", message]);
+        self.git(&["push", "--quiet", "origin", "HEAD:main"]);
+        self.git(&["rev-parse", "HEAD"]).trim().to_string()
+    }
+}
+
+/// One responder: their own HOME (no git identity in it), data directory
+/// and config.
 pub struct Responder {
     pub home: PathBuf,
     pub data: PathBuf,
@@ -52,8 +116,10 @@ impl Responder {
         }
     }
 
-    pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_breachdesk"))
+    /// The binary as this responder, not yet started.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_breachdesk"));
+        command
             .args(args)
             .env("BREACHDESK_DATA_DIR", &self.data)
             .env("BREACHDESK_CONFIG", &self.config)
@@ -66,26 +132,33 @@ impl Responder {
             .env_remove("GIT_COMMITTER_EMAIL")
             .env_remove("XDG_CONFIG_HOME")
             .env_remove("BREACHDESK_SMTP_PASSWORD")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run breachdesk")
+            .stdin(Stdio::null());
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run breachdesk")
     }
 
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "breachdesk {args:?} failed: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Runs, expects failure; stderr.
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(
             !out.status.success(),
             "breachdesk {args:?} succeeded: {}",
             String::from_utf8_lossy(&out.stdout)
         );
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        stderr
     }
 
     pub fn new_incident(&self, title: &str) -> String {
@@ -98,6 +171,40 @@ impl Responder {
         git_in(&self.data, args)
     }
 
+    pub fn record(&self, id: &str) -> Vec<u8> {
+        std::fs::read(self.data.join("incidents").join(format!("{id}.toml"))).expect("record")
+    }
+
+    /// Every record, by file name, as bytes.
+    pub fn records(&self) -> Vec<(String, Vec<u8>)> {
+        let mut records: Vec<(String, Vec<u8>)> = std::fs::read_dir(self.data.join("incidents"))
+            .expect("incidents/")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".toml"))
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).expect("record"),
+                )
+            })
+            .collect();
+        records.sort();
+        records
+    }
+
+    /// `git status --porcelain` is empty and `audit verify` passes.
+    pub fn assert_clean_and_verified(&self) {
+        assert_eq!(
+            self.git(&["status", "--porcelain"]),
+            "",
+            "{}",
+            self.data.display()
+        );
+        let verified = self.ok(&["audit", "verify"]);
+        assert!(verified.contains(": ok,"), "{verified}");
+    }
+
+    /// This machine's id (its chain is `audit/chains/<id>.jsonl`).
     pub fn machine_id(&self) -> String {
         std::fs::read_to_string(self.data.join("machine-id"))
             .expect("machine-id")

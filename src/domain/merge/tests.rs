@@ -194,3 +194,39 @@ fn copies_of_different_incidents_do_not_merge() {
         Err(MergeError::DifferentIncidents { .. })
     ));
 }
+
+#[test]
+fn a_request_that_moves_on_keeps_the_append_only_rule_and_one_removed_or_reworded_breaks_it() {
+    let mut older = base();
+    add_request(&mut older, "alice", 5, "VPN logs");
+    // Supplied, and renumbered by a merge: progress, not a rewrite.
+    let mut newer = older.clone();
+    newer.data_requests[0].status = RequestStatus::Supplied;
+    newer.data_requests[0].supplied_at = Some(at(60));
+    newer.data_requests[0].id = "R2".into();
+    assert_eq!(keeps_entries(&older, &newer), Ok(()));
+    // What was asked for is fixed when the request is made.
+    let mut reworded = older.clone();
+    reworded.data_requests[0].what = "nothing".into();
+    let lost = keeps_entries(&older, &reworded).expect_err("refused");
+    assert_eq!(
+        (lost.list.as_str(), lost.changed.as_deref()),
+        ("data_requests", Some("what"))
+    );
+    let mut removed = older.clone();
+    removed.data_requests.clear();
+    let lost = keeps_entries(&older, &removed).expect_err("refused");
+    assert_eq!(
+        (lost.list.as_str(), lost.changed.clone()),
+        ("data_requests", None)
+    );
+    assert!(lost.to_string().contains("\"VPN logs\""), "{lost}");
+    // The two-sided merge keeps every entry of both copies.
+    let mut ours = older.clone();
+    ours.log(at(20), "alice", EntryKind::Change, "ours");
+    let mut theirs = older.clone();
+    theirs.log(at(21), "bob", EntryKind::Change, "theirs");
+    let merged = merge_incident(Some(&older), &ours, &theirs).expect("merged");
+    assert_eq!(keeps_entries(&ours, &merged.incident), Ok(()));
+    assert_eq!(keeps_entries(&theirs, &merged.incident), Ok(()));
+}

@@ -68,6 +68,20 @@ impl App {
             ("⇅ remote unreachable".to_string(), true)
         } else if status.state.last_error.is_some() {
             ("⇅ last sync failed".to_string(), true)
+        } else if !status.state.refused.is_empty() {
+            // Which teammate's commit, and why: `breachdesk sync` says it
+            // in full; the header names the first.
+            let first = &status.state.refused[0];
+            (
+                format!(
+                    "⇅ refused {} incoming record(s): {} from {} by {}",
+                    status.state.refused.len(),
+                    first.incident,
+                    first.commit.get(..8).unwrap_or(&first.commit),
+                    first.author
+                ),
+                true,
+            )
         } else {
             match status.state.last_synced_at {
                 Some(at) => (
