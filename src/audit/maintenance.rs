@@ -331,16 +331,16 @@ impl AuditLog {
             .unwrap_or((0, ZERO_HASH.to_string()));
         let mut push = |entry: &NewEntry, content: &mut String| {
             seq += 1;
-            let raw = Self::raw_entry(seq, prev.clone(), entry);
+            let raw = self.signed_entry(seq, prev.clone(), entry)?;
             prev = raw.hash.clone();
             content.push_str(&raw.line());
-            raw
+            Ok::<RawEntry, AuditError>(raw)
         };
         let detail = pruned_detail(count as u64, first_pruned.seq, &marker);
         let pruned_raw = push(
             &NewEntry::note(now, actor, None, "audit.pruned", &detail),
             &mut content,
-        );
+        )?;
         // Carry forward each incident's last logged revision that is pruned.
         let mut carried: BTreeMap<&str, &AuditEntry> = BTreeMap::new();
         for e in &entries[..count] {
@@ -369,11 +369,15 @@ impl AuditLog {
             );
             entry.revision = e.revision;
             entry.record_sha256 = e.record_sha256.clone();
-            push(&entry, &mut content);
+            push(&entry, &mut content)?;
         }
         let (own_dir, own_name) = self.own_dir_and_name();
         replace_file(own_dir, own_name, content.as_bytes())
             .map_err(self.io("replace", &self.file))?;
+        if let Some(signer) = &self.signer {
+            let (seq, hash) = tip_of(&content);
+            signer.remember_own_head(seq, &hash);
+        }
         Ok(PruneReport {
             pruned: count as u64,
             kept: (entries.len() - count) as u64,

@@ -59,10 +59,52 @@
 //! same hashes) are converted on first writable open; the old file is kept as
 //! `audit-log.toml.migrated`.
 //!
-//! Limits: the chains are not keyed, so someone who can write a file can
-//! rewrite it wholesale and recompute every hash. Every email notice carries
-//! this machine's chain head (`X-Breachdesk-Audit-Head`) so the other party
-//! holds a witness: a genuine chain contains that hash as one of its entries.
+//! # Signatures: who wrote each entry
+//!
+//! Each machine has an ed25519 key of its own, made on its first writable
+//! open (race-safe, like `machine-id`) and kept machine-local in
+//! `signing/id_ed25519` (OpenSSH private key format, directory 0700, file
+//! 0600; never synced, logged or shown). Its public key is written once to
+//! `audit/signers/<machine-id>.pub`: one OpenSSH line whose comment is the
+//! responder's name (`ssh-ed25519 AAAA… Alex Oncall`). Every entry appended
+//! carries a last field, `sig`, not covered by `hash`:
+//!
+//! ```text
+//! {"seq":2,…,"prev":"…","hash":"…","sig":"U1NIU0lH…"}
+//! ```
+//!
+//! `sig` is the base64 of an SSHSIG blob (the format of `ssh-keygen -Y
+//! sign`), namespace `breachdesk-audit`, hash SHA-512, over the entry's
+//! `hash` as its 64 hex characters; `ssh-keygen -Y verify -n
+//! breachdesk-audit -I <name> -f allowed_signers -s entry.sig` checks it
+//! once the blob is armored. As `hash` chains every earlier entry, the
+//! signature of a chain's last entry covers the whole chain.
+//!
+//! Entries written before signing (unsigned) are accepted only as a prefix
+//! endorsed by a later signed entry: the first writable open after the
+//! upgrade appends `audit.signing-key` (actor `breachdesk`), whose signature
+//! covers them. A chain with no signed entry was written by an older
+//! breachdesk; after the first signed entry every entry must be signed.
+//!
+//! Names: a signed entry's `actor` must be the signer's name (the `.pub`
+//! comment) or `breachdesk` (entries breachdesk writes by itself). When the
+//! responder's configured name changes, the next append first writes an
+//! `audit.signer-renamed` entry whose actor is the new name; entries after
+//! it must carry that name. The `.pub` file itself is never changed.
+//!
+//! Pins (trust on first use): `signing/pinned-signers.toml` keeps, per
+//! machine id, the public key first seen (with its name and when);
+//! `signing/seen-heads.toml` keeps each chain's head at the last `audit
+//! verify` that passed, and `signing/own-head` this machine's head after its
+//! last append. `audit verify` fails on a chain with no signer file, a
+//! signer key that differs from its pin, an entry signed by another key or
+//! not verifying, an actor that is not the signer, unsigned entries after
+//! signed ones, and a chain in which a head seen before is gone (rewritten
+//! or deleted).
+//!
+//! Limits: every email notice also carries this machine's chain head
+//! (`X-Breachdesk-Audit-Head`) so the other party holds a witness: a genuine
+//! chain contains that hash as one of its entries.
 
 use crate::durable::{self, FILE_MODE, ensure_private_dir, replace_file, sync_dir};
 use chrono::{DateTime, Months, SecondsFormat, Utc};
@@ -78,6 +120,7 @@ use std::path::{Path, PathBuf};
 mod append;
 mod chain;
 mod maintenance;
+pub mod signing;
 mod trail;
 pub use maintenance::{PruneReport, RepairReport};
 
@@ -173,6 +216,8 @@ pub struct AuditEntry {
     pub record_sha256: Option<String>,
     pub prev: String,
     pub hash: String,
+    /// It carries a signature (checked by [`AuditLog::verify`]).
+    pub signed: bool,
 }
 
 /// An entry to append: everything but the chain fields.
@@ -345,6 +390,8 @@ pub struct AuditLog {
     lock: PathBuf,
     read_only: bool,
     warnings: Vec<String>,
+    /// This machine's signing key: every writable open has one.
+    signer: Option<std::sync::Arc<signing::Signer>>,
 }
 
 /// An exclusive flock released on drop.
@@ -378,6 +425,15 @@ impl AuditLog {
     /// log from before chains becomes this machine's chain (converted first
     /// if in the first format).
     pub fn open(data_dir: &Path) -> Result<AuditLog, AuditError> {
+        AuditLog::open_as(data_dir, None)
+    }
+
+    /// [`AuditLog::open`], for the responder `name` (the comment of this
+    /// machine's `.pub` if it is made now; the OS user when `None`). Makes
+    /// this machine's signing key if it has none, and appends a signed
+    /// `audit.signing-key` entry when its chain has entries but no signed
+    /// one (written before signing), endorsing them.
+    pub fn open_as(data_dir: &Path, name: Option<&str>) -> Result<AuditLog, AuditError> {
         let dir = data_dir.join(AUDIT_DIR);
         let chains = dir.join(CHAINS_DIR);
         refuse_link(&dir)?;
@@ -397,14 +453,15 @@ impl AuditLog {
                 path: crate::paths::machine_id_file(data_dir),
                 source,
             })?;
-        let log = AuditLog {
+        let mut log = AuditLog {
             file: chain_file(data_dir, &machine),
-            machine: Some(machine),
+            machine: Some(machine.clone()),
             lock: dir.join(LOCK_FILE),
             chains,
             dir,
             read_only: false,
             warnings,
+            signer: None,
         };
         let _guard = log.lock()?;
         match fs::symlink_metadata(&log.file) {
@@ -429,7 +486,49 @@ impl AuditLog {
             .map_err(log.io("create", &log.file))?;
         sync_dir(&log.chains).map_err(log.io("sync directory", &log.chains))?;
         sync_dir(&log.dir).map_err(log.io("sync directory", &log.dir))?;
+        let name = name.map_or_else(os_user, str::to_string);
+        log.signer = Some(std::sync::Arc::new(signing::Signer::ensure(
+            data_dir, &machine, &name,
+        )?));
+        log.endorse_unsigned()?;
         Ok(log)
+    }
+
+    /// Under the lock: when this machine's chain has entries and its last
+    /// one is unsigned, and none is signed (written before signing), a
+    /// signed `audit.signing-key` entry endorsing them. Reads the whole
+    /// chain only when the last entry is unsigned.
+    fn endorse_unsigned(&self) -> Result<(), AuditError> {
+        let Some(signer) = &self.signer else {
+            return Ok(());
+        };
+        let (seq, _) = match self.tip() {
+            Ok(tip) => tip,
+            // A torn tail: the next append sets it aside and signs.
+            Err(_) => return Ok(()),
+        };
+        if seq == 0 || self.tip_signed()? {
+            return Ok(());
+        }
+        let text = self.read_chain(&self.file)?;
+        let (report, raws) = chain::verify_collect(&text, true);
+        if report.first_break.is_some() || raws.iter().any(|(_, r)| r.sig.is_some()) {
+            return Ok(());
+        }
+        let detail = format!(
+            "this machine signs its chain from here on with key {} ({}); this signature endorses the {} unsigned entries before it, written by an older breachdesk",
+            signer.fingerprint(),
+            crate::text::one_line(&signer.current_name()),
+            raws.len()
+        );
+        self.append_locked(&[NewEntry::note(
+            Utc::now(),
+            signing::SYSTEM_ACTOR,
+            None,
+            signing::SIGNING_KEY_ACTION,
+            &detail,
+        )])?;
+        Ok(())
     }
 
     /// The trail of `data_dir` for reading only: creates, locks, converts
@@ -457,6 +556,7 @@ impl AuditLog {
             dir,
             read_only: true,
             warnings,
+            signer: None,
         }
     }
 
@@ -534,4 +634,13 @@ impl AuditLog {
             message,
         }
     }
+}
+
+/// The OS user, for a `.pub` comment when no responder name is given.
+fn os_user() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .or_else(|| whoami::username().ok())
+        .unwrap_or_else(|| "unknown".to_string())
 }
