@@ -122,7 +122,9 @@ mod chain;
 mod maintenance;
 pub mod signing;
 mod trail;
+mod verify;
 pub use maintenance::{PruneReport, RepairReport};
+pub use verify::Finding;
 
 use chain::{Line, RawEntry, format_at, parse_line, tip_of, verify_text};
 
@@ -308,12 +310,15 @@ pub struct VerifyReport {
     pub first_break: Option<ChainBreak>,
     /// Each chain, in name order (a [`LEGACY_CHAIN`] last).
     pub chains: Vec<ChainReport>,
+    /// Everything found wrong beyond the hashes: signers, signatures,
+    /// actors, heads seen before (one per problem, naming the file).
+    pub findings: Vec<Finding>,
 }
 
 impl VerifyReport {
-    /// Every chain verified.
+    /// Every chain verified: hashes, signers, signatures and seen heads.
     pub fn is_ok(&self) -> bool {
-        self.first_break.is_none()
+        self.first_break.is_none() && !self.findings.iter().any(|f| f.failure)
     }
 }
 

@@ -200,7 +200,10 @@ impl Signer {
 
     /// The key's fingerprint, `SHA256:…`.
     pub(super) fn fingerprint(&self) -> String {
-        self.key.public_key().fingerprint(HashAlg::Sha256).to_string()
+        self.key
+            .public_key()
+            .fingerprint(HashAlg::Sha256)
+            .to_string()
     }
 
     /// The base64 `sig` of an entry whose hash is `hash`.
@@ -237,7 +240,11 @@ impl Signer {
     /// Remembers this machine's head after an append (not synced to disk:
     /// a stale head is only an older one, still in the chain).
     pub(super) fn remember_own_head(&self, seq: u64, hash: &str) {
-        let _ = write_quietly(&self.dir, OWN_HEAD_FILE, format!("{seq} {hash}\n").as_bytes());
+        let _ = write_quietly(
+            &self.dir,
+            OWN_HEAD_FILE,
+            format!("{seq} {hash}\n").as_bytes(),
+        );
     }
 }
 
@@ -365,10 +372,7 @@ pub(super) struct Pins {
 pub(super) fn key_text(key: &PublicKey) -> String {
     let mut bare = key.clone();
     bare.set_comment("");
-    bare.to_openssh()
-        .unwrap_or_default()
-        .trim_end()
-        .to_string()
+    bare.to_openssh().unwrap_or_default().trim_end().to_string()
 }
 
 impl Pins {
@@ -478,13 +482,14 @@ pub(super) fn check_signatures(
     raws: &[(usize, RawEntry)],
     signer: &ChainSigner,
     check_all: bool,
-) -> Vec<(usize, u64, String)> {
+) -> Vec<(usize, u64, &'static str, String)> {
     let mut problems = Vec::new();
     let Some(first_signed) = raws.iter().position(|(_, r)| r.sig.is_some()) else {
         if !raws.is_empty() {
             problems.push((
                 raws[0].0,
                 raws[0].1.seq,
+                "unsigned-chain",
                 "no entry of this chain is signed: written by an older breachdesk (upgrade it on that machine)".to_string(),
             ));
         }
@@ -498,6 +503,7 @@ pub(super) fn check_signatures(
             problems.push((
                 *line,
                 raw.seq,
+                "unsigned-entry",
                 "the entry is not signed, after signed entries: forged or edited".to_string(),
             ));
             continue;
@@ -505,7 +511,7 @@ pub(super) fn check_signatures(
         let decoded = match decode_sig(sig) {
             Ok(d) => d,
             Err(e) => {
-                problems.push((*line, raw.seq, e));
+                problems.push((*line, raw.seq, "bad-signature", e));
                 continue;
             }
         };
@@ -513,6 +519,7 @@ pub(super) fn check_signatures(
             problems.push((
                 *line,
                 raw.seq,
+                "unknown-key",
                 format!(
                     "signed by an unknown key ({}), not the chain's signer ({})",
                     decoded.public_key().fingerprint(HashAlg::Sha256),
@@ -530,6 +537,7 @@ pub(super) fn check_signatures(
             problems.push((
                 *line,
                 raw.seq,
+                "bad-signature",
                 "the signature does not verify with the chain's signer key: forged".to_string(),
             ));
             continue;
@@ -540,6 +548,7 @@ pub(super) fn check_signatures(
             problems.push((
                 *line,
                 raw.seq,
+                "actor-mismatch",
                 format!(
                     "the actor '{}' is not the signer '{}' (audit/signers .pub comment or its last {RENAMED_ACTION} entry)",
                     crate::text::one_line(&raw.actor),

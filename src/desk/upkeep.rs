@@ -130,14 +130,21 @@ impl Desk {
         warnings
     }
 
-    /// Checks the hash chain of every machine's audit chain and, if they
-    /// all hold, that every saved record revision has its entry in one of
-    /// them (reads each chain once).
-    pub fn verify_audit(&self) -> Result<AuditCheck, DeskError> {
+    /// Checks every machine's audit chain (hashes, signers, signatures,
+    /// heads seen before) and, if their hashes hold, every entry of
+    /// `incidents/` against them; the records are read while the chains are
+    /// checked. Pins new signers and remembers the heads when all is well.
+    pub fn verify_audit(&self, now: DateTime<Utc>) -> Result<AuditCheck, DeskError> {
         let log = self.store.audit();
-        let (chain, entries) = log.verify_with_entries()?;
+        let (checked, records) = std::thread::scope(|s| {
+            let chains = s.spawn(|| log.verify_and_remember(now));
+            let records = self.store.read_records();
+            (chains.join(), records)
+        });
+        let (chain, entries) = checked
+            .map_err(|_| DeskError::Invalid("the audit check stopped unexpectedly".into()))??;
         let accounting = match (&chain.first_break, entries) {
-            (None, Some(entries)) => self.store.account(&entries),
+            (None, Some(entries)) => self.store.account_read(records, &entries),
             _ => Vec::new(),
         };
         Ok(AuditCheck {

@@ -64,9 +64,9 @@ mod summary_line;
 mod sync_hold;
 mod write;
 
-use read::{Parsed, parse_record, parse_record_bytes};
+use read::{Parsed, parse_record_bytes};
 
-pub use accounting::AccountingProblem;
+pub use accounting::{AccountingProblem, RecordsRead};
 use quarantine::QuarantineOutcome;
 pub use quarantine::{QuarantinedFile, id_from_file_name};
 pub use record_file::{read_record_file, write_record_file};
