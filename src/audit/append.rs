@@ -103,15 +103,31 @@ impl AuditLog {
     /// `new`, with an [`signing::RENAMED_ACTION`] entry before the first
     /// entry whose actor is not the name this machine signs as (nor
     /// breachdesk itself), and the new name if one changed.
-    fn with_renames(&self, new: &[NewEntry]) -> (Vec<NewEntry>, Option<String>) {
+    fn with_renames(
+        &self,
+        new: &[NewEntry],
+    ) -> Result<(Vec<NewEntry>, Option<String>), AuditError> {
         let Some(signer) = &self.signer else {
-            return (new.to_vec(), None);
+            return Ok((new.to_vec(), None));
         };
-        let mut name = signer.current_name();
+        let mut name = match signer.current_name() {
+            Some(name) => name,
+            None => {
+                // No .pub yet (opened without a name): the first actor names it.
+                let first = new
+                    .iter()
+                    .map(|e| e.actor.as_str())
+                    .find(|a| *a != signing::SYSTEM_ACTOR)
+                    .map_or_else(os_user, str::to_string);
+                signer.ensure_public(&first)?;
+                signer.current_name().unwrap_or(first)
+            }
+        };
         let mut renamed = None;
         let mut out = Vec::with_capacity(new.len());
         for entry in new {
-            if entry.actor != name && entry.actor != signing::SYSTEM_ACTOR {
+            let actor = signing::clean_name(&entry.actor);
+            if actor != name && entry.actor != signing::SYSTEM_ACTOR {
                 out.push(NewEntry::note(
                     entry.at,
                     &entry.actor,
@@ -123,12 +139,12 @@ impl AuditLog {
                         crate::text::one_line(&name)
                     ),
                 ));
-                name.clone_from(&entry.actor);
+                name = actor;
                 renamed = Some(name.clone());
             }
             out.push(entry.clone());
         }
-        (out, renamed)
+        Ok((out, renamed))
     }
 
     /// Appends one entry that changes no record to this machine's chain.
@@ -190,7 +206,7 @@ impl AuditLog {
         (mut seq, mut prev): (u64, String),
         new: &[NewEntry],
     ) -> Result<Vec<AuditEntry>, AuditError> {
-        let (all, renamed) = self.with_renames(new);
+        let (all, renamed) = self.with_renames(new)?;
         let mut text = String::new();
         let mut raws = Vec::with_capacity(all.len());
         let mut renames = Vec::new();

@@ -434,7 +434,8 @@ impl AuditLog {
     }
 
     /// [`AuditLog::open`], for the responder `name` (the comment of this
-    /// machine's `.pub` if it is made now; the OS user when `None`). Makes
+    /// machine's `.pub` if it is made now; when `None`, the `.pub` is made
+    /// at the first append, named after its actor). Makes
     /// this machine's signing key if it has none, and appends a signed
     /// `audit.signing-key` entry when its chain has entries but no signed
     /// one (written before signing), endorsing them.
@@ -468,6 +469,9 @@ impl AuditLog {
             warnings,
             signer: None,
         };
+        log.signer = Some(std::sync::Arc::new(signing::Signer::ensure(
+            data_dir, &machine, name,
+        )?));
         let _guard = log.lock()?;
         match fs::symlink_metadata(&log.file) {
             Ok(meta) if !meta.is_file() => {
@@ -491,10 +495,6 @@ impl AuditLog {
             .map_err(log.io("create", &log.file))?;
         sync_dir(&log.chains).map_err(log.io("sync directory", &log.chains))?;
         sync_dir(&log.dir).map_err(log.io("sync directory", &log.dir))?;
-        let name = name.map_or_else(os_user, str::to_string);
-        log.signer = Some(std::sync::Arc::new(signing::Signer::ensure(
-            data_dir, &machine, &name,
-        )?));
         log.endorse_unsigned()?;
         Ok(log)
     }
@@ -523,7 +523,7 @@ impl AuditLog {
         let detail = format!(
             "this machine signs its chain from here on with key {} ({}); this signature endorses the {} unsigned entries before it, written by an older breachdesk",
             signer.fingerprint(),
-            crate::text::one_line(&signer.current_name()),
+            crate::text::one_line(&signer.current_name().unwrap_or_else(os_user)),
             raws.len()
         );
         self.append_locked(&[NewEntry::note(
@@ -642,7 +642,7 @@ impl AuditLog {
 }
 
 /// The OS user, for a `.pub` comment when no responder name is given.
-fn os_user() -> String {
+pub(crate) fn os_user() -> String {
     ["USER", "LOGNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))

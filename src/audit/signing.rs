@@ -56,8 +56,9 @@ pub(super) struct Signer {
     key: PrivateKey,
     /// `signing/`.
     dir: PathBuf,
-    /// The comment of this machine's `.pub`: the name it was made with.
-    pub_name: String,
+    /// `audit/signers/<machine-id>.pub`.
+    pub_path: PathBuf,
+    machine: String,
 }
 
 impl fmt::Debug for Signer {
@@ -115,7 +116,7 @@ fn create_once(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// A responder's name as a `.pub` comment: one line, no control characters.
-fn clean_name(name: &str) -> String {
+pub(super) fn clean_name(name: &str) -> String {
     let one = crate::text::one_line(name);
     let trimmed = one.trim();
     if trimmed.is_empty() {
@@ -133,13 +134,12 @@ impl Signer {
     pub(super) fn ensure(
         data_dir: &Path,
         machine_id: &str,
-        name: &str,
+        name: Option<&str>,
     ) -> Result<Signer, AuditError> {
         let dir = data_dir.join(SIGNING_DIR);
         refuse_link(&dir)?;
         ensure_private_dir(&dir).map_err(io_error("use directory", &dir))?;
         let key_path = dir.join(KEY_FILE);
-        let name = clean_name(name);
         if fs::symlink_metadata(&key_path).is_err() {
             let mut seed = [0u8; 32];
             getrandom::fill(&mut seed).map_err(|e| AuditError::Io {
@@ -149,7 +149,7 @@ impl Signer {
             })?;
             let key = PrivateKey::new(
                 KeypairData::from(Ed25519Keypair::from_seed(&seed)),
-                name.clone(),
+                format!("breachdesk audit {machine_id}"),
             )
             .map_err(|e| AuditError::Io {
                 action: "make signing key",
@@ -168,34 +168,47 @@ impl Signer {
         let signers = data_dir.join(AUDIT_DIR).join(SIGNERS_DIR);
         refuse_link(&signers)?;
         ensure_private_dir(&signers).map_err(io_error("use directory", &signers))?;
-        let pub_path = signer_file(data_dir, machine_id);
-        let pub_name = match read_public(&pub_path) {
-            Ok(Some(public)) => public.comment().to_string(),
-            // A damaged or replaced .pub is left for `audit verify` to report.
-            Err(_) => name.clone(),
-            Ok(None) => {
-                let mut public = key.public_key().clone();
-                public.set_comment(name.clone());
-                let line = public.to_openssh().map_err(|e| AuditError::Io {
-                    action: "write",
-                    path: pub_path.clone(),
-                    source: other(e.to_string()),
-                })?;
-                create_once(&pub_path, format!("{line}\n").as_bytes())
-                    .map_err(io_error("create", &pub_path))?;
-                match read_public(&pub_path) {
-                    Ok(Some(p)) => p.comment().to_string(),
-                    _ => name.clone(),
-                }
-            }
+        let signer = Signer {
+            key,
+            dir,
+            pub_path: signer_file(data_dir, machine_id),
+            machine: machine_id.to_string(),
         };
-        let signer = Signer { key, dir, pub_name };
-        let now = Utc::now();
-        let mut pins = Pins::read(&signer.dir);
-        if pins.pin(machine_id, signer.key.public_key(), &signer.pub_name, now) {
-            pins.write(&signer.dir)?;
+        if let Some(name) = name {
+            signer.ensure_public(name)?;
         }
         Ok(signer)
+    }
+
+    /// Writes `audit/signers/<machine-id>.pub` with `name` as its comment if
+    /// it is not there yet (never changed after), and pins it.
+    pub(super) fn ensure_public(&self, name: &str) -> Result<(), AuditError> {
+        if fs::symlink_metadata(&self.pub_path).is_ok() {
+            return Ok(());
+        }
+        let name = clean_name(name);
+        let mut public = self.key.public_key().clone();
+        public.set_comment(name.clone());
+        let line = public.to_openssh().map_err(|e| AuditError::Io {
+            action: "write",
+            path: self.pub_path.clone(),
+            source: other(e.to_string()),
+        })?;
+        create_once(&self.pub_path, format!("{line}\n").as_bytes())
+            .map_err(io_error("create", &self.pub_path))?;
+        let mut pins = Pins::read(&self.dir);
+        if pins.pin(&self.machine, self.key.public_key(), &name, Utc::now()) {
+            pins.write(&self.dir)?;
+        }
+        Ok(())
+    }
+
+    /// The comment of this machine's `.pub`, when it is there and readable.
+    fn public_name(&self) -> Option<String> {
+        read_public(&self.pub_path)
+            .ok()
+            .flatten()
+            .map(|p| p.comment().to_string())
     }
 
     /// The key's fingerprint, `SHA256:…`.
@@ -222,13 +235,14 @@ impl Signer {
     }
 
     /// The name this machine's entries carry now: the last rename, else the
-    /// `.pub` comment. Read under the lock.
-    pub(super) fn current_name(&self) -> String {
+    /// `.pub` comment; `None` before the `.pub` is written. Read under the
+    /// lock.
+    pub(super) fn current_name(&self) -> Option<String> {
         crate::safe_read::read_text(&self.dir.join(NAME_FILE), 4096)
             .ok()
             .map(|t| t.trim_end_matches('\n').to_string())
             .filter(|t| !t.is_empty())
-            .unwrap_or_else(|| self.pub_name.clone())
+            .or_else(|| self.public_name())
     }
 
     /// Records the name this machine's entries carry after a rename.
@@ -496,7 +510,7 @@ pub(super) fn check_signatures(
         return problems;
     };
     let key_data = signer.key.key_data();
-    let mut name = signer.name.clone();
+    let mut name = clean_name(&signer.name);
     let last = raws.len() - 1;
     for (i, (line, raw)) in raws.iter().enumerate().skip(first_signed) {
         let Some(sig) = &raw.sig else {
@@ -542,9 +556,10 @@ pub(super) fn check_signatures(
             ));
             continue;
         }
+        let actor = clean_name(&raw.actor);
         if raw.action == RENAMED_ACTION {
-            name.clone_from(&raw.actor);
-        } else if raw.actor != name && raw.actor != SYSTEM_ACTOR {
+            name = actor;
+        } else if actor != name && raw.actor != SYSTEM_ACTOR {
             problems.push((
                 *line,
                 raw.seq,

@@ -95,6 +95,8 @@ impl AuditLog {
         let pub_path = signing::signer_file(data_dir, chain);
         let key = match signing::read_public(&pub_path) {
             Ok(Some(key)) => key,
+            // An empty chain (a machine that wrote nothing yet) has nothing to check.
+            Ok(None) if raws.is_empty() => return (out, None),
             Ok(None) => {
                 out.push(finding(
                     "signer-missing",
