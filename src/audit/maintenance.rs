@@ -265,7 +265,24 @@ impl AuditLog {
         actor: &str,
     ) -> Result<PruneReport, AuditError> {
         self.writable("pruning the audit log")?;
-        let cutoff = now - chrono::Duration::days(i64::from(retention_days));
+        let too_long = AuditError::RetentionTooLong {
+            days: retention_days,
+            max: MAX_RETENTION_DAYS,
+        };
+        if retention_days > MAX_RETENTION_DAYS {
+            return Err(too_long);
+        }
+        let data_dir = self.dir.parent().unwrap_or(&self.dir);
+        if data_dir.join(".git").exists() {
+            return Err(AuditError::PruneInSync {
+                file: self.file.clone(),
+            });
+        }
+        let Some(cutoff) = chrono::Duration::try_days(i64::from(retention_days))
+            .and_then(|d| now.checked_sub_signed(d))
+        else {
+            return Err(too_long);
+        };
         let limit = now.checked_sub_months(Months::new(MIN_RETENTION_MONTHS));
         if retention_days < MIN_RETENTION_DAYS || limit.is_none_or(|limit| cutoff > limit) {
             return Err(AuditError::RetentionTooShort {

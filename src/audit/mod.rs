@@ -129,6 +129,9 @@ pub use verify::Finding;
 use chain::{Line, RawEntry, format_at, parse_line, tip_of, verify_text};
 
 pub const MIN_RETENTION_DAYS: u32 = 184;
+/// The longest retention (and `audit prune --older-than-days`) accepted:
+/// 100,000 days, about 273 years; anything longer is a typo.
+pub const MAX_RETENTION_DAYS: u32 = 100_000;
 /// Retention in calendar months that no prune may go below.
 pub const MIN_RETENTION_MONTHS: u32 = 6;
 
@@ -192,6 +195,13 @@ pub enum AuditError {
         "refusing to keep audit records for only {days} days: breachdesk keeps its log at least {min} days (6 calendar months)"
     )]
     RetentionTooShort { days: u32, min: u32 },
+    #[error("a retention of {days} days is out of range: at most {max} days (about 273 years)")]
+    RetentionTooLong { days: u32, max: u32 },
+    #[error(
+        "refusing to prune {}: this data directory is synced with a team, and pruning rewrites this machine's chain, which every teammate's sync refuses (only appends are taken); the chain is kept whole",
+        file.display()
+    )]
+    PruneInSync { file: PathBuf },
     #[error("refusing to prune {}: the chain does not verify ({broken}); pruning would hide that", broken.file.display())]
     ChainBroken { broken: Box<ChainBreak> },
     #[error("cannot write an audit entry to {}: {message}", file.display())]

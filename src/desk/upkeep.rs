@@ -182,6 +182,12 @@ impl Desk {
                 crate::audit::MIN_RETENTION_DAYS
             )));
         }
+        if days > crate::audit::MAX_RETENTION_DAYS {
+            return Err(DeskError::Invalid(format!(
+                "a retention of {days} days is out of range: at most {} days (about 273 years)",
+                crate::audit::MAX_RETENTION_DAYS
+            )));
+        }
         Ok(self.audit.prune(now, days, &self.actor)?)
     }
 
