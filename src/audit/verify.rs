@@ -16,7 +16,7 @@ pub struct Finding {
     /// A stable name for the kind (`--format json`): `chain-broken`,
     /// `signer-missing`, `signer-unreadable`, `signer-replaced`,
     /// `unsigned-chain`, `unsigned-entry`, `unknown-key`, `bad-signature`,
-    /// `actor-mismatch`, `head-gone`, `chain-gone`.
+    /// `actor-mismatch`, `head-gone`, `chain-gone`; notes: `signer-renamed`.
     pub kind: &'static str,
     /// The file concerned (a chain, or a signer's `.pub`).
     pub file: PathBuf,
@@ -139,6 +139,27 @@ impl AuditLog {
         let check_all = raws.len() <= CHECK_ALL_UP_TO;
         for (line, seq, kind, message) in signing::check_signatures(raws, &signer, check_all) {
             out.push(finding(kind, file, Some(line), Some(seq), message));
+        }
+        // A rename is the signer's own signed statement: shown, not failed.
+        for (line, raw) in raws
+            .iter()
+            .filter(|(_, r)| r.action == signing::RENAMED_ACTION && r.sig.is_some())
+        {
+            out.push(Finding {
+                failure: false,
+                ..finding(
+                    "signer-renamed",
+                    file,
+                    Some(*line),
+                    Some(raw.seq),
+                    format!(
+                        "the signer ('{}' in {}) signs as '{}' from here on",
+                        crate::text::one_line(&signer.name),
+                        pub_path.display(),
+                        crate::text::one_line(&raw.actor)
+                    ),
+                )
+            });
         }
         (out, Some((signer.name, signer.key)))
     }
