@@ -36,8 +36,11 @@ impl fmt::Display for AccountingProblem {
         match self.revision {
             Some(revision) => write!(
                 f,
-                "{} revision {}: {}",
-                self.incident, revision, self.message
+                "{} revision {}: {} (file {})",
+                self.incident,
+                revision,
+                self.message,
+                self.file.display()
             ),
             None => write!(f, "{}: {}", self.file.display(), self.message),
         }
