@@ -490,12 +490,13 @@ pub(super) struct ChainSigner {
 
 /// Checks the signatures, signers and actors of a chain's entries (already
 /// hash-verified, in order); each problem is (line, seq, message).
-/// `check_all`: verify every signature, not only the tip's (the tip's
-/// signature covers every earlier entry through the hash chain).
+/// The signatures of the last `verify_last` entries, and of every rename
+/// and endorsement, are verified; the others are checked for form and key
+/// (the verified signatures after them cover them through the hashes).
 pub(super) fn check_signatures(
     raws: &[(usize, RawEntry)],
     signer: &ChainSigner,
-    check_all: bool,
+    verify_last: usize,
 ) -> Vec<(usize, u64, &'static str, String)> {
     let mut problems = Vec::new();
     let Some(first_signed) = raws.iter().position(|(_, r)| r.sig.is_some()) else {
@@ -511,7 +512,7 @@ pub(super) fn check_signatures(
     };
     let key_data = signer.key.key_data();
     let mut name = clean_name(&signer.name);
-    let last = raws.len() - 1;
+    let from = raws.len().saturating_sub(verify_last.max(1));
     for (i, (line, raw)) in raws.iter().enumerate().skip(first_signed) {
         let Some(sig) = &raw.sig else {
             problems.push((
@@ -542,7 +543,8 @@ pub(super) fn check_signatures(
             ));
             continue;
         }
-        if (check_all || i == last)
+        let verify = i >= from || raw.action == RENAMED_ACTION || raw.action == SIGNING_KEY_ACTION;
+        if verify
             && signer
                 .key
                 .verify(NAMESPACE, raw.hash.as_bytes(), &decoded)
