@@ -118,7 +118,7 @@ impl AuditLog {
                     .iter()
                     .map(|e| e.actor.as_str())
                     .find(|a| *a != signing::SYSTEM_ACTOR)
-                    .map_or_else(os_user, str::to_string);
+                    .map_or_else(super::open::os_user, str::to_string);
                 signer.ensure_public(&first)?;
                 signer.current_name().unwrap_or(first)
             }
