@@ -358,3 +358,41 @@ fn list_after_one_change(bencher: divan::Bencher, n: usize) {
             found
         });
 }
+
+// `audit verify` against its floor, side by side in one run at 10,000
+// incidents: `nice cargo bench --bench breachdesk -- verify`.
+
+/// The floor of `audit verify`: every record and chain file read and
+/// SHA-256-hashed once, on one thread.
+#[divan::bench(args = [10_000], sample_count = 5)]
+fn verify_floor_read_and_hash(bencher: divan::Bencher, n: usize) {
+    use sha2::{Digest, Sha256};
+    let set = data(n);
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in ["incidents", "audit/chains"] {
+        files.extend(
+            std::fs::read_dir(set.setup.data_dir.join(dir))
+                .expect("dir")
+                .map(|e| e.expect("entry").path()),
+        );
+    }
+    bencher.bench_local(|| {
+        files
+            .iter()
+            .map(|f| Sha256::digest(std::fs::read(f).expect("read"))[0] as usize)
+            .sum::<usize>()
+    });
+}
+
+/// `audit verify` as the command runs it: every chain's hashes, signer and
+/// signatures, every record read, hashed and accounted for.
+#[divan::bench(args = [10_000], sample_count = 5)]
+fn verify_audit(bencher: divan::Bencher, n: usize) {
+    let set = data(n);
+    let desk = set.setup.reader().expect("desk");
+    bencher.bench_local(|| {
+        let check = desk.verify_audit(now()).expect("verify");
+        assert!(check.chain.is_ok() && !check.accounting.iter().any(|p| p.failure));
+        check
+    });
+}

@@ -23,7 +23,7 @@ pub use sync::SyncCommand;
 pub use team::{AssignArgs, HandoverArgs, HandoverCommand};
 pub use upkeep::{
     AuditCommand, CompletionShell, ConfigCommand, OutboxCommand, OutboxFormat, PlaybookCommand,
-    QuarantineCommand,
+    QuarantineCommand, VerifyFormat,
 };
 
 use crate::domain::calendar::Division;

@@ -80,7 +80,8 @@ fn awkward_text_round_trips_one_line_per_entry() {
         let entry = log
             .append(
                 base() + Duration::seconds(i as i64),
-                text,
+                // One actor: another name would be a signed rename entry.
+                "alice \u{202e}\u{7} \"quoted\"",
                 incident.as_deref(),
                 "note.added",
                 text,
@@ -196,7 +197,7 @@ fn a_torn_last_line_is_reported_and_set_aside_by_repair_or_the_next_append() {
             // A change after a crash: the torn bytes (never followed by a
             // record write) are set aside, logged, and the change goes on.
             let next = log
-                .append(base(), "a", None, "x", "after the crash")
+                .append(base(), "alice", None, "x", "after the crash")
                 .unwrap();
             assert_eq!(next.seq, 6);
             let entries = log.entries().unwrap();
@@ -213,11 +214,11 @@ fn a_torn_last_line_is_reported_and_set_aside_by_repair_or_the_next_append() {
                 })
                 .unwrap()
         } else {
-            let repaired = log.repair(base(), "tester").unwrap();
+            let repaired = log.repair(base(), "alice").unwrap();
             let entries = log.entries().unwrap();
             assert_eq!(entries.last().unwrap().action, "audit.repaired");
             assert_eq!(entries.last().unwrap().seq, 5);
-            assert_eq!(log.repair(base(), "tester").unwrap().saved_to, None);
+            assert_eq!(log.repair(base(), "alice").unwrap().saved_to, None);
             repaired.saved_to.expect("torn bytes kept")
         };
         assert_eq!(
@@ -280,7 +281,7 @@ fn a_failed_append_leaves_the_log_byte_for_byte_as_it_was() {
             },
         );
         let err = log
-            .append(base(), "a", Some("INC-1"), "x", "never")
+            .append(base(), "alice", Some("INC-1"), "x", "never")
             .unwrap_err();
         drop(armed);
         let message = err.to_string();
@@ -288,7 +289,7 @@ fn a_failed_append_leaves_the_log_byte_for_byte_as_it_was() {
         assert_eq!(fs::read(&path).unwrap(), before, "{kind:?}");
     }
     // And the next append continues the chain.
-    let next = log.append(base(), "a", None, "x", "after").unwrap();
+    let next = log.append(base(), "alice", None, "x", "after").unwrap();
     assert_eq!(next.seq, 4);
     assert!(log.verify().unwrap().is_ok());
 }
@@ -535,7 +536,10 @@ fn a_first_format_log_is_converted_with_its_hashes() {
         entries[4].detail.contains("became this machine's chain"),
         "{entries:?}"
     );
-    assert_eq!(entries.len(), 5);
+    // The first signed entry endorses the unsigned history.
+    assert_eq!(entries[5].action, "audit.signing-key");
+    assert!(entries[5].signed && !entries[4].signed);
+    assert_eq!(entries.len(), 6);
     assert!(entries.iter().all(|e| e.chain == log.machine_id().unwrap()));
     assert!(log.verify().unwrap().is_ok());
     assert!(!dir.path().join("audit/audit-log.jsonl").exists());
@@ -581,9 +585,10 @@ fn a_first_format_conversion_killed_before_its_last_rename_is_finished_once() {
     assert!(report.is_ok(), "{:?}", report.first_break);
     assert_eq!(report.chains.len(), 1);
     let entries = log.entries().unwrap();
-    assert_eq!(entries.len(), 3, "{entries:?}");
+    assert_eq!(entries.len(), 4, "{entries:?}");
     assert_eq!(entries[1].hash, prev);
     assert_eq!(entries[2].action, "audit.migrated");
+    assert_eq!(entries[3].action, "audit.signing-key");
     let chain = fs::read(log.path()).unwrap();
     AuditLog::open(dir.path()).unwrap();
     assert_eq!(fs::read(log.path()).unwrap(), chain);
@@ -632,12 +637,17 @@ fn two_processes_appending_keep_one_chain() {
     }
     let report = log.verify().unwrap();
     assert!(report.is_ok(), "{:?}", report.first_break);
-    assert_eq!(report.entries, 2 * N_APPENDS as u64);
     let entries = log.entries().unwrap();
+    // Each change of actor is a signed rename entry first.
+    let renames = entries
+        .iter()
+        .filter(|e| e.action == "audit.signer-renamed")
+        .count() as u64;
+    assert_eq!(report.entries, 2 * N_APPENDS as u64 + renames);
     for tag in ["a", "b"] {
         let mine: Vec<String> = entries
             .iter()
-            .filter(|e| e.actor == tag)
+            .filter(|e| e.actor == tag && e.action == "x")
             .map(|e| e.detail.lines().next().unwrap().to_string())
             .collect();
         let want: Vec<String> = (0..N_APPENDS).map(|n| format!("{tag} {n}")).collect();

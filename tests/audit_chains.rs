@@ -27,7 +27,7 @@ fn base() -> DateTime<Utc> {
 /// audit lock. Each chain is written by one machine only, so copying it is
 /// what a merge of it gives.
 fn share(from: &Path, to: &Path) {
-    for sub in ["incidents", "audit/chains"] {
+    for sub in ["incidents", "audit/chains", "audit/signers"] {
         let dst = to.join(sub);
         fs::DirBuilder::new()
             .recursive(true)
@@ -466,7 +466,7 @@ fn prune_rewrites_only_this_machines_chain_and_accounting_holds_across_pruned_ch
     // Revision 3 is now in no chain, but a checkpoint says it was pruned:
     // accounting holds on both machines.
     for (machine, desk) in [("A", &desk_a), ("B", &desk_b)] {
-        let check = desk.verify_audit().unwrap();
+        let check = desk.verify_audit(now).unwrap();
         assert!(
             check.chain.is_ok(),
             "{machine}: {:?}",

@@ -638,7 +638,11 @@ cc = ["Provider SOC <soc@provider.example>", "GovCertUK <incidents@ncsc.example>
     assert_ne!(h1, h2, "the log moved on between the two");
     // What `breachdesk audit verify` reports as the head now.
     assert_eq!(
-        desk.verify_audit().expect("verify").chain.last_hash.len(),
+        desk.verify_audit(chrono::DateTime::UNIX_EPOCH)
+            .expect("verify")
+            .chain
+            .last_hash
+            .len(),
         64
     );
 }

@@ -19,6 +19,9 @@ pub(super) struct RawEntry {
     pub(super) record_sha256: Option<String>,
     pub(super) prev: String,
     pub(super) hash: String,
+    /// The base64 SSHSIG of `hash` (see `signing`); not covered by the hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sig: Option<String>,
 }
 
 /// The fields the hash covers, in a fixed order. The optional fields are left
@@ -73,6 +76,7 @@ impl RawEntry {
             record_sha256: self.record_sha256,
             prev: self.prev,
             hash: self.hash,
+            signed: self.sig.is_some(),
         })
     }
 
@@ -149,6 +153,18 @@ pub(super) fn verify_chain(chain: &str, file: &Path, own: bool, text: &str) -> C
 
 /// Checks the chain in `text`, naming neither chain nor file; I/O free.
 pub(super) fn verify_text(text: &str) -> ChainReport {
+    verify_collect(text, false).0
+}
+
+/// [`verify_text`], and (when `keep`) every entry that verified, with its
+/// 1-based line, in order.
+pub(super) fn verify_collect(text: &str, keep: bool) -> (ChainReport, Vec<(usize, RawEntry)>) {
+    let mut kept = Vec::new();
+    let report = verify_into(text, keep.then_some(&mut kept));
+    (report, kept)
+}
+
+fn verify_into(text: &str, mut kept: Option<&mut Vec<(usize, RawEntry)>>) -> ChainReport {
     let mut report = ChainReport {
         chain: String::new(),
         file: PathBuf::new(),
@@ -164,7 +180,7 @@ pub(super) fn verify_text(text: &str) -> ChainReport {
     if !text.is_empty() && !text.ends_with('\n') {
         // The last line is incomplete: a torn append (or an edit).
         let cut = text.rfind('\n').map_or(0, |p| p + 1);
-        let checked = verify_text(&text[..cut]);
+        let checked = verify_into(&text[..cut], kept);
         if checked.first_break.is_some() {
             return checked;
         }
@@ -256,16 +272,23 @@ pub(super) fn verify_text(text: &str) -> ChainReport {
             ));
             return report;
         }
-        if let Err(message) = raw.clone().into_entry("") {
-            report.first_break = Some(broken(seq, BreakKind::Unparseable, message));
+        if let Err(e) = DateTime::parse_from_rfc3339(&raw.at) {
+            report.first_break = Some(broken(
+                seq,
+                BreakKind::Unparseable,
+                format!("'at' is not an RFC 3339 time: {e}"),
+            ));
             return report;
         }
         if raw.action == "audit.pruned" {
             last_pruned_entry = Some((line, raw.clone()));
         }
-        report.last_hash = raw.hash;
+        report.last_hash.clone_from(&raw.hash);
         report.entries += 1;
         expected_seq += 1;
+        if let Some(kept) = kept.as_deref_mut() {
+            kept.push((line, raw));
+        }
     }
     if let Some(m) = marker
         && let Some(problem) = check_marker(&m, last_pruned_entry.as_ref())

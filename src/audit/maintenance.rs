@@ -265,7 +265,24 @@ impl AuditLog {
         actor: &str,
     ) -> Result<PruneReport, AuditError> {
         self.writable("pruning the audit log")?;
-        let cutoff = now - chrono::Duration::days(i64::from(retention_days));
+        let too_long = AuditError::RetentionTooLong {
+            days: retention_days,
+            max: MAX_RETENTION_DAYS,
+        };
+        if retention_days > MAX_RETENTION_DAYS {
+            return Err(too_long);
+        }
+        let data_dir = self.dir.parent().unwrap_or(&self.dir);
+        if data_dir.join(".git").exists() {
+            return Err(AuditError::PruneInSync {
+                file: self.file.clone(),
+            });
+        }
+        let Some(cutoff) = chrono::Duration::try_days(i64::from(retention_days))
+            .and_then(|d| now.checked_sub_signed(d))
+        else {
+            return Err(too_long);
+        };
         let limit = now.checked_sub_months(Months::new(MIN_RETENTION_MONTHS));
         if retention_days < MIN_RETENTION_DAYS || limit.is_none_or(|limit| cutoff > limit) {
             return Err(AuditError::RetentionTooShort {
@@ -331,16 +348,16 @@ impl AuditLog {
             .unwrap_or((0, ZERO_HASH.to_string()));
         let mut push = |entry: &NewEntry, content: &mut String| {
             seq += 1;
-            let raw = Self::raw_entry(seq, prev.clone(), entry);
+            let raw = self.signed_entry(seq, prev.clone(), entry)?;
             prev = raw.hash.clone();
             content.push_str(&raw.line());
-            raw
+            Ok::<RawEntry, AuditError>(raw)
         };
         let detail = pruned_detail(count as u64, first_pruned.seq, &marker);
         let pruned_raw = push(
             &NewEntry::note(now, actor, None, "audit.pruned", &detail),
             &mut content,
-        );
+        )?;
         // Carry forward each incident's last logged revision that is pruned.
         let mut carried: BTreeMap<&str, &AuditEntry> = BTreeMap::new();
         for e in &entries[..count] {
@@ -369,11 +386,15 @@ impl AuditLog {
             );
             entry.revision = e.revision;
             entry.record_sha256 = e.record_sha256.clone();
-            push(&entry, &mut content);
+            push(&entry, &mut content)?;
         }
         let (own_dir, own_name) = self.own_dir_and_name();
         replace_file(own_dir, own_name, content.as_bytes())
             .map_err(self.io("replace", &self.file))?;
+        if let Some(signer) = &self.signer {
+            let (seq, hash) = tip_of(&content);
+            signer.remember_own_head(seq, &hash);
+        }
         Ok(PruneReport {
             pruned: count as u64,
             kept: (entries.len() - count) as u64,

@@ -59,10 +59,56 @@
 //! same hashes) are converted on first writable open; the old file is kept as
 //! `audit-log.toml.migrated`.
 //!
-//! Limits: the chains are not keyed, so someone who can write a file can
-//! rewrite it wholesale and recompute every hash. Every email notice carries
-//! this machine's chain head (`X-Breachdesk-Audit-Head`) so the other party
-//! holds a witness: a genuine chain contains that hash as one of its entries.
+//! # Signatures: who wrote each entry
+//!
+//! Each machine has an ed25519 key of its own, made on its first writable
+//! open (race-safe, like `machine-id`) and kept machine-local in
+//! `signing/id_ed25519` (OpenSSH private key format, directory 0700, file
+//! 0600; never synced, logged or shown). Its public key is written once to
+//! `audit/signers/<machine-id>.pub`: one OpenSSH line whose comment is the
+//! responder's name (`ssh-ed25519 AAAA… Alex Oncall`). Every entry appended
+//! carries a last field, `sig`, not covered by `hash`:
+//!
+//! ```text
+//! {"seq":2,…,"prev":"…","hash":"…","sig":"U1NIU0lH…"}
+//! ```
+//!
+//! `sig` is the base64 of an SSHSIG blob (the format of `ssh-keygen -Y
+//! sign`), namespace `breachdesk-audit`, hash SHA-512, over the entry's
+//! `hash` as its 64 hex characters; `ssh-keygen -Y verify -n
+//! breachdesk-audit -I <name> -f allowed_signers -s entry.sig` checks it
+//! once the blob is armored. As `hash` chains every earlier entry, the
+//! signature of a chain's last entry covers the whole chain: `audit verify`
+//! verifies the signatures of each chain's last 1,024 entries and of every
+//! rename and endorsement, and checks every other entry's signature for
+//! form and key (verifying all of them would double its time at 10,000
+//! incidents).
+//!
+//! Entries written before signing (unsigned) are accepted only as a prefix
+//! endorsed by a later signed entry: the first writable open after the
+//! upgrade appends `audit.signing-key` (actor `breachdesk`), whose signature
+//! covers them. A chain with no signed entry was written by an older
+//! breachdesk; after the first signed entry every entry must be signed.
+//!
+//! Names: a signed entry's `actor` must be the signer's name (the `.pub`
+//! comment) or `breachdesk` (entries breachdesk writes by itself). When the
+//! responder's configured name changes, the next append first writes an
+//! `audit.signer-renamed` entry whose actor is the new name; entries after
+//! it must carry that name. The `.pub` file itself is never changed.
+//!
+//! Pins (trust on first use): `signing/pinned-signers.toml` keeps, per
+//! machine id, the public key first seen (with its name and when);
+//! `signing/seen-heads.toml` keeps each chain's head at the last `audit
+//! verify` that passed, and `signing/own-head` this machine's head after its
+//! last append. `audit verify` fails on a chain with no signer file, a
+//! signer key that differs from its pin, an entry signed by another key or
+//! not verifying, an actor that is not the signer, unsigned entries after
+//! signed ones, and a chain in which a head seen before is gone (rewritten
+//! or deleted).
+//!
+//! Limits: every email notice also carries this machine's chain head
+//! (`X-Breachdesk-Audit-Head`) so the other party holds a witness: a genuine
+//! chain contains that hash as one of its entries.
 
 use crate::durable::{self, FILE_MODE, ensure_private_dir, replace_file, sync_dir};
 use chrono::{DateTime, Months, SecondsFormat, Utc};
@@ -78,12 +124,19 @@ use std::path::{Path, PathBuf};
 mod append;
 mod chain;
 mod maintenance;
+mod open;
+pub mod signing;
 mod trail;
+mod verify;
 pub use maintenance::{PruneReport, RepairReport};
+pub use verify::Finding;
 
 use chain::{Line, RawEntry, format_at, parse_line, tip_of, verify_text};
 
 pub const MIN_RETENTION_DAYS: u32 = 184;
+/// The longest retention (and `audit prune --older-than-days`) accepted:
+/// 100,000 days, about 273 years; anything longer is a typo.
+pub const MAX_RETENTION_DAYS: u32 = 100_000;
 /// Retention in calendar months that no prune may go below.
 pub const MIN_RETENTION_MONTHS: u32 = 6;
 
@@ -147,6 +200,13 @@ pub enum AuditError {
         "refusing to keep audit records for only {days} days: breachdesk keeps its log at least {min} days (6 calendar months)"
     )]
     RetentionTooShort { days: u32, min: u32 },
+    #[error("a retention of {days} days is out of range: at most {max} days (about 273 years)")]
+    RetentionTooLong { days: u32, max: u32 },
+    #[error(
+        "refusing to prune {}: this data directory is synced with a team, and pruning rewrites this machine's chain, which every teammate's sync refuses (only appends are taken); the chain is kept whole",
+        file.display()
+    )]
+    PruneInSync { file: PathBuf },
     #[error("refusing to prune {}: the chain does not verify ({broken}); pruning would hide that", broken.file.display())]
     ChainBroken { broken: Box<ChainBreak> },
     #[error("cannot write an audit entry to {}: {message}", file.display())]
@@ -173,6 +233,8 @@ pub struct AuditEntry {
     pub record_sha256: Option<String>,
     pub prev: String,
     pub hash: String,
+    /// It carries a signature (checked by [`AuditLog::verify`]).
+    pub signed: bool,
 }
 
 /// An entry to append: everything but the chain fields.
@@ -263,12 +325,15 @@ pub struct VerifyReport {
     pub first_break: Option<ChainBreak>,
     /// Each chain, in name order (a [`LEGACY_CHAIN`] last).
     pub chains: Vec<ChainReport>,
+    /// Everything found wrong beyond the hashes: signers, signatures,
+    /// actors, heads seen before (one per problem, naming the file).
+    pub findings: Vec<Finding>,
 }
 
 impl VerifyReport {
-    /// Every chain verified.
+    /// Every chain verified: hashes, signers, signatures and seen heads.
     pub fn is_ok(&self) -> bool {
-        self.first_break.is_none()
+        self.first_break.is_none() && !self.findings.iter().any(|f| f.failure)
     }
 }
 
@@ -345,6 +410,8 @@ pub struct AuditLog {
     lock: PathBuf,
     read_only: bool,
     warnings: Vec<String>,
+    /// This machine's signing key: every writable open has one.
+    signer: Option<std::sync::Arc<signing::Signer>>,
 }
 
 /// An exclusive flock released on drop.
@@ -358,7 +425,7 @@ impl Drop for Locked {
     }
 }
 
-fn refuse_link(dir: &Path) -> Result<(), AuditError> {
+pub(super) fn refuse_link(dir: &Path) -> Result<(), AuditError> {
     if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(AuditError::Io {
             action: "use directory",
@@ -372,94 +439,6 @@ fn refuse_link(dir: &Path) -> Result<(), AuditError> {
 }
 
 impl AuditLog {
-    /// Opens (creating as needed) `audit/` and `audit/chains/` (0700) under
-    /// `data_dir`, this machine's id (`machine-id`, made once), its chain
-    /// `audit/chains/<machine-id>.jsonl` and `audit/audit.lock` (0600). A
-    /// log from before chains becomes this machine's chain (converted first
-    /// if in the first format).
-    pub fn open(data_dir: &Path) -> Result<AuditLog, AuditError> {
-        let dir = data_dir.join(AUDIT_DIR);
-        let chains = dir.join(CHAINS_DIR);
-        refuse_link(&dir)?;
-        refuse_link(&chains)?;
-        let mut warnings = Vec::new();
-        for d in [data_dir, dir.as_path(), chains.as_path()] {
-            let warning = ensure_private_dir(d).map_err(|source| AuditError::Io {
-                action: "use directory",
-                path: d.to_path_buf(),
-                source,
-            })?;
-            warnings.extend(warning);
-        }
-        let machine =
-            crate::paths::ensure_machine_id(data_dir).map_err(|source| AuditError::Io {
-                action: "use machine id",
-                path: crate::paths::machine_id_file(data_dir),
-                source,
-            })?;
-        let log = AuditLog {
-            file: chain_file(data_dir, &machine),
-            machine: Some(machine),
-            lock: dir.join(LOCK_FILE),
-            chains,
-            dir,
-            read_only: false,
-            warnings,
-        };
-        let _guard = log.lock()?;
-        match fs::symlink_metadata(&log.file) {
-            Ok(meta) if !meta.is_file() => {
-                return Err(AuditError::Io {
-                    action: "use",
-                    path: log.file.clone(),
-                    source: io::Error::other(format!(
-                        "it is {}, not a regular file",
-                        crate::safe_read::kind_of(&meta)
-                    )),
-                });
-            }
-            Ok(_) => {}
-            Err(_) => log.adopt_legacy()?,
-        }
-        OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(FILE_MODE)
-            .open(&log.file)
-            .map_err(log.io("create", &log.file))?;
-        sync_dir(&log.chains).map_err(log.io("sync directory", &log.chains))?;
-        sync_dir(&log.dir).map_err(log.io("sync directory", &log.dir))?;
-        Ok(log)
-    }
-
-    /// The trail of `data_dir` for reading only: creates, locks, converts
-    /// and moves nothing (not even a machine id), so it works on a read-only
-    /// data directory. Appending through it is refused.
-    pub fn open_read_only(data_dir: &Path) -> AuditLog {
-        let dir = data_dir.join(AUDIT_DIR);
-        let mut warnings = Vec::new();
-        let machine = crate::paths::read_machine_id(data_dir).unwrap_or_else(|e| {
-            warnings.push(format!(
-                "{}: {e}",
-                crate::paths::machine_id_file(data_dir).display()
-            ));
-            None
-        });
-        let own = machine
-            .as_deref()
-            .map(|id| chain_file(data_dir, id))
-            .filter(|f| fs::symlink_metadata(f).is_ok());
-        AuditLog {
-            file: own.unwrap_or_else(|| dir.join(LOG_FILE)),
-            machine,
-            chains: dir.join(CHAINS_DIR),
-            lock: dir.join(LOCK_FILE),
-            dir,
-            read_only: true,
-            warnings,
-        }
-    }
-
     /// What opening found that the user should know (a directory other users
     /// can reach).
     pub fn warnings(&self) -> &[String] {

@@ -103,11 +103,13 @@ impl AuditLog {
             .collect())
     }
 
-    /// Checks every chain. `Err` only for I/O; a broken chain is reported in
-    /// [`VerifyReport::first_break`] (file, line and seq of the first
-    /// problem) and in its [`ChainReport`].
+    /// Checks every chain: hashes, signers, signatures, actors and the
+    /// heads this machine saw before. `Err` only for I/O; a broken chain is
+    /// reported in [`VerifyReport::first_break`] (file, line and seq of the
+    /// first problem) and in its [`ChainReport`], the rest in
+    /// [`VerifyReport::findings`].
     pub fn verify(&self) -> Result<VerifyReport, AuditError> {
-        Ok(self.check(false)?.0)
+        Ok(self.check(false, None)?.0)
     }
 
     /// [`AuditLog::verify`], and when every chain is intact their entries
@@ -116,12 +118,23 @@ impl AuditLog {
     pub fn verify_with_entries(
         &self,
     ) -> Result<(VerifyReport, Option<Vec<AuditEntry>>), AuditError> {
-        self.check(true)
+        self.check(true, None)
+    }
+
+    /// [`AuditLog::verify_with_entries`], and when nothing is wrong, pins
+    /// every signer seen for the first time (at `now`) and remembers every
+    /// chain's head in `signing/` (best effort), as `audit verify` does.
+    pub fn verify_and_remember(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<(VerifyReport, Option<Vec<AuditEntry>>), AuditError> {
+        self.check(true, Some(now))
     }
 
     fn check(
         &self,
         with_entries: bool,
+        remember: Option<DateTime<Utc>>,
     ) -> Result<(VerifyReport, Option<Vec<AuditEntry>>), AuditError> {
         let mut report = VerifyReport {
             entries: 0,
@@ -129,26 +142,88 @@ impl AuditLog {
             last_hash: ZERO_HASH.to_string(),
             first_break: None,
             chains: Vec::new(),
+            findings: Vec::new(),
         };
+        let data_dir = self.dir.parent().unwrap_or(&self.dir).to_path_buf();
+        let signing_dir = data_dir.join(signing::SIGNING_DIR);
+        let pins = signing::Pins::read(&signing_dir);
+        let own = self
+            .machine
+            .as_deref()
+            .filter(|_| self.own_chain() != LEGACY_CHAIN);
+        let seen = signing::SeenHeads::read(&data_dir, own);
         let mut entries = Vec::new();
-        for file in self.chain_files()? {
+        let mut signers = Vec::new();
+        let mut heads = Vec::new();
+        let files = self.chain_files()?;
+        for file in &files {
             let text = self.read_chain(&file.path)?;
-            let own = file.path == self.file;
-            let checked = chain::verify_chain(&file.chain, &file.path, own, &text);
+            let is_own = file.path == self.file;
+            let (mut checked, raws) = chain::verify_collect(&text, true);
+            checked.chain.clone_from(&file.chain);
+            checked.file.clone_from(&file.path);
+            checked.own = is_own;
+            if let Some(broken) = &mut checked.first_break {
+                broken.file.clone_from(&file.path);
+            }
             report.entries += checked.entries;
             report.pruned += checked.pruned;
-            if own {
+            if is_own {
                 report.last_hash.clone_from(&checked.last_hash);
             }
             if report.first_break.is_none() {
                 report.first_break.clone_from(&checked.first_break);
             }
+            if checked.first_break.is_none() && file.chain != LEGACY_CHAIN {
+                let pruned_to = tip_of(text.lines().next().unwrap_or("")).0;
+                let (found, signer) =
+                    self.check_signer(&file.chain, &file.path, &raws, pruned_to, &pins, &seen);
+                if let Some((name, key)) = signer {
+                    signers.push((file.chain.clone(), name, key));
+                }
+                report.findings.extend(found);
+                if let Some((_, last)) = raws.last() {
+                    heads.push((file.chain.clone(), last.seq, last.hash.clone()));
+                }
+            }
             if with_entries && checked.first_break.is_none() {
-                entries.push(entries_of(&file, &text)?);
+                let mut list = Vec::with_capacity(raws.len());
+                for (line, raw) in raws {
+                    list.push(raw.into_entry(&file.chain).map_err(|message| {
+                        AuditError::Corrupt {
+                            file: file.path.clone(),
+                            line,
+                            message,
+                        }
+                    })?);
+                }
+                entries.push(list);
             }
             report.chains.push(checked);
         }
-        let entries = (with_entries && report.is_ok()).then(|| merge_by_time(entries));
+        for (chain, head) in &seen.chains {
+            if !files.iter().any(|f| &f.chain == chain) {
+                report.findings.push(Finding {
+                    failure: true,
+                    kind: "chain-gone",
+                    file: chain_file(&data_dir, chain),
+                    chain: chain.clone(),
+                    line: None,
+                    seq: Some(head.seq),
+                    message: format!(
+                        "this machine saw this chain before (seq {}), and it is gone: deleted",
+                        head.seq
+                    ),
+                });
+            }
+        }
+        if let Some(now) = remember
+            && report.is_ok()
+        {
+            self.remember(now, &signers, &heads);
+        }
+        let entries =
+            (with_entries && report.first_break.is_none()).then(|| merge_by_time(entries));
         Ok((report, entries))
     }
 
@@ -281,6 +356,7 @@ mod tests {
             record_sha256: None,
             prev: String::new(),
             hash: String::new(),
+            signed: false,
         }
     }
 

@@ -36,12 +36,23 @@ pub enum OutboxFormat {
     Json,
 }
 
+/// How `audit verify` prints what it found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VerifyFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check every machine's hash chain (audit/chains/*.jsonl) and that
-    /// every saved record revision has its entry in one of them; reports the
-    /// first entry where a chain breaks, naming its file.
-    Verify,
+    /// Check every machine's chain (audit/chains/*.jsonl: hashes, signer
+    /// keys, signatures, heads seen before) and every file in incidents/
+    /// against them; one line per problem, naming its file.
+    Verify {
+        /// text (one line per finding) or json (the same findings).
+        #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
+        format: VerifyFormat,
+    },
     /// Print the entries of every chain, merged by time (of one incident,
     /// if given).
     List {

@@ -1,7 +1,8 @@
 //! Keeping the data directory: the audit log (`audit verify|list|repair|prune`),
 //! the quarantine (`quarantine list|sweep|restore`) and demo data (`demo`).
 
-use crate::cli::{AuditCommand, QuarantineCommand};
+use crate::cli::{AuditCommand, QuarantineCommand, VerifyFormat};
+use crate::desk::AuditCheck;
 use crate::desk::DeskError;
 use crate::setup::Setup;
 use crate::text::one_line;
@@ -17,34 +18,51 @@ pub fn audit(
     out: &mut impl Write,
 ) -> Result<()> {
     match cmd {
-        AuditCommand::Verify => {
+        AuditCommand::Verify { format } => {
             let desk = setup.reader()?;
-            let check = desk.verify_audit()?;
+            let check = desk.verify_audit(now)?;
+            if format == VerifyFormat::Json {
+                serde_json::to_writer_pretty(&mut *out, &verify_json(&check))?;
+                writeln!(out)?;
+            } else {
+                for line in verify_lines(&check) {
+                    writeln!(out, "{line}")?;
+                }
+            }
             let log = one_line(&check.log.display().to_string());
+            let mut failed = Vec::new();
             if let Some(broken) = check.chain.chains.iter().find(|c| c.first_break.is_some())
                 && let Some(first) = &broken.first_break
             {
-                bail!(
+                failed.push(format!(
                     "{}: hash chain broken at {} ({} entries before it verified)",
                     broken.file.display(),
                     one_line(&first.to_string()),
                     broken.entries
-                );
+                ));
             }
-            for p in &check.accounting {
-                let label = if p.failure { "FAIL" } else { "note" };
-                writeln!(out, "{label}  {}", one_line(&p.to_string()))?;
+            let findings = check.chain.findings.iter().filter(|f| f.failure).count();
+            if findings > 0 {
+                failed.push(format!(
+                    "{log}: {findings} problem(s) with the chains' signers, signatures or heads (listed above)"
+                ));
             }
-            let failures = check.accounting.iter().filter(|p| p.failure).count();
-            if failures > 0 {
-                bail!(
-                    "{log}: {failures} saved revision(s) not accounted for in the audit log (listed above)"
-                );
+            let unaccounted = check.accounting.iter().filter(|p| p.failure).count();
+            if unaccounted > 0 {
+                failed.push(format!(
+                    "{log}: {unaccounted} record problem(s): saved revisions not accounted for in the audit log, or records unreadable or missing (listed above)"
+                ));
+            }
+            if !failed.is_empty() {
+                bail!("{}", failed.join("; "));
+            }
+            if format == VerifyFormat::Json {
+                return Ok(());
             }
             let chains = check.chain.chains.len();
             writeln!(
                 out,
-                "{log}: ok, {} entries in {chains} chain{}, every hash chain intact{}; every saved record revision has its entry; {}, head {}",
+                "{log}: ok, {} entries in {chains} chain{}, every hash chain intact and signed by its pinned signer{}; every saved record revision has its entry; {}, head {}",
                 check.chain.entries,
                 if chains == 1 { "" } else { "s" },
                 if check.chain.pruned > 0 {
@@ -219,4 +237,85 @@ pub fn demo(
         setup.data_dir.display()
     )?;
     Ok(())
+}
+
+/// `audit verify`'s findings, one line each: the chains' (signers,
+/// signatures, heads), then the records'.
+fn verify_lines(check: &AuditCheck) -> Vec<String> {
+    let label = |failure: bool| if failure { "FAIL" } else { "note" };
+    let mut lines = Vec::new();
+    for f in &check.chain.findings {
+        lines.push(format!(
+            "{}  {}",
+            label(f.failure),
+            one_line(&f.to_string())
+        ));
+    }
+    for p in &check.accounting {
+        lines.push(format!(
+            "{}  {}",
+            label(p.failure),
+            one_line(&p.to_string())
+        ));
+    }
+    lines
+}
+
+/// `audit verify --format json`: every chain and every finding. Field names
+/// are stable (README, "audit verify --format json").
+fn verify_json(check: &AuditCheck) -> serde_json::Value {
+    use serde_json::json;
+    let level = |failure: bool| if failure { "fail" } else { "note" };
+    let mut findings = Vec::new();
+    for c in &check.chain.chains {
+        if let Some(b) = &c.first_break {
+            findings.push(json!({
+                "level": "fail",
+                "kind": "chain-broken",
+                "file": c.file,
+                "chain": c.chain,
+                "line": b.line,
+                "seq": b.seq,
+                "message": b.message,
+            }));
+        }
+    }
+    for f in &check.chain.findings {
+        findings.push(json!({
+            "level": level(f.failure),
+            "kind": f.kind,
+            "file": f.file,
+            "chain": f.chain,
+            "line": f.line,
+            "seq": f.seq,
+            "message": f.message,
+        }));
+    }
+    for p in &check.accounting {
+        findings.push(json!({
+            "level": level(p.failure),
+            "kind": p.kind,
+            "file": p.file,
+            "incident": p.incident,
+            "revision": p.revision,
+            "message": p.message,
+        }));
+    }
+    let ok = !findings.iter().any(|f| f["level"] == "fail");
+    json!({
+        "ok": ok,
+        "audit_dir": check.log,
+        "entries": check.chain.entries,
+        "pruned": check.chain.pruned,
+        "head": check.chain.last_hash,
+        "chains": check.chain.chains.iter().map(|c| json!({
+            "chain": c.chain,
+            "file": c.file,
+            "own": c.own,
+            "entries": c.entries,
+            "pruned": c.pruned,
+            "head": c.last_hash,
+        })).collect::<Vec<_>>(),
+        "findings": findings,
+    })
 }

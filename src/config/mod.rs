@@ -177,6 +177,16 @@ impl Config {
                 ),
             ));
         }
+        if self.audit.retention_days > crate::audit::MAX_RETENTION_DAYS {
+            return Err(invalid(
+                "audit.retention_days",
+                format!(
+                    "{} days is out of range (at most {} days)",
+                    self.audit.retention_days,
+                    crate::audit::MAX_RETENTION_DAYS
+                ),
+            ));
+        }
         let reminders = &self.reminders;
         if reminders.command_timeout_secs == 0 || reminders.command_timeout_secs > 600 {
             return Err(invalid(

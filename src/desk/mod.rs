@@ -181,7 +181,7 @@ impl Desk {
         calendar: WorkingCalendar,
     ) -> Result<Desk, DeskError> {
         let tz = calendar.tz();
-        let store = Store::open(data_dir)?;
+        let store = Store::open_as(data_dir, Some(&config.responder_name()))?;
         Ok(Desk {
             audit: store.audit().clone(),
             store,

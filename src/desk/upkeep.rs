@@ -130,14 +130,21 @@ impl Desk {
         warnings
     }
 
-    /// Checks the hash chain of every machine's audit chain and, if they
-    /// all hold, that every saved record revision has its entry in one of
-    /// them (reads each chain once).
-    pub fn verify_audit(&self) -> Result<AuditCheck, DeskError> {
+    /// Checks every machine's audit chain (hashes, signers, signatures,
+    /// heads seen before) and, if their hashes hold, every entry of
+    /// `incidents/` against them; the records are read while the chains are
+    /// checked. Pins new signers and remembers the heads when all is well.
+    pub fn verify_audit(&self, now: DateTime<Utc>) -> Result<AuditCheck, DeskError> {
         let log = self.store.audit();
-        let (chain, entries) = log.verify_with_entries()?;
+        let (checked, records) = std::thread::scope(|s| {
+            let chains = s.spawn(|| log.verify_and_remember(now));
+            let records = self.store.read_records();
+            (chains.join(), records)
+        });
+        let (chain, entries) = checked
+            .map_err(|_| DeskError::Invalid("the audit check stopped unexpectedly".into()))??;
         let accounting = match (&chain.first_break, entries) {
-            (None, Some(entries)) => self.store.account(&entries),
+            (None, Some(entries)) => self.store.account_read(records, &entries),
             _ => Vec::new(),
         };
         Ok(AuditCheck {
@@ -173,6 +180,12 @@ impl Desk {
             return Err(DeskError::Invalid(format!(
                 "a retention of {days} days is too short: breachdesk's audit log is kept at least 6 calendar months ({} days)",
                 crate::audit::MIN_RETENTION_DAYS
+            )));
+        }
+        if days > crate::audit::MAX_RETENTION_DAYS {
+            return Err(DeskError::Invalid(format!(
+                "a retention of {days} days is out of range: at most {} days (about 273 years)",
+                crate::audit::MAX_RETENTION_DAYS
             )));
         }
         Ok(self.audit.prune(now, days, &self.actor)?)

@@ -64,9 +64,9 @@ mod summary_line;
 mod sync_hold;
 mod write;
 
-use read::{Parsed, parse_record, parse_record_bytes};
+use read::{Parsed, parse_record_bytes};
 
-pub use accounting::AccountingProblem;
+pub use accounting::{AccountingProblem, RecordsRead};
 use quarantine::QuarantineOutcome;
 pub use quarantine::{QuarantinedFile, id_from_file_name};
 pub use record_file::{parse_record_copy, read_record_file, record_bytes, write_record_file};
@@ -323,6 +323,12 @@ impl Store {
     /// sticky bit is refused. Leftover temp files of
     /// killed processes are removed when their incident's lock is free.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        Store::open_as(data_dir, None)
+    }
+
+    /// [`Store::open`] for the responder `name`, the name this machine's
+    /// audit entries are signed as (see [`AuditLog::open_as`]).
+    pub fn open_as(data_dir: &Path, name: Option<&str>) -> Result<Store, StoreError> {
         let mut warnings = Vec::new();
         let data_dir = data_dir.to_path_buf();
         let incidents = data_dir.join(INCIDENTS);
@@ -334,7 +340,7 @@ impl Store {
                 warnings.push(w);
             }
         }
-        let audit = AuditLog::open(&data_dir)?;
+        let audit = AuditLog::open_as(&data_dir, name)?;
         let store = Store {
             data_dir,
             incidents,
