@@ -236,8 +236,19 @@ pub fn outbox_list(
         writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
+    let refused = crate::mail::screen::refused(&desk.outbox_dir());
+    for (file, why) in &refused {
+        writeln!(
+            out,
+            "REFUSED  outbox/refused/{}  not sent: {}",
+            one_line(file),
+            one_line(why)
+        )?;
+    }
     if notices.is_empty() {
-        writeln!(out, "The outbox is empty.")?;
+        if refused.is_empty() {
+            writeln!(out, "The outbox is empty.")?;
+        }
         return Ok(());
     }
     for q in notices {

@@ -123,6 +123,10 @@ pub struct QueuedNotice {
     pub attempts: Vec<Attempt>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled: Option<Cancelled>,
+    /// This machine's seal of the recipients, made when the responder
+    /// confirmed the notice (see [`super::screen`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
     pub notice: Notice,
 }
 
@@ -265,7 +269,8 @@ fn make_dir(path: &Path) -> Result<(), MailError> {
         .map_err(|e| MailError::io(path, e))
 }
 
-fn ensure_dirs(dir: &Path) -> Result<(), MailError> {
+/// Makes the outbox and its subdirectories (0700) where missing.
+pub(crate) fn ensure_dirs(dir: &Path) -> Result<(), MailError> {
     make_dir(dir)?;
     make_dir(&dir.join("sent"))?;
     make_dir(&dir.join("cancelled"))?;
@@ -296,8 +301,11 @@ fn save(dir: &Path, q: &QueuedNotice) -> Result<(), MailError> {
     write_durably(&target_dir, &name, text.as_bytes())
 }
 
-fn load(path: &Path) -> Result<QueuedNotice, MailError> {
-    let text = std::fs::read_to_string(path).map_err(|e| MailError::io(path, e))?;
+/// Reads one entry: a regular file (no link, FIFO or device) of at most
+/// [`crate::safe_read::MAX_RECORD_BYTES`].
+pub(crate) fn load(path: &Path) -> Result<QueuedNotice, MailError> {
+    let text = crate::safe_read::read_text(path, crate::safe_read::MAX_RECORD_BYTES)
+        .map_err(|e| MailError::Outbox(format!("{}: {e}", path.display())))?;
     toml::from_str(&text)
         .map_err(|e| MailError::Outbox(format!("{}: {}", path.display(), e.message().trim())))
 }
@@ -307,6 +315,18 @@ fn load(path: &Path) -> Result<QueuedNotice, MailError> {
 /// was shown (size and SHA-256). The notice is due at once. If anything
 /// fails, no copy is left behind.
 pub fn queue(dir: &Path, notice: Notice, now: DateTime<Utc>) -> Result<QueuedNotice, MailError> {
+    queue_sealed(dir, notice, now, None)
+}
+
+/// [`queue`], sealing the notice's recipients with this machine's key (see
+/// [`super::screen`]): addresses the responder confirmed for this notice
+/// that `config.toml` does not name stay allowed on every retry.
+pub fn queue_sealed(
+    dir: &Path,
+    notice: Notice,
+    now: DateTime<Utc>,
+    key: Option<&[u8]>,
+) -> Result<QueuedNotice, MailError> {
     check_id(&notice.id)?;
     ensure_dirs(dir)?;
     if pending_path(dir, &notice.id).exists()
@@ -319,7 +339,8 @@ pub fn queue(dir: &Path, notice: Notice, now: DateTime<Utc>) -> Result<QueuedNot
         )));
     }
     let id = notice.id.clone();
-    let result = queue_inner(dir, notice, now);
+    let seal = key.and_then(|k| super::screen::seal(k, &notice));
+    let result = queue_inner(dir, notice, now, seal);
     if result.is_err() {
         remove_copies(dir, &id);
     }
@@ -360,7 +381,12 @@ fn copy_name(index: usize, file_name: &str) -> String {
     format!("{}-{cut}", index + 1)
 }
 
-fn queue_inner(dir: &Path, notice: Notice, now: DateTime<Utc>) -> Result<QueuedNotice, MailError> {
+fn queue_inner(
+    dir: &Path,
+    notice: Notice,
+    now: DateTime<Utc>,
+    seal: Option<String>,
+) -> Result<QueuedNotice, MailError> {
     let mut notice = notice;
     if !notice.attachments.is_empty() {
         let files = files_dir(dir, &notice.id);
@@ -387,6 +413,7 @@ fn queue_inner(dir: &Path, notice: Notice, now: DateTime<Utc>) -> Result<QueuedN
         sent: None,
         attempts: Vec::new(),
         cancelled: None,
+        seal,
         notice,
     };
     save(dir, &queued)?;
@@ -569,11 +596,23 @@ pub async fn deliver(
     now: DateTime<Utc>,
 ) -> Result<Delivery, MailError> {
     check_id(id)?;
+    // A sync may have made `outbox/` without `sent/`: make what is missing
+    // before sending, so an accepted notice can be recorded as sent.
+    ensure_dirs(dir)?;
     if sent_path(dir, id).exists() {
         return Err(already_sent(&get(dir, id)?));
     }
     let guard = lock(dir, id)?;
     let mut q = get(dir, id)?;
+    if q.attempts.last().is_some_and(|a| a.result == AttemptResult::Accepted) {
+        // Accepted, but the sent/ copy could not be written: never again.
+        return Err(already_sent(&q));
+    }
+    if let Err(why) = super::screen::check_attachments(dir, &q) {
+        drop(guard);
+        let line = super::screen::refuse(dir, &format!("{id}.toml"), &why);
+        return Err(MailError::Outbox(line));
+    }
     match q.state {
         NoticeState::Sent => return Err(already_sent(&q)),
         NoticeState::Cancelled => return Err(was_cancelled(&q)),
@@ -628,6 +667,11 @@ pub async fn deliver(
             };
             q.sent = Some(record.clone());
             if let Err(e) = save(dir, &q) {
+                // Not in sent/: say so in the pending file itself (its last
+                // attempt accepted), so it is never sent again in a loop.
+                if let Ok(text) = toml::to_string(&q) {
+                    let _ = write_durably(dir, &format!("{id}.toml"), text.as_bytes());
+                }
                 return Err(MailError::AcceptedNotRecorded {
                     id: id.to_string(),
                     message_id: record.message_id,
