@@ -222,8 +222,6 @@ pub fn check_attachments(dir: &Path, q: &QueuedNotice) -> Result<(), String> {
     }
     let files = dir.join("files");
     let own = files.join(q.id());
-    plain_dir(&files)?;
-    plain_dir(&own)?;
     for a in &q.notice.attachments {
         let name = a.path.file_name().map(PathBuf::from);
         let inside = a.path.parent() == Some(own.as_path())
@@ -235,6 +233,10 @@ pub fn check_attachments(dir: &Path, q: &QueuedNotice) -> Result<(), String> {
                 own.display()
             ));
         }
+    }
+    plain_dir(&files)?;
+    plain_dir(&own)?;
+    for a in &q.notice.attachments {
         let bytes = crate::safe_read::read_bytes(&a.path, MAX_ATTACHMENT_BYTES)
             .map_err(|e| format!("attachment {}: {e}", a.path.display()))?;
         if bytes.len() as u64 != a.size || hex::encode(Sha256::digest(&bytes)) != a.sha256 {
