@@ -109,6 +109,12 @@ pub(super) fn classify(e: &lettre::transport::smtp::Error, stage: Stage, smtp: &
     let secs = smtp.timeout_secs.max(1);
     let chain: &(dyn StdError + 'static) = e;
     let (io, tls) = find_in_chain(chain);
+    if let Some(long) = io
+        .and_then(|i| i.get_ref())
+        .and_then(|inner| inner.downcast_ref::<super::transport::TooLong>())
+    {
+        return MailError::Protocol(format!("{long} (while {})", stage.words()));
+    }
     if let Some(i) = io
         && i.kind() == std::io::ErrorKind::TimedOut
     {
