@@ -168,7 +168,12 @@ async fn planted_notices_are_refused_listed_and_never_sent() {
             .unwrap_or_else(|| panic!("no line for {name}: {said}"));
         assert!(line.contains("refused, not sent"), "{line}");
         assert!(line.contains(why), "{line}");
-        assert!(outbox.join("refused").join(format!("{name}.toml")).is_file());
+        assert!(
+            outbox
+                .join("refused")
+                .join(format!("{name}.toml"))
+                .is_file()
+        );
     }
     // Nothing planted reaches the incident's register.
     let record = env.record_text(&id);
@@ -207,7 +212,13 @@ async fn a_missing_sent_directory_never_makes_a_notice_go_twice() {
     // A copy to an address config.toml does not name, confirmed for this
     // notice only: sealed on this machine, so the retry keeps it.
     let out = env
-        .run(&["notify", &id, "--yes", "--cc", "Legal <legal@provider.example>"])
+        .run(&[
+            "notify",
+            &id,
+            "--yes",
+            "--cc",
+            "Legal <legal@provider.example>",
+        ])
         .await;
     assert!(!out.status.success(), "the first attempt is unknown");
     assert_eq!(server.messages().len(), 1);

@@ -79,9 +79,10 @@ async fn send(port: u16) -> String {
     let at = chrono::DateTime::parse_from_rfc3339("2026-03-10T15:00:00Z")
         .expect("instant")
         .with_timezone(&chrono::Utc);
-    let err = breachdesk::mail::transport::send(&smtp(port), &envelope, b"Subject: x\r\n\r\nx\r\n", at)
-        .await
-        .expect_err("a hostile server's reply is refused");
+    let err =
+        breachdesk::mail::transport::send(&smtp(port), &envelope, b"Subject: x\r\n\r\nx\r\n", at)
+            .await
+            .expect_err("a hostile server's reply is refused");
     err.to_string()
 }
 

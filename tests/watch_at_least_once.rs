@@ -182,7 +182,11 @@ fn a_reminders_json_that_is_not_ours_silences_nothing() {
     assert_eq!(reminder_lines(&env.ok(&["watch", "--once"])), 1);
     let state = env.data.join("reminders.json");
     assert_eq!(
-        std::fs::metadata(&state).expect("state").permissions().mode() & 0o777,
+        std::fs::metadata(&state)
+            .expect("state")
+            .permissions()
+            .mode()
+            & 0o777,
         0o600
     );
     // Ours and 0600: the reminder stays silenced.
@@ -193,12 +197,19 @@ fn a_reminders_json_that_is_not_ours_silences_nothing() {
     let out = env.run(&["watch", "--once"]);
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("reminders.json: not trusted (mode 644"), "{stderr}");
+    assert!(
+        stderr.contains("reminders.json: not trusted (mode 644"),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert_eq!(reminder_lines(&String::from_utf8_lossy(&out.stdout)), 1);
     // Replaced by one of ours: quiet again.
     assert_eq!(
-        std::fs::metadata(&state).expect("state").permissions().mode() & 0o777,
+        std::fs::metadata(&state)
+            .expect("state")
+            .permissions()
+            .mode()
+            & 0o777,
         0o600
     );
     assert_eq!(reminder_lines(&env.ok(&["watch", "--once"])), 0);
@@ -227,7 +238,10 @@ fn a_reminders_json_that_is_not_ours_silences_nothing() {
     let out = env.run(&["watch", "--once"]);
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("reminders.json: not trusted (line 1"), "{stderr}");
+    assert!(
+        stderr.contains("reminders.json: not trusted (line 1"),
+        "{stderr}"
+    );
     assert_eq!(reminder_lines(&String::from_utf8_lossy(&out.stdout)), 1);
     assert_eq!(env.runs()[&id], 4);
 }
@@ -264,7 +278,11 @@ async fn a_planted_reminder_email_is_refused_and_never_sent() {
         "[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\ntimeout_secs = 5\n",
         server.port()
     );
-    let env = Env::new("0", "email_to = \"On-call <oncall@provider.example>\"\n", &smtp);
+    let env = Env::new(
+        "0",
+        "email_to = \"On-call <oncall@provider.example>\"\n",
+        &smtp,
+    );
     let id = env.new_incident("Portal");
     let key = env.root.join("id_rsa");
     std::fs::write(&key, "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n").expect("key");
@@ -306,7 +324,10 @@ async fn a_planted_reminder_email_is_refused_and_never_sent() {
             .unwrap_or_else(|| panic!("no line for {name}: {stderr}"));
         assert!(line.contains("refused, not sent"), "{line}");
         assert!(
-            outbox.join("refused").join(format!("{name}.toml")).is_file(),
+            outbox
+                .join("refused")
+                .join(format!("{name}.toml"))
+                .is_file(),
             "{name} moved aside"
         );
         assert!(!outbox.join(format!("{name}.toml")).exists());

@@ -604,7 +604,10 @@ pub async fn deliver(
     }
     let guard = lock(dir, id)?;
     let mut q = get(dir, id)?;
-    if q.attempts.last().is_some_and(|a| a.result == AttemptResult::Accepted) {
+    if q.attempts
+        .last()
+        .is_some_and(|a| a.result == AttemptResult::Accepted)
+    {
         // Accepted, but the sent/ copy could not be written: never again.
         return Err(already_sent(&q));
     }

@@ -257,7 +257,11 @@ pub fn refuse(dir: &Path, file: &str, why: &str) -> String {
     let from = dir.join(file);
     let moved = crate::durable::ensure_private_dir(&refused)
         .and_then(|_| {
-            crate::durable::replace_file(&refused, &format!("{file}.why"), format!("{why}\n").as_bytes())
+            crate::durable::replace_file(
+                &refused,
+                &format!("{file}.why"),
+                format!("{why}\n").as_bytes(),
+            )
         })
         .and_then(|_| std::fs::rename(&from, refused.join(file)))
         .and_then(|_| crate::durable::sync_dir(dir));

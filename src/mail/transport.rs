@@ -381,8 +381,7 @@ async fn connect_bounded(
             tls.upgrade_tls(params)
                 .await
                 .map_err(|e| classify(&e, Stage::Connect, smtp))?;
-            AsyncSmtpConnection::connect_with_transport(Box::new(bounded::Tokio(tls)), hello)
-                .await
+            AsyncSmtpConnection::connect_with_transport(Box::new(bounded::Tokio(tls)), hello).await
         }
     };
     conn.map_err(|e| classify(&e, Stage::Connect, smtp))

@@ -97,10 +97,7 @@ pub fn read_state(data_dir: &Path) -> (State, Option<String>) {
         return untrusted(format!("owned by uid {}, not {me}", meta.uid()));
     }
     if meta.len() > MAX_STATE_BYTES {
-        return untrusted(format!(
-            "{} bytes, more than {MAX_STATE_BYTES}",
-            meta.len()
-        ));
+        return untrusted(format!("{} bytes, more than {MAX_STATE_BYTES}", meta.len()));
     }
     let mut text = String::new();
     use std::io::Read;
