@@ -339,3 +339,62 @@ async fn a_planted_reminder_email_is_refused_and_never_sent() {
     assert!(!String::from_utf8_lossy(&again.stderr).contains("refused"));
     assert_eq!(server.messages().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_reminder_email_is_sent_again_with_the_same_message_id() {
+    // The first message arrives but the connection drops before the reply:
+    // the server may have it (unknown).
+    let server = TestServer::start(Options {
+        after_data: smtp_server::AfterData::Drop,
+        misbehave_times: Some(1),
+        ..Options::default()
+    })
+    .await;
+    let smtp = format!(
+        "[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\ntimeout_secs = 5\n",
+        server.port()
+    );
+    let env = std::sync::Arc::new(Env::new(
+        "0",
+        "email_to = \"On-call <oncall@provider.example>\"\n",
+        &smtp,
+    ));
+    env.new_incident("Portal");
+    let watch = |env: std::sync::Arc<Env>| {
+        tokio::task::spawn_blocking(move || env.run(&["watch", "--once"]))
+    };
+    let out = watch(env.clone()).await.expect("join");
+    assert!(out.status.success());
+    assert_eq!(server.messages().len(), 1);
+    let outbox = env.data.join("reminders").join("outbox");
+    let entry = std::fs::read_dir(&outbox)
+        .expect("outbox")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "toml"))
+        .expect("the email waits");
+    let text = std::fs::read_to_string(&entry).expect("entry");
+    let mut value: toml::Value = toml::from_str(&text).expect("toml");
+    assert_eq!(value["state"].as_str(), Some("unknown"), "{text}");
+    // Its backoff is over (as if 30 s had passed).
+    value["next_attempt_at"] = toml::Value::String("2000-01-01T00:00:00Z".into());
+    std::fs::write(&entry, toml::to_string(&value).expect("toml")).expect("write");
+    let out = watch(env.clone()).await.expect("join");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let messages = server.messages();
+    assert_eq!(messages.len(), 2, "sent again");
+    let id = |m: &smtp_server::Received| {
+        mail_parser::MessageParser::default()
+            .parse(&m.data)
+            .and_then(|p| p.message_id().map(str::to_string))
+            .expect("Message-ID")
+    };
+    assert_eq!(id(&messages[0]), id(&messages[1]));
+    assert!(outbox.join("sent").join(entry.file_name().expect("name")).is_file());
+    // One reminder, however many attempts its email took.
+    assert_eq!(env.runs().values().sum::<usize>(), 1);
+}
