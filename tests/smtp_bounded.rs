@@ -11,18 +11,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[derive(Clone, Copy)]
-enum Hostile {
+enum Endless {
     /// `220-aaaa…` without end, before anything else.
-    EndlessGreeting,
+    Greeting,
     /// A good greeting, then an endless line after EHLO.
-    EndlessAfterEhlo,
+    AfterEhlo,
     /// A good greeting, then endless short lines of one reply.
-    EndlessReply,
+    Reply,
 }
 
 /// Serves one connection the hostile way; returns the port and the count of
 /// bytes written until the client went away.
-async fn serve(how: Hostile) -> (u16, Arc<AtomicU64>) {
+async fn serve(how: Endless) -> (u16, Arc<AtomicU64>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -34,11 +34,11 @@ async fn serve(how: Hostile) -> (u16, Arc<AtomicU64>) {
             return;
         };
         let chunk: Vec<u8> = match how {
-            Hostile::EndlessGreeting | Hostile::EndlessAfterEhlo => vec![b'a'; 16 * 1024],
-            Hostile::EndlessReply => b"250-still going\r\n".repeat(1024),
+            Endless::Greeting | Endless::AfterEhlo => vec![b'a'; 16 * 1024],
+            Endless::Reply => b"250-still going\r\n".repeat(1024),
         };
         let mut prefix: &[u8] = b"220-";
-        if !matches!(how, Hostile::EndlessGreeting) {
+        if !matches!(how, Endless::Greeting) {
             let _ = sock.write_all(b"220 hostile.example ESMTP\r\n").await;
             let mut buf = [0u8; 512];
             let _ = sock.read(&mut buf).await;
@@ -88,7 +88,7 @@ async fn send(port: u16) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_reply_line_fails_the_send_naming_the_server() {
-    for how in [Hostile::EndlessGreeting, Hostile::EndlessAfterEhlo] {
+    for how in [Endless::Greeting, Endless::AfterEhlo] {
         let (port, written) = serve(how).await;
         let said = send(port).await;
         assert!(
@@ -108,7 +108,7 @@ async fn an_endless_reply_line_fails_the_send_naming_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_multi_line_reply_fails_the_send_naming_the_server() {
-    let (port, written) = serve(Hostile::EndlessReply).await;
+    let (port, written) = serve(Endless::Reply).await;
     let said = send(port).await;
     assert!(
         said.contains(&format!(

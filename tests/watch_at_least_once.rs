@@ -394,7 +394,12 @@ async fn an_unknown_reminder_email_is_sent_again_with_the_same_message_id() {
             .expect("Message-ID")
     };
     assert_eq!(id(&messages[0]), id(&messages[1]));
-    assert!(outbox.join("sent").join(entry.file_name().expect("name")).is_file());
+    assert!(
+        outbox
+            .join("sent")
+            .join(entry.file_name().expect("name"))
+            .is_file()
+    );
     // One reminder, however many attempts its email took.
     assert_eq!(env.runs().values().sum::<usize>(), 1);
 }

@@ -168,7 +168,7 @@ impl Desk {
     pub fn screen_outbox(&self) -> Vec<String> {
         let key = crate::mail::screen::seal_key(self.store.data_dir(), false);
         let allowed = crate::mail::screen::Allowed::notices(&self.config.contacts, key);
-        crate::mail::screen::screen(&self.outbox_dir(), &allowed)
+        crate::mail::outbox::screen(&self.outbox_dir(), &allowed)
     }
 
     fn smtp(&self) -> Result<crate::config::Smtp, DeskError> {

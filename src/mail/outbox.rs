@@ -270,7 +270,7 @@ fn make_dir(path: &Path) -> Result<(), MailError> {
 }
 
 /// Makes the outbox and its subdirectories (0700) where missing.
-pub(crate) fn ensure_dirs(dir: &Path) -> Result<(), MailError> {
+fn ensure_dirs(dir: &Path) -> Result<(), MailError> {
     make_dir(dir)?;
     make_dir(&dir.join("sent"))?;
     make_dir(&dir.join("cancelled"))?;
@@ -303,7 +303,7 @@ fn save(dir: &Path, q: &QueuedNotice) -> Result<(), MailError> {
 
 /// Reads one entry: a regular file (no link, FIFO or device) of at most
 /// [`crate::safe_read::MAX_RECORD_BYTES`].
-pub(crate) fn load(path: &Path) -> Result<QueuedNotice, MailError> {
+fn load(path: &Path) -> Result<QueuedNotice, MailError> {
     let text = crate::safe_read::read_text(path, crate::safe_read::MAX_RECORD_BYTES)
         .map_err(|e| MailError::Outbox(format!("{}: {e}", path.display())))?;
     toml::from_str(&text)
@@ -611,7 +611,7 @@ pub async fn deliver(
         // Accepted, but the sent/ copy could not be written: never again.
         return Err(already_sent(&q));
     }
-    if let Err(why) = super::screen::check_attachments(dir, &q) {
+    if let Err(why) = super::screen::check_attachments(dir, &q.notice) {
         drop(guard);
         let line = super::screen::refuse(dir, &format!("{id}.toml"), &why);
         return Err(MailError::Outbox(line));
@@ -739,6 +739,41 @@ pub async fn deliver_due(
         }
     }
     Ok(results)
+}
+
+/// Checks every entry still to go in `dir` (see [`super::screen`]) and
+/// moves aside those that fail
+/// (or cannot be read as an entry at all); returns one line for each. Also
+/// makes the outbox's subdirectories that are missing (0700), so a
+/// delivered notice can always be recorded as sent.
+pub fn screen(dir: &Path, allowed: &super::screen::Allowed) -> Vec<String> {
+    let mut lines = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return lines;
+    };
+    if let Err(e) = ensure_dirs(dir) {
+        lines.push(e.to_string());
+    }
+    let mut names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| !n.starts_with('.') && n.ends_with(".toml"))
+        .collect();
+    names.sort();
+    for name in names {
+        let path = dir.join(&name);
+        let verdict = match load(&path) {
+            Err(e) => Err(format!("not an outbox entry: {e}")),
+            Ok(q) if format!("{}.toml", q.id()) != name => {
+                Err(format!("its id {} is not its file name", q.id()))
+            }
+            Ok(q) => super::screen::check(dir, &q.notice, q.seal.as_deref(), allowed),
+        };
+        if let Err(why) = verdict {
+            lines.push(super::screen::refuse(dir, &name, &why));
+        }
+    }
+    lines
 }
 
 #[cfg(test)]

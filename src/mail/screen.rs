@@ -22,7 +22,7 @@
 //! a `.why` file holding the reason on one line), logged once, and listed by
 //! `outbox list`.
 
-use super::outbox::QueuedNotice;
+use super::compose::Notice;
 use crate::address::parse_mailbox;
 use crate::config::schema::Contacts;
 use crate::domain::notice::NoticeKind;
@@ -100,8 +100,7 @@ impl Allowed {
 
 type HmacSha256 = Hmac<Sha256>;
 
-fn seal_text(q_notice: &super::Notice) -> Vec<u8> {
-    let n = q_notice;
+fn seal_text(n: &Notice) -> Vec<u8> {
     format!(
         "breachdesk outbox seal 1\n{}\n{}\n{}\n{}\n\n{}\n",
         n.id,
@@ -114,13 +113,13 @@ fn seal_text(q_notice: &super::Notice) -> Vec<u8> {
 }
 
 /// The seal of a notice's recipients with `key` (hex).
-pub fn seal(key: &[u8], notice: &super::Notice) -> Option<String> {
+pub fn seal(key: &[u8], notice: &Notice) -> Option<String> {
     let mut mac = HmacSha256::new_from_slice(key).ok()?;
     mac.update(&seal_text(notice));
     Some(hex::encode(mac.finalize().into_bytes()))
 }
 
-fn seal_holds(key: &[u8], notice: &super::Notice, seal: &str) -> bool {
+fn seal_holds(key: &[u8], notice: &Notice, seal: &str) -> bool {
     let Ok(tag) = hex::decode(seal) else {
         return false;
     };
@@ -165,10 +164,10 @@ pub fn seal_key(data_dir: &Path, create: bool) -> Option<Vec<u8>> {
 
 /// Checks one entry against what the config allows; the reason when it
 /// fails. `dir` is the outbox the entry is in.
-pub fn check(dir: &Path, q: &QueuedNotice, allowed: &Allowed) -> Result<(), String> {
-    let n = &q.notice;
+/// `seal` is the entry's seal, if it has one.
+pub fn check(dir: &Path, n: &Notice, seal: Option<&str>, allowed: &Allowed) -> Result<(), String> {
     let wanted = allowed.recipients(n.kind);
-    let sealed = match (&allowed.key, &q.seal) {
+    let sealed = match (&allowed.key, seal) {
         (Some(key), Some(seal)) => seal_holds(key, n, seal),
         _ => false,
     };
@@ -194,7 +193,7 @@ pub fn check(dir: &Path, q: &QueuedNotice, allowed: &Allowed) -> Result<(), Stri
     if !allowed.attachments && !n.attachments.is_empty() {
         return Err("it carries attachments, which this outbox never sends".into());
     }
-    check_attachments(dir, q)
+    check_attachments(dir, n)
 }
 
 fn plain_dir(path: &Path) -> Result<(), String> {
@@ -216,13 +215,13 @@ fn plain_dir(path: &Path) -> Result<(), String> {
 /// Each attachment is the outbox's own copy (`<dir>/files/<id>/<name>`), a
 /// regular file of the recorded size and SHA-256, at most
 /// [`MAX_ATTACHMENT_BYTES`].
-pub fn check_attachments(dir: &Path, q: &QueuedNotice) -> Result<(), String> {
-    if q.notice.attachments.is_empty() {
+pub fn check_attachments(dir: &Path, n: &Notice) -> Result<(), String> {
+    if n.attachments.is_empty() {
         return Ok(());
     }
     let files = dir.join("files");
-    let own = files.join(q.id());
-    for a in &q.notice.attachments {
+    let own = files.join(&n.id);
+    for a in &n.attachments {
         let name = a.path.file_name().map(PathBuf::from);
         let inside = a.path.parent() == Some(own.as_path())
             && name.is_some_and(|n| n.to_str().is_some_and(|s| s != ".." && s != "."));
@@ -236,7 +235,7 @@ pub fn check_attachments(dir: &Path, q: &QueuedNotice) -> Result<(), String> {
     }
     plain_dir(&files)?;
     plain_dir(&own)?;
-    for a in &q.notice.attachments {
+    for a in &n.attachments {
         let bytes = crate::safe_read::read_bytes(&a.path, MAX_ATTACHMENT_BYTES)
             .map_err(|e| format!("attachment {}: {e}", a.path.display()))?;
         if bytes.len() as u64 != a.size || hex::encode(Sha256::digest(&bytes)) != a.sha256 {
@@ -305,38 +304,4 @@ pub fn refused(dir: &Path) -> Vec<(String, String)> {
         .collect();
     out.sort();
     out
-}
-
-/// Checks every entry still to go in `dir` and moves aside those that fail
-/// (or cannot be read as an entry at all); returns one line for each. Also
-/// makes the outbox's subdirectories that are missing (0700), so a
-/// delivered notice can always be recorded as sent.
-pub fn screen(dir: &Path, allowed: &Allowed) -> Vec<String> {
-    let mut lines = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return lines;
-    };
-    if let Err(e) = super::outbox::ensure_dirs(dir) {
-        lines.push(e.to_string());
-    }
-    let mut names: Vec<String> = entries
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|n| !n.starts_with('.') && n.ends_with(".toml"))
-        .collect();
-    names.sort();
-    for name in names {
-        let path = dir.join(&name);
-        let verdict = match super::outbox::load(&path) {
-            Err(e) => Err(format!("not an outbox entry: {e}")),
-            Ok(q) if format!("{}.toml", q.id()) != name => {
-                Err(format!("its id {} is not its file name", q.id()))
-            }
-            Ok(q) => check(dir, &q, allowed),
-        };
-        if let Err(why) = verdict {
-            lines.push(refuse(dir, &name, &why));
-        }
-    }
-    lines
 }

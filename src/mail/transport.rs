@@ -344,49 +344,6 @@ async fn open(smtp: &Smtp) -> Result<Session, MailError> {
     }
 }
 
-/// Connects to one checked address, under a stream that bounds the
-/// server's replies ([`bounded`]), with implicit TLS when `wrapper` is
-/// given; lettre then reads the greeting and says EHLO.
-async fn connect_bounded(
-    addr: SocketAddr,
-    secs: u64,
-    hello: &ClientId,
-    wrapper: Option<TlsParameters>,
-    smtp: &Smtp,
-) -> Result<AsyncSmtpConnection, MailError> {
-    #[allow(deprecated)]
-    use lettre::transport::smtp::client::AsyncNetworkStream;
-    let port = smtp.effective_port();
-    let tcp = tokio::time::timeout(
-        Duration::from_secs(secs),
-        tokio::net::TcpStream::connect(addr),
-    )
-    .await
-    .map_err(|_| MailError::Timeout {
-        secs,
-        stage: Stage::Connect.words().into(),
-    })?
-    .map_err(|e| MailError::Connect {
-        host: smtp.host.clone(),
-        port,
-        reason: io_words(&e),
-    })?;
-    let _ = tcp.set_nodelay(true);
-    let stream = bounded::Bounded::new(tcp, addr);
-    let conn = match wrapper {
-        None => AsyncSmtpConnection::connect_with_transport(Box::new(stream), hello).await,
-        Some(params) => {
-            #[allow(deprecated)]
-            let mut tls = AsyncNetworkStream::use_existing_tokio1(Box::new(stream));
-            tls.upgrade_tls(params)
-                .await
-                .map_err(|e| classify(&e, Stage::Connect, smtp))?;
-            AsyncSmtpConnection::connect_with_transport(Box::new(bounded::Tokio(tls)), hello).await
-        }
-    };
-    conn.map_err(|e| classify(&e, Stage::Connect, smtp))
-}
-
 /// Tries each checked address in turn (within one connect deadline): the
 /// first, then the rest; the last failure is the one reported.
 async fn connect_to_checked(
@@ -402,7 +359,7 @@ async fn connect_to_checked(
         reason: "the host name resolves to no address".into(),
     };
     for addr in addrs {
-        match connect_bounded(*addr, secs, hello, wrapper.clone(), smtp).await {
+        match bounded::connect(*addr, secs, hello, wrapper.clone(), smtp).await {
             Ok(conn) => return Ok((conn, *addr)),
             Err(e) => last = e,
         }
@@ -607,7 +564,7 @@ pub async fn check_connection(smtp: &Smtp) -> Result<String, MailError> {
 }
 
 mod bounded;
-pub use bounded::{MAX_REPLY, MAX_REPLY_LINE, MAX_REPLY_LINES, Over, TooLong};
+pub use super::smtp_errors::{MAX_REPLY, MAX_REPLY_LINE, MAX_REPLY_LINES, Over, TooLong};
 
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,8 @@
 //! The TCP stream under every SMTP session, with the server's replies
 //! bounded: lettre reads a reply line until its end, however long, so an
 //! endless line would grow memory without limit. Below TLS and lettre, this
-//! stream refuses a line over [`MAX_REPLY_LINE`] bytes and more than
-//! [`MAX_REPLY`] bytes or [`MAX_REPLY_LINES`] lines from the server between
+//! stream refuses a line over `MAX_REPLY_LINE` bytes and more than
+//! `MAX_REPLY` bytes or `MAX_REPLY_LINES` lines from the server between
 //! two writes of ours (one reply, or one TLS handshake), with [`TooLong`]
 //! naming the server.
 //!
@@ -10,7 +10,6 @@
 //! longer sees lines, but the reply cap still holds (an endless line is an
 //! endless run of records with nothing written by us in between).
 
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -18,46 +17,56 @@ use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-/// The longest reply line read: 64 KiB (SMTP allows 512 bytes).
-pub const MAX_REPLY_LINE: usize = 64 * 1024;
-/// The most read from the server between two writes: 1 MiB.
-pub const MAX_REPLY: usize = 1024 * 1024;
-/// The most lines read between two writes. lettre parses a multi-line reply
-/// again from its start at every line, so a reply of many short lines costs
-/// time by the square of its length; a real one has a few dozen.
-pub const MAX_REPLY_LINES: usize = 1000;
+use super::super::error::MailError;
+use super::super::smtp_errors::{MAX_REPLY, MAX_REPLY_LINE, MAX_REPLY_LINES, Over, TooLong};
+use super::super::smtp_errors::{Stage, classify, io_words};
+use crate::config::schema::Smtp;
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use std::time::Duration;
 
-/// The server sent more than the caps allow: the session is dropped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TooLong {
-    pub server: SocketAddr,
-    pub what: Over,
+/// Connects to one checked address, under a stream that bounds the
+/// server's replies ([`Bounded`]), with implicit TLS when `wrapper` is
+/// given; lettre then reads the greeting and says EHLO.
+pub(super) async fn connect(
+    addr: SocketAddr,
+    secs: u64,
+    hello: &ClientId,
+    wrapper: Option<TlsParameters>,
+    smtp: &Smtp,
+) -> Result<AsyncSmtpConnection, MailError> {
+    #[allow(deprecated)]
+    use lettre::transport::smtp::client::AsyncNetworkStream;
+    let port = smtp.effective_port();
+    let tcp = tokio::time::timeout(
+        Duration::from_secs(secs),
+        tokio::net::TcpStream::connect(addr),
+    )
+    .await
+    .map_err(|_| MailError::Timeout {
+        secs,
+        stage: Stage::Connect.words().into(),
+    })?
+    .map_err(|e| MailError::Connect {
+        host: smtp.host.clone(),
+        port,
+        reason: io_words(&e),
+    })?;
+    let _ = tcp.set_nodelay(true);
+    let stream = Bounded::new(tcp, addr);
+    let conn = match wrapper {
+        None => AsyncSmtpConnection::connect_with_transport(Box::new(stream), hello).await,
+        Some(params) => {
+            #[allow(deprecated)]
+            let mut tls = AsyncNetworkStream::use_existing_tokio1(Box::new(stream));
+            tls.upgrade_tls(params)
+                .await
+                .map_err(|e| classify(&e, Stage::Connect, smtp))?;
+            AsyncSmtpConnection::connect_with_transport(Box::new(Tokio(tls)), hello).await
+        }
+    };
+    conn.map_err(|e| classify(&e, Stage::Connect, smtp))
 }
-
-/// Which cap was passed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Over {
-    Line,
-    Lines,
-    Bytes,
-}
-
-impl fmt::Display for TooLong {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.what {
-            Over::Line => format!("a reply line over {} KiB", MAX_REPLY_LINE / 1024),
-            Over::Lines => format!("a reply of more than {MAX_REPLY_LINES} lines"),
-            Over::Bytes => format!("a reply over {} MiB", MAX_REPLY / (1024 * 1024)),
-        };
-        write!(
-            f,
-            "the server {} sent {what}; the connection was dropped",
-            self.server
-        )
-    }
-}
-
-impl std::error::Error for TooLong {}
 
 /// A TCP stream that refuses over-long server replies.
 #[derive(Debug)]
