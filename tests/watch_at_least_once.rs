@@ -244,6 +244,24 @@ fn a_reminders_json_that_is_not_ours_silences_nothing() {
     );
     assert_eq!(reminder_lines(&String::from_utf8_lossy(&out.stdout)), 1);
     assert_eq!(env.runs()[&id], 4);
+
+    // A link planted as the lock file is removed, not followed, and stops
+    // nothing.
+    let lock = env.data.join("reminders.lock");
+    let target = env.root.join("not-a-lock");
+    std::fs::write(&target, "keep me").expect("target");
+    std::fs::remove_file(&lock).expect("rm lock");
+    std::os::unix::fs::symlink(&target, &lock).expect("link");
+    std::fs::remove_file(&state).expect("rm state");
+    let out = env.run(&["watch", "--once"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(reminder_lines(&String::from_utf8_lossy(&out.stdout)), 1);
+    assert!(std::fs::symlink_metadata(&lock).expect("lock").is_file());
+    assert_eq!(std::fs::read_to_string(&target).expect("target"), "keep me");
 }
 
 /// A reminder outbox entry in the shape `watch` writes, to `to`, with

@@ -38,15 +38,26 @@ pub async fn lock(data_dir: &Path) -> Result<Locked> {
     crate::durable::ensure_private_dir(data_dir)
         .with_context(|| format!("{}", data_dir.display()))?;
     let path = data_dir.join(LOCK_FILE);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(crate::durable::FILE_MODE)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(&path)
-        .with_context(|| format!("{}", path.display()))?;
+    let open = || {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(crate::durable::FILE_MODE)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)
+    };
+    // The lock file is machine-local and holds nothing: a link (or FIFO)
+    // in its place is removed, never followed, so it cannot stop reminders.
+    let file = match open() {
+        Ok(f) if f.metadata().is_ok_and(|m| m.is_file()) => f,
+        _ if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_dir()) => {
+            let _ = std::fs::remove_file(&path);
+            open().with_context(|| format!("{}", path.display()))?
+        }
+        other => other.with_context(|| format!("{}", path.display()))?,
+    };
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(Locked(file)),
