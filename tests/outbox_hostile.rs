@@ -138,6 +138,21 @@ async fn planted_notices_are_refused_listed_and_never_sent() {
             "is not the outbox's own copy",
         ),
         (
+            "N-20260101-000000-dddddd",
+            entry(
+                "N-20260101-000000-dddddd",
+                &id,
+                "update",
+                "csr@client.example",
+                None,
+            )
+            .replace(
+                "Sam Patel <sam.patel@provider.example>",
+                "CEO <ceo@provider.example>",
+            ),
+            "is not the sender config.toml names",
+        ),
+        (
             linked,
             entry(
                 linked,

@@ -167,7 +167,11 @@ impl Desk {
     /// (see [`crate::mail::screen`]); one line for each.
     pub fn screen_outbox(&self) -> Vec<String> {
         let key = crate::mail::screen::seal_key(self.store.data_dir(), false);
-        let allowed = crate::mail::screen::Allowed::notices(&self.config.contacts, key);
+        let allowed = crate::mail::screen::Allowed::notices(
+            &self.config.contacts,
+            self.config.responder.email.as_deref(),
+            key,
+        );
         crate::mail::outbox::screen(&self.outbox_dir(), &allowed)
     }
 

@@ -51,6 +51,8 @@ pub struct Allowed {
     attachments: bool,
     /// This machine's seal key, when there is one.
     key: Option<Vec<u8>>,
+    /// The sender address (lower case) `config.toml` names, when it does.
+    from: Option<String>,
 }
 
 fn address(text: &str) -> Option<String> {
@@ -61,8 +63,8 @@ fn address(text: &str) -> Option<String> {
 
 impl Allowed {
     /// The notice outbox: the contacts `config.toml` names, and entries
-    /// sealed with `key`.
-    pub fn notices(contacts: &Contacts, key: Option<Vec<u8>>) -> Allowed {
+    /// sealed with `key`; sent from `from` (`[responder] email`).
+    pub fn notices(contacts: &Contacts, from: Option<&str>, key: Option<Vec<u8>>) -> Allowed {
         let general: BTreeSet<String> = contacts
             .other_party
             .iter()
@@ -76,17 +78,20 @@ impl Allowed {
             supply,
             attachments: true,
             key,
+            from: from.and_then(address),
         }
     }
 
-    /// The reminder outbox: `[reminders] email_to` only, no attachments.
-    pub fn reminders(email_to: &str) -> Allowed {
+    /// The reminder outbox: `[reminders] email_to` only, no attachments,
+    /// sent from `from`.
+    pub fn reminders(email_to: &str, from: &str) -> Allowed {
         let to: BTreeSet<String> = address(email_to).into_iter().collect();
         Allowed {
             general: to.clone(),
             supply: to,
             attachments: false,
             key: None,
+            from: address(from),
         }
     }
 
@@ -189,6 +194,14 @@ pub fn check(dir: &Path, n: &Notice, seal: Option<&str>, allowed: &Allowed) -> R
     }
     if n.to.is_empty() {
         return Err("it has no recipient".into());
+    }
+    if let Some(from) = &allowed.from
+        && address(&n.from).as_ref() != Some(from)
+    {
+        return Err(format!(
+            "from '{}' is not the sender config.toml names",
+            crate::text::one_line(&n.from)
+        ));
     }
     if !allowed.attachments && !n.attachments.is_empty() {
         return Err("it carries attachments, which this outbox never sends".into());

@@ -141,7 +141,7 @@ pub(super) async fn deliver_due(
     now: DateTime<Utc>,
 ) -> (Vec<String>, Option<DateTime<Utc>>) {
     let mut retry_at: Option<DateTime<Utc>> = None;
-    let allowed = crate::mail::screen::Allowed::reminders(&email.to);
+    let allowed = crate::mail::screen::Allowed::reminders(&email.to, &email.from);
     let mut errors = crate::mail::outbox::screen(dir, &allowed);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return (errors, None);
