@@ -10,6 +10,7 @@ mod run_async;
 mod smtp_env;
 #[path = "support/smtp_server.rs"]
 mod smtp_server;
+mod support;
 
 use sha2::Digest;
 use smtp_server::{AfterData, Options, TestServer, pki};
@@ -268,4 +269,51 @@ async fn a_missing_sent_directory_never_makes_a_notice_go_twice() {
     assert_eq!(server.messages().len(), 2, "sent once, not in a loop");
     let list = env.ok(&["outbox", "list"]).await;
     assert!(list.starts_with("SENT"), "{list}");
+}
+
+#[test]
+fn the_consoles_idle_outbox_rounds_never_send_a_planted_notice() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt.block_on(TestServer::start(Options::default()));
+    let f = support::fixture_with_config(&format!(
+        "[responder]\nname = \"Sam Patel\"\nemail = \"sam.patel@provider.example\"\n\
+         [contacts]\nother_party = \"CSR <csr@client.example>\"\n\
+         [smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\ntimeout_secs = 5\n",
+        server.port()
+    ));
+    let id = "INC-20260310-1250-00b001";
+    f.incident(id, "VPN breach", support::minutes(10));
+    let outbox = f.desk.outbox_dir();
+    // As git makes it: outbox/ with the entry and nothing else.
+    std::fs::create_dir_all(&outbox).expect("outbox");
+    let name = "N-20260310-125500-eeeeee";
+    std::fs::write(
+        outbox.join(format!("{name}.toml")),
+        entry(name, id, "update", "exfil@evil.example", None),
+    )
+    .expect("plant");
+    // The console's outbox round, as an idle console runs it, five times.
+    let mut said = Vec::new();
+    for round in 0..5 {
+        let r = f
+            .desk
+            .deliver_due(support::now() + chrono::Duration::seconds(40 * round))
+            .expect("round");
+        assert!(r.attempts.is_empty(), "{:?}", r.attempts);
+        said.extend(r.reconciled);
+    }
+    assert_eq!(said.len(), 1, "said once: {said:?}");
+    assert!(
+        said[0].contains(&format!("{name}.toml: refused, not sent")),
+        "{}",
+        said[0]
+    );
+    assert!(server.messages().is_empty());
+    assert_eq!(server.connections(), 0);
+    let record = f.desk.load(id).expect("record");
+    assert!(
+        record.notices.is_empty(),
+        "nothing recorded on the incident"
+    );
+    drop(rt);
 }
