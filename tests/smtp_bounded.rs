@@ -122,3 +122,40 @@ async fn an_endless_multi_line_reply_fails_the_send_naming_the_server() {
         "the client kept reading: {sent} bytes"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_check_against_an_endless_greeting_fails_in_one_line() {
+    let (port, written) = serve(Endless::Greeting).await;
+    let dir = tempfile::tempdir().expect("temp");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[responder]\nname = \"Sam\"\nemail = \"sam@provider.example\"\n\
+             [smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout_secs = 30\n"
+        ),
+    )
+    .expect("config");
+    let data = dir.path().join("data");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_breachdesk"))
+            .args(["config", "check"])
+            .env("BREACHDESK_DATA_DIR", &data)
+            .env("BREACHDESK_CONFIG", &config)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run")
+    })
+    .await
+    .expect("join");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "the server 127.0.0.1:{port} sent a reply line over 64 KiB"
+        )),
+        "{stderr}"
+    );
+    assert!(written.load(Ordering::SeqCst) < 32 * 1024 * 1024);
+}
