@@ -169,6 +169,16 @@ async fn planted_notices_are_refused_listed_and_never_sent() {
         std::fs::write(outbox.join(format!("{name}.toml")), text).expect("plant");
     }
 
+    // Listed before any round: flagged, not shown as waiting to go.
+    let list = env.ok(&["outbox", "list"]).await;
+    for (name, _, why) in &cases {
+        let line = list
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("not listed: {list}"));
+        assert!(line.contains("WILL NOT BE SENT: "), "{line}");
+        assert!(line.contains(why), "{line}");
+    }
     let out = env.run(&["outbox", "retry"]).await;
     let said = format!(
         "{}{}",

@@ -277,7 +277,17 @@ pub fn outbox_list(
             .last_error()
             .map(|e| format!("  last error: {}", one_line(e)))
             .unwrap_or_default();
+        let refusal = matches!(
+            state,
+            DeliveryState::Pending | DeliveryState::Unknown | DeliveryState::Failed
+        )
+        .then(|| desk.outbox_refusal(&q))
+        .flatten();
         let line = match state {
+            _ if refusal.is_some() => format!(
+                "{head}  WILL NOT BE SENT: {} (moved to outbox/refused/ by the next outbox round)",
+                one_line(refusal.as_deref().unwrap_or_default())
+            ),
             DeliveryState::Pending => {
                 format!(
                     "{head}  attempts {}  next {}{error}",

@@ -166,13 +166,28 @@ impl Desk {
     /// (recipients, attachment copies) and moves aside those that fail
     /// (see [`crate::mail::screen`]); one line for each.
     pub fn screen_outbox(&self) -> Vec<String> {
+        crate::mail::outbox::screen(&self.outbox_dir(), &self.outbox_allowed())
+    }
+
+    /// Why an entry still to go would be refused by the outbox check, if it
+    /// would (for `outbox list`, which moves nothing).
+    pub fn outbox_refusal(&self, q: &QueuedNotice) -> Option<String> {
+        crate::mail::screen::check(
+            &self.outbox_dir(),
+            &q.notice,
+            q.seal.as_deref(),
+            &self.outbox_allowed(),
+        )
+        .err()
+    }
+
+    fn outbox_allowed(&self) -> crate::mail::screen::Allowed {
         let key = crate::mail::screen::seal_key(self.store.data_dir(), false);
-        let allowed = crate::mail::screen::Allowed::notices(
+        crate::mail::screen::Allowed::notices(
             &self.config.contacts,
             self.config.responder.email.as_deref(),
             key,
-        );
-        crate::mail::outbox::screen(&self.outbox_dir(), &allowed)
+        )
     }
 
     fn smtp(&self) -> Result<crate::config::Smtp, DeskError> {
