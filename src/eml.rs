@@ -61,6 +61,14 @@ pub fn read(bytes: &[u8], file: &str) -> Result<IncomingMail, String> {
                 crate::text::one_line(message.header_raw("Date").unwrap_or("").trim())
             )
         })?;
+    if !crate::domain::when::in_range(date) {
+        return Err(format!(
+            "{file}: the Date: header '{}' is outside the times breachdesk accepts ({}-01-01 to {}-12-31)",
+            crate::text::one_line(message.header_raw("Date").unwrap_or("").trim()),
+            crate::domain::when::EARLIEST_YEAR,
+            crate::domain::when::END_YEAR - 1
+        ));
+    }
 
     let from = message
         .from()
@@ -166,6 +174,24 @@ We saw logins from an unknown IP on the admin portal.\r\n";
         let e = read(no_date.as_bytes(), "x.eml").expect_err("refused");
         assert!(e.starts_with("x.eml: no Date: header"), "{e}");
 
+        for (far, year) in [
+            ("Thu, 1 Jan 1970 00:00:00 +0000", "1970"),
+            ("Sun, 31 Dec 1989 23:59:59 +0000", "1989"),
+            ("Thu, 1 Jan 2200 00:00:00 +0000", "2200"),
+        ] {
+            let text = NOTICE.replace("Sat, 28 Nov 2026 14:05:00 +0000", far);
+            let e = read(text.as_bytes(), "x.eml").expect_err("refused");
+            assert!(
+                e.starts_with(&format!("x.eml: the Date: header '{far}' is outside")),
+                "{year}: {e}"
+            );
+            assert!(e.contains("1990-01-01 to 2199-12-31"), "{e}");
+        }
+        let edge = NOTICE.replace(
+            "Sat, 28 Nov 2026 14:05:00 +0000",
+            "Mon, 1 Jan 1990 00:00:00 +0000",
+        );
+        assert!(read(edge.as_bytes(), "x.eml").is_ok());
         let bad_date = NOTICE.replace("Sat, 28 Nov 2026 14:05:00 +0000", "yesterday-ish");
         let e = read(bad_date.as_bytes(), "x.eml").expect_err("refused");
         assert!(e.contains("x.eml: the Date: header 'yesterday-ish'"), "{e}");

@@ -5,19 +5,25 @@
 //! incidents cheaply, remembering what was sent, and reaching the responder
 //! (a command, an email through the outbox, a desktop notification).
 //!
-//! # Once per clock and threshold
+//! # At least once per clock and threshold
 //!
 //! What was sent is kept in `<data dir>/reminders.json` (0600, replaced
 //! atomically and durably), read and written under an exclusive lock on
 //! `<data dir>/reminders.lock`, so restarts and overlapping `--once` runs
-//! never repeat a reminder. Under the lock a check: reads the state, works
-//! out what is due, queues each reminder's email in the reminders' own outbox
-//! (`<data dir>/reminders/outbox/`, with a notice id derived from the
-//! reminder's key, so queuing it twice is refused), records the reminders as
-//! sent, and appends a `reminder.sent` audit note (no incident record is
-//! changed). Then, with the lock released, it runs the command, shows the
-//! desktop notification and delivers the queued emails (a failed email is
-//! retried with the outbox's backoff by later checks).
+//! do not repeat a reminder. Under the lock a check reads the state, works
+//! out what is due, and for each reminder: queues its email in the
+//! reminders' own outbox (`<data dir>/reminders/outbox/`, with a notice id
+//! derived from the reminder's key, so queuing it twice is refused), runs
+//! the command (to its end, or its timeout, which kills its whole process
+//! group), shows the desktop notification, and only then records it as
+//! sent and appends a `reminder.sent` audit note (no incident record is
+//! changed). A crash before the record means the reminder is sent again:
+//! a repeated page beats a missing one. Then, with the lock released, it
+//! delivers the queued emails (pending and unknown ones; a failed email is
+//! retried with the outbox's backoff, with the same Message-ID).
+//!
+//! A `reminders.json` that is not a regular 0600 file of this user that
+//! parses is not trusted to silence anything (see [`state::read_state`]).
 //!
 //! Reminder emails live in their own outbox so that nothing treats them as
 //! notices to the other party: they are never recorded on the incident.
@@ -236,6 +242,11 @@ impl Watcher {
 
     /// One check at `now`: sends what is due and returns when the next
     /// reminder could fall due (or an email retry is scheduled).
+    ///
+    /// At least once: under the state lock, each reminder due has its
+    /// email queued, its command run (to its end or its timeout) and its
+    /// desktop notification shown, and only then is it recorded as sent.
+    /// A crash in between means it is sent again by the next check.
     async fn check(
         &mut self,
         now: DateTime<Utc>,
@@ -243,31 +254,47 @@ impl Watcher {
     ) -> Result<Option<DateTime<Utc>>> {
         let (clocks, open, later) = self.open_clocks(now);
         let lock = lock(&self.data_dir).await?;
-        let mut state = read_state(&self.data_dir)?;
+        let (mut state, distrust) = read_state(&self.data_dir);
+        let mut dirty = false;
+        if let Some(why) = distrust {
+            self.warn(why);
+            dirty = true;
+        }
         let sent: BTreeSet<String> = state.sent.keys().cloned().collect();
         let due = due_reminders(&clocks, &self.leads, &sent, now);
+        let before = state.sent.len();
+        state.sent.retain(|key, _| key_is_open(key, &open));
+        if dirty || state.sent.len() != before {
+            write_state(&self.data_dir, &mut state)?;
+        }
         for reminder in &due {
-            if let Some(email) = &self.email {
-                let outbox = reminder_outbox(&self.data_dir);
-                email::queue(&outbox, email, reminder, self.desk.tz(), now).map_err(|e| {
-                    anyhow!(
-                        "reminder {} not sent: its email could not be queued: {e}",
-                        reminder.key
-                    )
-                })?;
+            let queued = match &self.email {
+                None => true,
+                Some(email) => {
+                    let outbox = reminder_outbox(&self.data_dir);
+                    match email::queue(&outbox, email, reminder, self.desk.tz(), now) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            eprintln!(
+                                "breachdesk: warning: reminder {}: its email could not be queued ({}); it is tried again at the next check",
+                                reminder.key,
+                                one_line(&e.to_string())
+                            );
+                            false
+                        }
+                    }
+                }
+            };
+            self.alert(reminder, now, out).await?;
+            if !queued {
+                continue;
             }
             for key in &reminder.settles {
                 state.sent.entry(key.clone()).or_insert(now);
             }
-        }
-        let before = state.sent.len();
-        state.sent.retain(|key, _| key_is_open(key, &open));
-        if !due.is_empty() || state.sent.len() != before {
             write_state(&self.data_dir, &mut state)?;
-        }
-        for reminder in &due {
             let channels = self.channels();
-            tracing::info!(incident = %reminder.clock.incident, clock = %reminder.clock.clock, threshold = reminder.threshold.label(), "reminder due");
+            tracing::info!(incident = %reminder.clock.incident, clock = %reminder.clock.clock, threshold = reminder.threshold.label(), "reminder sent");
             let detail = format!(
                 "{} reminder for clock {}: {} (by {channels})",
                 reminder.threshold.label(),
@@ -288,45 +315,53 @@ impl Watcher {
         }
         drop(lock);
         let sent_after: BTreeSet<String> = state.sent.keys().cloned().collect();
-
-        for reminder in &due {
-            writeln!(
-                out,
-                "{} reminder {} {} {}: {}",
-                stamp(now),
-                reminder.threshold.label(),
-                reminder.clock.incident,
-                one_line(&reminder.clock.clock),
-                one_line(&reminder_line(reminder))
-            )?;
-            out.flush()?;
-            if let Some(command) = &self.settings.command {
-                let timeout = std::time::Duration::from_secs(self.settings.command_timeout_secs);
-                if let Err(e) = run_command(command, reminder, timeout).await {
-                    eprintln!(
-                        "breachdesk: warning: reminder command for {} {}: {}",
-                        reminder.clock.incident,
-                        one_line(&reminder.clock.clock),
-                        one_line(&e)
-                    );
-                }
-            }
-            if self.settings.desktop
-                && let Err(e) = desktop(reminder).await
-            {
-                self.warn(format!("desktop notification: {e}"));
-            }
-        }
         let mut next = next_crossing(&clocks, &self.leads, &sent_after, now);
         if let Some(email) = &self.email {
             let outbox = reminder_outbox(&self.data_dir);
-            let (errors, retry_at) = email::deliver_due(&outbox, &email.smtp, now).await;
+            let (errors, retry_at) = email::deliver_due(&outbox, email, now).await;
             for e in errors {
                 eprintln!("breachdesk: warning: reminder email: {}", one_line(&e));
             }
             next = earliest(next, retry_at);
         }
         Ok(earliest(next, later))
+    }
+
+    /// The log line, the command (waited for, or killed at its timeout with
+    /// its process group) and the desktop notification of one reminder.
+    async fn alert(
+        &mut self,
+        reminder: &crate::domain::reminders::Reminder,
+        now: DateTime<Utc>,
+        out: &mut dyn Write,
+    ) -> Result<()> {
+        writeln!(
+            out,
+            "{} reminder {} {} {}: {}",
+            stamp(now),
+            reminder.threshold.label(),
+            reminder.clock.incident,
+            one_line(&reminder.clock.clock),
+            one_line(&reminder_line(reminder))
+        )?;
+        out.flush()?;
+        if let Some(command) = &self.settings.command {
+            let timeout = std::time::Duration::from_secs(self.settings.command_timeout_secs);
+            if let Err(e) = run_command(command, reminder, timeout).await {
+                eprintln!(
+                    "breachdesk: warning: reminder command for {} {}: {}",
+                    reminder.clock.incident,
+                    one_line(&reminder.clock.clock),
+                    one_line(&e)
+                );
+            }
+        }
+        if self.settings.desktop
+            && let Err(e) = desktop(reminder).await
+        {
+            self.warn(format!("desktop notification: {e}"));
+        }
+        Ok(())
     }
 
     fn channels(&self) -> String {

@@ -165,14 +165,14 @@ fn config_errors_name_the_file_and_line() {
     let err = bin.fails(&["list"]);
     assert!(
         err.starts_with(&format!(
-            "breachdesk: error: {file}:5: calendar.division: unknown division `wales`"
+            "breachdesk: error: {file}:5:12: calendar.division: unknown division `wales`"
         )),
         "{err}"
     );
     std::fs::write(&bin.config, "[calendar]\ntimezone = \"Mars/Olympus\"\n").expect("config");
     let err = bin.fails(&["config", "check"]);
     assert!(
-        err.contains(&format!("{file}:2: calendar.timezone:")),
+        err.contains(&format!("{file}:2:12: calendar.timezone:")),
         "{err}"
     );
     // Addresses: checked by `config check`.
@@ -180,7 +180,7 @@ fn config_errors_name_the_file_and_line() {
     let err = bin.fails(&["config", "check"]);
     assert!(
         err.contains(&format!(
-            "{file}:2: contacts.other_party: 'not an email' is not a valid email address"
+            "{file}:2:15: contacts.other_party: 'not an email' is not a valid email address"
         )),
         "{err}"
     );

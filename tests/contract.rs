@@ -351,6 +351,14 @@ fn a_saved_email_missing_a_header_is_refused_naming_the_file_and_header() {
             "the Date: header 'last Tuesday'",
         ),
         (
+            "epoch.eml",
+            NOTICE_EML.replace(
+                "Wed, 04 Nov 2026 10:00:00 +0000",
+                "Thu, 01 Jan 1970 00:00:00 +0000",
+            ),
+            "the Date: header 'Thu, 01 Jan 1970 00:00:00 +0000' is outside the times breachdesk accepts (1990-01-01 to 2199-12-31)",
+        ),
+        (
             "no-from.eml",
             NOTICE_EML.replace(
                 "From: \"Jo Bloggs, Client CSR\" <jo.bloggs@client.example.gov.uk>\r\n",

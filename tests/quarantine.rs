@@ -225,3 +225,86 @@ fn the_board_names_quarantined_records() {
         "{shown}"
     );
 }
+
+/// A record as a newer breachdesk would write it: a field this one does
+/// not know, and a version (its `schema_version`, or the schema part of its
+/// summary line) newer than this one's.
+fn from_a_newer_breachdesk(text: &str, how: &str) -> String {
+    let text = match how {
+        "schema_version" => text.replacen("schema_version = 2", "schema_version = 3", 1),
+        "summary line" => text.replacen(
+            "# breachdesk-summary v7.2 ",
+            "# breachdesk-summary v7.3 ",
+            1,
+        ),
+        _ => text.replacen("schema_version = 2", "schema_version = 99999999999", 1),
+    };
+    format!("{text}\nfield_from_the_future = \"x\"\n")
+}
+
+#[test]
+fn a_record_from_a_newer_breachdesk_is_reported_as_such_and_left_in_place() {
+    for how in ["schema_version", "summary line", "huge"] {
+        let bin = Bin::new();
+        let newer = bin.new_incident("A teammate's incident", "-50m");
+        let good = bin.new_incident("Stays fine", "-20m");
+        let path = bin.data.join("incidents").join(format!("{newer}.toml"));
+        let text = fs::read_to_string(&path).expect("record");
+        assert!(text.contains("schema_version = 2"), "{text}");
+        assert!(text.starts_with("# breachdesk-summary v7.2 "), "{text}");
+        let planted = from_a_newer_breachdesk(&text, how);
+        fs::write(&path, &planted).expect("newer");
+        for args in [
+            vec!["watch", "--once"],
+            vec!["list"],
+            vec!["quarantine", "sweep"],
+            vec!["show", newer.as_str()],
+        ] {
+            let run = bin.run(&args);
+            // `quarantine sweep` says it on standard output, the rest as a
+            // warning or error.
+            let err = format!("{}{}", run.out(), run.err());
+            let lines: Vec<&str> = err
+                .lines()
+                .filter(|l| l.contains("written by a newer breachdesk"))
+                .collect();
+            assert_eq!(lines.len(), 1, "{how}: {args:?} says it once: {err}");
+            assert!(lines[0].contains(&format!("{newer}.toml")), "{}", lines[0]);
+            assert!(lines[0].contains("upgrade"), "{}", lines[0]);
+            assert!(!err.contains("quarantine/"), "{how}: {args:?}: {err}");
+            if args[0] == "list" {
+                assert!(run.out().contains(&good), "{}", run.out());
+            }
+        }
+        // Untouched, where it was: moving it is a deletion a sync would see.
+        assert_eq!(fs::read_to_string(&path).expect("still there"), planted);
+        let moved = fs::read_dir(bin.data.join("quarantine"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        assert_eq!(moved, 0, "{how}: nothing in quarantine/");
+    }
+}
+
+#[test]
+fn the_board_says_a_newer_record_needs_an_upgrade_and_moves_nothing() {
+    let fx = support::fixture();
+    fx.incident("INC-GOOD", "Good", support::minutes(10));
+    fx.incident("INC-NEWER", "Newer", support::minutes(20));
+    let path = fx.store.record_path("INC-NEWER");
+    let text = fs::read_to_string(&path).expect("record");
+    let planted = from_a_newer_breachdesk(&text, "schema_version");
+    fs::write(&path, &planted).expect("newer");
+    for _ in 0..2 {
+        let app = fx.app();
+        let shown = app.board.problems.join("\n");
+        assert_eq!(
+            shown.matches("written by a newer breachdesk").count(),
+            1,
+            "{shown}"
+        );
+        assert!(shown.contains("upgrade"), "{shown}");
+        assert!(shown.contains("INC-NEWER"), "{shown}");
+    }
+    assert!(fx.store.quarantined().expect("list").is_empty());
+    assert_eq!(fs::read_to_string(&path).expect("in place"), planted);
+}

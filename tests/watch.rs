@@ -617,22 +617,7 @@ fn a_hung_command_is_killed_and_reported_and_not_repeated() {
     );
 }
 
-#[test]
-fn a_damaged_state_file_is_refused_not_reset() {
-    let env = Env::new(None, "");
-    env.new_incident("Portal", "-50m", &[]);
-    std::fs::create_dir_all(&env.data).expect("data");
-    std::fs::write(env.data.join("reminders.json"), "{ not json").expect("write");
-    let out = env.run(&["watch", "--once"]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("reminders.json:1:"), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(
-        fired(&env).is_empty(),
-        "nothing sent on a state it cannot read"
-    );
-}
+// A damaged or foreign reminders.json: tests/watch_at_least_once.rs.
 
 #[test]
 fn email_without_smtp_is_refused_at_start() {

@@ -236,8 +236,19 @@ pub fn outbox_list(
         writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
+    let refused = crate::mail::screen::refused(&desk.outbox_dir());
+    for (file, why) in &refused {
+        writeln!(
+            out,
+            "REFUSED  outbox/refused/{}  not sent: {}",
+            one_line(file),
+            one_line(why)
+        )?;
+    }
     if notices.is_empty() {
-        writeln!(out, "The outbox is empty.")?;
+        if refused.is_empty() {
+            writeln!(out, "The outbox is empty.")?;
+        }
         return Ok(());
     }
     for q in notices {
@@ -266,7 +277,17 @@ pub fn outbox_list(
             .last_error()
             .map(|e| format!("  last error: {}", one_line(e)))
             .unwrap_or_default();
+        let refusal = matches!(
+            state,
+            DeliveryState::Pending | DeliveryState::Unknown | DeliveryState::Failed
+        )
+        .then(|| desk.outbox_refusal(&q))
+        .flatten();
         let line = match state {
+            _ if refusal.is_some() => format!(
+                "{head}  WILL NOT BE SENT: {} (moved to outbox/refused/ by the next outbox round)",
+                one_line(refusal.as_deref().unwrap_or_default())
+            ),
             DeliveryState::Pending => {
                 format!(
                     "{head}  attempts {}  next {}{error}",

@@ -22,13 +22,28 @@ pub mod sync;
 
 pub use schema::*;
 
-/// `file:line` of a dotted field (`calendar.division`) in config text: the
-/// line of its key inside its `[section]`; the file alone if it is not there.
+/// `file:line:column` of a dotted field (`calendar.division`) in config
+/// text: the line of its key inside its `[section]` and the column where its
+/// value starts; the file alone if it is not there.
 fn field_at(text: &str, path: &Path, field: &str) -> String {
     match field_line(text, field) {
-        Some(line) => format!("{}:{line}", path.display()),
+        Some(line) => format!("{}:{line}:{}", path.display(), value_column(text, line)),
         None => path.display().to_string(),
     }
+}
+
+/// The column (from 1, in characters) where the value starts on `line`
+/// (after `key =`).
+fn value_column(text: &str, line: usize) -> usize {
+    let Some(l) = text.lines().nth(line.saturating_sub(1)) else {
+        return 1;
+    };
+    let Some(eq) = l.find('=') else {
+        return 1;
+    };
+    let after = &l[eq + 1..];
+    let start = eq + 1 + (after.len() - after.trim_start().len());
+    l[..start].chars().count() + 1
 }
 
 /// The line (from 1) of a dotted field's key inside its `[section]`.
@@ -57,11 +72,13 @@ fn field_line(text: &str, field: &str) -> Option<usize> {
 /// Fields read straight into a type ([`CalendarSettings`]): a bad value is
 /// reported as [`ConfigError::Invalid`], naming the field, like the checks
 /// that run after reading.
-const TYPED_FIELDS: [&str; 4] = [
+const TYPED_FIELDS: [&str; 6] = [
     "calendar.division",
     "calendar.timezone",
     "calendar.end_of_day",
     "sync.interval",
+    "reminders.before",
+    "reminders.command_timeout_secs",
 ];
 
 /// A config file that cannot be used, with where and why.
@@ -119,7 +136,7 @@ impl Config {
                 .find(|field| field_line(text, field) == Some(line))
             {
                 Some(field) => ConfigError::Invalid {
-                    at: format!("{}:{line}", path.display()),
+                    at: format!("{}:{line}:{column}", path.display()),
                     field,
                     message,
                 },

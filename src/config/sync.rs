@@ -80,7 +80,7 @@ mod tests {
             let err = Config::parse(&text, Path::new("c.toml"))
                 .expect_err(value)
                 .to_string();
-            assert!(err.starts_with("c.toml:5: sync.interval: "), "{err}");
+            assert!(err.starts_with("c.toml:5:12: sync.interval: "), "{err}");
             assert!(err.contains(why), "{err}");
         }
         let err = Config::parse("[sync]\nauto = \"yes\"\n", Path::new("c.toml"))

@@ -37,7 +37,7 @@ fn copies_and_reply_to_are_checked_addresses() {
     .expect_err("two in one entry");
     assert!(
         err.to_string()
-            .starts_with("c.toml:2: contacts.cc: entry 2: 'a@p.example, evil@x.example' is not"),
+            .starts_with("c.toml:2:6: contacts.cc: entry 2: 'a@p.example, evil@x.example' is not"),
         "{err}"
     );
     let err = Config::parse(
@@ -222,15 +222,15 @@ fn calendar_values_are_typed_and_bad_ones_name_file_line_and_field() {
     for (text, wanted) in [
         (
             "[responder]\nname = \"Al\"\n\n[calendar]\ndivision = \"wales\"\n",
-            "c.toml:5: calendar.division: unknown division `wales`",
+            "c.toml:5:12: calendar.division: unknown division `wales`",
         ),
         (
             "[calendar]\n\ntimezone = \"Mars/Olympus\"\n",
-            "c.toml:3: calendar.timezone: 'Mars/Olympus' is not an IANA time zone",
+            "c.toml:3:12: calendar.timezone: 'Mars/Olympus' is not an IANA time zone",
         ),
         (
             "# end of day\n[calendar]\nend_of_day = \"25:00\"\n",
-            "c.toml:3: calendar.end_of_day: '25:00' is not a time of day like 17:30 or 23:59:59",
+            "c.toml:3:14: calendar.end_of_day: '25:00' is not a time of day like 17:30 or 23:59:59",
         ),
     ] {
         let err = Config::parse(text, Path::new("c.toml")).expect_err(wanted);
@@ -257,5 +257,41 @@ fn a_reminder_address_is_checked_by_the_common_rules() {
         let said = err.to_string();
         assert!(said.starts_with("c.toml:2:"), "{said}");
         assert!(said.contains(why), "{said}");
+    }
+}
+
+#[test]
+fn day_and_second_counts_are_held_to_their_range_naming_line_column_and_field() {
+    for (text, wanted) in [
+        (
+            "[reminders]\nbefore = [\"31d\"]\n",
+            "c.toml:2:10: reminders.before: '31d' is more than 30 days",
+        ),
+        (
+            "[reminders]\nbefore = [\"99999999999999999999d\"]\n",
+            "c.toml:2:10: reminders.before: '99999999999999999999d' is not a lead time",
+        ),
+        (
+            "[reminders]\ncommand_timeout_secs = 4294967295\n",
+            "c.toml:2:24: reminders.command_timeout_secs: 4294967295 is not between 1 and 600",
+        ),
+        (
+            "[reminders]\ncommand_timeout_secs = -1\n",
+            "c.toml:2:24: reminders.command_timeout_secs: ",
+        ),
+        (
+            "[smtp]\nhost = \"mail.example\"\ntimeout_secs = 18446744073709551615\n",
+            "c.toml:3:16: smtp.timeout_secs: 18446744073709551615 is not between 1 and 600",
+        ),
+        (
+            "[sync]\ninterval = \"99999999999999d\"\n",
+            "c.toml:2:12: sync.interval: ",
+        ),
+    ] {
+        let err = Config::parse(text, Path::new("c.toml"))
+            .expect_err(text)
+            .to_string();
+        assert!(err.starts_with(wanted), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
     }
 }

@@ -12,11 +12,13 @@ impl Desk {
     /// incident does not show yet: a crash (or a full disk) between the
     /// outbox and the incident's save leaves such a notice. Returns one line
     /// per notice recorded now.
+    /// Entries that fail the outbox check are moved aside first (and said),
+    /// so nothing planted is ever recorded on an incident.
     pub fn reconcile_outbox(&self, now: DateTime<Utc>) -> Vec<String> {
+        let mut said = self.screen_outbox();
         let Ok(all) = outbox::list(&self.outbox_dir()) else {
-            return Vec::new();
+            return said;
         };
-        let mut said = Vec::new();
         for q in all {
             if q.queued_at < now - chrono::Duration::days(30) {
                 continue;

@@ -162,6 +162,34 @@ impl Desk {
         outbox::outbox_dir(self.store.data_dir())
     }
 
+    /// Checks every entry still to go against what `config.toml` allows
+    /// (recipients, attachment copies) and moves aside those that fail
+    /// (see [`crate::mail::screen`]); one line for each.
+    pub fn screen_outbox(&self) -> Vec<String> {
+        crate::mail::outbox::screen(&self.outbox_dir(), &self.outbox_allowed())
+    }
+
+    /// Why an entry still to go would be refused by the outbox check, if it
+    /// would (for `outbox list`, which moves nothing).
+    pub fn outbox_refusal(&self, q: &QueuedNotice) -> Option<String> {
+        crate::mail::screen::check(
+            &self.outbox_dir(),
+            &q.notice,
+            q.seal.as_deref(),
+            &self.outbox_allowed(),
+        )
+        .err()
+    }
+
+    fn outbox_allowed(&self) -> crate::mail::screen::Allowed {
+        let key = crate::mail::screen::seal_key(self.store.data_dir(), false);
+        crate::mail::screen::Allowed::notices(
+            &self.config.contacts,
+            self.config.responder.email.as_deref(),
+            key,
+        )
+    }
+
     fn smtp(&self) -> Result<crate::config::Smtp, DeskError> {
         self.config.smtp.clone().ok_or(DeskError::EmailOff)
     }
@@ -272,7 +300,8 @@ impl Desk {
         // The audit chain head, as a witness the recipient holds.
         notice.audit_head = self.audit.head().ok();
         let dir = self.outbox_dir();
-        let queued = outbox::queue(&dir, notice, now)
+        let key = crate::mail::screen::seal_key(self.store.data_dir(), true);
+        let queued = outbox::queue_sealed(&dir, notice, now, key.as_deref())
             .map_err(|e| DeskError::Notice(format!("not sent, nothing queued: {}", one(&e))))?;
         let id = queued.id().to_string();
         // The outbox has it now; a failure to record it here is repaired by
@@ -286,6 +315,9 @@ impl Desk {
     pub fn deliver_notice(&self, id: &str, now: DateTime<Utc>) -> Result<Attempted, DeskError> {
         let smtp = self.smtp()?;
         let dir = self.outbox_dir();
+        if let Some(line) = self.screen_outbox().into_iter().find(|l| l.contains(id)) {
+            return Err(DeskError::Notice(line));
+        }
         let started = std::time::Instant::now();
         let result = block_on(outbox::deliver(&dir, id, &smtp, now))?;
         let after = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();

@@ -57,6 +57,7 @@ pub mod compose;
 pub mod error;
 pub mod fields;
 pub mod outbox;
+pub mod screen;
 mod smtp_errors;
 pub mod template;
 pub mod transport;

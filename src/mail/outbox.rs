@@ -123,6 +123,10 @@ pub struct QueuedNotice {
     pub attempts: Vec<Attempt>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled: Option<Cancelled>,
+    /// This machine's seal of the recipients, made when the responder
+    /// confirmed the notice (see [`super::screen`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
     pub notice: Notice,
 }
 
@@ -265,6 +269,7 @@ fn make_dir(path: &Path) -> Result<(), MailError> {
         .map_err(|e| MailError::io(path, e))
 }
 
+/// Makes the outbox and its subdirectories (0700) where missing.
 fn ensure_dirs(dir: &Path) -> Result<(), MailError> {
     make_dir(dir)?;
     make_dir(&dir.join("sent"))?;
@@ -296,8 +301,11 @@ fn save(dir: &Path, q: &QueuedNotice) -> Result<(), MailError> {
     write_durably(&target_dir, &name, text.as_bytes())
 }
 
+/// Reads one entry: a regular file (no link, FIFO or device) of at most
+/// [`crate::safe_read::MAX_RECORD_BYTES`].
 fn load(path: &Path) -> Result<QueuedNotice, MailError> {
-    let text = std::fs::read_to_string(path).map_err(|e| MailError::io(path, e))?;
+    let text = crate::safe_read::read_text(path, crate::safe_read::MAX_RECORD_BYTES)
+        .map_err(|e| MailError::Outbox(format!("{}: {e}", path.display())))?;
     toml::from_str(&text)
         .map_err(|e| MailError::Outbox(format!("{}: {}", path.display(), e.message().trim())))
 }
@@ -307,6 +315,18 @@ fn load(path: &Path) -> Result<QueuedNotice, MailError> {
 /// was shown (size and SHA-256). The notice is due at once. If anything
 /// fails, no copy is left behind.
 pub fn queue(dir: &Path, notice: Notice, now: DateTime<Utc>) -> Result<QueuedNotice, MailError> {
+    queue_sealed(dir, notice, now, None)
+}
+
+/// [`queue`], sealing the notice's recipients with this machine's key (see
+/// [`super::screen`]): addresses the responder confirmed for this notice
+/// that `config.toml` does not name stay allowed on every retry.
+pub fn queue_sealed(
+    dir: &Path,
+    notice: Notice,
+    now: DateTime<Utc>,
+    key: Option<&[u8]>,
+) -> Result<QueuedNotice, MailError> {
     check_id(&notice.id)?;
     ensure_dirs(dir)?;
     if pending_path(dir, &notice.id).exists()
@@ -319,7 +339,8 @@ pub fn queue(dir: &Path, notice: Notice, now: DateTime<Utc>) -> Result<QueuedNot
         )));
     }
     let id = notice.id.clone();
-    let result = queue_inner(dir, notice, now);
+    let seal = key.and_then(|k| super::screen::seal(k, &notice));
+    let result = queue_inner(dir, notice, now, seal);
     if result.is_err() {
         remove_copies(dir, &id);
     }
@@ -360,7 +381,12 @@ fn copy_name(index: usize, file_name: &str) -> String {
     format!("{}-{cut}", index + 1)
 }
 
-fn queue_inner(dir: &Path, notice: Notice, now: DateTime<Utc>) -> Result<QueuedNotice, MailError> {
+fn queue_inner(
+    dir: &Path,
+    notice: Notice,
+    now: DateTime<Utc>,
+    seal: Option<String>,
+) -> Result<QueuedNotice, MailError> {
     let mut notice = notice;
     if !notice.attachments.is_empty() {
         let files = files_dir(dir, &notice.id);
@@ -387,6 +413,7 @@ fn queue_inner(dir: &Path, notice: Notice, now: DateTime<Utc>) -> Result<QueuedN
         sent: None,
         attempts: Vec::new(),
         cancelled: None,
+        seal,
         notice,
     };
     save(dir, &queued)?;
@@ -569,11 +596,26 @@ pub async fn deliver(
     now: DateTime<Utc>,
 ) -> Result<Delivery, MailError> {
     check_id(id)?;
+    // A sync may have made `outbox/` without `sent/`: make what is missing
+    // before sending, so an accepted notice can be recorded as sent.
+    ensure_dirs(dir)?;
     if sent_path(dir, id).exists() {
         return Err(already_sent(&get(dir, id)?));
     }
     let guard = lock(dir, id)?;
     let mut q = get(dir, id)?;
+    if q.attempts
+        .last()
+        .is_some_and(|a| a.result == AttemptResult::Accepted)
+    {
+        // Accepted, but the sent/ copy could not be written: never again.
+        return Err(already_sent(&q));
+    }
+    if let Err(why) = super::screen::check_attachments(dir, &q.notice) {
+        drop(guard);
+        let line = super::screen::refuse(dir, &format!("{id}.toml"), &why);
+        return Err(MailError::Outbox(line));
+    }
     match q.state {
         NoticeState::Sent => return Err(already_sent(&q)),
         NoticeState::Cancelled => return Err(was_cancelled(&q)),
@@ -628,6 +670,11 @@ pub async fn deliver(
             };
             q.sent = Some(record.clone());
             if let Err(e) = save(dir, &q) {
+                // Not in sent/: say so in the pending file itself (its last
+                // attempt accepted), so it is never sent again in a loop.
+                if let Ok(text) = toml::to_string(&q) {
+                    let _ = write_durably(dir, &format!("{id}.toml"), text.as_bytes());
+                }
                 return Err(MailError::AcceptedNotRecorded {
                     id: id.to_string(),
                     message_id: record.message_id,
@@ -692,6 +739,41 @@ pub async fn deliver_due(
         }
     }
     Ok(results)
+}
+
+/// Checks every entry still to go in `dir` (see [`super::screen`]) and
+/// moves aside those that fail
+/// (or cannot be read as an entry at all); returns one line for each. Also
+/// makes the outbox's subdirectories that are missing (0700), so a
+/// delivered notice can always be recorded as sent.
+pub fn screen(dir: &Path, allowed: &super::screen::Allowed) -> Vec<String> {
+    let mut lines = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return lines;
+    };
+    if let Err(e) = ensure_dirs(dir) {
+        lines.push(e.to_string());
+    }
+    let mut names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| !n.starts_with('.') && n.ends_with(".toml"))
+        .collect();
+    names.sort();
+    for name in names {
+        let path = dir.join(&name);
+        let verdict = match load(&path) {
+            Err(e) => Err(format!("not an outbox entry: {e}")),
+            Ok(q) if format!("{}.toml", q.id()) != name => {
+                Err(format!("its id {} is not its file name", q.id()))
+            }
+            Ok(q) => super::screen::check(dir, &q.notice, q.seal.as_deref(), allowed),
+        };
+        if let Err(why) = verdict {
+            lines.push(super::screen::refuse(dir, &name, &why));
+        }
+    }
+    lines
 }
 
 #[cfg(test)]

@@ -5,6 +5,49 @@
 use super::error::MailError;
 use crate::config::schema::Smtp;
 use std::error::Error as StdError;
+use std::fmt;
+use std::net::SocketAddr;
+
+/// The longest reply line read: 64 KiB (SMTP allows 512 bytes).
+pub const MAX_REPLY_LINE: usize = 64 * 1024;
+/// The most read from the server between two writes: 1 MiB.
+pub const MAX_REPLY: usize = 1024 * 1024;
+/// The most lines read between two writes. lettre parses a multi-line reply
+/// again from its start at every line, so a reply of many short lines costs
+/// time by the square of its length; a real one has a few dozen.
+pub const MAX_REPLY_LINES: usize = 1000;
+
+/// The server sent more than the caps allow: the session is dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooLong {
+    pub server: SocketAddr,
+    pub what: Over,
+}
+
+/// Which cap was passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Over {
+    Line,
+    Lines,
+    Bytes,
+}
+
+impl fmt::Display for TooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.what {
+            Over::Line => format!("a reply line over {} KiB", MAX_REPLY_LINE / 1024),
+            Over::Lines => format!("a reply of more than {MAX_REPLY_LINES} lines"),
+            Over::Bytes => format!("a reply over {} MiB", MAX_REPLY / (1024 * 1024)),
+        };
+        write!(
+            f,
+            "the server {} sent {what}; the connection was dropped",
+            self.server
+        )
+    }
+}
+
+impl std::error::Error for TooLong {}
 
 /// What the SMTP conversation was doing when it failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +152,12 @@ pub(super) fn classify(e: &lettre::transport::smtp::Error, stage: Stage, smtp: &
     let secs = smtp.timeout_secs.max(1);
     let chain: &(dyn StdError + 'static) = e;
     let (io, tls) = find_in_chain(chain);
+    if let Some(long) = io
+        .and_then(|i| i.get_ref())
+        .and_then(|inner| inner.downcast_ref::<TooLong>())
+    {
+        return MailError::Protocol(format!("{long} (while {})", stage.words()));
+    }
     if let Some(i) = io
         && i.kind() == std::io::ErrorKind::TimedOut
     {

@@ -347,27 +347,19 @@ async fn open(smtp: &Smtp) -> Result<Session, MailError> {
 /// Tries each checked address in turn (within one connect deadline): the
 /// first, then the rest; the last failure is the one reported.
 async fn connect_to_checked(
-    first: SocketAddr,
-    rest: &[SocketAddr],
+    addrs: &[SocketAddr],
     secs: u64,
     hello: &ClientId,
     wrapper: Option<TlsParameters>,
-) -> Result<(AsyncSmtpConnection, SocketAddr), lettre::transport::smtp::Error> {
-    let attempt = |addr: SocketAddr| {
-        AsyncSmtpConnection::connect_tokio1(
-            addr,
-            Some(Duration::from_secs(secs)),
-            hello,
-            wrapper.clone(),
-            None,
-        )
+    smtp: &Smtp,
+) -> Result<(AsyncSmtpConnection, SocketAddr), MailError> {
+    let mut last = MailError::Connect {
+        host: smtp.host.clone(),
+        port: smtp.effective_port(),
+        reason: "the host name resolves to no address".into(),
     };
-    let mut last = match attempt(first).await {
-        Ok(conn) => return Ok((conn, first)),
-        Err(e) => e,
-    };
-    for addr in rest {
-        match attempt(*addr).await {
+    for addr in addrs {
+        match bounded::connect(*addr, secs, hello, wrapper.clone(), smtp).await {
             Ok(conn) => return Ok((conn, *addr)),
             Err(e) => last = e,
         }
@@ -391,21 +383,16 @@ async fn connect(
         SmtpSecurity::Tls => tls.clone(),
         _ => None,
     };
-    let Some((first, rest)) = addrs.split_first() else {
-        return Err(MailError::Connect {
-            host: smtp.host.clone(),
-            port,
-            reason: "the host name resolves to no address".into(),
-        });
-    };
-    let (mut conn, addr) = within(
-        secs,
-        Duration::ZERO,
-        Stage::Connect,
-        connect_to_checked(*first, rest, secs, &hello, wrapper),
-        smtp,
+    let implicit = wrapper.is_some();
+    let (mut conn, addr) = tokio::time::timeout(
+        Duration::from_secs(secs),
+        connect_to_checked(addrs, secs, &hello, wrapper, smtp),
     )
-    .await?;
+    .await
+    .map_err(|_| MailError::Timeout {
+        secs,
+        stage: Stage::Connect.words().into(),
+    })??;
     if smtp.security == SmtpSecurity::Starttls {
         if !conn.can_starttls() {
             close(&mut conn).await;
@@ -428,14 +415,16 @@ async fn connect(
         )
         .await?;
     }
-    if smtp.security != SmtpSecurity::None && !conn.is_encrypted() {
+    // lettre cannot see the TLS it was handed (implicit TLS is ours).
+    let encrypted = implicit || conn.is_encrypted();
+    if smtp.security != SmtpSecurity::None && !encrypted {
         close(&mut conn).await;
         return Err(MailError::Insecure(
             "the connection is not encrypted; nothing was sent".into(),
         ));
     }
     if let (Some(user), Some(password)) = (&smtp.username, password) {
-        if !conn.is_encrypted() {
+        if !encrypted {
             close(&mut conn).await;
             return Err(MailError::Insecure(
                 "credentials are never sent without TLS".into(),
@@ -549,7 +538,8 @@ pub async fn send(
 /// `breachdesk config check`. Returns a one-line description.
 pub async fn check_connection(smtp: &Smtp) -> Result<String, MailError> {
     let mut session = open(smtp).await?;
-    let encrypted = session.conn.is_encrypted();
+    // `open` refuses anything but TLS unless security is "none".
+    let encrypted = smtp.security != SmtpSecurity::None;
     let _ = tokio::time::timeout(Duration::from_secs(2), session.conn.quit()).await;
     let at = if bare_host(smtp).parse::<std::net::IpAddr>().is_ok() {
         String::new()
@@ -572,6 +562,9 @@ pub async fn check_connection(smtp: &Smtp) -> Result<String, MailError> {
         }
     ))
 }
+
+mod bounded;
+pub use super::smtp_errors::{MAX_REPLY, MAX_REPLY_LINE, MAX_REPLY_LINES, Over, TooLong};
 
 #[cfg(test)]
 mod tests;

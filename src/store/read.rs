@@ -43,7 +43,27 @@ impl Parsed {
 
 #[derive(Deserialize)]
 pub(super) struct VersionOnly {
-    schema_version: Option<u32>,
+    schema_version: Option<toml::Value>,
+}
+
+/// The schema version a record that does not parse says it was written
+/// under, when that is newer than this build's: its `schema_version`
+/// (any integer, even one too large for this build), or the schema part of
+/// its summary line (`# breachdesk-summary v7.3 …`).
+pub(super) fn newer_version(text: &str) -> Option<u32> {
+    let said = toml::from_str::<VersionOnly>(text)
+        .ok()
+        .and_then(|v| v.schema_version)
+        .and_then(|v| v.as_integer());
+    let from_line = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# breachdesk-summary v"))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|v| v.split_once('.'))
+        .and_then(|(_, schema)| schema.parse::<i64>().ok());
+    let newest = said.into_iter().chain(from_line).max()?;
+    (newest > i64::from(SCHEMA_VERSION)).then(|| u32::try_from(newest).unwrap_or(u32::MAX))
 }
 
 /// Like [`parse_record`], for bytes that may not be UTF-8.
@@ -87,12 +107,9 @@ pub(super) fn parse_record(text: &str, expected_id: &str) -> Parsed {
             Parsed::Ok(Box::new(incident))
         }
         Err(err) => {
-            // A newer format may add fields or change types: don't call that corrupt.
-            if let Ok(VersionOnly {
-                schema_version: Some(v),
-            }) = toml::from_str::<VersionOnly>(text)
-                && v > SCHEMA_VERSION
-            {
+            // A newer format may add fields or change types: don't call that
+            // corrupt (and never move it: it is a teammate's record).
+            if let Some(v) = newer_version(text) {
                 return Parsed::TooNew(v);
             }
             let (line, column) = match err.span() {
@@ -243,7 +260,7 @@ impl Store {
                     line: None,
                     column: None,
                     message: format!(
-                        "written by a newer breachdesk (schema version {found}; this one understands up to {SCHEMA_VERSION}): left in place"
+                        "written by a newer breachdesk (schema version {found}; this one understands up to {SCHEMA_VERSION}): upgrade breachdesk to use it; left in place, untouched"
                     ),
                     quarantined_to: None,
                 }),

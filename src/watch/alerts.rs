@@ -67,23 +67,40 @@ pub async fn run_command(
         .spawn()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
     let group = child.id().and_then(|pid| i32::try_from(pid).ok());
-    match tokio::time::timeout(timeout, child.wait()).await {
+    // If this future is dropped (watch stopped by a signal mid-command),
+    // the whole group goes, not just the direct child.
+    let mut guard = KillGroup(group);
+    let waited = tokio::time::timeout(timeout, child.wait()).await;
+    if matches!(waited, Ok(Ok(_))) {
+        guard.0 = None;
+    }
+    match waited {
         Ok(Ok(status)) if status.success() => Ok(()),
         Ok(Ok(status)) => Err(format!("{program} failed ({status})")),
         Ok(Err(e)) => Err(format!("{program}: {e}")),
         Err(_) => {
-            if let Some(pgid) = group {
-                // SAFETY: kill(2) with a negative pid signals that process
-                // group; it touches no memory of ours.
-                unsafe {
-                    libc::kill(-pgid, libc::SIGKILL);
-                }
-            }
+            drop(guard);
             let _ = child.kill().await;
             Err(format!(
                 "{program} did not finish within {} s and was killed",
                 timeout.as_secs()
             ))
+        }
+    }
+}
+
+/// Kills a command's process group when dropped (unless disarmed by
+/// setting it to `None`).
+struct KillGroup(Option<i32>);
+
+impl Drop for KillGroup {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.0.take() {
+            // SAFETY: kill(2) with a negative pid signals that process
+            // group; it touches no memory of ours.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
         }
     }
 }

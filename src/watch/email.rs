@@ -129,16 +129,20 @@ pub(super) fn compose(
     (subject, body)
 }
 
-/// Delivers every queued reminder email whose time has come; returns
-/// the errors and when the next retry is due. Reads only the pending
-/// files (not the sent ones), so it costs nothing when all went.
+/// Delivers every queued reminder email whose time has come (pending, and
+/// unknown: the server may have it, so it goes again with the same
+/// Message-ID); returns the errors and when the next retry is due. First
+/// every entry is checked (it must go to `email_to` alone, with nothing
+/// attached): one that fails is moved aside, never sent. Reads only the
+/// files still to go (not the sent ones), so it costs nothing when all went.
 pub(super) async fn deliver_due(
     dir: &Path,
-    smtp: &crate::config::Smtp,
+    email: &Email,
     now: DateTime<Utc>,
 ) -> (Vec<String>, Option<DateTime<Utc>>) {
-    let mut errors = Vec::new();
     let mut retry_at: Option<DateTime<Utc>> = None;
+    let allowed = crate::mail::screen::Allowed::reminders(&email.to, &email.from);
+    let mut errors = crate::mail::outbox::screen(dir, &allowed);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return (errors, None);
     };
@@ -159,7 +163,7 @@ pub(super) async fn deliver_due(
                 continue;
             }
         };
-        if q.state != NoticeState::Pending {
+        if !matches!(q.state, NoticeState::Pending | NoticeState::Unknown) {
             continue;
         }
         match q.next_attempt_at {
@@ -169,7 +173,7 @@ pub(super) async fn deliver_due(
             }
             _ => {}
         }
-        match outbox::deliver(dir, &id, smtp, now).await {
+        match outbox::deliver(dir, &id, &email.smtp, now).await {
             Ok(_) | Err(MailError::Busy { .. }) | Err(MailError::AlreadySent { .. }) => {}
             Err(e) => {
                 errors.push(format!("{id}: {e} (retried later)"));

@@ -2,7 +2,7 @@
 //! atomically and durably), read and written under an exclusive lock on
 //! `<data dir>/reminders.lock`.
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -38,14 +38,26 @@ pub async fn lock(data_dir: &Path) -> Result<Locked> {
     crate::durable::ensure_private_dir(data_dir)
         .with_context(|| format!("{}", data_dir.display()))?;
     let path = data_dir.join(LOCK_FILE);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(crate::durable::FILE_MODE)
-        .open(&path)
-        .with_context(|| format!("{}", path.display()))?;
+    let open = || {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(crate::durable::FILE_MODE)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)
+    };
+    // The lock file is machine-local and holds nothing: a link (or FIFO)
+    // in its place is removed, never followed, so it cannot stop reminders.
+    let file = match open() {
+        Ok(f) if f.metadata().is_ok_and(|m| m.is_file()) => f,
+        _ if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_dir()) => {
+            let _ = std::fs::remove_file(&path);
+            open().with_context(|| format!("{}", path.display()))?
+        }
+        other => other.with_context(|| format!("{}", path.display()))?,
+    };
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(Locked(file)),
@@ -59,22 +71,54 @@ pub async fn lock(data_dir: &Path) -> Result<Locked> {
     }
 }
 
-pub fn read_state(data_dir: &Path) -> Result<State> {
+/// The largest state file read (a real one is a few kilobytes).
+const MAX_STATE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The state, and why the file was not trusted when it was not.
+///
+/// `reminders.json` only ever *silences* reminders, so a file that is not
+/// ours is not allowed to: one that is not a regular file (a link, a FIFO,
+/// a device), not 0600, not owned by this user, too large, or that does not
+/// parse is ignored (every reminder due is sent, at least once beats never)
+/// and is replaced by the next save.
+pub fn read_state(data_dir: &Path) -> (State, Option<String>) {
     let path = data_dir.join(STATE_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::default()),
-        Err(e) => bail!("{}: cannot read: {e}", path.display()),
-    };
-    serde_json::from_str(&text).map_err(|e| {
-        anyhow!(
-            "{}:{}:{}: {} (reminders already sent are recorded here; nothing is sent until it is fixed or moved aside)",
-            path.display(),
-            e.line(),
-            e.column(),
-            e
+    let untrusted = |why: String| {
+        (
+            State::default(),
+            Some(format!(
+                "{}: not trusted ({why}); reminders due are sent again (a repeated reminder beats a missing one) and the file is replaced",
+                path.display()
+            )),
         )
-    })
+    };
+    let (file, meta) = match crate::safe_read::open_regular(&path) {
+        Ok(opened) => opened,
+        Err(e) if e.is_not_found() => return (State::default(), None),
+        Err(e) => return untrusted(e.to_string()),
+    };
+    use std::os::unix::fs::MetadataExt;
+    let mode = meta.mode() & 0o7777;
+    if mode != crate::durable::FILE_MODE {
+        return untrusted(format!("mode {mode:o}, not 600"));
+    }
+    // SAFETY: geteuid has no preconditions and touches no memory.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return untrusted(format!("owned by uid {}, not {me}", meta.uid()));
+    }
+    if meta.len() > MAX_STATE_BYTES {
+        return untrusted(format!("{} bytes, more than {MAX_STATE_BYTES}", meta.len()));
+    }
+    let mut text = String::new();
+    use std::io::Read;
+    if let Err(e) = file.take(MAX_STATE_BYTES).read_to_string(&mut text) {
+        return untrusted(format!("cannot read: {e}"));
+    }
+    match serde_json::from_str::<State>(&text) {
+        Ok(state) => (state, None),
+        Err(e) => untrusted(format!("line {} column {}: {e}", e.line(), e.column())),
+    }
 }
 
 pub fn write_state(data_dir: &Path, state: &mut State) -> Result<()> {
