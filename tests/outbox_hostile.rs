@@ -14,6 +14,7 @@ mod support;
 
 use sha2::Digest;
 use smtp_server::{AfterData, Options, TestServer, pki};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 struct Env {
@@ -154,6 +155,17 @@ async fn planted_notices_are_refused_listed_and_never_sent() {
             "is not the sender config.toml names",
         ),
         (
+            "N-20260101-000000-ffffff",
+            entry(
+                "N-20260101-000000-ffffff",
+                &id,
+                "update",
+                "csr@client.example",
+                None,
+            ),
+            "mode 644, not 600",
+        ),
+        (
             linked,
             entry(
                 linked,
@@ -166,7 +178,13 @@ async fn planted_notices_are_refused_listed_and_never_sent() {
         ),
     ];
     for (name, text, _) in &cases {
-        std::fs::write(outbox.join(format!("{name}.toml")), text).expect("plant");
+        let path = outbox.join(format!("{name}.toml"));
+        std::fs::write(&path, text).expect("plant");
+        // As on a machine whose umask makes git write 0600 files: only the
+        // entry's content can give it away.
+        if !name.ends_with("ffffff") {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
     }
 
     // Listed before any round: flagged, not shown as waiting to go.
@@ -264,7 +282,6 @@ async fn a_missing_sent_directory_never_makes_a_notice_go_twice() {
         ]
     );
     assert!(outbox.join("sent").is_dir(), "sent/ made again");
-    use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(outbox.join("sent"))
             .expect("sent")
