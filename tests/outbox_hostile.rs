@@ -344,3 +344,56 @@ fn the_consoles_idle_outbox_rounds_never_send_a_planted_notice() {
     );
     drop(rt);
 }
+
+#[test]
+fn a_notice_accepted_but_not_recorded_in_sent_is_never_sent_again() {
+    use breachdesk::durable::fault;
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt.block_on(TestServer::start(Options::default()));
+    let f = support::fixture_with_config(&format!(
+        "[responder]\nname = \"Sam Patel\"\nemail = \"sam.patel@provider.example\"\n\
+         [contacts]\nother_party = \"CSR <csr@client.example>\"\n\
+         [smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\ntimeout_secs = 5\n",
+        server.port()
+    ));
+    let id = "INC-20260310-1250-00b001";
+    f.incident(id, "VPN breach", support::minutes(10));
+    let mut req =
+        breachdesk::desk::NoticeRequest::new(id, breachdesk::domain::incident::NoticeKind::Update);
+    req.message = "Contained.".into();
+    let notice = f
+        .desk
+        .compose_notice(req, support::now())
+        .expect("compose")
+        .notice;
+    // The disk refuses every write in outbox/sent/ (full, say).
+    let _full = fault::inject(
+        &f.desk.outbox_dir().join("sent"),
+        fault::Fault {
+            op: fault::Op::Replace,
+            kind: std::io::ErrorKind::StorageFull,
+            after_bytes: 0,
+        },
+    );
+    let attempted = f
+        .desk
+        .send_notice(notice, support::now())
+        .expect("attempted");
+    assert!(attempted.sent(), "{}", attempted.said);
+    assert_eq!(server.messages().len(), 1);
+    // The idle console's rounds, and an outbox retry: never again.
+    for round in 1..=5 {
+        let r = f
+            .desk
+            .deliver_due(support::now() + chrono::Duration::seconds(40 * round))
+            .expect("round");
+        assert!(r.attempts.is_empty(), "{:?}", r.attempts);
+    }
+    assert!(
+        f.desk
+            .deliver_notice(&attempted.id, support::now())
+            .is_err()
+    );
+    assert_eq!(server.messages().len(), 1, "sent once");
+    drop(rt);
+}
