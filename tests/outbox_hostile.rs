@@ -14,6 +14,7 @@ mod support;
 
 use sha2::Digest;
 use smtp_server::{AfterData, Options, TestServer, pki};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 struct Env {
@@ -154,6 +155,17 @@ async fn planted_notices_are_refused_listed_and_never_sent() {
             "is not the sender config.toml names",
         ),
         (
+            "N-20260101-000000-ffffff",
+            entry(
+                "N-20260101-000000-ffffff",
+                &id,
+                "update",
+                "csr@client.example",
+                None,
+            ),
+            "mode 644, not 600",
+        ),
+        (
             linked,
             entry(
                 linked,
@@ -166,7 +178,13 @@ async fn planted_notices_are_refused_listed_and_never_sent() {
         ),
     ];
     for (name, text, _) in &cases {
-        std::fs::write(outbox.join(format!("{name}.toml")), text).expect("plant");
+        let path = outbox.join(format!("{name}.toml"));
+        std::fs::write(&path, text).expect("plant");
+        // As on a machine whose umask makes git write 0600 files: only the
+        // entry's content can give it away.
+        if !name.ends_with("ffffff") {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
     }
 
     // Listed before any round: flagged, not shown as waiting to go.
@@ -264,7 +282,6 @@ async fn a_missing_sent_directory_never_makes_a_notice_go_twice() {
         ]
     );
     assert!(outbox.join("sent").is_dir(), "sent/ made again");
-    use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(outbox.join("sent"))
             .expect("sent")
@@ -325,5 +342,58 @@ fn the_consoles_idle_outbox_rounds_never_send_a_planted_notice() {
         record.notices.is_empty(),
         "nothing recorded on the incident"
     );
+    drop(rt);
+}
+
+#[test]
+fn a_notice_accepted_but_not_recorded_in_sent_is_never_sent_again() {
+    use breachdesk::durable::fault;
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt.block_on(TestServer::start(Options::default()));
+    let f = support::fixture_with_config(&format!(
+        "[responder]\nname = \"Sam Patel\"\nemail = \"sam.patel@provider.example\"\n\
+         [contacts]\nother_party = \"CSR <csr@client.example>\"\n\
+         [smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\ntimeout_secs = 5\n",
+        server.port()
+    ));
+    let id = "INC-20260310-1250-00b001";
+    f.incident(id, "VPN breach", support::minutes(10));
+    let mut req =
+        breachdesk::desk::NoticeRequest::new(id, breachdesk::domain::incident::NoticeKind::Update);
+    req.message = "Contained.".into();
+    let notice = f
+        .desk
+        .compose_notice(req, support::now())
+        .expect("compose")
+        .notice;
+    // The disk refuses every write in outbox/sent/ (full, say).
+    let _full = fault::inject(
+        &f.desk.outbox_dir().join("sent"),
+        fault::Fault {
+            op: fault::Op::Replace,
+            kind: std::io::ErrorKind::StorageFull,
+            after_bytes: 0,
+        },
+    );
+    let attempted = f
+        .desk
+        .send_notice(notice, support::now())
+        .expect("attempted");
+    assert!(attempted.sent(), "{}", attempted.said);
+    assert_eq!(server.messages().len(), 1);
+    // The idle console's rounds, and an outbox retry: never again.
+    for round in 1..=5 {
+        let r = f
+            .desk
+            .deliver_due(support::now() + chrono::Duration::seconds(40 * round))
+            .expect("round");
+        assert!(r.attempts.is_empty(), "{:?}", r.attempts);
+    }
+    assert!(
+        f.desk
+            .deliver_notice(&attempted.id, support::now())
+            .is_err()
+    );
+    assert_eq!(server.messages().len(), 1, "sent once");
     drop(rt);
 }

@@ -296,11 +296,11 @@ async fn a_planted_reminder_email_is_refused_and_never_sent() {
         "[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\ntimeout_secs = 5\n",
         server.port()
     );
-    let env = Env::new(
+    let env = std::sync::Arc::new(Env::new(
         "0",
         "email_to = \"On-call <oncall@provider.example>\"\n",
         &smtp,
-    );
+    ));
     let id = env.new_incident("Portal");
     let key = env.root.join("id_rsa");
     std::fs::write(&key, "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n").expect("key");
@@ -311,19 +311,43 @@ async fn a_planted_reminder_email_is_refused_and_never_sent() {
         ("R-planted2", "oncall@provider.example", Some(key.as_path())),
     ];
     for (name, to, attachment) in &cases {
-        std::fs::write(
-            outbox.join(format!("{name}.toml")),
-            planted_entry(name, &id, to, *attachment),
-        )
-        .expect("plant");
+        let path = outbox.join(format!("{name}.toml"));
+        std::fs::write(&path, planted_entry(name, &id, to, *attachment)).expect("plant");
+        // As on a machine whose umask makes git write 0600 files: only the
+        // entry's content can give it away.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     }
+    // The real reminder's email id can be worked out from the record (its
+    // key is incident/clock/due/threshold): planted as already sent, to
+    // silence it.
+    let record = std::fs::read_to_string(env.data.join("incidents").join(format!("{id}.toml")))
+        .expect("record");
+    let due = record
+        .lines()
+        .find_map(|l| l.strip_prefix("due_at = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("8.1 due");
+    use sha2::Digest;
+    let silenced = format!(
+        "R-{}",
+        &hex::encode(sha2::Sha256::digest(
+            format!("{id}/8.1/{due}/15m").as_bytes()
+        ))[..40]
+    );
+    std::fs::create_dir_all(outbox.join("sent")).expect("sent");
+    let planted_sent = outbox.join("sent").join(format!("{silenced}.toml"));
+    std::fs::write(
+        &planted_sent,
+        planted_entry(&silenced, &id, "oncall@provider.example", None)
+            .replace("state = \"pending\"", "state = \"sent\""),
+    )
+    .expect("plant sent");
     let out = tokio::task::spawn_blocking({
-        let cmd = env.command(&["watch", "--once"]).output();
-        move || cmd
+        let env = env.clone();
+        move || env.run(&["watch", "--once"])
     })
     .await
-    .expect("join")
-    .expect("run");
+    .expect("join");
     assert!(
         out.status.success(),
         "{}",
@@ -352,6 +376,26 @@ async fn a_planted_reminder_email_is_refused_and_never_sent() {
     }
     assert!(stderr.contains("exfil@evil.example is not an address config.toml names"));
     assert!(stderr.contains("carries attachments"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{silenced}.toml: refused, not sent: mode 644")),
+        "{stderr}"
+    );
+    // Moved aside; the sent/ copy there now is the one this send wrote.
+    assert!(
+        outbox
+            .join("sent")
+            .join("refused")
+            .join(format!("{silenced}.toml"))
+            .is_file()
+    );
+    assert_eq!(
+        std::fs::metadata(&planted_sent)
+            .expect("sent")
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
     // Said once: the next run has nothing to refuse and sends nothing.
     let again = env.run(&["watch", "--once"]);
     assert!(!String::from_utf8_lossy(&again.stderr).contains("refused"));

@@ -172,6 +172,10 @@ impl Desk {
     /// Why an entry still to go would be refused by the outbox check, if it
     /// would (for `outbox list`, which moves nothing).
     pub fn outbox_refusal(&self, q: &QueuedNotice) -> Option<String> {
+        let file = self.outbox_dir().join(format!("{}.toml", q.id()));
+        if let Err(why) = crate::mail::screen::ours(&file) {
+            return Some(why);
+        }
         crate::mail::screen::check(
             &self.outbox_dir(),
             &q.notice,

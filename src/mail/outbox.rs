@@ -762,8 +762,10 @@ pub fn screen(dir: &Path, allowed: &super::screen::Allowed) -> Vec<String> {
     names.sort();
     for name in names {
         let path = dir.join(&name);
-        let verdict = match load(&path) {
-            Err(e) => Err(format!("not an outbox entry: {e}")),
+        let verdict = match super::screen::ours(&path)
+            .and_then(|()| load(&path).map_err(|e| format!("not an outbox entry: {e}")))
+        {
+            Err(why) => Err(why),
             Ok(q) if format!("{}.toml", q.id()) != name => {
                 Err(format!("its id {} is not its file name", q.id()))
             }

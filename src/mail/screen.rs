@@ -167,6 +167,27 @@ pub fn seal_key(data_dir: &Path, create: bool) -> Option<Vec<u8>> {
     read()
 }
 
+/// Whether the file at `path` is one breachdesk wrote on this machine: a
+/// regular file (not a link, FIFO or device), mode 0600, owned by this
+/// user. git never checks a file out as 0600, so an entry a sync brought
+/// fails this (with the default umask) whatever it says.
+pub fn ours(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let (_, meta) = crate::safe_read::open_regular(path).map_err(|e| e.to_string())?;
+    let mode = meta.mode() & 0o7777;
+    if mode != crate::durable::FILE_MODE {
+        return Err(format!(
+            "mode {mode:o}, not 600: not written by breachdesk here"
+        ));
+    }
+    // SAFETY: geteuid has no preconditions and touches no memory.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(format!("owned by uid {}, not {me}", meta.uid()));
+    }
+    Ok(())
+}
+
 /// Checks one entry against what the config allows; the reason when it
 /// fails. `dir` is the outbox the entry is in.
 /// `seal` is the entry's seal, if it has one.

@@ -37,6 +37,21 @@ pub(super) fn queue(
         "R-{}",
         &hex::encode(Sha256::digest(reminder.key.as_bytes()))[..40]
     );
+    // Its id can be worked out from the record, so a sync could plant it
+    // (in sent/, say) to silence the email: only an entry written here counts.
+    for sub in [dir.to_path_buf(), dir.join("sent"), dir.join("cancelled")] {
+        let name = format!("{id}.toml");
+        let path = sub.join(&name);
+        if std::fs::symlink_metadata(&path).is_ok()
+            && let Err(why) = crate::mail::screen::ours(&path)
+        {
+            let line = crate::mail::screen::refuse(&sub, &name, &why);
+            eprintln!(
+                "breachdesk: warning: reminder email: {}",
+                crate::text::one_line(&line)
+            );
+        }
+    }
     if outbox::get(dir, &id).is_ok() {
         return Ok(());
     }
