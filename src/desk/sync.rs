@@ -1,6 +1,7 @@
 //! Team sync through git, as a use case: publish this data directory to an
 //! empty remote (`sync init`), and `sync` (commit local changes, fetch,
-//! merge, push, retrying when another responder pushed first). Saves on
+//! merge, push, retrying when another responder pushed first); what comes
+//! in passes [`crate::sync::gate`] before anything is merged. Saves on
 //! this machine wait while git rewrites records; every record the merge
 //! driver wrote gets its audit entry (revision and SHA-256), and each
 //! merge that brought records in gets a `sync.merged` entry, committed with
