@@ -522,3 +522,31 @@ async fn a_committed_outbox_notice_is_refused_and_nothing_is_sent() {
     assert_eq!(server.connections(), 0, "{:?}", server.commands());
     assert!(server.messages().is_empty());
 }
+
+/// A chain whose last entry was torn by a crash is not committed (the
+/// team's history would keep the torn bytes and every teammate refuse
+/// them); `audit repair` sets the tail aside and the next sync sends it.
+#[test]
+fn a_torn_chain_is_never_committed() {
+    let team = team();
+    let alice = &team.alice;
+    alice.ok(&["log", &team.incidents[0], "Before the crash"]);
+    let chain = alice.data.join(team.chain_of(alice));
+    let mut bytes = std::fs::read(&chain).expect("chain");
+    bytes.extend_from_slice(b"{\"seq\":99,\"act");
+    std::fs::write(&chain, &bytes).expect("torn");
+    let remote_head = git_in(&team.remote, &["rev-parse", "main"]);
+    let err = alice.fails(&["sync"]);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("ends in a torn audit entry"), "{err}");
+    assert!(err.contains(&team.chain_of(alice)), "{err}");
+    assert_eq!(git_in(&team.remote, &["rev-parse", "main"]), remote_head);
+    alice.ok(&["audit", "repair"]);
+    alice.ok(&["sync"]);
+    team.bob.ok(&["sync"]);
+    assert!(
+        team.bob
+            .ok(&["show", &team.incidents[0]])
+            .contains("Before the crash")
+    );
+}

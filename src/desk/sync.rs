@@ -1,6 +1,7 @@
 //! Team sync through git, as a use case: publish this data directory to an
 //! empty remote (`sync init`), and `sync` (commit local changes, fetch,
-//! merge, push, retrying when another responder pushed first). Saves on
+//! merge, push, retrying when another responder pushed first); what comes
+//! in passes [`crate::sync::gate`] before anything is merged. Saves on
 //! this machine wait while a sync rewrites records. The merge itself (each
 //! incoming record checked, refused ones kept aside, entries logged first,
 //! a journaled move a kill cannot tear) is in `sync_merge` and `sync_move`;

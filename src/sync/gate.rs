@@ -7,7 +7,7 @@
 //! The rules ([`judge`]) work on a list of [`Change`]s (one path of one
 //! commit against one parent, as `git diff-tree --raw` gives it) and read
 //! blob sizes and bytes through [`Blobs`]; the git-reading layer is in
-//! [`incoming`](self::incoming).
+//! `incoming`.
 //!
 //! What may change:
 //! - `incidents/<id>.toml` (a valid incident id), `audit/chains/<machine

@@ -1,9 +1,10 @@
 //! Team sync of a data directory through git: the data directory is a git
 //! working tree whose remote `origin` is the one given to `sync init`, and
 //! everything here runs the `git` program (see [`git`]); nothing
-//! reimplements it. What is shared is what git tracks (records, the audit
-//! trail, `.gitattributes`, `.gitignore`); what is machine-local is listed
-//! in [`GITIGNORE`]. The use cases (committing, merging, accounting for
+//! reimplements it. What is shared is records, audit chains, signer keys,
+//! `.gitattributes` and `.gitignore`, and nothing else is ever committed or
+//! taken in (see [`gate`]); what is machine-local is listed in
+//! [`GITIGNORE`]. The use cases (committing, merging, accounting for
 //! merged records in the audit log) are in [`crate::desk`]; this module is
 //! the plumbing and the machine-local [`state`].
 

@@ -176,6 +176,9 @@ impl Repo {
             .collect();
         paths.sort_unstable();
         paths.dedup();
+        for path in paths.iter().filter(|p| p.starts_with("audit/chains/")) {
+            torn_check(&self.dir().join(path))?;
+        }
         for chunk in paths.chunks(500) {
             // Literal paths, forced past any ignore file of the responder's
             // (each is a shared path, checked above).
@@ -354,6 +357,29 @@ impl Repo {
         }
         Ok(())
     }
+}
+
+/// Refuses to commit a chain whose last line is torn (a crash mid-append):
+/// teammates take a chain only as whole lines, and the torn bytes would
+/// stay in the team's history for good.
+fn torn_check(chain: &Path) -> Result<(), SyncError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(chain).map_err(io(chain))?;
+    if file.seek(SeekFrom::End(0)).map_err(io(chain))? == 0 {
+        return Ok(());
+    }
+    file.seek(SeekFrom::End(-1)).map_err(io(chain))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last).map_err(io(chain))?;
+    if last[0] == b'\n' {
+        return Ok(());
+    }
+    Err(SyncError::Io {
+        path: chain.to_path_buf(),
+        source: std::io::Error::other(
+            "ends in a torn audit entry (a crash mid-append); nothing was committed: run `breachdesk audit repair`, then sync again",
+        ),
+    })
 }
 
 fn make_private(dir: &Path) -> Result<(), SyncError> {

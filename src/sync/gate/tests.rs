@@ -400,6 +400,10 @@ fn a_hostile_path_is_shown_printable() {
     let refused = judge(&[hostile], &local(&[]), &mut blobs)
         .expect("judged")
         .expect("refused");
-    assert!(!refused.path.chars().any(crate::text::is_unsafe_char), "{:?}", refused.path);
+    assert!(
+        !refused.path.chars().any(crate::text::is_unsafe_char),
+        "{:?}",
+        refused.path
+    );
     assert!(refused.path.starts_with("outbox/^["), "{}", refused.path);
 }
