@@ -536,10 +536,9 @@ fn a_first_format_log_is_converted_with_its_hashes() {
         entries[4].detail.contains("became this machine's chain"),
         "{entries:?}"
     );
-    // The first signed entry endorses the unsigned history.
-    assert_eq!(entries[5].action, "audit.signing-key");
-    assert!(entries[5].signed && !entries[4].signed);
-    assert_eq!(entries.len(), 6);
+    // The first signed entry (the adoption's) endorses the unsigned history.
+    assert!(entries[4].signed && !entries[3].signed);
+    assert_eq!(entries.len(), 5);
     assert!(entries.iter().all(|e| e.chain == log.machine_id().unwrap()));
     assert!(log.verify().unwrap().is_ok());
     assert!(!dir.path().join("audit/audit-log.jsonl").exists());
@@ -585,10 +584,10 @@ fn a_first_format_conversion_killed_before_its_last_rename_is_finished_once() {
     assert!(report.is_ok(), "{:?}", report.first_break);
     assert_eq!(report.chains.len(), 1);
     let entries = log.entries().unwrap();
-    assert_eq!(entries.len(), 4, "{entries:?}");
+    assert_eq!(entries.len(), 3, "{entries:?}");
     assert_eq!(entries[1].hash, prev);
     assert_eq!(entries[2].action, "audit.migrated");
-    assert_eq!(entries[3].action, "audit.signing-key");
+    assert!(entries[2].signed, "the adoption is signed: it endorses the history");
     let chain = fs::read(log.path()).unwrap();
     AuditLog::open(dir.path()).unwrap();
     assert_eq!(fs::read(log.path()).unwrap(), chain);

@@ -50,9 +50,13 @@ impl fmt::Display for AccountingProblem {
 /// The records of `incidents/` as read by [`Store::read_records`].
 pub struct RecordsRead {
     files: Vec<(String, PathBuf)>,
-    odd: Vec<(String, PathBuf, String)>,
+    odd: Vec<OddEntry>,
     read: Vec<Read>,
 }
+
+/// An entry of `incidents/` that is not a regular file: its name without
+/// `.toml`, its path, and what it is.
+type OddEntry = (String, PathBuf, String);
 
 /// What reading one record found.
 enum Read {
@@ -342,7 +346,7 @@ impl Store {
     /// The entries of `incidents/`: the record files (regular `*.toml`,
     /// not temp files) as (id, path) sorted by id, and every other entry that
     /// is not a regular file, with what it is. Nothing is followed.
-    fn incident_entries(&self) -> (Vec<(String, PathBuf)>, Vec<(String, PathBuf, String)>) {
+    fn incident_entries(&self) -> (Vec<(String, PathBuf)>, Vec<OddEntry>) {
         let mut files = Vec::new();
         let mut odd = Vec::new();
         let Ok(listing) = fs::read_dir(&self.incidents) else {
