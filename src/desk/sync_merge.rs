@@ -431,10 +431,9 @@ impl Desk {
             .filter(|m| m.conflict)
             .map(|m| m.id.clone())
             .collect();
-        let records_moved = updates.iter().any(|(p, _)| record_id(p).is_some());
         if fast_forward && !kept_ours {
             // Theirs whole: move to it, then log and commit the sync.
-            self.move_to(repo, &ours, theirs, updates)?;
+            self.move_to(repo, &ours, theirs, updates, &held)?;
             if let Some(entry) = sync_merged {
                 self.audit.append_entries(&[entry])?;
             }
@@ -477,11 +476,9 @@ impl Desk {
             }
             let tree = repo.tree_with(&ours, &updates)?;
             let commit = repo.commit_tree(&tree, &[&ours, theirs], &message)?;
-            self.move_to(repo, &ours, &commit, updates)?;
+            self.move_to(repo, &ours, &commit, updates, &held)?;
         }
-        if records_moved || !conflicts.is_empty() {
-            self.store.records_rewritten(&held);
-        }
+        // (The index was told by the move, before any record was replaced.)
         drop(held);
         report.came_in += came_in;
         for id in incidents_in {

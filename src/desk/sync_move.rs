@@ -82,13 +82,16 @@ fn no_link_on_the_way(dir: &Path, path: &str) -> bool {
 
 impl Desk {
     /// Moves the working tree, index and HEAD from `ours` to `target`
-    /// (whose paths differing from `ours` are `updates`), journaled.
+    /// (whose paths differing from `ours` are `updates`), journaled. The
+    /// index is told before the first record is replaced (as a save tells
+    /// it before its rename), so a listing after a kill mid-move re-reads.
     pub(super) fn move_to(
         &self,
         repo: &Repo,
         ours: &str,
         target: &str,
         updates: Vec<(String, Option<String>)>,
+        held: &SavesHeld,
     ) -> Result<(), DeskError> {
         let journal = MergeJournal {
             ours: ours.to_string(),
@@ -98,6 +101,9 @@ impl Desk {
         journal
             .write(self.data_dir())
             .map_err(|e| system(format!("{}: {e}", crate::sync::state::JOURNAL_FILE)))?;
+        if journal.updates.iter().any(|(p, _)| record_id(p).is_some()) {
+            self.store.records_rewritten(held);
+        }
         self.apply_journal(repo, &journal, None)
     }
 
@@ -253,8 +259,8 @@ impl Desk {
             return Ok(false);
         }
         tracing::info!(target = %journal.target, "finishing a merge a killed sync left");
-        self.apply_journal(repo, &journal, Some(now))?;
         self.store.records_rewritten(held);
+        self.apply_journal(repo, &journal, Some(now))?;
         Ok(true)
     }
 }
