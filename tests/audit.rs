@@ -587,7 +587,10 @@ fn a_first_format_conversion_killed_before_its_last_rename_is_finished_once() {
     assert_eq!(entries.len(), 3, "{entries:?}");
     assert_eq!(entries[1].hash, prev);
     assert_eq!(entries[2].action, "audit.migrated");
-    assert!(entries[2].signed, "the adoption is signed: it endorses the history");
+    assert!(
+        entries[2].signed,
+        "the adoption is signed: it endorses the history"
+    );
     let chain = fs::read(log.path()).unwrap();
     AuditLog::open(dir.path()).unwrap();
     assert_eq!(fs::read(log.path()).unwrap(), chain);

@@ -277,16 +277,19 @@ fn a_teammates_chain_only_grows() {
 #[test]
 fn a_signer_key_is_never_replaced() {
     let team = team();
-    let key = format!("audit/signers/{}.pub", team.bob.machine_id());
-    // Bob's key arrives once (an addition: taken).
+    // A new machine's key arrives once (an addition: taken).
+    let newcomer = "audit/signers/0123456789abcdef.pub";
     team.write(
-        &key,
-        b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBob Bob Baker\n",
+        newcomer,
+        b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINew Carol Newcomer\n",
     );
-    git_in(&team.mallory, &["add", &key]);
-    team.push("bob's key");
+    git_in(&team.mallory, &["add", newcomer]);
+    team.push("carol's key");
     team.alice.ok(&["sync"]);
-    assert!(team.alice.data.join(&key).exists());
+    assert!(team.alice.data.join(newcomer).exists());
+    // Bob's key, which every sync of his has published, is never replaced.
+    let key = format!("audit/signers/{}.pub", team.bob.machine_id());
+    assert!(team.alice.data.join(&key).exists(), "bob's key came in");
     team.write(
         &key,
         b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMal Bob Baker\n",
@@ -383,7 +386,8 @@ fn an_emptied_gitignore_never_sends_machine_local_files_and_sync_writes_it_again
             path == ".gitattributes"
                 || path == ".gitignore"
                 || path.starts_with("incidents/")
-                || path.starts_with("audit/chains/"),
+                || path.starts_with("audit/chains/")
+                || path.starts_with("audit/signers/"),
             "{path} went to the remote:\n{tree}"
         );
     }

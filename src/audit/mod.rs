@@ -123,11 +123,13 @@ use std::path::{Path, PathBuf};
 
 mod append;
 mod chain;
+mod incoming;
 mod maintenance;
 mod open;
 pub mod signing;
 mod trail;
 mod verify;
+pub use incoming::check_incoming_chain;
 pub use maintenance::{PruneReport, RepairReport};
 pub use verify::Finding;
 

@@ -47,7 +47,90 @@ pub fn inspect_incoming(repo: &Repo, theirs: &str) -> Result<(), SyncError> {
     let local = local(repo)?;
     let mut blobs = CatFile::start(repo.dir())?;
     let refused = judge(&changes, &local, &mut blobs)?;
-    refuse(refused, &mut blobs)
+    refuse(refused, &mut blobs)?;
+    signed_chains(repo, theirs, &local, &mut blobs)
+}
+
+/// Every teammate's chain as `theirs` holds it, where it differs from
+/// HEAD's: it verifies, and each entry it appends is signed by that
+/// machine's signer key ([`crate::audit::check_incoming_chain`]). The
+/// refusal names the last commit that changed the chain.
+fn signed_chains(
+    repo: &Repo,
+    theirs: &str,
+    local: &Local,
+    blobs: &mut CatFile,
+) -> Result<(), SyncError> {
+    let tip = audit_blobs(repo, theirs)?;
+    for (path, blob) in &tip {
+        let Some(id) = path
+            .strip_prefix("audit/chains/")
+            .and_then(|p| p.strip_suffix(".jsonl"))
+        else {
+            continue;
+        };
+        let held = local.head.get(path);
+        if local.machine_id.as_deref() == Some(id) || held == Some(blob) {
+            continue;
+        }
+        let held_len = match held {
+            Some(held) => usize::try_from(blobs.size(held)?).unwrap_or(usize::MAX),
+            None => 0,
+        };
+        let bytes = blobs.bytes(blob)?;
+        let signer = match tip.get(&format!("audit/signers/{id}.pub")) {
+            Some(key) => Some(blobs.bytes(key)?),
+            None => None,
+        };
+        let why = match std::str::from_utf8(&bytes) {
+            Err(_) => Some("is not UTF-8 text".to_string()),
+            Ok(text) => crate::audit::check_incoming_chain(
+                repo.dir(),
+                id,
+                text,
+                held_len,
+                signer.as_deref().and_then(|s| std::str::from_utf8(s).ok()),
+            )
+            .err(),
+        };
+        if let Some(why) = why {
+            let commit = repo
+                .git()
+                .run(&["log", "-1", "--format=%H", theirs, "--", path])?
+                .trim()
+                .to_string();
+            return refuse(
+                Some(Refusal {
+                    commit,
+                    path: path.clone(),
+                    why: format!("machine {id}'s audit chain {why}"),
+                }),
+                blobs,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The blob of each `audit/chains` and `audit/signers` path in `rev`.
+fn audit_blobs(repo: &Repo, rev: &str) -> Result<HashMap<String, String>, SyncError> {
+    let mut blobs = HashMap::new();
+    let raw = repo.git().output(&[
+        "ls-tree",
+        "-r",
+        "-z",
+        rev,
+        "--",
+        "audit/chains",
+        "audit/signers",
+    ])?;
+    for entry in raw.stdout.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+        let (meta, path) = split_tab(entry)?;
+        if let (Some(blob), Ok(path)) = (meta.split(' ').nth(2), std::str::from_utf8(path)) {
+            blobs.insert(path.to_string(), blob.to_string());
+        }
+    }
+    Ok(blobs)
 }
 
 /// Inspects the whole tree of `rev` (a team's repository about to be
@@ -90,7 +173,8 @@ pub fn inspect_checkout(repo: &Repo, rev: &str) -> Result<(), SyncError> {
     }
     let local = local(repo)?;
     let refused = judge(&changes, &local, &mut blobs)?;
-    refuse(refused, &mut blobs)
+    refuse(refused, &mut blobs)?;
+    signed_chains(repo, &commit, &local, &mut blobs)
 }
 
 /// The refusal as the sync's error, with the commit's author.
@@ -119,24 +203,11 @@ fn local(repo: &Repo) -> Result<Local, SyncError> {
         path: crate::paths::machine_id_file(repo.dir()),
         source,
     })?;
-    let mut head = HashMap::new();
-    if repo.commit_of("HEAD")?.is_some() {
-        let raw = repo.git().output(&[
-            "ls-tree",
-            "-r",
-            "-z",
-            "HEAD",
-            "--",
-            "audit/chains",
-            "audit/signers",
-        ])?;
-        for entry in raw.stdout.split(|b| *b == 0).filter(|e| !e.is_empty()) {
-            let (meta, path) = split_tab(entry)?;
-            if let (Some(blob), Ok(path)) = (meta.split(' ').nth(2), std::str::from_utf8(path)) {
-                head.insert(path.to_string(), blob.to_string());
-            }
-        }
-    }
+    let head = if repo.commit_of("HEAD")?.is_some() {
+        audit_blobs(repo, "HEAD")?
+    } else {
+        HashMap::new()
+    };
     Ok(Local { machine_id, head })
 }
 
