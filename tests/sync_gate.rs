@@ -275,6 +275,33 @@ fn a_teammates_chain_only_grows() {
 }
 
 #[test]
+fn a_chain_whose_entries_no_key_signed_is_refused() {
+    let team = team();
+    // Mallory's own breachdesk writes a genuine, well-hashed chain as
+    // "Alex Oncall"; she commits it as a new machine's chain without the
+    // signer key that would let anyone check it.
+    let scratch = Responder::new(
+        team.mallory.parent().expect("root"),
+        "scratch",
+        "[responder]\nname = \"Alex Oncall\"\nemail = \"alex@provider.example\"\n",
+    );
+    scratch.new_incident("Nothing happened");
+    let forged = std::fs::read(
+        scratch
+            .data
+            .join("audit/chains")
+            .join(format!("{}.jsonl", scratch.machine_id())),
+    )
+    .expect("scratch chain");
+    let chain = "audit/chains/00000000000000aa.jsonl";
+    team.write(chain, &forged);
+    git_in(&team.mallory, &["add", chain]);
+    let commit = team.push("alex's history");
+    let err = team.refused(&commit, chain);
+    assert!(err.contains("has no signer key"), "{err}");
+}
+
+#[test]
 fn a_signer_key_is_never_replaced() {
     let team = team();
     // A new machine's key arrives once (an addition: taken).
