@@ -83,7 +83,7 @@ impl AuditLog {
                     format!(
                         "the head this machine saw before (seq {}, hash {}) is gone{}: the chain was rewritten",
                         head.seq,
-                        &head.hash[..head.hash.len().min(16)],
+                        head.hash.chars().take(16).collect::<String>(),
                         if found.is_some() {
                             " (that seq now has another hash)"
                         } else if head.seq <= pruned_to {
