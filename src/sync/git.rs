@@ -228,6 +228,15 @@ pub fn run_outside<S: AsRef<OsStr>>(args: &[S]) -> Result<String, GitError> {
     }
 }
 
+/// A read-only git plumbing command in `dir` (`diff-tree --stdin`,
+/// `cat-file --batch-command`) with its stdin piped: the same environment
+/// hygiene as every other git command, and killed with the sync.
+pub(super) fn plumbing(dir: &Path) -> Command {
+    let mut command = command(Some(dir), true);
+    command.stdin(Stdio::piped());
+    command
+}
+
 /// A git command that never waits for a person: no stdin, no terminal
 /// prompt, ssh in batch mode (unless the responder chose their own ssh
 /// command: `GIT_SSH_COMMAND`, `GIT_SSH`, or `core.sshCommand` when
