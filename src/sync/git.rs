@@ -114,6 +114,24 @@ impl Git {
         &self.dir
     }
 
+    /// A git command in the data directory with the responder as author
+    /// and committer (whether they chose an ssh command is asked once).
+    fn command(&self) -> Command {
+        let own_ssh = *self.own_ssh.get_or_init(|| {
+            command(Some(&self.dir), true)
+                .args(["config", "--get", "core.sshCommand"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+        let mut command = command(Some(&self.dir), own_ssh);
+        command
+            .arg("-c")
+            .arg(format!("user.name={}", self.identity.name))
+            .arg("-c")
+            .arg(format!("user.email={}", self.identity.email));
+        command
+    }
+
     /// `git ARGS` in the data directory; stdout on success.
     pub fn run<S: AsRef<OsStr>>(&self, args: &[S]) -> Result<String, GitError> {
         let output = self.output(args)?;
@@ -127,22 +145,11 @@ impl Git {
     /// `git ARGS`, whatever its exit status (for commands whose status is
     /// an answer, such as `diff --quiet`).
     pub fn output<S: AsRef<OsStr>>(&self, args: &[S]) -> Result<Output, GitError> {
-        let own_ssh = *self.own_ssh.get_or_init(|| {
-            command(Some(&self.dir), true)
-                .args(["config", "--get", "core.sshCommand"])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        });
-        let mut command = command(Some(&self.dir), own_ssh);
+        let mut command = self.command();
         if talks_to_the_remote(args) {
             hold_the_sync_lock(&mut command);
         }
-        command
-            .arg("-c")
-            .arg(format!("user.name={}", self.identity.name))
-            .arg("-c")
-            .arg(format!("user.email={}", self.identity.email))
-            .args(args);
+        command.args(args);
         let output = command
             .output()
             .map_err(|e| GitError::Missing(e.to_string()))?;
@@ -163,20 +170,8 @@ impl Git {
         index: Option<&Path>,
     ) -> Result<Vec<u8>, GitError> {
         use std::io::Write;
-        let own_ssh = *self.own_ssh.get_or_init(|| {
-            command(Some(&self.dir), true)
-                .args(["config", "--get", "core.sshCommand"])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        });
-        let mut command = command(Some(&self.dir), own_ssh);
-        command
-            .arg("-c")
-            .arg(format!("user.name={}", self.identity.name))
-            .arg("-c")
-            .arg(format!("user.email={}", self.identity.email))
-            .args(args)
-            .stdin(Stdio::piped());
+        let mut command = self.command();
+        command.args(args).stdin(Stdio::piped());
         if let Some(index) = index {
             command.env("GIT_INDEX_FILE", index);
         }
@@ -226,6 +221,15 @@ pub fn run_outside<S: AsRef<OsStr>>(args: &[S]) -> Result<String, GitError> {
     } else {
         Err(failed(args, &output))
     }
+}
+
+/// A read-only git plumbing command in `dir` (`diff-tree --stdin`,
+/// `cat-file --batch-command`) with its stdin piped: the same environment
+/// hygiene as every other git command, and killed with the sync.
+pub(super) fn plumbing(dir: &Path) -> Command {
+    let mut command = command(Some(dir), true);
+    command.stdin(Stdio::piped());
+    command
 }
 
 /// A git command that never waits for a person: no stdin, no terminal

@@ -8,7 +8,7 @@ use crate::sync::{GitError, Repo, SyncError};
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 use std::rc::Rc;
 
 /// The largest commit object read for its author line.
@@ -268,37 +268,10 @@ fn failed(command: &str, reason: String) -> SyncError {
     })
 }
 
-/// A read-only git plumbing command in `dir`, with nothing from the
-/// environment pointing it at another repository (as [`crate::sync::git`]
-/// does for every other git command).
-fn plumbing(dir: &Path) -> Command {
-    let mut command = Command::new("git");
-    command
-        .arg("-C")
-        .arg(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("LC_ALL", "C");
-    for name in [
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_NAMESPACE",
-        "GIT_CEILING_DIRECTORIES",
-    ] {
-        command.env_remove(name);
-    }
-    command
-}
-
 /// `git ARGS` with `input` on its stdin; its stdout.
 fn plumbing_output(dir: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>, SyncError> {
-    let mut child = plumbing(dir)
+    let mut child = crate::sync::git::plumbing(dir)
         .args(args)
-        .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| SyncError::Git(GitError::Missing(e.to_string())))?;
     let mut stdin = child.stdin.take();
@@ -341,7 +314,7 @@ struct CatFile {
 
 impl CatFile {
     fn start(dir: &Path) -> Result<CatFile, SyncError> {
-        let mut child = plumbing(dir)
+        let mut child = crate::sync::git::plumbing(dir)
             .args(["cat-file", "--batch-command"])
             .stderr(Stdio::null())
             .spawn()
