@@ -5,7 +5,7 @@
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Mode of every directory breachdesk creates.
 pub const DIR_MODE: u32 = 0o700;
@@ -85,10 +85,14 @@ pub fn temp_prefix(name: &str) -> String {
     format!(".{name}.tmp-")
 }
 
-/// Replaces `dir/name` with `bytes` so that a crash at any instant leaves the
-/// old file or the complete new one: a temp file (0600) in the same
-/// directory, write, fsync, rename over the old, fsync the directory.
-pub fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+/// A new private temp file (0600) beside `dir/name`, filled by `write` and
+/// synced when `sync`; removed again if anything fails. Its path.
+fn temp_file(
+    dir: &Path,
+    name: &str,
+    sync: bool,
+    write: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<PathBuf> {
     let tmp = dir.join(format!(
         "{}{}-{}",
         temp_prefix(name),
@@ -101,15 +105,63 @@ pub fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
             .create_new(true)
             .mode(FILE_MODE)
             .open(&tmp)?;
-        fault::write_all(&mut file, &dir.join(name), fault::Op::Replace, bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, dir.join(name))
+        write(&mut file)?;
+        if sync {
+            file.sync_all()?;
+        }
+        Ok(())
     })();
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    written?;
+}
+
+/// Moves `tmp` over `dir/name` (removing `tmp` if that fails).
+fn rename_into(tmp: &Path, dir: &Path, name: &str) -> io::Result<()> {
+    let renamed = fs::rename(tmp, dir.join(name));
+    if renamed.is_err() {
+        let _ = fs::remove_file(tmp);
+    }
+    renamed
+}
+
+/// Replaces `dir/name` with `bytes` so that a crash at any instant leaves the
+/// old file or the complete new one: a temp file (0600) in the same
+/// directory, write, fsync, rename over the old, fsync the directory.
+pub fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let target = dir.join(name);
+    let tmp = temp_file(dir, name, true, |file| {
+        fault::write_all(file, &target, fault::Op::Replace, bytes)
+    })?;
+    rename_into(&tmp, dir, name)?;
+    sync_dir(dir)
+}
+
+/// [`replace_file`] without any fsync: for machine-local bookkeeping that
+/// may be lost in a crash but must never be torn.
+pub fn replace_file_unsynced(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let tmp = temp_file(dir, name, false, |file| file.write_all(bytes))?;
+    rename_into(&tmp, dir, name)
+}
+
+/// Writes `bytes` as `path` (0600) only if nothing is there: a temp file,
+/// synced, hard-linked into place (a link never replaces), so two processes
+/// making it at once both keep the first.
+pub fn create_once(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = temp_file(dir, name, true, |file| file.write_all(bytes))?;
+    let linked = match fs::hard_link(&tmp, path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    };
+    let _ = fs::remove_file(&tmp);
+    linked?;
     sync_dir(dir)
 }
 

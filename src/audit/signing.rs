@@ -13,7 +13,6 @@ use super::*;
 use ssh_encoding::{Decode, Encode};
 use ssh_key::private::{Ed25519Keypair, KeypairData};
 use ssh_key::{HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
-use std::io::Write;
 
 /// The SSHSIG namespace of every entry's signature (`ssh-keygen -Y verify -n`).
 pub const NAMESPACE: &str = "breachdesk-audit";
@@ -83,38 +82,6 @@ fn other(message: impl Into<String>) -> io::Error {
     io::Error::other(message.into())
 }
 
-/// Writes `bytes` as `path` only if nothing is there: a temp file, synced,
-/// hard-linked into place (a link never replaces), so two processes making
-/// it at once both keep the first.
-fn create_once(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(
-        "{}{}-{}",
-        durable::temp_prefix(name),
-        std::process::id(),
-        durable::random_hex(4)
-    ));
-    let made = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(FILE_MODE)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        match fs::hard_link(&tmp, path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-            Err(e) => Err(e),
-        }
-    })();
-    let _ = fs::remove_file(&tmp);
-    made?;
-    sync_dir(dir)
-}
-
 /// A responder's name as a `.pub` comment: one line, no control characters.
 pub(super) fn clean_name(name: &str) -> String {
     let one = crate::text::one_line(name);
@@ -162,7 +129,8 @@ impl Signer {
                 path: key_path.clone(),
                 source: other(e.to_string()),
             })?;
-            create_once(&key_path, pem.as_bytes()).map_err(io_error("create", &key_path))?;
+            durable::create_once(&key_path, pem.as_bytes())
+                .map_err(io_error("create", &key_path))?;
         }
         let key = read_key(&key_path)?;
         let signers = data_dir.join(AUDIT_DIR).join(SIGNERS_DIR);
@@ -194,7 +162,7 @@ impl Signer {
             path: self.pub_path.clone(),
             source: other(e.to_string()),
         })?;
-        create_once(&self.pub_path, format!("{line}\n").as_bytes())
+        durable::create_once(&self.pub_path, format!("{line}\n").as_bytes())
             .map_err(io_error("create", &self.pub_path))?;
         let mut pins = Pins::read(&self.dir);
         if pins.pin(&self.machine, self.key.public_key(), &name, Utc::now()) {
@@ -254,36 +222,12 @@ impl Signer {
     /// Remembers this machine's head after an append (not synced to disk:
     /// a stale head is only an older one, still in the chain).
     pub(super) fn remember_own_head(&self, seq: u64, hash: &str) {
-        let _ = write_quietly(
+        let _ = durable::replace_file_unsynced(
             &self.dir,
             OWN_HEAD_FILE,
             format!("{seq} {hash}\n").as_bytes(),
         );
     }
-}
-
-/// Replaces `dir/name` atomically without syncing.
-fn write_quietly(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
-    let tmp = dir.join(format!(
-        "{}{}-{}",
-        durable::temp_prefix(name),
-        std::process::id(),
-        durable::random_hex(4)
-    ));
-    let written = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(FILE_MODE)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        drop(file);
-        fs::rename(&tmp, dir.join(name))
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    written
 }
 
 /// The private key in `path`: a regular file (not a link), 0600, an
