@@ -405,6 +405,7 @@ mod requests;
 mod root_cause;
 mod steps;
 mod sync;
+mod sync_incoming;
 mod sync_merge;
 mod sync_move;
 mod team;

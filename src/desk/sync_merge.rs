@@ -21,12 +21,11 @@
 //!    (`super::sync_move`).
 
 use super::sync::SyncReport;
+use super::sync_incoming::{Accounted, IncomingRecord, MergedRecord, RecordOutcome, short};
 use super::sync_move::{record_id, shared_path};
 use super::*;
 use crate::audit::NewEntry;
-use crate::domain::incident::EntryKind;
-use crate::domain::merge::{MERGE_AUTHOR, keeps_entries, merge_incident};
-use crate::store::{parse_record_copy, record_bytes, record_sha256};
+use crate::store::{SavesHeld, record_sha256};
 use crate::sync::{EMPTY_TREE, Refusal, Repo, SyncError};
 use std::collections::{HashMap, HashSet};
 
@@ -40,52 +39,42 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn short(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
+/// What the merge decided, before anything is logged or written.
+struct Outcome {
+    came_in: usize,
+    fast_forward: bool,
+    /// Some incoming change was not taken (this machine's copy stays).
+    kept_ours: bool,
+    updates: Vec<(String, Option<String>)>,
+    merged_records: Vec<MergedRecord>,
+    refused: Vec<Refusal>,
+    incidents_in: Vec<String>,
+    own_chain: Option<String>,
 }
-
-/// How many timeline entries of `bytes` (a record) the merge wrote for
-/// conflicts.
-fn conflict_entries(bytes: Option<&[u8]>) -> usize {
-    let Some(value) = bytes
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .and_then(|t| toml::from_str::<toml::Table>(t).ok())
-    else {
-        return 0;
-    };
-    value
-        .get("timeline")
-        .and_then(|t| t.as_array())
-        .map(|entries| {
-            entries
-                .iter()
-                .filter(|e| {
-                    e.get("kind").and_then(|k| k.as_str()) == Some(EntryKind::Conflict.as_str())
-                        && e.get("by").and_then(|b| b.as_str()) == Some(MERGE_AUTHOR)
-                })
-                .count()
-        })
-        .unwrap_or(0)
-}
-
-/// A record the merge wrote: neither side's bytes.
-struct MergedRecord {
-    id: String,
-    bytes: Vec<u8>,
-    revision: u64,
-    mine: Option<u64>,
-    other: u64,
-    conflict: bool,
-}
-
-/// The (incident, revision, SHA-256) triples the chains account for.
-type Accounted = HashSet<(String, u64, String)>;
 
 impl Desk {
     pub(super) fn own_chain_path(&self) -> Option<String> {
         self.audit
             .machine_id()
             .map(|id| format!("audit/chains/{id}.jsonl"))
+    }
+
+    /// What the chains of `theirs` account for, of the records `changes`
+    /// touch (nothing to read when they touch none).
+    fn accounted_for(
+        &self,
+        repo: &Repo,
+        theirs: &str,
+        changes: &[crate::sync::Change],
+    ) -> Result<Accounted, DeskError> {
+        let ids: HashSet<String> = changes
+            .iter()
+            .filter_map(|c| record_id(&c.path).map(str::to_string))
+            .collect();
+        if ids.is_empty() {
+            return Ok(Accounted::new());
+        }
+        self.accounted_in(repo, theirs, &ids)
     }
 
     /// The entries of every chain in `rev` but this machine's, for the
@@ -174,31 +163,11 @@ impl Desk {
                 .map(|c| (c.path, c.after))
                 .collect()
         };
-        // Every record blob the merge reads, at once.
-        let mut wanted = Vec::new();
-        for c in &their_changes {
-            if record_id(&c.path).is_none() {
-                continue;
-            }
-            wanted.extend(c.before.iter().cloned());
-            wanted.extend(c.after.iter().cloned());
-            if let Some(Some(mine)) = our_changes.get(&c.path) {
-                wanted.push(mine.clone());
-            }
-        }
-        wanted.sort();
-        wanted.dedup();
-        let blobs = repo.blobs(&wanted, crate::safe_read::MAX_RECORD_BYTES)?;
-        let bytes_of = |id: &Option<String>| id.as_ref().and_then(|id| blobs.get(id));
-        let incoming_ids: HashSet<String> = their_changes
-            .iter()
-            .filter_map(|c| record_id(&c.path).map(str::to_string))
-            .collect();
-        let accounted = if incoming_ids.is_empty() {
-            Accounted::new()
-        } else {
-            self.accounted_in(repo, theirs, &incoming_ids)?
-        };
+        let blobs = repo.blobs(
+            &record_blobs(&their_changes, &our_changes),
+            crate::safe_read::MAX_RECORD_BYTES,
+        )?;
+        let accounted = self.accounted_for(repo, theirs, &their_changes)?;
         let own_chain = self.own_chain_path();
         let from = short(theirs).to_string();
         let conflict = |files: &str, why: String| SyncError::Conflict {
@@ -256,156 +225,89 @@ impl Desk {
                 }
                 // Both sides changed the same chain (a third machine's, seen
                 // at different lengths): the longer, if the other is its start.
-                let pair = repo.blobs(
-                    &[
-                        mine.clone().unwrap_or_default(),
-                        c.after.clone().unwrap_or_default(),
-                    ],
-                    MAX_CHAIN_BYTES,
-                );
-                let (Some(m), Some(t)) = (mine.as_ref(), c.after.as_ref()) else {
-                    return Err(conflict(path, String::new()).into());
-                };
-                let pair = pair?;
-                match (pair.get(m), pair.get(t)) {
-                    (Some(a), Some(b)) if path.ends_with(".jsonl") && b.starts_with(a) => {
-                        updates.push((c.path.clone(), c.after.clone()));
-                    }
-                    (Some(a), Some(b)) if path.ends_with(".jsonl") && a.starts_with(b) => {}
-                    _ => return Err(conflict(path, String::new()).into()),
+                match longer_chain(repo, path, &mine, &c.after)? {
+                    Some(true) => updates.push((c.path.clone(), c.after.clone())),
+                    Some(false) => {}
+                    None => return Err(conflict(path, String::new()).into()),
                 }
                 continue;
             };
-            let empty = Vec::new();
-            let their_bytes = bytes_of(&c.after).unwrap_or(&empty);
-            let name = Path::new(path);
-            let mut refuse = |reason: String, keep: bool| -> Result<(), DeskError> {
-                refused.push(self.refusal(
-                    repo,
-                    &ours,
-                    theirs,
-                    path,
-                    id,
-                    reason,
-                    keep.then_some(their_bytes.as_slice()),
-                )?);
-                Ok(())
-            };
-            let their_copy = match parse_record_copy(their_bytes, id, name) {
-                Ok(Some(copy)) => copy,
-                Ok(None) => {
-                    refuse("the incoming copy is empty".into(), false)?;
+            match self.incoming_record(IncomingRecord {
+                repo,
+                ours: &ours,
+                theirs,
+                change: c,
+                id,
+                mine: &mine,
+                ours_changed,
+                blobs: &blobs,
+                accounted: &accounted,
+            })? {
+                RecordOutcome::Unchanged => {}
+                RecordOutcome::Refused(refusal) => {
+                    refused.push(*refusal);
                     kept_ours = true;
-                    continue;
                 }
-                Err(e) if ours_changed => {
-                    return Err(conflict(
-                        path,
-                        format!(
-                            ": {}",
-                            crate::text::one_line(&format!("{path}, their copy: {e}"))
-                        ),
-                    )
-                    .into());
+                RecordOutcome::Taken => {
+                    incidents_in.push(id.to_string());
+                    updates.push((c.path.clone(), c.after.clone()));
                 }
-                Err(e) => {
-                    refuse(crate::text::one_line(&e.to_string()), true)?;
-                    kept_ours = true;
-                    continue;
-                }
-            };
-            let my_copy = match bytes_of(&mine) {
-                Some(bytes) => parse_record_copy(bytes, id, name).map_err(|e| {
-                    conflict(
-                        path,
-                        format!(
-                            ": {}",
-                            crate::text::one_line(&format!("{path}, our copy: {e}"))
-                        ),
-                    )
-                })?,
-                None => None,
-            };
-            // The result: theirs whole, or the two merged.
-            let (result, merged) = match (&my_copy, ours_changed) {
-                (Some(my_copy), true) => {
-                    let base_copy = match bytes_of(&c.before) {
-                        Some(bytes) => parse_record_copy(bytes, id, name).map_err(|e| {
-                            conflict(
-                                path,
-                                format!(
-                                    ": {}",
-                                    crate::text::one_line(&format!(
-                                        "{path}, the common ancestor's copy: {e}"
-                                    ))
-                                ),
-                            )
-                        })?,
-                        None => None,
-                    };
-                    let m =
-                        merge_incident(base_copy.as_ref(), my_copy, &their_copy).map_err(|e| {
-                            conflict(
-                                path,
-                                format!(
-                                    ": {}",
-                                    crate::text::one_line(&format!("{path}: cannot merge: {e}"))
-                                ),
-                            )
-                        })?;
-                    if &m.incident == my_copy {
-                        // Nothing of theirs to add.
-                        continue;
-                    }
-                    let bytes = record_bytes(&m.incident, name)?;
-                    if bytes == *their_bytes {
-                        (their_copy.clone(), None)
-                    } else {
-                        (m.incident, Some(bytes))
-                    }
-                }
-                _ => (their_copy.clone(), None),
-            };
-            if let Some(my_copy) = &my_copy
-                && let Err(lost) = keeps_entries(my_copy, &result)
-            {
-                refuse(lost.to_string(), true)?;
-                kept_ours = true;
-                continue;
-            }
-            let sha = record_sha256(their_bytes);
-            if !accounted.contains(&(id.to_string(), their_copy.revision, sha.clone())) {
-                refuse(
-                    format!(
-                        "revision {} (SHA-256 {}…) has no audit entry for exactly these bytes in the chain of the machine that wrote it",
-                        their_copy.revision,
-                        sha.get(..12).unwrap_or(&sha)
-                    ),
-                    true,
-                )?;
-                kept_ours = true;
-                continue;
-            }
-            incidents_in.push(id.to_string());
-            match merged {
-                None => updates.push((c.path.clone(), c.after.clone())),
-                Some(bytes) => {
-                    let blob = repo.write_blob(&bytes)?;
+                RecordOutcome::Merged(record) => {
+                    incidents_in.push(id.to_string());
+                    let blob = repo.write_blob(&record.bytes)?;
                     updates.push((c.path.clone(), Some(blob)));
-                    merged_records.push(MergedRecord {
-                        id: id.to_string(),
-                        conflict: conflict_entries(Some(&bytes))
-                            > conflict_entries(bytes_of(&mine).map(Vec::as_slice))
-                                .max(conflict_entries(Some(their_bytes))),
-                        revision: result.revision,
-                        mine: my_copy.as_ref().map(|m| m.revision),
-                        other: their_copy.revision,
-                        bytes,
-                    });
+                    merged_records.push(*record);
                 }
             }
         }
 
+        self.log_and_move(
+            repo,
+            &ours,
+            theirs,
+            Outcome {
+                came_in,
+                fast_forward,
+                kept_ours,
+                updates,
+                merged_records,
+                refused,
+                incidents_in,
+                own_chain,
+            },
+            &held,
+            now,
+            report,
+        )?;
+        // (The index was told by the move, before any record was replaced.)
+        drop(held);
+        Ok(())
+    }
+
+    /// Logs what the merge took (entries first where it wrote records of
+    /// its own), builds the commit and moves the working tree, the index
+    /// and HEAD to it; adds it all to `report`.
+    #[allow(clippy::too_many_arguments)]
+    fn log_and_move(
+        &self,
+        repo: &Repo,
+        ours: &str,
+        theirs: &str,
+        outcome: Outcome,
+        held: &SavesHeld,
+        now: DateTime<Utc>,
+        report: &mut SyncReport,
+    ) -> Result<(), DeskError> {
+        let Outcome {
+            came_in,
+            fast_forward,
+            kept_ours,
+            mut updates,
+            merged_records,
+            refused,
+            incidents_in,
+            own_chain,
+        } = outcome;
         let message = format!(
             "{}: merged {} from {}",
             self.actor,
@@ -433,7 +335,7 @@ impl Desk {
             .collect();
         if fast_forward && !kept_ours {
             // Theirs whole: move to it, then log and commit the sync.
-            self.move_to(repo, &ours, theirs, updates, &held)?;
+            self.move_to(repo, ours, theirs, updates, held)?;
             if let Some(entry) = sync_merged {
                 self.audit.append_entries(&[entry])?;
             }
@@ -474,12 +376,10 @@ impl Desk {
                     updates.push((chain.clone(), Some(repo.write_blob(&bytes)?)));
                 }
             }
-            let tree = repo.tree_with(&ours, &updates)?;
-            let commit = repo.commit_tree(&tree, &[&ours, theirs], &message)?;
-            self.move_to(repo, &ours, &commit, updates, &held)?;
+            let tree = repo.tree_with(ours, &updates)?;
+            let commit = repo.commit_tree(&tree, &[ours, theirs], &message)?;
+            self.move_to(repo, ours, &commit, updates, held)?;
         }
-        // (The index was told by the move, before any record was replaced.)
-        drop(held);
         report.came_in += came_in;
         for id in incidents_in {
             if !report.incidents_in.contains(&id) {
@@ -492,7 +392,7 @@ impl Desk {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn refusal(
+    pub(super) fn refusal(
         &self,
         repo: &Repo,
         ours: &str,
@@ -516,4 +416,45 @@ impl Desk {
         tracing::warn!(refusal = %refusal, "sync refused an incoming record");
         Ok(refusal)
     }
+}
+
+/// Every record blob the merge reads (each side's and the ancestor's copy
+/// of every record theirs changed), to be read at once.
+fn record_blobs(
+    their_changes: &[crate::sync::Change],
+    our_changes: &HashMap<String, Option<String>>,
+) -> Vec<String> {
+    let mut wanted = Vec::new();
+    for c in their_changes {
+        if record_id(&c.path).is_none() {
+            continue;
+        }
+        wanted.extend(c.before.iter().cloned());
+        wanted.extend(c.after.iter().cloned());
+        if let Some(Some(mine)) = our_changes.get(&c.path) {
+            wanted.push(mine.clone());
+        }
+    }
+    wanted.sort();
+    wanted.dedup();
+    wanted
+}
+
+/// Of a chain both sides changed, whether to take theirs (it grows ours)
+/// or keep ours (ours grows theirs); `None` when neither starts the other.
+fn longer_chain(
+    repo: &Repo,
+    path: &str,
+    mine: &Option<String>,
+    theirs: &Option<String>,
+) -> Result<Option<bool>, SyncError> {
+    let (Some(m), Some(t)) = (mine.as_ref(), theirs.as_ref()) else {
+        return Ok(None);
+    };
+    let pair = repo.blobs(&[m.clone(), t.clone()], MAX_CHAIN_BYTES)?;
+    Ok(match (pair.get(m), pair.get(t)) {
+        (Some(a), Some(b)) if path.ends_with(".jsonl") && b.starts_with(a) => Some(true),
+        (Some(a), Some(b)) if path.ends_with(".jsonl") && a.starts_with(b) => Some(false),
+        _ => None,
+    })
 }
