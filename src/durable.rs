@@ -165,6 +165,18 @@ pub fn create_once(path: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_dir(dir)
 }
 
+/// Opens (creating, 0600, never truncating) the lock file `path`, for a
+/// `flock` the caller takes.
+pub fn open_lock_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(FILE_MODE)
+        .open(path)
+}
+
 /// Creates a new private file (0600) holding `bytes`, synced; refuses to
 /// overwrite an existing one.
 pub fn create_private_file(path: &Path, bytes: &[u8]) -> io::Result<()> {

@@ -496,14 +496,8 @@ impl AuditLog {
     }
 
     fn lock(&self) -> Result<Locked, AuditError> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(FILE_MODE)
-            .open(&self.lock)
-            .map_err(self.io("open lock file", &self.lock))?;
+        let file =
+            durable::open_lock_file(&self.lock).map_err(self.io("open lock file", &self.lock))?;
         file.lock().map_err(self.io("lock", &self.lock))?;
         Ok(Locked { file })
     }

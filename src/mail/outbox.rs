@@ -51,8 +51,7 @@ use super::transport;
 use crate::config::schema::Smtp;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// Where a notice is (`pending`, `unknown`, `failed`, `sent`, `cancelled`).
@@ -496,14 +495,7 @@ impl Drop for Locked {
 
 fn lock(dir: &Path, id: &str) -> Result<Locked, MailError> {
     let path = lock_path(dir, id);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&path)
-        .map_err(|e| MailError::io(&path, e))?;
+    let file = crate::durable::open_lock_file(&path).map_err(|e| MailError::io(&path, e))?;
     match file.try_lock() {
         Ok(()) => Ok(Locked { file }),
         Err(std::fs::TryLockError::WouldBlock) => Err(MailError::Busy { id: id.to_string() }),

@@ -288,14 +288,8 @@ impl Store {
 
     pub(super) fn lock_index(&self) -> Result<IndexLock, StoreError> {
         let path = self.locks.join(LOCK_FILE);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(FILE_MODE)
-            .open(&path)
-            .map_err(io_err("open lock file", &path))?;
+        let file =
+            crate::durable::open_lock_file(&path).map_err(io_err("open lock file", &path))?;
         file.lock().map_err(io_err("lock", &path))?;
         Ok(IndexLock { _file: file })
     }

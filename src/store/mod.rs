@@ -438,14 +438,7 @@ impl Store {
 
     fn open_lock_file(&self, id: &str) -> Result<File, StoreError> {
         let path = self.lock_path(id);
-        OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(FILE_MODE)
-            .open(&path)
-            .map_err(io_err("open lock file", &path))
+        crate::durable::open_lock_file(&path).map_err(io_err("open lock file", &path))
     }
 
     fn lock(&self, id: &str) -> Result<LockGuard, StoreError> {

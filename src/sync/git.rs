@@ -28,16 +28,8 @@ pub const CHILDREN_WAIT: std::time::Duration = std::time::Duration::from_secs(10
 /// Past the wait the sync goes on (a helper that stays behind on purpose,
 /// such as `git credential-cache`'s daemon, must not stop every sync).
 pub fn children_lock(locks: &Path) -> Result<std::fs::File, super::SyncError> {
-    use std::os::unix::fs::OpenOptionsExt;
     let path = locks.join(".sync-git.lock");
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&path)
-        .map_err(super::io(&path))?;
+    let file = crate::durable::open_lock_file(&path).map_err(super::io(&path))?;
     let until = std::time::Instant::now() + CHILDREN_WAIT;
     loop {
         match file.try_lock() {

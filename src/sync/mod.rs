@@ -265,18 +265,10 @@ impl Drop for SyncLock {
 
 /// Takes `locks/.sync.lock`, or says another sync holds it.
 pub fn lock_sync(dir: &Path) -> Result<SyncLock, SyncError> {
-    use std::os::unix::fs::OpenOptionsExt;
     let locks = dir.join("locks");
     crate::durable::ensure_private_dir(&locks).map_err(io(&locks))?;
     let path = locks.join(".sync.lock");
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&path)
-        .map_err(io(&path))?;
+    let file = crate::durable::open_lock_file(&path).map_err(io(&path))?;
     match file.try_lock() {
         Ok(()) => {
             let children = git::children_lock(&locks)?;
